@@ -1,0 +1,1024 @@
+//! Decoding the settings that a `service` and an `environment` share.
+
+use indexmap::IndexMap;
+use kdl::{KdlEntry, KdlNode, KdlValue};
+
+use super::reader::{self, NodeReader, children, missing, name_span, no_children, unknown_node, value_span};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::*;
+use crate::source::{Span, Spanned};
+use crate::values;
+
+/// Every node a body may hold, in documentation order. `environment` is
+/// only valid directly in `service`.
+pub const BODY_NODES: &[&str] = &[
+    "image",
+    "namespace",
+    "port",
+    "replicas",
+    "resources",
+    "probes",
+    "env",
+    "env-from",
+    "command",
+    "args",
+    "labels",
+    "annotations",
+    "pod-annotations",
+    "volumes",
+    "service-account",
+    "security",
+    "autoscale",
+    "rolling-update",
+    "shutdown",
+    "disruption-budget",
+    "node-selector",
+    "tolerations",
+    "metrics",
+    "environment",
+];
+
+/// Nodes that may appear more than once in one body.
+const REPEATABLE: &[&str] = &["port", "env-from", "environment"];
+
+pub fn decode_body(
+    nodes: &[KdlNode],
+    parent: &str,
+    in_service: bool,
+    diags: &mut Diagnostics,
+    on_environment: &mut dyn FnMut(&KdlNode, &mut Diagnostics),
+) -> Body {
+    let mut b = Body::default();
+    let mut seen: IndexMap<&str, Span> = IndexMap::new();
+    let known: Vec<&'static str> = BODY_NODES.iter().copied().filter(|n| in_service || *n != "environment").collect();
+    for node in nodes {
+        let name = node.name().value();
+        if !BODY_NODES.contains(&name) {
+            unknown_node(diags, node, parent, &known);
+            continue;
+        }
+        if !REPEATABLE.contains(&name) {
+            if let Some(first) = seen.get(name) {
+                diags.push(
+                    Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `{parent}`"))
+                        .at(name_span(node), "set again here")
+                        .also(*first, "first set here")
+                        .help("keep one of them"),
+                );
+                continue;
+            }
+            seen.insert(name, name_span(node));
+        }
+        match name {
+            "image" => b.image = image(node, diags),
+            "namespace" => {
+                let mut r = NodeReader::new(node);
+                b.namespace = match r.arg(0) {
+                    Some(e) => reader::name(diags, e, "namespace", values::check_dns1123_label),
+                    None => {
+                        diags.push(missing(r.name_span(), "a namespace name", "write `namespace \"payments\"`"));
+                        None
+                    }
+                };
+                r.finish(diags);
+                no_children(diags, node);
+            }
+            "port" => port(node, diags, &mut b.ports),
+            "replicas" => {
+                let mut r = NodeReader::new(node);
+                b.replicas = match r.arg(0) {
+                    Some(e) => reader::u32_in(diags, e, 0, 10_000),
+                    None => {
+                        diags.push(missing(r.name_span(), "a replica count", "write `replicas 3`"));
+                        None
+                    }
+                };
+                r.finish(diags);
+                no_children(diags, node);
+            }
+            "resources" => resources(node, diags, &mut b.resources),
+            "probes" => probes(node, diags, &mut b.probes),
+            "env" => env(node, diags, &mut b.env),
+            "env-from" => env_from(node, diags, &mut b.env_from),
+            "command" => b.command = string_list(node, diags),
+            "args" => b.args = string_list(node, diags),
+            "labels" => b.labels = string_map(node, diags, "label", true),
+            "annotations" => b.annotations = string_map(node, diags, "annotation", false),
+            "pod-annotations" => b.pod_annotations = string_map(node, diags, "annotation", false),
+            "node-selector" => b.node_selector = string_map(node, diags, "label", true),
+            "volumes" => volumes(node, diags, &mut b.volumes),
+            "service-account" => b.service_account = service_account(node, diags),
+            "security" => security(node, diags, &mut b.security),
+            "autoscale" => b.autoscale = autoscale(node, diags),
+            "rolling-update" => {
+                let mut r = NodeReader::new(node);
+                b.rolling.max_surge = r.prop("max-surge").and_then(|e| reader::int_or_percent(diags, e));
+                b.rolling.max_unavailable = r.prop("max-unavailable").and_then(|e| reader::int_or_percent(diags, e));
+                r.finish(diags);
+                no_children(diags, node);
+            }
+            "shutdown" => {
+                let mut r = NodeReader::new(node);
+                b.shutdown.pre_stop = r.prop("pre-stop").and_then(|e| reader::seconds(diags, e));
+                b.shutdown.grace = r.prop("grace").and_then(|e| reader::seconds(diags, e));
+                r.finish(diags);
+                no_children(diags, node);
+            }
+            "disruption-budget" => {
+                let mut r = NodeReader::new(node);
+                let max_unavailable = r.prop("max-unavailable").and_then(|e| reader::int_or_percent(diags, e));
+                let min_available = r.prop("min-available").and_then(|e| reader::int_or_percent(diags, e));
+                if let (Some(a), Some(m)) = (&max_unavailable, &min_available) {
+                    diags.push(
+                        Diagnostic::error(Code::Duplicate, "`max-unavailable` and `min-available` cannot both be set")
+                            .at(m.span, "second bound")
+                            .also(a.span, "first bound")
+                            .help("a PodDisruptionBudget takes one of the two; keep `max-unavailable`, which works with autoscaling"),
+                    );
+                }
+                r.finish(diags);
+                no_children(diags, node);
+                b.disruption = Some(Disruption { node: name_span(node), max_unavailable, min_available });
+            }
+            "tolerations" => tolerations(node, diags, &mut b.tolerations),
+            "metrics" => {
+                let mut r = NodeReader::new(node);
+                let path = r.prop("path").and_then(|e| reader::string(diags, e));
+                if let Some(p) = &path {
+                    if !p.value.starts_with('/') {
+                        diags.push(
+                            Diagnostic::error(Code::InvalidName, "a metrics path starts with `/`")
+                                .at(p.span, "not an absolute path")
+                                .help(format!("write \"/{}\"", p.value)),
+                        );
+                    }
+                }
+                let port = r.prop("port").and_then(|e| reader::string(diags, e));
+                r.finish(diags);
+                no_children(diags, node);
+                b.metrics = Some(Metrics { node: name_span(node), path, port });
+            }
+            "environment" => on_environment(node, diags),
+            _ => unknown_node(diags, node, parent, &known),
+        }
+    }
+    b
+}
+
+fn image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Image> {
+    let mut r = NodeReader::new(node);
+    let mut img = Image { node: name_span(node), repository: None, tag: None, digest: None, pull_policy: None };
+    if let Some(e) = r.arg(0) {
+        if let Some(s) = reader::string(diags, e) {
+            let span = s.span;
+            let (rest, digest) = match s.value.split_once('@') {
+                Some((a, d)) => (a.to_string(), Some(d.to_string())),
+                None => (s.value.clone(), None),
+            };
+            // A `:` after the last `/` separates the tag (a `:` before it is a registry port).
+            let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+            let (repo, tag) = match rest[last_slash..].rfind(':') {
+                Some(i) => (rest[..last_slash + i].to_string(), Some(rest[last_slash + i + 1..].to_string())),
+                None => (rest.clone(), None),
+            };
+            match values::check_repository(&repo) {
+                Ok(()) => img.repository = Some(Spanned::new(repo, span)),
+                Err(why) => diags.push(
+                    Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image reference", s.value))
+                        .at(span, why)
+                        .help(
+                            "write an image such as \"ghcr.io/acme/api\" (the tag comes from `tag=` or `--image-tag`)",
+                        ),
+                ),
+            }
+            if let Some(t) = tag {
+                match values::check_image_tag(&t) {
+                    Ok(()) => img.tag = Some(Spanned::new(t, span)),
+                    Err(why) => diags.push(
+                        Diagnostic::error(Code::InvalidImage, format!("`{t}` is not a valid image tag")).at(span, why),
+                    ),
+                }
+            }
+            if let Some(d) = digest {
+                match values::check_digest(&d) {
+                    Ok(()) => img.digest = Some(Spanned::new(d, span)),
+                    Err(why) => diags.push(
+                        Diagnostic::error(Code::InvalidImage, format!("`{d}` is not a valid image digest"))
+                            .at(span, why),
+                    ),
+                }
+            }
+        }
+    }
+    if let Some(e) = r.prop("tag") {
+        if let Some(t) = reader::text(diags, e) {
+            match values::check_image_tag(&t.value) {
+                Ok(()) => {
+                    if let Some(prev) = &img.tag {
+                        diags.push(
+                            Diagnostic::error(Code::Duplicate, "the image tag is given twice")
+                                .at(t.span, "tag given here")
+                                .also(prev.span, "and in the image reference")
+                                .help("keep one of them"),
+                        );
+                    }
+                    img.tag = Some(t);
+                }
+                Err(why) => diags.push(
+                    Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image tag", t.value))
+                        .at(t.span, why),
+                ),
+            }
+        }
+    }
+    if let Some(e) = r.prop("digest") {
+        if let Some(d) = reader::string(diags, e) {
+            match values::check_digest(&d.value) {
+                Ok(()) => img.digest = Some(d),
+                Err(why) => diags.push(
+                    Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image digest", d.value))
+                        .at(d.span, why),
+                ),
+            }
+        }
+    }
+    img.pull_policy =
+        r.prop("pull-policy").and_then(|e| reader::choice(diags, e, &["Always", "IfNotPresent", "Never"]));
+    r.finish(diags);
+    no_children(diags, node);
+    if img.repository.is_none() && img.tag.is_none() && img.digest.is_none() && img.pull_policy.is_none() {
+        if node.entries().is_empty() {
+            diags.push(missing(name_span(node), "an image", "write `image \"ghcr.io/acme/api\"`"));
+        }
+        return None;
+    }
+    Some(img)
+}
+
+fn port(node: &KdlNode, diags: &mut Diagnostics, ports: &mut Map<Port>) {
+    let mut r = NodeReader::new(node);
+    let name = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "port name", values::check_port_name),
+        None => {
+            diags.push(missing(r.name_span(), "a port name", "write `port http 8080`"));
+            None
+        }
+    };
+    let number =
+        r.arg(1).and_then(|e| reader::int(diags, e, 1, 65535)).map(|s| s.map(|v| u16::try_from(v).unwrap_or(0)));
+    let service_port = r
+        .prop("service-port")
+        .and_then(|e| reader::int(diags, e, 1, 65535))
+        .map(|s| s.map(|v| u16::try_from(v).unwrap_or(0)));
+    let protocol = r.prop("protocol").and_then(|e| reader::choice(diags, e, &["TCP", "UDP", "SCTP"]));
+    r.finish(diags);
+    no_children(diags, node);
+    let Some(name) = name else { return };
+    if let Some(prev) = ports.get(&name.value) {
+        diags.push(
+            Diagnostic::error(Code::DuplicatePort, format!("port `{}` is declared twice", name.value))
+                .at(name.span, "declared again here")
+                .also(prev.name.span, "first declared here")
+                .help("give each port its own name"),
+        );
+        return;
+    }
+    ports.insert(name.value.clone(), Port { name, number, service_port, protocol });
+}
+
+fn resources(node: &KdlNode, diags: &mut Diagnostics, res: &mut Resources) {
+    let r = NodeReader::new(node);
+    r.finish(diags);
+    let mut seen: IndexMap<&str, Span> = IndexMap::new();
+    for child in children(node) {
+        let which = child.name().value();
+        let target = match which {
+            "requests" => &mut res.requests,
+            "limits" => &mut res.limits,
+            _ => {
+                unknown_node(diags, child, "resources", &["requests", "limits"]);
+                continue;
+            }
+        };
+        if let Some(first) = seen.get(which) {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("`{which}` is set twice"))
+                    .at(name_span(child), "set again here")
+                    .also(*first, "first set here"),
+            );
+            continue;
+        }
+        seen.insert(which, name_span(child));
+        let mut cr = NodeReader::new(child);
+        for (key, kind) in ResourceKind::ALL {
+            if let Some(q) = cr.prop(key).and_then(|e| reader::quantity(diags, e)) {
+                target.insert(kind, q);
+            }
+        }
+        cr.finish(diags);
+        no_children(diags, child);
+    }
+}
+
+const PROBE_KINDS: [(&str, ProbeKind); 3] =
+    [("liveness", ProbeKind::Liveness), ("readiness", ProbeKind::Readiness), ("startup", ProbeKind::Startup)];
+
+fn probes(node: &KdlNode, diags: &mut Diagnostics, probes: &mut Probes) {
+    NodeReader::new(node).finish(diags);
+    for child in children(node) {
+        let name = child.name().value();
+        let Some((_, kind)) = PROBE_KINDS.iter().find(|(n, _)| *n == name) else {
+            unknown_node(diags, child, "probes", &["liveness", "readiness", "startup"]);
+            continue;
+        };
+        if let Some(prev) = probes.get(*kind) {
+            let prev_span = match prev {
+                ProbeSetting::Off(s) => *s,
+                ProbeSetting::On(p) => p.node,
+            };
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("`{name}` probe is set twice"))
+                    .at(name_span(child), "set again here")
+                    .also(prev_span, "first set here"),
+            );
+            continue;
+        }
+        if let Some(p) = probe(child, diags) {
+            *probes.slot(*kind) = Some(p);
+        }
+    }
+}
+
+fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
+    let mut r = NodeReader::new(node);
+    let mut p = Probe {
+        node: name_span(node),
+        handler: None,
+        port: None,
+        initial_delay: None,
+        period: None,
+        timeout: None,
+        failure_threshold: None,
+        success_threshold: None,
+    };
+    if let Some(first) = r.arg(0) {
+        let span = value_span(first);
+        match first.value() {
+            KdlValue::Bool(false) => {
+                r.finish(diags);
+                no_children(diags, node);
+                return Some(ProbeSetting::Off(span));
+            }
+            KdlValue::String(s) if s.starts_with('/') => {
+                p.handler = Some(Spanned::new(ProbeHandler::Http { path: s.clone(), scheme: None }, span));
+            }
+            KdlValue::String(s) if s == "http" => {
+                let path = match r.arg(1) {
+                    Some(e) => reader::string(diags, e),
+                    None => {
+                        diags.push(missing(span, "an HTTP path", "write `http \"/healthz\"` or just `\"/healthz\"`"));
+                        None
+                    }
+                };
+                if let Some(path) = path {
+                    p.handler = Some(Spanned::new(ProbeHandler::Http { path: path.value, scheme: None }, span));
+                }
+            }
+            KdlValue::String(s) if s == "tcp" => p.handler = Some(Spanned::new(ProbeHandler::Tcp, span)),
+            KdlValue::String(s) if s == "grpc" => {
+                p.handler = Some(Spanned::new(ProbeHandler::Grpc { service: None }, span));
+            }
+            KdlValue::String(s) if s == "exec" => {
+                let cmd: Vec<String> =
+                    r.rest_args(1).into_iter().filter_map(|e| reader::string(diags, e)).map(|s| s.value).collect();
+                if cmd.is_empty() {
+                    diags.push(missing(span, "a command", "write `exec \"cat\" \"/tmp/ready\"`"));
+                } else {
+                    p.handler = Some(Spanned::new(ProbeHandler::Exec(cmd), span));
+                }
+            }
+            KdlValue::String(s) => {
+                let mut d = Diagnostic::error(Code::InvalidChoice, format!("`{s}` is not a probe"))
+                    .at(span, "expected a path starting with `/`, `tcp`, `grpc`, `exec` or #false");
+                if let Some(m) = crate::diagnostic::suggest::did_you_mean(s, &["http", "tcp", "grpc", "exec"]) {
+                    d = d.help(format!("did you mean `{m}`?"));
+                } else {
+                    d = d.help(format!("for an HTTP probe write the path with a leading slash: \"/{s}\""));
+                }
+                diags.push(d);
+            }
+            _ => diags.push(reader::wrong_type(
+                first,
+                "a probe path or kind",
+                Some("write `\"/healthz\"`, `tcp`, `grpc` or `exec \"cmd\"`".into()),
+            )),
+        }
+    }
+    if let Some(e) = r.prop("scheme") {
+        if let Some(s) = reader::choice(diags, e, &["HTTP", "HTTPS"]) {
+            match p.handler.as_mut().map(|h| &mut h.value) {
+                Some(ProbeHandler::Http { scheme, .. }) => *scheme = Some(s.value),
+                _ => diags.push(
+                    Diagnostic::error(Code::UnknownProperty, "`scheme` applies to HTTP probes only")
+                        .at(s.span, "not an HTTP probe"),
+                ),
+            }
+        }
+    }
+    if let Some(e) = r.prop("service") {
+        if let Some(s) = reader::string(diags, e) {
+            match p.handler.as_mut().map(|h| &mut h.value) {
+                Some(ProbeHandler::Grpc { service }) => *service = Some(s.value),
+                _ => diags.push(
+                    Diagnostic::error(Code::UnknownProperty, "`service` applies to gRPC probes only")
+                        .at(s.span, "not a gRPC probe"),
+                ),
+            }
+        }
+    }
+    p.port = r.prop("port").and_then(|e| reader::string(diags, e));
+    p.initial_delay = r.prop("initial-delay").and_then(|e| reader::seconds(diags, e));
+    p.period = r.prop("period").and_then(|e| reader::seconds(diags, e));
+    p.timeout = r.prop("timeout").and_then(|e| reader::seconds(diags, e));
+    for (key, slot) in [("period", &p.period), ("timeout", &p.timeout)] {
+        if let Some(d) = slot {
+            if d.value.millis == 0 {
+                diags.push(
+                    Diagnostic::error(Code::OutOfRange, format!("a probe `{key}` must be at least one second"))
+                        .at(d.span, "zero"),
+                );
+            }
+        }
+    }
+    p.failure_threshold = r.prop("failure-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
+    p.success_threshold = r.prop("success-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
+    r.finish(diags);
+    no_children(diags, node);
+    Some(ProbeSetting::On(p))
+}
+
+fn env(node: &KdlNode, diags: &mut Diagnostics, vars: &mut Map<EnvVar>) {
+    NodeReader::new(node).finish(diags);
+    for child in children(node) {
+        let name_str = child.name().value();
+        let name = Spanned::new(name_str.to_string(), name_span(child));
+        if let Err(why) = values::check_env_name(name_str) {
+            diags.push(reader::invalid_name(name.span, "environment variable name", name_str, &why));
+            continue;
+        }
+        let mut r = NodeReader::new(child);
+        let secret =
+            r.prop("secret").and_then(|e| reader::name(diags, e, "secret name", values::check_dns1123_subdomain));
+        let config_map = r
+            .prop("config-map")
+            .and_then(|e| reader::name(diags, e, "config map name", values::check_dns1123_subdomain));
+        let key = r.prop("key").and_then(|e| reader::string(diags, e));
+        let optional = r.prop("optional").and_then(|e| reader::boolean(diags, e)).is_some_and(|b| b.value);
+        let field = r.prop("field").and_then(|e| reader::string(diags, e));
+        let literal = if secret.is_none() && config_map.is_none() && field.is_none() {
+            match r.arg(0) {
+                Some(e) => reader::text(diags, e),
+                None => {
+                    diags.push(missing(
+                        name.span,
+                        "a value",
+                        format!("write `{name_str} \"value\"`, or take it from a secret: `{name_str} secret=\"name\" key=\"key\"`"),
+                    ));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        r.finish(diags);
+        no_children(diags, child);
+        let value = match (literal, secret, config_map, field) {
+            (Some(l), None, None, None) => EnvValue::Literal(l),
+            (None, Some(s), None, None) => match key {
+                Some(k) => EnvValue::Secret { name: s, key: k, optional },
+                None => {
+                    diags.push(missing(s.span, "a `key`", "say which key of the secret: `key=\"password\"`"));
+                    continue;
+                }
+            },
+            (None, None, Some(c), None) => match key {
+                Some(k) => EnvValue::ConfigMap { name: c, key: k, optional },
+                None => {
+                    diags.push(missing(c.span, "a `key`", "say which key of the config map: `key=\"level\"`"));
+                    continue;
+                }
+            },
+            (None, None, None, Some(f)) => EnvValue::Field(f),
+            (None, None, None, None) => continue,
+            _ => {
+                diags.push(
+                    Diagnostic::error(Code::Duplicate, format!("`{name_str}` has more than one source"))
+                        .at(name.span, "several sources")
+                        .help("use exactly one of: a value, `secret=`, `config-map=` or `field=`"),
+                );
+                continue;
+            }
+        };
+        if let Some(prev) = vars.get(name_str) {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("environment variable `{name_str}` is set twice"))
+                    .at(name.span, "set again here")
+                    .also(prev.name.span, "first set here"),
+            );
+            continue;
+        }
+        vars.insert(name_str.to_string(), EnvVar { name, value });
+    }
+}
+
+fn env_from(node: &KdlNode, diags: &mut Diagnostics, from: &mut Map<EnvFrom>) {
+    let mut r = NodeReader::new(node);
+    let prefix = r.prop("prefix").and_then(|e| reader::name(diags, e, "variable prefix", values::check_env_name));
+    let optional = r.prop("optional").and_then(|e| reader::boolean(diags, e)).is_some_and(|b| b.value);
+    r.prop("secret");
+    r.prop("config-map");
+    let mut any = false;
+    for e in node.entries() {
+        let kind = match e.name().map(|n| n.value()) {
+            Some("secret") => EnvFromKind::Secret,
+            Some("config-map") => EnvFromKind::ConfigMap,
+            _ => continue,
+        };
+        any = true;
+        let Some(name) = reader::name(diags, e, "object name", values::check_dns1123_subdomain) else {
+            continue;
+        };
+        let key = format!("{}/{}", if kind == EnvFromKind::Secret { "secret" } else { "config-map" }, name.value);
+        if let Some(prev) = from.get(&key) {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("`{}` is imported twice", name.value))
+                    .at(name.span, "imported again here")
+                    .also(prev.name.span, "first imported here"),
+            );
+            continue;
+        }
+        from.insert(key, EnvFrom { kind, name, prefix: prefix.clone(), optional });
+    }
+    if !any {
+        diags.push(missing(
+            name_span(node),
+            "a source",
+            "write `env-from secret=\"app-secrets\" config-map=\"app-config\"`",
+        ));
+    }
+    r.finish(diags);
+    no_children(diags, node);
+}
+
+fn string_list(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Vec<String>>> {
+    let mut r = NodeReader::new(node);
+    let items: Vec<&KdlEntry> = r.rest_args(0);
+    let span = items.iter().fold(None::<Span>, |acc, e| {
+        let s = value_span(e);
+        Some(acc.map_or(s, |a| Span::new(a.start.min(s.start) as usize, a.end.max(s.end) as usize)))
+    });
+    let values: Vec<String> = items.iter().filter_map(|e| reader::text(diags, e)).map(|s| s.value).collect();
+    r.finish(diags);
+    no_children(diags, node);
+    match span {
+        Some(s) => Some(Spanned::new(values, s)),
+        None => {
+            diags.push(missing(
+                name_span(node),
+                "at least one argument",
+                format!("write `{} \"…\"`", node.name().value()),
+            ));
+            None
+        }
+    }
+}
+
+/// `labels { key "value" }`-style maps.
+fn string_map(node: &KdlNode, diags: &mut Diagnostics, what: &str, label_values: bool) -> Map<Spanned<String>> {
+    NodeReader::new(node).finish(diags);
+    let mut out: Map<Spanned<String>> = IndexMap::new();
+    let mut key_spans: IndexMap<String, Span> = IndexMap::new();
+    for child in children(node) {
+        let key = child.name().value();
+        let kspan = name_span(child);
+        if let Err(why) = values::check_qualified_name(key) {
+            diags.push(reader::invalid_name(kspan, &format!("{what} key"), key, &why));
+            continue;
+        }
+        let mut r = NodeReader::new(child);
+        let value = match r.arg(0) {
+            Some(e) => reader::text(diags, e),
+            None => {
+                diags.push(missing(kspan, "a value", format!("write `\"{key}\" \"value\"`")));
+                None
+            }
+        };
+        r.finish(diags);
+        no_children(diags, child);
+        let Some(value) = value else { continue };
+        if label_values {
+            if let Err(why) = values::check_label_value(&value.value) {
+                diags.push(reader::invalid_name(value.span, "label value", &value.value, &why));
+                continue;
+            }
+        }
+        if let Some(first) = key_spans.get(key) {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("{what} `{key}` is set twice"))
+                    .at(kspan, "set again here")
+                    .also(*first, "first set here"),
+            );
+            continue;
+        }
+        key_spans.insert(key.to_string(), kspan);
+        out.insert(key.to_string(), value);
+    }
+    out
+}
+
+fn volumes(node: &KdlNode, diags: &mut Diagnostics, vols: &mut Map<Volume>) {
+    NodeReader::new(node).finish(diags);
+    for child in children(node) {
+        let name_str = child.name().value();
+        let name = Spanned::new(name_str.to_string(), name_span(child));
+        if let Err(why) = values::check_dns1123_label(name_str) {
+            diags.push(reader::invalid_name(name.span, "volume name", name_str, &why));
+            continue;
+        }
+        let mut r = NodeReader::new(child);
+        let path = r.arg(0).and_then(|e| reader::string(diags, e));
+        if let Some(p) = &path {
+            if !p.value.starts_with('/') {
+                diags.push(
+                    Diagnostic::error(Code::InvalidName, format!("`{}` is not an absolute path", p.value))
+                        .at(p.span, "a mount path starts with `/`")
+                        .help(format!("write \"/{}\"", p.value)),
+                );
+            }
+        }
+        let size_limit = r.prop("size-limit").and_then(|e| reader::quantity(diags, e));
+        let memory = r.prop("memory").and_then(|e| reader::boolean(diags, e)).is_some_and(|b| b.value);
+        let secret =
+            r.prop("secret").and_then(|e| reader::name(diags, e, "secret name", values::check_dns1123_subdomain));
+        let config_map = r
+            .prop("config-map")
+            .and_then(|e| reader::name(diags, e, "config map name", values::check_dns1123_subdomain));
+        r.finish(diags);
+        no_children(diags, child);
+        let source = match (secret, config_map) {
+            (None, None) => VolumeSource::Scratch,
+            (Some(s), None) => VolumeSource::Secret(s.value),
+            (None, Some(c)) => VolumeSource::ConfigMap(c.value),
+            (Some(_), Some(c)) => {
+                diags.push(
+                    Diagnostic::error(Code::Duplicate, format!("volume `{name_str}` has two sources"))
+                        .at(c.span, "second source")
+                        .help("a volume is a secret, a config map, or (with neither) a writable scratch folder"),
+                );
+                continue;
+            }
+        };
+        if let Some(prev) = vols.get(name_str) {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("volume `{name_str}` is declared twice"))
+                    .at(name.span, "declared again here")
+                    .also(prev.name.span, "first declared here"),
+            );
+            continue;
+        }
+        vols.insert(name_str.to_string(), Volume { name, path, source, size_limit, memory });
+    }
+}
+
+fn service_account(node: &KdlNode, diags: &mut Diagnostics) -> Option<ServiceAccount> {
+    let mut r = NodeReader::new(node);
+    let name = r.arg(0).and_then(|e| reader::name(diags, e, "service account name", values::check_dns1123_subdomain));
+    let create = r.prop("create").and_then(|e| reader::boolean(diags, e));
+    let automount = r.prop("automount-token").and_then(|e| reader::boolean(diags, e));
+    r.finish(diags);
+    let mut annotations = IndexMap::new();
+    for child in children(node) {
+        if child.name().value() == "annotations" {
+            annotations = string_map(child, diags, "annotation", false);
+        } else {
+            unknown_node(diags, child, "service-account", &["annotations"]);
+        }
+    }
+    Some(ServiceAccount { node: name_span(node), name, create, automount, annotations })
+}
+
+fn security(node: &KdlNode, diags: &mut Diagnostics, sec: &mut Security) {
+    NodeReader::new(node).finish(diags);
+    const KNOWN: &[&str] = &[
+        "run-as-user",
+        "run-as-group",
+        "fs-group",
+        "run-as-non-root",
+        "read-only-root-filesystem",
+        "allow-privilege-escalation",
+        "add-capabilities",
+        "seccomp",
+    ];
+    for child in children(node) {
+        let name = child.name().value();
+        let mut r = NodeReader::new(child);
+        let span = name_span(child);
+        match name {
+            "run-as-user" | "run-as-group" | "fs-group" => {
+                let v = match r.arg(0) {
+                    Some(e) => {
+                        reader::int(diags, e, 0, 2_147_483_647).map(|s| s.map(|v| i64::try_from(v).unwrap_or(0)))
+                    }
+                    None => {
+                        diags.push(missing(span, "an id", format!("write `{name} 1001`")));
+                        None
+                    }
+                };
+                match name {
+                    "run-as-user" => sec.run_as_user = v,
+                    "run-as-group" => sec.run_as_group = v,
+                    _ => sec.fs_group = v,
+                }
+            }
+            "run-as-non-root" | "read-only-root-filesystem" | "allow-privilege-escalation" => {
+                let v = match r.arg(0) {
+                    Some(e) => reader::boolean(diags, e),
+                    None => {
+                        diags.push(missing(span, "#true or #false", format!("write `{name} #true`")));
+                        None
+                    }
+                };
+                match name {
+                    "run-as-non-root" => sec.run_as_non_root = v,
+                    "read-only-root-filesystem" => sec.read_only_root_filesystem = v,
+                    _ => sec.allow_privilege_escalation = v,
+                }
+            }
+            "add-capabilities" => {
+                let items = r.rest_args(0);
+                let mut caps: Vec<String> = Vec::new();
+                for e in items {
+                    let Some(s) = reader::string(diags, e) else {
+                        continue;
+                    };
+                    if !s.value.is_empty() && s.value.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                        caps.push(s.value);
+                    } else {
+                        diags.push(reader::invalid_name(
+                            s.span,
+                            "capability",
+                            &s.value,
+                            "capabilities are upper-case, such as NET_BIND_SERVICE",
+                        ));
+                    }
+                }
+                sec.add_capabilities = Some(Spanned::new(caps, span));
+            }
+            "seccomp" => {
+                sec.seccomp = match r.arg(0) {
+                    Some(e) => reader::choice(diags, e, &["RuntimeDefault", "Unconfined"]),
+                    None => {
+                        diags.push(missing(span, "a profile", "write `seccomp \"RuntimeDefault\"`"));
+                        None
+                    }
+                };
+            }
+            _ => {
+                unknown_node(diags, child, "security", KNOWN);
+                continue;
+            }
+        }
+        r.finish(diags);
+        no_children(diags, child);
+    }
+}
+
+fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {
+    let mut r = NodeReader::new(node);
+    let mut a = Autoscale {
+        node: name_span(node),
+        enabled: None,
+        min: None,
+        max: None,
+        cpu: None,
+        memory: None,
+        pods: IndexMap::new(),
+        scale_up: None,
+        scale_down: None,
+    };
+    if let Some(e) = r.arg(0) {
+        a.enabled = reader::boolean(diags, e);
+    }
+    a.min = r.prop("min").and_then(|e| reader::u32_in(diags, e, 0, 10_000));
+    a.max = r.prop("max").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
+    r.finish(diags);
+    const KNOWN: &[&str] = &["cpu", "memory", "requests-per-second", "pods", "scale-up", "scale-down"];
+    let mut seen: IndexMap<&str, Span> = IndexMap::new();
+    for child in children(node) {
+        let name = child.name().value();
+        let span = name_span(child);
+        if !KNOWN.contains(&name) {
+            unknown_node(diags, child, "autoscale", KNOWN);
+            continue;
+        }
+        if name != "pods" {
+            if let Some(first) = seen.get(name) {
+                diags.push(
+                    Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `autoscale`"))
+                        .at(span, "set again here")
+                        .also(*first, "first set here"),
+                );
+                continue;
+            }
+            seen.insert(name, span);
+        }
+        let mut cr = NodeReader::new(child);
+        match name {
+            "cpu" | "memory" => {
+                let v = match cr.arg(0) {
+                    Some(e) => reader::u32_in(diags, e, 1, 1000),
+                    None => {
+                        diags.push(missing(span, "a target utilisation in percent", format!("write `{name} 70`")));
+                        None
+                    }
+                };
+                if name == "cpu" {
+                    a.cpu = v;
+                } else {
+                    a.memory = v;
+                }
+                cr.finish(diags);
+                no_children(diags, child);
+            }
+            "requests-per-second" | "pods" => {
+                let (metric, target) = if name == "pods" {
+                    let metric = match cr.arg(0) {
+                        Some(e) => reader::string(diags, e),
+                        None => {
+                            diags.push(missing(span, "a metric name", "write `pods \"queue_depth\" 30`"));
+                            None
+                        }
+                    };
+                    let target = match cr.arg(1) {
+                        Some(e) => reader::quantity(diags, e),
+                        None => {
+                            diags.push(missing(span, "a target value", "write `pods \"queue_depth\" 30`"));
+                            None
+                        }
+                    };
+                    (metric, target)
+                } else {
+                    let target = match cr.arg(0) {
+                        Some(e) => reader::quantity(diags, e),
+                        None => {
+                            diags.push(missing(span, "a target rate", "write `requests-per-second 100`"));
+                            None
+                        }
+                    };
+                    let metric = cr
+                        .prop("metric")
+                        .and_then(|e| reader::string(diags, e))
+                        .or_else(|| Some(Spanned::new("http_requests_per_second".to_string(), span)));
+                    (metric, target)
+                };
+                cr.finish(diags);
+                no_children(diags, child);
+                if let Some(m) = &metric {
+                    let ok = m.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == ':')
+                        && m.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+                    if !ok {
+                        diags.push(reader::invalid_name(
+                            m.span,
+                            "metric name",
+                            &m.value,
+                            "metric names match [a-zA-Z_:][a-zA-Z0-9_:]*",
+                        ));
+                        continue;
+                    }
+                }
+                if let (Some(metric), Some(target)) = (metric, target) {
+                    if let Some(prev) = a.pods.get(&metric.value) {
+                        diags.push(
+                            Diagnostic::error(Code::Duplicate, format!("metric `{}` is targeted twice", metric.value))
+                                .at(metric.span, "again here")
+                                .also(prev.metric.span, "first here"),
+                        );
+                        continue;
+                    }
+                    a.pods.insert(metric.value.clone(), PodsMetric { metric, target });
+                }
+            }
+            _ => {
+                let mut b = Behavior { node: span, stabilization: None, select: None, policies: Vec::new() };
+                b.stabilization = cr.prop("stabilization").and_then(|e| reader::seconds(diags, e));
+                b.select = cr.prop("select").and_then(|e| reader::choice(diags, e, &["max", "min", "disabled"]));
+                cr.finish(diags);
+                for pol in children(child) {
+                    let pname = pol.name().value();
+                    if pname != "percent" && pname != "pods" {
+                        unknown_node(diags, pol, name, &["percent", "pods"]);
+                        continue;
+                    }
+                    let mut pr = NodeReader::new(pol);
+                    let value = match pr.arg(0) {
+                        Some(e) => reader::u32_in(diags, e, 1, 10_000),
+                        None => {
+                            diags.push(missing(name_span(pol), "a value", format!("write `{pname} 10 per=\"60s\"`")));
+                            None
+                        }
+                    };
+                    let period = match pr.prop("per") {
+                        Some(e) => reader::seconds(diags, e),
+                        None => {
+                            diags.push(missing(name_span(pol), "a period", format!("write `{pname} 10 per=\"60s\"`")));
+                            None
+                        }
+                    };
+                    if let Some(p) = &period {
+                        if p.value.millis == 0 || p.value.millis > 1_800_000 {
+                            diags.push(
+                                Diagnostic::error(Code::OutOfRange, "a scaling policy period is 1s to 30m")
+                                    .at(p.span, "out of range"),
+                            );
+                        }
+                    }
+                    pr.finish(diags);
+                    no_children(diags, pol);
+                    if let (Some(value), Some(period)) = (value, period) {
+                        b.policies.push(ScalingPolicy { percent: pname == "percent", value, period });
+                    }
+                }
+                if let Some(s) = &b.stabilization {
+                    if s.value.millis > 3_600_000 {
+                        diags.push(
+                            Diagnostic::error(Code::OutOfRange, "a stabilization window is at most one hour")
+                                .at(s.span, "longer than 1h"),
+                        );
+                    }
+                }
+                if name == "scale-up" {
+                    a.scale_up = Some(b);
+                } else {
+                    a.scale_down = Some(b);
+                }
+            }
+        }
+    }
+    Some(a)
+}
+
+fn tolerations(node: &KdlNode, diags: &mut Diagnostics, tols: &mut Map<Toleration>) {
+    NodeReader::new(node).finish(diags);
+    for child in children(node) {
+        let key_str = child.name().value();
+        let key = Spanned::new(key_str.to_string(), name_span(child));
+        if key_str != "*" {
+            if let Err(why) = values::check_qualified_name(key_str) {
+                diags.push(reader::invalid_name(key.span, "taint key", key_str, &why));
+                continue;
+            }
+        }
+        let mut r = NodeReader::new(child);
+        let value = r.arg(0).and_then(|e| reader::text(diags, e));
+        let operator = r.prop("operator").and_then(|e| reader::choice(diags, e, &["Exists", "Equal"]));
+        let effect =
+            r.prop("effect").and_then(|e| reader::choice(diags, e, &["NoSchedule", "PreferNoSchedule", "NoExecute"]));
+        let seconds = r
+            .prop("seconds")
+            .and_then(|e| reader::int(diags, e, 0, i128::from(i64::MAX)))
+            .map(|s| s.map(|v| i64::try_from(v).unwrap_or(0)));
+        r.finish(diags);
+        no_children(diags, child);
+        if let (Some(s), Some(e)) = (&seconds, &effect) {
+            if e.value != "NoExecute" {
+                diags.push(
+                    Diagnostic::error(Code::InvalidChoice, "`seconds` applies only to the `NoExecute` effect")
+                        .at(s.span, "ignored by Kubernetes for this effect")
+                        .also(e.span, "effect set here"),
+                );
+            }
+        }
+        if let (Some(v), Some(o)) = (&value, &operator) {
+            if o.value == "Exists" {
+                diags.push(
+                    Diagnostic::error(Code::InvalidChoice, "a toleration with `operator=\"Exists\"` takes no value")
+                        .at(v.span, "value given here")
+                        .also(o.span, "operator set here"),
+                );
+            }
+        }
+        let map_key = format!("{key_str}:{}", effect.as_ref().map_or("", |e| e.value.as_str()));
+        if let Some(prev) = tols.get(&map_key) {
+            diags.push(
+                Diagnostic::error(
+                    Code::Duplicate,
+                    format!("toleration `{key_str}` is declared twice for the same effect"),
+                )
+                .at(key.span, "declared again here")
+                .also(prev.key.span, "first declared here"),
+            );
+            continue;
+        }
+        tols.insert(map_key, Toleration { key, operator, value, effect, seconds });
+    }
+}

@@ -1,0 +1,96 @@
+//! The registry of diagnostic codes.
+//!
+//! Codes are stable: once published, a code keeps its meaning. They are
+//! numbered by the stage that raises them:
+//! SVC01xx syntax, SVC02xx decode, SVC03xx semantic checks, SVC04xx lints
+//! (warnings), SVC05xx generated objects failing their schema, SVC09xx
+//! input/output and command-line problems.
+//!
+//! Each code has a page under `docs/codes/`, shown by `svcc explain CODE`.
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $slug:literal; )*) => {
+        /// A stable diagnostic code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            /// Every code, in numeric order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The code as printed, e.g. `SVC0202`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// A short kebab-case name, e.g. `unknown-node`.
+            pub fn slug(self) -> &'static str {
+                match self { $( Code::$variant => $slug, )* }
+            }
+
+            /// The long explanation (Markdown), as printed by `svcc explain`.
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $( Code::$variant => include_str!(concat!("../../../docs/codes/", $code, ".md")), )*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    KdlSyntax = "SVC0101", "kdl-syntax";
+    KdlV1 = "SVC0102", "kdl-v1";
+    NotUtf8 = "SVC0103", "not-utf8";
+    MissingService = "SVC0201", "missing-service";
+    UnknownNode = "SVC0202", "unknown-node";
+    UnknownProperty = "SVC0203", "unknown-property";
+    WrongType = "SVC0204", "wrong-type";
+    MissingValue = "SVC0205", "missing-value";
+    UnexpectedArgument = "SVC0206", "unexpected-argument";
+    Duplicate = "SVC0207", "duplicate-definition";
+    InvalidName = "SVC0208", "invalid-name";
+    InvalidQuantity = "SVC0209", "invalid-quantity";
+    InvalidDuration = "SVC0210", "invalid-duration";
+    OutOfRange = "SVC0211", "out-of-range";
+    InvalidImage = "SVC0212", "invalid-image";
+    InvalidChoice = "SVC0213", "invalid-choice";
+    UnexpectedChildren = "SVC0214", "unexpected-children";
+    DuplicatePort = "SVC0301", "duplicate-port";
+    UnknownPort = "SVC0302", "unknown-port";
+    AutoscaleBounds = "SVC0303", "autoscale-bounds";
+    LimitsBelowRequests = "SVC0304", "limits-below-requests";
+    OverrideWithoutBase = "SVC0305", "override-without-base";
+    ImageTag = "SVC0306", "image-tag";
+    ShutdownTiming = "SVC0307", "shutdown-timing";
+    RolloutStalls = "SVC0308", "rollout-stalls";
+    MountConflict = "SVC0309", "mount-conflict";
+    DisruptionBlocked = "SVC0310", "disruption-blocked";
+    ServiceConflict = "SVC0311", "service-conflict";
+    ReservedLabel = "SVC0312", "reserved-label";
+    NoReadiness = "SVC0401", "no-readiness";
+    ReplicasIgnored = "SVC0402", "replicas-ignored";
+    WeakenedSecurity = "SVC0403", "weakened-security";
+    SchemaViolation = "SVC0501", "schema-violation";
+    ReadFailed = "SVC0901", "read-failed";
+    WriteFailed = "SVC0902", "write-failed";
+    UnknownEnvironment = "SVC0903", "unknown-environment";
+    InvalidArgument = "SVC0904", "invalid-argument";
+}
+
+impl Code {
+    /// Look a code up by its `SVCnnnn` form (case-insensitive, the `SVC`
+    /// prefix optional) or its slug.
+    pub fn parse(s: &str) -> Option<Code> {
+        let s = s.trim();
+        let upper = s.to_ascii_uppercase();
+        let with_prefix = if upper.starts_with("SVC") { upper.clone() } else { format!("SVC{upper}") };
+        Code::ALL.iter().copied().find(|c| c.as_str() == with_prefix || c.slug() == s)
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,309 @@
+//! Rendering diagnostics: human (miette), JSON, and GitHub annotations.
+
+use std::fmt::Write as _;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use serde::Serialize;
+
+use super::{Diagnostic, Severity};
+use crate::source::SourceFile;
+
+/// The diagnostics of one input, with the file they point into (`None` for
+/// problems outside any spec, such as a bad command-line flag).
+#[derive(Clone, Debug)]
+pub struct FileDiagnostics {
+    pub file: Option<SourceFile>,
+    /// Display name when there is no source text (e.g. an unreadable file).
+    pub name: Option<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+/// How human output looks.
+#[derive(Clone, Copy, Debug)]
+pub struct HumanStyle {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl Default for HumanStyle {
+    fn default() -> Self {
+        HumanStyle { color: false, width: 100 }
+    }
+}
+
+pub fn render(format: Format, files: &[FileDiagnostics], style: HumanStyle) -> String {
+    match format {
+        Format::Human => human(files, style),
+        Format::Json => json(files),
+        Format::Github => github(files),
+    }
+}
+
+struct MietteDiag<'a> {
+    d: &'a Diagnostic,
+    src: Option<NamedSource<String>>,
+}
+
+impl std::fmt::Debug for MietteDiag<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl std::fmt::Display for MietteDiag<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl std::error::Error for MietteDiag<'_> {}
+
+impl miette::Diagnostic for MietteDiag<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(format!("{}[{}]", self.d.severity.as_str(), self.d.code)))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        let mut text = String::new();
+        if let Some(h) = &self.d.help {
+            text.push_str(h);
+        }
+        for n in &self.d.notes {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            let _ = write!(text, "note: {n}");
+        }
+        if text.is_empty() { None } else { Some(Box::new(text)) }
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        if self.d.primary.is_some() { self.src.as_ref().map(|s| s as &dyn miette::SourceCode) } else { None }
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let p = self.d.primary.as_ref()?;
+        let text_len = self.src.as_ref().map_or(0, |s| s.inner().len());
+        let fix = |span: crate::source::Span| {
+            let s = (span.start as usize).min(text_len);
+            let e = (span.end as usize).min(text_len).max(s);
+            miette::SourceSpan::new(s.into(), e - s)
+        };
+        let mut v = vec![LabeledSpan::new_primary_with_span(Some(p.message.clone()), fix(p.span))];
+        v.extend(self.d.secondary.iter().map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), fix(l.span))));
+        Some(Box::new(v.into_iter()))
+    }
+}
+
+fn human(files: &[FileDiagnostics], style: HumanStyle) -> String {
+    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).without_syntax_highlighting().with_width(style.width);
+    let mut out = String::new();
+    for f in files {
+        for d in &f.diagnostics {
+            let src = f.file.as_ref().map(|f| {
+                // Clamp spans onto char boundaries so miette never slices mid-char.
+                NamedSource::new(f.name.clone(), f.text.to_string())
+            });
+            let d = clamp(d, f.file.as_ref());
+            let md = MietteDiag { d: &d, src };
+            let mut buf = String::new();
+            if handler.render_report(&mut buf, &md).is_err() {
+                let _ = writeln!(buf, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+            }
+            if d.primary.is_none() {
+                // No snippet to name the file: say which input it is about.
+                if let Some(name) = f.file.as_ref().map(|f| f.name.as_str()).or(f.name.as_deref()) {
+                    let _ = writeln!(buf, "  in {name}");
+                }
+            }
+            out.push_str(&buf);
+            out.push('\n');
+        }
+    }
+    let (errors, warnings) = counts(files);
+    if errors + warnings > 0 {
+        let _ = writeln!(out, "{}", summary_line(errors, warnings));
+    }
+    out
+}
+
+fn clamp(d: &Diagnostic, file: Option<&SourceFile>) -> Diagnostic {
+    let mut d = d.clone();
+    if let Some(f) = file {
+        if let Some(p) = d.primary.as_mut() {
+            p.span = p.span.clamp_to(&f.text);
+        }
+        for l in &mut d.secondary {
+            l.span = l.span.clamp_to(&f.text);
+        }
+    }
+    d
+}
+
+fn counts(files: &[FileDiagnostics]) -> (usize, usize) {
+    let all = files.iter().flat_map(|f| &f.diagnostics);
+    let errors = all.clone().filter(|d| d.severity == Severity::Error).count();
+    (errors, all.count() - errors)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+}
+
+pub fn summary_line(errors: usize, warnings: usize) -> String {
+    match (errors, warnings) {
+        (0, w) => format!("svcc: {}", plural(w, "warning")),
+        (e, 0) => format!("svcc: {}", plural(e, "error")),
+        (e, w) => format!("svcc: {}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonPos {
+    line: usize,
+    column: usize,
+}
+
+#[derive(Serialize)]
+struct JsonLabel {
+    message: String,
+    span: JsonSpan,
+    start: JsonPos,
+    end: JsonPos,
+}
+
+#[derive(Serialize)]
+struct JsonSpan {
+    start: u32,
+    end: u32,
+}
+
+#[derive(Serialize)]
+struct JsonDiag {
+    code: &'static str,
+    name: &'static str,
+    severity: &'static str,
+    message: String,
+    file: Option<String>,
+    #[serde(flatten)]
+    primary: Option<JsonLabel>,
+    labels: Vec<JsonLabel>,
+    help: Option<String>,
+    notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonReport {
+    version: u32,
+    diagnostics: Vec<JsonDiag>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    errors: usize,
+    warnings: usize,
+}
+
+fn json_label(f: Option<&SourceFile>, l: &super::Label) -> JsonLabel {
+    let (sl, sc, el, ec) = match f {
+        Some(f) => {
+            let span = l.span.clamp_to(&f.text);
+            let (sl, sc) = f.line_col(span.start);
+            let (el, ec) = f.line_col(span.end);
+            (sl, sc, el, ec)
+        }
+        None => (1, 1, 1, 1),
+    };
+    JsonLabel {
+        message: l.message.clone(),
+        span: JsonSpan { start: l.span.start, end: l.span.end },
+        start: JsonPos { line: sl, column: sc },
+        end: JsonPos { line: el, column: ec },
+    }
+}
+
+/// The documented, versioned JSON report (see `docs/cli.md`).
+fn json(files: &[FileDiagnostics]) -> String {
+    let mut diagnostics = Vec::new();
+    for f in files {
+        let name = f.file.as_ref().map(|f| f.name.clone()).or_else(|| f.name.clone());
+        for d in &f.diagnostics {
+            diagnostics.push(JsonDiag {
+                code: d.code.as_str(),
+                name: d.code.slug(),
+                severity: d.severity.as_str(),
+                message: d.message.clone(),
+                file: name.clone(),
+                primary: d.primary.as_ref().map(|l| json_label(f.file.as_ref(), l)),
+                labels: d.secondary.iter().map(|l| json_label(f.file.as_ref(), l)).collect(),
+                help: d.help.clone(),
+                notes: d.notes.clone(),
+            });
+        }
+    }
+    let (errors, warnings) = counts(files);
+    let report = JsonReport { version: 1, diagnostics, summary: JsonSummary { errors, warnings } };
+    let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".to_string());
+    s.push('\n');
+    s
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_prop(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions workflow commands: `::error file=…,line=…,col=…::message`.
+fn github(files: &[FileDiagnostics]) -> String {
+    let mut out = String::new();
+    for f in files {
+        let name = f.file.as_ref().map(|f| f.name.clone()).or_else(|| f.name.clone());
+        for d in &f.diagnostics {
+            let level = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            let mut props = vec![format!("title={}", escape_prop(&format!("svcc {}", d.code)))];
+            if let Some(n) = &name {
+                props.push(format!("file={}", escape_prop(n)));
+            }
+            if let (Some(p), Some(file)) = (&d.primary, &f.file) {
+                let span = p.span.clamp_to(&file.text);
+                let (sl, sc) = file.line_col(span.start);
+                let (el, ec) = file.line_col(span.end);
+                props.push(format!("line={sl}"));
+                props.push(format!("endLine={el}"));
+                if sl == el {
+                    props.push(format!("col={sc}"));
+                    props.push(format!("endColumn={ec}"));
+                }
+            }
+            let mut msg = format!("{}: {}", d.code, d.message);
+            if let Some(h) = &d.help {
+                msg.push_str("\nhelp: ");
+                msg.push_str(h);
+            }
+            let _ = writeln!(out, "::{level} {}::{}", props.join(","), escape_data(&msg));
+        }
+    }
+    out
+}

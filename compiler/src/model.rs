@@ -1,0 +1,340 @@
+//! The typed spec: what a `service` block says, with the span of every
+//! user-written value. Decoding fills it; checking resolves it into a
+//! per-environment [`crate::plan::Plan`].
+//!
+//! Optional fields are `None` when the spec does not set them, so that an
+//! environment block (which decodes into the same [`Body`]) can say exactly
+//! what it overrides.
+
+use indexmap::IndexMap;
+
+use crate::source::{Span, Spanned};
+
+pub type Map<V> = IndexMap<String, V>;
+
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub name: Spanned<String>,
+    /// Span of the `service` node's name token, used as the origin of every
+    /// generated object.
+    pub node: Span,
+    pub body: Body,
+    pub environments: Vec<Environment>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub name: Spanned<String>,
+    pub node: Span,
+    pub body: Body,
+}
+
+/// Every setting that a service and an environment block can both hold.
+#[derive(Clone, Debug, Default)]
+pub struct Body {
+    pub image: Option<Image>,
+    pub namespace: Option<Spanned<String>>,
+    pub ports: Map<Port>,
+    pub replicas: Option<Spanned<u32>>,
+    pub resources: Resources,
+    pub probes: Probes,
+    pub env: Map<EnvVar>,
+    pub env_from: Map<EnvFrom>,
+    pub command: Option<Spanned<Vec<String>>>,
+    pub args: Option<Spanned<Vec<String>>>,
+    pub labels: Map<Spanned<String>>,
+    pub annotations: Map<Spanned<String>>,
+    pub pod_annotations: Map<Spanned<String>>,
+    pub volumes: Map<Volume>,
+    pub service_account: Option<ServiceAccount>,
+    pub security: Security,
+    pub autoscale: Option<Autoscale>,
+    pub rolling: Rolling,
+    pub shutdown: Shutdown,
+    pub disruption: Option<Disruption>,
+    pub node_selector: Map<Spanned<String>>,
+    pub tolerations: Map<Toleration>,
+    pub metrics: Option<Metrics>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Image {
+    pub node: Span,
+    pub repository: Option<Spanned<String>>,
+    pub tag: Option<Spanned<String>>,
+    pub digest: Option<Spanned<String>>,
+    pub pull_policy: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Port {
+    pub name: Spanned<String>,
+    pub number: Option<Spanned<u16>>,
+    pub service_port: Option<Spanned<u16>>,
+    pub protocol: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceKind {
+    Cpu,
+    Memory,
+    EphemeralStorage,
+}
+
+impl ResourceKind {
+    pub const ALL: [(&'static str, ResourceKind); 3] = [
+        ("cpu", ResourceKind::Cpu),
+        ("memory", ResourceKind::Memory),
+        ("ephemeral-storage", ResourceKind::EphemeralStorage),
+    ];
+
+    pub fn k8s_name(self) -> &'static str {
+        match self {
+            ResourceKind::Cpu => "cpu",
+            ResourceKind::Memory => "memory",
+            ResourceKind::EphemeralStorage => "ephemeral-storage",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Resources {
+    pub requests: IndexMap<ResourceKind, Spanned<Quantity>>,
+    pub limits: IndexMap<ResourceKind, Spanned<Quantity>>,
+}
+
+/// A Kubernetes resource quantity, held exactly in thousandths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Quantity {
+    pub millis: i128,
+    pub binary: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProbeKind {
+    Liveness,
+    Readiness,
+    Startup,
+}
+
+impl ProbeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProbeKind::Liveness => "liveness",
+            ProbeKind::Readiness => "readiness",
+            ProbeKind::Startup => "startup",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Probes {
+    pub liveness: Option<ProbeSetting>,
+    pub readiness: Option<ProbeSetting>,
+    pub startup: Option<ProbeSetting>,
+}
+
+impl Probes {
+    pub fn get(&self, k: ProbeKind) -> Option<&ProbeSetting> {
+        match k {
+            ProbeKind::Liveness => self.liveness.as_ref(),
+            ProbeKind::Readiness => self.readiness.as_ref(),
+            ProbeKind::Startup => self.startup.as_ref(),
+        }
+    }
+
+    pub fn slot(&mut self, k: ProbeKind) -> &mut Option<ProbeSetting> {
+        match k {
+            ProbeKind::Liveness => &mut self.liveness,
+            ProbeKind::Readiness => &mut self.readiness,
+            ProbeKind::Startup => &mut self.startup,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum ProbeSetting {
+    /// `readiness #false`: no probe of this kind.
+    Off(Span),
+    On(Probe),
+}
+
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub node: Span,
+    pub handler: Option<Spanned<ProbeHandler>>,
+    pub port: Option<Spanned<String>>,
+    pub initial_delay: Option<Spanned<Duration>>,
+    pub period: Option<Spanned<Duration>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub failure_threshold: Option<Spanned<u32>>,
+    pub success_threshold: Option<Spanned<u32>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProbeHandler {
+    Http { path: String, scheme: Option<String> },
+    Tcp,
+    Grpc { service: Option<String> },
+    Exec(Vec<String>),
+}
+
+/// A duration, held in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration {
+    pub millis: u64,
+}
+
+impl Duration {
+    pub fn seconds(self) -> u64 {
+        self.millis / 1000
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct EnvVar {
+    pub name: Spanned<String>,
+    pub value: EnvValue,
+}
+
+#[derive(Clone, Debug)]
+pub enum EnvValue {
+    Literal(Spanned<String>),
+    Secret { name: Spanned<String>, key: Spanned<String>, optional: bool },
+    ConfigMap { name: Spanned<String>, key: Spanned<String>, optional: bool },
+    Field(Spanned<String>),
+}
+
+#[derive(Clone, Debug)]
+pub struct EnvFrom {
+    pub kind: EnvFromKind,
+    pub name: Spanned<String>,
+    pub prefix: Option<Spanned<String>>,
+    pub optional: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvFromKind {
+    Secret,
+    ConfigMap,
+}
+
+#[derive(Clone, Debug)]
+pub struct Volume {
+    pub name: Spanned<String>,
+    pub path: Option<Spanned<String>>,
+    pub source: VolumeSource,
+    pub size_limit: Option<Spanned<Quantity>>,
+    pub memory: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VolumeSource {
+    /// A writable scratch folder (emptyDir).
+    Scratch,
+    Secret(String),
+    ConfigMap(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceAccount {
+    pub node: Span,
+    pub name: Option<Spanned<String>>,
+    pub create: Option<Spanned<bool>>,
+    pub automount: Option<Spanned<bool>>,
+    pub annotations: Map<Spanned<String>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Security {
+    pub run_as_user: Option<Spanned<i64>>,
+    pub run_as_group: Option<Spanned<i64>>,
+    pub fs_group: Option<Spanned<i64>>,
+    pub run_as_non_root: Option<Spanned<bool>>,
+    pub read_only_root_filesystem: Option<Spanned<bool>>,
+    pub allow_privilege_escalation: Option<Spanned<bool>>,
+    pub add_capabilities: Option<Spanned<Vec<String>>>,
+    pub seccomp: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Autoscale {
+    pub node: Span,
+    /// `autoscale #false` in an environment turns it off.
+    pub enabled: Option<Spanned<bool>>,
+    pub min: Option<Spanned<u32>>,
+    pub max: Option<Spanned<u32>>,
+    pub cpu: Option<Spanned<u32>>,
+    pub memory: Option<Spanned<u32>>,
+    pub pods: Map<PodsMetric>,
+    pub scale_up: Option<Behavior>,
+    pub scale_down: Option<Behavior>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PodsMetric {
+    pub metric: Spanned<String>,
+    pub target: Spanned<Quantity>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Behavior {
+    pub node: Span,
+    pub stabilization: Option<Spanned<Duration>>,
+    pub select: Option<Spanned<String>>,
+    pub policies: Vec<ScalingPolicy>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScalingPolicy {
+    pub percent: bool,
+    pub value: Spanned<u32>,
+    pub period: Spanned<Duration>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Rolling {
+    pub max_surge: Option<Spanned<IntOrPercent>>,
+    pub max_unavailable: Option<Spanned<IntOrPercent>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOrPercent {
+    Int(u32),
+    Percent(u32),
+}
+
+impl IntOrPercent {
+    pub fn is_zero(self) -> bool {
+        matches!(self, IntOrPercent::Int(0) | IntOrPercent::Percent(0))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Shutdown {
+    pub pre_stop: Option<Spanned<Duration>>,
+    pub grace: Option<Spanned<Duration>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Disruption {
+    pub node: Span,
+    pub max_unavailable: Option<Spanned<IntOrPercent>>,
+    pub min_available: Option<Spanned<IntOrPercent>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Toleration {
+    pub key: Spanned<String>,
+    pub operator: Option<Spanned<String>>,
+    pub value: Option<Spanned<String>>,
+    pub effect: Option<Spanned<String>>,
+    pub seconds: Option<Spanned<i64>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    pub node: Span,
+    pub path: Option<Spanned<String>>,
+    pub port: Option<Spanned<String>>,
+}

@@ -1,0 +1,166 @@
+//! The per-environment plan: a spec with the environment's overrides merged
+//! and every default applied. Lowering reads only this, so it never sees
+//! unmerged or missing data. Spans are kept where a generated value can be
+//! traced back to one spec token (for schema errors and provenance).
+
+use std::collections::BTreeMap;
+
+use crate::model::{Duration, IntOrPercent, ProbeKind};
+use crate::source::Span;
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub service: String,
+    pub environment: String,
+    pub namespace: Option<String>,
+    /// The `service` node: origin of every generated object.
+    pub origin: Span,
+    pub image: String,
+    pub image_span: Span,
+    pub pull_policy: String,
+    /// The image tag, used as the `app.kubernetes.io/version` label.
+    pub version: Option<String>,
+    pub ports: Vec<PlanPort>,
+    /// `None` when an autoscaler owns the replica count.
+    pub replicas: Option<(u32, Span)>,
+    pub requests: BTreeMap<&'static str, (String, Span)>,
+    pub limits: BTreeMap<&'static str, (String, Span)>,
+    pub probes: Vec<PlanProbe>,
+    pub env: Vec<PlanEnv>,
+    pub env_from: Vec<PlanEnvFrom>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    /// Labels on every object: the derived `app.kubernetes.io/*` ones plus the spec's.
+    pub labels: BTreeMap<String, String>,
+    /// The identity labels a selector uses (never a version).
+    pub selector: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub pod_annotations: BTreeMap<String, String>,
+    pub volumes: Vec<PlanVolume>,
+    pub service_account: PlanServiceAccount,
+    pub security: PlanSecurity,
+    pub autoscale: Option<PlanAutoscale>,
+    pub max_surge: IntOrPercent,
+    pub max_unavailable: IntOrPercent,
+    pub pre_stop_seconds: u64,
+    pub grace_seconds: u64,
+    pub disruption: Option<IntOrPercentBound>,
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<PlanToleration>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanPort {
+    pub name: String,
+    pub number: u16,
+    pub service_port: u16,
+    pub protocol: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanProbe {
+    pub kind: ProbeKind,
+    pub handler: PlanProbeHandler,
+    pub initial_delay: u64,
+    pub period: u64,
+    pub timeout: u64,
+    pub failure_threshold: u32,
+    pub success_threshold: u32,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum PlanProbeHandler {
+    Http { path: String, port: String, scheme: Option<String> },
+    Tcp { port: String },
+    Grpc { port: u16, service: Option<String> },
+    Exec(Vec<String>),
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanEnv {
+    pub name: String,
+    pub value: PlanEnvValue,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum PlanEnvValue {
+    Literal(String),
+    Secret { name: String, key: String, optional: bool },
+    ConfigMap { name: String, key: String, optional: bool },
+    Field(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanEnvFrom {
+    pub secret: bool,
+    pub name: String,
+    pub prefix: Option<String>,
+    pub optional: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanVolume {
+    pub name: String,
+    pub path: String,
+    pub source: crate::model::VolumeSource,
+    pub size_limit: Option<String>,
+    pub memory: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanServiceAccount {
+    pub name: String,
+    pub create: bool,
+    pub automount: bool,
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanSecurity {
+    pub run_as_user: i64,
+    pub run_as_group: i64,
+    pub fs_group: i64,
+    pub run_as_non_root: bool,
+    pub read_only_root_filesystem: bool,
+    pub allow_privilege_escalation: bool,
+    pub add_capabilities: Vec<String>,
+    pub seccomp: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanAutoscale {
+    pub min: u32,
+    pub max: u32,
+    pub span: Span,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub pods: Vec<(String, String)>,
+    pub scale_up: PlanBehavior,
+    pub scale_down: PlanBehavior,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanBehavior {
+    pub stabilization: Duration,
+    pub select: Option<String>,
+    /// (percent?, value, period seconds)
+    pub policies: Vec<(bool, u32, u64)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum IntOrPercentBound {
+    MaxUnavailable(IntOrPercent),
+    MinAvailable(IntOrPercent),
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanToleration {
+    pub key: String,
+    pub operator: Option<String>,
+    pub value: Option<String>,
+    pub effect: Option<String>,
+    pub seconds: Option<i64>,
+}

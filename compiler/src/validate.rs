@@ -1,0 +1,76 @@
+//! Stage 5: every generated object is checked against the JSON Schema of
+//! its type before anything is written. Schemas are generated from the same
+//! Rust types the objects are built from (k8s-openapi's schemars support),
+//! compiled once per process.
+//!
+//! A violation is reported at the spec token the offending value came from:
+//! the object's provenance table maps JSON pointers to spans, and the
+//! nearest recorded ancestor of the failing pointer wins.
+
+use std::sync::OnceLock;
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::lower::{Kind, Object};
+
+fn schema_of(kind: Kind) -> serde_json::Value {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    use k8s_openapi::api::core::v1::{Service, ServiceAccount};
+    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    let schema = match kind {
+        Kind::ServiceAccount => schemars::schema_for!(ServiceAccount),
+        Kind::Service => schemars::schema_for!(Service),
+        Kind::Deployment => schemars::schema_for!(Deployment),
+        Kind::HorizontalPodAutoscaler => schemars::schema_for!(HorizontalPodAutoscaler),
+        Kind::PodDisruptionBudget => schemars::schema_for!(PodDisruptionBudget),
+    };
+    schema.to_value()
+}
+
+/// The JSON Schema svcc validates a kind with.
+pub fn schema(kind: Kind) -> serde_json::Value {
+    schema_of(kind)
+}
+
+fn validator(kind: Kind) -> Option<&'static jsonschema::Validator> {
+    static CELLS: [OnceLock<Option<jsonschema::Validator>>; 5] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let idx = Kind::ALL.iter().position(|k| *k == kind)?;
+    CELLS.get(idx)?.get_or_init(|| jsonschema::validator_for(&schema_of(kind)).ok()).as_ref()
+}
+
+pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
+    for obj in objects {
+        let Some(v) = validator(obj.kind) else {
+            diags.push(
+                Diagnostic::error(
+                    Code::SchemaViolation,
+                    format!("no schema could be compiled for {}", obj.kind.as_str()),
+                )
+                .at(obj.origin, "generated from here"),
+            );
+            continue;
+        };
+        for err in v.iter_errors(&obj.value) {
+            let pointer = err.instance_path().as_str().to_string();
+            let mut p = pointer.clone();
+            let span = loop {
+                if let Some(s) = obj.provenance.get(&p) {
+                    break *s;
+                }
+                match p.rfind('/') {
+                    Some(i) => p.truncate(i),
+                    None => break obj.origin,
+                }
+            };
+            diags.push(
+                Diagnostic::error(
+                    Code::SchemaViolation,
+                    format!("generated {} `{}` is invalid: {}", obj.kind.as_str(), obj.name, err),
+                )
+                .at(span, "this value")
+                .help(format!("at {}", if pointer.is_empty() { "/" } else { &pointer })),
+            );
+        }
+    }
+}
