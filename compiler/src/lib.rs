@@ -109,7 +109,14 @@ pub fn compile(input: &Input, opts: &Options) -> Compiled {
             }
         }
     }
-    let diagnostics = diags.into_sorted();
+    let mut diagnostics = diags.into_sorted();
+    // Every span lands inside the text and on char boundaries, whatever
+    // produced it.
+    for d in &mut diagnostics {
+        for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
+            l.span = l.span.clamp_to(&file.text);
+        }
+    }
     if diagnostics.iter().any(Diagnostic::is_error) {
         artifacts.clear();
     }

@@ -14,6 +14,8 @@ use crate::source::Span;
 /// parser's stack.
 pub const MAX_NESTING: usize = 64;
 
+const PARSER_STACK: usize = 256 * 1024 * 1024;
+
 /// Parse KDL v2 text. Returns `None` when the text is not a KDL document;
 /// the reasons are in `diags`.
 pub fn parse(text: &str, diags: &mut Diagnostics) -> Option<KdlDocument> {
@@ -25,7 +27,35 @@ pub fn parse(text: &str, diags: &mut Diagnostics) -> Option<KdlDocument> {
         );
         return None;
     }
-    match text.parse::<KdlDocument>() {
+    if let Some(span) = stray_close(text) {
+        diags.push(
+            Diagnostic::error(Code::KdlSyntax, "unexpected `}` with no block to close")
+                .at(span, "nothing to close here")
+                .help("remove it, or add the `{` that should open this block"),
+        );
+        return None;
+    }
+    // The kdl parser recurses; give it a generous stack of its own so that
+    // no input can overflow the caller's.
+    let parsed = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("svcc-kdl-parse".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(s, || text.parse::<KdlDocument>())
+            .map(|h| h.join())
+    });
+    let parsed = match parsed {
+        Ok(Ok(r)) => r,
+        _ => {
+            diags.push(
+                Diagnostic::error(Code::KdlSyntax, "the KDL parser could not read this file")
+                    .at(Span::new(0, 0), "here")
+                    .help("the file is too large or too deeply structured to parse"),
+            );
+            return None;
+        }
+    };
+    match parsed {
         Ok(doc) => Some(doc),
         Err(err) => {
             let mut seen_v1 = false;
@@ -140,11 +170,28 @@ fn in_string(prefix: &str) -> bool {
     prefix.chars().filter(|&c| c == '"').count() % 2 == 1
 }
 
-/// Span of the first `{` that opens a block deeper than [`MAX_NESTING`],
-/// skipping quoted strings and comments.
-fn too_deep(text: &str) -> Option<Span> {
-    let bytes = text.as_bytes();
+/// Span of the first `}` that closes nothing (outside strings and comments).
+fn stray_close(text: &str) -> Option<Span> {
     let mut depth = 0usize;
+    let mut found = None;
+    scan_braces(text, |i, open| {
+        if open {
+            depth += 1;
+        } else if depth == 0 {
+            found = Some(Span::new(i, i + 1));
+            return false;
+        } else {
+            depth -= 1;
+        }
+        true
+    });
+    found
+}
+
+/// Call `f(offset, is_open)` for every brace outside quoted strings and
+/// line comments, until it returns false.
+fn scan_braces(text: &str, mut f: impl FnMut(usize, bool) -> bool) {
+    let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -162,18 +209,54 @@ fn too_deep(text: &str) -> Option<Span> {
                     i += 1;
                 }
             }
-            b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(Span::new(i, i + 1));
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                // Block comments nest in KDL.
+                let mut nest = 0usize;
+                while i < bytes.len() {
+                    if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+                        nest += 1;
+                        i += 2;
+                    } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+                        nest -= 1;
+                        i += 2;
+                        if nest == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            b'{' | b'}' => {
+                if !f(i, bytes[i] == b'{') {
+                    return;
                 }
             }
-            b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
         i += 1;
     }
-    None
+}
+
+/// Span of the first `{` that opens a block deeper than [`MAX_NESTING`],
+/// skipping quoted strings and comments.
+fn too_deep(text: &str) -> Option<Span> {
+    let mut depth = 0usize;
+    let mut found = None;
+    scan_braces(text, |i, open| {
+        if open {
+            depth += 1;
+            if depth > MAX_NESTING {
+                found = Some(Span::new(i, i + 1));
+                return false;
+            }
+        } else {
+            depth = depth.saturating_sub(1);
+        }
+        true
+    });
+    found
 }
 
 #[cfg(test)]
@@ -195,6 +278,18 @@ mod tests {
     fn deep_nesting_is_rejected_without_recursion() {
         let text = format!("{}{}", "a {".repeat(100_000), "}".repeat(100_000));
         assert_eq!(codes(&text), vec![Code::KdlSyntax]);
+    }
+
+    #[test]
+    fn stray_closing_braces_are_reported_without_parsing() {
+        assert_eq!(codes(&"}".repeat(100_000)), vec![Code::KdlSyntax]);
+    }
+
+    #[test]
+    fn braces_in_strings_and_comments_are_ignored() {
+        let mut d = Diagnostics::new();
+        let text = "service a { // }\n  /* } /* } */ } */\n  image \"}\"\n}\n";
+        assert!(parse(text, &mut d).is_some(), "{:?}", d.into_sorted());
     }
 
     #[test]

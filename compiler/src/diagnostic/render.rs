@@ -48,7 +48,7 @@ pub fn render(format: Format, files: &[FileDiagnostics], style: HumanStyle) -> S
 
 struct MietteDiag<'a> {
     d: &'a Diagnostic,
-    src: Option<NamedSource<String>>,
+    src: Option<NamedSource<std::sync::Arc<str>>>,
 }
 
 impl std::fmt::Debug for MietteDiag<'_> {
@@ -109,18 +109,25 @@ impl miette::Diagnostic for MietteDiag<'_> {
     }
 }
 
+/// Human output shows this many problems per file; the JSON report has all.
+pub const MAX_HUMAN_PER_FILE: usize = 50;
+
 fn human(files: &[FileDiagnostics], style: HumanStyle) -> String {
     let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).without_syntax_highlighting().with_width(style.width);
     let mut out = String::new();
     for f in files {
-        for d in &f.diagnostics {
-            let src = f.file.as_ref().map(|f| {
-                // Clamp spans onto char boundaries so miette never slices mid-char.
-                NamedSource::new(f.name.clone(), f.text.to_string())
-            });
+        let src = f.file.as_ref().map(|f| NamedSource::new(f.name.clone(), f.text.clone()));
+        for (shown, d) in f.diagnostics.iter().enumerate() {
+            if shown == MAX_HUMAN_PER_FILE {
+                let rest = f.diagnostics.len() - shown;
+                let name = f.file.as_ref().map(|f| f.name.as_str()).or(f.name.as_deref()).unwrap_or("this input");
+                let _ = writeln!(out, "… and {rest} more problems in {name} (`--format json` lists them all)\n");
+                break;
+            }
+            // Clamp spans onto char boundaries so miette never slices mid-char.
             let d = clamp(d, f.file.as_ref());
-            let md = MietteDiag { d: &d, src };
+            let md = MietteDiag { d: &d, src: src.clone() };
             let mut buf = String::new();
             if handler.render_report(&mut buf, &md).is_err() {
                 let _ = writeln!(buf, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);

@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use svcc::diagnostic::render::{self, Format, HumanStyle};
+use svcc::{Compiled, Input, Options};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Files under `dir` (relative to the repository root) with extension `ext`, sorted.
+pub fn files(dir: &str, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    walk(&root().join(dir), ext, &mut out);
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(&p, ext, out);
+        } else if p.extension().is_some_and(|x| x == ext) {
+            out.push(p);
+        }
+    }
+}
+
+/// Path relative to the repository root, with `/` separators.
+pub fn rel(p: &Path) -> String {
+    p.strip_prefix(root()).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+pub fn compile_file(path: &Path, opts: &Options) -> Compiled {
+    let bytes = std::fs::read(path).unwrap();
+    svcc::compile(&Input { name: rel(path), bytes }, opts)
+}
+
+pub fn compile_str(name: &str, text: &str, opts: &Options) -> Compiled {
+    svcc::compile(&Input { name: name.to_string(), bytes: text.as_bytes().to_vec() }, opts)
+}
+
+pub fn render(c: &Compiled, format: Format) -> String {
+    render::render(format, &svcc::file_diagnostics(std::slice::from_ref(c)), HumanStyle { color: false, width: 80 })
+}
+
+/// Options for building an example as a user would: every environment, and
+/// the `--image-tag` of the `svcc build … --image-tag TAG` command that the
+/// example's header comment shows (examples that pin tags show none).
+pub fn example_options(path: &Path) -> Options {
+    let text = std::fs::read_to_string(path).unwrap();
+    let image_tag = text
+        .lines()
+        .take_while(|l| l.trim_start().starts_with("//"))
+        .filter(|l| l.contains("svcc build"))
+        .find_map(|l| l.split("--image-tag ").nth(1).map(|t| t.split_whitespace().next().unwrap().to_string()));
+    Options { image_tag, require_tag: true, environments: vec![] }
+}
+
+pub fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}

@@ -1,0 +1,139 @@
+//! The independent oracle (`../shared/oracle/validate`: kubernetes-validate
+//! strict, upstream CRD schemas, promtool, actionlint, yamllint and a YAML
+//! 1.1 typing check) judges every file svcc generates for the examples.
+//!
+//! The oracle must be installed (`../shared/oracle/install`, which `.ci/run`
+//! does). Set SVCC_SKIP_ORACLE=1 to skip these tests on a machine without it.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn oracle_dir() -> PathBuf {
+    common::root().parent().unwrap().join("shared/oracle")
+}
+
+fn skip() -> bool {
+    std::env::var_os("SVCC_SKIP_ORACLE").is_some_and(|v| v == "1")
+}
+
+fn write_tree(dir: &std::path::Path, artifacts: &[svcc::emit::Artifact]) {
+    for a in artifacts {
+        let p = dir.join(&a.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, &a.contents).unwrap();
+    }
+}
+
+fn validate(dir: &std::path::Path) -> (bool, String) {
+    let o = Command::new(oracle_dir().join("validate"))
+        .arg(dir)
+        .output()
+        .expect("run the oracle: install it with ../shared/oracle/install");
+    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
+
+fn temp(tag: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("svcc-oracle-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+#[test]
+fn every_example_passes_the_oracle() {
+    if skip() {
+        return;
+    }
+    let dir = temp("examples");
+    let mut count = 0;
+    for path in common::files("examples", "kdl") {
+        let c = common::compile_file(&path, &common::example_options(&path));
+        assert!(!c.has_errors(), "{}", path.display());
+        count += c.artifacts.len();
+        write_tree(&dir, &c.artifacts);
+    }
+    let (ok, report) = validate(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ok, "oracle rejected generated files:\n{report}");
+    assert!(report.contains(&format!("{count} passed, 0 failed")), "{report}");
+}
+
+/// Strings that YAML 1.1 readers would turn into booleans, numbers, nulls or
+/// dates survive as strings: checked by the oracle's typing check (PyYAML
+/// plus go-yaml v2's y/n rules) and by reading the values back here.
+#[test]
+fn yaml_1_1_lookalikes_round_trip_as_strings() {
+    if skip() {
+        return;
+    }
+    let tricky = [
+        "on",
+        "off",
+        "yes",
+        "no",
+        "y",
+        "n",
+        "Y",
+        "NO",
+        "true",
+        "~",
+        "null",
+        "0755",
+        "0o755",
+        "1e3",
+        "1.10",
+        "0x1F",
+        "12:30",
+        "2001-12-14",
+        ".inf",
+        "1_000",
+        "+1",
+        "-0",
+        "",
+    ];
+    let mut env = String::new();
+    for (i, t) in tricky.iter().enumerate() {
+        env.push_str(&format!("        V{i} \"{t}\"\n"));
+    }
+    let spec = format!(
+        "service tricky {{\n    image \"ghcr.io/acme/tricky\" tag=\"1.10\"\n    port http 8080\n    probes {{ readiness \"/ready\" }}\n    env {{\n{env}    }}\n    labels {{ flag \"on\"; answer \"no\"; ver \"1.10\" }}\n    annotations {{ \"example.com/x\" \"yes\" }}\n}}\n"
+    );
+    let c = common::compile_str(
+        "tricky.kdl",
+        &spec,
+        &common::example_options(&common::root().join("examples/minimal/service.kdl")),
+    );
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let dir = temp("tricky");
+    write_tree(&dir, &c.artifacts);
+    let (ok, report) = validate(&dir);
+    assert!(ok, "{report}");
+    // Read the Deployment back with PyYAML (YAML 1.1) and compare every value.
+    let py = dirs_python();
+    let deployment = dir.join("tricky/default/deployment-tricky.yaml");
+    let script = "import sys, yaml, json\nd = yaml.safe_load(open(sys.argv[1]))\nc = d['spec']['template']['spec']['containers'][0]\nprint(json.dumps({'env': {e['name']: e['value'] for e in c['env']}, 'labels': d['metadata']['labels'], 'ann': d['metadata']['annotations']}))\n";
+    let o = Command::new(py).arg("-c").arg(script).arg(&deployment).output().expect("python");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (i, t) in tricky.iter().enumerate() {
+        assert_eq!(v["env"][format!("V{i}")], serde_json::Value::String(t.to_string()), "{t}");
+    }
+    assert_eq!(v["labels"]["flag"], "on");
+    assert_eq!(v["labels"]["answer"], "no");
+    assert_eq!(v["labels"]["ver"], "1.10");
+    assert_eq!(v["labels"]["app.kubernetes.io/version"], "1.10");
+    assert_eq!(v["ann"]["example.com/x"], "yes");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn dirs_python() -> PathBuf {
+    let home = std::env::var_os("SVCC_ORACLE_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
+        cache.join("svcc-oracle")
+    });
+    home.join("venv/bin/python")
+}
