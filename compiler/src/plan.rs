@@ -146,9 +146,11 @@ pub struct PlanAutoscale {
 pub struct PlanBehavior {
     pub stabilization: Duration,
     pub select: Option<String>,
-    /// (percent?, value, period seconds)
-    pub policies: Vec<(bool, u32, u64)>,
+    pub policies: Vec<PlanPolicy>,
 }
+
+/// A scaling policy: (in percent rather than pods, value, period in seconds).
+pub type PlanPolicy = (bool, u32, u64);
 
 #[derive(Clone, Copy, Debug)]
 pub enum IntOrPercentBound {

@@ -293,8 +293,8 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         let lim = b.resources.limits.get(&kind).cloned().or_else(|| {
             req.as_ref().map(|r| Spanned::new(Quantity { millis: r.value.millis * 2, binary: r.value.binary }, r.span))
         });
-        if let (Some(r), Some(l)) = (&req, &lim) {
-            if l.value.millis < r.value.millis && b.resources.limits.contains_key(&kind) {
+        if let (Some(r), Some(l)) = (&req, &lim)
+            && l.value.millis < r.value.millis && b.resources.limits.contains_key(&kind) {
                 diags.push(
                     Diagnostic::error(
                         Code::LimitsBelowRequests,
@@ -310,7 +310,6 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
                     .help("a container can never get less than it requests; raise the limit or lower the request"),
                 );
             }
-        }
         if let Some(r) = req {
             requests.insert(kind.k8s_name(), (format_quantity(r.value), r.span));
         }
@@ -323,15 +322,14 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         requests.insert(kind.k8s_name(), (format_quantity(r.value), r.span));
     }
     if let Some(l) = b.resources.limits.get(&kind) {
-        if let Some(r) = b.resources.requests.get(&kind) {
-            if l.value.millis < r.value.millis {
+        if let Some(r) = b.resources.requests.get(&kind)
+            && l.value.millis < r.value.millis {
                 diags.push(
                     Diagnostic::error(Code::LimitsBelowRequests, "the ephemeral-storage limit is below the request")
                         .at(l.span, "limit")
                         .also(r.span, "request"),
                 );
             }
-        }
         limits.insert(kind.k8s_name(), (format_quantity(l.value), l.span));
     }
 
@@ -389,8 +387,8 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             ProbeKind::Startup => (10, 5, 30),
         };
         let success = p.success_threshold.as_ref().map_or(1, |s| s.value);
-        if success != 1 && kind != ProbeKind::Readiness {
-            if let Some(s) = &p.success_threshold {
+        if success != 1 && kind != ProbeKind::Readiness
+            && let Some(s) = &p.success_threshold {
                 diags.push(
                     Diagnostic::error(
                         Code::OutOfRange,
@@ -400,7 +398,6 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
                     .help("only readiness probes can require several successes"),
                 );
             }
-        }
         let period_s = p.period.as_ref().map_or(period, |d| d.value.seconds());
         let timeout_s = p.timeout.as_ref().map_or(timeout, |d| d.value.seconds());
         probes.push(PlanProbe {
@@ -484,11 +481,10 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     selector.insert("app.kubernetes.io/instance".to_string(), service.clone());
     labels.extend(selector.clone());
     labels.insert("app.kubernetes.io/managed-by".to_string(), "svcc".to_string());
-    if let Some(v) = &version {
-        if crate::values::check_label_value(v).is_ok() {
+    if let Some(v) = &version
+        && crate::values::check_label_value(v).is_ok() {
             labels.insert("app.kubernetes.io/version".to_string(), v.clone());
         }
-    }
     let annotations: BTreeMap<String, String> =
         b.annotations.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
     let mut pod_annotations: BTreeMap<String, String> =
@@ -570,21 +566,20 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     // Security.
     let s = &b.security;
     let weakened = |d: Option<&Spanned<bool>>, bad: bool, what: &str, diags: &mut Diagnostics| {
-        if let Some(v) = d {
-            if v.value == bad {
+        if let Some(v) = d
+            && v.value == bad {
                 diags.push(
                     Diagnostic::warning(Code::WeakenedSecurity, format!("{what} weakens the default security context"))
                         .at(v.span, "overrides a hardened default")
                         .help("keep the default unless the image truly needs it; document why next to this line"),
                 );
             }
-        }
     };
     weakened(s.run_as_non_root.as_ref(), false, "`run-as-non-root #false`", diags);
     weakened(s.read_only_root_filesystem.as_ref(), false, "`read-only-root-filesystem #false`", diags);
     weakened(s.allow_privilege_escalation.as_ref(), true, "`allow-privilege-escalation #true`", diags);
-    if let Some(sc) = &s.seccomp {
-        if sc.value == "Unconfined" {
+    if let Some(sc) = &s.seccomp
+        && sc.value == "Unconfined" {
             diags.push(
                 Diagnostic::warning(
                     Code::WeakenedSecurity,
@@ -594,17 +589,15 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
                 .help("keep \"RuntimeDefault\" unless the workload needs blocked syscalls"),
             );
         }
-    }
     let run_as_non_root = s.run_as_non_root.as_ref().is_none_or(|v| v.value);
-    if let Some(u) = &s.run_as_user {
-        if u.value == 0 && run_as_non_root {
+    if let Some(u) = &s.run_as_user
+        && u.value == 0 && run_as_non_root {
             diags.push(
                 Diagnostic::error(Code::OutOfRange, "`run-as-user 0` is root, and the pod must run as non-root")
                     .at(u.span, "user 0 is root")
                     .help("use an unprivileged id such as 10001, or (not recommended) set `run-as-non-root #false`"),
             );
         }
-    }
     let security = PlanSecurity {
         run_as_user: s.run_as_user.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
         run_as_group: s.run_as_group.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
@@ -747,7 +740,7 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
 /// of +50% or +2 pods a minute, after 60 s), scale down slowly (-10% a
 /// minute, after 5 minutes of lower load).
 fn behavior(b: Option<&Behavior>, up: bool) -> PlanBehavior {
-    let (stab, default_policies, default_select): (u64, Vec<(bool, u32, u64)>, Option<&str>) =
+    let (stab, default_policies, default_select): (u64, Vec<PlanPolicy>, Option<&str>) =
         if up { (60, vec![(true, 50, 60), (false, 2, 60)], Some("Max")) } else { (300, vec![(true, 10, 60)], None) };
     match b {
         None => PlanBehavior {

@@ -144,15 +144,14 @@ pub fn decode_body(
             "metrics" => {
                 let mut r = NodeReader::new(node);
                 let path = r.prop("path").and_then(|e| reader::string(diags, e));
-                if let Some(p) = &path {
-                    if !p.value.starts_with('/') {
+                if let Some(p) = &path
+                    && !p.value.starts_with('/') {
                         diags.push(
                             Diagnostic::error(Code::InvalidName, "a metrics path starts with `/`")
                                 .at(p.span, "not an absolute path")
                                 .help(format!("write \"/{}\"", p.value)),
                         );
                     }
-                }
                 let port = r.prop("port").and_then(|e| reader::string(diags, e));
                 r.finish(diags);
                 no_children(diags, node);
@@ -168,8 +167,8 @@ pub fn decode_body(
 fn image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Image> {
     let mut r = NodeReader::new(node);
     let mut img = Image { node: name_span(node), repository: None, tag: None, digest: None, pull_policy: None };
-    if let Some(e) = r.arg(0) {
-        if let Some(s) = reader::string(diags, e) {
+    if let Some(e) = r.arg(0)
+        && let Some(s) = reader::string(diags, e) {
             let span = s.span;
             let (rest, digest) = match s.value.split_once('@') {
                 Some((a, d)) => (a.to_string(), Some(d.to_string())),
@@ -209,9 +208,8 @@ fn image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Image> {
                 }
             }
         }
-    }
-    if let Some(e) = r.prop("tag") {
-        if let Some(t) = reader::text(diags, e) {
+    if let Some(e) = r.prop("tag")
+        && let Some(t) = reader::text(diags, e) {
             match values::check_image_tag(&t.value) {
                 Ok(()) => {
                     if let Some(prev) = &img.tag {
@@ -230,9 +228,8 @@ fn image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Image> {
                 ),
             }
         }
-    }
-    if let Some(e) = r.prop("digest") {
-        if let Some(d) = reader::string(diags, e) {
+    if let Some(e) = r.prop("digest")
+        && let Some(d) = reader::string(diags, e) {
             match values::check_digest(&d.value) {
                 Ok(()) => img.digest = Some(d),
                 Err(why) => diags.push(
@@ -241,7 +238,6 @@ fn image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Image> {
                 ),
             }
         }
-    }
     img.pull_policy =
         r.prop("pull-policy").and_then(|e| reader::choice(diags, e, &["Always", "IfNotPresent", "Never"]));
     r.finish(diags);
@@ -414,8 +410,8 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
             )),
         }
     }
-    if let Some(e) = r.prop("scheme") {
-        if let Some(s) = reader::choice(diags, e, &["HTTP", "HTTPS"]) {
+    if let Some(e) = r.prop("scheme")
+        && let Some(s) = reader::choice(diags, e, &["HTTP", "HTTPS"]) {
             match p.handler.as_mut().map(|h| &mut h.value) {
                 Some(ProbeHandler::Http { scheme, .. }) => *scheme = Some(s.value),
                 _ => diags.push(
@@ -424,9 +420,8 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
                 ),
             }
         }
-    }
-    if let Some(e) = r.prop("service") {
-        if let Some(s) = reader::string(diags, e) {
+    if let Some(e) = r.prop("service")
+        && let Some(s) = reader::string(diags, e) {
             match p.handler.as_mut().map(|h| &mut h.value) {
                 Some(ProbeHandler::Grpc { service }) => *service = Some(s.value),
                 _ => diags.push(
@@ -435,20 +430,18 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
                 ),
             }
         }
-    }
     p.port = r.prop("port").and_then(|e| reader::string(diags, e));
     p.initial_delay = r.prop("initial-delay").and_then(|e| reader::seconds(diags, e));
     p.period = r.prop("period").and_then(|e| reader::seconds(diags, e));
     p.timeout = r.prop("timeout").and_then(|e| reader::seconds(diags, e));
     for (key, slot) in [("period", &p.period), ("timeout", &p.timeout)] {
-        if let Some(d) = slot {
-            if d.value.millis == 0 {
+        if let Some(d) = slot
+            && d.value.millis == 0 {
                 diags.push(
                     Diagnostic::error(Code::OutOfRange, format!("a probe `{key}` must be at least one second"))
                         .at(d.span, "zero"),
                 );
             }
-        }
     }
     p.failure_threshold = r.prop("failure-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
     p.success_threshold = r.prop("success-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
@@ -616,12 +609,11 @@ fn string_map(node: &KdlNode, diags: &mut Diagnostics, what: &str, label_values:
         r.finish(diags);
         no_children(diags, child);
         let Some(value) = value else { continue };
-        if label_values {
-            if let Err(why) = values::check_label_value(&value.value) {
+        if label_values
+            && let Err(why) = values::check_label_value(&value.value) {
                 diags.push(reader::invalid_name(value.span, "label value", &value.value, &why));
                 continue;
             }
-        }
         if let Some(first) = key_spans.get(key) {
             diags.push(
                 Diagnostic::error(Code::Duplicate, format!("{what} `{key}` is set twice"))
@@ -647,15 +639,14 @@ fn volumes(node: &KdlNode, diags: &mut Diagnostics, vols: &mut Map<Volume>) {
         }
         let mut r = NodeReader::new(child);
         let path = r.arg(0).and_then(|e| reader::string(diags, e));
-        if let Some(p) = &path {
-            if !p.value.starts_with('/') {
+        if let Some(p) = &path
+            && !p.value.starts_with('/') {
                 diags.push(
                     Diagnostic::error(Code::InvalidName, format!("`{}` is not an absolute path", p.value))
                         .at(p.span, "a mount path starts with `/`")
                         .help(format!("write \"/{}\"", p.value)),
                 );
             }
-        }
         let size_limit = r.prop("size-limit").and_then(|e| reader::quantity(diags, e));
         let memory = r.prop("memory").and_then(|e| reader::boolean(diags, e)).is_some_and(|b| b.value);
         let secret =
@@ -934,28 +925,26 @@ fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {
                             None
                         }
                     };
-                    if let Some(p) = &period {
-                        if p.value.millis == 0 || p.value.millis > 1_800_000 {
+                    if let Some(p) = &period
+                        && (p.value.millis == 0 || p.value.millis > 1_800_000) {
                             diags.push(
                                 Diagnostic::error(Code::OutOfRange, "a scaling policy period is 1s to 30m")
                                     .at(p.span, "out of range"),
                             );
                         }
-                    }
                     pr.finish(diags);
                     no_children(diags, pol);
                     if let (Some(value), Some(period)) = (value, period) {
                         b.policies.push(ScalingPolicy { percent: pname == "percent", value, period });
                     }
                 }
-                if let Some(s) = &b.stabilization {
-                    if s.value.millis > 3_600_000 {
+                if let Some(s) = &b.stabilization
+                    && s.value.millis > 3_600_000 {
                         diags.push(
                             Diagnostic::error(Code::OutOfRange, "a stabilization window is at most one hour")
                                 .at(s.span, "longer than 1h"),
                         );
                     }
-                }
                 if name == "scale-up" {
                     a.scale_up = Some(b);
                 } else {
@@ -972,12 +961,11 @@ fn tolerations(node: &KdlNode, diags: &mut Diagnostics, tols: &mut Map<Toleratio
     for child in children(node) {
         let key_str = child.name().value();
         let key = Spanned::new(key_str.to_string(), name_span(child));
-        if key_str != "*" {
-            if let Err(why) = values::check_qualified_name(key_str) {
+        if key_str != "*"
+            && let Err(why) = values::check_qualified_name(key_str) {
                 diags.push(reader::invalid_name(key.span, "taint key", key_str, &why));
                 continue;
             }
-        }
         let mut r = NodeReader::new(child);
         let value = r.arg(0).and_then(|e| reader::text(diags, e));
         let operator = r.prop("operator").and_then(|e| reader::choice(diags, e, &["Exists", "Equal"]));
@@ -989,24 +977,22 @@ fn tolerations(node: &KdlNode, diags: &mut Diagnostics, tols: &mut Map<Toleratio
             .map(|s| s.map(|v| i64::try_from(v).unwrap_or(0)));
         r.finish(diags);
         no_children(diags, child);
-        if let (Some(s), Some(e)) = (&seconds, &effect) {
-            if e.value != "NoExecute" {
+        if let (Some(s), Some(e)) = (&seconds, &effect)
+            && e.value != "NoExecute" {
                 diags.push(
                     Diagnostic::error(Code::InvalidChoice, "`seconds` applies only to the `NoExecute` effect")
                         .at(s.span, "ignored by Kubernetes for this effect")
                         .also(e.span, "effect set here"),
                 );
             }
-        }
-        if let (Some(v), Some(o)) = (&value, &operator) {
-            if o.value == "Exists" {
+        if let (Some(v), Some(o)) = (&value, &operator)
+            && o.value == "Exists" {
                 diags.push(
                     Diagnostic::error(Code::InvalidChoice, "a toleration with `operator=\"Exists\"` takes no value")
                         .at(v.span, "value given here")
                         .also(o.span, "operator set here"),
                 );
             }
-        }
         let map_key = format!("{key_str}:{}", effect.as_ref().map_or("", |e| e.value.as_str()));
         if let Some(prev) = tols.get(&map_key) {
             diags.push(
