@@ -47,3 +47,33 @@ fn examples_are_warning_free() {
         assert!(c.diagnostics.is_empty(), "{}: {:?}", path.display(), c.diagnostics);
     }
 }
+
+/// Environment overrides change only what they name (docs/language.md,
+/// "Environments"): a volume keeps its source, a new repository drops the
+/// service's tag, a default request never exceeds an explicit limit.
+#[test]
+fn environment_overrides_merge_per_part() {
+    let spec = r#"service merge {
+    image "ghcr.io/acme/merge" tag="1.0.0"
+    port http 8080
+    probes { readiness "/ready" }
+    volumes { config "/etc/merge" config-map="merge-config" }
+    tolerations { "*" }
+    environment production {
+        volumes { config "/etc/merge/v2" }
+        image "ghcr.io/acme/other" tag="2.0.0"
+        resources { limits memory="64Mi" }
+    }
+}
+"#;
+    let opts = svcc::Options { image_tag: None, require_tag: true, environments: vec![] };
+    let c = common::compile_str("merge.kdl", spec, &opts);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let deployment = &c.artifacts.iter().find(|a| a.path.ends_with("deployment-merge.yaml")).unwrap().contents;
+    assert!(deployment.contains("configMap:\n          name: merge-config"), "{deployment}");
+    assert!(deployment.contains("mountPath: /etc/merge/v2"), "{deployment}");
+    assert!(deployment.contains("image: ghcr.io/acme/other:2.0.0\n"), "{deployment}");
+    assert!(deployment.contains("operator: Exists"), "{deployment}");
+    // limits memory=64Mi alone: the request follows the limit down.
+    assert!(deployment.contains("requests:\n            cpu: 100m\n            memory: 64Mi"), "{deployment}");
+}

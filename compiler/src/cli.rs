@@ -209,13 +209,12 @@ fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> Exi
     };
     let mut io_problems: Vec<FileDiagnostics> = Vec::new();
     if let Some(tag) = &args.image_tag
-        && let Err(why) = svcc::values::check_image_tag(tag) {
-            let d = Diagnostic::error(
-                Code::InvalidArgument,
-                format!("`--image-tag {tag}` is not a valid image tag: {why}"),
-            );
-            io_problems.push(FileDiagnostics { file: None, name: None, diagnostics: vec![d] });
-        }
+        && let Err(why) = svcc::values::check_image_tag(tag)
+    {
+        let d =
+            Diagnostic::error(Code::InvalidArgument, format!("`--image-tag {tag}` is not a valid image tag: {why}"));
+        io_problems.push(FileDiagnostics { file: None, name: None, diagnostics: vec![d] });
+    }
     let paths = collect_inputs(&args.files, &mut io_problems);
     let mut inputs = Vec::new();
     for p in &paths {
@@ -313,17 +312,36 @@ fn write_staged(dir: &Path, staging: &Path, artifacts: &[Artifact]) -> std::io::
             folders.push(folder);
         }
     }
+    // Everything is written; now swap the folders in. If a rename fails
+    // part-way, undo the swaps already made so the output is as it was.
     let old = staging.join(".old");
     std::fs::create_dir_all(&old)?;
-    for (i, folder) in folders.iter().enumerate() {
-        let target = dir.join(folder);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
+    let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut placed: Vec<PathBuf> = Vec::new();
+    let mut swap = || -> std::io::Result<()> {
+        for (i, folder) in folders.iter().enumerate() {
+            let target = dir.join(folder);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            if target.exists() {
+                let keep = old.join(i.to_string());
+                std::fs::rename(&target, &keep)?;
+                aside.push((target.clone(), keep));
+            }
+            std::fs::rename(staging.join(folder), &target)?;
+            placed.push(target);
         }
-        if target.exists() {
-            std::fs::rename(&target, old.join(i.to_string()))?;
+        Ok(())
+    };
+    let result = swap();
+    if result.is_err() {
+        for p in placed.iter().rev() {
+            let _ = std::fs::remove_dir_all(p);
         }
-        std::fs::rename(staging.join(folder), &target)?;
+        for (target, keep) in aside.iter().rev() {
+            let _ = std::fs::rename(keep, target);
+        }
     }
-    Ok(())
+    result
 }

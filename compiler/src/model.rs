@@ -223,9 +223,10 @@ pub enum EnvFromKind {
 pub struct Volume {
     pub name: Spanned<String>,
     pub path: Option<Spanned<String>>,
-    pub source: VolumeSource,
+    /// `None` when not given: a writable scratch folder, or in an environment, the service's source.
+    pub source: Option<VolumeSource>,
     pub size_limit: Option<Spanned<Quantity>>,
-    pub memory: bool,
+    pub memory: Option<Spanned<bool>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

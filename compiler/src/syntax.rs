@@ -19,6 +19,10 @@ const PARSER_STACK: usize = 256 * 1024 * 1024;
 /// Parse KDL v2 text. Returns `None` when the text is not a KDL document;
 /// the reasons are in `diags`.
 pub fn parse(text: &str, diags: &mut Diagnostics) -> Option<KdlDocument> {
+    if let Some(d) = disallowed_char(text) {
+        diags.push(d);
+        return None;
+    }
     if let Some(span) = too_deep(text) {
         diags.push(
             Diagnostic::error(Code::KdlSyntax, format!("blocks are nested more than {MAX_NESTING} levels deep"))
@@ -58,36 +62,257 @@ pub fn parse(text: &str, diags: &mut Diagnostics) -> Option<KdlDocument> {
     match parsed {
         Ok(doc) => Some(doc),
         Err(err) => {
-            let mut seen_v1 = false;
-            for kd in &err.diagnostics {
-                let span = Span::from(kd.span).clamp_to(text);
-                if let Some(d) = v1_hint(text, span) {
-                    seen_v1 = true;
-                    diags.push(d);
-                    continue;
-                }
-                let message = kd.message.clone().unwrap_or_else(|| "invalid KDL".to_string());
-                let mut d = Diagnostic::error(Code::KdlSyntax, lowercase_first(&message))
-                    .at(span, kd.label.clone().unwrap_or_else(|| "here".to_string()));
-                if let Some(h) = &kd.help {
-                    d = d.help(h.clone());
-                }
-                diags.push(d);
-            }
-            if !seen_v1 {
-                if let Some(d) = v1_anywhere(text) {
-                    diags.push(d);
-                }
-            }
-            if err.diagnostics.is_empty() {
-                diags.push(
-                    Diagnostic::error(Code::KdlSyntax, "the file is not a valid KDL document")
-                        .at(Span::new(0, 0), "here"),
-                );
-            }
+            report_kdl_errors(text, &err.diagnostics, diags);
             None
         }
     }
+}
+
+/// Turn the kdl crate's errors into diagnostics. Its parser recovers by
+/// skipping ahead, so one mistake often yields several errors, some of
+/// them far from the cause; the known follow-on errors are dropped and the
+/// common mistakes get a message that names them.
+fn report_kdl_errors(text: &str, errors: &[kdl::KdlDiagnostic], diags: &mut Diagnostics) {
+    let balanced = open_blocks_at_end(text) == 0;
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut fallback: Vec<Diagnostic> = Vec::new();
+    let mut seen_v1 = false;
+    // Where the parser stopped inside a block whose `}` is in fact there.
+    let mut stuck_at: Vec<usize> = Vec::new();
+    let mut unclosed_ends: Vec<usize> = Vec::new();
+    let mut after_nodes: Vec<Span> = Vec::new();
+    for kd in errors {
+        let span = Span::from(kd.span).clamp_to(text);
+        if let Some(d) = v1_hint(text, span) {
+            seen_v1 = true;
+            out.push(d);
+            continue;
+        }
+        let message = kd.message.as_deref().unwrap_or("invalid KDL");
+        match message {
+            "Closing '}' was not found after nodes" => {
+                after_nodes.push(span);
+                continue;
+            }
+            "No closing '}' for child block" => {
+                if balanced {
+                    unclosed_ends.push(span.end as usize);
+                } else {
+                    out.push(unclosed_block(text, span));
+                }
+                continue;
+            }
+            "Unexpected newline in single-line quoted string" => {
+                out.push(
+                    Diagnostic::error(Code::KdlSyntax, "this string is never closed")
+                        .at(span, "the line ends before the closing `\"`")
+                        .help("add the closing `\"`; text over several lines goes between `\"\"\"` lines"),
+                );
+                continue;
+            }
+            "Expected property value" => {
+                if let Some(d) = missing_property_value(text, span) {
+                    out.push(d);
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        if kd.label.as_deref() == Some("not identifier string") {
+            if let Some(d) = bad_word(text, span) {
+                out.push(d);
+                continue;
+            }
+        }
+        let mut d = Diagnostic::error(Code::KdlSyntax, lowercase_first(message))
+            .at(span, kd.label.clone().unwrap_or_else(|| "here".to_string()));
+        if let Some(h) = &kd.help {
+            d = d.help(h.clone());
+        }
+        if message == "Expected end of document" { fallback.push(d) } else { out.push(d) }
+    }
+    // The braces match, yet a block was reported unclosed: the parser
+    // stopped at something it could not read before the `}`.
+    for end in unclosed_ends {
+        let at = after_nodes.iter().find(|s| s.start as usize == end).map_or(end, |s| s.end as usize);
+        stuck_at.push(at);
+    }
+    stuck_at.sort_unstable();
+    stuck_at.dedup();
+    for at in stuck_at {
+        out.push(unreadable_token(text, at));
+    }
+    if out.is_empty() {
+        out = fallback;
+    }
+    if !seen_v1 {
+        if let Some(d) = v1_anywhere(text) {
+            out.push(d);
+        }
+    }
+    if out.is_empty() {
+        out.push(
+            Diagnostic::error(Code::KdlSyntax, "the file is not a valid KDL document").at(Span::new(0, 0), "here"),
+        );
+    }
+    diags.extend(out);
+}
+
+/// A `{` without its `}`. The parser can only name the outermost open
+/// block; when the braces inside it pair up across different indentation,
+/// the inner block whose `}` went missing is the likelier culprit.
+fn unclosed_block(text: &str, open: Span) -> Diagnostic {
+    let d =
+        Diagnostic::error(Code::KdlSyntax, "a block is never closed").help("add the missing `}` where the block ends");
+    match misindented_block(text, open.start as usize) {
+        Some(inner) => {
+            d.at(inner, "this block is probably missing its `}`").also(open, "so this block is never closed either")
+        }
+        None => d.at(open, "this `{` has no matching `}`"),
+    }
+}
+
+/// The first `{` after `from` whose matching `}` sits on another line with
+/// a different indentation.
+fn misindented_block(text: &str, from: usize) -> Option<Span> {
+    let indent = |at: usize| {
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..];
+        (line_start, line.len() - line.trim_start_matches([' ', '\t']).len())
+    };
+    let mut stack = Vec::new();
+    let mut found = None;
+    scan_braces(text, |i, open| {
+        if open {
+            stack.push(i);
+        } else if let Some(o) = stack.pop() {
+            let (lo, io) = indent(o);
+            let (lc, ic) = indent(i);
+            if o > from && lo != lc && io != ic {
+                found = Some(Span::new(o, o + 1));
+                return false;
+            }
+        }
+        true
+    });
+    found
+}
+
+/// Characters that cannot appear in a bare (unquoted) KDL word.
+const NOT_IN_BARE_WORD: &[char] = &['\\', '/', '(', ')', '{', '}', '[', ']', ';', '=', '"', '#'];
+
+/// A quoting mistake in a value: `'single quotes'` or a bare word such as
+/// `ghcr.io/acme/api`.
+fn bad_word(text: &str, span: Span) -> Option<Diagnostic> {
+    let word = text.get(span.start as usize..span.end as usize)?;
+    if let Some(inner) = word.strip_prefix('\'') {
+        let inner = inner.strip_suffix('\'').unwrap_or(inner);
+        return Some(
+            Diagnostic::error(Code::KdlSyntax, "a string takes double quotes, not single quotes")
+                .at(span, "single quotes are not KDL")
+                .help(format!("write \"{inner}\"")),
+        );
+    }
+    let c = word.chars().find(|c| NOT_IN_BARE_WORD.contains(c))?;
+    Some(
+        Diagnostic::error(Code::KdlSyntax, format!("`{word}` must be quoted"))
+            .at(span, format!("`{c}` cannot appear in an unquoted value"))
+            .help(format!("write \"{word}\"")),
+    )
+}
+
+/// `key=` with nothing after it. The kdl parser's span for this starts at
+/// the beginning of the file; point at the property instead.
+fn missing_property_value(text: &str, span: Span) -> Option<Diagnostic> {
+    let eq = text.get(..span.end as usize)?.rfind('=')?;
+    let key_start = text[..eq].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let key = &text[key_start..eq];
+    if key.is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::error(Code::KdlSyntax, format!("property `{key}` has no value"))
+            .at(Span::new(key_start, eq + 1), "expected a value after `=`")
+            .help(format!("write the value right after the `=` (`{key}=…`), or remove the property")),
+    )
+}
+
+/// The parser stopped at `at`, inside a block, on something it cannot read.
+fn unreadable_token(text: &str, at: usize) -> Diagnostic {
+    let rest = text.get(at..).unwrap_or("");
+    let skipped = rest.len() - rest.trim_start().len();
+    let start = at + skipped;
+    let token: &str = {
+        let r = &text[start..];
+        let end = r.find(|c: char| c.is_whitespace() || c == ';' || c == '}').unwrap_or(r.len());
+        &r[..end]
+    };
+    if token.is_empty() {
+        return Diagnostic::error(Code::KdlSyntax, "the KDL parser stopped here")
+            .at(Span::new(start, start), "cannot read what follows");
+    }
+    let span = Span::new(start, start + token.len());
+    if let Some(d) = bad_word(text, span) {
+        return d;
+    }
+    Diagnostic::error(Code::KdlSyntax, format!("unexpected `{token}`"))
+        .at(span, "KDL cannot read this here")
+        .help("values that are not numbers or `#true`/`#false`/`#null` are written in double quotes")
+}
+
+/// Characters KDL v2 forbids anywhere in a document, strings and comments
+/// included.
+fn is_disallowed(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{8}'
+            | '\u{e}'..='\u{1f}'
+            | '\u{7f}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
+/// The first character that KDL does not allow, reported with its code
+/// point: most are invisible in an editor.
+fn disallowed_char(text: &str) -> Option<Diagnostic> {
+    let mut found = text.char_indices().filter(|&(i, c)| is_disallowed(c) && !(i == 0 && c == '\u{feff}'));
+    let (i, c) = found.next()?;
+    let more = found.count();
+    let (what, help) = match c {
+        '\u{feff}' => {
+            ("a byte-order mark".to_string(), "delete it: a byte-order mark may only start the file".to_string())
+        }
+        '\u{200e}'..='\u{206f}' => (
+            "an invisible text-direction mark".to_string(),
+            "delete it: such marks can make the text display differently from what it says".to_string(),
+        ),
+        _ => {
+            let name = match c {
+                '\0' => "a NUL byte",
+                '\u{1b}' => "an escape character",
+                '\u{7f}' => "a DEL character",
+                _ => "a control character",
+            };
+            (
+                name.to_string(),
+                format!(
+                    "delete it: KDL allows no control characters, not even in strings or comments (in a string, write `\\u{{{:x}}}`)",
+                    u32::from(c)
+                ),
+            )
+        }
+    };
+    let mut d = Diagnostic::error(Code::KdlSyntax, format!("the file contains {what} (U+{:04X})", u32::from(c)))
+        .at(Span::new(i, i + c.len_utf8()), "not allowed in a KDL file")
+        .help(help);
+    if more > 0 {
+        d = d.note(format!("the file holds {more} more such character(s)"));
+    }
+    Some(d)
 }
 
 fn lowercase_first(s: &str) -> String {
@@ -228,15 +453,27 @@ fn scan_braces(text: &str, mut f: impl FnMut(usize, bool) -> bool) {
                 }
                 continue;
             }
-            b'{' | b'}' => {
-                if !f(i, bytes[i] == b'{') {
-                    return;
-                }
+            b'{' | b'}' if !f(i, bytes[i] == b'{') => {
+                return;
             }
             _ => {}
         }
         i += 1;
     }
+}
+
+/// How many blocks are still open at the end of the text.
+fn open_blocks_at_end(text: &str) -> usize {
+    let mut depth = 0usize;
+    scan_braces(text, |_, open| {
+        if open {
+            depth += 1;
+        } else {
+            depth = depth.saturating_sub(1);
+        }
+        true
+    });
+    depth
 }
 
 /// Span of the first `{` that opens a block deeper than [`MAX_NESTING`],

@@ -39,8 +39,10 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
         (Some(bi), Some(oi)) => Some(Image {
             node: oi.node,
             repository: or(&oi.repository, &bi.repository),
-            tag: or(&oi.tag, &bi.tag),
-            digest: or(&oi.digest, &bi.digest),
+            // A tag or digest belongs to its repository: an environment that
+            // names another repository does not inherit the service's.
+            tag: if oi.repository.is_some() { oi.tag.clone() } else { or(&oi.tag, &bi.tag) },
+            digest: if oi.repository.is_some() { oi.digest.clone() } else { or(&oi.digest, &bi.digest) },
             pull_policy: or(&oi.pull_policy, &bi.pull_policy),
         }),
         (None, Some(oi)) => Some(oi.clone()),
@@ -136,7 +138,9 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
             Some(bv) => {
                 let mut v = ov.clone();
                 v.path = or(&ov.path, &bv.path);
+                v.source = or(&ov.source, &bv.source);
                 v.size_limit = or(&ov.size_limit, &bv.size_limit);
+                v.memory = or(&ov.memory, &bv.memory);
                 m.volumes.insert(name.clone(), v);
             }
             None => {

@@ -55,6 +55,11 @@ pub fn environment_names(spec: &Spec) -> Vec<String> {
 }
 
 pub fn check(spec: &Spec, opts: &Options, diags: &mut Diagnostics) -> Vec<Plan> {
+    // A spec with decode errors is not checked: every value that failed to
+    // decode is `None` here and would be reported again as missing.
+    if diags.has_errors() {
+        return Vec::new();
+    }
     let mut plans = Vec::new();
     let selected = |name: &str| opts.environments.is_empty() || opts.environments.iter().any(|e| e == name);
     if spec.environments.is_empty() {
@@ -73,8 +78,9 @@ pub fn check(spec: &Spec, opts: &Options, diags: &mut Diagnostics) -> Vec<Plan> 
     if diags.has_errors() { Vec::new() } else { plans }
 }
 
-/// Same problem reported once per environment would be noise: resolve
-/// reports into a local sink and the caller dedups by (code, span).
+/// Resolve one environment's merged body into a plan. A problem in the
+/// service's own settings is found once per environment; exact duplicates
+/// are dropped by `Diagnostics::into_sorted`.
 fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Diagnostics) -> Option<Plan> {
     let errors_before = diags.error_count();
     let env = env_name;
@@ -150,6 +156,7 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             continue;
         };
         let protocol = p.protocol.as_ref().map_or("TCP".to_string(), |x| x.value.clone());
+        let number_taken = by_number.contains_key(&(number.value, protocol.clone()));
         if let Some(first) = by_number.get(&(number.value, protocol.clone())) {
             diags.push(
                 Diagnostic::error(Code::DuplicatePort, format!("port number {} is used twice", number.value))
@@ -162,7 +169,8 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         }
         let service_port = p.service_port.as_ref().unwrap_or(number);
         if let Some(first) = by_service_port.get(&(service_port.value, protocol.clone())) {
-            if *first != number.span {
+            // With the default service port, a repeated number is already reported.
+            if *first != number.span && !(number_taken && p.service_port.is_none()) {
                 diags.push(
                     Diagnostic::error(
                         Code::DuplicatePort,
@@ -188,6 +196,10 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     let find_port = |name: &Spanned<String>, diags: &mut Diagnostics, what: &str| -> Option<u16> {
         if let Some(p) = ports.iter().find(|p| p.name == name.value) {
             return Some(p.number);
+        }
+        if b.ports.contains_key(&name.value) {
+            // Declared, but without a number: reported above.
+            return None;
         }
         let mut d =
             Diagnostic::error(Code::UnknownPort, format!("{what} uses port `{}`, which is not declared", name.value))
@@ -284,32 +296,38 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     for (kind, default) in
         [(ResourceKind::Cpu, defaults::CPU_REQUEST), (ResourceKind::Memory, defaults::MEMORY_REQUEST)]
     {
-        let req = b
-            .resources
-            .requests
-            .get(&kind)
-            .cloned()
-            .or_else(|| parse_quantity(default).ok().map(|q| Spanned::new(q, sspan)));
+        // Without a request, Kubernetes would take the limit as the request;
+        // svcc takes its default, but never more than an explicit limit.
+        let req = b.resources.requests.get(&kind).cloned().or_else(|| {
+            let d = parse_quantity(default).ok()?;
+            let q = match b.resources.limits.get(&kind) {
+                Some(l) if l.value.millis < d.millis => l.value,
+                _ => d,
+            };
+            Some(Spanned::new(q, sspan))
+        });
         let lim = b.resources.limits.get(&kind).cloned().or_else(|| {
             req.as_ref().map(|r| Spanned::new(Quantity { millis: r.value.millis * 2, binary: r.value.binary }, r.span))
         });
         if let (Some(r), Some(l)) = (&req, &lim)
-            && l.value.millis < r.value.millis && b.resources.limits.contains_key(&kind) {
-                diags.push(
-                    Diagnostic::error(
-                        Code::LimitsBelowRequests,
-                        format!(
-                            "the {} limit ({}) is below the request ({})",
-                            kind.k8s_name(),
-                            format_quantity(l.value),
-                            format_quantity(r.value)
-                        ),
-                    )
-                    .at(l.span, "limit")
-                    .also(r.span, "request")
-                    .help("a container can never get less than it requests; raise the limit or lower the request"),
-                );
-            }
+            && l.value.millis < r.value.millis
+            && b.resources.limits.contains_key(&kind)
+        {
+            diags.push(
+                Diagnostic::error(
+                    Code::LimitsBelowRequests,
+                    format!(
+                        "the {} limit ({}) is below the request ({})",
+                        kind.k8s_name(),
+                        format_quantity(l.value),
+                        format_quantity(r.value)
+                    ),
+                )
+                .at(l.span, "limit")
+                .also(r.span, "request")
+                .help("a container can never get less than it requests; raise the limit or lower the request"),
+            );
+        }
         if let Some(r) = req {
             requests.insert(kind.k8s_name(), (format_quantity(r.value), r.span));
         }
@@ -323,13 +341,14 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     }
     if let Some(l) = b.resources.limits.get(&kind) {
         if let Some(r) = b.resources.requests.get(&kind)
-            && l.value.millis < r.value.millis {
-                diags.push(
-                    Diagnostic::error(Code::LimitsBelowRequests, "the ephemeral-storage limit is below the request")
-                        .at(l.span, "limit")
-                        .also(r.span, "request"),
-                );
-            }
+            && l.value.millis < r.value.millis
+        {
+            diags.push(
+                Diagnostic::error(Code::LimitsBelowRequests, "the ephemeral-storage limit is below the request")
+                    .at(l.span, "limit")
+                    .also(r.span, "request"),
+            );
+        }
         limits.insert(kind.k8s_name(), (format_quantity(l.value), l.span));
     }
 
@@ -349,7 +368,9 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         };
         let port_name = match &p.port {
             Some(n) => Some(n.clone()),
-            None => ports.first().map(|x| Spanned::new(x.name.clone(), handler.span)),
+            // The first declared port (which `find_port` skips silently if
+            // it has no number).
+            None => b.ports.values().next().map(|x| Spanned::new(x.name.value.clone(), handler.span)),
         };
         let needs_port = !matches!(handler.value, ProbeHandler::Exec(_));
         let port = if needs_port {
@@ -387,17 +408,19 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             ProbeKind::Startup => (10, 5, 30),
         };
         let success = p.success_threshold.as_ref().map_or(1, |s| s.value);
-        if success != 1 && kind != ProbeKind::Readiness
-            && let Some(s) = &p.success_threshold {
-                diags.push(
-                    Diagnostic::error(
-                        Code::OutOfRange,
-                        format!("the {} probe's `success-threshold` must be 1", kind.name()),
-                    )
-                    .at(s.span, "Kubernetes requires 1 here")
-                    .help("only readiness probes can require several successes"),
-                );
-            }
+        if success != 1
+            && kind != ProbeKind::Readiness
+            && let Some(s) = &p.success_threshold
+        {
+            diags.push(
+                Diagnostic::error(
+                    Code::OutOfRange,
+                    format!("the {} probe's `success-threshold` must be 1", kind.name()),
+                )
+                .at(s.span, "Kubernetes requires 1 here")
+                .help("only readiness probes can require several successes"),
+            );
+        }
         let period_s = p.period.as_ref().map_or(period, |d| d.value.seconds());
         let timeout_s = p.timeout.as_ref().map_or(timeout, |d| d.value.seconds());
         probes.push(PlanProbe {
@@ -405,14 +428,15 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             handler,
             initial_delay: p.initial_delay.as_ref().map_or(0, |d| d.value.seconds()),
             period: period_s,
-            timeout: timeout_s.min(period_s.max(1)),
+            timeout: timeout_s,
             failure_threshold: p.failure_threshold.as_ref().map_or(failure, |f| f.value),
             success_threshold: success,
             span: p.node,
         });
     }
-    let readiness_off = matches!(b.probes.readiness, Some(ProbeSetting::Off(_)));
-    if !ports.is_empty() && !probes.iter().any(|p| p.kind == ProbeKind::Readiness) && !readiness_off {
+    // Declared (even if it failed to resolve, which is reported already) or turned off.
+    let readiness_declared = b.probes.readiness.is_some();
+    if !ports.is_empty() && !probes.iter().any(|p| p.kind == ProbeKind::Readiness) && !readiness_declared {
         diags.push(
             Diagnostic::warning(Code::NoReadiness, "no readiness probe: svcc probes the first port over TCP")
                 .at(sspan, "serves traffic without a readiness check")
@@ -482,9 +506,10 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     labels.extend(selector.clone());
     labels.insert("app.kubernetes.io/managed-by".to_string(), "svcc".to_string());
     if let Some(v) = &version
-        && crate::values::check_label_value(v).is_ok() {
-            labels.insert("app.kubernetes.io/version".to_string(), v.clone());
-        }
+        && crate::values::check_label_value(v).is_ok()
+    {
+        labels.insert("app.kubernetes.io/version".to_string(), v.clone());
+    }
     let annotations: BTreeMap<String, String> =
         b.annotations.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
     let mut pod_annotations: BTreeMap<String, String> =
@@ -503,7 +528,7 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
                     m.path.as_ref().map_or("/metrics".to_string(), |p| p.value.clone()),
                 );
             }
-            None if m.port.is_none() => diags.push(
+            None if m.port.is_none() && b.ports.is_empty() => diags.push(
                 Diagnostic::error(Code::UnknownPort, "`metrics` needs a port, and the service has none")
                     .at(m.node, "scrapes a port")
                     .help("declare a port (`port metrics 9090`) and name it: `metrics port=metrics`"),
@@ -546,9 +571,9 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         volumes.push(PlanVolume {
             name: v.name.value.clone(),
             path: path.value.clone(),
-            source: v.source.clone(),
+            source: v.source.clone().unwrap_or(VolumeSource::Scratch),
             size_limit: v.size_limit.as_ref().map(|q| format_quantity(q.value)),
-            memory: v.memory,
+            memory: v.memory.as_ref().is_some_and(|m| m.value),
         });
     }
 
@@ -567,37 +592,41 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     let s = &b.security;
     let weakened = |d: Option<&Spanned<bool>>, bad: bool, what: &str, diags: &mut Diagnostics| {
         if let Some(v) = d
-            && v.value == bad {
-                diags.push(
-                    Diagnostic::warning(Code::WeakenedSecurity, format!("{what} weakens the default security context"))
-                        .at(v.span, "overrides a hardened default")
-                        .help("keep the default unless the image truly needs it; document why next to this line"),
-                );
-            }
+            && v.value == bad
+        {
+            diags.push(
+                Diagnostic::warning(Code::WeakenedSecurity, format!("{what} weakens the default security context"))
+                    .at(v.span, "overrides a hardened default")
+                    .help("keep the default unless the image truly needs it; document why next to this line"),
+            );
+        }
     };
     weakened(s.run_as_non_root.as_ref(), false, "`run-as-non-root #false`", diags);
     weakened(s.read_only_root_filesystem.as_ref(), false, "`read-only-root-filesystem #false`", diags);
     weakened(s.allow_privilege_escalation.as_ref(), true, "`allow-privilege-escalation #true`", diags);
     if let Some(sc) = &s.seccomp
-        && sc.value == "Unconfined" {
-            diags.push(
-                Diagnostic::warning(
-                    Code::WeakenedSecurity,
-                    "`seccomp \"Unconfined\"` weakens the default security context",
-                )
-                .at(sc.span, "turns off the syscall filter")
-                .help("keep \"RuntimeDefault\" unless the workload needs blocked syscalls"),
-            );
-        }
+        && sc.value == "Unconfined"
+    {
+        diags.push(
+            Diagnostic::warning(
+                Code::WeakenedSecurity,
+                "`seccomp \"Unconfined\"` weakens the default security context",
+            )
+            .at(sc.span, "turns off the syscall filter")
+            .help("keep \"RuntimeDefault\" unless the workload needs blocked syscalls"),
+        );
+    }
     let run_as_non_root = s.run_as_non_root.as_ref().is_none_or(|v| v.value);
     if let Some(u) = &s.run_as_user
-        && u.value == 0 && run_as_non_root {
-            diags.push(
-                Diagnostic::error(Code::OutOfRange, "`run-as-user 0` is root, and the pod must run as non-root")
-                    .at(u.span, "user 0 is root")
-                    .help("use an unprivileged id such as 10001, or (not recommended) set `run-as-non-root #false`"),
-            );
-        }
+        && u.value == 0
+        && run_as_non_root
+    {
+        diags.push(
+            Diagnostic::error(Code::OutOfRange, "`run-as-user 0` is root, and the pod must run as non-root")
+                .at(u.span, "user 0 is root")
+                .help("use an unprivileged id such as 10001, or (not recommended) set `run-as-non-root #false`"),
+        );
+    }
     let security = PlanSecurity {
         run_as_user: s.run_as_user.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
         run_as_group: s.run_as_group.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
@@ -614,14 +643,16 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     let max_unavailable = b.rolling.max_unavailable.as_ref().map_or(IntOrPercent::Int(0), |v| v.value);
     if max_surge.is_zero() && max_unavailable.is_zero() {
         let at = b.rolling.max_surge.as_ref().or(b.rolling.max_unavailable.as_ref()).map_or(sspan, |v| v.span);
-        diags.push(
-            Diagnostic::error(
-                Code::RolloutStalls,
-                "a rolling update with `max-surge` 0 and `max-unavailable` 0 can never progress",
-            )
-            .at(at, "both are zero")
-            .help("keep `max-unavailable=0` for zero downtime and allow a surge: `max-surge=1`"),
-        );
+        let mut d = Diagnostic::error(
+            Code::RolloutStalls,
+            "a rolling update with `max-surge` 0 and `max-unavailable` 0 can never progress",
+        )
+        .at(at, "both are zero")
+        .help("keep `max-unavailable=0` for zero downtime and allow a surge: `max-surge=1`");
+        if let (Some(sg), Some(u)) = (&b.rolling.max_surge, &b.rolling.max_unavailable) {
+            d = d.at(sg.span, "no new pod may be added").also(u.span, "and no old pod may be removed");
+        }
+        diags.push(d);
     }
     let pre_stop = b.shutdown.pre_stop.as_ref().map_or(defaults::PRE_STOP_SECONDS, |d| d.value.seconds());
     let grace = b.shutdown.grace.as_ref().map_or(defaults::GRACE_SECONDS, |d| d.value.seconds());
@@ -750,11 +781,12 @@ fn behavior(b: Option<&Behavior>, up: bool) -> PlanBehavior {
         },
         Some(b) => PlanBehavior {
             stabilization: b.stabilization.as_ref().map_or(Duration { millis: stab * 1000 }, |s| s.value),
-            select: b.select.as_ref().map(|s| match s.value.as_str() {
-                "max" => "Max".to_string(),
-                "min" => "Min".to_string(),
-                _ => "Disabled".to_string(),
-            }),
+            select: match b.select.as_ref().map(|s| s.value.as_str()) {
+                Some("max") => Some("Max".to_string()),
+                Some("min") => Some("Min".to_string()),
+                Some(_) => Some("Disabled".to_string()),
+                None => default_select.map(str::to_string),
+            },
             policies: if b.policies.is_empty() {
                 default_policies
             } else {

@@ -29,10 +29,10 @@ pub fn value_span(e: &KdlEntry) -> Span {
 
 /// Span of a whole entry (for a property, `key=value`).
 pub fn entry_span(e: &KdlEntry) -> Span {
-    let s: Span = e.span().into();
-    match e.format() {
-        Some(f) => Span::new(s.start as usize + f.leading.len().min(s.len()), value_span(e).end as usize),
-        None => s,
+    let v = value_span(e);
+    match e.name() {
+        Some(k) => Span::new(Span::from(k.span()).start as usize, v.end as usize),
+        None => v,
     }
 }
 
@@ -103,6 +103,12 @@ impl<'n> NodeReader<'n> {
         found
     }
 
+    /// Whether the node has a property that no `prop` call asked for (a
+    /// typo, reported by `finish`).
+    pub fn has_unknown_props(&self) -> bool {
+        self.node.entries().iter().any(|e| e.name().is_some_and(|k| !self.known_props.contains(&k.value())))
+    }
+
     /// Report unused arguments, unknown properties, and repeated properties.
     pub fn finish(self, diags: &mut Diagnostics) {
         let node_name = self.name().to_string();
@@ -147,10 +153,10 @@ impl<'n> NodeReader<'n> {
                     };
                     let mut d =
                         Diagnostic::error(Code::UnexpectedArgument, msg).at(entry_span(e), "unexpected argument");
-                    if let KdlValue::String(s) = e.value() {
-                        if let Some((k, _)) = s.split_once('=') {
-                            d = d.help(format!("properties are written without quotes around the key: `{k}=…`"));
-                        }
+                    if let KdlValue::String(s) = e.value()
+                        && let Some((k, _)) = s.split_once('=')
+                    {
+                        d = d.help(format!("properties are written without quotes around the key: `{k}=…`"));
                     }
                     diags.push(d);
                 }
@@ -228,6 +234,10 @@ pub fn int(diags: &mut Diagnostics, e: &KdlEntry, min: i128, max: i128) -> Optio
         }
         KdlValue::String(s) if s.trim().parse::<i128>().is_ok() => {
             diags.push(wrong_type(e, "an integer", Some(format!("write `{}` without quotes", s.trim()))));
+            None
+        }
+        KdlValue::Float(_) => {
+            diags.push(wrong_type(e, "an integer", Some("write a whole number".into())));
             None
         }
         _ => {
@@ -371,10 +381,21 @@ pub fn no_children(diags: &mut Diagnostics, node: &KdlNode) {
     if let Some(ch) = node.children() {
         diags.push(
             Diagnostic::error(Code::UnexpectedChildren, format!("`{}` takes no block", node.name().value()))
-                .at(ch.span().into(), "unexpected block")
+                .at(block_open(ch), "unexpected block")
                 .help("remove the `{ … }` block"),
         );
     }
+}
+
+/// Span of the `{` that opens a children block. The block's own span starts
+/// at its first node; the whitespace and comments before that node are kept
+/// as the leading format of the block (when empty) or of its first node.
+fn block_open(ch: &kdl::KdlDocument) -> Span {
+    let start = ch.span().offset();
+    let leading = ch.format().map_or(0, |f| f.leading.len())
+        + ch.nodes().first().and_then(KdlNode::format).map_or(0, |f| f.leading.len());
+    let open = start.saturating_sub(leading + 1);
+    Span::new(open, open + 1)
 }
 
 /// The children of a node (empty if it has no block).

@@ -194,6 +194,15 @@ struct JsonLabel {
     end: JsonPos,
 }
 
+/// The primary label, flattened into the diagnostic: `label`, `span`, `start`, `end`.
+#[derive(Serialize)]
+struct JsonPrimary {
+    label: String,
+    span: JsonSpan,
+    start: JsonPos,
+    end: JsonPos,
+}
+
 #[derive(Serialize)]
 struct JsonSpan {
     start: u32,
@@ -207,8 +216,10 @@ struct JsonDiag {
     severity: &'static str,
     message: String,
     file: Option<String>,
+    /// The primary label: where the problem is (absent for I/O and usage problems).
     #[serde(flatten)]
-    primary: Option<JsonLabel>,
+    primary: Option<JsonPrimary>,
+    /// Secondary labels (e.g. "first defined here").
     labels: Vec<JsonLabel>,
     help: Option<String>,
     notes: Vec<String>,
@@ -257,7 +268,10 @@ fn json(files: &[FileDiagnostics]) -> String {
                 severity: d.severity.as_str(),
                 message: d.message.clone(),
                 file: name.clone(),
-                primary: d.primary.as_ref().map(|l| json_label(f.file.as_ref(), l)),
+                primary: d.primary.as_ref().map(|l| {
+                    let j = json_label(f.file.as_ref(), l);
+                    JsonPrimary { label: j.message, span: j.span, start: j.start, end: j.end }
+                }),
                 labels: d.secondary.iter().map(|l| json_label(f.file.as_ref(), l)).collect(),
                 help: d.help.clone(),
                 notes: d.notes.clone(),

@@ -417,7 +417,8 @@ pub fn pod_template(p: &Plan, prov: &mut BTreeMap<String, Span>) -> PodTemplateS
         .iter()
         .map(|t| Toleration {
             key: if t.key == "*" { None } else { Some(t.key.clone()) },
-            operator: t.operator.clone(),
+            // An empty key matches every taint only with `Exists`.
+            operator: if t.key == "*" { Some("Exists".to_string()) } else { t.operator.clone() },
             value: t.value.clone(),
             effect: t.effect.clone(),
             toleration_seconds: t.seconds,
