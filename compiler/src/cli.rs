@@ -194,6 +194,7 @@ fn io_problem(path: &Path, code: Code, message: String) -> FileDiagnostics {
 }
 
 fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> ExitCode {
+    svcc::validate::warm_up();
     let style = HumanStyle {
         color: match args.color {
             ColorArg::Always => true,

@@ -152,6 +152,9 @@ impl Probes {
     }
 }
 
+// `On` is much larger than `Off`, but a spec holds at most six probes
+// (three kinds, service and environment): boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum ProbeSetting {
     /// `readiness #false`: no probe of this kind.
@@ -164,6 +167,11 @@ pub struct Probe {
     pub node: Span,
     pub handler: Option<Spanned<ProbeHandler>>,
     pub port: Option<Spanned<String>>,
+    /// `scheme=` of an HTTP probe; kept apart from the handler so an
+    /// environment can set it on an inherited probe.
+    pub scheme: Option<Spanned<String>>,
+    /// `service=` of a gRPC probe.
+    pub grpc_service: Option<Spanned<String>>,
     pub initial_delay: Option<Spanned<Duration>>,
     pub period: Option<Spanned<Duration>>,
     pub timeout: Option<Spanned<Duration>>,
@@ -173,9 +181,9 @@ pub struct Probe {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProbeHandler {
-    Http { path: String, scheme: Option<String> },
+    Http { path: String },
     Tcp,
-    Grpc { service: Option<String> },
+    Grpc,
     Exec(Vec<String>),
 }
 

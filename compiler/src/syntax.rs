@@ -118,11 +118,11 @@ fn report_kdl_errors(text: &str, errors: &[kdl::KdlDiagnostic], diags: &mut Diag
             }
             _ => {}
         }
-        if kd.label.as_deref() == Some("not identifier string") {
-            if let Some(d) = bad_word(text, span) {
-                out.push(d);
-                continue;
-            }
+        if kd.label.as_deref() == Some("not identifier string")
+            && let Some(d) = bad_word(text, span)
+        {
+            out.push(d);
+            continue;
         }
         let mut d = Diagnostic::error(Code::KdlSyntax, lowercase_first(message))
             .at(span, kd.label.clone().unwrap_or_else(|| "here".to_string()));
@@ -145,10 +145,8 @@ fn report_kdl_errors(text: &str, errors: &[kdl::KdlDiagnostic], diags: &mut Diag
     if out.is_empty() {
         out = fallback;
     }
-    if !seen_v1 {
-        if let Some(d) = v1_anywhere(text) {
-            out.push(d);
-        }
+    if !seen_v1 && let Some(d) = v1_anywhere(text) {
+        out.push(d);
     }
     if out.is_empty() {
         out.push(

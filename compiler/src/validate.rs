@@ -39,6 +39,20 @@ fn validator(kind: Kind) -> Option<&'static jsonschema::Validator> {
     CELLS.get(idx)?.get_or_init(|| jsonschema::validator_for(&schema_of(kind)).ok()).as_ref()
 }
 
+/// Compile every kind's validator on a background thread, so the cost
+/// (most of a small build's time) overlaps parsing, checking and lowering
+/// on the other core. Later `validate` calls wait for a validator still
+/// being compiled instead of compiling it twice.
+pub fn warm_up() {
+    let _ = std::thread::Builder::new().name("svcc-schemas".into()).spawn(|| {
+        // The heaviest first (the pod template dominates); the main thread
+        // meanwhile compiles the small ones it validates first.
+        for kind in std::iter::once(Kind::Deployment).chain(Kind::ALL.iter().rev().copied()) {
+            let _ = validator(kind);
+        }
+    });
+}
+
 pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
     for obj in objects {
         let Some(v) = validator(obj.kind) else {

@@ -120,6 +120,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if t.is_empty() {
         return Err("a duration cannot be empty".into());
     }
+    if t.contains(char::is_whitespace) {
+        let joined: String = t.split_whitespace().collect();
+        return match parse_duration(&joined) {
+            Ok(_) => Err(format!("durations are written without spaces, like `{joined}`")),
+            Err(e) => Err(e),
+        };
+    }
     if t.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!("`{t}` has no unit; write `{t}s` for seconds"));
     }

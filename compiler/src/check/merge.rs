@@ -99,6 +99,8 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
                 node: p.node,
                 handler: or(&p.handler, &bp.handler),
                 port: or(&p.port, &bp.port),
+                scheme: or(&p.scheme, &bp.scheme),
+                grpc_service: or(&p.grpc_service, &bp.grpc_service),
                 initial_delay: or(&p.initial_delay, &bp.initial_delay),
                 period: or(&p.period, &bp.period),
                 timeout: or(&p.timeout, &bp.timeout),

@@ -391,13 +391,42 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         } else {
             None
         };
-        let handler = match (&handler.value, port) {
-            (ProbeHandler::Http { path, scheme }, Some((name, _))) => {
-                PlanProbeHandler::Http { path: path.clone(), port: name, scheme: scheme.clone() }
+        let is_http = matches!(handler.value, ProbeHandler::Http { .. });
+        let is_grpc = matches!(handler.value, ProbeHandler::Grpc);
+        for (set, applies, what, fix) in [
+            (
+                &p.scheme,
+                is_http,
+                "`scheme` applies to HTTP probes only",
+                "remove it, or probe an HTTP path such as \"/healthz\"",
+            ),
+            (
+                &p.grpc_service,
+                is_grpc,
+                "`service` applies to gRPC probes only",
+                "remove it, or make this a gRPC probe: `grpc service=\"…\"`",
+            ),
+        ] {
+            if let Some(v) = set
+                && !applies
+            {
+                diags.push(
+                    Diagnostic::error(Code::UnknownProperty, what)
+                        .at(v.span, format!("the {} probe does not use it", kind.name()))
+                        .also(handler.span, "the probe's check")
+                        .help(fix),
+                );
             }
+        }
+        let handler = match (&handler.value, port) {
+            (ProbeHandler::Http { path, .. }, Some((name, _))) => PlanProbeHandler::Http {
+                path: path.clone(),
+                port: name,
+                scheme: p.scheme.as_ref().map(|s| s.value.clone()),
+            },
             (ProbeHandler::Tcp, Some((name, _))) => PlanProbeHandler::Tcp { port: name },
-            (ProbeHandler::Grpc { service }, Some((_, num))) => {
-                PlanProbeHandler::Grpc { port: num, service: service.clone() }
+            (ProbeHandler::Grpc, Some((_, num))) => {
+                PlanProbeHandler::Grpc { port: num, service: p.grpc_service.as_ref().map(|s| s.value.clone()) }
             }
             (ProbeHandler::Exec(cmd), _) => PlanProbeHandler::Exec(cmd.clone()),
             _ => continue,
@@ -656,7 +685,8 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     }
     let pre_stop = b.shutdown.pre_stop.as_ref().map_or(defaults::PRE_STOP_SECONDS, |d| d.value.seconds());
     let grace = b.shutdown.grace.as_ref().map_or(defaults::GRACE_SECONDS, |d| d.value.seconds());
-    if pre_stop >= grace {
+    // A pre-stop of 0 s means no hook at all, which any grace period allows.
+    if pre_stop > 0 && pre_stop >= grace {
         let at = b.shutdown.pre_stop.as_ref().or(b.shutdown.grace.as_ref()).map_or(sspan, |d| d.span);
         let mut d = Diagnostic::error(
             Code::ShutdownTiming,
@@ -684,7 +714,10 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             Some(Disruption { min_available: Some(m), .. }) => {
                 let blocks = match m.value {
                     IntOrPercent::Int(n) => n >= min_replicas,
-                    IntOrPercent::Percent(p) => p >= 100,
+                    // Kubernetes rounds a percentage of pods up.
+                    IntOrPercent::Percent(p) => {
+                        (u64::from(p) * u64::from(min_replicas)).div_ceil(100) >= u64::from(min_replicas)
+                    }
                 };
                 if blocks {
                     diags.push(

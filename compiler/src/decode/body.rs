@@ -362,6 +362,8 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
         node: name_span(node),
         handler: None,
         port: None,
+        scheme: None,
+        grpc_service: None,
         initial_delay: None,
         period: None,
         timeout: None,
@@ -377,7 +379,7 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
                 return Some(ProbeSetting::Off(span));
             }
             KdlValue::String(s) if s.starts_with('/') => {
-                p.handler = Some(Spanned::new(ProbeHandler::Http { path: s.clone(), scheme: None }, span));
+                p.handler = Some(Spanned::new(ProbeHandler::Http { path: s.clone() }, span));
             }
             KdlValue::String(s) if s == "http" => {
                 let path = match r.arg(1) {
@@ -388,12 +390,20 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
                     }
                 };
                 if let Some(path) = path {
-                    p.handler = Some(Spanned::new(ProbeHandler::Http { path: path.value, scheme: None }, span));
+                    if path.value.starts_with('/') {
+                        p.handler = Some(Spanned::new(ProbeHandler::Http { path: path.value }, span));
+                    } else {
+                        diags.push(
+                            Diagnostic::error(Code::InvalidName, format!("`{}` is not an HTTP path", path.value))
+                                .at(path.span, "a path starts with `/`")
+                                .help(format!("write \"/{}\"", path.value)),
+                        );
+                    }
                 }
             }
             KdlValue::String(s) if s == "tcp" => p.handler = Some(Spanned::new(ProbeHandler::Tcp, span)),
             KdlValue::String(s) if s == "grpc" => {
-                p.handler = Some(Spanned::new(ProbeHandler::Grpc { service: None }, span));
+                p.handler = Some(Spanned::new(ProbeHandler::Grpc, span));
             }
             KdlValue::String(s) if s == "exec" => {
                 let cmd: Vec<String> =
@@ -421,30 +431,8 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
             )),
         }
     }
-    if let Some(e) = r.prop("scheme")
-        && let Some(s) = reader::choice(diags, e, &["HTTP", "HTTPS"])
-    {
-        match p.handler.as_mut().map(|h| &mut h.value) {
-            Some(ProbeHandler::Http { scheme, .. }) => *scheme = Some(s.value),
-            _ => diags.push(
-                Diagnostic::error(Code::UnknownProperty, "`scheme` applies to HTTP probes only")
-                    .at(reader::entry_span(e), "not an HTTP probe")
-                    .help("remove it, or probe an HTTP path such as \"/healthz\""),
-            ),
-        }
-    }
-    if let Some(e) = r.prop("service")
-        && let Some(s) = reader::string(diags, e)
-    {
-        match p.handler.as_mut().map(|h| &mut h.value) {
-            Some(ProbeHandler::Grpc { service }) => *service = Some(s.value),
-            _ => diags.push(
-                Diagnostic::error(Code::UnknownProperty, "`service` applies to gRPC probes only")
-                    .at(reader::entry_span(e), "not a gRPC probe")
-                    .help("remove it, or make this a gRPC probe: `grpc service=\"…\"`"),
-            ),
-        }
-    }
+    p.scheme = r.prop("scheme").and_then(|e| reader::choice(diags, e, &["HTTP", "HTTPS"]));
+    p.grpc_service = r.prop("service").and_then(|e| reader::string(diags, e));
     p.port = r.prop("port").and_then(|e| reader::string(diags, e));
     if let (Some(port), Some(Spanned { value: ProbeHandler::Exec(_), span })) = (&p.port, &p.handler) {
         diags.push(

@@ -1,0 +1,121 @@
+//! The diagnostics corpus: every `tests/fixtures/err/*.kdl` is compiled, and
+//! its rendered diagnostics (human and JSON) are snapshotted together with
+//! the source.
+//!
+//! A fixture states what it expects in header comments:
+//!
+//! ```kdl
+//! // expect: SVC0202 4:5
+//! // options: build env=production image-tag=latest
+//! ```
+//!
+//! `expect` lines name a code and the 1-based line:column where a
+//! diagnostic with that code must start (several lines allowed). `options`
+//! (optional) selects `build` (a tag is required), `--env` and
+//! `--image-tag`. The file name starts with the first expected code.
+
+mod common;
+
+use svcc::Options;
+use svcc::diagnostic::render::Format;
+
+struct Expect {
+    code: String,
+    line: usize,
+    col: usize,
+}
+
+fn header(text: &str) -> (Vec<Expect>, Options) {
+    let mut expects = Vec::new();
+    let mut opts = Options::default();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("// expect:") {
+            let mut it = rest.split_whitespace();
+            let code = it.next().expect("expect: needs a code").to_string();
+            let pos = it.next().expect("expect: needs line:col");
+            let (l, c) = pos.split_once(':').expect("line:col");
+            expects.push(Expect { code, line: l.parse().unwrap(), col: c.parse().unwrap() });
+        } else if let Some(rest) = line.strip_prefix("// options:") {
+            for word in rest.split_whitespace() {
+                match word.split_once('=') {
+                    None if word == "build" => opts.require_tag = true,
+                    Some(("env", e)) => opts.environments.push(e.to_string()),
+                    Some(("image-tag", t)) => opts.image_tag = Some(t.to_string()),
+                    _ => panic!("unknown option `{word}`"),
+                }
+            }
+        }
+    }
+    (expects, opts)
+}
+
+#[test]
+fn diagnostics_corpus() {
+    let fixtures = common::files("tests/fixtures/err", "kdl");
+    assert!(fixtures.len() >= 30, "the corpus should hold at least 30 failure cases, found {}", fixtures.len());
+    let mut failures = Vec::new();
+    for path in &fixtures {
+        let bytes = std::fs::read(path).unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let (expects, opts) = header(&text);
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(!expects.is_empty(), "{name}: no `// expect:` line");
+        assert!(name.starts_with(&expects[0].code), "{name}: file name must start with {}", expects[0].code);
+        let compiled = common::compile_file(path, &opts);
+        assert!(compiled.has_errors() || compiled.diagnostics.iter().any(|d| !d.is_error()), "{name}: no diagnostics");
+        assert!(compiled.artifacts.is_empty() || !compiled.has_errors(), "{name}: errors but artifacts");
+        for e in &expects {
+            let found = compiled.diagnostics.iter().any(|d| {
+                d.code.as_str() == e.code
+                    && d.primary.as_ref().is_some_and(|p| compiled.file.line_col(p.span.start) == (e.line, e.col))
+            });
+            if !found {
+                let got: Vec<String> = compiled
+                    .diagnostics
+                    .iter()
+                    .map(|d| {
+                        let pos = d.primary.as_ref().map(|p| compiled.file.line_col(p.span.start));
+                        format!("{} at {:?}", d.code, pos)
+                    })
+                    .collect();
+                failures.push(format!("{name}: expected {} at {}:{}, got {got:?}", e.code, e.line, e.col));
+            }
+        }
+        // Every span lies inside the file and on char boundaries.
+        for d in &compiled.diagnostics {
+            for l in d.primary.iter().chain(&d.secondary) {
+                assert!(l.span.end as usize <= compiled.file.text.len(), "{name}: span out of bounds");
+                assert!(
+                    compiled.file.text.is_char_boundary(l.span.start as usize),
+                    "{name}: span not on a char boundary"
+                );
+            }
+        }
+        let human = common::render(&compiled, Format::Human);
+        let json = common::render(&compiled, Format::Json);
+        let snap = format!("----- SOURCE\n{text}\n----- HUMAN\n{human}\n----- JSON\n{json}");
+        common::settings().bind(|| insta::assert_snapshot!(format!("diagnostics__{name}"), snap));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn github_annotations() {
+    let path = common::root().join("tests/fixtures/err/SVC0202-unknown-node.kdl");
+    let compiled = common::compile_file(&path, &Options::default());
+    let gh = common::render(&compiled, Format::Github);
+    assert!(
+        gh.starts_with("::error title=svcc SVC0202,file=tests/fixtures/err/SVC0202-unknown-node.kdl,line="),
+        "{gh}"
+    );
+    common::settings().bind(|| insta::assert_snapshot!("diagnostics_github", gh));
+}
+
+#[test]
+fn all_errors_of_a_file_are_reported_together() {
+    let text = "service api {\n    imgae \"x\"\n    port http 99999\n    replicas \"3\"\n}\n";
+    let c = common::compile_str("many.kdl", text, &Options::default());
+    let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["SVC0202", "SVC0211", "SVC0204"], "{codes:?}");
+}
