@@ -209,13 +209,12 @@ fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> Exi
     };
     let mut io_problems: Vec<FileDiagnostics> = Vec::new();
     if let Some(tag) = &args.image_tag
-        && let Err(why) = svcc::values::check_image_tag(tag) {
-            let d = Diagnostic::error(
-                Code::InvalidArgument,
-                format!("`--image-tag {tag}` is not a valid image tag: {why}"),
-            );
-            io_problems.push(FileDiagnostics { file: None, name: None, diagnostics: vec![d] });
-        }
+        && let Err(why) = svcc::values::check_image_tag(tag)
+    {
+        let d =
+            Diagnostic::error(Code::InvalidArgument, format!("`--image-tag {tag}` is not a valid image tag: {why}"));
+        io_problems.push(FileDiagnostics { file: None, name: None, diagnostics: vec![d] });
+    }
     let paths = collect_inputs(&args.files, &mut io_problems);
     let mut inputs = Vec::new();
     for p in &paths {

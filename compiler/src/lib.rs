@@ -11,12 +11,14 @@
 //! run only when earlier ones found no errors.
 
 pub mod check;
+pub mod crd;
 pub mod decode;
 pub mod diagnostic;
 pub mod emit;
 pub mod lower;
 pub mod model;
 pub mod plan;
+pub mod promql;
 pub mod source;
 pub mod syntax;
 pub mod validate;
@@ -79,33 +81,32 @@ pub fn compile(input: &Input, opts: &Options) -> Compiled {
     let file = text_of(input, &mut diags);
     let mut service = None;
     let mut artifacts = Vec::new();
-    if !diags.has_errors() {
-        if let Some(doc) = syntax::parse(&file.text, &mut diags) {
-            if let Some(spec) = decode::decode(&doc, &mut diags) {
-                service = Some((spec.name.value.clone(), spec.name.span));
-                let known = check::environment_names(&spec);
-                for want in &opts.environments {
-                    if !known.contains(want) {
-                        let names: Vec<&str> = known.iter().map(String::as_str).collect();
-                        let mut d = Diagnostic::error(
-                            Code::UnknownEnvironment,
-                            format!("`{}` has no environment `{want}`", spec.name.value),
-                        )
-                        .at(spec.name.span, format!("environments: {}", names.join(", ")));
-                        if let Some(s) = did_you_mean(want, &names) {
-                            d = d.help(format!("did you mean `--env {s}`?"));
-                        }
-                        diags.push(d);
-                    }
+    if !diags.has_errors()
+        && let Some(doc) = syntax::parse(&file.text, &mut diags)
+        && let Some(spec) = decode::decode(&doc, &mut diags)
+    {
+        service = Some((spec.name.value.clone(), spec.name.span));
+        let known = check::environment_names(&spec);
+        for want in &opts.environments {
+            if !known.contains(want) {
+                let names: Vec<&str> = known.iter().map(String::as_str).collect();
+                let mut d = Diagnostic::error(
+                    Code::UnknownEnvironment,
+                    format!("`{}` has no environment `{want}`", spec.name.value),
+                )
+                .at(spec.name.span, format!("environments: {}", names.join(", ")));
+                if let Some(s) = did_you_mean(want, &names) {
+                    d = d.help(format!("did you mean `--env {s}`?"));
                 }
-                let plans = check::check(&spec, opts, &mut diags);
-                if !diags.has_errors() {
-                    for plan in &plans {
-                        let objects = lower::lower(plan);
-                        validate::validate(&objects, &mut diags);
-                        artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
-                    }
-                }
+                diags.push(d);
+            }
+        }
+        let plans = check::check(&spec, opts, &mut diags);
+        if !diags.has_errors() {
+            for plan in &plans {
+                let objects = lower::lower(plan);
+                validate::validate(&objects, &mut diags);
+                artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
             }
         }
     }

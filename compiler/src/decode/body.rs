@@ -35,11 +35,13 @@ pub const BODY_NODES: &[&str] = &[
     "node-selector",
     "tolerations",
     "metrics",
+    "alerts",
+    "slo",
     "environment",
 ];
 
 /// Nodes that may appear more than once in one body.
-const REPEATABLE: &[&str] = &["port", "env-from", "environment"];
+const REPEATABLE: &[&str] = &["port", "env-from", "slo", "environment"];
 
 pub fn decode_body(
     nodes: &[KdlNode],
@@ -141,22 +143,9 @@ pub fn decode_body(
                 b.disruption = Some(Disruption { node: name_span(node), max_unavailable, min_available });
             }
             "tolerations" => tolerations(node, diags, &mut b.tolerations),
-            "metrics" => {
-                let mut r = NodeReader::new(node);
-                let path = r.prop("path").and_then(|e| reader::string(diags, e));
-                if let Some(p) = &path
-                    && !p.value.starts_with('/') {
-                        diags.push(
-                            Diagnostic::error(Code::InvalidName, "a metrics path starts with `/`")
-                                .at(p.span, "not an absolute path")
-                                .help(format!("write \"/{}\"", p.value)),
-                        );
-                    }
-                let port = r.prop("port").and_then(|e| reader::string(diags, e));
-                r.finish(diags);
-                no_children(diags, node);
-                b.metrics = Some(Metrics { node: name_span(node), path, port });
-            }
+            "metrics" => b.metrics = Some(super::observability::metrics(node, diags)),
+            "alerts" => super::observability::alerts(node, diags, &mut b.alerts),
+            "slo" => super::observability::slo(node, diags, &mut b.slos),
             "environment" => on_environment(node, diags),
             _ => unknown_node(diags, node, parent, &known),
         }
@@ -168,76 +157,76 @@ fn image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Image> {
     let mut r = NodeReader::new(node);
     let mut img = Image { node: name_span(node), repository: None, tag: None, digest: None, pull_policy: None };
     if let Some(e) = r.arg(0)
-        && let Some(s) = reader::string(diags, e) {
-            let span = s.span;
-            let (rest, digest) = match s.value.split_once('@') {
-                Some((a, d)) => (a.to_string(), Some(d.to_string())),
-                None => (s.value.clone(), None),
-            };
-            // A `:` after the last `/` separates the tag (a `:` before it is a registry port).
-            let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-            let (repo, tag) = match rest[last_slash..].rfind(':') {
-                Some(i) => (rest[..last_slash + i].to_string(), Some(rest[last_slash + i + 1..].to_string())),
-                None => (rest.clone(), None),
-            };
-            match values::check_repository(&repo) {
-                Ok(()) => img.repository = Some(Spanned::new(repo, span)),
+        && let Some(s) = reader::string(diags, e)
+    {
+        let span = s.span;
+        let (rest, digest) = match s.value.split_once('@') {
+            Some((a, d)) => (a.to_string(), Some(d.to_string())),
+            None => (s.value.clone(), None),
+        };
+        // A `:` after the last `/` separates the tag (a `:` before it is a registry port).
+        let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+        let (repo, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (rest[..last_slash + i].to_string(), Some(rest[last_slash + i + 1..].to_string())),
+            None => (rest.clone(), None),
+        };
+        match values::check_repository(&repo) {
+            Ok(()) => img.repository = Some(Spanned::new(repo, span)),
+            Err(why) => diags.push(
+                Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image reference", s.value))
+                    .at(span, why)
+                    .help("write an image such as \"ghcr.io/acme/api\" (the tag comes from `tag=` or `--image-tag`)"),
+            ),
+        }
+        if let Some(t) = tag {
+            match values::check_image_tag(&t) {
+                Ok(()) => img.tag = Some(Spanned::new(t, span)),
                 Err(why) => diags.push(
-                    Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image reference", s.value))
-                        .at(span, why)
-                        .help(
-                            "write an image such as \"ghcr.io/acme/api\" (the tag comes from `tag=` or `--image-tag`)",
-                        ),
+                    Diagnostic::error(Code::InvalidImage, format!("`{t}` is not a valid image tag")).at(span, why),
                 ),
             }
-            if let Some(t) = tag {
-                match values::check_image_tag(&t) {
-                    Ok(()) => img.tag = Some(Spanned::new(t, span)),
-                    Err(why) => diags.push(
-                        Diagnostic::error(Code::InvalidImage, format!("`{t}` is not a valid image tag")).at(span, why),
-                    ),
-                }
-            }
-            if let Some(d) = digest {
-                match values::check_digest(&d) {
-                    Ok(()) => img.digest = Some(Spanned::new(d, span)),
-                    Err(why) => diags.push(
-                        Diagnostic::error(Code::InvalidImage, format!("`{d}` is not a valid image digest"))
-                            .at(span, why),
-                    ),
-                }
+        }
+        if let Some(d) = digest {
+            match values::check_digest(&d) {
+                Ok(()) => img.digest = Some(Spanned::new(d, span)),
+                Err(why) => diags.push(
+                    Diagnostic::error(Code::InvalidImage, format!("`{d}` is not a valid image digest")).at(span, why),
+                ),
             }
         }
+    }
     if let Some(e) = r.prop("tag")
-        && let Some(t) = reader::text(diags, e) {
-            match values::check_image_tag(&t.value) {
-                Ok(()) => {
-                    if let Some(prev) = &img.tag {
-                        diags.push(
-                            Diagnostic::error(Code::Duplicate, "the image tag is given twice")
-                                .at(t.span, "tag given here")
-                                .also(prev.span, "and in the image reference")
-                                .help("keep one of them"),
-                        );
-                    }
-                    img.tag = Some(t);
+        && let Some(t) = reader::text(diags, e)
+    {
+        match values::check_image_tag(&t.value) {
+            Ok(()) => {
+                if let Some(prev) = &img.tag {
+                    diags.push(
+                        Diagnostic::error(Code::Duplicate, "the image tag is given twice")
+                            .at(t.span, "tag given here")
+                            .also(prev.span, "and in the image reference")
+                            .help("keep one of them"),
+                    );
                 }
-                Err(why) => diags.push(
-                    Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image tag", t.value))
-                        .at(t.span, why),
-                ),
+                img.tag = Some(t);
             }
+            Err(why) => diags.push(
+                Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image tag", t.value))
+                    .at(t.span, why),
+            ),
         }
+    }
     if let Some(e) = r.prop("digest")
-        && let Some(d) = reader::string(diags, e) {
-            match values::check_digest(&d.value) {
-                Ok(()) => img.digest = Some(d),
-                Err(why) => diags.push(
-                    Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image digest", d.value))
-                        .at(d.span, why),
-                ),
-            }
+        && let Some(d) = reader::string(diags, e)
+    {
+        match values::check_digest(&d.value) {
+            Ok(()) => img.digest = Some(d),
+            Err(why) => diags.push(
+                Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image digest", d.value))
+                    .at(d.span, why),
+            ),
         }
+    }
     img.pull_policy =
         r.prop("pull-policy").and_then(|e| reader::choice(diags, e, &["Always", "IfNotPresent", "Never"]));
     r.finish(diags);
@@ -411,37 +400,40 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
         }
     }
     if let Some(e) = r.prop("scheme")
-        && let Some(s) = reader::choice(diags, e, &["HTTP", "HTTPS"]) {
-            match p.handler.as_mut().map(|h| &mut h.value) {
-                Some(ProbeHandler::Http { scheme, .. }) => *scheme = Some(s.value),
-                _ => diags.push(
-                    Diagnostic::error(Code::UnknownProperty, "`scheme` applies to HTTP probes only")
-                        .at(s.span, "not an HTTP probe"),
-                ),
-            }
+        && let Some(s) = reader::choice(diags, e, &["HTTP", "HTTPS"])
+    {
+        match p.handler.as_mut().map(|h| &mut h.value) {
+            Some(ProbeHandler::Http { scheme, .. }) => *scheme = Some(s.value),
+            _ => diags.push(
+                Diagnostic::error(Code::UnknownProperty, "`scheme` applies to HTTP probes only")
+                    .at(s.span, "not an HTTP probe"),
+            ),
         }
+    }
     if let Some(e) = r.prop("service")
-        && let Some(s) = reader::string(diags, e) {
-            match p.handler.as_mut().map(|h| &mut h.value) {
-                Some(ProbeHandler::Grpc { service }) => *service = Some(s.value),
-                _ => diags.push(
-                    Diagnostic::error(Code::UnknownProperty, "`service` applies to gRPC probes only")
-                        .at(s.span, "not a gRPC probe"),
-                ),
-            }
+        && let Some(s) = reader::string(diags, e)
+    {
+        match p.handler.as_mut().map(|h| &mut h.value) {
+            Some(ProbeHandler::Grpc { service }) => *service = Some(s.value),
+            _ => diags.push(
+                Diagnostic::error(Code::UnknownProperty, "`service` applies to gRPC probes only")
+                    .at(s.span, "not a gRPC probe"),
+            ),
         }
+    }
     p.port = r.prop("port").and_then(|e| reader::string(diags, e));
     p.initial_delay = r.prop("initial-delay").and_then(|e| reader::seconds(diags, e));
     p.period = r.prop("period").and_then(|e| reader::seconds(diags, e));
     p.timeout = r.prop("timeout").and_then(|e| reader::seconds(diags, e));
     for (key, slot) in [("period", &p.period), ("timeout", &p.timeout)] {
         if let Some(d) = slot
-            && d.value.millis == 0 {
-                diags.push(
-                    Diagnostic::error(Code::OutOfRange, format!("a probe `{key}` must be at least one second"))
-                        .at(d.span, "zero"),
-                );
-            }
+            && d.value.millis == 0
+        {
+            diags.push(
+                Diagnostic::error(Code::OutOfRange, format!("a probe `{key}` must be at least one second"))
+                    .at(d.span, "zero"),
+            );
+        }
     }
     p.failure_threshold = r.prop("failure-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
     p.success_threshold = r.prop("success-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
@@ -609,11 +601,10 @@ fn string_map(node: &KdlNode, diags: &mut Diagnostics, what: &str, label_values:
         r.finish(diags);
         no_children(diags, child);
         let Some(value) = value else { continue };
-        if label_values
-            && let Err(why) = values::check_label_value(&value.value) {
-                diags.push(reader::invalid_name(value.span, "label value", &value.value, &why));
-                continue;
-            }
+        if label_values && let Err(why) = values::check_label_value(&value.value) {
+            diags.push(reader::invalid_name(value.span, "label value", &value.value, &why));
+            continue;
+        }
         if let Some(first) = key_spans.get(key) {
             diags.push(
                 Diagnostic::error(Code::Duplicate, format!("{what} `{key}` is set twice"))
@@ -640,13 +631,14 @@ fn volumes(node: &KdlNode, diags: &mut Diagnostics, vols: &mut Map<Volume>) {
         let mut r = NodeReader::new(child);
         let path = r.arg(0).and_then(|e| reader::string(diags, e));
         if let Some(p) = &path
-            && !p.value.starts_with('/') {
-                diags.push(
-                    Diagnostic::error(Code::InvalidName, format!("`{}` is not an absolute path", p.value))
-                        .at(p.span, "a mount path starts with `/`")
-                        .help(format!("write \"/{}\"", p.value)),
-                );
-            }
+            && !p.value.starts_with('/')
+        {
+            diags.push(
+                Diagnostic::error(Code::InvalidName, format!("`{}` is not an absolute path", p.value))
+                    .at(p.span, "a mount path starts with `/`")
+                    .help(format!("write \"/{}\"", p.value)),
+            );
+        }
         let size_limit = r.prop("size-limit").and_then(|e| reader::quantity(diags, e));
         let memory = r.prop("memory").and_then(|e| reader::boolean(diags, e)).is_some_and(|b| b.value);
         let secret =
@@ -926,12 +918,13 @@ fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {
                         }
                     };
                     if let Some(p) = &period
-                        && (p.value.millis == 0 || p.value.millis > 1_800_000) {
-                            diags.push(
-                                Diagnostic::error(Code::OutOfRange, "a scaling policy period is 1s to 30m")
-                                    .at(p.span, "out of range"),
-                            );
-                        }
+                        && (p.value.millis == 0 || p.value.millis > 1_800_000)
+                    {
+                        diags.push(
+                            Diagnostic::error(Code::OutOfRange, "a scaling policy period is 1s to 30m")
+                                .at(p.span, "out of range"),
+                        );
+                    }
                     pr.finish(diags);
                     no_children(diags, pol);
                     if let (Some(value), Some(period)) = (value, period) {
@@ -939,12 +932,13 @@ fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {
                     }
                 }
                 if let Some(s) = &b.stabilization
-                    && s.value.millis > 3_600_000 {
-                        diags.push(
-                            Diagnostic::error(Code::OutOfRange, "a stabilization window is at most one hour")
-                                .at(s.span, "longer than 1h"),
-                        );
-                    }
+                    && s.value.millis > 3_600_000
+                {
+                    diags.push(
+                        Diagnostic::error(Code::OutOfRange, "a stabilization window is at most one hour")
+                            .at(s.span, "longer than 1h"),
+                    );
+                }
                 if name == "scale-up" {
                     a.scale_up = Some(b);
                 } else {
@@ -962,10 +956,11 @@ fn tolerations(node: &KdlNode, diags: &mut Diagnostics, tols: &mut Map<Toleratio
         let key_str = child.name().value();
         let key = Spanned::new(key_str.to_string(), name_span(child));
         if key_str != "*"
-            && let Err(why) = values::check_qualified_name(key_str) {
-                diags.push(reader::invalid_name(key.span, "taint key", key_str, &why));
-                continue;
-            }
+            && let Err(why) = values::check_qualified_name(key_str)
+        {
+            diags.push(reader::invalid_name(key.span, "taint key", key_str, &why));
+            continue;
+        }
         let mut r = NodeReader::new(child);
         let value = r.arg(0).and_then(|e| reader::text(diags, e));
         let operator = r.prop("operator").and_then(|e| reader::choice(diags, e, &["Exists", "Equal"]));
@@ -978,21 +973,23 @@ fn tolerations(node: &KdlNode, diags: &mut Diagnostics, tols: &mut Map<Toleratio
         r.finish(diags);
         no_children(diags, child);
         if let (Some(s), Some(e)) = (&seconds, &effect)
-            && e.value != "NoExecute" {
-                diags.push(
-                    Diagnostic::error(Code::InvalidChoice, "`seconds` applies only to the `NoExecute` effect")
-                        .at(s.span, "ignored by Kubernetes for this effect")
-                        .also(e.span, "effect set here"),
-                );
-            }
+            && e.value != "NoExecute"
+        {
+            diags.push(
+                Diagnostic::error(Code::InvalidChoice, "`seconds` applies only to the `NoExecute` effect")
+                    .at(s.span, "ignored by Kubernetes for this effect")
+                    .also(e.span, "effect set here"),
+            );
+        }
         if let (Some(v), Some(o)) = (&value, &operator)
-            && o.value == "Exists" {
-                diags.push(
-                    Diagnostic::error(Code::InvalidChoice, "a toleration with `operator=\"Exists\"` takes no value")
-                        .at(v.span, "value given here")
-                        .also(o.span, "operator set here"),
-                );
-            }
+            && o.value == "Exists"
+        {
+            diags.push(
+                Diagnostic::error(Code::InvalidChoice, "a toleration with `operator=\"Exists\"` takes no value")
+                    .at(v.span, "value given here")
+                    .also(o.span, "operator set here"),
+            );
+        }
         let map_key = format!("{key_str}:{}", effect.as_ref().map_or("", |e| e.value.as_str()));
         if let Some(prev) = tols.get(&map_key) {
             diags.push(
