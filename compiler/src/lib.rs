@@ -11,12 +11,14 @@
 //! run only when earlier ones found no errors.
 
 pub mod check;
+pub mod crd;
 pub mod decode;
 pub mod diagnostic;
 pub mod emit;
 pub mod lower;
 pub mod model;
 pub mod plan;
+pub mod promql;
 pub mod source;
 pub mod syntax;
 pub mod validate;

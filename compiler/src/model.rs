@@ -55,6 +55,8 @@ pub struct Body {
     pub node_selector: Map<Spanned<String>>,
     pub tolerations: Map<Toleration>,
     pub metrics: Option<Metrics>,
+    pub alerts: Alerts,
+    pub slos: Map<Slo>,
 }
 
 #[derive(Clone, Debug)]
@@ -346,4 +348,87 @@ pub struct Metrics {
     pub node: Span,
     pub path: Option<Spanned<String>>,
     pub port: Option<Spanned<String>>,
+    pub interval: Option<Spanned<Duration>>,
+    pub scheme: Option<Spanned<String>>,
+    /// The request counter (e.g. `http_requests_total`).
+    pub requests: Option<Spanned<String>>,
+    /// The label of the request counter that holds the HTTP status code.
+    pub status_label: Option<Spanned<String>>,
+    /// The request latency histogram, without `_bucket` (e.g. `http_request_duration_seconds`).
+    pub latency: Option<Spanned<String>>,
+    /// Labels the cluster's Prometheus selects ServiceMonitors and rules by.
+    pub prometheus_labels: Map<Spanned<String>>,
+}
+
+/// `alerts { … }`: built-in alert kinds and custom rules.
+#[derive(Clone, Debug, Default)]
+pub struct Alerts {
+    pub node: Option<Span>,
+    pub severity: Option<Spanned<String>>,
+    pub runbook: Option<Spanned<String>>,
+    pub labels: Map<Spanned<String>>,
+    /// Keyed by kind (`error-rate`) or, for `custom`/`record`, by rule name.
+    pub rules: Map<AlertRule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlertRule {
+    pub kind: AlertKind,
+    /// The node name, or the custom rule's name.
+    pub name: Spanned<String>,
+    /// `error-rate #false` in an environment turns one alert off.
+    pub enabled: Option<Spanned<bool>>,
+    pub above: Option<Spanned<f64>>,
+    pub above_duration: Option<Spanned<Duration>>,
+    pub quantile: Option<Spanned<f64>>,
+    pub for_: Option<Spanned<Duration>>,
+    pub within: Option<Spanned<Duration>>,
+    pub severity: Option<Spanned<String>>,
+    pub runbook: Option<Spanned<String>>,
+    pub summary: Option<Spanned<String>>,
+    pub description: Option<Spanned<String>>,
+    pub expr: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AlertKind {
+    Down,
+    ErrorRate,
+    Latency,
+    Memory,
+    CpuThrottling,
+    Restarts,
+    NotReady,
+    Custom,
+    Record,
+}
+
+impl AlertKind {
+    pub const ALL: [(&'static str, AlertKind); 9] = [
+        ("down", AlertKind::Down),
+        ("error-rate", AlertKind::ErrorRate),
+        ("latency", AlertKind::Latency),
+        ("memory", AlertKind::Memory),
+        ("cpu-throttling", AlertKind::CpuThrottling),
+        ("restarts", AlertKind::Restarts),
+        ("not-ready", AlertKind::NotReady),
+        ("custom", AlertKind::Custom),
+        ("record", AlertKind::Record),
+    ];
+}
+
+/// `slo availability objective=0.999 window="30d"`.
+#[derive(Clone, Debug)]
+pub struct Slo {
+    pub kind: SloKind,
+    pub name: Spanned<String>,
+    pub objective: Option<Spanned<f64>>,
+    pub window: Option<Spanned<Duration>>,
+    pub threshold: Option<Spanned<Duration>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SloKind {
+    Availability,
+    Latency,
 }

@@ -47,6 +47,43 @@ pub struct Plan {
     pub disruption: Option<IntOrPercentBound>,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<PlanToleration>,
+    pub monitoring: Option<PlanMonitoring>,
+}
+
+/// The scrape endpoint and the rules of one environment.
+#[derive(Clone, Debug)]
+pub struct PlanMonitoring {
+    /// `None` when the service is not scraped (only cluster-metric alerts).
+    pub scrape: Option<PlanScrape>,
+    /// Labels the cluster's Prometheus selects ServiceMonitors and rules by.
+    pub prometheus_labels: BTreeMap<String, String>,
+    pub groups: Vec<PlanRuleGroup>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanScrape {
+    pub port: String,
+    pub path: String,
+    pub interval: Option<String>,
+    pub scheme: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanRuleGroup {
+    pub name: String,
+    pub rules: Vec<PlanRule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanRule {
+    /// `Some` for an alert, `None` for a recording rule.
+    pub alert: Option<String>,
+    pub record: Option<String>,
+    pub expr: String,
+    pub for_: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

@@ -23,6 +23,8 @@ fn schema_of(kind: Kind) -> serde_json::Value {
         Kind::Deployment => schemars::schema_for!(Deployment),
         Kind::HorizontalPodAutoscaler => schemars::schema_for!(HorizontalPodAutoscaler),
         Kind::PodDisruptionBudget => schemars::schema_for!(PodDisruptionBudget),
+        Kind::ServiceMonitor => schemars::schema_for!(crate::crd::ServiceMonitor),
+        Kind::PrometheusRule => schemars::schema_for!(crate::crd::PrometheusRule),
     };
     schema.to_value()
 }
@@ -33,8 +35,8 @@ pub fn schema(kind: Kind) -> serde_json::Value {
 }
 
 fn validator(kind: Kind) -> Option<&'static jsonschema::Validator> {
-    static CELLS: [OnceLock<Option<jsonschema::Validator>>; 5] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Option<jsonschema::Validator>>; Kind::ALL.len()] =
+        [const { OnceLock::new() }; Kind::ALL.len()];
     let idx = Kind::ALL.iter().position(|k| *k == kind)?;
     CELLS.get(idx)?.get_or_init(|| jsonschema::validator_for(&schema_of(kind)).ok()).as_ref()
 }
@@ -85,6 +87,22 @@ pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
                 .at(span, "this value")
                 .help(format!("at {}", if pointer.is_empty() { "/" } else { &pointer })),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_compiled_schema() {
+        for kind in Kind::ALL {
+            let s = schema_of(kind);
+            if let Err(e) = jsonschema::validator_for(&s) {
+                panic!("{kind:?}: {e}");
+            }
+            assert!(validator(kind).is_some(), "{kind:?}");
         }
     }
 }

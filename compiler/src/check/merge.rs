@@ -227,10 +227,59 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
     m.node_selector = merge_map(&b.node_selector, &o.node_selector);
     m.tolerations = merge_map(&b.tolerations, &o.tolerations);
     m.metrics = match (&b.metrics, &o.metrics) {
-        (Some(bm), Some(om)) => {
-            Some(Metrics { node: om.node, path: or(&om.path, &bm.path), port: or(&om.port, &bm.port) })
-        }
+        (Some(bm), Some(om)) => Some(Metrics {
+            node: om.node,
+            path: or(&om.path, &bm.path),
+            port: or(&om.port, &bm.port),
+            interval: or(&om.interval, &bm.interval),
+            scheme: or(&om.scheme, &bm.scheme),
+            requests: or(&om.requests, &bm.requests),
+            status_label: or(&om.status_label, &bm.status_label),
+            latency: or(&om.latency, &bm.latency),
+            prometheus_labels: merge_map(&bm.prometheus_labels, &om.prometheus_labels),
+        }),
         (bm, om) => or(om, bm),
     };
+    m.alerts = Alerts {
+        node: o.alerts.node.or(b.alerts.node),
+        severity: or(&o.alerts.severity, &b.alerts.severity),
+        runbook: or(&o.alerts.runbook, &b.alerts.runbook),
+        labels: merge_map(&b.alerts.labels, &o.alerts.labels),
+        rules: b.alerts.rules.clone(),
+    };
+    for (key, or_) in &o.alerts.rules {
+        let merged = match b.alerts.rules.get(key) {
+            Some(br) => AlertRule {
+                kind: br.kind,
+                name: or_.name.clone(),
+                enabled: or(&or_.enabled, &br.enabled),
+                above: or(&or_.above, &br.above),
+                above_duration: or(&or_.above_duration, &br.above_duration),
+                quantile: or(&or_.quantile, &br.quantile),
+                for_: or(&or_.for_, &br.for_),
+                within: or(&or_.within, &br.within),
+                severity: or(&or_.severity, &br.severity),
+                runbook: or(&or_.runbook, &br.runbook),
+                summary: or(&or_.summary, &br.summary),
+                description: or(&or_.description, &br.description),
+                expr: or(&or_.expr, &br.expr),
+            },
+            None => or_.clone(),
+        };
+        m.alerts.rules.insert(key.clone(), merged);
+    }
+    for (key, os) in &o.slos {
+        let merged = match b.slos.get(key) {
+            Some(bs) => Slo {
+                kind: bs.kind,
+                name: os.name.clone(),
+                objective: or(&os.objective, &bs.objective),
+                window: or(&os.window, &bs.window),
+                threshold: or(&os.threshold, &bs.threshold),
+            },
+            None => os.clone(),
+        };
+        m.slos.insert(key.clone(), merged);
+    }
     m
 }

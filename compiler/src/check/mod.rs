@@ -3,6 +3,7 @@
 //! when there are no errors.
 
 mod merge;
+mod monitoring;
 
 use std::collections::BTreeMap;
 
@@ -751,6 +752,12 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         None => None,
     };
 
+    let monitoring = monitoring::resolve(
+        &monitoring::Context { service: &service, namespace: namespace.as_deref(), ports: &ports, limits: &limits },
+        b,
+        diags,
+    );
+
     if diags.error_count() > errors_before {
         return None;
     }
@@ -797,6 +804,7 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
                 seconds: t.seconds.as_ref().map(|v| v.value),
             })
             .collect(),
+        monitoring,
     })
 }
 

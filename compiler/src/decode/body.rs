@@ -35,11 +35,13 @@ pub const BODY_NODES: &[&str] = &[
     "node-selector",
     "tolerations",
     "metrics",
+    "alerts",
+    "slo",
     "environment",
 ];
 
 /// Nodes that may appear more than once in one body.
-const REPEATABLE: &[&str] = &["port", "env-from", "environment"];
+const REPEATABLE: &[&str] = &["port", "env-from", "slo", "environment"];
 
 pub fn decode_body(
     nodes: &[KdlNode],
@@ -141,23 +143,9 @@ pub fn decode_body(
                 b.disruption = Some(Disruption { node: name_span(node), max_unavailable, min_available });
             }
             "tolerations" => tolerations(node, diags, &mut b.tolerations),
-            "metrics" => {
-                let mut r = NodeReader::new(node);
-                let path = r.prop("path").and_then(|e| reader::string(diags, e));
-                if let Some(p) = &path
-                    && !p.value.starts_with('/')
-                {
-                    diags.push(
-                        Diagnostic::error(Code::InvalidName, "a metrics path starts with `/`")
-                            .at(p.span, "not an absolute path")
-                            .help(format!("write \"/{}\"", p.value)),
-                    );
-                }
-                let port = r.prop("port").and_then(|e| reader::string(diags, e));
-                r.finish(diags);
-                no_children(diags, node);
-                b.metrics = Some(Metrics { node: name_span(node), path, port });
-            }
+            "metrics" => b.metrics = Some(super::observability::metrics(node, diags)),
+            "alerts" => super::observability::alerts(node, diags, &mut b.alerts),
+            "slo" => super::observability::slo(node, diags, &mut b.slos),
             "environment" => on_environment(node, diags),
             _ => unknown_node(diags, node, parent, &known),
         }

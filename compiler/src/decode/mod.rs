@@ -6,6 +6,7 @@
 //! value decodes to `None` and the rest of the file is still read.
 
 mod body;
+mod observability;
 mod reader;
 
 use kdl::KdlDocument;

@@ -419,3 +419,39 @@ pub fn unknown_node(diags: &mut Diagnostics, node: &KdlNode, parent: &str, known
 pub fn missing(span: Span, what: &str, help: impl Into<String>) -> Diagnostic {
     Diagnostic::error(Code::MissingValue, format!("missing {what}")).at(span, format!("needs {what}")).help(help)
 }
+
+/// A number (integer or decimal).
+pub fn number(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<f64>> {
+    let span = value_span(e);
+    match e.value() {
+        KdlValue::Integer(i) => Some(Spanned::new(*i as f64, span)),
+        KdlValue::Float(f) if f.is_finite() => Some(Spanned::new(*f, span)),
+        KdlValue::String(s) if s.trim().parse::<f64>().is_ok() => {
+            diags.push(wrong_type(e, "a number", Some(format!("write `{}` without quotes", s.trim()))));
+            None
+        }
+        _ => {
+            diags.push(wrong_type(e, "a number", None));
+            None
+        }
+    }
+}
+
+/// A fraction between 0 and 1 (exclusive of 0 when `positive`).
+pub fn ratio(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<f64>> {
+    let n = number(diags, e)?;
+    if !(n.value > 0.0 && n.value <= 1.0) {
+        let help = if n.value > 1.0 && n.value <= 100.0 {
+            format!("ratios are fractions: write `{}` for {}%", n.value / 100.0, n.value)
+        } else {
+            "write a fraction such as 0.05 (5%)".to_string()
+        };
+        diags.push(
+            Diagnostic::error(Code::OutOfRange, format!("{} is not a ratio", n.value))
+                .at(n.span, "must be above 0 and at most 1")
+                .help(help),
+        );
+        return None;
+    }
+    Some(n)
+}

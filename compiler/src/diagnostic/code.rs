@@ -68,9 +68,12 @@ codes! {
     DisruptionBlocked = "SVC0310", "disruption-blocked";
     ServiceConflict = "SVC0311", "service-conflict";
     ReservedLabel = "SVC0312", "reserved-label";
+    NeedsMetrics = "SVC0313", "needs-metrics";
+    InvalidPromql = "SVC0314", "invalid-promql";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
+    NoPrometheusLabels = "SVC0404", "no-prometheus-labels";
     SchemaViolation = "SVC0501", "schema-violation";
     ReadFailed = "SVC0901", "read-failed";
     WriteFailed = "SVC0902", "write-failed";

@@ -25,6 +25,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
+mod monitoring;
+
 use crate::model::{IntOrPercent, ProbeKind, VolumeSource};
 use crate::plan::*;
 use crate::source::Span;
@@ -37,15 +39,19 @@ pub enum Kind {
     Deployment,
     HorizontalPodAutoscaler,
     PodDisruptionBudget,
+    ServiceMonitor,
+    PrometheusRule,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 7] = [
         Kind::ServiceAccount,
         Kind::Service,
         Kind::Deployment,
         Kind::HorizontalPodAutoscaler,
         Kind::PodDisruptionBudget,
+        Kind::ServiceMonitor,
+        Kind::PrometheusRule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +61,8 @@ impl Kind {
             Kind::Deployment => "Deployment",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::ServiceMonitor => "ServiceMonitor",
+            Kind::PrometheusRule => "PrometheusRule",
         }
     }
 }
@@ -78,7 +86,13 @@ impl Object {
     }
 }
 
-fn object<T: Serialize>(kind: Kind, name: &str, origin: Span, t: &T, provenance: BTreeMap<String, Span>) -> Object {
+pub(crate) fn object<T: Serialize>(
+    kind: Kind,
+    name: &str,
+    origin: Span,
+    t: &T,
+    provenance: BTreeMap<String, Span>,
+) -> Object {
     Object {
         kind,
         name: name.to_string(),
@@ -88,7 +102,7 @@ fn object<T: Serialize>(kind: Kind, name: &str, origin: Span, t: &T, provenance:
     }
 }
 
-fn meta(p: &Plan, name: &str) -> ObjectMeta {
+pub(crate) fn meta(p: &Plan, name: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),
         namespace: p.namespace.clone(),
@@ -98,7 +112,7 @@ fn meta(p: &Plan, name: &str) -> ObjectMeta {
     }
 }
 
-fn selector(p: &Plan) -> LabelSelector {
+pub(crate) fn selector(p: &Plan) -> LabelSelector {
     LabelSelector { match_labels: Some(p.selector.clone()), ..LabelSelector::default() }
 }
 
@@ -191,6 +205,9 @@ pub fn lower(p: &Plan) -> Vec<Object> {
             ..PodDisruptionBudget::default()
         };
         out.push(object(Kind::PodDisruptionBudget, name, p.origin, &pdb, BTreeMap::new()));
+    }
+    if let Some(m) = &p.monitoring {
+        out.extend(monitoring::lower(p, m));
     }
     out
 }

@@ -1,0 +1,483 @@
+//! Resolving `metrics`, `alerts` and `slo` into the scrape endpoint and
+//! fully rendered Prometheus rules, with every expression parsed.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::{AlertKind, AlertRule, Body, SloKind};
+use crate::plan::{PlanMonitoring, PlanPort, PlanRule, PlanRuleGroup, PlanScrape};
+use crate::promql::{self, Target, Vocabulary};
+use crate::source::Span;
+use crate::values::{format_duration, parse_quantity};
+
+pub struct Context<'a> {
+    pub service: &'a str,
+    pub namespace: Option<&'a str>,
+    pub ports: &'a [PlanPort],
+    pub limits: &'a BTreeMap<&'static str, (String, Span)>,
+}
+
+/// Defaults of each built-in alert: (name suffix, for, severity).
+fn alert_defaults(kind: AlertKind) -> (&'static str, Option<u64>, &'static str) {
+    match kind {
+        AlertKind::Down => ("Down", Some(60), "critical"),
+        AlertKind::ErrorRate => ("HighErrorRate", Some(300), "warning"),
+        AlertKind::Latency => ("HighLatency", Some(600), "warning"),
+        AlertKind::Memory => ("HighMemoryUsage", Some(300), "warning"),
+        AlertKind::CpuThrottling => ("CpuThrottled", Some(900), "warning"),
+        AlertKind::Restarts => ("CrashLooping", None, "warning"),
+        AlertKind::NotReady => ("PodsNotReady", Some(600), "warning"),
+        AlertKind::Custom | AlertKind::Record => ("", None, "warning"),
+    }
+}
+
+/// `backend-api` → `BackendApi`.
+pub fn camel(name: &str) -> String {
+    name.split('-')
+        .map(|p| {
+            let mut c = p.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn needs_scrape(kind: AlertKind) -> bool {
+    matches!(kind, AlertKind::Down | AlertKind::ErrorRate | AlertKind::Latency)
+}
+
+fn percent(x: f64) -> String {
+    let p = x * 100.0;
+    if (p - p.round()).abs() < 1e-9 { format!("{}%", p.round() as i64) } else { format!("{p}%") }
+}
+
+fn secs(d: u64) -> String {
+    format_duration(crate::model::Duration { millis: d * 1000 })
+}
+
+fn parsed(expr: String, span: Span, what: &str, diags: &mut Diagnostics) -> Option<String> {
+    match promql::check(&expr) {
+        Ok(()) => Some(expr),
+        Err(why) => {
+            diags.push(
+                Diagnostic::error(Code::InvalidPromql, format!("{what} is not valid PromQL"))
+                    .at(span, why.lines().next().unwrap_or("invalid PromQL").to_string())
+                    .help("check the expression with `promtool` or the Prometheus UI; `${selector}` expands to this service's scrape selector"),
+            );
+            None
+        }
+    }
+}
+
+pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanMonitoring> {
+    let target = Target {
+        job: cx.service.to_string(),
+        namespace: cx.namespace.map(str::to_string),
+        workload: cx.service.to_string(),
+    };
+    let m = b.metrics.as_ref();
+    let vocab = Vocabulary {
+        requests: m.and_then(|m| m.requests.as_ref()).map_or(Vocabulary::default().requests, |s| s.value.clone()),
+        status_label: m
+            .and_then(|m| m.status_label.as_ref())
+            .map_or(Vocabulary::default().status_label, |s| s.value.clone()),
+        latency: m.and_then(|m| m.latency.as_ref()).map_or(Vocabulary::default().latency, |s| s.value.clone()),
+    };
+    let scrape = m.and_then(|m| {
+        let port = match &m.port {
+            Some(p) => cx.ports.iter().find(|x| x.name == p.value).map(|x| x.name.clone()),
+            None => cx.ports.first().map(|x| x.name.clone()),
+        }?;
+        Some(PlanScrape {
+            port,
+            path: m.path.as_ref().map_or("/metrics".to_string(), |p| p.value.clone()),
+            interval: m.interval.as_ref().map(|d| format_duration(d.value)),
+            scheme: m.scheme.as_ref().map(|s| s.value.clone()),
+        })
+    });
+    let prometheus_labels: BTreeMap<String, String> =
+        m.map(|m| m.prometheus_labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()).unwrap_or_default();
+
+    let prefix = camel(cx.service);
+    let default_severity = b.alerts.severity.as_ref().map_or("", |s| s.value.as_str());
+    let mut alerts = Vec::new();
+    let mut records = Vec::new();
+    for rule in b.alerts.rules.values() {
+        if rule.enabled.as_ref().is_some_and(|e| !e.value) {
+            continue;
+        }
+        if needs_scrape(rule.kind) && scrape.is_none() {
+            diags.push(needs_metrics(rule.name.span, &format!("the `{}` alert", rule.name.value), b.metrics.is_some()));
+            continue;
+        }
+        if let Some(r) = build_rule(cx, &target, &vocab, &prefix, default_severity, b, rule, diags) {
+            if r.record.is_some() { records.push(r) } else { alerts.push(r) }
+        }
+    }
+    let mut slo_rules = Vec::new();
+    for slo in b.slos.values() {
+        if scrape.is_none() {
+            diags.push(needs_metrics(slo.name.span, &format!("`slo {}`", slo.name.value), b.metrics.is_some()));
+            continue;
+        }
+        slo_rules.extend(slo_rules_for(cx, &target, &vocab, &prefix, b, slo, diags));
+    }
+
+    if let Some(m) = m
+        && scrape.is_some()
+        && m.prometheus_labels.is_empty()
+    {
+        diags.push(
+            Diagnostic::warning(Code::NoPrometheusLabels, "no `prometheus-labels`: the cluster's Prometheus may ignore this ServiceMonitor")
+                .at(m.node, "scraped without selector labels")
+                .help("add the labels your Prometheus selects by, e.g. `prometheus-labels { release \"kube-prometheus-stack\" }`")
+                .note("prometheus-operator only picks up ServiceMonitors and PrometheusRules whose labels match its selectors"),
+        );
+    }
+
+    let mut groups = Vec::new();
+    if !alerts.is_empty() {
+        groups.push(PlanRuleGroup { name: format!("{}.alerts", cx.service), rules: alerts });
+    }
+    if !records.is_empty() {
+        groups.push(PlanRuleGroup { name: format!("{}.rules", cx.service), rules: records });
+    }
+    if !slo_rules.is_empty() {
+        groups.push(PlanRuleGroup { name: format!("{}.slo", cx.service), rules: slo_rules });
+    }
+    if scrape.is_none() && groups.is_empty() {
+        return None;
+    }
+    Some(PlanMonitoring { scrape, prometheus_labels, groups })
+}
+
+fn needs_metrics(span: Span, what: &str, has_metrics: bool) -> Diagnostic {
+    let help = if has_metrics {
+        "the service's metrics are not scraped: declare a port for `metrics`"
+    } else {
+        "declare the scrape endpoint: `metrics port=http path=\"/metrics\"`"
+    };
+    Diagnostic::error(Code::NeedsMetrics, format!("{what} queries the service's own metrics, which are not scraped"))
+        .at(span, "needs `metrics`")
+        .help(help)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_rule(
+    cx: &Context<'_>,
+    target: &Target,
+    vocab: &Vocabulary,
+    prefix: &str,
+    default_severity: &str,
+    b: &Body,
+    rule: &AlertRule,
+    diags: &mut Diagnostics,
+) -> Option<PlanRule> {
+    let (suffix, default_for, kind_severity) = alert_defaults(rule.kind);
+    let svc = cx.service;
+    let ns_label = "{{ $labels.namespace }}";
+    let above = |d: f64| rule.above.as_ref().map_or(d, |a| a.value);
+    let (name, expr, summary, description) = match rule.kind {
+        AlertKind::Down => {
+            let sel = target.scrape_selector();
+            (
+                format!("{prefix}{suffix}"),
+                format!("sum by (namespace) (up{{{sel}}}) == 0 or absent(up{{{sel}}})"),
+                format!("{svc} is down in {ns_label}"),
+                format!(
+                    "Prometheus has not been able to scrape any {svc} target for more than {}.",
+                    for_text(rule, default_for)
+                ),
+            )
+        }
+        AlertKind::ErrorRate => {
+            let t = above(0.05);
+            (
+                format!("{prefix}{suffix}"),
+                format!("{} > {}", promql::error_ratio(vocab, target, "5m"), promql::number(t)),
+                format!("{svc} is failing requests in {ns_label}"),
+                format!(
+                    "{{{{ $value | humanizePercentage }}}} of requests to {svc} returned a 5xx status over the last 5 minutes (threshold {}).",
+                    percent(t)
+                ),
+            )
+        }
+        AlertKind::Latency => {
+            let q = rule.quantile.as_ref().map_or(0.95, |q| q.value);
+            let limit = rule.above_duration.as_ref().map_or(1000, |d| d.value.millis);
+            let pq = (q * 100.0).round() as i64;
+            (
+                format!("{prefix}{suffix}P{pq}"),
+                format!(
+                    "{} > {}",
+                    promql::latency_quantile(vocab, target, q, "5m"),
+                    promql::number(limit as f64 / 1000.0)
+                ),
+                format!("{svc} p{pq} latency is high in {ns_label}"),
+                format!(
+                    "The p{pq} latency of {svc} is {{{{ $value | humanizeDuration }}}} (threshold {}).",
+                    format_duration(crate::model::Duration { millis: limit })
+                ),
+            )
+        }
+        AlertKind::Memory => {
+            let t = above(0.9);
+            let Some((limit, _)) = cx.limits.get("memory") else {
+                diags.push(
+                    Diagnostic::error(Code::MissingValue, "the `memory` alert needs a memory limit")
+                        .at(rule.name.span, "compares usage with the limit")
+                        .help("set `resources { limits memory=\"512Mi\" }`"),
+                );
+                return None;
+            };
+            let bytes = parse_quantity(limit).map_or(0, |q| q.millis / 1000);
+            (
+                format!("{prefix}{suffix}"),
+                format!(
+                    "max by (namespace, pod) (container_memory_working_set_bytes{{{}}}) / {bytes} > {}",
+                    target.container_selector(),
+                    promql::number(t)
+                ),
+                format!("{svc} is close to its memory limit in {ns_label}"),
+                format!(
+                    "Pod {{{{ $labels.pod }}}} uses {{{{ $value | humanizePercentage }}}} of its {limit} memory limit (threshold {}).",
+                    percent(t)
+                ),
+            )
+        }
+        AlertKind::CpuThrottling => {
+            let t = above(0.25);
+            let sel = target.container_selector();
+            (
+                format!("{prefix}{suffix}"),
+                format!(
+                    "sum by (namespace, pod) (rate(container_cpu_cfs_throttled_periods_total{{{sel}}}[5m])) / sum by (namespace, pod) (rate(container_cpu_cfs_periods_total{{{sel}}}[5m])) > {}",
+                    promql::number(t)
+                ),
+                format!("{svc} is CPU-throttled in {ns_label}"),
+                format!(
+                    "Pod {{{{ $labels.pod }}}} was throttled in {{{{ $value | humanizePercentage }}}} of CPU periods over the last 5 minutes (threshold {}).",
+                    percent(t)
+                ),
+            )
+        }
+        AlertKind::Restarts => {
+            let t = above(3.0);
+            let within = rule.within.as_ref().map_or(3600, |d| d.value.seconds());
+            (
+                format!("{prefix}{suffix}"),
+                format!(
+                    "sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{}}}[{}])) > {}",
+                    target.container_selector(),
+                    promql::range(within),
+                    promql::number(t)
+                ),
+                format!("{svc} is restarting repeatedly in {ns_label}"),
+                format!(
+                    "Pod {{{{ $labels.pod }}}} restarted {{{{ $value | humanize }}}} times in the last {} (threshold {}).",
+                    secs(within),
+                    promql::number(t)
+                ),
+            )
+        }
+        AlertKind::NotReady => {
+            let sel = target.deployment_selector();
+            (
+                format!("{prefix}{suffix}"),
+                format!("kube_deployment_status_replicas_available{{{sel}}} < kube_deployment_spec_replicas{{{sel}}}"),
+                format!("{svc} has pods that are not ready in {ns_label}"),
+                format!(
+                    "{{{{ $value | humanize }}}} of the wanted {svc} replicas are available, for more than {}.",
+                    for_text(rule, default_for)
+                ),
+            )
+        }
+        AlertKind::Custom | AlertKind::Record => {
+            let expr = rule.expr.as_ref()?;
+            let expanded = promql::expand(&expr.value, target);
+            let what = format!("the expression of `{}`", rule.name.value);
+            let expr_text = parsed(expanded, expr.span, &what, diags)?;
+            let summary =
+                rule.summary.as_ref().map_or(format!("{} in {ns_label}", rule.name.value), |s| s.value.clone());
+            let description = rule.description.as_ref().map_or(String::new(), |s| s.value.clone());
+            (rule.name.value.clone(), expr_text, summary, description)
+        }
+    };
+    let expr = if matches!(rule.kind, AlertKind::Custom | AlertKind::Record) {
+        expr
+    } else {
+        parsed(expr, rule.name.span, &format!("the generated `{}` alert", rule.name.value), diags)?
+    };
+    if rule.kind == AlertKind::Record {
+        let mut labels = BTreeMap::new();
+        labels.insert("service".to_string(), svc.to_string());
+        return Some(PlanRule {
+            alert: None,
+            record: Some(name),
+            expr,
+            for_: None,
+            labels,
+            annotations: BTreeMap::new(),
+            span: rule.name.span,
+        });
+    }
+    let severity = rule.severity.as_ref().map(|s| s.value.clone()).unwrap_or_else(|| {
+        if default_severity.is_empty() { kind_severity.to_string() } else { default_severity.to_string() }
+    });
+    let severity =
+        if rule.kind == AlertKind::Down && rule.severity.is_none() { "critical".to_string() } else { severity };
+    let mut labels: BTreeMap<String, String> =
+        b.alerts.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    labels.insert("severity".to_string(), severity);
+    labels.insert("service".to_string(), svc.to_string());
+    let mut annotations = BTreeMap::new();
+    annotations.insert("summary".to_string(), rule.summary.as_ref().map_or(summary, |s| s.value.clone()));
+    let description = rule.description.as_ref().map_or(description, |s| s.value.clone());
+    if !description.is_empty() {
+        annotations.insert("description".to_string(), description);
+    }
+    if let Some(url) = rule.runbook.as_ref().map(|r| r.value.clone()).or_else(|| {
+        b.alerts
+            .runbook
+            .as_ref()
+            .map(|base| format!("{}/{}", base.value.trim_end_matches('/'), name.to_ascii_lowercase()))
+    }) {
+        annotations.insert("runbook_url".to_string(), url);
+    }
+    let for_ = rule.for_.as_ref().map(|d| d.value.seconds()).or(default_for).map(promql::range);
+    Some(PlanRule { alert: Some(name), record: None, expr, for_, labels, annotations, span: rule.name.span })
+}
+
+fn for_text(rule: &AlertRule, default_for: Option<u64>) -> String {
+    secs(rule.for_.as_ref().map(|d| d.value.seconds()).or(default_for).unwrap_or(0))
+}
+
+/// Recording rules for the SLI at the windows the multi-window,
+/// multi-burn-rate alerts need, and the page and ticket alerts (Google SRE
+/// workbook, chapter 5). Burn-rate factors scale with the SLO window: a page
+/// when 2% of the budget burns in 1h or 5% in 6h, a ticket when 10% burns in
+/// 1d or 3d.
+fn slo_rules_for(
+    cx: &Context<'_>,
+    target: &Target,
+    vocab: &Vocabulary,
+    prefix: &str,
+    b: &Body,
+    slo: &crate::model::Slo,
+    diags: &mut Diagnostics,
+) -> Vec<PlanRule> {
+    let objective = slo.objective.as_ref().map_or(0.999, |o| o.value);
+    if objective >= 1.0 {
+        return Vec::new();
+    }
+    let window = slo.window.as_ref().map_or(30 * 86_400, |w| w.value.seconds());
+    let budget = 1.0 - objective;
+    let kind = if slo.kind == SloKind::Availability { "availability" } else { "latency" };
+    let le = slo.threshold.as_ref().map(|t| promql::number(t.value.millis as f64 / 1000.0));
+    let windows: [u64; 7] = [300, 1800, 3600, 7200, 21_600, 86_400, 259_200];
+    if windows.iter().any(|w| *w * 10 > window * 3) {
+        let at = slo.window.as_ref().map_or(slo.name.span, |w| w.span);
+        if window < 259_200 * 4 {
+            diags.push(
+                Diagnostic::error(
+                    Code::OutOfRange,
+                    "an SLO window must be at least 12 days for multi-window burn-rate alerts",
+                )
+                .at(at, "too short")
+                .help("use the usual 28d or 30d window"),
+            );
+            return Vec::new();
+        }
+    }
+    let record = |w: u64| format!("slo:sli_error:ratio_rate{}", promql::range(w));
+    let mut rule_labels = BTreeMap::new();
+    rule_labels.insert("service".to_string(), cx.service.to_string());
+    rule_labels.insert("slo".to_string(), kind.to_string());
+    let mut out = Vec::new();
+    for w in windows {
+        let range = promql::range(w);
+        let expr = match (&le, slo.kind) {
+            (Some(le), SloKind::Latency) => promql::slow_ratio(vocab, target, le, &range),
+            _ => promql::error_ratio(vocab, target, &range),
+        };
+        let Some(expr) = parsed(expr, slo.name.span, "the generated SLO rule", diags) else { return Vec::new() };
+        out.push(PlanRule {
+            alert: None,
+            record: Some(record(w)),
+            expr,
+            for_: None,
+            labels: rule_labels.clone(),
+            annotations: BTreeMap::new(),
+            span: slo.name.span,
+        });
+    }
+    let mut sel = format!("service=\"{}\",slo=\"{kind}\"", cx.service);
+    if let Some(ns) = cx.namespace {
+        sel.push_str(&format!(",namespace=\"{ns}\""));
+    }
+    let factor = |share: f64, alert_window: u64| share * window as f64 / alert_window as f64;
+    let cond = |long: u64, short: u64, share: f64| {
+        let f = promql::number((factor(share, long) * 1000.0).round() / 1000.0);
+        format!(
+            "({long_r}{{{sel}}} > ({f} * {b}) and {short_r}{{{sel}}} > ({f} * {b}))",
+            long_r = record(long),
+            short_r = record(short),
+            b = promql::number((budget * 1e9).round() / 1e9),
+        )
+    };
+    let page = format!("{} or {}", cond(3600, 300, 0.02), cond(21_600, 1800, 0.05));
+    let ticket = format!("{} or {}", cond(86_400, 7200, 0.10), cond(259_200, 21_600, 0.10));
+    let objective_text = percent(objective);
+    let title = camel(kind);
+    let mut labels: BTreeMap<String, String> =
+        b.alerts.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+    labels.insert("service".to_string(), cx.service.to_string());
+    for (suffix, expr, severity, for_, speed) in
+        [("ErrorBudgetBurn", page, "critical", "2m", "fast"), ("ErrorBudgetBurnSlow", ticket, "warning", "15m", "slow")]
+    {
+        let Some(expr) = parsed(expr, slo.name.span, "the generated SLO alert", diags) else { return Vec::new() };
+        let mut l = labels.clone();
+        l.insert("severity".to_string(), severity.to_string());
+        let mut annotations = BTreeMap::new();
+        annotations.insert(
+            "summary".to_string(),
+            format!("{} {kind} SLO is burning its error budget ({speed}) in {{{{ $labels.namespace }}}}", cx.service),
+        );
+        annotations.insert(
+            "description".to_string(),
+            format!(
+                "At the current {kind} error rate, {} will miss its {objective_text} objective over {} if nothing changes.",
+                cx.service,
+                promql::range(window)
+            ),
+        );
+        if let Some(base) = &b.alerts.runbook {
+            let name = format!("{prefix}{title}{suffix}");
+            annotations.insert(
+                "runbook_url".to_string(),
+                format!("{}/{}", base.value.trim_end_matches('/'), name.to_ascii_lowercase()),
+            );
+        }
+        out.push(PlanRule {
+            alert: Some(format!("{prefix}{title}{suffix}")),
+            record: None,
+            expr,
+            for_: Some(for_.to_string()),
+            labels: l,
+            annotations,
+            span: slo.name.span,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::camel;
+
+    #[test]
+    fn camel_case_names() {
+        assert_eq!(camel("backend-api"), "BackendApi");
+        assert_eq!(camel("a"), "A");
+        assert_eq!(camel("x2-y"), "X2Y");
+    }
+}

@@ -1,0 +1,374 @@
+//! Decoding `metrics`, `alerts` and `slo`.
+
+use indexmap::IndexMap;
+use kdl::KdlNode;
+
+use super::reader::{self, NodeReader, children, missing, name_span, no_children, unknown_node};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::*;
+use crate::source::Spanned;
+use crate::values;
+
+const SEVERITIES: &[&str] = &["critical", "warning", "info"];
+
+fn metric_name(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
+    let s = reader::string(diags, e)?;
+    let ok = s.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && s.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    if ok {
+        Some(s)
+    } else {
+        diags.push(reader::invalid_name(
+            s.span,
+            "metric name",
+            &s.value,
+            "metric names match [a-zA-Z_:][a-zA-Z0-9_:]*",
+        ));
+        None
+    }
+}
+
+fn label_name(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
+    let s = reader::string(diags, e)?;
+    let ok = s.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Some(s)
+    } else {
+        diags.push(reader::invalid_name(
+            s.span,
+            "Prometheus label name",
+            &s.value,
+            "label names match [a-zA-Z_][a-zA-Z0-9_]*",
+        ));
+        None
+    }
+}
+
+fn positive(d: Option<Spanned<Duration>>, what: &str, diags: &mut Diagnostics) -> Option<Spanned<Duration>> {
+    let d = d?;
+    if d.value.millis == 0 {
+        diags.push(
+            Diagnostic::error(Code::InvalidDuration, format!("`{what}` cannot be zero"))
+                .at(d.span, "zero")
+                .help("write a positive duration such as \"5m\""),
+        );
+        return None;
+    }
+    Some(d)
+}
+
+fn url(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
+    let s = reader::string(diags, e)?;
+    if s.value.starts_with("https://") || s.value.starts_with("http://") {
+        Some(s)
+    } else {
+        diags.push(
+            Diagnostic::error(Code::InvalidName, format!("`{}` is not a URL", s.value))
+                .at(s.span, "expected http:// or https://"),
+        );
+        None
+    }
+}
+
+pub fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
+    let mut r = NodeReader::new(node);
+    let path = r.prop("path").and_then(|e| reader::string(diags, e));
+    if let Some(p) = &path
+        && !p.value.starts_with('/')
+    {
+        diags.push(
+            Diagnostic::error(Code::InvalidName, "a metrics path starts with `/`")
+                .at(p.span, "not an absolute path")
+                .help(format!("write \"/{}\"", p.value)),
+        );
+    }
+    let port = r.prop("port").and_then(|e| reader::string(diags, e));
+    let interval = positive(r.prop("interval").and_then(|e| reader::seconds(diags, e)), "interval", diags);
+    let scheme = r.prop("scheme").and_then(|e| reader::choice(diags, e, &["http", "https"]));
+    r.finish(diags);
+    let mut m = Metrics {
+        node: name_span(node),
+        path,
+        port,
+        interval,
+        scheme,
+        requests: None,
+        status_label: None,
+        latency: None,
+        prometheus_labels: IndexMap::new(),
+    };
+    const KNOWN: &[&str] = &["requests", "latency", "prometheus-labels"];
+    for child in children(node) {
+        let name = child.name().value();
+        let mut cr = NodeReader::new(child);
+        match name {
+            "requests" => {
+                m.requests = match cr.arg(0) {
+                    Some(e) => metric_name(diags, e),
+                    None => {
+                        diags.push(missing(
+                            name_span(child),
+                            "a counter name",
+                            "write `requests \"http_requests_total\"`",
+                        ));
+                        None
+                    }
+                };
+                m.status_label = cr.prop("status-label").and_then(|e| label_name(diags, e));
+                cr.finish(diags);
+                no_children(diags, child);
+            }
+            "latency" => {
+                m.latency = match cr.arg(0) {
+                    Some(e) => metric_name(diags, e),
+                    None => {
+                        diags.push(missing(
+                            name_span(child),
+                            "a histogram name",
+                            "write `latency \"http_request_duration_seconds\"`",
+                        ));
+                        None
+                    }
+                };
+                if let Some(l) = &m.latency
+                    && l.value.ends_with("_bucket")
+                {
+                    diags.push(
+                        Diagnostic::error(Code::InvalidName, "name the histogram without its `_bucket` suffix")
+                            .at(l.span, "ends in `_bucket`")
+                            .help(format!("write \"{}\"", l.value.trim_end_matches("_bucket"))),
+                    );
+                    m.latency = None;
+                }
+                cr.finish(diags);
+                no_children(diags, child);
+            }
+            "prometheus-labels" => {
+                cr.finish(diags);
+                m.prometheus_labels = reader_map(child, diags);
+            }
+            _ => unknown_node(diags, child, "metrics", KNOWN),
+        }
+    }
+    m
+}
+
+/// `{ key "value" }` children, validated as label keys and values.
+fn reader_map(node: &KdlNode, diags: &mut Diagnostics) -> Map<Spanned<String>> {
+    let mut out: Map<Spanned<String>> = IndexMap::new();
+    for child in children(node) {
+        let key = child.name().value();
+        if let Err(why) = values::check_qualified_name(key) {
+            diags.push(reader::invalid_name(name_span(child), "label key", key, &why));
+            continue;
+        }
+        let mut r = NodeReader::new(child);
+        let v = match r.arg(0) {
+            Some(e) => reader::text(diags, e),
+            None => {
+                diags.push(missing(name_span(child), "a value", format!("write `{key} \"value\"`")));
+                None
+            }
+        };
+        r.finish(diags);
+        no_children(diags, child);
+        let Some(v) = v else { continue };
+        if let Err(why) = values::check_label_value(&v.value) {
+            diags.push(reader::invalid_name(v.span, "label value", &v.value, &why));
+            continue;
+        }
+        if let Some(prev) = out.get(key) {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("label `{key}` is set twice"))
+                    .at(name_span(child), "set again here")
+                    .also(prev.span, "first set here"),
+            );
+            continue;
+        }
+        out.insert(key.to_string(), v);
+    }
+    out
+}
+
+pub fn alerts(node: &KdlNode, diags: &mut Diagnostics, a: &mut Alerts) {
+    let mut r = NodeReader::new(node);
+    a.node = Some(name_span(node));
+    a.severity = r.prop("severity").and_then(|e| reader::choice(diags, e, SEVERITIES));
+    a.runbook = r.prop("runbook").and_then(|e| url(diags, e));
+    r.finish(diags);
+    let known: Vec<&'static str> = AlertKind::ALL.iter().map(|(n, _)| *n).chain(["labels"]).collect();
+    for child in children(node) {
+        let name = child.name().value();
+        if name == "labels" {
+            NodeReader::new(child).finish(diags);
+            a.labels = reader_map(child, diags);
+            continue;
+        }
+        let Some((_, kind)) = AlertKind::ALL.iter().find(|(n, _)| *n == name) else {
+            unknown_node(diags, child, "alerts", &known);
+            continue;
+        };
+        let mut cr = NodeReader::new(child);
+        let mut rule = AlertRule {
+            kind: *kind,
+            name: Spanned::new(name.to_string(), name_span(child)),
+            enabled: None,
+            above: None,
+            above_duration: None,
+            quantile: None,
+            for_: None,
+            within: None,
+            severity: None,
+            runbook: None,
+            summary: None,
+            description: None,
+            expr: None,
+        };
+        let custom = matches!(kind, AlertKind::Custom | AlertKind::Record);
+        if custom {
+            match cr.arg(0) {
+                Some(e) => {
+                    if let Some(n) = reader::string(diags, e) {
+                        let ok = if *kind == AlertKind::Record {
+                            n.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == ':')
+                                && n.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                        } else {
+                            n.value.starts_with(|c: char| c.is_ascii_uppercase())
+                                && n.value.chars().all(|c| c.is_ascii_alphanumeric())
+                        };
+                        if ok {
+                            rule.name = n;
+                        } else {
+                            let why = if *kind == AlertKind::Record {
+                                "recording rule names are metric names, e.g. `job:http_errors:rate5m`"
+                            } else {
+                                "alert names are CamelCase letters and digits, e.g. `QueueBacklogHigh`"
+                            };
+                            diags.push(reader::invalid_name(n.span, "rule name", &n.value, why));
+                            continue;
+                        }
+                    } else {
+                        continue;
+                    }
+                }
+                None => {
+                    diags.push(missing(
+                        name_span(child),
+                        "a rule name",
+                        format!("write `{name} \"QueueBacklogHigh\" expr=\"…\"`"),
+                    ));
+                    continue;
+                }
+            }
+            rule.expr = match cr.prop("expr") {
+                Some(e) => reader::string(diags, e),
+                None => {
+                    diags.push(missing(name_span(child), "an `expr`", "write the PromQL in `expr=\"…\"`"));
+                    None
+                }
+            };
+        } else if let Some(e) = cr.arg(0) {
+            rule.enabled = reader::boolean(diags, e);
+        }
+        match kind {
+            AlertKind::ErrorRate | AlertKind::Memory | AlertKind::CpuThrottling => {
+                rule.above = cr.prop("above").and_then(|e| reader::ratio(diags, e));
+            }
+            AlertKind::Restarts => {
+                rule.above =
+                    cr.prop("above").and_then(|e| reader::u32_in(diags, e, 1, 10_000)).map(|s| s.map(f64::from));
+                rule.within = positive(cr.prop("within").and_then(|e| reader::seconds(diags, e)), "within", diags);
+            }
+            AlertKind::Latency => {
+                rule.above_duration =
+                    positive(cr.prop("above").and_then(|e| reader::duration(diags, e)), "above", diags);
+                rule.quantile = cr.prop("quantile").and_then(|e| reader::number(diags, e));
+                if let Some(q) = &rule.quantile
+                    && !(q.value > 0.0 && q.value < 1.0)
+                {
+                    diags.push(
+                        Diagnostic::error(Code::OutOfRange, format!("{} is not a quantile", q.value))
+                            .at(q.span, "must be between 0 and 1")
+                            .help("write `quantile=0.95` for the 95th percentile"),
+                    );
+                    rule.quantile = None;
+                }
+            }
+            _ => {}
+        }
+        if *kind != AlertKind::Record {
+            rule.for_ = positive(cr.prop("for").and_then(|e| reader::seconds(diags, e)), "for", diags);
+            rule.severity = cr.prop("severity").and_then(|e| reader::choice(diags, e, SEVERITIES));
+            rule.runbook = cr.prop("runbook").and_then(|e| url(diags, e));
+            rule.summary = cr.prop("summary").and_then(|e| reader::string(diags, e));
+            rule.description = cr.prop("description").and_then(|e| reader::string(diags, e));
+        }
+        cr.finish(diags);
+        no_children(diags, child);
+        let key = if custom { format!("{name}/{}", rule.name.value) } else { name.to_string() };
+        if let Some(prev) = a.rules.get(&key) {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("alert `{}` is defined twice", rule.name.value))
+                    .at(rule.name.span, "defined again here")
+                    .also(prev.name.span, "first defined here"),
+            );
+            continue;
+        }
+        a.rules.insert(key, rule);
+    }
+}
+
+pub fn slo(node: &KdlNode, diags: &mut Diagnostics, slos: &mut Map<Slo>) {
+    let mut r = NodeReader::new(node);
+    let kind = match r.arg(0) {
+        Some(e) => reader::choice(diags, e, &["availability", "latency"]),
+        None => {
+            diags.push(missing(
+                name_span(node),
+                "an SLO kind",
+                "write `slo availability objective=0.999 window=\"30d\"`",
+            ));
+            None
+        }
+    };
+    let objective = r.prop("objective").and_then(|e| reader::ratio(diags, e));
+    if let Some(o) = &objective
+        && o.value >= 1.0
+    {
+        diags.push(
+            Diagnostic::error(Code::OutOfRange, "an objective of 100% leaves no error budget")
+                .at(o.span, "must be below 1")
+                .help("write an objective such as 0.999 (99.9%)"),
+        );
+    }
+    let window = positive(r.prop("window").and_then(|e| reader::seconds(diags, e)), "window", diags);
+    let threshold = positive(r.prop("threshold").and_then(|e| reader::duration(diags, e)), "threshold", diags);
+    r.finish(diags);
+    no_children(diags, node);
+    let Some(kind) = kind else { return };
+    let sk = if kind.value == "availability" { SloKind::Availability } else { SloKind::Latency };
+    if let Some(t) = &threshold
+        && sk == SloKind::Availability
+    {
+        diags.push(
+            Diagnostic::error(Code::UnknownProperty, "`threshold` applies to latency SLOs only")
+                .at(t.span, "not a latency SLO"),
+        );
+    }
+    if sk == SloKind::Latency
+        && threshold.is_none()
+        && node.entries().iter().all(|e| e.name().is_none_or(|n| n.value() != "threshold"))
+    {
+        diags.push(missing(kind.span, "a `threshold`", "write `slo latency objective=0.99 threshold=\"300ms\"`"));
+    }
+    if let Some(prev) = slos.get(&kind.value) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("`slo {}` is defined twice", kind.value))
+                .at(kind.span, "defined again here")
+                .also(prev.name.span, "first defined here"),
+        );
+        return;
+    }
+    slos.insert(kind.value.clone(), Slo { kind: sk, name: kind, objective, window, threshold });
+}

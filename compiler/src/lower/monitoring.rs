@@ -1,0 +1,71 @@
+//! ServiceMonitor and PrometheusRule (monitoring.coreos.com/v1).
+
+use std::collections::BTreeMap;
+
+use super::{Kind, Object, meta, object, selector};
+use crate::crd::{
+    Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup, ServiceMonitor,
+    ServiceMonitorSpec,
+};
+use crate::plan::{Plan, PlanMonitoring};
+
+pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
+    let mut out = Vec::new();
+    let mut metadata = meta(p, &p.service);
+    let mut labels = metadata.labels.take().unwrap_or_default();
+    labels.extend(m.prometheus_labels.clone());
+    metadata.labels = Some(labels);
+    if let Some(s) = &m.scrape {
+        let sm = ServiceMonitor {
+            api_version: "monitoring.coreos.com/v1".into(),
+            kind: "ServiceMonitor".into(),
+            metadata: metadata.clone(),
+            spec: ServiceMonitorSpec {
+                selector: selector(p),
+                namespace_selector: p.namespace.as_ref().map(|ns| NamespaceSelector { match_names: vec![ns.clone()] }),
+                endpoints: vec![Endpoint {
+                    port: s.port.clone(),
+                    path: Some(s.path.clone()),
+                    interval: s.interval.clone(),
+                    scheme: s.scheme.clone(),
+                }],
+            },
+        };
+        out.push(object(Kind::ServiceMonitor, &p.service, p.origin, &sm, BTreeMap::new()));
+    }
+    if !m.groups.is_empty() {
+        let mut provenance = BTreeMap::new();
+        let groups = m
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(gi, g)| RuleGroup {
+                name: g.name.clone(),
+                rules: g
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .map(|(ri, r)| {
+                        provenance.insert(format!("/spec/groups/{gi}/rules/{ri}"), r.span);
+                        Rule {
+                            alert: r.alert.clone(),
+                            record: r.record.clone(),
+                            expr: r.expr.clone(),
+                            for_: r.for_.clone(),
+                            labels: r.labels.clone(),
+                            annotations: r.annotations.clone(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let pr = PrometheusRule {
+            api_version: "monitoring.coreos.com/v1".into(),
+            kind: "PrometheusRule".into(),
+            metadata,
+            spec: PrometheusRuleSpec { groups },
+        };
+        out.push(object(Kind::PrometheusRule, &p.service, p.origin, &pr, provenance));
+    }
+    out
+}

@@ -1,0 +1,205 @@
+//! PromQL: the query builders every generated rule and analysis uses, and
+//! the parser check for every expression (built-in or user-written).
+//!
+//! Queries are built from one [`Target`] (the label values the scrape
+//! produces: `job` is the Service name, `namespace` the environment's
+//! namespace) and one [`Vocabulary`] (the service's metric names), so
+//! alerts, SLOs and rollout analyses all select exactly what is scraped.
+
+/// The service's metric names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vocabulary {
+    /// Request counter, e.g. `http_requests_total`.
+    pub requests: String,
+    /// Label on the counter holding the HTTP status code.
+    pub status_label: String,
+    /// Latency histogram base name, e.g. `http_request_duration_seconds`.
+    pub latency: String,
+}
+
+impl Default for Vocabulary {
+    fn default() -> Self {
+        Vocabulary {
+            requests: "http_requests_total".into(),
+            status_label: "status".into(),
+            latency: "http_request_duration_seconds".into(),
+        }
+    }
+}
+
+/// The label values that identify one deployed service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// `job` label: prometheus-operator sets it to the Service name.
+    pub job: String,
+    pub namespace: Option<String>,
+    /// Container and Deployment name (cAdvisor and kube-state-metrics series).
+    pub workload: String,
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl Target {
+    /// `job="api",namespace="prod"`: selects the scraped series.
+    pub fn scrape_selector(&self) -> String {
+        let mut s = format!("job={}", quote(&self.job));
+        if let Some(ns) = &self.namespace {
+            s.push_str(&format!(",namespace={}", quote(ns)));
+        }
+        s
+    }
+
+    /// `namespace="prod",container="api"`: cAdvisor / kube-state-metrics container series.
+    pub fn container_selector(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(ns) = &self.namespace {
+            parts.push(format!("namespace={}", quote(ns)));
+        }
+        parts.push(format!("container={}", quote(&self.workload)));
+        parts.join(",")
+    }
+
+    /// `namespace="prod",deployment="api"`.
+    pub fn deployment_selector(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(ns) = &self.namespace {
+            parts.push(format!("namespace={}", quote(ns)));
+        }
+        parts.push(format!("deployment={}", quote(&self.workload)));
+        parts.join(",")
+    }
+}
+
+/// A range like `5m` in PromQL syntax.
+pub fn range(seconds: u64) -> String {
+    if seconds.is_multiple_of(86_400) {
+        format!("{}d", seconds / 86_400)
+    } else if seconds.is_multiple_of(3600) {
+        format!("{}h", seconds / 3600)
+    } else if seconds.is_multiple_of(60) {
+        format!("{}m", seconds / 60)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+/// Share of requests answered with a 5xx status over `window`.
+pub fn error_ratio(v: &Vocabulary, t: &Target, window: &str) -> String {
+    let sel = t.scrape_selector();
+    format!(
+        "sum by (namespace) (rate({req}{{{sel},{st}=~\"5..\"}}[{window}])) / sum by (namespace) (rate({req}{{{sel}}}[{window}]))",
+        req = v.requests,
+        st = v.status_label,
+    )
+}
+
+/// Share of requests answered without a 5xx status over `window`.
+pub fn success_rate(v: &Vocabulary, t: &Target, window: &str) -> String {
+    let sel = t.scrape_selector();
+    format!(
+        "sum by (namespace) (rate({req}{{{sel},{st}!~\"5..\"}}[{window}])) / sum by (namespace) (rate({req}{{{sel}}}[{window}]))",
+        req = v.requests,
+        st = v.status_label,
+    )
+}
+
+/// The `q` latency quantile in seconds over `window`.
+pub fn latency_quantile(v: &Vocabulary, t: &Target, q: f64, window: &str) -> String {
+    format!(
+        "histogram_quantile({q}, sum by (namespace, le) (rate({lat}_bucket{{{sel}}}[{window}])))",
+        q = number(q),
+        lat = v.latency,
+        sel = t.scrape_selector(),
+    )
+}
+
+/// Share of requests slower than `le` seconds over `window` (latency SLI).
+pub fn slow_ratio(v: &Vocabulary, t: &Target, le: &str, window: &str) -> String {
+    let sel = t.scrape_selector();
+    format!(
+        "1 - (sum by (namespace) (rate({lat}_bucket{{{sel},le=\"{le}\"}}[{window}])) / sum by (namespace) (rate({lat}_count{{{sel}}}[{window}])))",
+        lat = v.latency,
+    )
+}
+
+/// A number the way PromQL and Prometheus' `le` labels print it.
+pub fn number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        let s = format!("{x}");
+        s
+    }
+}
+
+/// Parse an expression; `Err` carries the parser's message.
+pub fn check(expr: &str) -> Result<(), String> {
+    promql_parser::parser::parse(expr).map(|_| ())
+}
+
+/// Expand `${selector}` (the scrape selector) in a user-written expression.
+pub fn expand(expr: &str, t: &Target) -> String {
+    expr.replace("${selector}", &t.scrape_selector())
+        .replace("${namespace}", t.namespace.as_deref().unwrap_or(""))
+        .replace("${job}", &t.job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target {
+        Target { job: "backend-api".into(), namespace: Some("production".into()), workload: "backend-api".into() }
+    }
+
+    #[test]
+    fn builders_produce_valid_promql() {
+        let v = Vocabulary::default();
+        let t = target();
+        for q in [
+            error_ratio(&v, &t, "5m"),
+            success_rate(&v, &t, "1m"),
+            latency_quantile(&v, &t, 0.95, "5m"),
+            slow_ratio(&v, &t, "0.3", "30m"),
+        ] {
+            check(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        }
+    }
+
+    #[test]
+    fn selectors_use_the_derived_label_values() {
+        assert_eq!(target().scrape_selector(), "job=\"backend-api\",namespace=\"production\"");
+        let t = Target { namespace: None, ..target() };
+        assert_eq!(t.scrape_selector(), "job=\"backend-api\"");
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn ranges_and_numbers() {
+        assert_eq!(range(300), "5m");
+        assert_eq!(range(3600), "1h");
+        assert_eq!(range(86_400 * 3), "3d");
+        assert_eq!(range(90), "90s");
+        assert_eq!(number(0.95), "0.95");
+        assert_eq!(number(1.0), "1");
+    }
+
+    #[test]
+    fn bad_expressions_are_rejected() {
+        assert!(check("sum(rate(x[5m])").is_err());
+        assert!(check("up ==").is_err());
+        assert!(check("up == 0").is_ok());
+    }
+}

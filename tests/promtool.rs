@@ -1,0 +1,163 @@
+//! Semantic tests of the generated alerts with `promtool test rules`: input
+//! series for the backend-api example in production, and for each alert a
+//! case where it fires only after its `for` duration and a case below its
+//! threshold where it stays quiet.
+//!
+//! The rules under test are the generated ones with their annotations
+//! removed: promtool compares annotations exactly, and rendered
+//! descriptions depend on `$value`; annotation templates are checked by
+//! `promtool check rules` in the oracle instead.
+//!
+//! Needs promtool from `../shared/oracle/install`; SVCC_SKIP_ORACLE=1 skips.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+fn promtool() -> PathBuf {
+    let home = std::env::var_os("SVCC_ORACLE_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
+        cache.join("svcc-oracle")
+    });
+    home.join("bin/promtool")
+}
+
+fn rules_of_backend_api() -> Value {
+    let path = common::root().join("examples/backend-api/service.kdl");
+    let mut opts = common::example_options(&path);
+    opts.environments = vec!["production".into()];
+    let c = common::compile_file(&path, &opts);
+    assert!(!c.has_errors(), "{:?}", c.diagnostics);
+    let a = c.artifacts.iter().find(|a| a.path.ends_with("prometheusrule-backend-api.yaml")).expect("a PrometheusRule");
+    let mut v: Value = serde_saphyr::from_str(&a.contents).unwrap();
+    let mut groups = v["spec"]["groups"].take();
+    for g in groups.as_array_mut().unwrap() {
+        for r in g["rules"].as_array_mut().unwrap() {
+            r.as_object_mut().unwrap().remove("annotations");
+        }
+    }
+    json!({ "groups": groups })
+}
+
+const NS: &str = "namespace=\"production\"";
+
+fn series(name: &str, labels: &str, values: &str) -> Value {
+    json!({ "series": format!("{name}{{{labels}}}"), "values": values })
+}
+
+fn alert(name: &str, at: &str, labels: &[(&str, &str)]) -> Value {
+    let mut exp = serde_json::Map::new();
+    for (k, v) in labels {
+        exp.insert(k.to_string(), json!(v));
+    }
+    if labels.is_empty() {
+        json!({ "eval_time": at, "alertname": name, "exp_alerts": [] })
+    } else {
+        json!({ "eval_time": at, "alertname": name, "exp_alerts": [{ "exp_labels": exp }] })
+    }
+}
+
+fn quiet(name: &str, at: &str) -> Value {
+    alert(name, at, &[])
+}
+
+#[test]
+fn alerts_fire_after_their_duration_and_stay_quiet_below_threshold() {
+    if std::env::var_os("SVCC_SKIP_ORACLE").is_some_and(|v| v == "1") {
+        return;
+    }
+    let job = format!("job=\"backend-api\",{NS}");
+    let ctr = format!("{NS},container=\"backend-api\",pod=\"backend-api-7d9f\"");
+    let dep = format!("{NS},deployment=\"backend-api\"");
+    let common_labels = [("namespace", "production"), ("service", "backend-api"), ("team", "backend")];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+        common_labels.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    let firing = json!({
+        "interval": "1m",
+        "input_series": [
+            // Scraped until 2m, then gone: down from 3m.
+            series("up", &format!("{job},instance=\"10.0.0.1:3000\""), "1 1 1 0x30"),
+            // 10 ok requests/s throughout; from 10m also 1 failing request/s (9% errors).
+            series("http_requests_total", &format!("{job},status=\"200\""), "0+600x40"),
+            series("http_requests_total", &format!("{job},status=\"500\""), "0x10 60+60x30"),
+            // All requests take between 1 s and 2.5 s: p95 ≈ 2.4 s.
+            series("http_request_duration_seconds_bucket", &format!("{job},le=\"0.5\""), "0x40"),
+            series("http_request_duration_seconds_bucket", &format!("{job},le=\"1\""), "0x40"),
+            series("http_request_duration_seconds_bucket", &format!("{job},le=\"2.5\""), "0+600x40"),
+            series("http_request_duration_seconds_bucket", &format!("{job},le=\"+Inf\""), "0+600x40"),
+            series("http_request_duration_seconds_count", &job, "0+600x40"),
+            // 500Mi of a 512Mi limit.
+            series("container_memory_working_set_bytes", &ctr, "524288000x40"),
+            // One restart a minute.
+            series("kube_pod_container_status_restarts_total", &ctr, "0+1x40"),
+            // 1 of 3 replicas available.
+            series("kube_deployment_status_replicas_available", &dep, "1x40"),
+            series("kube_deployment_spec_replicas", &dep, "3x40"),
+        ],
+        "alert_rule_test": [
+            quiet("BackendApiDown", "3m"),
+            alert("BackendApiDown", "5m", &[("namespace", "production"), ("service", "backend-api"), ("team", "backend"), ("severity", "critical")]),
+            quiet("BackendApiHighErrorRate", "9m"),
+            quiet("BackendApiHighErrorRate", "13m"),
+            alert("BackendApiHighErrorRate", "20m", &with(&[("severity", "warning")])),
+            quiet("BackendApiHighLatencyP95", "9m"),
+            alert("BackendApiHighLatencyP95", "20m", &with(&[("severity", "warning")])),
+            quiet("BackendApiHighMemoryUsage", "3m"),
+            alert("BackendApiHighMemoryUsage", "10m", &with(&[("severity", "warning"), ("pod", "backend-api-7d9f")])),
+            quiet("BackendApiCrashLooping", "2m"),
+            alert("BackendApiCrashLooping", "10m", &with(&[("severity", "warning"), ("pod", "backend-api-7d9f")])),
+            quiet("BackendApiPodsNotReady", "9m"),
+            alert("BackendApiPodsNotReady", "15m", &[("namespace", "production"), ("deployment", "backend-api"), ("service", "backend-api"), ("team", "backend"), ("severity", "warning")]),
+            quiet("BackendApiAvailabilityErrorBudgetBurn", "9m"),
+            alert("BackendApiAvailabilityErrorBudgetBurn", "20m", &with(&[("severity", "critical"), ("slo", "availability")])),
+        ],
+    });
+    let healthy = json!({
+        "interval": "1m",
+        "input_series": [
+            series("up", &format!("{job},instance=\"10.0.0.1:3000\""), "1x40"),
+            // 2% errors: under the 5% alert threshold.
+            series("http_requests_total", &format!("{job},status=\"200\""), "0+600x40"),
+            series("http_requests_total", &format!("{job},status=\"500\""), "0+12x40"),
+            // Everything under 0.5 s.
+            series("http_request_duration_seconds_bucket", &format!("{job},le=\"0.5\""), "0+600x40"),
+            series("http_request_duration_seconds_bucket", &format!("{job},le=\"1\""), "0+600x40"),
+            series("http_request_duration_seconds_bucket", &format!("{job},le=\"2.5\""), "0+600x40"),
+            series("http_request_duration_seconds_bucket", &format!("{job},le=\"+Inf\""), "0+600x40"),
+            series("http_request_duration_seconds_count", &job, "0+600x40"),
+            // Half the memory limit.
+            series("container_memory_working_set_bytes", &ctr, "268435456x40"),
+            // Two restarts in the first hour: under the threshold of 3.
+            series("kube_pod_container_status_restarts_total", &ctr, "0 1 2x38"),
+            series("kube_deployment_status_replicas_available", &dep, "3x40"),
+            series("kube_deployment_spec_replicas", &dep, "3x40"),
+        ],
+        "alert_rule_test": [
+            quiet("BackendApiDown", "30m"),
+            quiet("BackendApiHighErrorRate", "30m"),
+            quiet("BackendApiHighLatencyP95", "30m"),
+            quiet("BackendApiHighMemoryUsage", "30m"),
+            quiet("BackendApiCrashLooping", "30m"),
+            quiet("BackendApiPodsNotReady", "30m"),
+        ],
+    });
+    let dir = std::env::temp_dir().join(format!("svcc-promtool-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("rules.json"), serde_json::to_string_pretty(&rules_of_backend_api()).unwrap()).unwrap();
+    let test = json!({ "rule_files": ["rules.json"], "evaluation_interval": "1m", "tests": [firing, healthy] });
+    std::fs::write(dir.join("test.json"), serde_json::to_string_pretty(&test).unwrap()).unwrap();
+    let out = Command::new(promtool())
+        .args(["test", "rules", "test.json"])
+        .current_dir(&dir)
+        .output()
+        .expect("run promtool (install it with ../shared/oracle/install)");
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "promtool test rules failed:\n{report}");
+}
