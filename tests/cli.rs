@@ -143,7 +143,10 @@ fn output_folder_is_written_per_environment_and_replaced_whole() {
     let o = svcc(&["build", BACKEND, "examples/minimal/service.kdl", "--image-tag", "1.4.2", "-o", &dir.s()]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let files: Vec<String> = tree(dir.path()).into_iter().map(|(p, _)| p).collect();
-    assert!(files.contains(&"backend-api/production/deployment-backend-api.yaml".to_string()), "{files:?}");
+    // Production is blue-green: a Rollout instead of (never beside) the Deployment.
+    assert!(files.contains(&"backend-api/production/rollout-backend-api.yaml".to_string()), "{files:?}");
+    assert!(!files.contains(&"backend-api/production/deployment-backend-api.yaml".to_string()), "{files:?}");
+    assert!(files.contains(&"backend-api/staging/deployment-backend-api.yaml".to_string()), "{files:?}");
     assert!(files.contains(&"hello/default/deployment-hello.yaml".to_string()), "{files:?}");
     assert!(!files.iter().any(|f| f.contains(".svcc-staging")), "{files:?}");
     // A stale file in an environment folder disappears on the next build.

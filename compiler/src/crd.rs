@@ -1,10 +1,12 @@
-//! Typed custom resources svcc emits (prometheus-operator). Plain serde
+//! Typed custom resources svcc emits (prometheus-operator, Argo Rollouts). Plain serde
 //! structs with schemars schemas: the same types produce the objects and
 //! the JSON Schemas they are validated against.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -79,4 +81,148 @@ pub struct Rule {
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+}
+
+/// argoproj.io/v1alpha1 Rollout: the Deployment's replacement when a
+/// progressive update strategy is declared. Only the fields svcc sets.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Rollout {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    pub spec: RolloutSpec,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutSpec {
+    /// `None` when an autoscaler owns the replica count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    pub selector: LabelSelector,
+    pub template: PodTemplateSpec,
+    pub strategy: RolloutStrategy,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutStrategy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blue_green: Option<BlueGreenStrategy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryStrategy>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlueGreenStrategy {
+    pub active_service: String,
+    pub preview_service: String,
+    pub auto_promotion_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_promotion_seconds: Option<i32>,
+    pub scale_down_delay_seconds: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_replica_count: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_promotion_analysis: Option<RolloutAnalysis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_promotion_analysis: Option<RolloutAnalysis>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryStrategy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stable_service: Option<String>,
+    pub canary_service: String,
+    pub max_surge: IntOrString,
+    pub max_unavailable: IntOrString,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<RolloutAnalysis>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<CanaryStep>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_routing: Option<TrafficRouting>,
+}
+
+/// One canary step: exactly one field is set.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryStep {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_weight: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause: Option<RolloutPause>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<RolloutAnalysis>,
+}
+
+/// `pause: {}` waits for a promotion; `duration` in seconds otherwise.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+pub struct RolloutPause {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct TrafficRouting {
+    pub nginx: NginxTrafficRouting,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NginxTrafficRouting {
+    pub stable_ingress: String,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct RolloutAnalysis {
+    pub templates: Vec<AnalysisTemplateRef>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisTemplateRef {
+    pub template_name: String,
+}
+
+/// argoproj.io/v1alpha1 AnalysisTemplate with Prometheus metrics.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisTemplate {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    pub spec: AnalysisTemplateSpec,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct AnalysisTemplateSpec {
+    pub metrics: Vec<AnalysisMetric>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisMetric {
+    pub name: String,
+    pub interval: String,
+    pub count: i32,
+    pub success_condition: String,
+    pub failure_condition: String,
+    pub failure_limit: i32,
+    pub inconclusive_limit: i32,
+    pub provider: MetricProvider,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct MetricProvider {
+    pub prometheus: PrometheusMetric,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct PrometheusMetric {
+    pub address: String,
+    pub query: String,
 }

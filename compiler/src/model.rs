@@ -57,6 +57,10 @@ pub struct Body {
     pub metrics: Option<Metrics>,
     pub alerts: Alerts,
     pub slos: Map<Slo>,
+    /// `blue-green { … }`: an Argo Rollouts blue-green update instead of a rolling Deployment.
+    pub blue_green: Option<BlueGreen>,
+    /// `canary { … }`: an Argo Rollouts canary update instead of a rolling Deployment.
+    pub canary: Option<Canary>,
 }
 
 #[derive(Clone, Debug)]
@@ -358,6 +362,8 @@ pub struct Metrics {
     pub latency: Option<Spanned<String>>,
     /// Labels the cluster's Prometheus selects ServiceMonitors and rules by.
     pub prometheus_labels: Map<Spanned<String>>,
+    /// The Prometheus URL rollout analyses query.
+    pub prometheus: Option<Spanned<String>>,
 }
 
 /// `alerts { … }`: built-in alert kinds and custom rules.
@@ -431,4 +437,89 @@ pub struct Slo {
 pub enum SloKind {
     Availability,
     Latency,
+}
+
+/// `blue-green deploy-budget="15m" { … }`.
+#[derive(Clone, Debug)]
+pub struct BlueGreen {
+    pub node: Span,
+    /// `blue-green #false` in an environment turns it off there.
+    pub enabled: Option<Spanned<bool>>,
+    pub deploy_budget: Option<Spanned<Duration>>,
+    pub auto_promote: Option<AutoPromote>,
+    pub rollback_window: Option<Spanned<Duration>>,
+    pub preview_replicas: Option<Spanned<u32>>,
+    pub pre_promotion: Option<Analysis>,
+    pub post_promotion: Option<Analysis>,
+}
+
+/// `auto-promote #false`, `auto-promote after="10m"`.
+#[derive(Clone, Debug)]
+pub struct AutoPromote {
+    pub node: Span,
+    pub enabled: Option<Spanned<bool>>,
+    pub after: Option<Spanned<Duration>>,
+}
+
+/// `canary deploy-budget="30m" { … }`.
+#[derive(Clone, Debug)]
+pub struct Canary {
+    pub node: Span,
+    pub enabled: Option<Spanned<bool>>,
+    pub deploy_budget: Option<Spanned<Duration>>,
+    pub auto_promote: Option<Spanned<bool>>,
+    pub max_surge: Option<Spanned<IntOrPercent>>,
+    pub max_unavailable: Option<Spanned<IntOrPercent>>,
+    pub traffic: Option<Traffic>,
+    /// `analysis { … }` directly in `canary`: runs in the background for the whole update.
+    pub background: Option<Analysis>,
+    /// `steps { … }`, with the span of the `steps` node.
+    pub steps: Option<Spanned<Vec<Step>>>,
+}
+
+/// `traffic nginx ingress="backend-api"`.
+#[derive(Clone, Debug)]
+pub struct Traffic {
+    pub node: Span,
+    pub provider: Spanned<String>,
+    pub ingress: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Step {
+    SetWeight(Spanned<u32>),
+    /// `pause` (indefinite: waits for `kubectl argo rollouts promote`) or `pause "5m"`.
+    Pause {
+        node: Span,
+        duration: Option<Spanned<Duration>>,
+    },
+    Analysis(Analysis),
+}
+
+/// A set of gates measured together (one AnalysisTemplate).
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    pub node: Span,
+    pub gates: Vec<Gate>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateKind {
+    SuccessRate,
+    Latency,
+}
+
+/// `success-rate at-least=0.95 interval="60s" count=5 failure-limit=3` or
+/// `latency quantile=0.95 at-most="500ms" …`.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    pub kind: GateKind,
+    pub name: Spanned<String>,
+    pub at_least: Option<Spanned<f64>>,
+    pub quantile: Option<Spanned<f64>>,
+    pub at_most: Option<Spanned<Duration>>,
+    pub interval: Option<Spanned<Duration>>,
+    pub count: Option<Spanned<u32>>,
+    pub failure_limit: Option<Spanned<u32>>,
+    pub inconclusive_limit: Option<Spanned<u32>>,
 }

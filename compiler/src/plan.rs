@@ -48,6 +48,75 @@ pub struct Plan {
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<PlanToleration>,
     pub monitoring: Option<PlanMonitoring>,
+    /// `Some` when an Argo Rollouts strategy replaces the rolling Deployment.
+    pub delivery: Option<PlanDelivery>,
+}
+
+/// Progressive delivery: the Rollout's strategy, its extra Service and its
+/// analyses, with every name already derived.
+#[derive(Clone, Debug)]
+pub struct PlanDelivery {
+    pub strategy: PlanStrategy,
+    /// The Service Argo Rollouts points at the new version only (preview or
+    /// canary); the main Service keeps the service's name.
+    pub second_service: String,
+    pub analyses: Vec<PlanAnalysis>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum PlanStrategy {
+    BlueGreen {
+        active_service: String,
+        preview_service: String,
+        auto_promote: bool,
+        auto_promote_seconds: Option<u64>,
+        scale_down_delay: u64,
+        preview_replicas: Option<u32>,
+        /// Template names.
+        pre_promotion: Option<String>,
+        post_promotion: Option<String>,
+    },
+    Canary {
+        stable_service: Option<String>,
+        canary_service: String,
+        max_surge: IntOrPercent,
+        max_unavailable: IntOrPercent,
+        /// The existing Ingress the NGINX router splits traffic from.
+        nginx_ingress: Option<String>,
+        background: Option<String>,
+        steps: Vec<PlanStep>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum PlanStep {
+    SetWeight(u32),
+    Pause(Option<u64>),
+    /// The template name.
+    Analysis(String),
+}
+
+/// One AnalysisTemplate.
+#[derive(Clone, Debug)]
+pub struct PlanAnalysis {
+    pub name: String,
+    pub metrics: Vec<PlanAnalysisMetric>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanAnalysisMetric {
+    pub name: String,
+    pub interval: String,
+    pub count: u32,
+    pub failure_limit: u32,
+    pub inconclusive_limit: u32,
+    pub success_condition: String,
+    pub failure_condition: String,
+    pub address: String,
+    pub query: String,
+    pub span: Span,
 }
 
 /// The scrape endpoint and the rules of one environment.

@@ -21,6 +21,8 @@ fn schema_of(kind: Kind) -> serde_json::Value {
         Kind::ServiceAccount => schemars::schema_for!(ServiceAccount),
         Kind::Service => schemars::schema_for!(Service),
         Kind::Deployment => schemars::schema_for!(Deployment),
+        Kind::Rollout => schemars::schema_for!(crate::crd::Rollout),
+        Kind::AnalysisTemplate => schemars::schema_for!(crate::crd::AnalysisTemplate),
         Kind::HorizontalPodAutoscaler => schemars::schema_for!(HorizontalPodAutoscaler),
         Kind::PodDisruptionBudget => schemars::schema_for!(PodDisruptionBudget),
         Kind::ServiceMonitor => schemars::schema_for!(crate::crd::ServiceMonitor),

@@ -237,6 +237,7 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
             status_label: or(&om.status_label, &bm.status_label),
             latency: or(&om.latency, &bm.latency),
             prometheus_labels: merge_map(&bm.prometheus_labels, &om.prometheus_labels),
+            prometheus: or(&om.prometheus, &bm.prometheus),
         }),
         (bm, om) => or(om, bm),
     };
@@ -281,5 +282,51 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
         };
         m.slos.insert(key.clone(), merged);
     }
+    merge_delivery(b, o, &mut m);
     m
+}
+
+/// Update strategies: an environment's `blue-green` or `canary` merges field
+/// by field with the service's block of the same kind (analysis sets, steps
+/// and traffic replace as a whole); declaring the other kind switches the
+/// environment to it; `blue-green #false` / `canary #false` turns it off.
+fn merge_delivery(b: &Body, o: &Body, m: &mut Body) {
+    let on = |e: &Option<crate::source::Spanned<bool>>| e.as_ref().is_none_or(|e| e.value);
+    if let Some(ob) = &o.blue_green {
+        m.blue_green = match &b.blue_green {
+            Some(bb) if on(&ob.enabled) => Some(BlueGreen {
+                node: ob.node,
+                enabled: ob.enabled.clone(),
+                deploy_budget: or(&ob.deploy_budget, &bb.deploy_budget),
+                auto_promote: or(&ob.auto_promote, &bb.auto_promote),
+                rollback_window: or(&ob.rollback_window, &bb.rollback_window),
+                preview_replicas: or(&ob.preview_replicas, &bb.preview_replicas),
+                pre_promotion: or(&ob.pre_promotion, &bb.pre_promotion),
+                post_promotion: or(&ob.post_promotion, &bb.post_promotion),
+            }),
+            _ => Some(ob.clone()),
+        };
+        if on(&ob.enabled) && o.canary.is_none() {
+            m.canary = None;
+        }
+    }
+    if let Some(oc) = &o.canary {
+        m.canary = match &b.canary {
+            Some(bc) if on(&oc.enabled) => Some(Canary {
+                node: oc.node,
+                enabled: oc.enabled.clone(),
+                deploy_budget: or(&oc.deploy_budget, &bc.deploy_budget),
+                auto_promote: or(&oc.auto_promote, &bc.auto_promote),
+                max_surge: or(&oc.max_surge, &bc.max_surge),
+                max_unavailable: or(&oc.max_unavailable, &bc.max_unavailable),
+                traffic: or(&oc.traffic, &bc.traffic),
+                background: or(&oc.background, &bc.background),
+                steps: or(&oc.steps, &bc.steps),
+            }),
+            _ => Some(oc.clone()),
+        };
+        if on(&oc.enabled) && o.blue_green.is_none() {
+            m.blue_green = None;
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 mod merge;
 mod monitoring;
+pub mod rollout;
 
 use std::collections::BTreeMap;
 
@@ -758,6 +759,20 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         diags,
     );
 
+    let delivery = rollout::resolve(
+        &rollout::Context {
+            service: &service,
+            namespace: namespace.as_deref(),
+            has_ports: !ports.is_empty(),
+            scraped: monitoring.as_ref().is_some_and(|m| m.scrape.is_some()),
+            declares_metrics: b.metrics.is_some(),
+            autoscale: plan_autoscale.as_ref(),
+            origin: sspan,
+        },
+        b,
+        diags,
+    );
+
     if diags.error_count() > errors_before {
         return None;
     }
@@ -805,6 +820,7 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             })
             .collect(),
         monitoring,
+        delivery,
     })
 }
 

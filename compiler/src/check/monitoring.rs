@@ -54,7 +54,7 @@ fn secs(d: u64) -> String {
     format_duration(crate::model::Duration { millis: d * 1000 })
 }
 
-fn parsed(expr: String, span: Span, what: &str, diags: &mut Diagnostics) -> Option<String> {
+pub(super) fn parsed(expr: String, span: Span, what: &str, diags: &mut Diagnostics) -> Option<String> {
     match promql::check(&expr) {
         Ok(()) => Some(expr),
         Err(why) => {
@@ -68,6 +68,18 @@ fn parsed(expr: String, span: Span, what: &str, diags: &mut Diagnostics) -> Opti
     }
 }
 
+/// The service's metric names, shared by alerts, SLOs and rollout analyses.
+pub fn vocabulary(b: &Body) -> Vocabulary {
+    let m = b.metrics.as_ref();
+    Vocabulary {
+        requests: m.and_then(|m| m.requests.as_ref()).map_or(Vocabulary::default().requests, |s| s.value.clone()),
+        status_label: m
+            .and_then(|m| m.status_label.as_ref())
+            .map_or(Vocabulary::default().status_label, |s| s.value.clone()),
+        latency: m.and_then(|m| m.latency.as_ref()).map_or(Vocabulary::default().latency, |s| s.value.clone()),
+    }
+}
+
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanMonitoring> {
     let target = Target {
         job: cx.service.to_string(),
@@ -75,13 +87,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
         workload: cx.service.to_string(),
     };
     let m = b.metrics.as_ref();
-    let vocab = Vocabulary {
-        requests: m.and_then(|m| m.requests.as_ref()).map_or(Vocabulary::default().requests, |s| s.value.clone()),
-        status_label: m
-            .and_then(|m| m.status_label.as_ref())
-            .map_or(Vocabulary::default().status_label, |s| s.value.clone()),
-        latency: m.and_then(|m| m.latency.as_ref()).map_or(Vocabulary::default().latency, |s| s.value.clone()),
-    };
+    let vocab = vocabulary(b);
     let scrape = m.and_then(|m| {
         let port = match &m.port {
             Some(p) => cx.ports.iter().find(|x| x.name == p.value).map(|x| x.name.clone()),
@@ -150,7 +156,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
     Some(PlanMonitoring { scrape, prometheus_labels, groups })
 }
 
-fn needs_metrics(span: Span, what: &str, has_metrics: bool) -> Diagnostic {
+pub(super) fn needs_metrics(span: Span, what: &str, has_metrics: bool) -> Diagnostic {
     let help = if has_metrics {
         "the service's metrics are not scraped: declare a port for `metrics`"
     } else {

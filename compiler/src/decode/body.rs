@@ -37,6 +37,8 @@ pub const BODY_NODES: &[&str] = &[
     "metrics",
     "alerts",
     "slo",
+    "blue-green",
+    "canary",
     "environment",
 ];
 
@@ -146,9 +148,22 @@ pub fn decode_body(
             "metrics" => b.metrics = Some(super::observability::metrics(node, diags)),
             "alerts" => super::observability::alerts(node, diags, &mut b.alerts),
             "slo" => super::observability::slo(node, diags, &mut b.slos),
+            "blue-green" => b.blue_green = Some(super::rollout::blue_green(node, diags)),
+            "canary" => b.canary = Some(super::rollout::canary(node, diags)),
             "environment" => on_environment(node, diags),
             _ => unknown_node(diags, node, parent, &known),
         }
+    }
+    if let (Some(bg), Some(c)) = (&b.blue_green, &b.canary)
+        && bg.enabled.as_ref().is_none_or(|e| e.value)
+        && c.enabled.as_ref().is_none_or(|e| e.value)
+    {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("`{parent}` declares both `blue-green` and `canary`"))
+                .at(c.node, "second update strategy")
+                .also(bg.node, "first update strategy")
+                .help("a Rollout has one strategy: keep one of them (an environment can switch with `canary #false`)"),
+        );
     }
     b
 }

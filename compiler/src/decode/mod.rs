@@ -8,6 +8,7 @@
 mod body;
 mod observability;
 mod reader;
+mod rollout;
 
 use kdl::KdlDocument;
 

@@ -58,7 +58,7 @@ fn positive(d: Option<Spanned<Duration>>, what: &str, diags: &mut Diagnostics) -
     Some(d)
 }
 
-fn url(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
+pub(super) fn url(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
     let s = reader::string(diags, e)?;
     if s.value.starts_with("https://") || s.value.starts_with("http://") {
         Some(s)
@@ -86,6 +86,7 @@ pub fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
     let port = r.prop("port").and_then(|e| reader::string(diags, e));
     let interval = positive(r.prop("interval").and_then(|e| reader::seconds(diags, e)), "interval", diags);
     let scheme = r.prop("scheme").and_then(|e| reader::choice(diags, e, &["http", "https"]));
+    let prometheus = r.prop("prometheus").and_then(|e| url(diags, e));
     r.finish(diags);
     let mut m = Metrics {
         node: name_span(node),
@@ -97,6 +98,7 @@ pub fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
         status_label: None,
         latency: None,
         prometheus_labels: IndexMap::new(),
+        prometheus,
     };
     const KNOWN: &[&str] = &["requests", "latency", "prometheus-labels"];
     for child in children(node) {

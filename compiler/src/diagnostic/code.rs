@@ -70,6 +70,11 @@ codes! {
     ReservedLabel = "SVC0312", "reserved-label";
     NeedsMetrics = "SVC0313", "needs-metrics";
     InvalidPromql = "SVC0314", "invalid-promql";
+    RollbackWindow = "SVC0320", "rollback-window-too-short";
+    DeployBudget = "SVC0321", "deploy-budget-exceeded";
+    CanaryIncomplete = "SVC0322", "canary-never-completes";
+    PromotionConflict = "SVC0323", "promotion-conflict";
+    PreviewStarvesActive = "SVC0324", "preview-starves-active";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

@@ -26,6 +26,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 mod monitoring;
+mod rollout;
 
 use crate::model::{IntOrPercent, ProbeKind, VolumeSource};
 use crate::plan::*;
@@ -37,6 +38,8 @@ pub enum Kind {
     ServiceAccount,
     Service,
     Deployment,
+    Rollout,
+    AnalysisTemplate,
     HorizontalPodAutoscaler,
     PodDisruptionBudget,
     ServiceMonitor,
@@ -44,10 +47,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::ServiceAccount,
         Kind::Service,
         Kind::Deployment,
+        Kind::Rollout,
+        Kind::AnalysisTemplate,
         Kind::HorizontalPodAutoscaler,
         Kind::PodDisruptionBudget,
         Kind::ServiceMonitor,
@@ -59,6 +64,8 @@ impl Kind {
             Kind::ServiceAccount => "ServiceAccount",
             Kind::Service => "Service",
             Kind::Deployment => "Deployment",
+            Kind::Rollout => "Rollout",
+            Kind::AnalysisTemplate => "AnalysisTemplate",
             Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::ServiceMonitor => "ServiceMonitor",
@@ -116,7 +123,7 @@ pub(crate) fn selector(p: &Plan) -> LabelSelector {
     LabelSelector { match_labels: Some(p.selector.clone()), ..LabelSelector::default() }
 }
 
-fn int_or_percent(v: IntOrPercent) -> IntOrString {
+pub(crate) fn int_or_percent(v: IntOrPercent) -> IntOrString {
     match v {
         IntOrPercent::Int(n) => IntOrString::Int(i32::try_from(n).unwrap_or(i32::MAX)),
         IntOrPercent::Percent(n) => IntOrString::String(format!("{n}%")),
@@ -154,7 +161,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     }
     if !p.ports.is_empty() {
         let mut prov = BTreeMap::new();
-        let ports = p
+        let ports: Vec<ServicePort> = p
             .ports
             .iter()
             .enumerate()
@@ -169,20 +176,37 @@ pub fn lower(p: &Plan) -> Vec<Object> {
                 }
             })
             .collect();
-        let svc = Service {
-            metadata: meta(p, name),
-            spec: Some(ServiceSpec {
-                type_: Some("ClusterIP".to_string()),
-                selector: Some(p.selector.clone()),
-                ports: Some(ports),
-                ..ServiceSpec::default()
-            }),
-            ..Service::default()
-        };
-        out.push(object(Kind::Service, name, p.origin, &svc, prov));
+        // Argo Rollouts adds the pod-template hash of the version each
+        // Service should reach to these selectors; svcc writes the identity
+        // selector, which is what both Services select between updates.
+        let mut names = vec![name.to_string()];
+        if let Some(d) = &p.delivery {
+            names.push(d.second_service.clone());
+        }
+        for n in &names {
+            let svc = Service {
+                metadata: meta(p, n),
+                spec: Some(ServiceSpec {
+                    type_: Some("ClusterIP".to_string()),
+                    selector: Some(p.selector.clone()),
+                    ports: Some(ports.clone()),
+                    ..ServiceSpec::default()
+                }),
+                ..Service::default()
+            };
+            out.push(object(Kind::Service, n, p.origin, &svc, prov.clone()));
+        }
     }
-    let (deployment, prov) = deployment(p);
-    out.push(object(Kind::Deployment, name, p.origin, &deployment, prov));
+    match &p.delivery {
+        Some(d) => {
+            out.push(rollout::rollout(p, d));
+            out.extend(d.analyses.iter().map(|a| rollout::analysis_template(p, a)));
+        }
+        None => {
+            let (deployment, prov) = deployment(p);
+            out.push(object(Kind::Deployment, name, p.origin, &deployment, prov));
+        }
+    }
     if let Some(a) = &p.autoscale {
         let hpa = hpa(p, a);
         let mut prov = BTreeMap::new();
@@ -551,10 +575,19 @@ fn hpa(p: &Plan, a: &PlanAutoscale) -> HorizontalPodAutoscaler {
     HorizontalPodAutoscaler {
         metadata: meta(p, &p.service),
         spec: Some(HorizontalPodAutoscalerSpec {
-            scale_target_ref: CrossVersionObjectReference {
-                api_version: Some("apps/v1".to_string()),
-                kind: "Deployment".to_string(),
-                name: p.service.clone(),
+            // The HPA scales whichever workload runs the pods: the Rollout
+            // when a progressive strategy replaces the Deployment.
+            scale_target_ref: match &p.delivery {
+                Some(_) => CrossVersionObjectReference {
+                    api_version: Some(rollout::API_VERSION.to_string()),
+                    kind: "Rollout".to_string(),
+                    name: p.service.clone(),
+                },
+                None => CrossVersionObjectReference {
+                    api_version: Some("apps/v1".to_string()),
+                    kind: "Deployment".to_string(),
+                    name: p.service.clone(),
+                },
             },
             min_replicas: Some(i32::try_from(a.min).unwrap_or(i32::MAX)),
             max_replicas: i32::try_from(a.max).unwrap_or(i32::MAX),

@@ -1,0 +1,530 @@
+//! Resolving `blue-green` and `canary` into a [`PlanDelivery`]: derived
+//! Service and template names, analysis queries built by the same
+//! [`promql`] builders (and the same [`Target`]/[`Vocabulary`]) as the
+//! alerts, and every progressive-delivery check (SVC0320–SVC0324).
+
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::*;
+use crate::plan::*;
+use crate::promql::{self, Target, Vocabulary};
+use crate::source::Span;
+use crate::values::format_duration;
+
+/// The documented defaults of `docs/rollouts.md`.
+pub mod defaults {
+    /// Argo Rollouts' own scale-down delay, and the shortest svcc accepts.
+    pub const MIN_ROLLBACK_WINDOW: u64 = 30;
+    pub const INTERVAL: u64 = 60;
+    pub const COUNT: u32 = 5;
+    pub const FAILURE_LIMIT: u32 = 1;
+    pub const INCONCLUSIVE_LIMIT: u32 = 2;
+    pub const SUCCESS_RATE: f64 = 0.95;
+    pub const QUANTILE: f64 = 0.95;
+    pub const LATENCY_MILLIS: u64 = 1000;
+    /// Prometheus' scrape interval when `metrics` does not set one
+    /// (kube-prometheus-stack's default).
+    pub const SCRAPE_INTERVAL: u64 = 30;
+    /// The `prometheus-operated` Service prometheus-operator creates.
+    pub const PROMETHEUS: &str = "http://prometheus-operated.monitoring.svc:9090";
+}
+
+pub struct Context<'a> {
+    pub service: &'a str,
+    pub namespace: Option<&'a str>,
+    pub has_ports: bool,
+    /// Whether the service's own metrics are scraped (`metrics` resolved to a port).
+    pub scraped: bool,
+    /// Whether the spec has a `metrics` node at all.
+    pub declares_metrics: bool,
+    pub autoscale: Option<&'a PlanAutoscale>,
+    pub origin: Span,
+}
+
+/// The preview Service of a blue-green update.
+pub fn preview_service(service: &str) -> String {
+    format!("{service}-preview")
+}
+
+/// The canary Service of a canary update.
+pub fn canary_service(service: &str) -> String {
+    format!("{service}-canary")
+}
+
+/// How long one gate set runs: its slowest gate, `count × interval`.
+fn analysis_seconds(a: &Analysis) -> u64 {
+    a.gates.iter().map(|g| u64::from(gate_count(g)) * gate_interval(g)).max().unwrap_or(0)
+}
+
+fn gate_interval(g: &Gate) -> u64 {
+    g.interval.as_ref().map_or(defaults::INTERVAL, |d| d.value.seconds())
+}
+
+fn gate_count(g: &Gate) -> u32 {
+    g.count.as_ref().map_or(defaults::COUNT, |c| c.value)
+}
+
+fn secs(s: u64) -> String {
+    format_duration(Duration { millis: s * 1000 })
+}
+
+struct Builder<'a> {
+    cx: &'a Context<'a>,
+    vocab: Vocabulary,
+    address: String,
+    scrape_interval: u64,
+    analyses: Vec<PlanAnalysis>,
+}
+
+impl Builder<'_> {
+    /// One AnalysisTemplate measuring the pods behind Service `job`.
+    fn template(&mut self, name: String, a: &Analysis, job: &str, diags: &mut Diagnostics) -> Option<String> {
+        let target = Target {
+            job: job.to_string(),
+            namespace: self.cx.namespace.map(str::to_string),
+            workload: self.cx.service.to_string(),
+        };
+        let mut metrics = Vec::new();
+        for g in &a.gates {
+            if !self.cx.scraped {
+                diags.push(super::monitoring::needs_metrics(
+                    g.name.span,
+                    &format!("the `{}` analysis gate", g.name.value),
+                    self.cx.declares_metrics,
+                ));
+                continue;
+            }
+            let interval = gate_interval(g);
+            let count = gate_count(g);
+            let failure_limit = g.failure_limit.as_ref().map_or(defaults::FAILURE_LIMIT, |f| f.value);
+            if let Some(f) = &g.failure_limit
+                && f.value >= count
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::OutOfRange,
+                        format!("a `failure-limit` of {} with {count} measurements can never fail", f.value),
+                    )
+                    .at(f.span, "at least the number of measurements")
+                    .help(format!("allow fewer failures than measurements, e.g. `failure-limit={}`", count / 2)),
+                );
+                continue;
+            }
+            // rate() needs two samples: the window covers the interval and
+            // at least four scrapes.
+            let window = promql::range(interval.max(4 * self.scrape_interval));
+            let (metric, query, threshold, good, bad) = match g.kind {
+                GateKind::SuccessRate => {
+                    let at_least = g.at_least.as_ref().map_or(defaults::SUCCESS_RATE, |v| v.value);
+                    (
+                        "success-rate".to_string(),
+                        promql::success_rate(&self.vocab, &target, &window),
+                        promql::number(at_least),
+                        ">=",
+                        "<",
+                    )
+                }
+                GateKind::Latency => {
+                    let q = g.quantile.as_ref().map_or(defaults::QUANTILE, |v| v.value);
+                    let limit = g.at_most.as_ref().map_or(defaults::LATENCY_MILLIS, |d| d.value.millis);
+                    (
+                        format!("latency-p{}", (q * 100.0).round() as i64),
+                        promql::latency_quantile(&self.vocab, &target, q, &window),
+                        promql::number(limit as f64 / 1000.0),
+                        "<=",
+                        ">",
+                    )
+                }
+            };
+            let what = format!("the generated `{}` analysis query", g.name.value);
+            let query = super::monitoring::parsed(query, g.name.span, &what, diags)?;
+            // An empty result (no series yet) or NaN (no requests: 0/0)
+            // matches neither condition: the measurement is inconclusive.
+            let has_value = "len(result) > 0 && !isNaN(result[0])";
+            metrics.push(PlanAnalysisMetric {
+                name: metric,
+                interval: secs(interval),
+                count,
+                failure_limit,
+                inconclusive_limit: g
+                    .inconclusive_limit
+                    .as_ref()
+                    .map_or(defaults::INCONCLUSIVE_LIMIT.min(count), |v| v.value),
+                success_condition: format!("{has_value} && result[0] {good} {threshold}"),
+                failure_condition: format!("{has_value} && result[0] {bad} {threshold}"),
+                address: self.address.clone(),
+                query,
+                span: g.name.span,
+            });
+        }
+        if metrics.is_empty() {
+            return None;
+        }
+        self.analyses.push(PlanAnalysis { name: name.clone(), metrics, span: a.node });
+        Some(name)
+    }
+}
+
+pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanDelivery> {
+    let on = |e: &Option<crate::source::Spanned<bool>>| e.as_ref().is_none_or(|e| e.value);
+    let bg = b.blue_green.as_ref().filter(|x| on(&x.enabled));
+    let canary = b.canary.as_ref().filter(|x| on(&x.enabled));
+    let node = bg.map(|x| x.node).or(canary.map(|x| x.node))?;
+    if !cx.has_ports {
+        diags.push(
+            Diagnostic::error(Code::MissingValue, "a progressive update needs a port to route traffic to")
+                .at(node, "switches Services")
+                .help("declare the port the service listens on: `port http 8080`"),
+        );
+        return None;
+    }
+    let second = if bg.is_some() { preview_service(cx.service) } else { canary_service(cx.service) };
+    if second.len() > 63 {
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidName,
+                format!("the derived Service name `{second}` is longer than 63 characters"),
+            )
+            .at(cx.origin, "the service name is too long for a second Service")
+            .help("shorten the service name to at most 55 characters"),
+        );
+        return None;
+    }
+    let metrics = b.metrics.as_ref();
+    let mut builder = Builder {
+        cx,
+        vocab: super::monitoring::vocabulary(b),
+        address: metrics
+            .and_then(|m| m.prometheus.as_ref())
+            .map_or(defaults::PROMETHEUS.to_string(), |p| p.value.clone()),
+        scrape_interval: metrics
+            .and_then(|m| m.interval.as_ref())
+            .map_or(defaults::SCRAPE_INTERVAL, |d| d.value.seconds()),
+        analyses: Vec::new(),
+    };
+    let service = cx.service;
+    if let Some(bg) = bg {
+        blue_green(cx, bg, &mut builder, diags).map(|(strategy, second)| PlanDelivery {
+            strategy,
+            second_service: second,
+            analyses: builder.analyses,
+            span: bg.node,
+        })
+    } else {
+        let c = canary?;
+        let strategy = canary_strategy(cx, c, &mut builder, diags)?;
+        Some(PlanDelivery {
+            strategy,
+            second_service: canary_service(service),
+            analyses: builder.analyses,
+            span: c.node,
+        })
+    }
+}
+
+fn blue_green(
+    cx: &Context<'_>,
+    bg: &BlueGreen,
+    builder: &mut Builder<'_>,
+    diags: &mut Diagnostics,
+) -> Option<(PlanStrategy, String)> {
+    let active = cx.service.to_string();
+    let preview = preview_service(cx.service);
+    let errors = diags.error_count();
+
+    // Promotion.
+    let (auto_promote, auto_promote_seconds) = match &bg.auto_promote {
+        None => (true, None),
+        Some(ap) => {
+            let enabled = ap.enabled.as_ref().is_none_or(|e| e.value);
+            if let (Some(e), Some(after)) = (&ap.enabled, &ap.after)
+                && !e.value
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::PromotionConflict,
+                        "`auto-promote #false` waits for a person, but `after` promotes automatically",
+                    )
+                    .at(after.span, "promotes automatically after this delay")
+                    .also(e.span, "auto-promotion is off")
+                    .help("keep `auto-promote #false` to promote by hand, or `auto-promote after=\"10m\"` to promote after a delay"),
+                );
+            }
+            (enabled, ap.after.as_ref().map(|d| d.value.seconds()))
+        }
+    };
+
+    // Rollback window: the old ReplicaSet stays scaled up this long after
+    // the switch, which is what makes `kubectl argo rollouts undo` instant.
+    let post_seconds = bg.post_promotion.as_ref().map_or(0, analysis_seconds);
+    let scale_down_delay = match &bg.rollback_window {
+        Some(w) => {
+            let s = w.value.seconds();
+            if s < defaults::MIN_ROLLBACK_WINDOW {
+                diags.push(
+                    Diagnostic::error(
+                        Code::RollbackWindow,
+                        format!("a rollback window of {} is too short for an instant rollback", secs(s)),
+                    )
+                    .at(w.span, "the old version is scaled down this soon after the switch")
+                    .help("keep the old ReplicaSet for at least 30s: `rollback-window \"5m\"`")
+                    .note("rolling back within the window only switches the active Service back; after it, the old pods must be started again"),
+                );
+            } else if s < post_seconds
+                && let Some(post) = &bg.post_promotion
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::RollbackWindow,
+                        format!(
+                            "the rollback window ({}) ends before the post-promotion analysis ({})",
+                            secs(s),
+                            secs(post_seconds)
+                        ),
+                    )
+                    .at(w.span, "the old version is scaled down this soon")
+                    .also(post.node, format!("runs for up to {}", secs(post_seconds)))
+                    .help(format!("keep the old version until the analysis is done: `rollback-window \"{}\"`", secs(post_seconds)))
+                    .note("Argo Rollouts cancels the post-promotion analysis when it scales the old ReplicaSet down, so a bad release would stay"),
+                );
+            }
+            s
+        }
+        None => defaults::MIN_ROLLBACK_WINDOW.max(post_seconds),
+    };
+
+    // The preview and the autoscaler.
+    if let (Some(p), Some(a)) = (&bg.preview_replicas, cx.autoscale)
+        && p.value > a.max.saturating_sub(a.min)
+    {
+        diags.push(
+            Diagnostic::error(
+                Code::PreviewStarvesActive,
+                format!(
+                    "{} preview replicas leave the autoscaler no room to grow the active side (min {}, max {})",
+                    p.value, a.min, a.max
+                ),
+            )
+            .at(p.span, "runs beside the active side during every update")
+            .also(a.span, "the autoscaler may need up to `max` pods for the active side")
+            .help(format!(
+                "keep the preview within the autoscaler's headroom: `preview-replicas {}`, or raise `max`",
+                a.max.saturating_sub(a.min).max(1)
+            ))
+            .note("svcc plans a service's capacity for `autoscale max` pods; preview pods serve no production traffic but take that capacity"),
+        );
+    }
+
+    let pre = bg
+        .pre_promotion
+        .as_ref()
+        .and_then(|a| builder.template(format!("{}-pre-promotion", cx.service), a, &preview, diags));
+    let post = bg
+        .post_promotion
+        .as_ref()
+        .and_then(|a| builder.template(format!("{}-post-promotion", cx.service), a, &active, diags));
+
+    // Deploy budget: analyses and an automatic-promotion delay, not the
+    // time a person takes to promote.
+    if let Some(budget) = &bg.deploy_budget {
+        let mut parts: Vec<(Span, u64, &str)> = Vec::new();
+        if let Some(a) = &bg.pre_promotion {
+            parts.push((a.node, analysis_seconds(a), "pre-promotion analysis"));
+        }
+        if auto_promote && let (Some(ap), Some(s)) = (&bg.auto_promote, auto_promote_seconds) {
+            parts.push((ap.after.as_ref().map_or(ap.node, |d| d.span), s, "promotion delay"));
+        }
+        if let Some(a) = &bg.post_promotion {
+            parts.push((a.node, analysis_seconds(a), "post-promotion analysis"));
+        }
+        over_budget(budget, &parts, diags);
+    }
+
+    if diags.error_count() > errors {
+        return None;
+    }
+    Some((
+        PlanStrategy::BlueGreen {
+            active_service: active,
+            preview_service: preview.clone(),
+            auto_promote,
+            auto_promote_seconds: if auto_promote { auto_promote_seconds } else { None },
+            scale_down_delay,
+            preview_replicas: bg.preview_replicas.as_ref().map(|p| p.value),
+            pre_promotion: pre,
+            post_promotion: post,
+        },
+        preview,
+    ))
+}
+
+fn over_budget(budget: &crate::source::Spanned<Duration>, parts: &[(Span, u64, &str)], diags: &mut Diagnostics) {
+    let total: u64 = parts.iter().map(|(_, s, _)| s).sum();
+    let allowed = budget.value.seconds();
+    if total <= allowed {
+        return;
+    }
+    let mut d = Diagnostic::error(
+        Code::DeployBudget,
+        format!("the update takes at least {} but the deploy budget is {}", secs(total), secs(allowed)),
+    )
+    .at(budget.span, "budget");
+    for (span, s, what) in parts {
+        if *s > 0 {
+            d = d.also(*span, format!("{what}: {}", secs(*s)));
+        }
+    }
+    diags.push(
+        d.help("shorten the analyses (`count` × `interval`) or the pauses, or raise `deploy-budget`").note(
+            "an analysis gate runs `count` measurements `interval` apart; gates of one analysis run side by side",
+        ),
+    );
+}
+
+fn canary_strategy(
+    cx: &Context<'_>,
+    c: &Canary,
+    builder: &mut Builder<'_>,
+    diags: &mut Diagnostics,
+) -> Option<PlanStrategy> {
+    let errors = diags.error_count();
+    let canary = canary_service(cx.service);
+    let max_surge = c.max_surge.as_ref().map_or(IntOrPercent::Percent(25), |v| v.value);
+    let max_unavailable = c.max_unavailable.as_ref().map_or(IntOrPercent::Int(0), |v| v.value);
+    if max_surge.is_zero() && max_unavailable.is_zero() {
+        let at = c.max_surge.as_ref().or(c.max_unavailable.as_ref()).map_or(c.node, |v| v.span);
+        diags.push(
+            Diagnostic::error(
+                Code::RolloutStalls,
+                "a canary with `max-surge` 0 and `max-unavailable` 0 can never progress",
+            )
+            .at(at, "both are zero")
+            .help("keep `max-unavailable 0` for zero downtime and allow a surge: `max-surge 1`"),
+        );
+    }
+    let empty = Vec::new();
+    let steps = c.steps.as_ref().map_or(&empty, |s| &s.value);
+
+    // Weights go up and end at 100%.
+    let mut last: Option<(u32, Span)> = None;
+    for s in steps {
+        if let Step::SetWeight(w) = s {
+            if let Some((prev, prev_span)) = last
+                && w.value < prev
+            {
+                diags.push(
+                    Diagnostic::error(Code::CanaryIncomplete, format!("the canary weight goes down from {prev}% to {}%", w.value))
+                        .at(w.span, "lower than before")
+                        .also(prev_span, "set here")
+                        .help("list weights in increasing order; to go back, abort the rollout (`kubectl argo rollouts abort`)"),
+                );
+            }
+            last = Some((w.value, w.span));
+        }
+    }
+    if let Some(st) = &c.steps
+        && !steps.is_empty()
+    {
+        match last {
+            Some((w, span)) if w < 100 => diags.push(
+                Diagnostic::error(Code::CanaryIncomplete, format!("the canary steps stop at {w}% and never reach 100%"))
+                    .at(span, "last weight")
+                    .help("end the steps with `set-weight 100`, after the last pause or analysis that should gate it")
+                    .note("Argo Rollouts jumps to 100% after the last step anyway; svcc asks for the step so the spec says when it happens"),
+            ),
+            None => diags.push(
+                Diagnostic::error(Code::CanaryIncomplete, "the canary steps never send traffic to the new version")
+                    .at(st.span, "no `set-weight` step")
+                    .help("add weights, e.g. `set-weight 20`, `pause \"5m\"`, `set-weight 100`"),
+            ),
+            _ => {}
+        }
+    }
+
+    // Indefinite pauses and auto-promotion.
+    let indefinite: Vec<Span> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Pause { node, duration: None } => Some(*node),
+            _ => None,
+        })
+        .collect();
+    if let Some(ap) = &c.auto_promote {
+        if ap.value
+            && let Some(p) = indefinite.first()
+        {
+            diags.push(
+                Diagnostic::error(
+                    Code::PromotionConflict,
+                    "a `pause` without a duration waits for a person, but `auto-promote` is on",
+                )
+                .at(*p, "waits for `kubectl argo rollouts promote`")
+                .also(ap.span, "promises automatic promotion")
+                .help("give the pause a duration (`pause \"10m\"`), or set `auto-promote #false`"),
+            );
+        } else if !ap.value && indefinite.is_empty() {
+            diags.push(
+                Diagnostic::error(Code::PromotionConflict, "`auto-promote #false`, but no step waits for a person")
+                    .at(ap.span, "promises a manual promotion")
+                    .also(c.steps.as_ref().map_or(c.node, |s| s.span), "every step continues on its own")
+                    .help("add a `pause` without a duration where a person should promote"),
+            );
+        }
+    }
+
+    let background = c
+        .background
+        .as_ref()
+        .and_then(|a| builder.template(format!("{}-canary-background", cx.service), a, &canary, diags));
+    let mut plan_steps = Vec::new();
+    let mut budget_parts: Vec<(Span, u64, &str)> = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        match s {
+            Step::SetWeight(w) => plan_steps.push(PlanStep::SetWeight(w.value)),
+            Step::Pause { node, duration } => {
+                if let Some(d) = duration {
+                    budget_parts.push((d.span, d.value.seconds(), "pause"));
+                }
+                let _ = node;
+                plan_steps.push(PlanStep::Pause(duration.as_ref().map(|d| d.value.seconds())));
+            }
+            Step::Analysis(a) => {
+                budget_parts.push((a.node, analysis_seconds(a), "analysis"));
+                if let Some(name) = builder.template(format!("{}-canary-step-{}", cx.service, i + 1), a, &canary, diags)
+                {
+                    plan_steps.push(PlanStep::Analysis(name));
+                }
+            }
+        }
+    }
+    if let Some(budget) = &c.deploy_budget {
+        over_budget(budget, &budget_parts, diags);
+    }
+    if diags.error_count() > errors {
+        return None;
+    }
+    let nginx_ingress =
+        c.traffic.as_ref().map(|t| t.ingress.as_ref().map_or(cx.service.to_string(), |i| i.value.clone()));
+    Some(PlanStrategy::Canary {
+        // With a traffic router, the service's own Service is the stable one
+        // the Ingress already points at; without one it keeps selecting
+        // every pod, so traffic follows the replica ratio.
+        stable_service: nginx_ingress.as_ref().map(|_| cx.service.to_string()),
+        canary_service: canary,
+        max_surge,
+        max_unavailable,
+        nginx_ingress,
+        background,
+        steps: plan_steps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_service_names() {
+        assert_eq!(preview_service("backend-api"), "backend-api-preview");
+        assert_eq!(canary_service("backend-api"), "backend-api-canary");
+    }
+}

@@ -1,0 +1,278 @@
+//! Rollout and AnalysisTemplate (argoproj.io/v1alpha1): the progressive
+//! replacement of the Deployment, built from the same pod template,
+//! selector and labels.
+
+use std::collections::BTreeMap;
+
+use super::{Kind, Object, int_or_percent, meta, object, pod_template, selector};
+use crate::crd::{
+    AnalysisMetric, AnalysisTemplate, AnalysisTemplateRef, AnalysisTemplateSpec, BlueGreenStrategy, CanaryStep,
+    CanaryStrategy, MetricProvider, NginxTrafficRouting, PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause,
+    RolloutSpec, RolloutStrategy, TrafficRouting,
+};
+use crate::model::Duration;
+use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanStep, PlanStrategy};
+use crate::values::format_duration;
+
+pub const API_VERSION: &str = "argoproj.io/v1alpha1";
+
+fn i32_of(v: u64) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+fn analysis(template: &Option<String>) -> Option<RolloutAnalysis> {
+    template.as_ref().map(|t| RolloutAnalysis { templates: vec![AnalysisTemplateRef { template_name: t.clone() }] })
+}
+
+pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
+    let mut prov = BTreeMap::new();
+    let template = pod_template(p, &mut prov);
+    if let Some((_, span)) = p.replicas {
+        prov.insert("/spec/replicas".to_string(), span);
+    }
+    prov.insert("/spec/strategy".to_string(), d.span);
+    let strategy = match &d.strategy {
+        PlanStrategy::BlueGreen {
+            active_service,
+            preview_service,
+            auto_promote,
+            auto_promote_seconds,
+            scale_down_delay,
+            preview_replicas,
+            pre_promotion,
+            post_promotion,
+        } => RolloutStrategy {
+            blue_green: Some(BlueGreenStrategy {
+                active_service: active_service.clone(),
+                preview_service: preview_service.clone(),
+                auto_promotion_enabled: *auto_promote,
+                auto_promotion_seconds: auto_promote_seconds.map(i32_of),
+                scale_down_delay_seconds: i32_of(*scale_down_delay),
+                preview_replica_count: preview_replicas.map(|r| i32_of(u64::from(r))),
+                pre_promotion_analysis: analysis(pre_promotion),
+                post_promotion_analysis: analysis(post_promotion),
+            }),
+            canary: None,
+        },
+        PlanStrategy::Canary {
+            stable_service,
+            canary_service,
+            max_surge,
+            max_unavailable,
+            nginx_ingress,
+            background,
+            steps,
+        } => RolloutStrategy {
+            blue_green: None,
+            canary: Some(CanaryStrategy {
+                stable_service: stable_service.clone(),
+                canary_service: canary_service.clone(),
+                max_surge: int_or_percent(*max_surge),
+                max_unavailable: int_or_percent(*max_unavailable),
+                analysis: analysis(background),
+                steps: steps
+                    .iter()
+                    .map(|s| match s {
+                        PlanStep::SetWeight(w) => {
+                            CanaryStep { set_weight: Some(i32_of(u64::from(*w))), ..CanaryStep::default() }
+                        }
+                        PlanStep::Pause(d) => CanaryStep {
+                            pause: Some(RolloutPause {
+                                duration: d.map(|s| format_duration(Duration { millis: s * 1000 })),
+                            }),
+                            ..CanaryStep::default()
+                        },
+                        PlanStep::Analysis(t) => {
+                            CanaryStep { analysis: analysis(&Some(t.clone())), ..CanaryStep::default() }
+                        }
+                    })
+                    .collect(),
+                traffic_routing: nginx_ingress
+                    .as_ref()
+                    .map(|i| TrafficRouting { nginx: NginxTrafficRouting { stable_ingress: i.clone() } }),
+            }),
+        },
+    };
+    let r = Rollout {
+        api_version: API_VERSION.into(),
+        kind: "Rollout".into(),
+        metadata: meta(p, &p.service),
+        spec: RolloutSpec {
+            replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
+            selector: selector(p),
+            template,
+            strategy,
+        },
+    };
+    object(Kind::Rollout, &p.service, p.origin, &r, prov)
+}
+
+pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
+    let mut prov = BTreeMap::new();
+    prov.insert("/spec".to_string(), a.span);
+    let metrics = a
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            prov.insert(format!("/spec/metrics/{i}"), m.span);
+            AnalysisMetric {
+                name: m.name.clone(),
+                interval: m.interval.clone(),
+                count: i32_of(u64::from(m.count)),
+                success_condition: m.success_condition.clone(),
+                failure_condition: m.failure_condition.clone(),
+                failure_limit: i32_of(u64::from(m.failure_limit)),
+                inconclusive_limit: i32_of(u64::from(m.inconclusive_limit)),
+                provider: MetricProvider {
+                    prometheus: PrometheusMetric { address: m.address.clone(), query: m.query.clone() },
+                },
+            }
+        })
+        .collect();
+    let t = AnalysisTemplate {
+        api_version: API_VERSION.into(),
+        kind: "AnalysisTemplate".into(),
+        metadata: meta(p, &a.name),
+        spec: AnalysisTemplateSpec { metrics },
+    };
+    object(Kind::AnalysisTemplate, &a.name, p.origin, &t, prov)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::diagnostic::Diagnostics;
+    use crate::lower::{Kind, Object, lower};
+
+    const SPEC: &str = r#"
+service api {
+    image "ghcr.io/acme/api" tag="1.0.0"
+    port http 8080
+    probes { readiness "/ready" }
+    metrics { prometheus-labels { release "kube-prometheus-stack" } }
+    autoscale min=3 max=10 { cpu 70 }
+    blue-green {
+        preview-replicas 1
+        pre-promotion { success-rate at-least=0.95; latency quantile=0.95 at-most="500ms" }
+        post-promotion { success-rate }
+    }
+    environment staging { blue-green #false }
+    environment production {
+        canary {
+            traffic nginx
+            analysis { success-rate }
+            steps { set-weight 20; pause "1m"; analysis { latency }; set-weight 100 }
+        }
+    }
+    environment edge {
+        canary { steps { set-weight 50; pause; set-weight 100 } }
+    }
+    environment blue
+}
+"#;
+
+    fn build() -> Vec<(String, Vec<Object>)> {
+        let mut diags = Diagnostics::new();
+        let doc = crate::syntax::parse(SPEC, &mut diags).expect("parses");
+        let spec = crate::decode::decode(&doc, &mut diags).expect("decodes");
+        let plans = crate::check::check(&spec, &crate::Options::default(), &mut diags);
+        assert!(!diags.has_errors(), "{:?}", diags.iter().collect::<Vec<_>>());
+        plans.iter().map(|p| (p.environment.clone(), lower(p))).collect()
+    }
+
+    fn env(all: &[(String, Vec<Object>)], name: &str) -> Vec<Object> {
+        all.iter().find(|(e, _)| e == name).map(|(_, o)| o.clone()).expect("environment")
+    }
+
+    fn one<'a>(objs: &'a [Object], kind: Kind) -> &'a Value {
+        let mut it = objs.iter().filter(|o| o.kind == kind);
+        let v = &it.next().unwrap_or_else(|| panic!("no {kind:?}")).value;
+        assert!(it.next().is_none(), "more than one {kind:?}");
+        v
+    }
+
+    fn services(objs: &[Object]) -> Vec<&Value> {
+        objs.iter().filter(|o| o.kind == Kind::Service).map(|o| &o.value).collect()
+    }
+
+    /// Every analysis query parses, and its `job` is a generated Service.
+    fn queries_select_generated_services(objs: &[Object]) -> Vec<String> {
+        let names: Vec<String> =
+            services(objs).iter().map(|s| s["metadata"]["name"].as_str().unwrap().to_string()).collect();
+        let mut jobs = Vec::new();
+        for t in objs.iter().filter(|o| o.kind == Kind::AnalysisTemplate) {
+            for m in t.value["spec"]["metrics"].as_array().unwrap() {
+                let q = m["provider"]["prometheus"]["query"].as_str().unwrap();
+                crate::promql::check(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+                let job = q.split("job=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+                assert!(names.contains(&job), "{job} is not one of {names:?}");
+                let cond = m["successCondition"].as_str().unwrap();
+                assert!(cond.starts_with("len(result) > 0 && !isNaN(result[0]) && "), "{cond}");
+                jobs.push(job);
+            }
+        }
+        jobs
+    }
+
+    #[test]
+    fn blue_green_replaces_the_deployment_and_shares_names_and_selectors() {
+        let objs = env(&build(), "blue");
+        assert!(objs.iter().all(|o| o.kind != Kind::Deployment), "never a Deployment beside the Rollout");
+        let r = one(&objs, Kind::Rollout);
+        let bg = &r["spec"]["strategy"]["blueGreen"];
+        assert_eq!(bg["activeService"], "api");
+        assert_eq!(bg["previewService"], "api-preview");
+        assert_eq!(bg["previewReplicaCount"], 1);
+        assert!(r["spec"].get("replicas").is_none(), "the HPA owns replicas");
+        let sel = &r["spec"]["selector"]["matchLabels"];
+        let svcs = services(&objs);
+        let names: Vec<&str> = svcs.iter().map(|s| s["metadata"]["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["api", "api-preview"]);
+        for s in &svcs {
+            assert_eq!(&s["spec"]["selector"], sel);
+        }
+        assert_eq!(&one(&objs, Kind::PodDisruptionBudget)["spec"]["selector"]["matchLabels"], sel);
+        assert_eq!(&one(&objs, Kind::ServiceMonitor)["spec"]["selector"]["matchLabels"], sel);
+        let target = &one(&objs, Kind::HorizontalPodAutoscaler)["spec"]["scaleTargetRef"];
+        assert_eq!(target["apiVersion"], "argoproj.io/v1alpha1");
+        assert_eq!(target["kind"], "Rollout");
+        assert_eq!(target["name"], r["metadata"]["name"]);
+        // The hardened pod template is the Deployment's.
+        let c = &r["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+        assert!(c.get("readinessProbe").is_some());
+        // Pre-promotion measures the preview, post-promotion the active side.
+        assert_eq!(bg["prePromotionAnalysis"]["templates"][0]["templateName"], "api-pre-promotion");
+        assert_eq!(bg["postPromotionAnalysis"]["templates"][0]["templateName"], "api-post-promotion");
+        assert_eq!(queries_select_generated_services(&objs), ["api-preview", "api-preview", "api"]);
+    }
+
+    #[test]
+    fn staging_turns_the_strategy_off() {
+        let objs = env(&build(), "staging");
+        assert!(objs.iter().all(|o| !matches!(o.kind, Kind::Rollout | Kind::AnalysisTemplate)));
+        one(&objs, Kind::Deployment);
+        assert_eq!(services(&objs).len(), 1);
+        assert_eq!(one(&objs, Kind::HorizontalPodAutoscaler)["spec"]["scaleTargetRef"]["kind"], "Deployment");
+    }
+
+    #[test]
+    fn canary_with_and_without_a_traffic_router() {
+        let all = build();
+        let routed = env(&all, "production");
+        let c = &one(&routed, Kind::Rollout)["spec"]["strategy"]["canary"];
+        assert_eq!(c["stableService"], "api");
+        assert_eq!(c["canaryService"], "api-canary");
+        assert_eq!(c["trafficRouting"]["nginx"]["stableIngress"], "api");
+        assert_eq!(c["steps"][1]["pause"]["duration"], "1m");
+        assert!(queries_select_generated_services(&routed).iter().all(|j| j == "api-canary"));
+
+        let weighted = env(&all, "edge");
+        let c = &one(&weighted, Kind::Rollout)["spec"]["strategy"]["canary"];
+        assert!(c.get("stableService").is_none(), "the main Service keeps selecting every pod");
+        assert!(c.get("trafficRouting").is_none());
+        assert_eq!(c["steps"][1]["pause"], serde_json::json!({}));
+    }
+}
