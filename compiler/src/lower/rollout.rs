@@ -186,7 +186,7 @@ service api {
         all.iter().find(|(e, _)| e == name).map(|(_, o)| o.clone()).expect("environment")
     }
 
-    fn one<'a>(objs: &'a [Object], kind: Kind) -> &'a Value {
+    fn one(objs: &[Object], kind: Kind) -> &Value {
         let mut it = objs.iter().filter(|o| o.kind == kind);
         let v = &it.next().unwrap_or_else(|| panic!("no {kind:?}")).value;
         assert!(it.next().is_none(), "more than one {kind:?}");
