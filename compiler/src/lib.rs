@@ -13,6 +13,7 @@
 pub mod check;
 pub mod decode;
 pub mod diagnostic;
+pub mod diff;
 pub mod emit;
 pub mod lower;
 pub mod model;

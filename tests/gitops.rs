@@ -1,0 +1,265 @@
+//! The GitOps workflow end to end, with the real binary in temporary git
+//! repositories: drift check (`build --check`), semantic diff against a
+//! folder or a git revision, `fmt`, the pre-commit hooks, provenance
+//! (`explain KIND/NAME POINTER FILE`), completions and the man page.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn svcc_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_svcc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run svcc")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A temporary git repository, removed on drop.
+struct Repo(PathBuf);
+
+impl Repo {
+    fn new(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let p = std::env::temp_dir().join(format!("svcc-gitops-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        let r = Repo(p);
+        r.git(&["init", "-q", "-b", "main"]);
+        r
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn git(&self, args: &[&str]) -> Output {
+        let o = Command::new("git")
+            .args(["-c", "user.name=svcc test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(&self.0)
+            .output()
+            .expect("run git");
+        assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
+        o
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.0.join(rel)).unwrap()
+    }
+
+    fn commit(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+    }
+
+    fn svcc(&self, args: &[&str]) -> Output {
+        svcc_in(&self.0, args)
+    }
+}
+
+impl Drop for Repo {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(common::root().join("examples").join(name).join("service.kdl")).unwrap()
+}
+
+/// A repository with the minimal example as `service.kdl` and its output
+/// committed under `deploy/`.
+fn repo_with_output(tag: &str) -> Repo {
+    let r = Repo::new(tag);
+    r.write("service.kdl", &example("minimal"));
+    let o = r.svcc(&["build", "service.kdl", "-o", "deploy"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    r.commit("initial output");
+    r
+}
+
+// ---------------------------------------------------------------------------
+// build --check
+
+#[test]
+fn check_passes_on_current_output_and_writes_nothing() {
+    let r = repo_with_output("check-ok");
+    let o = r.svcc(&["build", "service.kdl", "-o", "deploy", "--check"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(r.read("deploy/hello/default/kustomization.yaml").contains("kind: Kustomization"));
+}
+
+#[test]
+fn stale_output_is_detected_and_every_file_listed() {
+    let r = repo_with_output("check-stale");
+    // A new tag changes every object, a new port adds nothing but changes
+    // the Service; a stray file would be removed; a deleted file re-added.
+    r.write("service.kdl", &example("minimal").replace("tag=\"1.0.0\"", "tag=\"1.0.1\""));
+    r.write("deploy/hello/default/stray.yaml", "kind: ConfigMap\n");
+    std::fs::remove_file(r.path().join("deploy/hello/default/service-hello.yaml")).unwrap();
+    let before = r.git(&["status", "--porcelain"]).stdout;
+    let o = r.svcc(&["build", "service.kdl", "-o", "deploy", "--check"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        "deploy is out of date: 5 file(s) would change",
+        "  changed  deploy/hello/default/deployment-hello.yaml",
+        "  changed  deploy/hello/default/poddisruptionbudget-hello.yaml",
+        "  added    deploy/hello/default/service-hello.yaml",
+        "  changed  deploy/hello/default/serviceaccount-hello.yaml",
+        "  removed  deploy/hello/default/stray.yaml",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+    assert!(!out.contains("kustomization.yaml"), "the kustomization did not change:\n{out}");
+    // Nothing was written.
+    assert_eq!(r.git(&["status", "--porcelain"]).stdout, before);
+    // -v adds a unified diff per file.
+    let o = r.svcc(&["build", "service.kdl", "-o", "deploy", "--check", "-v"]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(
+        out.contains("--- a/hello/default/deployment-hello.yaml\n+++ b/hello/default/deployment-hello.yaml\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-      - image: ghcr.io/acme/hello:1.0.0\n+      - image: ghcr.io/acme/hello:1.0.1\n"),
+        "{out}"
+    );
+    // Building fixes it.
+    assert_eq!(code(&r.svcc(&["build", "service.kdl", "-o", "deploy"])), 0);
+    assert_eq!(code(&r.svcc(&["build", "service.kdl", "-o", "deploy", "--check"])), 0);
+}
+
+#[test]
+fn check_needs_an_output_folder_and_a_valid_spec() {
+    let r = repo_with_output("check-usage");
+    assert_eq!(code(&r.svcc(&["build", "service.kdl", "--check"])), 2);
+    r.write("service.kdl", "service hello {\n    imag \"x\"\n}\n");
+    let o = r.svcc(&["build", "service.kdl", "-o", "deploy", "--check"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("SVC0202"), "{}", stderr(&o));
+}
+
+// ---------------------------------------------------------------------------
+// diff
+
+/// The Deployment of a chart the team used before svcc: same name, but the
+/// selector is the chart's `app: hello`.
+const HELM_DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: hello
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: hello
+  template:
+    metadata:
+      labels:
+        app: hello
+    spec:
+      containers:
+      - name: hello
+        image: ghcr.io/acme/hello:0.9.0
+";
+
+#[test]
+fn no_changes_exit_zero() {
+    let r = repo_with_output("diff-none");
+    let o = r.svcc(&["diff", "service.kdl", "-o", "deploy"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "no changes\n");
+}
+
+#[test]
+fn selector_change_is_flagged_as_breaking() {
+    let r = repo_with_output("diff-selector");
+    r.write("deploy/hello/default/deployment-hello.yaml", HELM_DEPLOYMENT);
+    r.commit("what the chart rendered");
+    let o = r.svcc(&["diff", "service.kdl", "-o", "deploy"]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("~ Deployment/hello (hello/default/deployment-hello.yaml)\n"), "{out}");
+    assert!(
+        out.contains("! breaking [immutable-field] /spec/selector: `spec.selector` of a Deployment is immutable"),
+        "{out}"
+    );
+    assert!(out.contains("    /spec/selector/matchLabels/app: \"hello\" -> (none)\n"), "{out}");
+    assert!(
+        out.contains(
+            "/spec/template/spec/containers/0/image: \"ghcr.io/acme/hello:0.9.0\" -> \"ghcr.io/acme/hello:1.0.0\""
+        ),
+        "{out}"
+    );
+    // JSON: the same, for machines.
+    let o = r.svcc(&["diff", "service.kdl", "-o", "deploy", "--format", "json"]);
+    assert_eq!(code(&o), 3);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["breaking"], 1);
+    assert_eq!(v["objects"][0]["object"]["kind"], "Deployment");
+    assert_eq!(v["objects"][0]["breaking"][0]["kind"], "immutable-field");
+    assert_eq!(v["objects"][0]["breaking"][0]["pointer"], "/spec/selector");
+}
+
+#[test]
+fn diff_against_a_git_revision() {
+    let r = repo_with_output("diff-ref");
+    // Rebuild with an autoscaler: the committed output at HEAD still has
+    // fixed replicas, the working tree is rebuilt.
+    let spec = example("minimal").replace("    port http 8080\n", "    port http 8080\n    autoscale min=2 max=6\n");
+    r.write("service.kdl", &spec);
+    assert_eq!(code(&r.svcc(&["build", "service.kdl", "-o", "deploy"])), 0);
+    // Against the working tree: nothing left to apply.
+    assert_eq!(stdout(&r.svcc(&["diff", "service.kdl", "-o", "deploy"])), "no changes\n");
+    // Against what is committed: the HPA is new and replicas change hands.
+    let o = r.svcc(&["diff", "service.kdl", "-o", "deploy", "--ref", "HEAD"]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("+ HorizontalPodAutoscaler/hello (hello/default/horizontalpodautoscaler-hello.yaml)"),
+        "{out}"
+    );
+    assert!(out.contains("! breaking [replicas-ownership] /spec/replicas:"), "{out}");
+    assert!(out.contains("    /spec/replicas: 2 -> (none)\n"), "{out}");
+    // An unknown revision is an I/O problem.
+    let o = r.svcc(&["diff", "service.kdl", "-o", "deploy", "--ref", "no-such-rev"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("SVC0901"), "{}", stderr(&o));
+}
+
+#[test]
+fn renamed_service_is_delete_plus_create_with_prune() {
+    let r = repo_with_output("diff-rename");
+    r.write("service.kdl", &example("minimal").replace("service hello", "service greeter"));
+    let o = r.svcc(&["diff", "service.kdl", "-o", "deploy", "--prune"]);
+    assert_eq!(code(&o), 3, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("- Deployment/hello (hello/default/deployment-hello.yaml)"), "{out}");
+    assert!(out.contains("! breaking [rename] renamed to Deployment/greeter"), "{out}");
+    assert!(out.contains("+ Deployment/greeter (greeter/default/deployment-greeter.yaml)"), "{out}");
+}
