@@ -263,3 +263,177 @@ fn renamed_service_is_delete_plus_create_with_prune() {
     assert!(out.contains("! breaking [rename] renamed to Deployment/greeter"), "{out}");
     assert!(out.contains("+ Deployment/greeter (greeter/default/deployment-greeter.yaml)"), "{out}");
 }
+
+// ---------------------------------------------------------------------------
+// fmt
+
+const COMMENTS: &str = "tests/fixtures/fmt/comments.kdl";
+
+/// Every `//` and `/* */` comment of a spec, in order (a small scanner
+/// independent of the formatter's lexer).
+fn comment_texts(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i..].starts_with(b"\"\"\"") {
+            i += 3;
+            while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                i += 1;
+            }
+            i += 3;
+        } else if b[i] == b'"' {
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else if b[i..].starts_with(b"//") {
+            let end = text[i..].find('\n').map_or(b.len(), |e| i + e);
+            out.push(text[i..end].trim_end().to_string());
+            i = end;
+        } else if b[i..].starts_with(b"/*") {
+            let (start, mut depth) = (i, 0);
+            while i < b.len() {
+                if b[i..].starts_with(b"/*") {
+                    depth += 1;
+                    i += 2;
+                } else if b[i..].starts_with(b"*/") {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            out.push(text[start..i].to_string());
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn fmt_text(text: &str) -> String {
+    let mut d = svcc::diagnostic::Diagnostics::new();
+    let out = svcc::format::format(text, &mut d);
+    out.unwrap_or_else(|| panic!("fmt failed: {:?}", d.into_sorted()))
+}
+
+fn build_stream(name: &str, text: &str, opts: &svcc::Options) -> String {
+    let c = common::compile_str(name, text, opts);
+    assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
+    svcc::emit::stream(&c.artifacts)
+}
+
+/// Lay a spec out badly without changing its meaning or its comments:
+/// indentation stripped or replaced by tabs, spaces tripled between the
+/// tokens of lines without strings or comments, trailing spaces, some
+/// `\r\n` line ends. Lines inside multi-line strings and block comments
+/// are left alone.
+fn mangle(text: &str) -> String {
+    let mut out = String::new();
+    let (mut in_multiline, mut in_block) = (false, false);
+    for (i, line) in text.lines().enumerate() {
+        if in_multiline || in_block {
+            out.push_str(line);
+        } else {
+            let body = line.trim_start();
+            out.push_str(if i % 2 == 0 { "\t" } else { "" });
+            if body.contains('"') || body.contains("//") || body.contains("/*") {
+                out.push_str(body);
+            } else {
+                out.push_str(&body.replace(' ', "   "));
+            }
+            if !line.contains("\"\"\"") {
+                out.push_str("   ");
+            }
+        }
+        if line.matches("\"\"\"").count() % 2 == 1 {
+            in_multiline = !in_multiline;
+        }
+        // Inside a block comment over several lines (the fixture's are not nested across lines).
+        in_block = if in_block { !line.contains("*/") } else { line.contains("/*") && !line.contains("*/") };
+        out.push_str(if i % 3 == 0 { "\r\n" } else { "\n" });
+    }
+    out
+}
+
+#[test]
+fn fmt_is_idempotent_and_examples_are_formatted() {
+    let mut files = common::files("examples", "kdl");
+    files.push(common::root().join(COMMENTS));
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let once = fmt_text(&text);
+        assert_eq!(fmt_text(&once), once, "{}: fmt is not idempotent", path.display());
+        assert_eq!(comment_texts(&once), comment_texts(&text), "{}: comments changed", path.display());
+        if path.starts_with(common::root().join("examples")) {
+            assert_eq!(once, text, "{}: the examples are kept formatted", path.display());
+        }
+    }
+}
+
+#[test]
+fn fmt_keeps_the_meaning_of_every_example() {
+    let mut files = common::files("examples", "kdl");
+    files.push(common::root().join(COMMENTS));
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let opts = common::example_options(&path);
+        let mangled = mangle(&text);
+        assert_ne!(mangled, text);
+        let formatted = fmt_text(&mangled);
+        let name = common::rel(&path);
+        assert_eq!(build_stream(&name, &formatted, &opts), build_stream(&name, &text, &opts), "{name}");
+        assert_eq!(build_stream(&name, &mangled, &opts), build_stream(&name, &text, &opts), "{name}");
+        assert_eq!(fmt_text(&text), formatted, "{name}: the layout does not depend on the input's");
+    }
+}
+
+#[test]
+fn fmt_comment_heavy_fixture_matches_snapshot() {
+    let text = std::fs::read_to_string(common::root().join(COMMENTS)).unwrap();
+    common::settings().bind(|| insta::assert_snapshot!("fmt__comments", fmt_text(&text)));
+}
+
+#[test]
+fn fmt_cli_check_lists_and_fmt_rewrites() {
+    let r = Repo::new("fmt");
+    let messy = std::fs::read_to_string(common::root().join(COMMENTS)).unwrap();
+    r.write("specs/a.kdl", &messy);
+    r.write("specs/b.kdl", &example("minimal"));
+    r.write("specs/bad.kdl", "service bad {\n");
+    let o = r.svcc(&["fmt", "--check", "specs/a.kdl", "specs/b.kdl"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "1 file(s) not formatted:\n  specs/a.kdl\nrun `svcc fmt` on them to fix\n");
+    assert_eq!(r.read("specs/a.kdl"), messy, "--check writes nothing");
+    // A file that does not parse is reported and left alone.
+    let o = r.svcc(&["fmt", "specs"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("SVC0101"), "{}", stderr(&o));
+    assert_eq!(r.read("specs/bad.kdl"), "service bad {\n");
+    assert_ne!(r.read("specs/a.kdl"), messy);
+    let o = r.svcc(&["fmt", "--check", "specs/a.kdl", "specs/b.kdl"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(code(&r.svcc(&["fmt", "--check", "does-not-exist.kdl"])), 2);
+}
+
+/// Truncated and spliced specs (unterminated strings, comments, blocks)
+/// never make `fmt` panic, and whatever it formats still means the same.
+#[test]
+fn fmt_never_panics_on_broken_input() {
+    let text = std::fs::read_to_string(common::root().join(COMMENTS)).unwrap();
+    let cuts: Vec<usize> = (0..text.len()).step_by(13).filter(|i| text.is_char_boundary(*i)).collect();
+    for &i in &cuts {
+        for candidate in [&text[..i], &format!("{}{}", &text[..i], &text[i..].replacen('\n', " ", 1))] {
+            let mut d = svcc::diagnostic::Diagnostics::new();
+            if let Some(out) = svcc::format::format(candidate, &mut d) {
+                let mut d2 = svcc::diagnostic::Diagnostics::new();
+                assert_eq!(svcc::format::format(&out, &mut d2).as_deref(), Some(out.as_str()), "cut at {i}");
+            }
+        }
+    }
+}

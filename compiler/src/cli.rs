@@ -38,6 +38,8 @@ enum Command {
     Build(BuildArgs),
     /// Run every check without writing anything: the pre-commit and CI gate
     Check(CommonArgs),
+    /// Rewrite specs in the canonical layout, keeping every comment
+    Fmt(FmtArgs),
     /// Compare committed output (a folder, or that folder at a git ref) with a fresh build, object by object
     Diff(DiffArgs),
     /// Explain a diagnostic code (e.g. `svcc explain SVC0202`); without a code, list them
@@ -85,6 +87,19 @@ struct BuildArgs {
 }
 
 #[derive(Args, Debug)]
+struct FmtArgs {
+    /// Spec files, or folders to search for `*.kdl` files
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Write nothing; exit 1 listing the files that are not formatted
+    #[arg(long)]
+    check: bool,
+    /// When to colour human output
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+#[derive(Args, Debug)]
 struct DiffArgs {
     #[command(flatten)]
     common: CommonArgs,
@@ -126,6 +141,7 @@ pub fn run() -> ExitCode {
         Command::Build(b) => compile_command(&b.common, b.output.as_deref(), true),
         Command::Check(c) => compile_command(&c, None, false),
         Command::Diff(d) => diff_command(&d),
+        Command::Fmt(f) => fmt_command(&f),
         Command::Explain { code } => explain(code.as_deref()),
     }
 }
@@ -519,6 +535,73 @@ fn diff_command(d: &DiffArgs) -> ExitCode {
         }
     }
     ExitCode::from(if report.breaking_count() > 0 { EXIT_BREAKING } else { EXIT_OK })
+}
+
+/// `svcc fmt [--check]`: rewrite (or list) the specs that are not in the
+/// canonical layout. A file with syntax errors is reported and left alone.
+fn fmt_command(f: &FmtArgs) -> ExitCode {
+    let mut problems: Vec<FileDiagnostics> = Vec::new();
+    let paths = collect_inputs(&f.files, &mut problems);
+    let mut unformatted = Vec::new();
+    let mut syntax_errors = false;
+    for p in &paths {
+        let name = p.display().to_string();
+        let text = match std::fs::read(p).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(_)) => {
+                problems.push(io_problem(p, Code::NotUtf8, format!("`{name}` is not UTF-8 text")));
+                continue;
+            }
+            Err(e) => {
+                problems.push(io_problem(p, Code::ReadFailed, format!("cannot read `{name}`: {e}")));
+                continue;
+            }
+        };
+        let mut diags = svcc::diagnostic::Diagnostics::new();
+        let formatted = svcc::format::format(&text, &mut diags);
+        if !diags.is_empty() {
+            syntax_errors = true;
+            problems.push(FileDiagnostics {
+                file: Some(svcc::source::SourceFile::new(name.clone(), text.as_str())),
+                name: None,
+                diagnostics: diags.into_sorted(),
+            });
+        }
+        let Some(formatted) = formatted else {
+            continue;
+        };
+        if formatted != text {
+            if !f.check
+                && let Err(e) = std::fs::write(p, &formatted)
+            {
+                problems.push(io_problem(p, Code::WriteFailed, format!("cannot write `{name}`: {e}")));
+                continue;
+            }
+            unformatted.push(name);
+        }
+    }
+    if !problems.is_empty() {
+        err(&render::render(Format::Human, &problems, human_style(f.color)));
+    }
+    if f.check && !unformatted.is_empty() {
+        let mut s = format!("{} file(s) not formatted:\n", unformatted.len());
+        for n in &unformatted {
+            s.push_str(&format!("  {n}\n"));
+        }
+        s.push_str("run `svcc fmt` on them to fix\n");
+        out(&s);
+    }
+    let io = problems.iter().any(|p| p.file.is_none()) || paths.is_empty();
+    if paths.is_empty() && problems.is_empty() {
+        err("svcc: no `*.kdl` spec files found in the given folders\n");
+    }
+    ExitCode::from(if io {
+        EXIT_USAGE_OR_IO
+    } else if syntax_errors || (f.check && !unformatted.is_empty()) {
+        EXIT_SPEC_ERRORS
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Write artifacts under `dir`, replacing each `<service>/<environment>`

@@ -15,6 +15,7 @@ pub mod decode;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
+pub mod format;
 pub mod lower;
 pub mod model;
 pub mod plan;
