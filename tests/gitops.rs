@@ -437,3 +437,90 @@ fn fmt_never_panics_on_broken_input() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// provenance, completions, man page
+
+const ENVIRONMENTS: &str = "examples/environments/service.kdl";
+
+fn explain(args: &[&str]) -> Output {
+    svcc_in(&common::root(), &[&["explain"], args].concat())
+}
+
+#[test]
+fn provenance_tells_spec_lines_overrides_and_defaults_apart() {
+    // An environment override, with the line that sets it.
+    let o = explain(&["Deployment/payments", "spec.replicas", ENVIRONMENTS, "--env", "dev"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Deployment/payments /spec/replicas = 1  [environment `dev`]\n  overridden by environment `dev` at examples/environments/service.kdl:41:18: replicas 1\n"
+    );
+    // A documented default.
+    let o = explain(&[
+        "Deployment/payments",
+        "/spec/template/spec/securityContext/runAsUser",
+        ENVIRONMENTS,
+        "--env",
+        "dev",
+    ]);
+    assert!(stdout(&o).contains("  default: `security.run-as-user` is not set in the spec"), "{}", stdout(&o));
+    // A service line, the same in every environment.
+    let o = explain(&["Deployment/payments", "spec.template.spec.terminationGracePeriodSeconds", ENVIRONMENTS]);
+    let out = stdout(&o);
+    assert_eq!(
+        out.matches(
+            "  set in the service at examples/environments/service.kdl:31:35: shutdown pre-stop=\"10s\" grace=\"45s\"\n"
+        )
+        .count(),
+        3,
+        "{out}"
+    );
+    // An overridden image tag points at the override; replicas owned by an HPA say so.
+    let o =
+        explain(&["deployment/payments", "spec.template.spec.containers[0].image", ENVIRONMENTS, "--env", "staging"]);
+    assert!(
+        stdout(&o).contains(
+            "overridden by environment `staging` at examples/environments/service.kdl:47:19: image tag=\"2.9.0-rc.1\""
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = explain(&["Deployment/payments", "spec.replicas", ENVIRONMENTS, "--env", "production"]);
+    assert!(stdout(&o).contains("derived from the autoscaler, which owns the replica count"), "{}", stdout(&o));
+    // JSON for machines.
+    let o = explain(&[
+        "HorizontalPodAutoscaler/payments",
+        "spec.minReplicas",
+        ENVIRONMENTS,
+        "--env",
+        "production",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["answers"][0]["value"], 6);
+    assert_eq!(v["answers"][0]["origin"]["kind"], "environment");
+    assert_eq!(v["answers"][0]["origin"]["at"]["line"], 57);
+    // Unknown objects are usage errors that list what exists.
+    let o = explain(&["Deployment/nope", "spec", ENVIRONMENTS]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("Deployment/payments"), "{}", stderr(&o));
+    // Codes still work.
+    assert_eq!(code(&explain(&["SVC0905"])), 0);
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = svcc_in(&common::root(), &["completions", shell]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        for sub in ["build", "diff", "fmt", "explain"] {
+            assert!(stdout(&o).contains(sub), "{shell} completion lacks {sub}");
+        }
+    }
+    let o = svcc_in(&common::root(), &["man"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).starts_with(".ie"), "{}", &stdout(&o)[..80]);
+    assert!(stdout(&o).contains("svcc\\-diff") || stdout(&o).contains("diff"), "man page lists subcommands");
+}

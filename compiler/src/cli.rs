@@ -42,11 +42,16 @@ enum Command {
     Fmt(FmtArgs),
     /// Compare committed output (a folder, or that folder at a git ref) with a fresh build, object by object
     Diff(DiffArgs),
-    /// Explain a diagnostic code (e.g. `svcc explain SVC0202`); without a code, list them
-    Explain {
-        /// The code, e.g. SVC0202 or unknown-node
-        code: Option<String>,
+    /// Explain a diagnostic code (`svcc explain SVC0202`; without a code, list them), or where a
+    /// generated value comes from (`svcc explain Deployment/api spec.replicas api.kdl --env production`)
+    Explain(ExplainArgs),
+    /// Print a shell completion script (e.g. `svcc completions bash > /etc/bash_completion.d/svcc`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
+    /// Print the man page (roff) generated from the command-line definition
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -84,6 +89,28 @@ struct BuildArgs {
     /// With --check, also print a unified diff of each changed file
     #[arg(short, long, requires = "check")]
     verbose: bool,
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// A diagnostic code (SVC0202 or unknown-node), or an object as KIND/NAME (Deployment/api)
+    #[arg(value_name = "CODE|KIND/NAME")]
+    code: Option<String>,
+    /// With KIND/NAME: the field, as a JSON pointer (/spec/replicas) or a dotted path (spec.replicas)
+    #[arg(value_name = "FIELD", requires = "file")]
+    field: Option<String>,
+    /// With KIND/NAME: the spec file that generates the object
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Only this environment (repeatable; default: every environment)
+    #[arg(long = "env", value_name = "NAME")]
+    environments: Vec<String>,
+    /// The image tag, as given to `svcc build`
+    #[arg(long, value_name = "TAG")]
+    image_tag: Option<String>,
+    /// Print the answer as JSON
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
 }
 
 #[derive(Args, Debug)]
@@ -142,7 +169,20 @@ pub fn run() -> ExitCode {
         Command::Check(c) => compile_command(&c, None, false),
         Command::Diff(d) => diff_command(&d),
         Command::Fmt(f) => fmt_command(&f),
-        Command::Explain { code } => explain(code.as_deref()),
+        Command::Explain(e) if e.field.is_some() => explain_value(&e),
+        Command::Explain(e) => explain(e.code.as_deref()),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "svcc", &mut buf);
+            ExitCode::from(if out(&String::from_utf8_lossy(&buf)) { EXIT_OK } else { EXIT_USAGE_OR_IO })
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut buf) {
+                Ok(()) if out(&String::from_utf8_lossy(&buf)) => ExitCode::from(EXIT_OK),
+                _ => ExitCode::from(EXIT_USAGE_OR_IO),
+            }
+        }
     }
 }
 
@@ -188,6 +228,44 @@ fn explain(code: Option<&str>) -> ExitCode {
             msg.push_str("run `svcc explain` to list every code\n");
             err(&msg);
             ExitCode::from(EXIT_USAGE_OR_IO)
+        }
+    }
+}
+
+/// `svcc explain KIND/NAME FIELD FILE`: where a generated value comes from.
+fn explain_value(e: &ExplainArgs) -> ExitCode {
+    let (Some(object), Some(field), Some(file)) = (&e.code, &e.field, &e.file) else {
+        return ExitCode::from(EXIT_USAGE_OR_IO);
+    };
+    let style = human_style(ColorArg::Auto);
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(err_) => {
+            let r = io_report(file, Code::ReadFailed, format!("cannot read `{}`: {err_}", file.display()));
+            err(&render::render(Format::Human, &r, style));
+            return ExitCode::from(EXIT_USAGE_OR_IO);
+        }
+    };
+    let input = Input { name: file.display().to_string(), bytes };
+    let opts = Options { image_tag: e.image_tag.clone(), require_tag: false, environments: e.environments.clone() };
+    match svcc::provenance::trace(&input, &opts, object, field) {
+        Ok((src, answers)) => {
+            let text = match e.format {
+                FormatArg::Json => {
+                    format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&svcc::provenance::to_json(&src, &answers)).unwrap_or_default()
+                    )
+                }
+                _ => svcc::provenance::render(&src, &answers),
+            };
+            ExitCode::from(if out(&text) { EXIT_OK } else { EXIT_USAGE_OR_IO })
+        }
+        Err((src, diagnostics)) => {
+            let spec_error = diagnostics.iter().any(|d| d.code != Code::InvalidArgument);
+            let r = vec![FileDiagnostics { file: Some(src), name: None, diagnostics }];
+            err(&render::render(Format::Human, &r, style));
+            ExitCode::from(if spec_error { EXIT_SPEC_ERRORS } else { EXIT_USAGE_OR_IO })
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod format;
 pub mod lower;
 pub mod model;
 pub mod plan;
+pub mod provenance;
 pub mod source;
 pub mod syntax;
 pub mod validate;
