@@ -1,5 +1,7 @@
 //! Golden tests: every example × environment is snapshotted as the exact
-//! multi-document stream `svcc build` prints.
+//! multi-document stream `svcc build` prints, and the `kustomization.yaml`
+//! files `svcc build -o` adds to each environment folder in one more
+//! snapshot.
 
 mod common;
 
@@ -29,6 +31,27 @@ fn examples_build_and_match_snapshots() {
             common::settings().bind(|| insta::assert_snapshot!(format!("example__{example}__{env}"), stream));
         }
     }
+}
+
+#[test]
+fn every_environment_folder_is_a_kustomize_root() {
+    let mut all = String::new();
+    for path in common::files("examples", "kdl") {
+        let compiled = common::compile_file(&path, &common::example_options(&path));
+        let folders = svcc::diff::owned_folders(&compiled.artifacts);
+        for folder in folders {
+            let in_folder: Vec<&svcc::emit::Artifact> =
+                compiled.artifacts.iter().filter(|a| a.path.starts_with(&format!("{folder}/"))).collect();
+            let (k, objects): (Vec<_>, Vec<_>) = in_folder.into_iter().partition(|a| svcc::emit::is_kustomization(a));
+            assert_eq!(k.len(), 1, "{folder}: one kustomization.yaml");
+            let doc = &svcc::emit::parse_documents(&k[0].contents).unwrap()[0];
+            let listed: Vec<&str> = doc["resources"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            let files: Vec<&str> = objects.iter().map(|a| a.path.rsplit('/').next().unwrap()).collect();
+            assert_eq!(listed, files, "{folder}: resources list every object file, in order");
+            all.push_str(&format!("# File: {}\n{}", k[0].path, k[0].contents));
+        }
+    }
+    common::settings().bind(|| insta::assert_snapshot!("kustomizations", all));
 }
 
 #[test]

@@ -2,6 +2,11 @@
 //! strict, upstream CRD schemas, promtool, actionlint, yamllint and a YAML
 //! 1.1 typing check) judges every file svcc generates for the examples.
 //!
+//! `kustomization.yaml` files are not Kubernetes objects, so the oracle
+//! (strict: unknown kinds fail) never sees them; they are checked by
+//! `kubectl kustomize` on each environment folder instead, which also
+//! proves each folder is a kustomize root that Argo CD and Flux accept.
+//!
 //! The oracle must be installed (`../shared/oracle/install`, which `.ci/run`
 //! does). Set SVCC_SKIP_ORACLE=1 to skip these tests on a machine without it.
 
@@ -18,8 +23,9 @@ fn skip() -> bool {
     std::env::var_os("SVCC_SKIP_ORACLE").is_some_and(|v| v == "1")
 }
 
+/// Write the Kubernetes objects among `artifacts` (not the kustomization files).
 fn write_tree(dir: &std::path::Path, artifacts: &[svcc::emit::Artifact]) {
-    for a in artifacts {
+    for a in artifacts.iter().filter(|a| !svcc::emit::is_kustomization(a)) {
         let p = dir.join(&a.path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, &a.contents).unwrap();
@@ -51,13 +57,54 @@ fn every_example_passes_the_oracle() {
     for path in common::files("examples", "kdl") {
         let c = common::compile_file(&path, &common::example_options(&path));
         assert!(!c.has_errors(), "{}", path.display());
-        count += c.artifacts.len();
+        count += c.artifacts.iter().filter(|a| !svcc::emit::is_kustomization(a)).count();
         write_tree(&dir, &c.artifacts);
     }
     let (ok, report) = validate(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(ok, "oracle rejected generated files:\n{report}");
     assert!(report.contains(&format!("{count} passed, 0 failed")), "{report}");
+}
+
+/// Each environment folder, written in full, renders with `kubectl
+/// kustomize` to exactly the objects of the folder, in order. Skipped when
+/// kubectl is not installed.
+#[test]
+fn every_environment_folder_builds_with_kubectl_kustomize() {
+    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+        return;
+    }
+    let dir = temp("kustomize");
+    for path in common::files("examples", "kdl") {
+        let c = common::compile_file(&path, &common::example_options(&path));
+        for a in &c.artifacts {
+            let p = dir.join(&a.path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, &a.contents).unwrap();
+        }
+        for folder in svcc::diff::owned_folders(&c.artifacts) {
+            let o = Command::new("kubectl").arg("kustomize").arg(dir.join(&folder)).output().unwrap();
+            assert!(o.status.success(), "{folder}: {}", String::from_utf8_lossy(&o.stderr));
+            let rendered = svcc::emit::parse_documents(&String::from_utf8_lossy(&o.stdout)).unwrap();
+            let expected: Vec<serde_json::Value> = c
+                .artifacts
+                .iter()
+                .filter(|a| a.path.starts_with(&format!("{folder}/")) && !svcc::emit::is_kustomization(a))
+                .flat_map(|a| svcc::emit::parse_documents(&a.contents).unwrap())
+                .collect();
+            let key = |v: &serde_json::Value| format!("{}/{}", v["kind"], v["metadata"]["name"]);
+            let mut got: Vec<String> = rendered.iter().map(key).collect();
+            let mut want: Vec<String> = expected.iter().map(key).collect();
+            // kustomize orders by kind; compare the sets, then the contents.
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{folder}");
+            for e in &expected {
+                assert!(rendered.contains(e), "{folder}: kustomize changed {}", key(e));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Strings that YAML 1.1 readers would turn into booleans, numbers, nulls or

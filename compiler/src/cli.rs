@@ -17,13 +17,15 @@ use svcc::{Compiled, Input, Options};
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_SPEC_ERRORS: u8 = 1;
 pub const EXIT_USAGE_OR_IO: u8 = 2;
+/// `svcc diff`: at least one change would break a rollout or an apply.
+pub const EXIT_BREAKING: u8 = 3;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "svcc",
     version,
     about = "Compile a KDL service spec into validated Kubernetes manifests",
-    after_help = "Exit codes: 0 clean, 1 the spec has errors, 2 usage or I/O problem.\nDocs: docs/language.md, docs/cli.md; `svcc explain CODE` explains a diagnostic."
+    after_help = "Exit codes: 0 clean, 1 the spec has errors (or, with --check, output or formatting is stale), 2 usage or I/O problem, 3 `svcc diff` found a breaking change.\nDocs: docs/language.md, docs/gitops.md; `svcc explain CODE` explains a diagnostic."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,11 +38,20 @@ enum Command {
     Build(BuildArgs),
     /// Run every check without writing anything: the pre-commit and CI gate
     Check(CommonArgs),
-    /// Explain a diagnostic code (e.g. `svcc explain SVC0202`); without a code, list them
-    Explain {
-        /// The code, e.g. SVC0202 or unknown-node
-        code: Option<String>,
+    /// Rewrite specs in the canonical layout, keeping every comment
+    Fmt(FmtArgs),
+    /// Compare committed output (a folder, or that folder at a git ref) with a fresh build, object by object
+    Diff(DiffArgs),
+    /// Explain a diagnostic code (`svcc explain SVC0202`; without a code, list them), or where a
+    /// generated value comes from (`svcc explain Deployment/api spec.replicas api.kdl --env production`)
+    Explain(ExplainArgs),
+    /// Print a shell completion script (e.g. `svcc completions bash > /etc/bash_completion.d/svcc`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
+    /// Print the man page (roff) generated from the command-line definition
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -72,6 +83,62 @@ struct BuildArgs {
     /// Write one folder per service and environment under DIR instead of printing
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
+    /// Write nothing; exit 1 listing every file under DIR that a build would add, change or remove
+    #[arg(long, requires = "output")]
+    check: bool,
+    /// With --check, also print a unified diff of each changed file
+    #[arg(short, long, requires = "check")]
+    verbose: bool,
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// A diagnostic code (SVC0202 or unknown-node), or an object as KIND/NAME (Deployment/api)
+    #[arg(value_name = "CODE|KIND/NAME")]
+    code: Option<String>,
+    /// With KIND/NAME: the field, as a JSON pointer (/spec/replicas) or a dotted path (spec.replicas)
+    #[arg(value_name = "FIELD", requires = "file")]
+    field: Option<String>,
+    /// With KIND/NAME: the spec file that generates the object
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Only this environment (repeatable; default: every environment)
+    #[arg(long = "env", value_name = "NAME")]
+    environments: Vec<String>,
+    /// The image tag, as given to `svcc build`
+    #[arg(long, value_name = "TAG")]
+    image_tag: Option<String>,
+    /// Print the answer as JSON
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+}
+
+#[derive(Args, Debug)]
+struct FmtArgs {
+    /// Spec files, or folders to search for `*.kdl` files
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Write nothing; exit 1 listing the files that are not formatted
+    #[arg(long)]
+    check: bool,
+    /// When to colour human output
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+#[derive(Args, Debug)]
+struct DiffArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The folder the committed output lives in (as given to `svcc build -o`)
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// Compare with DIR as committed at this git revision instead of the working tree
+    #[arg(long = "ref", value_name = "REV")]
+    git_ref: Option<String>,
+    /// DIR holds the output of exactly these specs: objects in folders that no spec builds any more count as removed
+    #[arg(long)]
+    prune: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -97,9 +164,25 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Build(b) if b.check => build_check(&b),
         Command::Build(b) => compile_command(&b.common, b.output.as_deref(), true),
         Command::Check(c) => compile_command(&c, None, false),
-        Command::Explain { code } => explain(code.as_deref()),
+        Command::Diff(d) => diff_command(&d),
+        Command::Fmt(f) => fmt_command(&f),
+        Command::Explain(e) if e.field.is_some() => explain_value(&e),
+        Command::Explain(e) => explain(e.code.as_deref()),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "svcc", &mut buf);
+            ExitCode::from(if out(&String::from_utf8_lossy(&buf)) { EXIT_OK } else { EXIT_USAGE_OR_IO })
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut buf) {
+                Ok(()) if out(&String::from_utf8_lossy(&buf)) => ExitCode::from(EXIT_OK),
+                _ => ExitCode::from(EXIT_USAGE_OR_IO),
+            }
+        }
     }
 }
 
@@ -149,6 +232,44 @@ fn explain(code: Option<&str>) -> ExitCode {
     }
 }
 
+/// `svcc explain KIND/NAME FIELD FILE`: where a generated value comes from.
+fn explain_value(e: &ExplainArgs) -> ExitCode {
+    let (Some(object), Some(field), Some(file)) = (&e.code, &e.field, &e.file) else {
+        return ExitCode::from(EXIT_USAGE_OR_IO);
+    };
+    let style = human_style(ColorArg::Auto);
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(err_) => {
+            let r = io_report(file, Code::ReadFailed, format!("cannot read `{}`: {err_}", file.display()));
+            err(&render::render(Format::Human, &r, style));
+            return ExitCode::from(EXIT_USAGE_OR_IO);
+        }
+    };
+    let input = Input { name: file.display().to_string(), bytes };
+    let opts = Options { image_tag: e.image_tag.clone(), require_tag: false, environments: e.environments.clone() };
+    match svcc::provenance::trace(&input, &opts, object, field) {
+        Ok((src, answers)) => {
+            let text = match e.format {
+                FormatArg::Json => {
+                    format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&svcc::provenance::to_json(&src, &answers)).unwrap_or_default()
+                    )
+                }
+                _ => svcc::provenance::render(&src, &answers),
+            };
+            ExitCode::from(if out(&text) { EXIT_OK } else { EXIT_USAGE_OR_IO })
+        }
+        Err((src, diagnostics)) => {
+            let spec_error = diagnostics.iter().any(|d| d.code != Code::InvalidArgument);
+            let r = vec![FileDiagnostics { file: Some(src), name: None, diagnostics }];
+            err(&render::render(Format::Human, &r, style));
+            ExitCode::from(if spec_error { EXIT_SPEC_ERRORS } else { EXIT_USAGE_OR_IO })
+        }
+    }
+}
+
 /// Expand folders into the `*.kdl` files below them (sorted, symlinked
 /// folders not followed, so a link loop cannot recurse forever).
 fn collect_inputs(paths: &[PathBuf], problems: &mut Vec<FileDiagnostics>) -> Vec<PathBuf> {
@@ -193,21 +314,42 @@ fn io_problem(path: &Path, code: Code, message: String) -> FileDiagnostics {
     }
 }
 
-fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> ExitCode {
-    svcc::validate::warm_up();
-    let style = HumanStyle {
-        color: match args.color {
+fn human_style(color: ColorArg) -> HumanStyle {
+    HumanStyle {
+        color: match color {
             ColorArg::Always => true,
             ColorArg::Never => false,
             ColorArg::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
         },
         width: 100,
-    };
-    let format = match args.format {
+    }
+}
+
+fn format_of(f: FormatArg) -> Format {
+    match f {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
         FormatArg::Github => Format::Github,
-    };
+    }
+}
+
+/// The outcome of reading and compiling the specs named on the command line.
+struct Compilation {
+    results: Vec<Compiled>,
+    /// Every problem, ready to render.
+    report: Vec<FileDiagnostics>,
+    /// `EXIT_OK`, `EXIT_SPEC_ERRORS` or `EXIT_USAGE_OR_IO`.
+    code: u8,
+}
+
+impl Compilation {
+    fn artifacts(&self) -> Vec<Artifact> {
+        self.results.iter().flat_map(|r| r.artifacts.iter().cloned()).collect()
+    }
+}
+
+fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
+    svcc::validate::warm_up();
     let mut io_problems: Vec<FileDiagnostics> = Vec::new();
     if let Some(tag) = &args.image_tag
         && let Err(why) = svcc::values::check_image_tag(tag)
@@ -228,8 +370,7 @@ fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> Exi
         let d = Diagnostic::error(Code::ReadFailed, "no `*.kdl` spec files found in the given folders");
         io_problems.push(FileDiagnostics { file: None, name: None, diagnostics: vec![d] });
     }
-    let opts =
-        Options { image_tag: args.image_tag.clone(), require_tag: build, environments: args.environments.clone() };
+    let opts = Options { image_tag: args.image_tag.clone(), require_tag, environments: args.environments.clone() };
     let mut results: Vec<Compiled> =
         if io_problems.is_empty() { svcc::compile_all(&inputs, &opts) } else { Vec::new() };
     if args.deny_warnings {
@@ -245,15 +386,34 @@ fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> Exi
     let spec_errors = results.iter().any(Compiled::has_errors);
     let mut report = io_problems.clone();
     report.extend(svcc::file_diagnostics(&results));
-
-    let mut code = if !io_problems.is_empty() {
+    let code = if !io_problems.is_empty() {
         EXIT_USAGE_OR_IO
     } else if spec_errors {
         EXIT_SPEC_ERRORS
     } else {
         EXIT_OK
     };
+    Compilation { results, report, code }
+}
 
+/// Render diagnostics: machine formats go to stdout when `stdout_free`,
+/// everything else to stderr.
+fn print_diagnostics(args: &CommonArgs, report: &[FileDiagnostics], stdout_free: bool) {
+    let format = format_of(args.format);
+    if report.is_empty() && !stdout_free {
+        return;
+    }
+    let text = render::render(format, report, human_style(args.color));
+    match format {
+        Format::Json | Format::Github if stdout_free => {
+            out(&text);
+        }
+        _ => err(&text),
+    }
+}
+
+fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> ExitCode {
+    let Compilation { results, mut report, mut code } = compile_args(args, build);
     if code == EXIT_OK && build {
         let artifacts: Vec<Artifact> = results.iter().flat_map(|r| r.artifacts.iter().cloned()).collect();
         match output {
@@ -276,15 +436,251 @@ fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> Exi
             }
         }
     }
-    let text = render::render(format, &report, style);
-    match format {
-        // Machine formats go to stdout when nothing else does.
-        Format::Json | Format::Github if !(build && output.is_none() && code == EXIT_OK) => {
-            out(&text);
-        }
-        _ => err(&text),
-    }
+    print_diagnostics(args, &report, !(build && output.is_none() && code == EXIT_OK));
     ExitCode::from(code)
+}
+
+/// Every file below `dir/folder` for each owned folder, keyed by its path
+/// relative to `dir` with `/` separators. Missing folders contribute nothing.
+fn read_owned(dir: &Path, folders: &[String]) -> std::io::Result<std::collections::BTreeMap<String, String>> {
+    fn walk_files(base: &Path, rel: &str, out: &mut std::collections::BTreeMap<String, String>) -> std::io::Result<()> {
+        let here = base.join(rel);
+        let entries = match std::fs::read_dir(&here) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for e in entries {
+            let e = e?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = format!("{rel}/{name}");
+            if e.file_type()?.is_dir() {
+                walk_files(base, &path, out)?;
+            } else {
+                let bytes = std::fs::read(e.path())?;
+                out.insert(path, String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+        Ok(())
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for f in folders {
+        walk_files(dir, f, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The same files as [`read_owned`], as committed at a git revision.
+fn read_owned_at_ref(
+    dir: &Path,
+    rev: &str,
+    folders: &[String],
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let git = |args: &[&str]| -> Result<Vec<u8>, String> {
+        let o = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if o.status.success() {
+            Ok(o.stdout)
+        } else {
+            Err(format!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&o.stderr).trim()))
+        }
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for f in folders {
+        let listing = git(&["ls-tree", "-r", "--name-only", "-z", rev, "--", f])?;
+        for path in listing.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+            let path = String::from_utf8_lossy(path).into_owned();
+            let bytes = git(&["show", &format!("{rev}:./{path}")])?;
+            out.insert(path, String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    Ok(out)
+}
+
+fn io_report(dir: &Path, code: Code, message: String) -> Vec<FileDiagnostics> {
+    vec![io_problem(dir, code, message)]
+}
+
+/// `svcc build -o DIR --check`: render in memory, compare with DIR, write nothing.
+fn build_check(b: &BuildArgs) -> ExitCode {
+    let args = &b.common;
+    let Some(dir) = b.output.as_deref() else {
+        return ExitCode::from(EXIT_USAGE_OR_IO);
+    };
+    let c = compile_args(args, true);
+    if c.code != EXIT_OK {
+        print_diagnostics(args, &c.report, true);
+        return ExitCode::from(c.code);
+    }
+    let artifacts = c.artifacts();
+    let existing = match read_owned(dir, &svcc::diff::owned_folders(&artifacts)) {
+        Ok(e) => e,
+        Err(e) => {
+            let r = io_report(dir, Code::ReadFailed, format!("cannot read `{}`: {e}", dir.display()));
+            print_diagnostics(args, &r, true);
+            return ExitCode::from(EXIT_USAGE_OR_IO);
+        }
+    };
+    let changes = svcc::diff::files(&artifacts, &existing);
+    print_diagnostics(args, &c.report, false);
+    if changes.is_empty() {
+        return ExitCode::from(EXIT_OK);
+    }
+    let shown = dir.display().to_string();
+    let mut s = format!("{shown} is out of date: {} file(s) would change\n", changes.len());
+    for ch in &changes {
+        s.push_str(&format!("  {:<8} {}/{}\n", ch.status.as_str(), shown.trim_end_matches('/'), ch.path));
+    }
+    if b.verbose {
+        for ch in &changes {
+            let (old, new) = (ch.old.as_deref().unwrap_or(""), ch.new.as_deref().unwrap_or(""));
+            let name = &ch.path;
+            let d = similar::TextDiff::from_lines(old, new);
+            s.push_str(
+                &d.unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")).to_string(),
+            );
+        }
+    }
+    s.push_str("run the same `svcc build` without `--check` to update it\n");
+    out(&s);
+    ExitCode::from(EXIT_SPEC_ERRORS)
+}
+
+/// Parse every YAML file of a tree into manifests (kustomization files included;
+/// `diff::objects` skips what is not a Kubernetes object).
+fn manifests(files: &std::collections::BTreeMap<String, String>) -> Result<Vec<svcc::diff::Manifest>, String> {
+    let mut out = Vec::new();
+    for (path, text) in files {
+        if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
+            continue;
+        }
+        let docs = emit::parse_documents(text).map_err(|e| format!("`{path}` is not valid YAML: {e}"))?;
+        out.extend(docs.into_iter().map(|value| svcc::diff::Manifest { path: path.clone(), value }));
+    }
+    Ok(out)
+}
+
+/// `svcc diff`: committed output (folder or git revision) against a fresh build.
+fn diff_command(d: &DiffArgs) -> ExitCode {
+    let args = &d.common;
+    let c = compile_args(args, true);
+    if c.code != EXIT_OK {
+        print_diagnostics(args, &c.report, true);
+        return ExitCode::from(c.code);
+    }
+    let artifacts = c.artifacts();
+    let dir = d.output.as_path();
+    let mut folders = svcc::diff::owned_folders(&artifacts);
+    if d.prune {
+        // Every `<service>/<environment>` folder under DIR, even those no spec builds.
+        for service in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            for env in std::fs::read_dir(service.path()).into_iter().flatten().flatten() {
+                if env.path().is_dir() {
+                    let f = format!("{}/{}", service.file_name().to_string_lossy(), env.file_name().to_string_lossy());
+                    if !f.starts_with('.') && !folders.contains(&f) {
+                        folders.push(f);
+                    }
+                }
+            }
+        }
+    }
+    let old = match &d.git_ref {
+        Some(rev) => read_owned_at_ref(dir, rev, &folders),
+        None => read_owned(dir, &folders).map_err(|e| format!("cannot read `{}`: {e}", dir.display())),
+    };
+    let fresh: std::collections::BTreeMap<String, String> =
+        artifacts.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
+    let parsed = old.and_then(|old| Ok((manifests(&old)?, manifests(&fresh)?)));
+    let (old, new) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            print_diagnostics(args, &io_report(dir, Code::ReadFailed, e), true);
+            return ExitCode::from(EXIT_USAGE_OR_IO);
+        }
+    };
+    let report = svcc::diff::objects(&old, &new);
+    print_diagnostics(args, &c.report, false);
+    match args.format {
+        FormatArg::Json => {
+            let text = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
+            out(&format!("{text}\n"));
+        }
+        FormatArg::Human | FormatArg::Github => {
+            out(&report.to_text());
+        }
+    }
+    ExitCode::from(if report.breaking_count() > 0 { EXIT_BREAKING } else { EXIT_OK })
+}
+
+/// `svcc fmt [--check]`: rewrite (or list) the specs that are not in the
+/// canonical layout. A file with syntax errors is reported and left alone.
+fn fmt_command(f: &FmtArgs) -> ExitCode {
+    let mut problems: Vec<FileDiagnostics> = Vec::new();
+    let paths = collect_inputs(&f.files, &mut problems);
+    let mut unformatted = Vec::new();
+    let mut syntax_errors = false;
+    for p in &paths {
+        let name = p.display().to_string();
+        let text = match std::fs::read(p).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(_)) => {
+                problems.push(io_problem(p, Code::NotUtf8, format!("`{name}` is not UTF-8 text")));
+                continue;
+            }
+            Err(e) => {
+                problems.push(io_problem(p, Code::ReadFailed, format!("cannot read `{name}`: {e}")));
+                continue;
+            }
+        };
+        let mut diags = svcc::diagnostic::Diagnostics::new();
+        let formatted = svcc::format::format(&text, &mut diags);
+        if !diags.is_empty() {
+            syntax_errors = true;
+            problems.push(FileDiagnostics {
+                file: Some(svcc::source::SourceFile::new(name.clone(), text.as_str())),
+                name: None,
+                diagnostics: diags.into_sorted(),
+            });
+        }
+        let Some(formatted) = formatted else {
+            continue;
+        };
+        if formatted != text {
+            if !f.check
+                && let Err(e) = std::fs::write(p, &formatted)
+            {
+                problems.push(io_problem(p, Code::WriteFailed, format!("cannot write `{name}`: {e}")));
+                continue;
+            }
+            unformatted.push(name);
+        }
+    }
+    if !problems.is_empty() {
+        err(&render::render(Format::Human, &problems, human_style(f.color)));
+    }
+    if f.check && !unformatted.is_empty() {
+        let mut s = format!("{} file(s) not formatted:\n", unformatted.len());
+        for n in &unformatted {
+            s.push_str(&format!("  {n}\n"));
+        }
+        s.push_str("run `svcc fmt` on them to fix\n");
+        out(&s);
+    }
+    let io = problems.iter().any(|p| p.file.is_none()) || paths.is_empty();
+    if paths.is_empty() && problems.is_empty() {
+        err("svcc: no `*.kdl` spec files found in the given folders\n");
+    }
+    ExitCode::from(if io {
+        EXIT_USAGE_OR_IO
+    } else if syntax_errors || (f.check && !unformatted.is_empty()) {
+        EXIT_SPEC_ERRORS
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Write artifacts under `dir`, replacing each `<service>/<environment>`

@@ -24,19 +24,39 @@ pub fn yaml(v: &serde_json::Value) -> String {
     }
 }
 
-/// The files of one environment.
+/// The file name of the kustomize root written into every environment folder.
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+
+/// The files of one environment: one per object, in order, then a
+/// `kustomization.yaml` listing them, so that the folder is a kustomize
+/// root Argo CD and Flux can point at unchanged.
 pub fn artifacts(service: &str, environment: &str, objects: &[Object]) -> Vec<Artifact> {
-    objects
+    let mut out: Vec<Artifact> = objects
         .iter()
         .map(|o| Artifact { path: format!("{service}/{environment}/{}", o.file_name()), contents: yaml(&o.value) })
-        .collect()
+        .collect();
+    let resources: Vec<serde_json::Value> = objects.iter().map(|o| serde_json::Value::String(o.file_name())).collect();
+    let kustomization = serde_json::json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+    });
+    out.push(Artifact { path: format!("{service}/{environment}/{KUSTOMIZATION}"), contents: yaml(&kustomization) });
+    out
 }
 
-/// A multi-document stream of artifacts, each introduced by `---` and a
-/// comment naming the file it would be written to.
+/// Whether an artifact is a kustomize root rather than a Kubernetes object.
+pub fn is_kustomization(a: &Artifact) -> bool {
+    a.path.rsplit('/').next() == Some(KUSTOMIZATION)
+}
+
+/// A multi-document stream of the Kubernetes objects among `artifacts`,
+/// each introduced by `---` and a comment naming the file it would be
+/// written to. `kustomization.yaml` files are left out: they are not
+/// objects a cluster accepts (`svcc build | kubectl apply -f -`).
 pub fn stream(artifacts: &[Artifact]) -> String {
     let mut out = String::new();
-    for a in artifacts {
+    for a in artifacts.iter().filter(|a| !is_kustomization(a)) {
         out.push_str("---\n# Source: ");
         out.push_str(&a.path);
         out.push('\n');
@@ -45,9 +65,23 @@ pub fn stream(artifacts: &[Artifact]) -> String {
     out
 }
 
+/// Parse a YAML file back into JSON values, one per document (used to
+/// compare committed output with a fresh build).
+pub fn parse_documents(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text).map_err(|e| e.to_string())?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_round_trip() {
+        let v = serde_json::json!({ "a": "on", "b": [1, 2], "c": { "d": "0755" } });
+        let text = format!("---\n# c\n{}---\n{}", yaml(&v), yaml(&v));
+        assert_eq!(parse_documents(&text).unwrap(), vec![v.clone(), v]);
+    }
 
     #[test]
     fn yaml_1_1_lookalikes_are_quoted() {

@@ -26,6 +26,8 @@ pub struct Spec {
 pub struct Environment {
     pub name: Spanned<String>,
     pub node: Span,
+    /// The whole `environment NAME { … }` node: values inside it are overrides.
+    pub block: Span,
     pub body: Body,
 }
 

@@ -47,6 +47,13 @@ pub struct Plan {
     pub disruption: Option<IntOrPercentBound>,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<PlanToleration>,
+    /// The `environment NAME { … }` block this plan merged, if any: values
+    /// whose span lies inside it are environment overrides.
+    pub environment_block: Option<Span>,
+    /// Settings the spec (or the environment) writes, by documented name
+    /// (`security.run-as-user`), with the span of the value; a setting
+    /// absent here took its default. Used for provenance only.
+    pub settings: BTreeMap<&'static str, Span>,
     pub monitoring: Option<PlanMonitoring>,
     /// `Some` when an Argo Rollouts strategy replaces the rolling Deployment.
     pub delivery: Option<PlanDelivery>,

@@ -73,8 +73,8 @@ pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
             let pointer = err.instance_path().as_str().to_string();
             let mut p = pointer.clone();
             let span = loop {
-                if let Some(s) = obj.provenance.get(&p) {
-                    break *s;
+                if let Some(o) = obj.provenance.get(&p) {
+                    break o.span().unwrap_or(obj.origin);
                 }
                 match p.rfind('/') {
                     Some(i) => p.truncate(i),

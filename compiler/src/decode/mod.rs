@@ -118,5 +118,6 @@ fn decode_environment(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<En
                 .help("declare every environment directly inside `service`"),
         );
     });
-    Some(Environment { name: name?, node: name_span(node), body })
+    let block: Span = node.span().into();
+    Some(Environment { name: name?, node: name_span(node), block, body })
 }

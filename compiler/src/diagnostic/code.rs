@@ -84,6 +84,7 @@ codes! {
     WriteFailed = "SVC0902", "write-failed";
     UnknownEnvironment = "SVC0903", "unknown-environment";
     InvalidArgument = "SVC0904", "invalid-argument";
+    FormatFailed = "SVC0905", "format-failed";
 }
 
 impl Code {

@@ -82,9 +82,110 @@ pub struct Object {
     pub value: serde_json::Value,
     /// The spec span of the object as a whole (the `service` name).
     pub origin: Span,
-    /// JSON pointer → spec span of the token the value at that pointer came from.
-    pub provenance: BTreeMap<String, Span>,
+    /// JSON pointer → where the value at that pointer came from. A pointer
+    /// without an entry inherits the origin of its nearest recorded ancestor.
+    pub provenance: BTreeMap<String, Origin>,
 }
+
+/// Where a generated value came from (`svcc explain KIND/NAME POINTER FILE`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Written in the `service` block.
+    Spec(Span),
+    /// Written in (or overridden by) an `environment NAME { … }` block.
+    Environment { name: String, span: Span },
+    /// Not written anywhere: the documented default of this setting.
+    Default { setting: String },
+    /// Computed from another value, e.g. names and selectors from the service name.
+    Derived { from: Span, what: &'static str },
+}
+
+impl Origin {
+    /// The spec token this origin points at, if any.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Origin::Spec(s) | Origin::Environment { span: s, .. } | Origin::Derived { from: s, .. } => Some(*s),
+            Origin::Default { .. } => None,
+        }
+    }
+}
+
+/// The origin of a value the plan traced to `span`: the service name's span
+/// stands for a default (see `check`), a span inside the environment block
+/// for an override.
+fn origin_of(p: &Plan, span: Span, pointer: &str) -> Origin {
+    if span == p.origin {
+        return Origin::Default { setting: default_setting(pointer).to_string() };
+    }
+    match p.environment_block {
+        Some(b) if b.start <= span.start && span.end <= b.end => {
+            Origin::Environment { name: p.environment.clone(), span }
+        }
+        _ => Origin::Spec(span),
+    }
+}
+
+/// The documented setting a defaulted pointer belongs to.
+fn default_setting(pointer: &str) -> &'static str {
+    const TABLE: &[(&str, &str)] = &[
+        ("/spec/replicas", "replicas"),
+        ("/resources/requests/cpu", "resources.requests.cpu"),
+        ("/resources/requests/memory", "resources.requests.memory"),
+        ("/resources/limits/cpu", "resources.limits.cpu"),
+        ("/resources/limits/memory", "resources.limits.memory"),
+        ("/readinessProbe", "probes.readiness"),
+    ];
+    TABLE.iter().find(|(suffix, _)| pointer.ends_with(suffix)).map_or("the service", |(_, s)| s)
+}
+
+/// Pointers whose value is one documented setting: the spec's span when the
+/// setting is written, its default otherwise.
+const SETTINGS: &[(Kind, &str, &str)] = &[
+    (Kind::Deployment, "/spec/template/spec/securityContext/runAsUser", "security.run-as-user"),
+    (Kind::Deployment, "/spec/template/spec/securityContext/runAsGroup", "security.run-as-group"),
+    (Kind::Deployment, "/spec/template/spec/securityContext/fsGroup", "security.fs-group"),
+    (Kind::Deployment, "/spec/template/spec/securityContext/runAsNonRoot", "security.run-as-non-root"),
+    (Kind::Deployment, "/spec/template/spec/securityContext/seccompProfile", "security.seccomp"),
+    (Kind::Deployment, "/spec/template/spec/containers/0/securityContext/runAsNonRoot", "security.run-as-non-root"),
+    (
+        Kind::Deployment,
+        "/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem",
+        "security.read-only-root-filesystem",
+    ),
+    (
+        Kind::Deployment,
+        "/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation",
+        "security.allow-privilege-escalation",
+    ),
+    (
+        Kind::Deployment,
+        "/spec/template/spec/containers/0/securityContext/capabilities/add",
+        "security.add-capabilities",
+    ),
+    (Kind::Deployment, "/spec/template/spec/containers/0/imagePullPolicy", "image.pull-policy"),
+    (Kind::Deployment, "/spec/template/spec/containers/0/lifecycle/preStop", "shutdown.pre-stop"),
+    (Kind::Deployment, "/spec/template/spec/terminationGracePeriodSeconds", "shutdown.grace"),
+    (Kind::Deployment, "/spec/template/spec/automountServiceAccountToken", "service-account.automount-token"),
+    (Kind::Deployment, "/spec/strategy/rollingUpdate/maxSurge", "rolling-update.max-surge"),
+    (Kind::Deployment, "/spec/strategy/rollingUpdate/maxUnavailable", "rolling-update.max-unavailable"),
+    (Kind::ServiceAccount, "/automountServiceAccountToken", "service-account.automount-token"),
+    (Kind::HorizontalPodAutoscaler, "/spec/minReplicas", "autoscale.min"),
+    (Kind::HorizontalPodAutoscaler, "/spec/maxReplicas", "autoscale.max"),
+    (Kind::HorizontalPodAutoscaler, "/spec/behavior/scaleUp", "autoscale.scale-up"),
+    (Kind::HorizontalPodAutoscaler, "/spec/behavior/scaleDown", "autoscale.scale-down"),
+    (Kind::PodDisruptionBudget, "/spec/maxUnavailable", "disruption-budget"),
+    (Kind::PodDisruptionBudget, "/spec/minAvailable", "disruption-budget"),
+];
+
+/// Values derived from the service name (identity, selectors).
+const DERIVED: &[&str] = &[
+    "/metadata/name",
+    "/metadata/labels",
+    "/spec/selector",
+    "/spec/template/metadata/labels",
+    "/spec/scaleTargetRef",
+    "/spec/template/spec/containers/0/name",
+];
 
 impl Object {
     /// The file name inside an environment folder, e.g. `deployment-backend-api.yaml`.
@@ -93,20 +194,54 @@ impl Object {
     }
 }
 
-pub(crate) fn object<T: Serialize>(
-    kind: Kind,
-    name: &str,
-    origin: Span,
-    t: &T,
-    provenance: BTreeMap<String, Span>,
-) -> Object {
-    Object {
-        kind,
-        name: name.to_string(),
-        value: serde_json::to_value(t).unwrap_or(serde_json::Value::Null),
-        origin,
-        provenance,
+fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, spans: BTreeMap<String, Span>) -> Object {
+    let value = serde_json::to_value(t).unwrap_or(serde_json::Value::Null);
+    let mut provenance: BTreeMap<String, Origin> = BTreeMap::new();
+    for ptr in DERIVED {
+        if value.pointer(ptr).is_some() {
+            provenance.insert((*ptr).to_string(), Origin::Derived { from: p.origin, what: "the service name" });
+        }
     }
+    if let Some(ns) = value.pointer("/metadata/namespace") {
+        let origin = match p.settings.get("namespace") {
+            Some(s) => origin_of(p, *s, "/metadata/namespace"),
+            None => Origin::Derived {
+                from: p.environment_block.unwrap_or(p.origin),
+                what: if ns.as_str() == Some(p.environment.as_str()) { "the environment name" } else { "the service" },
+            },
+        };
+        provenance.insert("/metadata/namespace".to_string(), origin);
+    }
+    for (k, ptr, setting) in SETTINGS {
+        if *k == kind && value.pointer(ptr).is_some() {
+            let origin = match p.settings.get(setting) {
+                Some(s) => origin_of(p, *s, ptr),
+                None => Origin::Default { setting: (*setting).to_string() },
+            };
+            provenance.insert((*ptr).to_string(), origin);
+        }
+    }
+    for (ptr, span) in spans {
+        let origin = origin_of(p, span, &ptr);
+        provenance.insert(ptr, origin);
+    }
+    if kind == Kind::Deployment {
+        let image = "/spec/template/spec/containers/0/image";
+        // The tag is what changes between environments: point at it when written.
+        if let (Some(tag), Some(Origin::Spec(_))) = (p.settings.get("image.tag"), provenance.get(image)) {
+            let origin = origin_of(p, *tag, image);
+            if matches!(origin, Origin::Environment { .. }) {
+                provenance.insert(image.to_string(), origin);
+            }
+        }
+        if let (None, Some(a)) = (value.pointer("/spec/replicas"), &p.autoscale) {
+            provenance.insert(
+                "/spec/replicas".to_string(),
+                Origin::Derived { from: a.span, what: "the autoscaler, which owns the replica count" },
+            );
+        }
+    }
+    Object { kind, name: name.to_string(), value, origin: p.origin, provenance }
 }
 
 pub(crate) fn meta(p: &Plan, name: &str) -> ObjectMeta {
@@ -157,7 +292,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
             automount_service_account_token: Some(p.service_account.automount),
             ..ServiceAccount::default()
         };
-        out.push(object(Kind::ServiceAccount, &p.service_account.name, p.origin, &sa, BTreeMap::new()));
+        out.push(object(Kind::ServiceAccount, &p.service_account.name, p, &sa, BTreeMap::new()));
     }
     if !p.ports.is_empty() {
         let mut prov = BTreeMap::new();
@@ -194,7 +329,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
                 }),
                 ..Service::default()
             };
-            out.push(object(Kind::Service, n, p.origin, &svc, prov.clone()));
+            out.push(object(Kind::Service, n, p, &svc, prov.clone()));
         }
     }
     match &p.delivery {
@@ -204,14 +339,14 @@ pub fn lower(p: &Plan) -> Vec<Object> {
         }
         None => {
             let (deployment, prov) = deployment(p);
-            out.push(object(Kind::Deployment, name, p.origin, &deployment, prov));
+            out.push(object(Kind::Deployment, name, p, &deployment, prov));
         }
     }
     if let Some(a) = &p.autoscale {
         let hpa = hpa(p, a);
         let mut prov = BTreeMap::new();
         prov.insert("/spec".to_string(), a.span);
-        out.push(object(Kind::HorizontalPodAutoscaler, name, p.origin, &hpa, prov));
+        out.push(object(Kind::HorizontalPodAutoscaler, name, p, &hpa, prov));
     }
     if let Some(bound) = p.disruption {
         let (max_unavailable, min_available) = match bound {
@@ -228,7 +363,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
             }),
             ..PodDisruptionBudget::default()
         };
-        out.push(object(Kind::PodDisruptionBudget, name, p.origin, &pdb, BTreeMap::new()));
+        out.push(object(Kind::PodDisruptionBudget, name, p, &pdb, BTreeMap::new()));
     }
     if let Some(m) = &p.monitoring {
         out.extend(monitoring::lower(p, m));

@@ -31,7 +31,7 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
                 }],
             },
         };
-        out.push(object(Kind::ServiceMonitor, &p.service, p.origin, &sm, BTreeMap::new()));
+        out.push(object(Kind::ServiceMonitor, &p.service, p, &sm, BTreeMap::new()));
     }
     if !m.groups.is_empty() {
         let mut provenance = BTreeMap::new();
@@ -65,7 +65,7 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
             metadata,
             spec: PrometheusRuleSpec { groups },
         };
-        out.push(object(Kind::PrometheusRule, &p.service, p.origin, &pr, provenance));
+        out.push(object(Kind::PrometheusRule, &p.service, p, &pr, provenance));
     }
     out
 }

@@ -104,7 +104,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
             strategy,
         },
     };
-    object(Kind::Rollout, &p.service, p.origin, &r, prov)
+    object(Kind::Rollout, &p.service, p, &r, prov)
 }
 
 pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
@@ -136,7 +136,7 @@ pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
         metadata: meta(p, &a.name),
         spec: AnalysisTemplateSpec { metrics },
     };
-    object(Kind::AnalysisTemplate, &a.name, p.origin, &t, prov)
+    object(Kind::AnalysisTemplate, &a.name, p, &t, prov)
 }
 
 #[cfg(test)]

@@ -1,0 +1,763 @@
+//! Comparing committed output with a fresh build, for GitOps repositories.
+//!
+//! Two levels, both pure (the CLI reads folders and git refs):
+//! - [`files`]: which files `svcc build -o DIR` would add, change or remove
+//!   (`svcc build --check`);
+//! - [`objects`]: a semantic diff per Kubernetes object (kind, namespace,
+//!   name), field by field as JSON pointers, with the changes that break a
+//!   rollout flagged (`svcc diff`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::emit::Artifact;
+
+// ---------------------------------------------------------------------------
+// Files
+
+/// What `svcc build -o DIR` would do to one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    Added,
+    Changed,
+    Removed,
+}
+
+impl FileStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Added => "added",
+            FileStatus::Changed => "changed",
+            FileStatus::Removed => "removed",
+        }
+    }
+}
+
+/// One file that differs between the output folder and a fresh build.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    pub status: FileStatus,
+    /// Relative to the output folder, `/`-separated.
+    pub path: String,
+    /// The committed contents (`None` when added).
+    #[serde(skip)]
+    pub old: Option<String>,
+    /// The fresh contents (`None` when removed).
+    #[serde(skip)]
+    pub new: Option<String>,
+}
+
+/// The folders (`<service>/<environment>`) a build owns: `svcc build -o`
+/// replaces each of them as a whole.
+pub fn owned_folders(artifacts: &[Artifact]) -> Vec<String> {
+    let mut folders: Vec<String> = Vec::new();
+    for a in artifacts {
+        let folder = a.path.rsplit_once('/').map_or(String::new(), |(f, _)| f.to_string());
+        if !folders.contains(&folder) {
+            folders.push(folder);
+        }
+    }
+    folders
+}
+
+/// Compare a fresh build with the files found in the folders it owns
+/// (`existing`: path relative to the output folder → contents). Files in
+/// an owned folder that the build does not produce would be removed.
+/// Sorted by path.
+pub fn files(artifacts: &[Artifact], existing: &BTreeMap<String, String>) -> Vec<FileChange> {
+    let folders = owned_folders(artifacts);
+    let mut out = Vec::new();
+    for a in artifacts {
+        match existing.get(&a.path) {
+            None => out.push(FileChange {
+                status: FileStatus::Added,
+                path: a.path.clone(),
+                old: None,
+                new: Some(a.contents.clone()),
+            }),
+            Some(old) if *old != a.contents => out.push(FileChange {
+                status: FileStatus::Changed,
+                path: a.path.clone(),
+                old: Some(old.clone()),
+                new: Some(a.contents.clone()),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (path, old) in existing {
+        let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
+        if folders.iter().any(|f| f == folder) && !artifacts.iter().any(|a| a.path == *path) {
+            out.push(FileChange { status: FileStatus::Removed, path: path.clone(), old: Some(old.clone()), new: None });
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Objects
+
+/// Identity of a Kubernetes object: two files describe the same object when
+/// these agree. The API version is not part of it (a version change is a
+/// change of the same object).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ObjectKey {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{}/{}", self.kind, ns, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// One object read from a file.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    /// The file it came from, relative to the output folder.
+    pub path: String,
+    pub value: Value,
+}
+
+impl Manifest {
+    /// `None` for documents that are not Kubernetes objects (kustomization
+    /// files, documents without kind or name).
+    pub fn key(&self) -> Option<ObjectKey> {
+        let kind = self.value.get("kind")?.as_str()?;
+        if kind == "Kustomization" {
+            return None;
+        }
+        let meta = self.value.get("metadata")?;
+        Some(ObjectKey {
+            kind: kind.to_string(),
+            namespace: meta.get("namespace").and_then(Value::as_str).map(str::to_string),
+            name: meta.get("name")?.as_str()?.to_string(),
+        })
+    }
+
+    fn api_version(&self) -> Option<&str> {
+        self.value.get("apiVersion").and_then(Value::as_str)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectStatus {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// One field that differs, by JSON pointer into the object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub pointer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+}
+
+/// Why a change breaks a rollout or an apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BreakingKind {
+    /// A field the API server refuses to change (`field is immutable`).
+    ImmutableField,
+    /// A selector change: traffic or protection moves to other pods.
+    SelectorChange,
+    /// The object is deleted and another one of its kind created.
+    Rename,
+    /// The object is deleted.
+    Removed,
+    /// A Service port disappears while something still refers to it.
+    RemovedPort,
+    ApiVersionChange,
+    /// Replicas move between the workload and an autoscaler.
+    ReplicasOwnership,
+}
+
+impl BreakingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakingKind::ImmutableField => "immutable-field",
+            BreakingKind::SelectorChange => "selector-change",
+            BreakingKind::Rename => "rename",
+            BreakingKind::Removed => "removed",
+            BreakingKind::RemovedPort => "removed-port",
+            BreakingKind::ApiVersionChange => "api-version-change",
+            BreakingKind::ReplicasOwnership => "replicas-ownership",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Breaking {
+    pub kind: BreakingKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    pub reason: String,
+}
+
+/// The difference for one object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ObjectDiff {
+    pub object: ObjectKey,
+    pub status: ObjectStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_path: Option<String>,
+    pub fields: Vec<FieldChange>,
+    pub breaking: Vec<Breaking>,
+}
+
+/// A semantic diff: every object that differs, grouped and sorted by object.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Report {
+    pub objects: Vec<ObjectDiff>,
+}
+
+impl Report {
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    pub fn breaking_count(&self) -> usize {
+        self.objects.iter().map(|o| o.breaking.len()).sum()
+    }
+
+    /// The JSON form `svcc diff --format json` prints.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "version": 1,
+            "summary": {
+                "objects": self.objects.len(),
+                "added": self.objects.iter().filter(|o| o.status == ObjectStatus::Added).count(),
+                "removed": self.objects.iter().filter(|o| o.status == ObjectStatus::Removed).count(),
+                "changed": self.objects.iter().filter(|o| o.status == ObjectStatus::Changed).count(),
+                "breaking": self.breaking_count(),
+            },
+            "objects": self.objects,
+        })
+    }
+
+    /// The human form: one block per object, `!` on breaking lines.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        if self.objects.is_empty() {
+            s.push_str("no changes\n");
+            return s;
+        }
+        for o in &self.objects {
+            let sign = match o.status {
+                ObjectStatus::Added => '+',
+                ObjectStatus::Removed => '-',
+                ObjectStatus::Changed => '~',
+            };
+            let path = o.new_path.as_deref().or(o.old_path.as_deref()).unwrap_or("");
+            s.push_str(&format!("{sign} {} ({path})\n", o.object));
+            for b in &o.breaking {
+                let at = b.pointer.as_deref().map(|p| format!(" {p}:")).unwrap_or_default();
+                s.push_str(&format!("    ! breaking [{}]{at} {}\n", b.kind.as_str(), b.reason));
+            }
+            for f in &o.fields {
+                let show = |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), compact);
+                s.push_str(&format!("    {}: {} -> {}\n", f.pointer, show(&f.old), show(&f.new)));
+            }
+        }
+        let count = |st: ObjectStatus| self.objects.iter().filter(|o| o.status == st).count();
+        s.push_str(&format!(
+            "{} object(s): {} added, {} removed, {} changed; {} breaking change(s)\n",
+            self.objects.len(),
+            count(ObjectStatus::Added),
+            count(ObjectStatus::Removed),
+            count(ObjectStatus::Changed),
+            self.breaking_count()
+        ));
+        s
+    }
+}
+
+fn compact(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 120 { format!("{}…", s.chars().take(119).collect::<String>()) } else { s }
+}
+
+/// JSON pointer escaping of one reference token.
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Field-level differences between two values. Lists whose items all have
+/// a distinct `name` are matched by name (so inserting a port does not
+/// show every later port as changed); pointers use the new index, or the
+/// old one for removed items.
+pub fn fields(old: &Value, new: &Value) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    walk("", Some(old), Some(new), &mut out);
+    out
+}
+
+fn named(items: &[Value]) -> Option<Vec<&str>> {
+    let names: Vec<&str> = items.iter().map(|i| i.get("name").and_then(Value::as_str)).collect::<Option<_>>()?;
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    (sorted.len() == names.len()).then_some(names)
+}
+
+fn walk(ptr: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<FieldChange>) {
+    match (old, new) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                walk(&format!("{ptr}/{}", escape(k)), a.get(k), b.get(k), out);
+            }
+        }
+        (Some(Value::Array(a)), Some(Value::Array(b))) => match (named(a), named(b)) {
+            (Some(an), Some(bn)) if !a.is_empty() && !b.is_empty() => {
+                for (j, item) in b.iter().enumerate() {
+                    let old_item = an.iter().position(|n| *n == bn[j]).map(|i| &a[i]);
+                    walk(&format!("{ptr}/{j}"), old_item, Some(item), out);
+                }
+                for (i, item) in a.iter().enumerate() {
+                    if !bn.contains(&an[i]) {
+                        walk(&format!("{ptr}/{i}"), Some(item), None, out);
+                    }
+                }
+            }
+            _ => {
+                for i in 0..a.len().max(b.len()) {
+                    walk(&format!("{ptr}/{i}"), a.get(i), b.get(i), out);
+                }
+            }
+        },
+        (a, b) if a == b => {}
+        (a, b) => out.push(FieldChange { pointer: ptr.to_string(), old: a.cloned(), new: b.cloned() }),
+    }
+}
+
+/// Compare committed objects with freshly built ones.
+pub fn objects(old: &[Manifest], new: &[Manifest]) -> Report {
+    let index = |ms: &[Manifest]| -> BTreeMap<ObjectKey, Manifest> {
+        ms.iter().filter_map(|m| m.key().map(|k| (k, m.clone()))).collect()
+    };
+    let (old, new) = (index(old), index(new));
+    let mut report = Report::default();
+    for (key, n) in &new {
+        match old.get(key) {
+            None => report.objects.push(ObjectDiff {
+                object: key.clone(),
+                status: ObjectStatus::Added,
+                old_path: None,
+                new_path: Some(n.path.clone()),
+                fields: Vec::new(),
+                breaking: Vec::new(),
+            }),
+            Some(o) => {
+                let fields = fields(&o.value, &n.value);
+                if fields.is_empty() {
+                    continue;
+                }
+                let breaking = breaking_changes(key, o, n, &fields, &old, &new);
+                report.objects.push(ObjectDiff {
+                    object: key.clone(),
+                    status: ObjectStatus::Changed,
+                    old_path: Some(o.path.clone()),
+                    new_path: Some(n.path.clone()),
+                    fields,
+                    breaking,
+                });
+            }
+        }
+    }
+    for (key, o) in &old {
+        if new.contains_key(key) {
+            continue;
+        }
+        // The same kind appearing under another name in the same environment
+        // (`<service>/<environment>/…`) and namespace is a rename.
+        let env = |p: &str| {
+            let parts: Vec<&str> = p.split('/').collect();
+            parts.len().checked_sub(2).map(|i| parts[i].to_string())
+        };
+        let successor = new.iter().find(|(k, n)| {
+            k.kind == key.kind && k.namespace == key.namespace && !old.contains_key(*k) && env(&n.path) == env(&o.path)
+        });
+        let breaking = match successor {
+            Some((to, _)) => Breaking {
+                kind: BreakingKind::Rename,
+                pointer: None,
+                reason: format!(
+                    "renamed to {to}: the old object is deleted and a new one created, not updated in place{}",
+                    match key.kind.as_str() {
+                        "Deployment" | "StatefulSet" | "Rollout" => "; both run pods until the old one is pruned",
+                        "Service" => "; clients of the old name lose their endpoint",
+                        _ => "",
+                    }
+                ),
+            },
+            None => Breaking {
+                kind: BreakingKind::Removed,
+                pointer: None,
+                reason: "deleted from the output: a pruning GitOps controller deletes it from the cluster".to_string(),
+            },
+        };
+        report.objects.push(ObjectDiff {
+            object: key.clone(),
+            status: ObjectStatus::Removed,
+            old_path: Some(o.path.clone()),
+            new_path: None,
+            fields: Vec::new(),
+            breaking: vec![breaking],
+        });
+    }
+    report.objects.sort_by(|a, b| a.object.cmp(&b.object));
+    report
+}
+
+/// Workload kinds whose `spec.selector` the API server refuses to change.
+const IMMUTABLE_SELECTOR: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"];
+
+fn touches(fields: &[FieldChange], prefix: &str) -> bool {
+    fields.iter().any(|f| f.pointer == prefix || f.pointer.starts_with(&format!("{prefix}/")))
+}
+
+fn breaking_changes(
+    key: &ObjectKey,
+    old: &Manifest,
+    new: &Manifest,
+    fields: &[FieldChange],
+    old_all: &BTreeMap<ObjectKey, Manifest>,
+    new_all: &BTreeMap<ObjectKey, Manifest>,
+) -> Vec<Breaking> {
+    let mut out = Vec::new();
+    let mut push = |kind, pointer: &str, reason: String| {
+        out.push(Breaking { kind, pointer: Some(pointer.to_string()), reason });
+    };
+    if old.api_version() != new.api_version() {
+        push(
+            BreakingKind::ApiVersionChange,
+            "/apiVersion",
+            format!(
+                "API version {} -> {}: clients and tools pinned to the old version break, and fields may be dropped",
+                old.api_version().unwrap_or("(none)"),
+                new.api_version().unwrap_or("(none)")
+            ),
+        );
+    }
+    let kind = key.kind.as_str();
+    if IMMUTABLE_SELECTOR.contains(&kind) && touches(fields, "/spec/selector") {
+        push(
+            BreakingKind::ImmutableField,
+            "/spec/selector",
+            format!(
+                "`spec.selector` of a {kind} is immutable: the apply fails with `field is immutable`; delete and recreate the object (with downtime) or keep the old selector"
+            ),
+        );
+    }
+    if kind == "PodDisruptionBudget" && touches(fields, "/spec/selector") {
+        push(
+            BreakingKind::SelectorChange,
+            "/spec/selector",
+            "the budget stops protecting the running pods until they are replaced".to_string(),
+        );
+    }
+    if kind == "Service" {
+        if touches(fields, "/spec/selector") {
+            push(
+                BreakingKind::SelectorChange,
+                "/spec/selector",
+                "the Service sends traffic to different pods; during the rollout it may match none".to_string(),
+            );
+        }
+        if touches(fields, "/spec/clusterIP") || touches(fields, "/spec/clusterIPs") {
+            push(
+                BreakingKind::ImmutableField,
+                "/spec/clusterIP",
+                "`spec.clusterIP` is immutable: the apply fails unless the Service is recreated".to_string(),
+            );
+        }
+        if touches(fields, "/spec/type") {
+            let t =
+                |m: &Manifest| m.value.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+            push(
+                BreakingKind::ImmutableField,
+                "/spec/type",
+                format!(
+                    "Service type {} -> {}: node ports or load balancer addresses are released or allocated, and some transitions (to or from ExternalName) are refused",
+                    t(old),
+                    t(new)
+                ),
+            );
+        }
+        removed_ports(old, new, old_all, &mut out);
+    }
+    if IMMUTABLE_SELECTOR.contains(&kind) || kind == "Rollout" {
+        replicas_ownership(key, old, new, old_all, new_all, &mut out);
+    }
+    out
+}
+
+fn port_names(m: &Manifest) -> Vec<(String, Value)> {
+    m.value
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    let id = p
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map_or_else(|| p.get("port").map_or(String::new(), Value::to_string), str::to_string);
+                    (id, p.get("port").cloned().unwrap_or(Value::Null))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A Service port that disappears (or changes number) while another
+/// generated object, or anything outside, may still refer to it.
+fn removed_ports(old: &Manifest, new: &Manifest, old_all: &BTreeMap<ObjectKey, Manifest>, out: &mut Vec<Breaking>) {
+    let new_ports = port_names(new);
+    for (i, (name, number)) in port_names(old).into_iter().enumerate() {
+        let pointer = Some(format!("/spec/ports/{i}"));
+        match new_ports.iter().find(|(n, _)| *n == name) {
+            None => {
+                let users: Vec<String> = old_all
+                    .iter()
+                    .filter(|(k, m)| k.kind != "Service" && refers_to_port(&m.value, &name))
+                    .map(|(k, _)| k.to_string())
+                    .collect();
+                let who = if users.is_empty() {
+                    "clients, Ingresses and ServiceMonitors that use it lose it".to_string()
+                } else {
+                    format!("still referenced by {}", users.join(", "))
+                };
+                out.push(Breaking {
+                    kind: BreakingKind::RemovedPort,
+                    pointer,
+                    reason: format!("Service port `{name}` ({number}) is removed: {who}"),
+                });
+            }
+            Some((_, n)) if *n != number => out.push(Breaking {
+                kind: BreakingKind::RemovedPort,
+                pointer,
+                reason: format!("Service port `{name}` moves from {number} to {n}: clients of the old number break"),
+            }),
+            Some(_) => {}
+        }
+    }
+}
+
+fn refers_to_port(v: &Value, name: &str) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, x)| {
+            (matches!(k.as_str(), "port" | "targetPort") && x.as_str() == Some(name)) || refers_to_port(x, name)
+        }),
+        Value::Array(a) => a.iter().any(|x| refers_to_port(x, name)),
+        _ => false,
+    }
+}
+
+fn scaled_by_hpa(all: &BTreeMap<ObjectKey, Manifest>, key: &ObjectKey) -> bool {
+    all.iter().any(|(k, m)| {
+        k.kind == "HorizontalPodAutoscaler"
+            && k.namespace == key.namespace
+            && m.value.pointer("/spec/scaleTargetRef/kind").and_then(Value::as_str) == Some(key.kind.as_str())
+            && m.value.pointer("/spec/scaleTargetRef/name").and_then(Value::as_str) == Some(key.name.as_str())
+    })
+}
+
+fn replicas_ownership(
+    key: &ObjectKey,
+    old: &Manifest,
+    new: &Manifest,
+    old_all: &BTreeMap<ObjectKey, Manifest>,
+    new_all: &BTreeMap<ObjectKey, Manifest>,
+    out: &mut Vec<Breaking>,
+) {
+    let (was, is) = (scaled_by_hpa(old_all, key), scaled_by_hpa(new_all, key));
+    let had = old.value.pointer("/spec/replicas").is_some();
+    let has = new.value.pointer("/spec/replicas").is_some();
+    let reason = match (was, is) {
+        (false, true) if had && !has => Some(
+            "replicas move from the manifest to an autoscaler: removing `spec.replicas` makes a client-side `kubectl apply` reset the count to 1 before the HPA acts; apply with server-side apply or remove the field from the last-applied annotation first",
+        ),
+        (true, false) if has => Some(
+            "replicas move from the autoscaler back to the manifest: the fixed count replaces whatever the HPA scaled to, at once",
+        ),
+        (true, true) if has => Some("the manifest sets `spec.replicas` while an autoscaler owns it: they will fight"),
+        _ => None,
+    };
+    if let Some(r) = reason {
+        out.push(Breaking {
+            kind: BreakingKind::ReplicasOwnership,
+            pointer: Some("/spec/replicas".to_string()),
+            reason: r.to_string(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn m(path: &str, v: Value) -> Manifest {
+        Manifest { path: path.to_string(), value: v }
+    }
+
+    fn deployment(selector: &str, replicas: Option<u32>) -> Value {
+        let mut d = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": { "name": "api", "namespace": "prod" },
+            "spec": { "selector": { "matchLabels": { "app": selector } }, "template": { "spec": { "containers": [
+                { "name": "api", "image": "x:1", "ports": [{ "name": "http", "containerPort": 80 }] }
+            ] } } }
+        });
+        if let Some(r) = replicas {
+            d["spec"]["replicas"] = json!(r);
+        }
+        d
+    }
+
+    fn service(ports: Value) -> Value {
+        json!({ "apiVersion": "v1", "kind": "Service", "metadata": { "name": "api", "namespace": "prod" },
+                "spec": { "type": "ClusterIP", "selector": { "app": "api" }, "ports": ports } })
+    }
+
+    fn hpa() -> Value {
+        json!({ "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": { "name": "api", "namespace": "prod" },
+                "spec": { "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": "api" }, "maxReplicas": 5 } })
+    }
+
+    fn kinds(r: &Report) -> Vec<BreakingKind> {
+        r.objects.iter().flat_map(|o| o.breaking.iter().map(|b| b.kind)).collect()
+    }
+
+    #[test]
+    fn identical_objects_have_no_diff() {
+        let a = [m("a/d.yaml", deployment("api", Some(2)))];
+        assert!(objects(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn field_changes_are_json_pointers_and_named_lists_match_by_name() {
+        let old = json!({ "spec": { "ports": [{ "name": "a", "port": 1 }, { "name": "b", "port": 2 }] } });
+        let new = json!({ "spec": { "ports": [{ "name": "z", "port": 9 }, { "name": "a", "port": 1 }, { "name": "b", "port": 3 }] } });
+        let f = fields(&old, &new);
+        let ptrs: Vec<&str> = f.iter().map(|c| c.pointer.as_str()).collect();
+        assert_eq!(ptrs, ["/spec/ports/0", "/spec/ports/2/port"]);
+        assert_eq!(f[1].old, Some(json!(2)));
+        let f = fields(&json!({ "a/b": 1 }), &json!({ "a/b": 2 }));
+        assert_eq!(f[0].pointer, "/a~1b");
+    }
+
+    #[test]
+    fn selector_change_is_breaking() {
+        let r = objects(&[m("d.yaml", deployment("api", Some(2)))], &[m("d.yaml", deployment("api-v2", Some(2)))]);
+        assert_eq!(kinds(&r), [BreakingKind::ImmutableField]);
+        assert_eq!(r.objects[0].fields[0].pointer, "/spec/selector/matchLabels/app");
+        assert!(r.to_text().contains("! breaking [immutable-field] /spec/selector"), "{}", r.to_text());
+    }
+
+    #[test]
+    fn image_change_is_not_breaking() {
+        let mut new = deployment("api", Some(2));
+        new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("x:2");
+        let r = objects(&[m("d.yaml", deployment("api", Some(2)))], &[m("d.yaml", new)]);
+        assert_eq!(r.objects.len(), 1);
+        assert_eq!(r.breaking_count(), 0);
+        assert_eq!(r.objects[0].fields[0].pointer, "/spec/template/spec/containers/0/image");
+    }
+
+    #[test]
+    fn rename_is_delete_plus_create() {
+        let mut new = deployment("api", Some(2));
+        new["metadata"]["name"] = json!("api2");
+        let r = objects(&[m("p/d.yaml", deployment("api", Some(2)))], &[m("p/d2.yaml", new)]);
+        assert_eq!(r.objects.len(), 2);
+        assert_eq!(kinds(&r), [BreakingKind::Rename]);
+        let removed = r.objects.iter().find(|o| o.status == ObjectStatus::Removed).unwrap();
+        assert!(removed.breaking[0].reason.contains("Deployment/prod/api2"));
+    }
+
+    #[test]
+    fn removed_object_is_breaking_and_added_is_not() {
+        let r = objects(&[m("p/s.yaml", service(json!([])))], &[]);
+        assert_eq!(kinds(&r), [BreakingKind::Removed]);
+        let r = objects(&[], &[m("p/s.yaml", service(json!([])))]);
+        assert_eq!(r.objects[0].status, ObjectStatus::Added);
+        assert_eq!(r.breaking_count(), 0);
+    }
+
+    #[test]
+    fn removed_service_port_names_its_users() {
+        let old_svc =
+            service(json!([{ "name": "http", "port": 80, "targetPort": "http" }, { "name": "metrics", "port": 9090 }]));
+        let new_svc = service(json!([{ "name": "http", "port": 80, "targetPort": "http" }]));
+        let monitor = json!({ "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+            "metadata": { "name": "api" }, "spec": { "endpoints": [{ "port": "metrics" }] } });
+        let old = [m("s.yaml", old_svc), m("m.yaml", monitor.clone())];
+        let new = [m("s.yaml", new_svc), m("m.yaml", monitor)];
+        let r = objects(&old, &new);
+        assert_eq!(kinds(&r), [BreakingKind::RemovedPort]);
+        assert!(r.objects[0].breaking[0].reason.contains("ServiceMonitor/api"), "{:?}", r.objects[0].breaking);
+    }
+
+    #[test]
+    fn service_type_and_api_version_changes_are_breaking() {
+        let mut new = service(json!([]));
+        new["spec"]["type"] = json!("NodePort");
+        new["apiVersion"] = json!("v2");
+        let r = objects(&[m("s.yaml", service(json!([])))], &[m("s.yaml", new)]);
+        assert_eq!(kinds(&r), [BreakingKind::ApiVersionChange, BreakingKind::ImmutableField]);
+    }
+
+    #[test]
+    fn replicas_moving_to_an_autoscaler_is_breaking() {
+        let old = [m("d.yaml", deployment("api", Some(3)))];
+        let new = [m("d.yaml", deployment("api", None)), m("h.yaml", hpa())];
+        let r = objects(&old, &new);
+        assert_eq!(kinds(&r), [BreakingKind::ReplicasOwnership]);
+        let r = objects(&new, &old);
+        assert!(kinds(&r).contains(&BreakingKind::ReplicasOwnership), "{:?}", kinds(&r));
+    }
+
+    #[test]
+    fn file_changes_cover_owned_folders_only() {
+        let artifacts = vec![
+            Artifact { path: "a/prod/x.yaml".into(), contents: "x: 1\n".into() },
+            Artifact { path: "a/prod/y.yaml".into(), contents: "y: 1\n".into() },
+        ];
+        let mut existing = BTreeMap::new();
+        existing.insert("a/prod/x.yaml".to_string(), "x: 2\n".to_string());
+        existing.insert("a/prod/old.yaml".to_string(), "o: 1\n".to_string());
+        existing.insert("b/prod/z.yaml".to_string(), "z: 1\n".to_string());
+        let changes = files(&artifacts, &existing);
+        let c: Vec<(FileStatus, &str)> = changes.iter().map(|c| (c.status, c.path.as_str())).collect();
+        assert_eq!(
+            c,
+            [
+                (FileStatus::Removed, "a/prod/old.yaml"),
+                (FileStatus::Changed, "a/prod/x.yaml"),
+                (FileStatus::Added, "a/prod/y.yaml")
+            ]
+        );
+    }
+}
