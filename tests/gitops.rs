@@ -501,7 +501,7 @@ fn provenance_tells_spec_lines_overrides_and_defaults_apart() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["answers"][0]["value"], 6);
     assert_eq!(v["answers"][0]["origin"]["kind"], "environment");
-    assert_eq!(v["answers"][0]["origin"]["at"]["line"], 57);
+    assert_eq!(v["answers"][0]["origin"]["at"]["line"], 77);
     // Unknown objects are usage errors that list what exists.
     let o = explain(&["Deployment/nope", "spec", ENVIRONMENTS]);
     assert_eq!(code(&o), 2);
