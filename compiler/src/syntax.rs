@@ -74,10 +74,8 @@ pub fn parse(text: &str, diags: &mut Diagnostics) -> Option<KdlDocument> {
                 }
                 diags.push(d);
             }
-            if !seen_v1 {
-                if let Some(d) = v1_anywhere(text) {
-                    diags.push(d);
-                }
+            if !seen_v1 && let Some(d) = v1_anywhere(text) {
+                diags.push(d);
             }
             if err.diagnostics.is_empty() {
                 diags.push(
@@ -228,11 +226,7 @@ fn scan_braces(text: &str, mut f: impl FnMut(usize, bool) -> bool) {
                 }
                 continue;
             }
-            b'{' | b'}' => {
-                if !f(i, bytes[i] == b'{') {
-                    return;
-                }
-            }
+            b'{' | b'}' if !f(i, bytes[i] == b'{') => return,
             _ => {}
         }
         i += 1;

@@ -347,10 +347,10 @@ pub fn check_repository(s: &str) -> Result<(), String> {
         if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')) {
             return Err(format!("`{reg}` is not a registry host"));
         }
-        if let Some((_, port)) = reg.split_once(':') {
-            if port.parse::<u16>().is_err() {
-                return Err(format!("`{port}` is not a registry port"));
-            }
+        if let Some((_, port)) = reg.split_once(':')
+            && port.parse::<u16>().is_err()
+        {
+            return Err(format!("`{port}` is not a registry port"));
         }
     }
     for p in parts {

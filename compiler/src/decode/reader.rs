@@ -147,10 +147,10 @@ impl<'n> NodeReader<'n> {
                     };
                     let mut d =
                         Diagnostic::error(Code::UnexpectedArgument, msg).at(entry_span(e), "unexpected argument");
-                    if let KdlValue::String(s) = e.value() {
-                        if let Some((k, _)) = s.split_once('=') {
-                            d = d.help(format!("properties are written without quotes around the key: `{k}=…`"));
-                        }
+                    if let KdlValue::String(s) = e.value()
+                        && let Some((k, _)) = s.split_once('=')
+                    {
+                        d = d.help(format!("properties are written without quotes around the key: `{k}=…`"));
                     }
                     diags.push(d);
                 }
