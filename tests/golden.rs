@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 #[test]
 fn examples_build_and_match_snapshots() {
-    let examples = common::files("examples", "kdl");
+    let examples = common::services("examples");
     assert!(examples.len() >= 3, "expected at least three examples");
     for path in &examples {
         let compiled = common::compile_file(path, &common::example_options(path));
@@ -33,7 +33,7 @@ fn examples_build_and_match_snapshots() {
 
 #[test]
 fn builds_are_byte_identical() {
-    for path in common::files("examples", "kdl") {
+    for path in common::services("examples") {
         let a = common::compile_file(&path, &common::example_options(&path));
         let b = common::compile_file(&path, &common::example_options(&path));
         assert_eq!(a.artifacts, b.artifacts, "{}", path.display());
@@ -42,7 +42,7 @@ fn builds_are_byte_identical() {
 
 #[test]
 fn examples_are_warning_free() {
-    for path in common::files("examples", "kdl") {
+    for path in common::services("examples") {
         let c = common::compile_file(&path, &common::example_options(&path));
         assert!(c.diagnostics.is_empty(), "{}: {:?}", path.display(), c.diagnostics);
     }

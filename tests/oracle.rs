@@ -48,7 +48,7 @@ fn every_example_passes_the_oracle() {
     }
     let dir = temp("examples");
     let mut count = 0;
-    for path in common::files("examples", "kdl") {
+    for path in common::services("examples") {
         let c = common::compile_file(&path, &common::example_options(&path));
         assert!(!c.has_errors(), "{}", path.display());
         count += c.artifacts.len();

@@ -2,7 +2,7 @@
 //! semantic check. All problems are collected; plans are returned only
 //! when there are no errors.
 
-mod merge;
+pub mod merge;
 
 use std::collections::BTreeMap;
 
@@ -294,22 +294,24 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             req.as_ref().map(|r| Spanned::new(Quantity { millis: r.value.millis * 2, binary: r.value.binary }, r.span))
         });
         if let (Some(r), Some(l)) = (&req, &lim)
-            && l.value.millis < r.value.millis && b.resources.limits.contains_key(&kind) {
-                diags.push(
-                    Diagnostic::error(
-                        Code::LimitsBelowRequests,
-                        format!(
-                            "the {} limit ({}) is below the request ({})",
-                            kind.k8s_name(),
-                            format_quantity(l.value),
-                            format_quantity(r.value)
-                        ),
-                    )
-                    .at(l.span, "limit")
-                    .also(r.span, "request")
-                    .help("a container can never get less than it requests; raise the limit or lower the request"),
-                );
-            }
+            && l.value.millis < r.value.millis
+            && b.resources.limits.contains_key(&kind)
+        {
+            diags.push(
+                Diagnostic::error(
+                    Code::LimitsBelowRequests,
+                    format!(
+                        "the {} limit ({}) is below the request ({})",
+                        kind.k8s_name(),
+                        format_quantity(l.value),
+                        format_quantity(r.value)
+                    ),
+                )
+                .at(l.span, "limit")
+                .also(r.span, "request")
+                .help("a container can never get less than it requests; raise the limit or lower the request"),
+            );
+        }
         if let Some(r) = req {
             requests.insert(kind.k8s_name(), (format_quantity(r.value), r.span));
         }
@@ -323,13 +325,14 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     }
     if let Some(l) = b.resources.limits.get(&kind) {
         if let Some(r) = b.resources.requests.get(&kind)
-            && l.value.millis < r.value.millis {
-                diags.push(
-                    Diagnostic::error(Code::LimitsBelowRequests, "the ephemeral-storage limit is below the request")
-                        .at(l.span, "limit")
-                        .also(r.span, "request"),
-                );
-            }
+            && l.value.millis < r.value.millis
+        {
+            diags.push(
+                Diagnostic::error(Code::LimitsBelowRequests, "the ephemeral-storage limit is below the request")
+                    .at(l.span, "limit")
+                    .also(r.span, "request"),
+            );
+        }
         limits.insert(kind.k8s_name(), (format_quantity(l.value), l.span));
     }
 
@@ -387,17 +390,19 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             ProbeKind::Startup => (10, 5, 30),
         };
         let success = p.success_threshold.as_ref().map_or(1, |s| s.value);
-        if success != 1 && kind != ProbeKind::Readiness
-            && let Some(s) = &p.success_threshold {
-                diags.push(
-                    Diagnostic::error(
-                        Code::OutOfRange,
-                        format!("the {} probe's `success-threshold` must be 1", kind.name()),
-                    )
-                    .at(s.span, "Kubernetes requires 1 here")
-                    .help("only readiness probes can require several successes"),
-                );
-            }
+        if success != 1
+            && kind != ProbeKind::Readiness
+            && let Some(s) = &p.success_threshold
+        {
+            diags.push(
+                Diagnostic::error(
+                    Code::OutOfRange,
+                    format!("the {} probe's `success-threshold` must be 1", kind.name()),
+                )
+                .at(s.span, "Kubernetes requires 1 here")
+                .help("only readiness probes can require several successes"),
+            );
+        }
         let period_s = p.period.as_ref().map_or(period, |d| d.value.seconds());
         let timeout_s = p.timeout.as_ref().map_or(timeout, |d| d.value.seconds());
         probes.push(PlanProbe {
@@ -482,9 +487,10 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     labels.extend(selector.clone());
     labels.insert("app.kubernetes.io/managed-by".to_string(), "svcc".to_string());
     if let Some(v) = &version
-        && crate::values::check_label_value(v).is_ok() {
-            labels.insert("app.kubernetes.io/version".to_string(), v.clone());
-        }
+        && crate::values::check_label_value(v).is_ok()
+    {
+        labels.insert("app.kubernetes.io/version".to_string(), v.clone());
+    }
     let annotations: BTreeMap<String, String> =
         b.annotations.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
     let mut pod_annotations: BTreeMap<String, String> =
@@ -567,37 +573,41 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     let s = &b.security;
     let weakened = |d: Option<&Spanned<bool>>, bad: bool, what: &str, diags: &mut Diagnostics| {
         if let Some(v) = d
-            && v.value == bad {
-                diags.push(
-                    Diagnostic::warning(Code::WeakenedSecurity, format!("{what} weakens the default security context"))
-                        .at(v.span, "overrides a hardened default")
-                        .help("keep the default unless the image truly needs it; document why next to this line"),
-                );
-            }
+            && v.value == bad
+        {
+            diags.push(
+                Diagnostic::warning(Code::WeakenedSecurity, format!("{what} weakens the default security context"))
+                    .at(v.span, "overrides a hardened default")
+                    .help("keep the default unless the image truly needs it; document why next to this line"),
+            );
+        }
     };
     weakened(s.run_as_non_root.as_ref(), false, "`run-as-non-root #false`", diags);
     weakened(s.read_only_root_filesystem.as_ref(), false, "`read-only-root-filesystem #false`", diags);
     weakened(s.allow_privilege_escalation.as_ref(), true, "`allow-privilege-escalation #true`", diags);
     if let Some(sc) = &s.seccomp
-        && sc.value == "Unconfined" {
-            diags.push(
-                Diagnostic::warning(
-                    Code::WeakenedSecurity,
-                    "`seccomp \"Unconfined\"` weakens the default security context",
-                )
-                .at(sc.span, "turns off the syscall filter")
-                .help("keep \"RuntimeDefault\" unless the workload needs blocked syscalls"),
-            );
-        }
+        && sc.value == "Unconfined"
+    {
+        diags.push(
+            Diagnostic::warning(
+                Code::WeakenedSecurity,
+                "`seccomp \"Unconfined\"` weakens the default security context",
+            )
+            .at(sc.span, "turns off the syscall filter")
+            .help("keep \"RuntimeDefault\" unless the workload needs blocked syscalls"),
+        );
+    }
     let run_as_non_root = s.run_as_non_root.as_ref().is_none_or(|v| v.value);
     if let Some(u) = &s.run_as_user
-        && u.value == 0 && run_as_non_root {
-            diags.push(
-                Diagnostic::error(Code::OutOfRange, "`run-as-user 0` is root, and the pod must run as non-root")
-                    .at(u.span, "user 0 is root")
-                    .help("use an unprivileged id such as 10001, or (not recommended) set `run-as-non-root #false`"),
-            );
-        }
+        && u.value == 0
+        && run_as_non_root
+    {
+        diags.push(
+            Diagnostic::error(Code::OutOfRange, "`run-as-user 0` is root, and the pod must run as non-root")
+                .at(u.span, "user 0 is root")
+                .help("use an unprivileged id such as 10001, or (not recommended) set `run-as-non-root #false`"),
+        );
+    }
     let security = PlanSecurity {
         run_as_user: s.run_as_user.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
         run_as_group: s.run_as_group.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
@@ -692,6 +702,7 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
     }
     Some(Plan {
         service,
+        patches: b.patches.clone(),
         environment: env.to_string(),
         namespace,
         origin: sspan,

@@ -35,22 +35,27 @@ pub const BODY_NODES: &[&str] = &[
     "node-selector",
     "tolerations",
     "metrics",
+    "patch",
+    "use",
     "environment",
 ];
 
+/// Nodes only a `service` or a preset holds directly (not an environment).
+pub const TOP_ONLY: &[&str] = &["use", "environment"];
+
 /// Nodes that may appear more than once in one body.
-const REPEATABLE: &[&str] = &["port", "env-from", "environment"];
+const REPEATABLE: &[&str] = &["port", "env-from", "environment", "patch", "use"];
 
 pub fn decode_body(
     nodes: &[KdlNode],
     parent: &str,
     in_service: bool,
     diags: &mut Diagnostics,
-    on_environment: &mut dyn FnMut(&KdlNode, &mut Diagnostics),
+    on_nested: &mut dyn FnMut(&KdlNode, &mut Diagnostics),
 ) -> Body {
     let mut b = Body::default();
     let mut seen: IndexMap<&str, Span> = IndexMap::new();
-    let known: Vec<&'static str> = BODY_NODES.iter().copied().filter(|n| in_service || *n != "environment").collect();
+    let known: Vec<&'static str> = BODY_NODES.iter().copied().filter(|n| in_service || !TOP_ONLY.contains(n)).collect();
     for node in nodes {
         let name = node.name().value();
         if !BODY_NODES.contains(&name) {
@@ -145,19 +150,21 @@ pub fn decode_body(
                 let mut r = NodeReader::new(node);
                 let path = r.prop("path").and_then(|e| reader::string(diags, e));
                 if let Some(p) = &path
-                    && !p.value.starts_with('/') {
-                        diags.push(
-                            Diagnostic::error(Code::InvalidName, "a metrics path starts with `/`")
-                                .at(p.span, "not an absolute path")
-                                .help(format!("write \"/{}\"", p.value)),
-                        );
-                    }
+                    && !p.value.starts_with('/')
+                {
+                    diags.push(
+                        Diagnostic::error(Code::InvalidName, "a metrics path starts with `/`")
+                            .at(p.span, "not an absolute path")
+                            .help(format!("write \"/{}\"", p.value)),
+                    );
+                }
                 let port = r.prop("port").and_then(|e| reader::string(diags, e));
                 r.finish(diags);
                 no_children(diags, node);
                 b.metrics = Some(Metrics { node: name_span(node), path, port });
             }
-            "environment" => on_environment(node, diags),
+            "patch" => b.patches.extend(patch(node, diags)),
+            "environment" | "use" => on_nested(node, diags),
             _ => unknown_node(diags, node, parent, &known),
         }
     }
@@ -168,76 +175,76 @@ fn image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Image> {
     let mut r = NodeReader::new(node);
     let mut img = Image { node: name_span(node), repository: None, tag: None, digest: None, pull_policy: None };
     if let Some(e) = r.arg(0)
-        && let Some(s) = reader::string(diags, e) {
-            let span = s.span;
-            let (rest, digest) = match s.value.split_once('@') {
-                Some((a, d)) => (a.to_string(), Some(d.to_string())),
-                None => (s.value.clone(), None),
-            };
-            // A `:` after the last `/` separates the tag (a `:` before it is a registry port).
-            let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-            let (repo, tag) = match rest[last_slash..].rfind(':') {
-                Some(i) => (rest[..last_slash + i].to_string(), Some(rest[last_slash + i + 1..].to_string())),
-                None => (rest.clone(), None),
-            };
-            match values::check_repository(&repo) {
-                Ok(()) => img.repository = Some(Spanned::new(repo, span)),
+        && let Some(s) = reader::string(diags, e)
+    {
+        let span = s.span;
+        let (rest, digest) = match s.value.split_once('@') {
+            Some((a, d)) => (a.to_string(), Some(d.to_string())),
+            None => (s.value.clone(), None),
+        };
+        // A `:` after the last `/` separates the tag (a `:` before it is a registry port).
+        let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+        let (repo, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (rest[..last_slash + i].to_string(), Some(rest[last_slash + i + 1..].to_string())),
+            None => (rest.clone(), None),
+        };
+        match values::check_repository(&repo) {
+            Ok(()) => img.repository = Some(Spanned::new(repo, span)),
+            Err(why) => diags.push(
+                Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image reference", s.value))
+                    .at(span, why)
+                    .help("write an image such as \"ghcr.io/acme/api\" (the tag comes from `tag=` or `--image-tag`)"),
+            ),
+        }
+        if let Some(t) = tag {
+            match values::check_image_tag(&t) {
+                Ok(()) => img.tag = Some(Spanned::new(t, span)),
                 Err(why) => diags.push(
-                    Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image reference", s.value))
-                        .at(span, why)
-                        .help(
-                            "write an image such as \"ghcr.io/acme/api\" (the tag comes from `tag=` or `--image-tag`)",
-                        ),
+                    Diagnostic::error(Code::InvalidImage, format!("`{t}` is not a valid image tag")).at(span, why),
                 ),
             }
-            if let Some(t) = tag {
-                match values::check_image_tag(&t) {
-                    Ok(()) => img.tag = Some(Spanned::new(t, span)),
-                    Err(why) => diags.push(
-                        Diagnostic::error(Code::InvalidImage, format!("`{t}` is not a valid image tag")).at(span, why),
-                    ),
-                }
-            }
-            if let Some(d) = digest {
-                match values::check_digest(&d) {
-                    Ok(()) => img.digest = Some(Spanned::new(d, span)),
-                    Err(why) => diags.push(
-                        Diagnostic::error(Code::InvalidImage, format!("`{d}` is not a valid image digest"))
-                            .at(span, why),
-                    ),
-                }
+        }
+        if let Some(d) = digest {
+            match values::check_digest(&d) {
+                Ok(()) => img.digest = Some(Spanned::new(d, span)),
+                Err(why) => diags.push(
+                    Diagnostic::error(Code::InvalidImage, format!("`{d}` is not a valid image digest")).at(span, why),
+                ),
             }
         }
+    }
     if let Some(e) = r.prop("tag")
-        && let Some(t) = reader::text(diags, e) {
-            match values::check_image_tag(&t.value) {
-                Ok(()) => {
-                    if let Some(prev) = &img.tag {
-                        diags.push(
-                            Diagnostic::error(Code::Duplicate, "the image tag is given twice")
-                                .at(t.span, "tag given here")
-                                .also(prev.span, "and in the image reference")
-                                .help("keep one of them"),
-                        );
-                    }
-                    img.tag = Some(t);
+        && let Some(t) = reader::text(diags, e)
+    {
+        match values::check_image_tag(&t.value) {
+            Ok(()) => {
+                if let Some(prev) = &img.tag {
+                    diags.push(
+                        Diagnostic::error(Code::Duplicate, "the image tag is given twice")
+                            .at(t.span, "tag given here")
+                            .also(prev.span, "and in the image reference")
+                            .help("keep one of them"),
+                    );
                 }
-                Err(why) => diags.push(
-                    Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image tag", t.value))
-                        .at(t.span, why),
-                ),
+                img.tag = Some(t);
             }
+            Err(why) => diags.push(
+                Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image tag", t.value))
+                    .at(t.span, why),
+            ),
         }
+    }
     if let Some(e) = r.prop("digest")
-        && let Some(d) = reader::string(diags, e) {
-            match values::check_digest(&d.value) {
-                Ok(()) => img.digest = Some(d),
-                Err(why) => diags.push(
-                    Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image digest", d.value))
-                        .at(d.span, why),
-                ),
-            }
+        && let Some(d) = reader::string(diags, e)
+    {
+        match values::check_digest(&d.value) {
+            Ok(()) => img.digest = Some(d),
+            Err(why) => diags.push(
+                Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image digest", d.value))
+                    .at(d.span, why),
+            ),
         }
+    }
     img.pull_policy =
         r.prop("pull-policy").and_then(|e| reader::choice(diags, e, &["Always", "IfNotPresent", "Never"]));
     r.finish(diags);
@@ -411,37 +418,40 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
         }
     }
     if let Some(e) = r.prop("scheme")
-        && let Some(s) = reader::choice(diags, e, &["HTTP", "HTTPS"]) {
-            match p.handler.as_mut().map(|h| &mut h.value) {
-                Some(ProbeHandler::Http { scheme, .. }) => *scheme = Some(s.value),
-                _ => diags.push(
-                    Diagnostic::error(Code::UnknownProperty, "`scheme` applies to HTTP probes only")
-                        .at(s.span, "not an HTTP probe"),
-                ),
-            }
+        && let Some(s) = reader::choice(diags, e, &["HTTP", "HTTPS"])
+    {
+        match p.handler.as_mut().map(|h| &mut h.value) {
+            Some(ProbeHandler::Http { scheme, .. }) => *scheme = Some(s.value),
+            _ => diags.push(
+                Diagnostic::error(Code::UnknownProperty, "`scheme` applies to HTTP probes only")
+                    .at(s.span, "not an HTTP probe"),
+            ),
         }
+    }
     if let Some(e) = r.prop("service")
-        && let Some(s) = reader::string(diags, e) {
-            match p.handler.as_mut().map(|h| &mut h.value) {
-                Some(ProbeHandler::Grpc { service }) => *service = Some(s.value),
-                _ => diags.push(
-                    Diagnostic::error(Code::UnknownProperty, "`service` applies to gRPC probes only")
-                        .at(s.span, "not a gRPC probe"),
-                ),
-            }
+        && let Some(s) = reader::string(diags, e)
+    {
+        match p.handler.as_mut().map(|h| &mut h.value) {
+            Some(ProbeHandler::Grpc { service }) => *service = Some(s.value),
+            _ => diags.push(
+                Diagnostic::error(Code::UnknownProperty, "`service` applies to gRPC probes only")
+                    .at(s.span, "not a gRPC probe"),
+            ),
         }
+    }
     p.port = r.prop("port").and_then(|e| reader::string(diags, e));
     p.initial_delay = r.prop("initial-delay").and_then(|e| reader::seconds(diags, e));
     p.period = r.prop("period").and_then(|e| reader::seconds(diags, e));
     p.timeout = r.prop("timeout").and_then(|e| reader::seconds(diags, e));
     for (key, slot) in [("period", &p.period), ("timeout", &p.timeout)] {
         if let Some(d) = slot
-            && d.value.millis == 0 {
-                diags.push(
-                    Diagnostic::error(Code::OutOfRange, format!("a probe `{key}` must be at least one second"))
-                        .at(d.span, "zero"),
-                );
-            }
+            && d.value.millis == 0
+        {
+            diags.push(
+                Diagnostic::error(Code::OutOfRange, format!("a probe `{key}` must be at least one second"))
+                    .at(d.span, "zero"),
+            );
+        }
     }
     p.failure_threshold = r.prop("failure-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
     p.success_threshold = r.prop("success-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
@@ -609,11 +619,10 @@ fn string_map(node: &KdlNode, diags: &mut Diagnostics, what: &str, label_values:
         r.finish(diags);
         no_children(diags, child);
         let Some(value) = value else { continue };
-        if label_values
-            && let Err(why) = values::check_label_value(&value.value) {
-                diags.push(reader::invalid_name(value.span, "label value", &value.value, &why));
-                continue;
-            }
+        if label_values && let Err(why) = values::check_label_value(&value.value) {
+            diags.push(reader::invalid_name(value.span, "label value", &value.value, &why));
+            continue;
+        }
         if let Some(first) = key_spans.get(key) {
             diags.push(
                 Diagnostic::error(Code::Duplicate, format!("{what} `{key}` is set twice"))
@@ -640,13 +649,14 @@ fn volumes(node: &KdlNode, diags: &mut Diagnostics, vols: &mut Map<Volume>) {
         let mut r = NodeReader::new(child);
         let path = r.arg(0).and_then(|e| reader::string(diags, e));
         if let Some(p) = &path
-            && !p.value.starts_with('/') {
-                diags.push(
-                    Diagnostic::error(Code::InvalidName, format!("`{}` is not an absolute path", p.value))
-                        .at(p.span, "a mount path starts with `/`")
-                        .help(format!("write \"/{}\"", p.value)),
-                );
-            }
+            && !p.value.starts_with('/')
+        {
+            diags.push(
+                Diagnostic::error(Code::InvalidName, format!("`{}` is not an absolute path", p.value))
+                    .at(p.span, "a mount path starts with `/`")
+                    .help(format!("write \"/{}\"", p.value)),
+            );
+        }
         let size_limit = r.prop("size-limit").and_then(|e| reader::quantity(diags, e));
         let memory = r.prop("memory").and_then(|e| reader::boolean(diags, e)).is_some_and(|b| b.value);
         let secret =
@@ -926,12 +936,13 @@ fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {
                         }
                     };
                     if let Some(p) = &period
-                        && (p.value.millis == 0 || p.value.millis > 1_800_000) {
-                            diags.push(
-                                Diagnostic::error(Code::OutOfRange, "a scaling policy period is 1s to 30m")
-                                    .at(p.span, "out of range"),
-                            );
-                        }
+                        && (p.value.millis == 0 || p.value.millis > 1_800_000)
+                    {
+                        diags.push(
+                            Diagnostic::error(Code::OutOfRange, "a scaling policy period is 1s to 30m")
+                                .at(p.span, "out of range"),
+                        );
+                    }
                     pr.finish(diags);
                     no_children(diags, pol);
                     if let (Some(value), Some(period)) = (value, period) {
@@ -939,12 +950,13 @@ fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {
                     }
                 }
                 if let Some(s) = &b.stabilization
-                    && s.value.millis > 3_600_000 {
-                        diags.push(
-                            Diagnostic::error(Code::OutOfRange, "a stabilization window is at most one hour")
-                                .at(s.span, "longer than 1h"),
-                        );
-                    }
+                    && s.value.millis > 3_600_000
+                {
+                    diags.push(
+                        Diagnostic::error(Code::OutOfRange, "a stabilization window is at most one hour")
+                            .at(s.span, "longer than 1h"),
+                    );
+                }
                 if name == "scale-up" {
                     a.scale_up = Some(b);
                 } else {
@@ -962,10 +974,11 @@ fn tolerations(node: &KdlNode, diags: &mut Diagnostics, tols: &mut Map<Toleratio
         let key_str = child.name().value();
         let key = Spanned::new(key_str.to_string(), name_span(child));
         if key_str != "*"
-            && let Err(why) = values::check_qualified_name(key_str) {
-                diags.push(reader::invalid_name(key.span, "taint key", key_str, &why));
-                continue;
-            }
+            && let Err(why) = values::check_qualified_name(key_str)
+        {
+            diags.push(reader::invalid_name(key.span, "taint key", key_str, &why));
+            continue;
+        }
         let mut r = NodeReader::new(child);
         let value = r.arg(0).and_then(|e| reader::text(diags, e));
         let operator = r.prop("operator").and_then(|e| reader::choice(diags, e, &["Exists", "Equal"]));
@@ -978,21 +991,23 @@ fn tolerations(node: &KdlNode, diags: &mut Diagnostics, tols: &mut Map<Toleratio
         r.finish(diags);
         no_children(diags, child);
         if let (Some(s), Some(e)) = (&seconds, &effect)
-            && e.value != "NoExecute" {
-                diags.push(
-                    Diagnostic::error(Code::InvalidChoice, "`seconds` applies only to the `NoExecute` effect")
-                        .at(s.span, "ignored by Kubernetes for this effect")
-                        .also(e.span, "effect set here"),
-                );
-            }
+            && e.value != "NoExecute"
+        {
+            diags.push(
+                Diagnostic::error(Code::InvalidChoice, "`seconds` applies only to the `NoExecute` effect")
+                    .at(s.span, "ignored by Kubernetes for this effect")
+                    .also(e.span, "effect set here"),
+            );
+        }
         if let (Some(v), Some(o)) = (&value, &operator)
-            && o.value == "Exists" {
-                diags.push(
-                    Diagnostic::error(Code::InvalidChoice, "a toleration with `operator=\"Exists\"` takes no value")
-                        .at(v.span, "value given here")
-                        .also(o.span, "operator set here"),
-                );
-            }
+            && o.value == "Exists"
+        {
+            diags.push(
+                Diagnostic::error(Code::InvalidChoice, "a toleration with `operator=\"Exists\"` takes no value")
+                    .at(v.span, "value given here")
+                    .also(o.span, "operator set here"),
+            );
+        }
         let map_key = format!("{key_str}:{}", effect.as_ref().map_or("", |e| e.value.as_str()));
         if let Some(prev) = tols.get(&map_key) {
             diags.push(
@@ -1007,4 +1022,208 @@ fn tolerations(node: &KdlNode, diags: &mut Diagnostics, tols: &mut Map<Toleratio
         }
         tols.insert(map_key, Toleration { key, operator, value, effect, seconds });
     }
+}
+
+/// `patch KIND [NAME] { set|merge|remove POINTER [VALUE|{ … }] }`.
+fn patch(node: &KdlNode, diags: &mut Diagnostics) -> Option<Patch> {
+    let mut r = NodeReader::new(node);
+    let kinds: Vec<&'static str> = crate::lower::Kind::ALL.iter().map(|k| k.as_str()).collect();
+    let kind = match r.arg(0) {
+        Some(e) => reader::string(diags, e).and_then(|k| {
+            if kinds.contains(&k.value.as_str()) {
+                return Some(k);
+            }
+            let mut d = Diagnostic::error(Code::PatchTarget, format!("svcc generates no kind `{}`", k.value))
+                .at(k.span, format!("kinds: {}", kinds.join(", ")));
+            if let Some(m) = crate::diagnostic::suggest::did_you_mean(&k.value, &kinds) {
+                d = d.help(format!("did you mean `{m}`?"));
+            }
+            diags.push(d);
+            None
+        }),
+        None => {
+            diags.push(missing(r.name_span(), "the kind to patch", "write `patch Deployment { … }`"));
+            None
+        }
+    };
+    let name = r.arg(1).and_then(|e| reader::name(diags, e, "object name", values::check_dns1123_subdomain));
+    r.finish(diags);
+    let mut ops = Vec::new();
+    for op in children(node) {
+        let kind_of = match op.name().value() {
+            "set" => PatchOpKind::Set,
+            "merge" => PatchOpKind::Merge,
+            "remove" => PatchOpKind::Remove,
+            _ => {
+                unknown_node(diags, op, "patch", &["set", "merge", "remove"]);
+                continue;
+            }
+        };
+        let mut r = NodeReader::new(op);
+        let pointer = match r.arg(0) {
+            Some(e) => reader::string(diags, e).and_then(|p| match crate::patch::check_pointer(&p.value) {
+                Ok(()) => Some(p),
+                Err(why) => {
+                    diags.push(
+                        Diagnostic::error(Code::InvalidPatch, format!("`{}` is not a JSON pointer svcc can patch", p.value))
+                            .at(p.span, why)
+                            .help("write a pointer such as \"/spec/template/spec/dnsPolicy\" (RFC 6901: `~1` for `/`, `~0` for `~`)"),
+                    );
+                    None
+                }
+            }),
+            None => {
+                diags.push(missing(r.name_span(), "a JSON pointer", "write `set \"/spec/minReadySeconds\" 10`"));
+                None
+            }
+        };
+        let value = match kind_of {
+            PatchOpKind::Remove => {
+                no_children(diags, op);
+                None
+            }
+            PatchOpKind::Set => match (r.arg(1), op.children()) {
+                (Some(e), None) => scalar_value(e, diags),
+                (None, Some(_)) => block_value(op, diags),
+                (Some(_), Some(ch)) => {
+                    diags.push(
+                        Diagnostic::error(Code::InvalidPatch, "`set` takes a value or a block, not both")
+                            .at(ch.span().into(), "second value")
+                            .help("write `set \"/x\" 3` for a plain value, `set \"/x\" { key 1 }` for an object"),
+                    );
+                    None
+                }
+                (None, None) => {
+                    diags.push(missing(
+                        r.name_span(),
+                        "a value",
+                        "write `set \"/spec/minReadySeconds\" 10`; to delete a field use `remove`",
+                    ));
+                    None
+                }
+            },
+            PatchOpKind::Merge => match op.children() {
+                Some(_) => block_value(op, diags).filter(|v| {
+                    let ok = matches!(v, PatchValue::Object(..));
+                    if !ok {
+                        diags.push(
+                            Diagnostic::error(Code::InvalidPatch, "`merge` takes an object, not a list")
+                                .at(v.span(), "a list")
+                                .help("use `set` to replace a list"),
+                        );
+                    }
+                    ok
+                }),
+                None => {
+                    diags.push(missing(
+                        r.name_span(),
+                        "an object to merge",
+                        "write `merge \"/metadata/labels\" { team \"payments\" }`",
+                    ));
+                    None
+                }
+            },
+        };
+        r.finish(diags);
+        if let Some(pointer) = pointer
+            && (value.is_some() || kind_of == PatchOpKind::Remove)
+        {
+            ops.push(PatchOp { op: kind_of, node: name_span(op), pointer, value });
+        }
+    }
+    if node.children().is_none() {
+        diags.push(
+            Diagnostic::error(Code::MissingValue, "the patch changes nothing")
+                .at(name_span(node), "needs a `{ … }` block")
+                .help("add operations: `patch Deployment { set \"/spec/minReadySeconds\" 10 }`"),
+        );
+    }
+    Some(Patch { node: name_span(node), kind: kind?, name, ops })
+}
+
+fn scalar_value(e: &KdlEntry, diags: &mut Diagnostics) -> Option<PatchValue> {
+    let v = match e.value() {
+        KdlValue::String(s) => serde_json::Value::String(s.clone()),
+        KdlValue::Integer(i) => match i64::try_from(*i) {
+            Ok(i) => serde_json::Value::from(i),
+            Err(_) => {
+                diags.push(
+                    Diagnostic::error(Code::OutOfRange, format!("{i} is out of range"))
+                        .at(value_span(e), "does not fit in 64 bits"),
+                );
+                return None;
+            }
+        },
+        KdlValue::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
+        KdlValue::Bool(b) => serde_json::Value::Bool(*b),
+        KdlValue::Null => serde_json::Value::Null,
+    };
+    Some(PatchValue::Scalar(Spanned::new(v, value_span(e))))
+}
+
+/// A block as a JSON value: `key value` / `key { … }` children make an
+/// object, `- value` / `- { … }` children make an array.
+fn block_value(node: &KdlNode, diags: &mut Diagnostics) -> Option<PatchValue> {
+    let span: Span = node.children().map_or(name_span(node), |c| c.span().into());
+    let kids = children(node);
+    let dashes = kids.iter().filter(|k| k.name().value() == "-").count();
+    if dashes > 0 && dashes < kids.len() {
+        diags.push(
+            Diagnostic::error(Code::InvalidPatch, "a block is either an object (`key value`) or a list (`- value`)")
+                .at(span, "mixes keys and `-` items")
+                .help("put list items under their own key"),
+        );
+        return None;
+    }
+    let mut ok = true;
+    let value_of = |k: &KdlNode, diags: &mut Diagnostics| -> Option<PatchValue> {
+        let mut r = NodeReader::new(k);
+        let v = match (r.arg(0), k.children()) {
+            (Some(e), None) => scalar_value(e, diags),
+            (None, Some(_)) => block_value(k, diags),
+            _ => {
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidPatch,
+                        format!("`{}` needs exactly one value or a block", k.name().value()),
+                    )
+                    .at(name_span(k), "no single value")
+                    .help("write `key value`, `key { … }`, `- value` or `- { … }`"),
+                );
+                None
+            }
+        };
+        r.finish(diags);
+        v
+    };
+    if dashes > 0 {
+        let mut items = Vec::new();
+        for k in kids {
+            match value_of(k, diags) {
+                Some(v) => items.push(v),
+                None => ok = false,
+            }
+        }
+        return ok.then_some(PatchValue::Array(span, items));
+    }
+    let mut entries: Vec<(Spanned<String>, PatchValue)> = Vec::new();
+    for k in kids {
+        let key = Spanned::new(k.name().value().to_string(), name_span(k));
+        if let Some((prev, _)) = entries.iter().find(|(p, _)| p.value == key.value) {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("`{}` is set twice", key.value))
+                    .at(key.span, "set again here")
+                    .also(prev.span, "first set here"),
+            );
+            ok = false;
+            continue;
+        }
+        match value_of(k, diags) {
+            Some(v) => entries.push((key, v)),
+            None => ok = false,
+        }
+    }
+    ok.then_some(PatchValue::Object(span, entries))
 }

@@ -56,6 +56,8 @@ codes! {
     InvalidImage = "SVC0212", "invalid-image";
     InvalidChoice = "SVC0213", "invalid-choice";
     UnexpectedChildren = "SVC0214", "unexpected-children";
+    InvalidPatch = "SVC0230", "invalid-patch";
+    PresetFile = "SVC0231", "preset-file";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -68,10 +70,17 @@ codes! {
     DisruptionBlocked = "SVC0310", "disruption-blocked";
     ServiceConflict = "SVC0311", "service-conflict";
     ReservedLabel = "SVC0312", "reserved-label";
+    UnknownPreset = "SVC0330", "unknown-preset";
+    ImportCycle = "SVC0331", "import-cycle";
+    ConflictingDefinitions = "SVC0332", "conflicting-definitions";
+    PatchTarget = "SVC0333", "patch-target";
+    PatchPath = "SVC0334", "patch-path";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
     SchemaViolation = "SVC0501", "schema-violation";
+    PatchSchema = "SVC0502", "patch-schema";
+    PatchUnknownField = "SVC0503", "patch-unknown-field";
     ReadFailed = "SVC0901", "read-failed";
     WriteFailed = "SVC0902", "write-failed";
     UnknownEnvironment = "SVC0903", "unknown-environment";

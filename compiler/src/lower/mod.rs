@@ -69,6 +69,8 @@ pub struct Object {
     pub origin: Span,
     /// JSON pointer → spec span of the token the value at that pointer came from.
     pub provenance: BTreeMap<String, Span>,
+    /// JSON pointers written or removed by patches (`crate::patch`).
+    pub patched: Vec<String>,
 }
 
 impl Object {
@@ -85,6 +87,7 @@ fn object<T: Serialize>(kind: Kind, name: &str, origin: Span, t: &T, provenance:
         value: serde_json::to_value(t).unwrap_or(serde_json::Value::Null),
         origin,
         provenance,
+        patched: Vec::new(),
     }
 }
 
