@@ -69,9 +69,10 @@ kustomize_tree() { # kustomize_tree SVCC_OUT DIR
     echo "resources:" >"$top"
     for envdir in "$dir"/*/*/; do
         envdir=${envdir%/}
+        local files=("$envdir"/*.yaml)
         {
             echo "resources:"
-            for f in "$envdir"/*.yaml; do echo "- $(basename "$f")"; done
+            for f in "${files[@]}"; do echo "- $(basename "$f")"; done
         } >"$envdir/kustomization.yaml"
         echo "- ${envdir#"$dir"/}" >>"$top"
     done
