@@ -266,3 +266,31 @@ fn closed_stdout_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn monorepo_folder_skips_presets_and_defaults_and_builds_every_service() {
+    let dir = TempDir::new("monorepo");
+    let o = svcc(&["build", "examples/monorepo", "-o", &dir.s()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let files: Vec<String> = tree(dir.path()).into_iter().map(|(p, _)| p).collect();
+    for svc in ["checkout", "ledger", "mailer"] {
+        for env in ["staging", "production"] {
+            assert!(files.iter().any(|p| p.starts_with(&format!("{svc}/{env}/"))), "{svc}/{env} in {files:?}");
+        }
+    }
+    assert!(!files.iter().any(|p| p.starts_with("public-api") || p.contains("_defaults")), "{files:?}");
+    // The org defaults apply even when one service is built on its own.
+    let o = svcc(&["build", "examples/monorepo/services/mailer/service.kdl"]);
+    assert!(stdout(&o).contains("example.com/org: acme"), "{}", stderr(&o));
+}
+
+#[test]
+fn schema_prints_a_kind() {
+    let o = svcc(&["schema", "Deployment"]);
+    assert_eq!(code(&o), 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["$defs"].is_object());
+    let o = svcc(&["schema", "Deploymnet"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("did you mean `Deployment`"), "{}", stderr(&o));
+}

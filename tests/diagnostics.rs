@@ -10,19 +10,59 @@
 //! ```
 //!
 //! `expect` lines name a code and the 1-based line:column where a
-//! diagnostic with that code must start (several lines allowed). `options`
-//! (optional) selects `build` (a tag is required), `--env` and
-//! `--image-tag`. The file name starts with the first expected code.
+//! diagnostic with that code must start (several lines allowed); a
+//! position in another file the spec reads is written `FILE:LINE:COL`
+//! (`// expect: SVC0231 broken.kdl:4:9`). `options` (optional) selects
+//! `build` (a tag is required), `--env` and `--image-tag`. The name starts
+//! with the first expected code.
+//!
+//! A fixture is a `.kdl` file, or a folder whose `service.kdl` is the spec:
+//! its other files are the presets it uses and the `_defaults.kdl` that
+//! applies to it (multi-file cases).
 
 mod common;
 
-use svcc::Options;
+use std::path::{Path, PathBuf};
+
 use svcc::diagnostic::render::Format;
+use svcc::{Compiled, Options};
 
 struct Expect {
     code: String,
-    line: usize,
-    col: usize,
+    /// `LINE:COL`, or `FILE:LINE:COL` for another file.
+    at: String,
+}
+
+/// `(name, spec path)` of every fixture, sorted.
+fn fixtures() -> Vec<(String, PathBuf)> {
+    let dir = common::root().join("tests/fixtures/err");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        if p.is_dir() {
+            out.push((name, p.join("service.kdl")));
+        } else if p.extension().is_some_and(|x| x == "kdl") {
+            out.push((name, p));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Where a diagnostic starts: `LINE:COL` in the spec, `FILE:LINE:COL` elsewhere.
+fn position(c: &Compiled, d: &svcc::diagnostic::Diagnostic) -> Option<String> {
+    let p = d.primary.as_ref()?;
+    let file = match p.span.file {
+        0 => &c.file,
+        k => c.imports.get(usize::from(k) - 1)?,
+    };
+    let (l, col) = file.line_col(p.span.start);
+    Some(if p.span.file == 0 {
+        format!("{l}:{col}")
+    } else {
+        format!("{}:{l}:{col}", Path::new(&file.name).file_name().unwrap().to_string_lossy())
+    })
 }
 
 fn header(text: &str) -> (Vec<Expect>, Options) {
@@ -33,9 +73,8 @@ fn header(text: &str) -> (Vec<Expect>, Options) {
         if let Some(rest) = line.strip_prefix("// expect:") {
             let mut it = rest.split_whitespace();
             let code = it.next().expect("expect: needs a code").to_string();
-            let pos = it.next().expect("expect: needs line:col");
-            let (l, c) = pos.split_once(':').expect("line:col");
-            expects.push(Expect { code, line: l.parse().unwrap(), col: c.parse().unwrap() });
+            let at = it.next().expect("expect: needs line:col").to_string();
+            expects.push(Expect { code, at });
         } else if let Some(rest) = line.strip_prefix("// options:") {
             for word in rest.split_whitespace() {
                 match word.split_once('=') {
@@ -52,34 +91,30 @@ fn header(text: &str) -> (Vec<Expect>, Options) {
 
 #[test]
 fn diagnostics_corpus() {
-    let fixtures = common::files("tests/fixtures/err", "kdl");
+    let fixtures = fixtures();
     assert!(fixtures.len() >= 30, "the corpus should hold at least 30 failure cases, found {}", fixtures.len());
     let mut failures = Vec::new();
-    for path in &fixtures {
+    for (name, path) in &fixtures {
         let bytes = std::fs::read(path).unwrap();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let (expects, opts) = header(&text);
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         assert!(!expects.is_empty(), "{name}: no `// expect:` line");
-        assert!(name.starts_with(&expects[0].code), "{name}: file name must start with {}", expects[0].code);
+        assert!(name.starts_with(&expects[0].code), "{name}: name must start with {}", expects[0].code);
         let compiled = common::compile_file(path, &opts);
         assert!(compiled.has_errors() || compiled.diagnostics.iter().any(|d| !d.is_error()), "{name}: no diagnostics");
         assert!(compiled.artifacts.is_empty() || !compiled.has_errors(), "{name}: errors but artifacts");
         for e in &expects {
-            let found = compiled.diagnostics.iter().any(|d| {
-                d.code.as_str() == e.code
-                    && d.primary.as_ref().is_some_and(|p| compiled.file.line_col(p.span.start) == (e.line, e.col))
-            });
+            let found = compiled
+                .diagnostics
+                .iter()
+                .any(|d| d.code.as_str() == e.code && position(&compiled, d).as_deref() == Some(&e.at));
             if !found {
                 let got: Vec<String> = compiled
                     .diagnostics
                     .iter()
-                    .map(|d| {
-                        let pos = d.primary.as_ref().map(|p| compiled.file.line_col(p.span.start));
-                        format!("{} at {:?}", d.code, pos)
-                    })
+                    .map(|d| format!("{} at {:?}", d.code, position(&compiled, d)))
                     .collect();
-                failures.push(format!("{name}: expected {} at {}:{}, got {got:?}", e.code, e.line, e.col));
+                failures.push(format!("{name}: expected {} at {}, got {got:?}", e.code, e.at));
             }
         }
         // Every span lies inside the file and on char boundaries.
@@ -94,7 +129,13 @@ fn diagnostics_corpus() {
         }
         let human = common::render(&compiled, Format::Human);
         let json = common::render(&compiled, Format::Json);
-        let snap = format!("----- SOURCE\n{text}\n----- HUMAN\n{human}\n----- JSON\n{json}");
+        let mut sources = format!("----- SOURCE\n{text}\n");
+        for f in &compiled.imports {
+            if !f.name.starts_with("stdlib/") {
+                sources.push_str(&format!("----- SOURCE {}\n{}\n", f.name, f.text));
+            }
+        }
+        let snap = format!("{sources}----- HUMAN\n{human}\n----- JSON\n{json}");
         common::settings().bind(|| insta::assert_snapshot!(format!("diagnostics__{name}"), snap));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -387,8 +387,13 @@ fn fmt_keeps_the_meaning_of_every_example() {
         assert_ne!(mangled, text);
         let formatted = fmt_text(&mangled);
         let name = common::rel(&path);
-        assert_eq!(build_stream(&name, &formatted, &opts), build_stream(&name, &text, &opts), "{name}");
-        assert_eq!(build_stream(&name, &mangled, &opts), build_stream(&name, &text, &opts), "{name}");
+        // Files of the monorepo example read presets and org defaults from
+        // disk (or are such files): their layout is checked, their builds in
+        // tests/compose.rs.
+        if !name.starts_with("examples/monorepo/") {
+            assert_eq!(build_stream(&name, &formatted, &opts), build_stream(&name, &text, &opts), "{name}");
+            assert_eq!(build_stream(&name, &mangled, &opts), build_stream(&name, &text, &opts), "{name}");
+        }
         assert_eq!(fmt_text(&text), formatted, "{name}: the layout does not depend on the input's");
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 #[test]
 fn examples_build_and_match_snapshots() {
-    let examples = common::files("examples", "kdl");
+    let examples = common::services("examples");
     assert!(examples.len() >= 3, "expected at least three examples");
     for path in &examples {
         let compiled = common::compile_file(path, &common::example_options(path));
@@ -56,7 +56,7 @@ fn every_environment_folder_is_a_kustomize_root() {
 
 #[test]
 fn builds_are_byte_identical() {
-    for path in common::files("examples", "kdl") {
+    for path in common::services("examples") {
         let a = common::compile_file(&path, &common::example_options(&path));
         let b = common::compile_file(&path, &common::example_options(&path));
         assert_eq!(a.artifacts, b.artifacts, "{}", path.display());
@@ -65,7 +65,7 @@ fn builds_are_byte_identical() {
 
 #[test]
 fn examples_are_warning_free() {
-    for path in common::files("examples", "kdl") {
+    for path in common::services("examples") {
         let c = common::compile_file(&path, &common::example_options(&path));
         assert!(c.diagnostics.is_empty(), "{}: {:?}", path.display(), c.diagnostics);
     }

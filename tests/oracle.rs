@@ -54,7 +54,7 @@ fn every_example_passes_the_oracle() {
     }
     let dir = temp("examples");
     let mut count = 0;
-    for path in common::files("examples", "kdl") {
+    for path in common::services("examples") {
         let c = common::compile_file(&path, &common::example_options(&path));
         assert!(!c.has_errors(), "{}", path.display());
         count += c.artifacts.iter().filter(|a| !svcc::emit::is_kustomization(a)).count();

@@ -88,9 +88,14 @@ fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
 fn assert_sane(name: &str, c: &Compiled) {
     for d in &c.diagnostics {
         for l in d.primary.iter().chain(&d.secondary) {
-            assert!(l.span.end as usize <= c.file.text.len(), "{name}: span {:?} beyond {}", l.span, c.file.text.len());
-            assert!(c.file.text.is_char_boundary(l.span.start as usize), "{name}: span start not on a char boundary");
-            assert!(c.file.text.is_char_boundary(l.span.end as usize), "{name}: span end not on a char boundary");
+            // A span points into the spec (file 0) or into a file it imported.
+            let text = match l.span.file {
+                0 => &c.file.text,
+                k => &c.imports.get(usize::from(k) - 1).unwrap_or_else(|| panic!("{name}: no file {k}")).text,
+            };
+            assert!(l.span.end as usize <= text.len(), "{name}: span {:?} beyond {}", l.span, text.len());
+            assert!(text.is_char_boundary(l.span.start as usize), "{name}: span start not on a char boundary");
+            assert!(text.is_char_boundary(l.span.end as usize), "{name}: span end not on a char boundary");
         }
     }
     if c.has_errors() {
@@ -110,10 +115,15 @@ fn mutated_examples_never_panic() {
         for i in 0..250 {
             let bytes = mutate(&mut rng, &src);
             let name = format!("{}#{i}", path.display());
-            let c = svcc::compile(&svcc::Input { name: name.clone(), bytes: bytes.clone() }, &opts);
+            // Mutated specs use their real presets and defaults; mutated
+            // presets and defaults files are compiled as (broken) services.
+            let defaults = common::defaults_for(&path);
+            let input = svcc::Input { name: common::rel(&path), bytes: bytes.clone() };
+            let c = svcc::compile_with(&input, &defaults, &common::FsLoader, &opts);
             assert_sane(&name, &c);
             if !c.has_errors() {
-                let again = svcc::compile(&svcc::Input { name: name.clone(), bytes }, &opts);
+                let again =
+                    svcc::compile_with(&svcc::Input { name: input.name, bytes }, &defaults, &common::FsLoader, &opts);
                 assert_eq!(c.artifacts, again.artifacts, "{name}: not deterministic");
             }
         }

@@ -11,7 +11,7 @@ use svcc::diagnostic::render::{self, FileDiagnostics, Format, HumanStyle};
 use svcc::diagnostic::suggest::did_you_mean;
 use svcc::diagnostic::{Code, Diagnostic};
 use svcc::emit::{self, Artifact};
-use svcc::{Compiled, Input, Options};
+use svcc::{Compiled, Input, Loader, Options, Unit};
 
 /// Exit codes (documented in docs/cli.md).
 pub const EXIT_OK: u8 = 0;
@@ -52,6 +52,11 @@ enum Command {
     },
     /// Print the man page (roff) generated from the command-line definition
     Man,
+    /// Print the JSON Schema svcc validates a kind with (e.g. `svcc schema Deployment`); without a kind, list them
+    Schema {
+        /// The kind, e.g. Deployment
+        kind: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -183,6 +188,37 @@ pub fn run() -> ExitCode {
                 _ => ExitCode::from(EXIT_USAGE_OR_IO),
             }
         }
+        Command::Schema { kind } => schema(kind.as_deref()),
+    }
+}
+
+fn schema(kind: Option<&str>) -> ExitCode {
+    use svcc::lower::Kind;
+    let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    let Some(kind) = kind else {
+        out(&format!(
+            "Kinds (`svcc schema KIND` prints one; the same files are in schemas/):\n  {}\n",
+            names.join("\n  ")
+        ));
+        return ExitCode::from(EXIT_OK);
+    };
+    match Kind::ALL.iter().find(|k| k.as_str().eq_ignore_ascii_case(kind)) {
+        Some(k) => {
+            if out(&svcc::validate::schema_text(*k)) {
+                ExitCode::from(EXIT_OK)
+            } else {
+                ExitCode::from(EXIT_USAGE_OR_IO)
+            }
+        }
+        None => {
+            let mut msg = format!("svcc: svcc generates no kind `{kind}`\n");
+            if let Some(s) = did_you_mean(kind, &names) {
+                msg.push_str(&format!("help: did you mean `{s}`?\n"));
+            }
+            msg.push_str(&format!("kinds: {}\n", names.join(", ")));
+            err(&msg);
+            ExitCode::from(EXIT_USAGE_OR_IO)
+        }
     }
 }
 
@@ -263,15 +299,17 @@ fn explain_value(e: &ExplainArgs) -> ExitCode {
         }
         Err((src, diagnostics)) => {
             let spec_error = diagnostics.iter().any(|d| d.code != Code::InvalidArgument);
-            let r = vec![FileDiagnostics { file: Some(src), name: None, diagnostics }];
+            let r = vec![FileDiagnostics { file: Some(src), name: None, diagnostics, imports: Vec::new() }];
             err(&render::render(Format::Human, &r, style));
             ExitCode::from(if spec_error { EXIT_SPEC_ERRORS } else { EXIT_USAGE_OR_IO })
         }
     }
 }
 
-/// Expand folders into the `*.kdl` files below them (sorted, symlinked
-/// folders not followed, so a link loop cannot recurse forever).
+/// Expand folders into the service specs below them: `*.kdl` files, sorted,
+/// except files whose name starts with `_` (org defaults, `_defaults.kdl`)
+/// and anything in a folder named `presets` or starting with `.`.
+/// Symlinked folders are not followed, so a link loop cannot recurse forever.
 fn collect_inputs(paths: &[PathBuf], problems: &mut Vec<FileDiagnostics>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for p in paths {
@@ -298,19 +336,97 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<FileDiagnostics
         let Ok(meta) = std::fs::symlink_metadata(&p) else {
             continue;
         };
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if meta.is_dir() {
-            walk(&p, files, problems);
-        } else if p.extension().is_some_and(|x| x == "kdl") {
+            if name != "presets" && !name.starts_with('.') {
+                walk(&p, files, problems);
+            }
+        } else if p.extension().is_some_and(|x| x == "kdl") && !name.starts_with('_') {
             files.push(p);
         }
     }
 }
 
 fn io_problem(path: &Path, code: Code, message: String) -> FileDiagnostics {
-    FileDiagnostics {
-        file: None,
-        name: Some(path.display().to_string()),
-        diagnostics: vec![Diagnostic::error(code, message)],
+    FileDiagnostics::without_source(Some(path.display().to_string()), vec![Diagnostic::error(code, message)])
+}
+
+/// The name of an org defaults file (`docs/presets.md`).
+pub const DEFAULTS_FILE: &str = "_defaults.kdl";
+
+/// `a/./b/../c` → `a/c`, without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Reads preset files relative to the file that uses them.
+struct FsLoader;
+
+impl Loader for FsLoader {
+    fn load(&self, from: &str, path: &str) -> Result<Input, String> {
+        let base = Path::new(from).parent().unwrap_or(Path::new(""));
+        let full = normalize(&base.join(path));
+        match std::fs::read(&full) {
+            Ok(bytes) => Ok(Input { name: full.display().to_string(), bytes }),
+            Err(e) => Err(format!("cannot read `{}`: {e}", full.display())),
+        }
+    }
+}
+
+/// The org defaults files that apply to a spec: `_defaults.kdl` in its
+/// folder and every folder above it, up to the repository root (the first
+/// folder holding `.git`) or the file-system root; outermost first.
+struct DefaultsFinder {
+    cwd: PathBuf,
+    cache: std::collections::BTreeMap<PathBuf, Option<Input>>,
+}
+
+impl DefaultsFinder {
+    fn new() -> Self {
+        DefaultsFinder { cwd: std::env::current_dir().unwrap_or_default(), cache: Default::default() }
+    }
+
+    fn for_spec(&mut self, spec: &Path, problems: &mut Vec<FileDiagnostics>) -> Vec<Input> {
+        let mut found = Vec::new();
+        let dir = spec.parent().unwrap_or(Path::new(""));
+        let abs = normalize(&self.cwd.join(dir));
+        for d in abs.ancestors() {
+            if !self.cache.contains_key(d) {
+                let f = d.join(DEFAULTS_FILE);
+                let input = match std::fs::read(&f) {
+                    Ok(bytes) => {
+                        let shown = f.strip_prefix(&self.cwd).map_or(f.clone(), Path::to_path_buf);
+                        Some(Input { name: shown.display().to_string(), bytes })
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => {
+                        problems.push(io_problem(&f, Code::ReadFailed, format!("cannot read `{}`: {e}", f.display())));
+                        None
+                    }
+                };
+                self.cache.insert(d.to_path_buf(), input);
+            }
+            if let Some(Some(i)) = self.cache.get(d) {
+                found.push(i.clone());
+            }
+            if d.join(".git").exists() {
+                break;
+            }
+        }
+        found.reverse();
+        found
     }
 }
 
@@ -356,23 +472,27 @@ fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
     {
         let d =
             Diagnostic::error(Code::InvalidArgument, format!("`--image-tag {tag}` is not a valid image tag: {why}"));
-        io_problems.push(FileDiagnostics { file: None, name: None, diagnostics: vec![d] });
+        io_problems.push(FileDiagnostics::without_source(None, vec![d]));
     }
     let paths = collect_inputs(&args.files, &mut io_problems);
     let mut inputs = Vec::new();
+    let mut finder = DefaultsFinder::new();
     for p in &paths {
         match std::fs::read(p) {
-            Ok(bytes) => inputs.push(Input { name: p.display().to_string(), bytes }),
+            Ok(bytes) => inputs.push(Unit {
+                input: Input { name: p.display().to_string(), bytes },
+                defaults: finder.for_spec(p, &mut io_problems),
+            }),
             Err(e) => io_problems.push(io_problem(p, Code::ReadFailed, format!("cannot read `{}`: {e}", p.display()))),
         }
     }
     if paths.is_empty() && io_problems.is_empty() {
         let d = Diagnostic::error(Code::ReadFailed, "no `*.kdl` spec files found in the given folders");
-        io_problems.push(FileDiagnostics { file: None, name: None, diagnostics: vec![d] });
+        io_problems.push(FileDiagnostics::without_source(None, vec![d]));
     }
     let opts = Options { image_tag: args.image_tag.clone(), require_tag, environments: args.environments.clone() };
     let mut results: Vec<Compiled> =
-        if io_problems.is_empty() { svcc::compile_all(&inputs, &opts) } else { Vec::new() };
+        if io_problems.is_empty() { svcc::compile_units(&inputs, &FsLoader, &opts) } else { Vec::new() };
     if args.deny_warnings {
         for r in &mut results {
             for d in &mut r.diagnostics {
@@ -421,11 +541,7 @@ fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> Exi
                 if let Err(e) = write_output(dir, &artifacts) {
                     let d = Diagnostic::error(Code::WriteFailed, format!("cannot write to `{}`: {e}", dir.display()))
                         .help("nothing was changed in the output folder");
-                    report.push(FileDiagnostics {
-                        file: None,
-                        name: Some(dir.display().to_string()),
-                        diagnostics: vec![d],
-                    });
+                    report.push(FileDiagnostics::without_source(Some(dir.display().to_string()), vec![d]));
                     code = EXIT_USAGE_OR_IO;
                 }
             }
@@ -644,6 +760,7 @@ fn fmt_command(f: &FmtArgs) -> ExitCode {
                 file: Some(svcc::source::SourceFile::new(name.clone(), text.as_str())),
                 name: None,
                 diagnostics: diags.into_sorted(),
+                imports: Vec::new(),
             });
         }
         let Some(formatted) = formatted else {

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! bytes ─text→ &str ─syntax::parse→ KdlDocument ─decode→ model::Spec
-//!       ─check→ Vec<plan::Plan> ─lower→ Vec<lower::Object> ─validate→ (same)
-//!       ─emit→ Vec<emit::Artifact>
+//!       ─compose→ (presets and org defaults laid under it)
+//!       ─check→ Vec<plan::Plan> ─lower→ Vec<lower::Object> ─patch→ (same)
+//!       ─validate→ (same) ─emit→ Vec<emit::Artifact>
 //! ```
 //!
 //! The library does no I/O: the CLI reads files and writes folders. Every
@@ -11,6 +12,7 @@
 //! run only when earlier ones found no errors.
 
 pub mod check;
+pub mod compose;
 pub mod crd;
 pub mod decode;
 pub mod diagnostic;
@@ -19,6 +21,7 @@ pub mod emit;
 pub mod format;
 pub mod lower;
 pub mod model;
+pub mod patch;
 pub mod plan;
 pub mod promql;
 pub mod provenance;
@@ -34,6 +37,7 @@ use emit::Artifact;
 use source::{SourceFile, Span};
 
 pub use check::Options;
+pub use compose::{Loader, NoFiles};
 
 /// One spec file as read from disk.
 #[derive(Clone, Debug)]
@@ -47,6 +51,9 @@ pub struct Input {
 pub struct Compiled {
     pub file: SourceFile,
     pub diagnostics: Vec<Diagnostic>,
+    /// Files read for this spec (presets, org defaults): spans with file id
+    /// `k > 0` point into `imports[k - 1]`.
+    pub imports: Vec<SourceFile>,
     /// The service name, when the file got that far.
     pub service: Option<(String, Span)>,
     /// Generated files, in output order. Empty when there are errors.
@@ -60,7 +67,7 @@ impl Compiled {
 }
 
 /// Turn raw bytes into text: UTF-8 required, a leading byte-order mark dropped.
-fn text_of(input: &Input, diags: &mut Diagnostics) -> SourceFile {
+pub(crate) fn text_of(input: &Input, diags: &mut Diagnostics) -> SourceFile {
     let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&input.bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => SourceFile::new(input.name.clone(), s),
@@ -78,17 +85,40 @@ fn text_of(input: &Input, diags: &mut Diagnostics) -> SourceFile {
     }
 }
 
-/// Compile one spec file through every stage.
+/// Compile one spec file through every stage, with standard-library
+/// presets only (no org defaults, no preset files).
 pub fn compile(input: &Input, opts: &Options) -> Compiled {
+    compile_with(input, &[], &NoFiles, opts)
+}
+
+/// One service to compile, with the org defaults files that apply to it
+/// (outermost folder first).
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub input: Input,
+    pub defaults: Vec<Input>,
+}
+
+/// Compile one spec file: `defaults` are the org defaults files above it
+/// (outermost first); `loader` reads the preset files it uses.
+pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Options) -> Compiled {
     let mut diags = Diagnostics::new();
+    let mut imports: Vec<SourceFile> = Vec::new();
     let file = text_of(input, &mut diags);
     let mut service = None;
     let mut artifacts = Vec::new();
     if !diags.has_errors()
         && let Some(doc) = syntax::parse(&file.text, &mut diags)
-        && let Some(spec) = decode::decode(&doc, &mut diags)
+        && let Some(mut spec) = decode::decode(&doc, &mut diags)
     {
         service = Some((spec.name.value.clone(), spec.name.span));
+        // Presets are laid under a spec that decoded cleanly; when they fail,
+        // checking the half-composed service would only add noise.
+        let errors_before = diags.error_count();
+        if errors_before == 0 {
+            compose::compose(&mut spec, &file.name, defaults, loader, &mut diags, &mut imports);
+        }
+        let composed = diags.error_count() == errors_before;
         let known = check::environment_names(&spec);
         for want in &opts.environments {
             if !known.contains(want) {
@@ -104,10 +134,11 @@ pub fn compile(input: &Input, opts: &Options) -> Compiled {
                 diags.push(d);
             }
         }
-        let plans = check::check(&spec, opts, &mut diags);
+        let plans = if composed { check::check(&spec, opts, &mut diags) } else { Vec::new() };
         if !diags.has_errors() {
             for plan in &plans {
-                let objects = lower::lower(plan);
+                let mut objects = lower::lower(plan);
+                patch::apply(&mut objects, &plan.patches, &plan.environment, &mut diags);
                 validate::validate(&objects, &mut diags);
                 artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
             }
@@ -118,20 +149,69 @@ pub fn compile(input: &Input, opts: &Options) -> Compiled {
     // produced it.
     for d in &mut diagnostics {
         for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
-            l.span = l.span.clamp_to(&file.text);
+            let text = match l.span.file {
+                0 => Some(&file.text),
+                k => imports.get(usize::from(k) - 1).map(|f| &f.text),
+            };
+            l.span = match text {
+                Some(t) => l.span.clamp_to(t),
+                None => Span::in_file(0, 0, 0),
+            };
         }
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
         artifacts.clear();
     }
-    Compiled { file, diagnostics, service, artifacts }
+    Compiled { file, diagnostics, imports, service, artifacts }
+}
+
+/// Compile many services on every core, results in input order. Services
+/// are independent, so one service's errors never hide another's; two
+/// files that define the same service are an error in the second.
+pub fn compile_units(units: &[Unit], loader: &dyn Loader, opts: &Options) -> Vec<Compiled> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(units.len()).max(1);
+    let mut results: Vec<Compiled> = if workers == 1 {
+        units.iter().map(|u| compile_with(&u.input, &u.defaults, loader, opts)).collect()
+    } else {
+        // Interleaved shares keep the work balanced when costly services cluster.
+        let mut slots: Vec<Option<Compiled>> = vec![None; units.len()];
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    s.spawn(move || {
+                        units
+                            .iter()
+                            .enumerate()
+                            .skip(w)
+                            .step_by(workers)
+                            .map(|(i, u)| (i, compile_with(&u.input, &u.defaults, loader, opts)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                // A worker only panics on a compiler bug; let it surface.
+                let done = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                for (i, c) in done {
+                    slots[i] = Some(c);
+                }
+            }
+        });
+        slots.into_iter().flatten().collect()
+    };
+    report_conflicts(&mut results);
+    results
 }
 
 /// Compile several files. Files are independent, so one file's errors do
 /// not hide another's; two files that define the same service are an error
 /// in the second.
 pub fn compile_all(inputs: &[Input], opts: &Options) -> Vec<Compiled> {
-    let mut results: Vec<Compiled> = inputs.iter().map(|i| compile(i, opts)).collect();
+    let units: Vec<Unit> = inputs.iter().map(|i| Unit { input: i.clone(), defaults: Vec::new() }).collect();
+    compile_units(&units, &NoFiles, opts)
+}
+
+fn report_conflicts(results: &mut [Compiled]) {
     for i in 0..results.len() {
         let Some((name, span)) = results[i].service.clone() else {
             continue;
@@ -147,7 +227,6 @@ pub fn compile_all(inputs: &[Input], opts: &Options) -> Vec<Compiled> {
             results[i].artifacts.clear();
         }
     }
-    results
 }
 
 /// Diagnostics of a set of results, in the form the renderers take.
@@ -155,6 +234,11 @@ pub fn file_diagnostics(results: &[Compiled]) -> Vec<FileDiagnostics> {
     results
         .iter()
         .filter(|r| !r.diagnostics.is_empty())
-        .map(|r| FileDiagnostics { file: Some(r.file.clone()), name: None, diagnostics: r.diagnostics.clone() })
+        .map(|r| FileDiagnostics {
+            file: Some(r.file.clone()),
+            name: None,
+            diagnostics: r.diagnostics.clone(),
+            imports: r.imports.clone(),
+        })
         .collect()
 }

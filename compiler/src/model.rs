@@ -18,6 +18,8 @@ pub struct Spec {
     /// Span of the `service` node's name token, used as the origin of every
     /// generated object.
     pub node: Span,
+    /// `use "preset"` lines, in order: the presets under this service.
+    pub uses: Vec<Spanned<String>>,
     pub body: Body,
     pub environments: Vec<Environment>,
 }
@@ -29,6 +31,93 @@ pub struct Environment {
     /// The whole `environment NAME { … }` node: values inside it are overrides.
     pub block: Span,
     pub body: Body,
+}
+
+/// A file that is not a service: a preset (`preset NAME { … }`, used with
+/// `use`) or an org defaults file (`defaults { … }` in `_defaults.kdl`).
+#[derive(Clone, Debug)]
+pub struct Preset {
+    pub kind: PresetKind,
+    /// The preset's name (`None` for a defaults file).
+    pub name: Option<Spanned<String>>,
+    /// The `preset` / `defaults` node name token.
+    pub node: Span,
+    /// The presets this one builds on.
+    pub uses: Vec<Spanned<String>>,
+    pub body: Body,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresetKind {
+    Preset,
+    Defaults,
+}
+
+/// An escape-hatch patch of one generated object (`docs/patches.md`).
+#[derive(Clone, Debug)]
+pub struct Patch {
+    pub node: Span,
+    /// The object's kind, e.g. `Deployment`.
+    pub kind: Spanned<String>,
+    /// The object's name; `None` targets the only object of that kind.
+    pub name: Option<Spanned<String>>,
+    pub ops: Vec<PatchOp>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PatchOp {
+    pub op: PatchOpKind,
+    /// The `set` / `merge` / `remove` token.
+    pub node: Span,
+    /// A JSON pointer (RFC 6901), e.g. `/spec/template/spec/hostAliases`.
+    pub pointer: Spanned<String>,
+    /// The value (`None` for `remove`).
+    pub value: Option<PatchValue>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchOpKind {
+    Set,
+    Merge,
+    Remove,
+}
+
+impl PatchOpKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchOpKind::Set => "set",
+            PatchOpKind::Merge => "merge",
+            PatchOpKind::Remove => "remove",
+        }
+    }
+}
+
+/// A JSON value written in KDL, with the span of every part.
+#[derive(Clone, Debug)]
+pub enum PatchValue {
+    Scalar(Spanned<serde_json::Value>),
+    /// Keys with their spans, in source order.
+    Object(Span, Vec<(Spanned<String>, PatchValue)>),
+    Array(Span, Vec<PatchValue>),
+}
+
+impl PatchValue {
+    pub fn span(&self) -> Span {
+        match self {
+            PatchValue::Scalar(s) => s.span,
+            PatchValue::Object(s, _) | PatchValue::Array(s, _) => *s,
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            PatchValue::Scalar(s) => s.value.clone(),
+            PatchValue::Object(_, kv) => {
+                serde_json::Value::Object(kv.iter().map(|(k, v)| (k.value.clone(), v.to_json())).collect())
+            }
+            PatchValue::Array(_, items) => serde_json::Value::Array(items.iter().map(PatchValue::to_json).collect()),
+        }
+    }
 }
 
 /// Every setting that a service and an environment block can both hold.
@@ -63,6 +152,8 @@ pub struct Body {
     pub blue_green: Option<BlueGreen>,
     /// `canary { … }`: an Argo Rollouts canary update instead of a rolling Deployment.
     pub canary: Option<Canary>,
+    /// Escape-hatch patches, applied in order after lowering.
+    pub patches: Vec<Patch>,
 }
 
 #[derive(Clone, Debug)]
@@ -207,13 +298,13 @@ impl Duration {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EnvVar {
     pub name: Spanned<String>,
     pub value: EnvValue,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum EnvValue {
     Literal(Spanned<String>),
     Secret { name: Spanned<String>, key: Spanned<String>, optional: bool },

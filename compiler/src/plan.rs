@@ -11,6 +11,8 @@ use crate::source::Span;
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub service: String,
+    /// Escape-hatch patches, in order (applied after lowering).
+    pub patches: Vec<crate::model::Patch>,
     pub environment: String,
     pub namespace: Option<String>,
     /// The `service` node: origin of every generated object.

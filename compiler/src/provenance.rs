@@ -139,6 +139,7 @@ pub fn render(file: &SourceFile, answers: &[Answer]) -> String {
             Origin::Derived { from, what } => {
                 s.push_str(&format!("  derived from {what}{inherited} at {}\n", at(*from)));
             }
+            Origin::Patch(span) => s.push_str(&format!("  set by a patch{inherited} at {}\n", at(*span))),
         }
     }
     s
@@ -162,6 +163,7 @@ pub fn to_json(file: &SourceFile, answers: &[Answer]) -> serde_json::Value {
                 Origin::Derived { from, what } => {
                     serde_json::json!({ "kind": "derived", "from": what, "at": loc(*from) })
                 }
+                Origin::Patch(s) => serde_json::json!({ "kind": "patch", "at": loc(*s) }),
             };
             serde_json::json!({
                 "environment": a.environment,

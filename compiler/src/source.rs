@@ -2,22 +2,53 @@
 //!
 //! Every diagnostic and every value decoded from a spec carries a [`Span`]:
 //! a half-open byte range into one [`SourceFile`].
+//!
+//! A compilation reads more than one file when a spec uses presets or org
+//! defaults, so a span also names its file: [`FileId`] 0 is the spec being
+//! compiled, 1.. the imported files in the order they were loaded
+//! ([`crate::Compiled::imports`]). Spans are created while a file is parsed
+//! and decoded, inside [`in_file`], which sets the file every new span
+//! belongs to; spans are then copied, never re-created, so values merged
+//! from a preset keep pointing into the preset.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
+
+/// Which file of a compilation a span points into (0: the spec itself).
+pub type FileId = u16;
+
+thread_local! {
+    static CURRENT_FILE: Cell<FileId> = const { Cell::new(0) };
+}
+
+/// Run `f` with every span created on this thread pointing into `file`.
+pub fn in_file<R>(file: FileId, f: impl FnOnce() -> R) -> R {
+    let before = CURRENT_FILE.with(|c| c.replace(file));
+    let r = f();
+    CURRENT_FILE.with(|c| c.set(before));
+    r
+}
 
 /// A half-open byte range `[start, end)` into a source file.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
+    /// The file; first, so that spans sort by file, then position.
+    pub file: FileId,
     pub start: u32,
     pub end: u32,
 }
 
 impl Span {
+    /// A span in the file currently being read (see [`in_file`]).
     pub fn new(start: usize, end: usize) -> Self {
+        Span::in_file(CURRENT_FILE.with(Cell::get), start, end)
+    }
+
+    pub fn in_file(file: FileId, start: usize, end: usize) -> Self {
         let start = u32::try_from(start).unwrap_or(u32::MAX);
         let end = u32::try_from(end).unwrap_or(u32::MAX).max(start);
-        Span { start, end }
+        Span { file, start, end }
     }
 
     pub fn len(self) -> usize {
@@ -38,12 +69,15 @@ impl Span {
         while e < text.len() && !text.is_char_boundary(e) {
             e += 1;
         }
-        Span::new(s, e)
+        Span::in_file(self.file, s, e)
     }
 }
 
 impl fmt::Debug for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.file != 0 {
+            write!(f, "#{}:", self.file)?;
+        }
         write!(f, "{}..{}", self.start, self.end)
     }
 }

@@ -33,14 +33,30 @@ fn schema_of(kind: Kind) -> serde_json::Value {
 
 /// The JSON Schema svcc validates a kind with.
 pub fn schema(kind: Kind) -> serde_json::Value {
-    schema_of(kind)
+    schema_ref(kind).clone()
+}
+
+/// The schema of a kind as the text of `schemas/<kind>.json` and `svcc schema`.
+pub fn schema_text(kind: Kind) -> String {
+    let mut s = serde_json::to_string_pretty(schema_ref(kind)).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn index(kind: Kind) -> usize {
+    Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
+}
+
+/// The JSON Schema of a kind, generated once per process.
+pub fn schema_ref(kind: Kind) -> &'static serde_json::Value {
+    static CELLS: [OnceLock<serde_json::Value>; Kind::ALL.len()] = [const { OnceLock::new() }; Kind::ALL.len()];
+    CELLS[index(kind)].get_or_init(|| schema_of(kind))
 }
 
 fn validator(kind: Kind) -> Option<&'static jsonschema::Validator> {
     static CELLS: [OnceLock<Option<jsonschema::Validator>>; Kind::ALL.len()] =
         [const { OnceLock::new() }; Kind::ALL.len()];
-    let idx = Kind::ALL.iter().position(|k| *k == kind)?;
-    CELLS.get(idx)?.get_or_init(|| jsonschema::validator_for(&schema_of(kind)).ok()).as_ref()
+    CELLS[index(kind)].get_or_init(|| jsonschema::validator_for(schema_ref(kind)).ok()).as_ref()
 }
 
 /// Compile every kind's validator on a background thread, so the cost
@@ -81,14 +97,26 @@ pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
                     None => break obj.origin,
                 }
             };
-            diags.push(
+            let by_patch = obj.patched.iter().any(|p| pointer == *p || pointer.starts_with(&format!("{p}/")));
+            let d = if by_patch {
+                Diagnostic::error(
+                    Code::PatchSchema,
+                    format!("this patch makes {} `{}` invalid: {}", obj.kind.as_str(), obj.name, err),
+                )
+                .at(span, "patched here")
+            } else {
                 Diagnostic::error(
                     Code::SchemaViolation,
                     format!("generated {} `{}` is invalid: {}", obj.kind.as_str(), obj.name, err),
                 )
                 .at(span, "this value")
-                .help(format!("at {}", if pointer.is_empty() { "/" } else { &pointer })),
-            );
+            };
+            diags.push(d.help(format!(
+                "at {} (schema: {}; `svcc schema {}` prints it)",
+                if pointer.is_empty() { "/" } else { &pointer },
+                err.schema_path().as_str(),
+                obj.kind.as_str()
+            )));
         }
     }
 }

@@ -2,7 +2,7 @@
 //! semantic check. All problems are collected; plans are returned only
 //! when there are no errors.
 
-mod merge;
+pub mod merge;
 mod monitoring;
 pub mod rollout;
 
@@ -782,6 +782,7 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         environment_block,
         settings,
         service,
+        patches: b.patches.clone(),
         environment: env.to_string(),
         namespace,
         origin: sspan,

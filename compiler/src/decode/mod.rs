@@ -14,12 +14,13 @@ use kdl::KdlDocument;
 
 use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Environment, Spec};
+use crate::model::{Environment, Preset, PresetKind, Spec};
 use crate::source::Span;
+use crate::source::Spanned;
 use crate::values;
 use reader::{NodeReader, children, name_span};
 
-pub use body::BODY_NODES;
+pub use body::{BODY_NODES, TOP_ONLY};
 
 /// Decode a parsed document. Returns `None` if there is no usable `service`.
 pub fn decode(doc: &KdlDocument, diags: &mut Diagnostics) -> Option<Spec> {
@@ -27,6 +28,19 @@ pub fn decode(doc: &KdlDocument, diags: &mut Diagnostics) -> Option<Spec> {
     let mut first_service: Option<Span> = None;
     for node in doc.nodes() {
         let name = node.name().value();
+        if name == "preset" || name == "defaults" {
+            diags.push(
+                Diagnostic::error(Code::MissingService, format!("this file holds a `{name}`, not a `service`"))
+                    .at(name_span(node), "not a service")
+                    .help(if name == "preset" {
+                        "use it from a service: `use \"./path/to/this.kdl\"`; `svcc build` skips files under `presets/` folders and files named `_*.kdl`"
+                    } else {
+                        "name the file `_defaults.kdl`: it then applies to every service below its folder"
+                    }),
+            );
+            first_service.get_or_insert(name_span(node));
+            continue;
+        }
         if name != "service" {
             let mut d = Diagnostic::error(Code::UnknownNode, format!("unknown top-level node `{name}`"))
                 .at(name_span(node), "expected `service`");
@@ -77,7 +91,12 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
     };
     r.finish(diags);
     let mut environments: Vec<Environment> = Vec::new();
+    let mut uses = Vec::new();
     let body = body::decode_body(children(node), "service", true, diags, &mut |env_node, diags| {
+        if env_node.name().value() == "use" {
+            uses.extend(decode_use(env_node, diags));
+            return;
+        }
         if let Some(env) = decode_environment(env_node, diags) {
             if let Some(prev) = environments.iter().find(|e| e.name.value == env.name.value) {
                 diags.push(
@@ -98,7 +117,96 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
                 .help("add at least an image: `service my-app { image \"ghcr.io/acme/my-app\" }`"),
         );
     }
-    Some(Spec { name: name?, node: name_span(node), body, environments })
+    Some(Spec { name: name?, node: name_span(node), uses, body, environments })
+}
+
+/// `use "node-http-api"` or `use "./presets/x.kdl"`.
+fn decode_use(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    let mut r = NodeReader::new(node);
+    let target = match r.arg(0) {
+        Some(e) => reader::string(diags, e),
+        None => {
+            diags.push(reader::missing(
+                r.name_span(),
+                "a preset",
+                "write `use \"node-http-api\"` (standard library) or `use \"./presets/api.kdl\"` (a file)",
+            ));
+            None
+        }
+    };
+    r.finish(diags);
+    reader::no_children(diags, node);
+    target
+}
+
+/// Decode a preset file (`preset NAME { … }`) or an org defaults file
+/// (`defaults { … }`): one node of the expected kind, holding a body.
+pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostics) -> Option<Preset> {
+    let want = match kind {
+        PresetKind::Preset => "preset",
+        PresetKind::Defaults => "defaults",
+    };
+    let mut found: Option<Preset> = None;
+    for node in doc.nodes() {
+        let name = node.name().value();
+        if name != want {
+            let mut d = Diagnostic::error(Code::UnknownNode, format!("unknown top-level node `{name}`"))
+                .at(name_span(node), format!("expected `{want}`"));
+            d = match did_you_mean(name, &[want]) {
+                Some(_) => d.help(format!("did you mean `{want}`?")),
+                None if name == "service" => d.help(format!(
+                    "this file is read as a {}; services live in their own files",
+                    if kind == PresetKind::Preset { "preset" } else { "defaults file" }
+                )),
+                None => d.help(format!(
+                    "a {want} file holds one `{want}{} {{ … }}` block",
+                    if kind == PresetKind::Preset { " NAME" } else { "" }
+                )),
+            };
+            diags.push(d);
+            continue;
+        }
+        if let Some(first) = &found {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("a {want} file holds exactly one `{want}`"))
+                    .at(name_span(node), format!("second `{want}`"))
+                    .also(first.node, "first one here"),
+            );
+            continue;
+        }
+        let mut r = NodeReader::new(node);
+        let pname = match kind {
+            PresetKind::Preset => match r.arg(0) {
+                Some(e) => reader::name(diags, e, "preset name", values::check_dns1123_label),
+                None => {
+                    diags.push(reader::missing(r.name_span(), "a preset name", "write `preset node-http-api { … }`"));
+                    None
+                }
+            },
+            PresetKind::Defaults => None,
+        };
+        r.finish(diags);
+        let mut uses = Vec::new();
+        let body = body::decode_body(children(node), want, true, diags, &mut |n, diags| {
+            if n.name().value() == "use" {
+                uses.extend(decode_use(n, diags));
+            } else {
+                diags.push(
+                    Diagnostic::error(Code::UnknownNode, format!("a {want} cannot hold environments"))
+                        .at(name_span(n), "environment blocks belong in services")
+                        .help("set per-environment values in each service's `environment` blocks"),
+                );
+            }
+        });
+        found = Some(Preset { kind, name: pname, node: name_span(node), uses, body });
+    }
+    if found.is_none() && doc.nodes().iter().all(|n| n.name().value() == want) {
+        diags.push(
+            Diagnostic::error(Code::MissingValue, format!("no `{want}` in this file"))
+                .at(Span::new(0, 0), format!("expected `{want} {{ … }}`")),
+        );
+    }
+    found
 }
 
 fn decode_environment(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Environment> {

@@ -56,6 +56,8 @@ codes! {
     InvalidImage = "SVC0212", "invalid-image";
     InvalidChoice = "SVC0213", "invalid-choice";
     UnexpectedChildren = "SVC0214", "unexpected-children";
+    InvalidPatch = "SVC0230", "invalid-patch";
+    PresetFile = "SVC0231", "preset-file";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -75,11 +77,18 @@ codes! {
     CanaryIncomplete = "SVC0322", "canary-never-completes";
     PromotionConflict = "SVC0323", "promotion-conflict";
     PreviewStarvesActive = "SVC0324", "preview-starves-active";
+    UnknownPreset = "SVC0330", "unknown-preset";
+    ImportCycle = "SVC0331", "import-cycle";
+    ConflictingDefinitions = "SVC0332", "conflicting-definitions";
+    PatchTarget = "SVC0333", "patch-target";
+    PatchPath = "SVC0334", "patch-path";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
     NoPrometheusLabels = "SVC0404", "no-prometheus-labels";
     SchemaViolation = "SVC0501", "schema-violation";
+    PatchSchema = "SVC0502", "patch-schema";
+    PatchUnknownField = "SVC0503", "patch-unknown-field";
     ReadFailed = "SVC0901", "read-failed";
     WriteFailed = "SVC0902", "write-failed";
     UnknownEnvironment = "SVC0903", "unknown-environment";

@@ -91,10 +91,11 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    fn sort_key(&self) -> (u32, Code, u32) {
+    fn sort_key(&self) -> (u16, u32, Code, u32) {
+        let file = self.primary.as_ref().map_or(0, |l| l.span.file);
         let start = self.primary.as_ref().map_or(0, |l| l.span.start);
         let end = self.primary.as_ref().map_or(0, |l| l.span.end);
-        (start, self.code, end)
+        (file, start, self.code, end)
     }
 }
 

@@ -16,6 +16,33 @@ pub struct FileDiagnostics {
     /// Display name when there is no source text (e.g. an unreadable file).
     pub name: Option<String>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Files the spec imported (presets, org defaults): a span with
+    /// [`crate::source::FileId`] `k > 0` points into `imports[k - 1]`.
+    pub imports: Vec<SourceFile>,
+}
+
+impl FileDiagnostics {
+    /// Diagnostics about an input that has no source text.
+    pub fn without_source(name: Option<String>, diagnostics: Vec<Diagnostic>) -> Self {
+        FileDiagnostics { file: None, name, diagnostics, imports: Vec::new() }
+    }
+
+    /// The file a span points into.
+    pub fn source(&self, file: crate::source::FileId) -> Option<&SourceFile> {
+        match file {
+            0 => self.file.as_ref(),
+            k => self.imports.get(usize::from(k) - 1),
+        }
+    }
+
+    /// The file a diagnostic is reported in: its primary label's file.
+    fn primary_source(&self, d: &Diagnostic) -> Option<&SourceFile> {
+        self.source(d.primary.as_ref().map_or(0, |l| l.span.file))
+    }
+
+    fn display_name(&self, d: &Diagnostic) -> Option<String> {
+        self.primary_source(d).map(|f| f.name.clone()).or_else(|| self.name.clone())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +76,43 @@ pub fn render(format: Format, files: &[FileDiagnostics], style: HumanStyle) -> S
 struct MietteDiag<'a> {
     d: &'a Diagnostic,
     src: Option<NamedSource<std::sync::Arc<str>>>,
+    /// Secondary labels that point into another file than the primary one,
+    /// each rendered as a related snippet of its own file.
+    related: Vec<Related>,
+}
+
+struct Related {
+    message: String,
+    span: miette::SourceSpan,
+    src: NamedSource<std::sync::Arc<str>>,
+}
+
+impl std::fmt::Debug for Related {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::fmt::Display for Related {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Related {}
+
+impl miette::Diagnostic for Related {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.src)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(self.message.clone()), self.span))))
+    }
 }
 
 impl std::fmt::Debug for MietteDiag<'_> {
@@ -95,6 +159,13 @@ impl miette::Diagnostic for MietteDiag<'_> {
         if self.d.primary.is_some() { self.src.as_ref().map(|s| s as &dyn miette::SourceCode) } else { None }
     }
 
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+    }
+
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let p = self.d.primary.as_ref()?;
         let text_len = self.src.as_ref().map_or(0, |s| s.inner().len());
@@ -104,7 +175,13 @@ impl miette::Diagnostic for MietteDiag<'_> {
             miette::SourceSpan::new(s.into(), e - s)
         };
         let mut v = vec![LabeledSpan::new_primary_with_span(Some(p.message.clone()), fix(p.span))];
-        v.extend(self.d.secondary.iter().map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), fix(l.span))));
+        v.extend(
+            self.d
+                .secondary
+                .iter()
+                .filter(|l| l.span.file == p.span.file)
+                .map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), fix(l.span))),
+        );
         Some(Box::new(v.into_iter()))
     }
 }
@@ -116,8 +193,8 @@ fn human(files: &[FileDiagnostics], style: HumanStyle) -> String {
     let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).without_syntax_highlighting().with_width(style.width);
     let mut out = String::new();
+    let named = |f: &SourceFile| NamedSource::new(f.name.clone(), f.text.clone());
     for f in files {
-        let src = f.file.as_ref().map(|f| NamedSource::new(f.name.clone(), f.text.clone()));
         for (shown, d) in f.diagnostics.iter().enumerate() {
             if shown == MAX_HUMAN_PER_FILE {
                 let rest = f.diagnostics.len() - shown;
@@ -126,8 +203,18 @@ fn human(files: &[FileDiagnostics], style: HumanStyle) -> String {
                 break;
             }
             // Clamp spans onto char boundaries so miette never slices mid-char.
-            let d = clamp(d, f.file.as_ref());
-            let md = MietteDiag { d: &d, src: src.clone() };
+            let d = clamp(d, f);
+            let home = d.primary.as_ref().map_or(0, |l| l.span.file);
+            let related = d
+                .secondary
+                .iter()
+                .filter(|l| l.span.file != home)
+                .filter_map(|l| {
+                    let src = f.source(l.span.file)?;
+                    Some(Related { message: l.message.clone(), span: l.span.into(), src: named(src) })
+                })
+                .collect();
+            let md = MietteDiag { d: &d, src: f.source(home).map(named), related };
             let mut buf = String::new();
             if handler.render_report(&mut buf, &md).is_err() {
                 let _ = writeln!(buf, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
@@ -149,13 +236,10 @@ fn human(files: &[FileDiagnostics], style: HumanStyle) -> String {
     out
 }
 
-fn clamp(d: &Diagnostic, file: Option<&SourceFile>) -> Diagnostic {
+fn clamp(d: &Diagnostic, files: &FileDiagnostics) -> Diagnostic {
     let mut d = d.clone();
-    if let Some(f) = file {
-        if let Some(p) = d.primary.as_mut() {
-            p.span = p.span.clamp_to(&f.text);
-        }
-        for l in &mut d.secondary {
+    for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
+        if let Some(f) = files.source(l.span.file) {
             l.span = l.span.clamp_to(&f.text);
         }
     }
@@ -189,6 +273,9 @@ struct JsonPos {
 #[derive(Serialize)]
 struct JsonLabel {
     message: String,
+    /// Only when the label points into another file than the diagnostic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
     span: JsonSpan,
     start: JsonPos,
     end: JsonPos,
@@ -238,7 +325,8 @@ struct JsonSummary {
     warnings: usize,
 }
 
-fn json_label(f: Option<&SourceFile>, l: &super::Label) -> JsonLabel {
+fn json_label(files: &FileDiagnostics, home: crate::source::FileId, l: &super::Label) -> JsonLabel {
+    let f = files.source(l.span.file);
     let (sl, sc, el, ec) = match f {
         Some(f) => {
             let span = l.span.clamp_to(&f.text);
@@ -250,6 +338,7 @@ fn json_label(f: Option<&SourceFile>, l: &super::Label) -> JsonLabel {
     };
     JsonLabel {
         message: l.message.clone(),
+        file: if l.span.file == home { None } else { f.map(|f| f.name.clone()) },
         span: JsonSpan { start: l.span.start, end: l.span.end },
         start: JsonPos { line: sl, column: sc },
         end: JsonPos { line: el, column: ec },
@@ -260,19 +349,19 @@ fn json_label(f: Option<&SourceFile>, l: &super::Label) -> JsonLabel {
 fn json(files: &[FileDiagnostics]) -> String {
     let mut diagnostics = Vec::new();
     for f in files {
-        let name = f.file.as_ref().map(|f| f.name.clone()).or_else(|| f.name.clone());
         for d in &f.diagnostics {
+            let home = d.primary.as_ref().map_or(0, |l| l.span.file);
             diagnostics.push(JsonDiag {
                 code: d.code.as_str(),
                 name: d.code.slug(),
                 severity: d.severity.as_str(),
                 message: d.message.clone(),
-                file: name.clone(),
+                file: f.display_name(d),
                 primary: d.primary.as_ref().map(|l| {
-                    let j = json_label(f.file.as_ref(), l);
+                    let j = json_label(f, home, l);
                     JsonPrimary { label: j.message, span: j.span, start: j.start, end: j.end }
                 }),
-                labels: d.secondary.iter().map(|l| json_label(f.file.as_ref(), l)).collect(),
+                labels: d.secondary.iter().map(|l| json_label(f, home, l)).collect(),
                 help: d.help.clone(),
                 notes: d.notes.clone(),
             });
@@ -297,8 +386,8 @@ fn escape_prop(s: &str) -> String {
 fn github(files: &[FileDiagnostics]) -> String {
     let mut out = String::new();
     for f in files {
-        let name = f.file.as_ref().map(|f| f.name.clone()).or_else(|| f.name.clone());
         for d in &f.diagnostics {
+            let name = f.display_name(d);
             let level = match d.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
@@ -307,7 +396,7 @@ fn github(files: &[FileDiagnostics]) -> String {
             if let Some(n) = &name {
                 props.push(format!("file={}", escape_prop(n)));
             }
-            if let (Some(p), Some(file)) = (&d.primary, &f.file) {
+            if let (Some(p), Some(file)) = (&d.primary, f.primary_source(d)) {
                 let span = p.span.clamp_to(&file.text);
                 let (sl, sc) = file.line_col(span.start);
                 let (el, ec) = file.line_col(span.end);

@@ -85,6 +85,8 @@ pub struct Object {
     /// JSON pointer → where the value at that pointer came from. A pointer
     /// without an entry inherits the origin of its nearest recorded ancestor.
     pub provenance: BTreeMap<String, Origin>,
+    /// JSON pointers written or removed by patches (`crate::patch`).
+    pub patched: Vec<String>,
 }
 
 /// Where a generated value came from (`svcc explain KIND/NAME POINTER FILE`).
@@ -98,13 +100,18 @@ pub enum Origin {
     Default { setting: String },
     /// Computed from another value, e.g. names and selectors from the service name.
     Derived { from: Span, what: &'static str },
+    /// Written or removed by a `patch` block.
+    Patch(Span),
 }
 
 impl Origin {
     /// The spec token this origin points at, if any.
     pub fn span(&self) -> Option<Span> {
         match self {
-            Origin::Spec(s) | Origin::Environment { span: s, .. } | Origin::Derived { from: s, .. } => Some(*s),
+            Origin::Spec(s)
+            | Origin::Environment { span: s, .. }
+            | Origin::Derived { from: s, .. }
+            | Origin::Patch(s) => Some(*s),
             Origin::Default { .. } => None,
         }
     }
@@ -194,7 +201,7 @@ impl Object {
     }
 }
 
-fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, spans: BTreeMap<String, Span>) -> Object {
+pub(crate) fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, spans: BTreeMap<String, Span>) -> Object {
     let value = serde_json::to_value(t).unwrap_or(serde_json::Value::Null);
     let mut provenance: BTreeMap<String, Origin> = BTreeMap::new();
     for ptr in DERIVED {
@@ -241,7 +248,7 @@ fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, spans: BTreeMap
             );
         }
     }
-    Object { kind, name: name.to_string(), value, origin: p.origin, provenance }
+    Object { kind, name: name.to_string(), value, origin: p.origin, provenance, patched: Vec::new() }
 }
 
 pub(crate) fn meta(p: &Plan, name: &str) -> ObjectMeta {

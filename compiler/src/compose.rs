@@ -1,0 +1,246 @@
+//! Composition: presets, org defaults, and their precedence.
+//!
+//! A service is the top of a stack of layers, each a [`Body`] merged over
+//! the ones below with the one layer merge ([`crate::check::merge::layer`]):
+//!
+//! ```text
+//! svcc's built-in defaults < org defaults (outermost folder first)
+//!   < presets the service uses < the service < an environment
+//! ```
+//!
+//! Presets come from the standard library (embedded, `stdlib/presets/`) or
+//! from files (`use "./presets/api.kdl"`); a preset may use other presets,
+//! which sit below it. Presets used together are combined as one layer and
+//! must agree (a setting both give differently is a conflict unless the
+//! using file sets it itself). The library does no I/O: files come in
+//! through a [`Loader`] the caller provides, and org defaults files as
+//! [`Input`]s.
+
+use crate::check::merge::{self, Merger, Mode};
+use crate::diagnostic::suggest::did_you_mean;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::{Body, Preset, PresetKind, Spec};
+use crate::source::{FileId, SourceFile, Span, Spanned, in_file};
+use crate::{Input, decode, syntax};
+
+/// Reads the files that `use "./…"` names. Implemented by the CLI (reading
+/// from disk) and by tests (from memory).
+pub trait Loader: Sync {
+    /// Load `path`, written in a `use` inside the file named `from`.
+    /// Returns the file with a canonical name: equal names are one file
+    /// (for import cycles and messages).
+    fn load(&self, from: &str, path: &str) -> Result<Input, String>;
+}
+
+/// A loader that has no files: only standard-library presets resolve.
+pub struct NoFiles;
+
+impl Loader for NoFiles {
+    fn load(&self, _from: &str, path: &str) -> Result<Input, String> {
+        Err(format!("no files can be read here, so `{path}` cannot be used"))
+    }
+}
+
+/// The standard library's presets: name and KDL text.
+pub const STDLIB: &[(&str, &str)] = &[
+    ("node-http-api", include_str!("../../stdlib/presets/node-http-api.kdl")),
+    ("worker", include_str!("../../stdlib/presets/worker.kdl")),
+    ("internal-grpc", include_str!("../../stdlib/presets/internal-grpc.kdl")),
+];
+
+/// Is `target` (what `use` names) a file rather than a standard-library preset?
+pub fn is_file(target: &str) -> bool {
+    target.starts_with("./") || target.starts_with("../") || target.starts_with('/') || target.ends_with(".kdl")
+}
+
+/// One file read during composition, as decoded (kept so that a preset
+/// used twice is read once).
+struct Loaded {
+    name: String,
+    preset: Option<Preset>,
+}
+
+struct Ctx<'a> {
+    loader: &'a dyn Loader,
+    diags: &'a mut Diagnostics,
+    imports: &'a mut Vec<SourceFile>,
+    loaded: Vec<Loaded>,
+    /// The chain of files being expanded, for import cycles.
+    stack: Vec<(String, Span)>,
+}
+
+/// Lay `spec`'s presets and org `defaults` (outermost first) under it:
+/// `spec.body` becomes the merged service body. Files read are appended to
+/// `imports` (span file ids `1..`).
+pub fn compose(
+    spec: &mut Spec,
+    main_name: &str,
+    defaults: &[Input],
+    loader: &dyn Loader,
+    diags: &mut Diagnostics,
+    imports: &mut Vec<SourceFile>,
+) {
+    if defaults.is_empty() && spec.uses.is_empty() {
+        return;
+    }
+    let mut cx = Ctx { loader, diags, imports, loaded: Vec::new(), stack: vec![(main_name.to_string(), spec.node)] };
+    let mut base = Body::default();
+    for d in defaults {
+        let Some((id, preset)) = cx.read(d, PresetKind::Defaults) else {
+            continue;
+        };
+        cx.stack.push((d.name.clone(), Span::in_file(id, 0, 0)));
+        let body = cx.expand(&preset, &d.name);
+        cx.stack.pop();
+        let what = format!("the defaults in {}", d.name);
+        base = merge::layer(&base, &body, &mut Merger::new(cx.diags, what, preset.node, Mode::Override));
+    }
+    let body = cx.stack_layers(&spec.uses, main_name, base, &spec.body, "the service");
+    spec.body = body;
+}
+
+impl Ctx<'_> {
+    /// Decode one file as a preset or defaults file, under a new file id.
+    fn read(&mut self, input: &Input, kind: PresetKind) -> Option<(FileId, Preset)> {
+        let id = FileId::try_from(self.imports.len() + 1).ok()?;
+        let mut local = Diagnostics::new();
+        let preset = in_file(id, || {
+            let file = crate::text_of(input, &mut local);
+            self.imports.push(file.clone());
+            if local.has_errors() {
+                return None;
+            }
+            let doc = syntax::parse(&file.text, &mut local)?;
+            decode::decode_preset(&doc, kind, &mut local)
+        });
+        let ok = !local.has_errors();
+        self.diags.extend(local.into_sorted());
+        match (ok, preset) {
+            (true, Some(p)) => Some((id, p)),
+            _ => None,
+        }
+    }
+
+    /// A preset's effective body: the presets it uses, then its own settings.
+    fn expand(&mut self, preset: &Preset, name: &str) -> Body {
+        let what = match &preset.name {
+            Some(n) => format!("preset `{}`", n.value),
+            None => format!("the defaults in {name}"),
+        };
+        self.stack_layers(&preset.uses, name, Body::default(), &preset.body, &what)
+    }
+
+    /// `own` over the presets in `uses` (combined), over `base`.
+    fn stack_layers(&mut self, uses: &[Spanned<String>], from: &str, base: Body, own: &Body, what: &str) -> Body {
+        let mut combined: Option<Body> = None;
+        let mut conflicts = Vec::new();
+        let mut first_use: Option<&Spanned<String>> = None;
+        for u in uses {
+            let Some(body) = self.resolve(u, from) else {
+                continue;
+            };
+            combined = Some(match combined {
+                None => {
+                    first_use = Some(u);
+                    body
+                }
+                Some(acc) => {
+                    let what = format!("preset `{}`", u.value);
+                    let mut m = Merger::new(self.diags, what, u.span, Mode::Combine { at: u.span });
+                    let out = merge::layer(&acc, &body, &mut m);
+                    conflicts.extend(m.conflicts);
+                    out
+                }
+            });
+        }
+        let site = first_use.map_or(Span::default(), |u| u.span);
+        let base = match combined {
+            Some(c) => merge::layer(&base, &c, &mut Merger::new(self.diags, "the presets", site, Mode::Override)),
+            None => base,
+        };
+        let mut m = Merger::new(self.diags, what, site, Mode::Override).below("no preset or default declares");
+        let out = merge::layer(&base, own, &mut m);
+        let set = m.set_paths;
+        for c in conflicts {
+            if set.contains(&c.path) {
+                continue;
+            }
+            let (setting, key) = c.path.split_once('.').map_or((c.path.as_str(), None), |(a, b)| (a, Some(b)));
+            let shown = key.map_or(format!("`{setting}`"), |k| format!("`{setting}` `{k}`"));
+            self.diags.push(
+                Diagnostic::error(Code::ConflictingDefinitions, format!("presets used together disagree on {shown}"))
+                    .at(c.at, "this preset sets it differently")
+                    .also(c.first, "set here")
+                    .also(c.second, "and differently here")
+                    .help(format!("set {shown} in {what} itself to decide, or remove it from one of the presets")),
+            );
+        }
+        out
+    }
+
+    /// What `use "target"` names, expanded.
+    fn resolve(&mut self, u: &Spanned<String>, from: &str) -> Option<Body> {
+        let (name, input) = if is_file(&u.value) {
+            match self.loader.load(from, &u.value) {
+                Ok(i) => (i.name.clone(), i),
+                Err(why) => {
+                    self.diags.push(
+                        Diagnostic::error(Code::PresetFile, format!("cannot read preset `{}`", u.value))
+                            .at(u.span, why)
+                            .help("paths are relative to the file that holds the `use`"),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            let Some((n, text)) = STDLIB.iter().find(|(n, _)| *n == u.value) else {
+                let names: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
+                let mut d = Diagnostic::error(Code::UnknownPreset, format!("unknown preset `{}`", u.value))
+                    .at(u.span, "not a standard-library preset");
+                d = match did_you_mean(&u.value, &names) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!(
+                        "the standard library has: {}; a file of your own is written as a path: `use \"./presets/{}.kdl\"`",
+                        names.join(", "),
+                        u.value
+                    )),
+                };
+                self.diags.push(d);
+                return None;
+            };
+            let name = format!("stdlib/presets/{n}.kdl");
+            (name.clone(), Input { name, bytes: text.as_bytes().to_vec() })
+        };
+        if let Some(at) = self.stack.iter().position(|(n, _)| *n == name) {
+            let chain: Vec<&str> = self.stack[at..].iter().map(|(n, _)| n.as_str()).chain([name.as_str()]).collect();
+            let mut d = Diagnostic::error(Code::ImportCycle, format!("`{}` uses itself", u.value))
+                .at(u.span, "this `use` closes a cycle")
+                .help("presets form layers: move what both need into a third preset that both use")
+                .note(format!("cycle: {}", chain.join(" → ")));
+            if at + 1 < self.stack.len() {
+                d = d.also(self.stack[at + 1].1, "used from here");
+            }
+            self.diags.push(d);
+            return None;
+        }
+        let preset = match self.loaded.iter().find(|l| l.name == name) {
+            Some(l) => l.preset.clone(),
+            None => {
+                let preset = self.read(&input, PresetKind::Preset).map(|(_, p)| p);
+                if preset.is_none() {
+                    self.diags.push(
+                        Diagnostic::error(Code::PresetFile, format!("preset `{}` has errors", u.value))
+                            .at(u.span, "used here")
+                            .help(format!("fix the problems reported in {name}")),
+                    );
+                }
+                self.loaded.push(Loaded { name: name.clone(), preset: preset.clone() });
+                preset
+            }
+        }?;
+        self.stack.push((name.clone(), u.span));
+        let body = self.expand(&preset, &name);
+        self.stack.pop();
+        Some(body)
+    }
+}

@@ -1,0 +1,440 @@
+//! Stage 4½: escape-hatch patches (`docs/patches.md`), applied to the
+//! lowered objects before validation, so a patched object is checked
+//! against its JSON Schema like any other and a violation is reported at
+//! the patch in the spec.
+//!
+//! Operations address fields with JSON pointers (RFC 6901): `set` replaces
+//! the value at a pointer (creating missing parent objects), `merge` merges
+//! an object into the one at a pointer (RFC 7386: `#null` deletes a key),
+//! `remove` deletes a field that must exist. A patch whose target object
+//! or field does not exist is an error, never a silent no-op.
+//!
+//! Kubernetes schemas from k8s-openapi do not reject unknown fields
+//! (`additionalProperties` is absent), so before applying, every field a
+//! patch names is looked up in the schema's `properties`; an unknown one
+//! gets "did you mean".
+
+use serde_json::{Map, Value};
+
+use crate::diagnostic::suggest::did_you_mean;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::lower::{Kind, Object};
+use crate::model::{Patch, PatchOp, PatchOpKind, PatchValue};
+use crate::source::Span;
+
+/// Fields that make an object what it is: svcc derives them, patches may not change them.
+const IDENTITY: &[&str] = &["/apiVersion", "/kind", "/metadata/name", "/metadata/namespace"];
+
+/// Is `p` a pointer a patch may use?
+pub fn check_pointer(p: &str) -> Result<(), String> {
+    if p.is_empty() || p == "/" {
+        return Err("a patch changes a field, not the whole object".into());
+    }
+    if !p.starts_with('/') {
+        return Err("a JSON pointer starts with `/`".into());
+    }
+    let mut chars = p.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+            return Err("`~` must be followed by `0` (for `~`) or `1` (for `/`)".into());
+        }
+    }
+    if IDENTITY.contains(&p) {
+        return Err("svcc derives this field; patches cannot change an object's identity".into());
+    }
+    Ok(())
+}
+
+/// The unescaped segments of a pointer.
+pub fn segments(p: &str) -> Vec<String> {
+    p.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// Apply the patches of one environment to its objects.
+pub fn apply(objects: &mut [Object], patches: &[Patch], environment: &str, diags: &mut Diagnostics) {
+    for patch in patches {
+        let kind = patch.kind.value.as_str();
+        let targets: Vec<usize> = objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.kind.as_str() == kind && patch.name.as_ref().is_none_or(|n| n.value == o.name))
+            .map(|(i, _)| i)
+            .collect();
+        if targets.is_empty() {
+            diags.push(no_target(objects, patch, environment));
+            continue;
+        }
+        for i in targets {
+            let obj = &mut objects[i];
+            let before: Vec<Option<Value>> = IDENTITY.iter().map(|id| obj.value.pointer(id).cloned()).collect();
+            for op in &patch.ops {
+                if check_fields(obj.kind, op, diags) {
+                    apply_op(obj, op, diags);
+                }
+            }
+            for (id, was) in IDENTITY.iter().zip(&before) {
+                if obj.value.pointer(id) != was.as_ref() {
+                    diags.push(
+                        Diagnostic::error(Code::PatchPath, "a patch cannot change an object's identity")
+                            .at(patch.node, format!("changes `{id}`"))
+                            .help("patch the fields below `metadata`, not `metadata` as a whole"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn no_target(objects: &[Object], patch: &Patch, environment: &str) -> Diagnostic {
+    let kind = patch.kind.value.as_str();
+    let same_kind: Vec<&str> = objects.iter().filter(|o| o.kind.as_str() == kind).map(|o| o.name.as_str()).collect();
+    match &patch.name {
+        Some(n) if !same_kind.is_empty() => {
+            let mut d = Diagnostic::error(
+                Code::PatchTarget,
+                format!("no {kind} named `{}` in environment `{environment}`", n.value),
+            )
+            .at(n.span, format!("{kind} objects: {}", same_kind.join(", ")));
+            if let Some(s) = did_you_mean(&n.value, &same_kind) {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            d
+        }
+        _ => {
+            let generated: Vec<String> = objects.iter().map(|o| format!("{}/{}", o.kind.as_str(), o.name)).collect();
+            Diagnostic::error(
+                Code::PatchTarget,
+                format!("environment `{environment}` generates no {kind} for this patch to change"),
+            )
+            .at(patch.kind.span, "nothing to patch")
+            .help(format!(
+                "generated here: {}; move the patch into the `environment` blocks that generate a {kind}",
+                generated.join(", ")
+            ))
+        }
+    }
+}
+
+// ---- schema lookups --------------------------------------------------------
+
+/// Follow `$ref`s and optional wrappers (`anyOf` with `null`) to the schema
+/// that describes a value.
+fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
+    for _ in 0..32 {
+        if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+            match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                Some(t) => s = t,
+                None => break,
+            }
+            continue;
+        }
+        let alts = s.get("anyOf").or_else(|| s.get("oneOf")).and_then(Value::as_array);
+        if let Some(alts) = alts
+            && let Some(t) = alts.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+        {
+            s = t;
+            continue;
+        }
+        break;
+    }
+    s
+}
+
+enum Step<'a> {
+    /// The schema of the child.
+    Known(&'a Value),
+    /// The parent lists its fields and this is not one of them.
+    Unknown(Vec<&'a str>),
+    /// Nothing more is known (free-form value): stop checking.
+    Open,
+}
+
+fn step<'a>(root: &'a Value, s: &'a Value, seg: &str) -> Step<'a> {
+    let s = resolve(root, s);
+    if let Some(props) = s.get("properties").and_then(Value::as_object) {
+        if let Some(p) = props.get(seg) {
+            return Step::Known(p);
+        }
+        return match s.get("additionalProperties") {
+            Some(ap) if ap.is_object() => Step::Known(ap),
+            Some(Value::Bool(true)) => Step::Open,
+            _ => Step::Unknown(props.keys().map(String::as_str).collect()),
+        };
+    }
+    if let Some(ap) = s.get("additionalProperties").filter(|a| a.is_object()) {
+        return Step::Known(ap);
+    }
+    if let Some(items) = s.get("items").filter(|i| i.is_object()) {
+        return Step::Known(items);
+    }
+    Step::Open
+}
+
+fn unknown(kind: Kind, at: &str, field: &str, known: &[&str], span: Span) -> Diagnostic {
+    let mut d =
+        Diagnostic::error(Code::PatchUnknownField, format!("{} has no field `{field}` at `{at}`", kind.as_str()))
+            .at(span, "unknown field");
+    d = match did_you_mean(field, known) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => {
+            let mut k = known.to_vec();
+            k.sort_unstable();
+            d.help(format!("fields here: {}", k.join(", ")))
+        }
+    };
+    d.note("Kubernetes would drop the unknown field silently (or reject it with strict validation)")
+}
+
+/// Check every field the operation names against the kind's schema.
+/// Returns whether the operation can be applied.
+fn check_fields(kind: Kind, op: &PatchOp, diags: &mut Diagnostics) -> bool {
+    let root = crate::validate::schema_ref(kind);
+    let mut s = root;
+    let mut at = String::new();
+    for seg in segments(&op.pointer.value) {
+        match step(root, s, &seg) {
+            Step::Known(t) => s = t,
+            Step::Unknown(known) => {
+                diags.push(unknown(kind, if at.is_empty() { "/" } else { &at }, &seg, &known, op.pointer.span));
+                return false;
+            }
+            Step::Open => return true,
+        }
+        at.push('/');
+        at.push_str(&escape(&seg));
+    }
+    match &op.value {
+        Some(v) => value_fields(kind, root, s, v, &at, diags),
+        None => true,
+    }
+}
+
+fn value_fields(kind: Kind, root: &Value, s: &Value, v: &PatchValue, at: &str, diags: &mut Diagnostics) -> bool {
+    let mut ok = true;
+    match v {
+        PatchValue::Scalar(_) => {}
+        PatchValue::Object(_, entries) => {
+            for (k, child) in entries {
+                let path = format!("{at}/{}", escape(&k.value));
+                match step(root, s, &k.value) {
+                    Step::Known(t) => ok &= value_fields(kind, root, t, child, &path, diags),
+                    Step::Unknown(known) => {
+                        diags.push(unknown(kind, if at.is_empty() { "/" } else { at }, &k.value, &known, k.span));
+                        ok = false;
+                    }
+                    Step::Open => {}
+                }
+            }
+        }
+        PatchValue::Array(_, items) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Step::Known(t) = step(root, s, &i.to_string()) {
+                    ok &= value_fields(kind, root, t, item, &format!("{at}/{i}"), diags);
+                }
+            }
+        }
+    }
+    ok
+}
+
+// ---- applying --------------------------------------------------------------
+
+fn path_error(op: &PatchOp, msg: String, label: String, help: Option<String>) -> Diagnostic {
+    let mut d = Diagnostic::error(Code::PatchPath, msg).at(op.pointer.span, label);
+    if let Some(h) = help {
+        d = d.help(h);
+    }
+    d
+}
+
+/// Record where every value of a patch came from (JSON pointer → span).
+fn record(obj: &mut Object, at: &str, v: &PatchValue) {
+    obj.provenance.insert(at.to_string(), crate::lower::Origin::Patch(v.span()));
+    obj.patched.push(at.to_string());
+    match v {
+        PatchValue::Scalar(_) => {}
+        PatchValue::Object(_, entries) => {
+            for (k, child) in entries {
+                let p = format!("{at}/{}", escape(&k.value));
+                obj.provenance.insert(p.clone(), crate::lower::Origin::Patch(k.span));
+                record(obj, &p, child);
+            }
+        }
+        PatchValue::Array(_, items) => {
+            for (i, item) in items.iter().enumerate() {
+                record(obj, &format!("{at}/{i}"), item);
+            }
+        }
+    }
+}
+
+fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
+    let segs = segments(&op.pointer.value);
+    let Some((last, parents)) = segs.split_last() else {
+        return;
+    };
+    let create = op.op != PatchOpKind::Remove;
+    // Walk to the parent, creating missing objects for `set` and `merge`.
+    let mut cur = &mut obj.value;
+    let mut at = String::new();
+    for seg in parents {
+        let next_at = format!("{at}/{}", escape(seg));
+        cur = match cur {
+            Value::Object(m) => {
+                if !m.contains_key(seg.as_str()) {
+                    if !create {
+                        diags.push(missing_field(op, &at, seg, m));
+                        return;
+                    }
+                    m.insert(seg.clone(), Value::Object(Map::new()));
+                }
+                let Some(c) = m.get_mut(seg.as_str()) else { return };
+                c
+            }
+            Value::Array(a) => {
+                let len = a.len();
+                match seg.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                    Some(c) => c,
+                    None => {
+                        diags.push(path_error(
+                            op,
+                            format!("`{}` has no item `{seg}`", if at.is_empty() { "/" } else { &at }),
+                            format!("the list has {len} items"),
+                            Some("list items are numbered from 0".into()),
+                        ));
+                        return;
+                    }
+                }
+            }
+            other => {
+                diags.push(path_error(
+                    op,
+                    format!("`{at}` is {}, not an object or a list", type_of(other)),
+                    "cannot go inside it".into(),
+                    None,
+                ));
+                return;
+            }
+        };
+        at = next_at;
+    }
+    let parent_at = if at.is_empty() { "/".to_string() } else { at.clone() };
+    let full = format!("{at}/{}", escape(last));
+    match (op.op, cur) {
+        (PatchOpKind::Remove, Value::Object(m)) => {
+            if m.remove(last.as_str()).is_none() {
+                diags.push(missing_field(op, &at, last, m));
+                return;
+            }
+            obj.provenance.entry(parent_at.clone()).or_insert(crate::lower::Origin::Patch(op.pointer.span));
+            obj.patched.push(at);
+        }
+        (PatchOpKind::Remove, Value::Array(a)) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => {
+                a.remove(i);
+                obj.provenance.entry(parent_at).or_insert(crate::lower::Origin::Patch(op.pointer.span));
+                obj.patched.push(at);
+            }
+            _ => diags.push(path_error(
+                op,
+                format!("`{parent_at}` has no item `{last}` to remove"),
+                format!("the list has {} items", a.len()),
+                None,
+            )),
+        },
+        (PatchOpKind::Set, Value::Object(m)) => {
+            if let Some(v) = &op.value {
+                m.insert(last.clone(), v.to_json());
+                record(obj, &full, v);
+            }
+        }
+        (PatchOpKind::Set, Value::Array(a)) => {
+            let Some(v) = &op.value else { return };
+            let idx = if last == "-" { Some(a.len()) } else { last.parse::<usize>().ok().filter(|i| *i < a.len()) };
+            match idx {
+                Some(i) if i == a.len() => a.push(v.to_json()),
+                Some(i) => a[i] = v.to_json(),
+                None => {
+                    diags.push(path_error(
+                        op,
+                        format!("`{parent_at}` has no item `{last}`"),
+                        format!("the list has {} items", a.len()),
+                        Some("use `-` as the last segment to append an item".into()),
+                    ));
+                    return;
+                }
+            }
+            let i = idx.unwrap_or(0);
+            record(obj, &format!("{at}/{i}"), v);
+        }
+        (PatchOpKind::Merge, Value::Object(m)) => {
+            let Some(v) = &op.value else { return };
+            let target = m.entry(last.clone()).or_insert_with(|| Value::Object(Map::new()));
+            if !target.is_object() {
+                let t = type_of(target);
+                diags.push(path_error(
+                    op,
+                    format!("`{full}` is {t}, not an object"),
+                    "cannot merge into it".into(),
+                    Some("use `set` to replace it".into()),
+                ));
+                return;
+            }
+            merge_patch(target, &v.to_json());
+            record(obj, &full, v);
+        }
+        (_, other) => {
+            let t = type_of(other);
+            diags.push(path_error(op, format!("`{parent_at}` is {t}"), "cannot patch inside it".into(), None));
+        }
+    }
+}
+
+/// RFC 7386 JSON merge patch.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(t) = target {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+fn missing_field(op: &PatchOp, at: &str, seg: &str, m: &Map<String, Value>) -> Diagnostic {
+    let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+    let shown = if at.is_empty() { "/" } else { at };
+    path_error(
+        op,
+        format!("nothing at `{shown}` is named `{seg}`"),
+        format!("`{seg}` is not set in the generated object"),
+        Some(match did_you_mean(seg, &keys) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("set here: {}", keys.join(", ")),
+        }),
+    )
+}
+
+fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
