@@ -8,6 +8,7 @@
 
 mod common;
 
+use serde_json::Value;
 use svcc::lower::Kind;
 
 fn file_of(kind: Kind) -> std::path::PathBuf {
@@ -43,21 +44,111 @@ fn no_stray_schema_files() {
     }
 }
 
-/// Where svcc's own typed CRD structs (Rollout, AnalysisTemplate,
-/// ServiceMonitor, PrometheusRule) will be compared with the upstream CRD
-/// schemas in `../shared/oracle/schemas/original/` (read in place, never
-/// copied into the project). svcc generates no CRD kind yet, so there is
-/// nothing to compare: when one lands, add it to `CRD_KINDS` with the
-/// upstream file name, and check that every property path svcc's schema
-/// declares exists upstream with the same type (svcc may model a subset).
-const CRD_KINDS: &[(Kind, &str)] = &[];
+/// svcc's own typed CRD structs (Rollout, AnalysisTemplate, ServiceMonitor,
+/// PrometheusRule) against the upstream CRD schemas in
+/// `../shared/oracle/schemas/original/`, read in place and never copied into
+/// the project: every property svcc's schema declares under `spec` must exist
+/// upstream at the same path with the same JSON type (svcc models a subset).
+const CRD_KINDS: &[(Kind, &str)] = &[
+    (Kind::Rollout, "argoproj.io/rollout_v1alpha1.json"),
+    (Kind::AnalysisTemplate, "argoproj.io/analysistemplate_v1alpha1.json"),
+    (Kind::ServiceMonitor, "monitoring.coreos.com/servicemonitor_v1.json"),
+    (Kind::PrometheusRule, "monitoring.coreos.com/prometheusrule_v1.json"),
+];
+
+/// Follow a local `$ref` (`#/$defs/X`) in svcc's schema.
+fn deref<'a>(root: &'a Value, mut v: &'a Value) -> &'a Value {
+    while let Some(r) = v.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/$defs/");
+        match root.get("$defs").and_then(|d| d.get(name)) {
+            Some(t) => v = t,
+            None => break,
+        }
+    }
+    v
+}
+
+/// The single non-null JSON type of a schema node, if it has one.
+fn json_type(v: &Value) -> Option<String> {
+    match v.get("type")? {
+        Value::String(t) => Some(t.clone()),
+        Value::Array(ts) => {
+            let real: Vec<&str> = ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect();
+            if real.len() == 1 { Some(real[0].to_string()) } else { None }
+        }
+        _ => None,
+    }
+}
+
+/// svcc's node for an `Option<T>`: schemars writes `anyOf: [T, null]`.
+fn unwrap_option<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
+    let v = deref(root, v);
+    if let Some(any) = v.get("anyOf").and_then(Value::as_array) {
+        let non_null: Vec<&Value> =
+            any.iter().filter(|x| x.get("type").and_then(Value::as_str) != Some("null")).collect();
+        if non_null.len() == 1 {
+            return deref(root, non_null[0]);
+        }
+    }
+    v
+}
+
+fn compare(root: &Value, ours: &Value, theirs: &Value, path: &str, problems: &mut Vec<String>) {
+    let ours = unwrap_option(root, ours);
+    // Int-or-string fields: upstream marks them, svcc writes either; skip the type.
+    let int_or_string = theirs.get("x-kubernetes-int-or-string").is_some();
+    if let (Some(a), Some(b)) = (json_type(ours), json_type(theirs))
+        && !int_or_string
+        && a != b
+        && !(a == "integer" && b == "number")
+    {
+        problems.push(format!("{path}: svcc says {a}, upstream says {b}"));
+        return;
+    }
+    if let Some(props) = ours.get("properties").and_then(Value::as_object) {
+        let up = theirs.get("properties").and_then(Value::as_object);
+        let free_form = theirs.get("additionalProperties").is_some()
+            || theirs.get("x-kubernetes-preserve-unknown-fields").is_some();
+        for (k, v) in props {
+            match up.and_then(|u| u.get(k)) {
+                Some(t) => compare(root, v, t, &format!("{path}/{k}"), problems),
+                None if free_form && up.is_none() => {}
+                None => problems.push(format!("{path}/{k}: not in the upstream schema")),
+            }
+        }
+    }
+    if let (Some(items), Some(up_items)) = (ours.get("items"), theirs.get("items")) {
+        compare(root, items, up_items, &format!("{path}/[]"), problems);
+    }
+}
 
 #[test]
 fn crd_schemas_match_upstream() {
     let upstream = common::root().parent().unwrap().join("shared/oracle/schemas/original");
+    let mut problems = Vec::new();
     for (kind, file) in CRD_KINDS {
         let path = upstream.join(file);
-        assert!(path.exists(), "{kind:?}: upstream schema {} missing", path.display());
-        // TODO(compose): compare property paths and types once a CRD kind exists.
+        let theirs: Value = serde_json::from_str(
+            &std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{kind:?}: upstream schema {}: {e}", path.display())),
+        )
+        .unwrap();
+        let ours = svcc::validate::schema(*kind);
+        let spec = ours.get("properties").and_then(|p| p.get("spec")).expect("svcc's schema has spec");
+        let up_spec = theirs.get("properties").and_then(|p| p.get("spec")).expect("upstream has spec");
+        compare(&ours, spec, up_spec, &format!("{}/spec", kind.as_str()), &mut problems);
     }
+    assert!(problems.is_empty(), "svcc's CRD types drifted from upstream:\n{}", problems.join("\n"));
+}
+
+/// The comparison itself catches drift: a field upstream lacks, and a wrong type.
+#[test]
+fn crd_comparison_detects_drift() {
+    let root = serde_json::json!({});
+    let ours = serde_json::json!({ "type": "object", "properties": {
+        "bogus": { "type": "string" }, "count": { "type": "string" } } });
+    let theirs = serde_json::json!({ "type": "object", "properties": { "count": { "type": "integer" } } });
+    let mut problems = Vec::new();
+    compare(&root, &ours, &theirs, "X", &mut problems);
+    assert_eq!(problems.len(), 2, "{problems:?}");
 }

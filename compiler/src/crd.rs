@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use schemars::JsonSchema;
@@ -101,7 +101,7 @@ pub struct RolloutSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
     pub selector: LabelSelector,
-    pub template: PodTemplateSpec,
+    pub template: RolloutPodTemplate,
     pub strategy: RolloutStrategy,
 }
 
@@ -225,4 +225,35 @@ pub struct MetricProvider {
 pub struct PrometheusMetric {
     pub address: String,
     pub query: String,
+}
+
+/// A Rollout's pod template. Upstream's CRD allows only labels and
+/// annotations in its metadata (not a full ObjectMeta), so the type does too.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct RolloutPodTemplate {
+    pub metadata: RolloutPodMetadata,
+    pub spec: PodSpec,
+}
+
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+pub struct RolloutPodMetadata {
+    // Alphabetical, as k8s-openapi writes ObjectMeta, so the YAML of a
+    // Rollout's template reads like the Deployment's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl From<PodTemplateSpec> for RolloutPodTemplate {
+    fn from(t: PodTemplateSpec) -> Self {
+        let m = t.metadata.unwrap_or_default();
+        RolloutPodTemplate {
+            metadata: RolloutPodMetadata {
+                labels: m.labels.unwrap_or_default(),
+                annotations: m.annotations.unwrap_or_default(),
+            },
+            spec: t.spec.unwrap_or_default(),
+        }
+    }
 }

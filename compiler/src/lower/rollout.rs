@@ -100,7 +100,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
         spec: RolloutSpec {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
-            template,
+            template: template.into(),
             strategy,
         },
     };
