@@ -35,6 +35,7 @@ gen() { # gen N DIR
 defaults {
     labels { "example.com/org" "acme" }
     node-selector { "kubernetes.io/arch" "amd64" }
+    metrics { prometheus-labels { release "kube-prometheus-stack" } }
 }
 KDL
     for i in $(seq -f "%04g" 1 "$n"); do

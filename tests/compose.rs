@@ -20,7 +20,7 @@ impl Loader for Mem {
 }
 
 fn opts() -> Options {
-    Options { image_tag: Some("1.0.0".into()), require_tag: true, environments: vec![] }
+    Options { image_tag: Some("1.0.0".into()), require_tag: true, ..Options::default() }
 }
 
 fn build(spec: &str, files: &[(&str, &str)], defaults: &[&str]) -> Compiled {

@@ -89,7 +89,7 @@ fn environment_overrides_merge_per_part() {
     }
 }
 "#;
-    let opts = svcc::Options { image_tag: None, require_tag: true, environments: vec![] };
+    let opts = svcc::Options { image_tag: None, require_tag: true, ..svcc::Options::default() };
     let c = common::compile_str("merge.kdl", spec, &opts);
     assert!(!c.has_errors(), "{:?}", c.diagnostics);
     let deployment = &c.artifacts.iter().find(|a| a.path.ends_with("deployment-merge.yaml")).unwrap().contents;

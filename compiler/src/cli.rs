@@ -283,7 +283,12 @@ fn explain_value(e: &ExplainArgs) -> ExitCode {
         }
     };
     let input = Input { name: file.display().to_string(), bytes };
-    let opts = Options { image_tag: e.image_tag.clone(), require_tag: false, environments: e.environments.clone() };
+    let opts = Options {
+        image_tag: e.image_tag.clone(),
+        require_tag: false,
+        environments: e.environments.clone(),
+        check_only: false,
+    };
     match svcc::provenance::trace(&input, &opts, object, field) {
         Ok((src, answers)) => {
             let text = match e.format {
@@ -490,7 +495,13 @@ fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
         let d = Diagnostic::error(Code::ReadFailed, "no `*.kdl` spec files found in the given folders");
         io_problems.push(FileDiagnostics::without_source(None, vec![d]));
     }
-    let opts = Options { image_tag: args.image_tag.clone(), require_tag, environments: args.environments.clone() };
+    // Only `svcc check` compiles without requiring a tag, and it writes nothing.
+    let opts = Options {
+        image_tag: args.image_tag.clone(),
+        require_tag,
+        environments: args.environments.clone(),
+        check_only: !require_tag,
+    };
     let mut results: Vec<Compiled> =
         if io_problems.is_empty() { svcc::compile_units(&inputs, &FsLoader, &opts) } else { Vec::new() };
     if args.deny_warnings {
@@ -814,18 +825,29 @@ pub fn write_output(dir: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
 }
 
 fn write_staged(dir: &Path, staging: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
+    // The folders to swap, in first-seen order; each is created once.
     let mut folders: Vec<String> = Vec::new();
+    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for a in artifacts {
-        let path = staging.join(&a.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, &a.contents)?;
-        let folder = a.path.rsplit_once('/').map_or(String::new(), |(f, _)| f.to_string());
-        if !folders.contains(&folder) {
-            folders.push(folder);
+        let folder = a.path.rsplit_once('/').map_or("", |(f, _)| f);
+        if seen.insert(folder) {
+            std::fs::create_dir_all(staging.join(folder))?;
+            folders.push(folder.to_string());
         }
     }
+    // Writing thousands of small files is syscall-bound: use both cores.
+    let write_half = |part: &[Artifact]| -> std::io::Result<()> {
+        for a in part {
+            std::fs::write(staging.join(&a.path), &a.contents)?;
+        }
+        Ok(())
+    };
+    let (first, second) = artifacts.split_at(artifacts.len() / 2);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| write_half(second));
+        let mine = write_half(first);
+        mine.and(other.join().unwrap_or_else(|_| Err(std::io::Error::other("a writer thread panicked"))))
+    })?;
     // Everything is written; now swap the folders in. If a rename fails
     // part-way, undo the swaps already made so the output is as it was.
     let old = staging.join(".old");

@@ -99,6 +99,26 @@ pub fn compose(
     spec.body = body;
 }
 
+/// Parse a preset or defaults file, once per process for each distinct
+/// text: a repository of a thousand services shares a handful of them.
+/// Spans in a `KdlDocument` are plain offsets, so one parse serves every
+/// service; decoding (which assigns the file id) stays per service. Texts
+/// that fail to parse are not cached, so each service reports the errors.
+fn parse_cached(text: &str, diags: &mut Diagnostics) -> Option<std::sync::Arc<kdl::KdlDocument>> {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<BTreeMap<Arc<str>, Arc<kdl::KdlDocument>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
+    if let Some(doc) = cache.lock().ok().and_then(|c| c.get(text).cloned()) {
+        return Some(doc);
+    }
+    let doc = Arc::new(syntax::parse(text, diags)?);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(Arc::from(text), doc.clone());
+    }
+    Some(doc)
+}
+
 impl Ctx<'_> {
     /// Decode one file as a preset or defaults file, under a new file id.
     fn read(&mut self, input: &Input, kind: PresetKind) -> Option<(FileId, Preset)> {
@@ -110,7 +130,7 @@ impl Ctx<'_> {
             if local.has_errors() {
                 return None;
             }
-            let doc = syntax::parse(&file.text, &mut local)?;
+            let doc = parse_cached(&file.text, &mut local)?;
             decode::decode_preset(&doc, kind, &mut local)
         });
         let ok = !local.has_errors();

@@ -140,7 +140,9 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
                 let mut objects = lower::lower(plan);
                 patch::apply(&mut objects, &plan.patches, &plan.environment, &mut diags);
                 validate::validate(&objects, &mut diags);
-                artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
+                if !opts.check_only {
+                    artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
+                }
             }
         }
     }

@@ -110,7 +110,7 @@ pub fn example_options(path: &Path) -> Options {
         .take_while(|l| l.trim_start().starts_with("//"))
         .filter(|l| l.contains("svcc build"))
         .find_map(|l| l.split("--image-tag ").nth(1).map(|t| t.split_whitespace().next().unwrap().to_string()));
-    Options { image_tag, require_tag: true, environments: vec![] }
+    Options { image_tag, require_tag: true, ..Options::default() }
 }
 
 pub fn settings() -> insta::Settings {

@@ -24,6 +24,9 @@ pub struct Options {
     pub require_tag: bool,
     /// `--env`: only these environments (empty = all).
     pub environments: Vec<String>,
+    /// `svcc check`: run every stage but leave the YAML unwritten (no
+    /// artifacts); validation still sees every object.
+    pub check_only: bool,
 }
 
 /// The environment a spec without `environment` blocks builds as.
