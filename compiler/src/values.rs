@@ -254,6 +254,13 @@ pub fn check_port_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Prometheus metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn check_metric_name(s: &str) -> Result<(), String> {
+    let ok = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    if ok { Ok(()) } else { Err("metric names match [a-zA-Z_:][a-zA-Z0-9_:]*".to_string()) }
+}
+
 /// Environment variable name (C identifier plus `-` and `.`, as Kubernetes allows).
 pub fn check_env_name(s: &str) -> Result<(), String> {
     let mut chars = s.chars();

@@ -66,17 +66,8 @@ pub fn decode_body(
             unknown_node(diags, node, parent, &known);
             continue;
         }
-        if !REPEATABLE.contains(&name) {
-            if let Some(first) = seen.get(name) {
-                diags.push(
-                    Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `{parent}`"))
-                        .at(name_span(node), "set again here")
-                        .also(*first, "first set here")
-                        .help("keep one of them"),
-                );
-                continue;
-            }
-            seen.insert(name, name_span(node));
+        if !REPEATABLE.contains(&name) && !reader::first_time(&mut seen, node, parent, diags) {
+            continue;
         }
         match name {
             "image" => b.image = image(node, diags),
@@ -761,17 +752,8 @@ fn security(node: &KdlNode, diags: &mut Diagnostics, sec: &mut Security) {
         let name = child.name().value();
         let mut r = NodeReader::new(child);
         let span = name_span(child);
-        if KNOWN.contains(&name) {
-            if let Some(first) = seen.get(name) {
-                diags.push(
-                    Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `security`"))
-                        .at(span, "set again here")
-                        .also(*first, "first set here")
-                        .help("keep one of them"),
-                );
-                continue;
-            }
-            seen.insert(name, span);
+        if KNOWN.contains(&name) && !reader::first_time(&mut seen, child, "security", diags) {
+            continue;
         }
         match name {
             "run-as-user" | "run-as-group" | "fs-group" => {
@@ -871,16 +853,8 @@ fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {
             unknown_node(diags, child, "autoscale", KNOWN);
             continue;
         }
-        if name != "pods" {
-            if let Some(first) = seen.get(name) {
-                diags.push(
-                    Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `autoscale`"))
-                        .at(span, "set again here")
-                        .also(*first, "first set here"),
-                );
-                continue;
-            }
-            seen.insert(name, span);
+        if name != "pods" && !reader::first_time(&mut seen, child, "autoscale", diags) {
+            continue;
         }
         let mut cr = NodeReader::new(child);
         match name {
@@ -933,18 +907,11 @@ fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {
                 };
                 cr.finish(diags);
                 no_children(diags, child);
-                if let Some(m) = &metric {
-                    let ok = m.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == ':')
-                        && m.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
-                    if !ok {
-                        diags.push(reader::invalid_name(
-                            m.span,
-                            "metric name",
-                            &m.value,
-                            "metric names match [a-zA-Z_:][a-zA-Z0-9_:]*",
-                        ));
-                        continue;
-                    }
+                if let Some(m) = &metric
+                    && let Err(why) = values::check_metric_name(&m.value)
+                {
+                    diags.push(reader::invalid_name(m.span, "metric name", &m.value, &why));
+                    continue;
                 }
                 if let (Some(metric), Some(target)) = (metric, target) {
                     if let Some(prev) = a.pods.get(&metric.value) {

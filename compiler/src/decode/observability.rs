@@ -12,20 +12,7 @@ use crate::values;
 const SEVERITIES: &[&str] = &["critical", "warning", "info"];
 
 fn metric_name(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
-    let s = reader::string(diags, e)?;
-    let ok = s.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && s.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
-    if ok {
-        Some(s)
-    } else {
-        diags.push(reader::invalid_name(
-            s.span,
-            "metric name",
-            &s.value,
-            "metric names match [a-zA-Z_:][a-zA-Z0-9_:]*",
-        ));
-        None
-    }
+    reader::name(diags, e, "metric name", values::check_metric_name)
 }
 
 fn label_name(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {

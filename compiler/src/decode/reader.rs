@@ -455,3 +455,24 @@ pub fn ratio(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<f64>> {
     }
     Some(n)
 }
+
+/// Report a child node seen twice in `parent`; `true` when it is new.
+pub fn first_time<'a>(
+    seen: &mut indexmap::IndexMap<&'a str, Span>,
+    node: &'a KdlNode,
+    parent: &str,
+    diags: &mut Diagnostics,
+) -> bool {
+    let name = node.name().value();
+    if let Some(first) = seen.get(name) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `{parent}`"))
+                .at(name_span(node), "set again here")
+                .also(*first, "first set here")
+                .help("keep one of them"),
+        );
+        return false;
+    }
+    seen.insert(name, name_span(node));
+    true
+}

@@ -7,29 +7,8 @@ use kdl::KdlNode;
 use super::reader::{self, NodeReader, children, missing, name_span, no_children, unknown_node};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
-use crate::source::{Span, Spanned};
+use crate::source::Spanned;
 use crate::values;
-
-/// Report a child node seen twice; `true` when it is new.
-fn first_time<'a>(
-    seen: &mut IndexMap<&'a str, Span>,
-    node: &'a KdlNode,
-    parent: &str,
-    diags: &mut Diagnostics,
-) -> bool {
-    let name = node.name().value();
-    if let Some(first) = seen.get(name) {
-        diags.push(
-            Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `{parent}`"))
-                .at(name_span(node), "set again here")
-                .also(*first, "first set here")
-                .help("keep one of them"),
-        );
-        return false;
-    }
-    seen.insert(name, name_span(node));
-    true
-}
 
 /// A positive duration in whole seconds.
 fn positive_seconds(diags: &mut Diagnostics, e: &kdl::KdlEntry, what: &str) -> Option<Spanned<Duration>> {
@@ -88,7 +67,7 @@ pub fn blue_green(node: &KdlNode, diags: &mut Diagnostics) -> BlueGreen {
             unknown_node(diags, child, "blue-green", KNOWN);
             continue;
         }
-        if !first_time(&mut seen, child, "blue-green", diags) {
+        if !reader::first_time(&mut seen, child, "blue-green", diags) {
             continue;
         }
         match name {
@@ -139,7 +118,7 @@ pub fn canary(node: &KdlNode, diags: &mut Diagnostics) -> Canary {
             unknown_node(diags, child, "canary", KNOWN);
             continue;
         }
-        if !first_time(&mut seen, child, "canary", diags) {
+        if !reader::first_time(&mut seen, child, "canary", diags) {
             continue;
         }
         match name {
