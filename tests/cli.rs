@@ -278,7 +278,7 @@ fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> String {
     p.display().to_string()
 }
 
-/// A 50 MB spec is refused after reading 10 MiB of it, in bounded time,
+/// A 50 MB spec is refused after reading 1 MiB of it, in bounded time,
 /// by `check`, `build` and `fmt` alike.
 #[test]
 fn huge_spec_is_refused_with_a_diagnostic() {
@@ -295,7 +295,7 @@ fn huge_spec_is_refused_with_a_diagnostic() {
         let o = svcc(&args);
         assert!(start.elapsed() < std::time::Duration::from_secs(20), "{args:?} took {:?}", start.elapsed());
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains("SVC0901") && stderr(&o).contains("larger than 10 MiB"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("SVC0901") && stderr(&o).contains("larger than 1 MiB"), "{}", stderr(&o));
         assert!(stdout(&o).is_empty() || args[0] == "fmt", "{}", stdout(&o));
     }
 }
@@ -309,7 +309,7 @@ fn invalid_utf8_nul_and_long_names_are_spec_errors() {
         ("long-name.kdl", format!("service {} {{\n}}\n", "a".repeat(100_000)).into_bytes(), "SVC0208"),
         (
             "long-string.kdl",
-            format!("service a {{\n    image \"{}\"\n}}\n", "A".repeat(1_000_000)).into_bytes(),
+            format!("service a {{\n    image \"{}\"\n}}\n", "A".repeat(200_000)).into_bytes(),
             "SVC0212",
         ),
     ];
@@ -321,8 +321,8 @@ fn invalid_utf8_nul_and_long_names_are_spec_errors() {
         let codes: Vec<&str> = v["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
         assert!(codes.contains(&want), "{name}: {codes:?}");
         // The human report grows at most linearly with the input. (It
-        // quotes the offending line and value whole, so a 1 MB value gives
-        // about 6.5 MB of report: bounded by the 10 MiB input limit.)
+        // quotes the offending line and value whole, so a 200 KB value gives
+        // about 1.3 MB of report: bounded by the 1 MiB input limit.)
         let o = svcc(&["check", &spec]);
         assert!(stderr(&o).len() < 10 * bytes.len() + 10_000, "{name}: {} bytes of diagnostics", stderr(&o).len());
     }
