@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use svcc::Options;
 
-/// How many specs each run generates; about 15 s in a debug build on 2 cores, PyYAML included.
+/// How many specs each run generates; about 8 s in a debug build on 2 cores, PyYAML included.
 const CASES: usize = 80;
 
 /// xorshift64*: a tiny deterministic generator, so failures reproduce.
