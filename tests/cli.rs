@@ -294,3 +294,185 @@ fn schema_prints_a_kind() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("did you mean `Deployment`"), "{}", stderr(&o));
 }
+
+// ---------------------------------------------------------------------------
+// Hostile input and hostile file systems: a clean diagnostic, a bounded
+// cost, and never a half-written output folder.
+
+fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> String {
+    let p = dir.path().join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    p.display().to_string()
+}
+
+/// A 50 MB spec is refused after reading 1 MiB of it, in bounded time,
+/// by `check`, `build` and `fmt` alike.
+#[test]
+fn huge_spec_is_refused_with_a_diagnostic() {
+    let dir = TempDir::new("huge");
+    let mut text = String::from("service big {\n    image \"ghcr.io/acme/big\" tag=\"1\"\n");
+    let line = "    // padding padding padding padding padding padding padding padding\n";
+    while text.len() < 50 * 1024 * 1024 {
+        text.push_str(line);
+    }
+    text.push_str("}\n");
+    let spec = write(&dir, "big.kdl", text.as_bytes());
+    for args in [vec!["check", spec.as_str()], vec!["build", spec.as_str()], vec!["fmt", "--check", spec.as_str()]] {
+        let start = std::time::Instant::now();
+        let o = svcc(&args);
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "{args:?} took {:?}", start.elapsed());
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("SVC0901") && stderr(&o).contains("larger than 1 MiB"), "{}", stderr(&o));
+        assert!(stdout(&o).is_empty() || args[0] == "fmt", "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn invalid_utf8_nul_and_long_names_are_spec_errors() {
+    let dir = TempDir::new("bytes");
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("latin1.kdl", b"service caf\xe9 {\n}\n".to_vec(), "SVC0103"),
+        ("nul.kdl", b"service a {\n    image \"x\0y\"\n}\n".to_vec(), "SVC0101"),
+        ("long-name.kdl", format!("service {} {{\n}}\n", "a".repeat(100_000)).into_bytes(), "SVC0208"),
+        (
+            "long-string.kdl",
+            format!("service a {{\n    image \"{}\"\n}}\n", "A".repeat(200_000)).into_bytes(),
+            "SVC0212",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let spec = write(&dir, name, &bytes);
+        let o = svcc(&["check", "--format", "json", &spec]);
+        assert_eq!(code(&o), 1, "{name}: {}{}", stdout(&o), stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json on stdout");
+        let codes: Vec<&str> = v["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
+        assert!(codes.contains(&want), "{name}: {codes:?}");
+        // The human report grows at most linearly with the input. (It
+        // quotes the offending line and value whole, so a 200 KB value gives
+        // about 1.3 MB of report: bounded by the 1 MiB input limit.)
+        let o = svcc(&["check", &spec]);
+        assert!(stderr(&o).len() < 10 * bytes.len() + 10_000, "{name}: {} bytes of diagnostics", stderr(&o).len());
+    }
+}
+
+/// Symlink loops in a services folder end the search (links to folders are
+/// not followed) and a looping `*.kdl` link is an unreadable file.
+#[cfg(unix)]
+#[test]
+fn symlink_loops_in_a_services_folder_end_cleanly() {
+    let dir = TempDir::new("loops");
+    write(
+        &dir,
+        "specs/hello.kdl",
+        std::fs::read_to_string(common::root().join("examples/minimal/service.kdl")).unwrap().as_bytes(),
+    );
+    let specs = dir.path().join("specs");
+    std::os::unix::fs::symlink("..", specs.join("up")).unwrap();
+    std::os::unix::fs::symlink(&specs, specs.join("self")).unwrap();
+    let o = svcc(&["check", &specs.display().to_string()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    std::os::unix::fs::symlink("loop.kdl", specs.join("loop.kdl")).unwrap();
+    let o = svcc(&["check", &specs.display().to_string()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("SVC0901") && stderr(&o).contains("loop.kdl"), "{}", stderr(&o));
+}
+
+/// An unreadable spec or folder is an I/O error naming it. Tests often run
+/// as root, where `chmod 000` does not stop reads: then there is nothing to
+/// test and the case is skipped.
+#[cfg(unix)]
+#[test]
+fn unreadable_files_in_a_services_folder_are_io_errors() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("unreadable");
+    let spec = write(&dir, "specs/secret.kdl", b"service s {\n}\n");
+    std::fs::set_permissions(&spec, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&spec).is_ok() {
+        // Running as root: chmod 000 does not stop reads, nothing to test.
+        return;
+    }
+    let o = svcc(&["check", &dir.path().join("specs").display().to_string()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("SVC0901") && stderr(&o).contains("secret.kdl"), "{}", stderr(&o));
+    std::fs::set_permissions(&spec, std::fs::Permissions::from_mode(0o644)).unwrap();
+}
+
+/// Writing fails part-way through the swap (a file sits where the second
+/// service's folder must go): the folders already swapped are put back, so
+/// the old output is exactly as it was, and no staging folder remains.
+#[test]
+fn output_write_failing_part_way_restores_the_old_output() {
+    let dir = TempDir::new("partway");
+    let o = svcc(&["build", BACKEND, "--image-tag", "1.4.2", "-o", &dir.s()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    std::fs::write(dir.path().join("hello"), "a file where the `hello` folder must go").unwrap();
+    let before = tree(dir.path());
+    let o = svcc(&["build", BACKEND, "examples/minimal/service.kdl", "--image-tag", "1.4.3", "-o", &dir.s()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("SVC0902"), "{}", stderr(&o));
+    assert_eq!(before, tree(dir.path()), "the old output changed");
+    assert!(before.iter().any(|(p, c)| p.ends_with("deployment-backend-api.yaml") && c.contains(":1.4.2")));
+}
+
+/// Four builds of the same specs into one folder at once: all succeed, and
+/// the folder holds exactly one complete build, no staging folders.
+#[test]
+fn concurrent_builds_into_one_folder_leave_one_complete_build() {
+    let reference = TempDir::new("concurrent-ref");
+    let args = |out: &str| -> Vec<String> {
+        [
+            "build",
+            BACKEND,
+            "examples/environments/service.kdl",
+            "examples/minimal/service.kdl",
+            "--image-tag",
+            "1.4.2",
+            "-o",
+            out,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let o = svcc(&args(&reference.s()).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let want = tree(reference.path());
+    for round in 0..3 {
+        let dir = TempDir::new("concurrent");
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_svcc"))
+                    .args(args(&dir.s()))
+                    .current_dir(common::root())
+                    .env("NO_COLOR", "1")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            assert_eq!(code(&o), 0, "round {round}: {}", stderr(&o));
+        }
+        assert_eq!(tree(dir.path()), want, "round {round}");
+        let top: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!top.iter().any(|n| n.starts_with('.')), "round {round}: {top:?}");
+    }
+}
+
+/// A staging folder left by a build that was killed is removed by the next
+/// build into the same folder.
+#[test]
+fn abandoned_staging_folders_are_removed() {
+    let dir = TempDir::new("abandoned");
+    write(&dir, ".svcc-staging-1-1/hello/default/deployment-hello.yaml", b"half: written\n");
+    let o = svcc(&["build", "examples/minimal/service.kdl", "-o", &dir.s()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!dir.path().join(".svcc-staging-1-1").exists());
+    assert!(dir.path().join("hello/default/deployment-hello.yaml").exists());
+}

@@ -166,3 +166,27 @@ fn byte_order_mark_is_accepted() {
     assert!(!c.has_errors(), "{:?}", c.diagnostics);
     assert!(!c.artifacts.is_empty());
 }
+
+/// Inputs on which a fuzz target (fuzz/, docs/fuzzing.md) once crashed or
+/// failed an assertion: each must now compile without a panic, with sane
+/// spans, and deterministically.
+#[test]
+fn fuzz_crash_inputs_stay_fixed() {
+    let dir = common::root().join("tests/fixtures/crashes");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    let opts = Options { image_tag: Some("1.4.2".into()), require_tag: true, ..Options::default() };
+    for path in paths {
+        let bytes = std::fs::read(&path).unwrap();
+        let name = common::rel(&path);
+        let c = svcc::compile(&svcc::Input { name: name.clone(), bytes: bytes.clone() }, &opts);
+        assert_sane(&name, &c);
+        if !c.has_errors() {
+            let again = svcc::compile(&svcc::Input { name: name.clone(), bytes }, &opts);
+            assert_eq!(c.artifacts, again.artifacts, "{name}: not deterministic");
+        }
+    }
+}
