@@ -53,29 +53,86 @@ pub fn schema_ref(kind: Kind) -> &'static serde_json::Value {
     CELLS[index(kind)].get_or_init(|| schema_of(kind))
 }
 
-fn validator(kind: Kind) -> Option<&'static jsonschema::Validator> {
-    static CELLS: [OnceLock<Option<jsonschema::Validator>>; Kind::ALL.len()] =
-        [const { OnceLock::new() }; Kind::ALL.len()];
-    CELLS[index(kind)].get_or_init(|| jsonschema::validator_for(schema_ref(kind)).ok()).as_ref()
+/// The checked-in schemas (`schemas/`, kept identical to `schema_of` by
+/// `tests/schemas.rs`): reading them is much cheaper than generating them
+/// at every start.
+fn embedded(kind: Kind) -> &'static str {
+    match kind {
+        Kind::ServiceAccount => include_str!("../../schemas/ServiceAccount.json"),
+        Kind::Service => include_str!("../../schemas/Service.json"),
+        Kind::Deployment => include_str!("../../schemas/Deployment.json"),
+        Kind::Rollout => include_str!("../../schemas/Rollout.json"),
+        Kind::AnalysisTemplate => include_str!("../../schemas/AnalysisTemplate.json"),
+        Kind::HorizontalPodAutoscaler => include_str!("../../schemas/HorizontalPodAutoscaler.json"),
+        Kind::PodDisruptionBudget => include_str!("../../schemas/PodDisruptionBudget.json"),
+        Kind::ServiceMonitor => include_str!("../../schemas/ServiceMonitor.json"),
+        Kind::PrometheusRule => include_str!("../../schemas/PrometheusRule.json"),
+    }
 }
 
-/// Compile every kind's validator on a background thread, so the cost
-/// (most of a small build's time) overlaps parsing, checking and lowering
-/// on the other core. Later `validate` calls wait for a validator still
-/// being compiled instead of compiling it twice.
+/// One validator for every kind: the union of the kinds' `$defs` (the same
+/// Rust types give the same definitions, so the pod template is compiled
+/// once for the Deployment and the Rollout), and per kind an
+/// `if kind == K then $ref K`. Measured: about half the compile time of
+/// nine separate validators.
+fn combined_schema() -> serde_json::Value {
+    let mut defs = serde_json::Map::new();
+    let mut all_of = Vec::new();
+    for kind in Kind::ALL {
+        let Ok(serde_json::Value::Object(mut root)) = serde_json::from_str::<serde_json::Value>(embedded(kind)) else {
+            continue;
+        };
+        if let Some(serde_json::Value::Object(d)) = root.remove("$defs") {
+            defs.extend(d);
+        }
+        root.remove("$schema");
+        let name = format!("kind-{}", kind.as_str());
+        all_of.push(serde_json::json!({
+            "if": { "properties": { "kind": { "const": kind.as_str() } }, "required": ["kind"] },
+            "then": { "$ref": format!("#/$defs/{name}") },
+        }));
+        defs.insert(name, serde_json::Value::Object(root));
+    }
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": defs,
+        "allOf": all_of,
+    })
+}
+
+fn validator() -> Option<&'static jsonschema::Validator> {
+    static CELL: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    CELL.get_or_init(|| jsonschema::validator_for(&combined_schema()).ok()).as_ref()
+}
+
+/// Compile the validator on a background thread, so its cost (most of a
+/// small build's time) overlaps parsing, checking and lowering on the other
+/// core. `validate` waits for it instead of compiling it twice.
 pub fn warm_up() {
     let _ = std::thread::Builder::new().name("svcc-schemas".into()).spawn(|| {
-        // The heaviest first (the pod template dominates); the main thread
-        // meanwhile compiles the small ones it validates first.
-        for kind in std::iter::once(Kind::Deployment).chain(Kind::ALL.iter().rev().copied()) {
-            let _ = validator(kind);
-        }
+        let _ = validator();
     });
+}
+
+/// A schema path in the combined schema, as it reads in the kind's own
+/// schema (`svcc schema KIND`): `/allOf/N/then/$ref/...` → `/...`.
+fn kind_schema_path(path: &str) -> &str {
+    let Some(rest) = path.strip_prefix("/allOf/") else { return path };
+    match rest.split_once("/then/$ref") {
+        Some((n, tail)) if n.chars().all(|c| c.is_ascii_digit()) => {
+            if tail.is_empty() {
+                "/"
+            } else {
+                tail
+            }
+        }
+        _ => path,
+    }
 }
 
 pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
     for obj in objects {
-        let Some(v) = validator(obj.kind) else {
+        let Some(v) = validator() else {
             diags.push(
                 Diagnostic::error(
                     Code::SchemaViolation,
@@ -114,7 +171,7 @@ pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
             diags.push(d.help(format!(
                 "at {} (schema: {}; `svcc schema {}` prints it)",
                 if pointer.is_empty() { "/" } else { &pointer },
-                err.schema_path().as_str(),
+                kind_schema_path(err.schema_path().as_str()),
                 obj.kind.as_str()
             )));
         }
@@ -132,7 +189,21 @@ mod tests {
             if let Err(e) = jsonschema::validator_for(&s) {
                 panic!("{kind:?}: {e}");
             }
-            assert!(validator(kind).is_some(), "{kind:?}");
         }
+        assert!(validator().is_some());
+    }
+
+    #[test]
+    fn the_combined_validator_dispatches_on_kind() {
+        let v = validator().unwrap();
+        let bad = serde_json::json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {},
+            "spec": { "selector": {}, "template": {}, "replicas": "three" } });
+        let errors: Vec<String> = v.iter_errors(&bad).map(|e| e.instance_path().as_str().to_string()).collect();
+        assert_eq!(errors, ["/spec/replicas"]);
+        // The same document is a fine Service: the Deployment rule applies only to Deployments.
+        let as_service = serde_json::json!({ "apiVersion": "v1", "kind": "Service", "metadata": {}, "spec": {} });
+        assert!(v.is_valid(&as_service));
+        assert_eq!(kind_schema_path("/allOf/2/then/$ref/properties/spec"), "/properties/spec");
+        assert_eq!(kind_schema_path("/properties/x"), "/properties/x");
     }
 }
