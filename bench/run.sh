@@ -60,8 +60,8 @@ KDL
     done
 }
 
-# The same objects as a kustomize tree: one kustomization per environment
-# folder of svcc's output, and one at the top that includes them all.
+# The same objects as a kustomize tree: svcc writes a kustomization.yaml in
+# every environment folder; one at the top includes them all.
 kustomize_tree() { # kustomize_tree SVCC_OUT DIR
     local out=$1 dir=$2
     mkdir -p "$dir"
@@ -70,11 +70,6 @@ kustomize_tree() { # kustomize_tree SVCC_OUT DIR
     echo "resources:" >"$top"
     for envdir in "$dir"/*/*/; do
         envdir=${envdir%/}
-        local files=("$envdir"/*.yaml)
-        {
-            echo "resources:"
-            for f in "${files[@]}"; do echo "- $(basename "$f")"; done
-        } >"$envdir/kustomization.yaml"
         echo "- ${envdir#"$dir"/}" >>"$top"
     done
 }
@@ -84,7 +79,7 @@ for n in ${SIZES[@]}; do
     d="$WORK/n$n"
     gen "$n" "$d"
     read -r wall rss < <(measure "$SVCC" build "$d/services" -o "$d/out")
-    objects=$(find "$d/out" -name '*.yaml' | wc -l)
+    objects=$(find "$d/out" -name '*.yaml' ! -name kustomization.yaml | wc -l)
     printf '%-6s %-10s %8d %9.3f %12.0f %10.1f %8s\n' "$n" svcc "$objects" "$wall" \
         "$(echo "$objects / ($wall + 0.0005)" | bc -l)" "$(echo "$rss / 1024" | bc -l)" 1.0
     if command -v kubectl >/dev/null; then
