@@ -814,18 +814,21 @@ pub fn write_output(dir: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
 }
 
 fn write_staged(dir: &Path, staging: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
-    let mut folders: Vec<String> = Vec::new();
     for a in artifacts {
         let path = staging.join(&a.path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(&path, &a.contents)?;
-        let folder = a.path.rsplit_once('/').map_or(String::new(), |(f, _)| f.to_string());
-        if !folders.contains(&folder) {
-            folders.push(folder);
+        #[cfg(unix)]
+        if a.path.ends_with(".sh") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
         }
     }
+    // Whole `<service>/<environment>` and `<service>/pipeline` folders, even
+    // when their files sit in subfolders (`.github/workflows/`).
+    let folders = svcc::diff::owned_folders(artifacts);
     // Everything is written; now swap the folders in. If a rename fails
     // part-way, undo the swaps already made so the output is as it was.
     let old = staging.join(".old");

@@ -22,6 +22,7 @@ pub mod format;
 pub mod lower;
 pub mod model;
 pub mod patch;
+pub mod pipeline;
 pub mod plan;
 pub mod promql;
 pub mod provenance;
@@ -135,12 +136,18 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
             }
         }
         let plans = if composed { check::check(&spec, opts, &mut diags) } else { Vec::new() };
+        let pipeline = if composed { check::pipeline::resolve(&spec, &mut diags) } else { None };
         if !diags.has_errors() {
             for plan in &plans {
                 let mut objects = lower::lower(plan);
                 patch::apply(&mut objects, &plan.patches, &plan.environment, &mut diags);
                 validate::validate(&objects, &mut diags);
                 artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
+            }
+            // The pipeline spans every environment: written by full builds only.
+            let image = spec.body.image.as_ref().and_then(|i| i.repository.as_ref()).map(|r| r.value.as_str());
+            if let (Some(p), Some(image), true) = (&pipeline, image, opts.environments.is_empty()) {
+                artifacts.extend(pipeline::artifacts(&spec.name.value, &file.name, image, p, &plans));
             }
         }
     }
