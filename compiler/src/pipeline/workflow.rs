@@ -145,6 +145,7 @@ pub mod actions {
     pub const UPLOAD_SARIF: &str = "github/codeql-action/upload-sarif@v4";
     pub const UPLOAD_ARTIFACT: &str = "actions/upload-artifact@v6";
     pub const CODECOV: &str = "codecov/codecov-action@v5";
+    pub const CACHE: &str = "actions/cache@v5";
 }
 
 /// The Argo Rollouts kubectl plugin the deploy jobs install for a Rollout.
@@ -170,6 +171,21 @@ fn job(name: &str, timeout: u32, steps: Vec<Step>) -> Job {
         services: IndexMap::new(),
         steps,
     }
+}
+
+/// Restore svcc from the Actions cache, or install it: a cache hit takes
+/// seconds where `cargo install` takes minutes on the deploy path. The key
+/// changes with the install command (FNV-1a, stable across runs).
+fn install_svcc(command: &str) -> Vec<Step> {
+    let hash =
+        command.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    vec![
+        Step::uses("Restore svcc", actions::CACHE)
+            .id("svcc")
+            .with("path", "~/.cargo/bin/svcc")
+            .with("key", format!("svcc-${{{{ runner.os }}}}-{hash:016x}")),
+        Step::run("Install svcc", command).when("steps.svcc.outputs.cache-hit != 'true'"),
+    ]
 }
 
 /// The secret holding the base64 kubeconfig of an environment.
@@ -227,11 +243,9 @@ pub fn workflow(cx: &Context<'_>) -> Workflow {
         gates.push("integration-tests".into());
     }
     {
-        let steps = vec![
-            Step::uses("Check out", actions::CHECKOUT),
-            Step::run("Install svcc", p.install_svcc.clone()),
-            Step::run("Check the service spec", format!("svcc check {spec}")),
-        ];
+        let mut steps = vec![Step::uses("Check out", actions::CHECKOUT)];
+        steps.extend(install_svcc(&p.install_svcc));
+        steps.push(Step::run("Check the service spec", format!("svcc check {spec}")));
         jobs.insert("svcc-check".into(), job("Check the service spec", 15, steps));
         gates.push("svcc-check".into());
     }
@@ -388,7 +402,8 @@ fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<S
     let env = &t.environment;
     let folder = format!("deploy/{}/{env}", cx.service);
     let ns = t.namespace.as_ref().map_or(String::new(), |n| format!(" --namespace {n}"));
-    let mut steps = vec![Step::uses("Check out", actions::CHECKOUT), Step::run("Install svcc", p.install_svcc.clone())];
+    let mut steps = vec![Step::uses("Check out", actions::CHECKOUT)];
+    steps.extend(install_svcc(&p.install_svcc));
     if t.rollout {
         steps.push(Step::run(
             "Install the Argo Rollouts kubectl plugin",
