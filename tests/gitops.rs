@@ -322,10 +322,13 @@ fn fmt_text(text: &str) -> String {
     out.unwrap_or_else(|| panic!("fmt failed: {:?}", d.into_sorted()))
 }
 
+/// Every file a build writes (manifests and pipeline files; user templates
+/// are read from disk next to `name`).
 fn build_stream(name: &str, text: &str, opts: &svcc::Options) -> String {
-    let c = common::compile_str(name, text, opts);
+    let input = svcc::Input { name: name.to_string(), bytes: text.as_bytes().to_vec() };
+    let c = svcc::compile_with(&input, &[], &common::FsLoader, opts);
     assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
-    svcc::emit::stream(&c.artifacts)
+    c.artifacts.iter().map(|a| format!("# {}\n{}", a.path, a.contents)).collect()
 }
 
 /// Lay a spec out badly without changing its meaning or its comments:

@@ -52,6 +52,15 @@ pub struct Pipeline {
     pub install_svcc: Option<Spanned<String>>,
     /// The promotion path, in order.
     pub stages: Vec<Stage>,
+    /// `template "./ci/x.hbs" to="x"`: the user's own handlebars templates,
+    /// rendered into `<service>/pipeline/<to>`.
+    pub templates: Vec<UserTemplate>,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserTemplate {
+    pub path: Spanned<String>,
+    pub to: Spanned<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -302,6 +302,8 @@ pub struct PlanPipeline {
     pub scan: bool,
     pub install_svcc: String,
     pub stages: Vec<PlanStage>,
+    /// User templates: (file as written in the spec, its span, output file).
+    pub templates: Vec<(String, crate::source::Span, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

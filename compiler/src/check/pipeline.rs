@@ -129,6 +129,7 @@ pub fn resolve(spec: &Spec, diags: &mut Diagnostics) -> Option<PlanPipeline> {
         scan: on(&p.scan, true),
         install_svcc: p.install_svcc.as_ref().map_or_else(default_install, |s| s.value.clone()),
         stages,
+        templates: p.templates.iter().map(|t| (t.path.value.clone(), t.path.span, t.to.value.clone())).collect(),
     };
     (diags.error_count() == errors_before).then_some(plan)
 }

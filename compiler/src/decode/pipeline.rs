@@ -4,7 +4,7 @@ use kdl::{KdlNode, KdlValue};
 
 use super::reader::{self, NodeReader, children, missing, name_span, no_children, unknown_node};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Pipeline, Runtime, Stage};
+use crate::model::{Pipeline, Runtime, Stage, UserTemplate};
 use crate::source::{Span, Spanned};
 use crate::values;
 
@@ -23,13 +23,14 @@ pub const PIPELINE_NODES: &[&str] = &[
     "deploy",
     "e2e",
     "smoke",
+    "template",
 ];
 
 /// Service containers `integration-tests` knows, with their health checks
 /// (lowering holds the details).
 pub const INTEGRATION_SERVICES: &[&str] = &["postgres", "redis", "mysql", "mongo"];
 
-const REPEATABLE: &[&str] = &["deploy", "e2e", "smoke"];
+const REPEATABLE: &[&str] = &["deploy", "e2e", "smoke", "template"];
 
 pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Pipeline {
     let mut p = Pipeline {
@@ -47,6 +48,7 @@ pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Pipeline {
         scan: None,
         install_svcc: None,
         stages: Vec::new(),
+        templates: Vec::new(),
     };
     let mut r = NodeReader::new(node);
     for (key, runtime) in Runtime::ALL {
@@ -233,10 +235,80 @@ pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Pipeline {
                 r.finish(diags);
                 no_children(diags, child);
             }
+            "template" => {
+                let mut r = NodeReader::new(child);
+                let path = match r.arg(0) {
+                    Some(e) => reader::string(diags, e),
+                    None => {
+                        diags.push(missing(
+                            r.name_span(),
+                            "a template file",
+                            "write `template \"./ci/notify.sh.hbs\" to=\"notify.sh\"`",
+                        ));
+                        None
+                    }
+                };
+                let to = match r.prop("to") {
+                    Some(e) => reader::string(diags, e).and_then(|t| output_name(diags, t)),
+                    None => {
+                        diags.push(missing(
+                            r.name_span(),
+                            "an output file",
+                            "add `to=\"notify.sh\"`: the file under `<service>/pipeline/`",
+                        ));
+                        None
+                    }
+                };
+                r.finish(diags);
+                no_children(diags, child);
+                if let (Some(path), Some(to)) = (path, to) {
+                    if let Some(prev) = p.templates.iter().find(|t| t.to.value == to.value) {
+                        diags.push(
+                            Diagnostic::error(Code::Duplicate, format!("two templates render `{}`", to.value))
+                                .at(to.span, "rendered again here")
+                                .also(prev.to.span, "first rendered here")
+                                .help("give each template its own `to=` file"),
+                        );
+                    } else {
+                        p.templates.push(UserTemplate { path, to });
+                    }
+                }
+            }
             _ => unknown_node(diags, child, "pipeline", PIPELINE_NODES),
         }
     }
     p
+}
+
+/// Files svcc writes itself into `<service>/pipeline/`.
+pub const GENERATED: &[&str] = &["Dockerfile", "deploy.sh", ".github/workflows"];
+
+/// A relative file name under the pipeline folder: no `..`, no absolute
+/// path, not one of the generated files.
+fn output_name(diags: &mut Diagnostics, t: Spanned<String>) -> Option<Spanned<String>> {
+    let v = &t.value;
+    let bad = v.is_empty()
+        || v.starts_with('/')
+        || v.contains('\\')
+        || v.ends_with('/')
+        || v.split('/').any(|c| c.is_empty() || c == "." || c == "..");
+    if bad {
+        diags.push(
+            Diagnostic::error(Code::InvalidName, format!("`{v}` is not a file name under the pipeline folder"))
+                .at(t.span, "expected a relative path without `.` or `..` parts")
+                .help("write a path such as \"notify.sh\" or \"scripts/notify.sh\""),
+        );
+        return None;
+    }
+    if GENERATED.iter().any(|g| v == g || v.starts_with(&format!("{g}/"))) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("`{v}` is a file svcc generates"))
+                .at(t.span, "svcc writes this file itself")
+                .help("render the template to another file name"),
+        );
+        return None;
+    }
+    Some(t)
 }
 
 /// `lint #false`: a gate switched on or off (`lint` alone means on).

@@ -85,6 +85,7 @@ codes! {
     UnknownDeployEnvironment = "SVC0340", "unknown-deploy-environment";
     PromotionOrder = "SVC0341", "promotion-order";
     PipelineFolderConflict = "SVC0342", "pipeline-folder-conflict";
+    TemplateError = "SVC0343", "template-error";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

@@ -158,6 +158,81 @@ fn deploy_context(cx: &Context<'_>, plans: &[Plan], plan: &Plan) -> serde_json::
     })
 }
 
+/// What a user template sees: the compiled service, with every name,
+/// namespace and default resolved (docs/pipeline.md lists the fields).
+pub fn user_context(
+    service: &str,
+    spec_path: &str,
+    image: &str,
+    p: &PlanPipeline,
+    plans: &[Plan],
+) -> serde_json::Value {
+    let image = ImageRef::parse(image);
+    let runtime = crate::model::Runtime::ALL.iter().find(|(_, r)| *r == p.runtime).map_or("node", |(n, _)| *n);
+    let environments: Vec<serde_json::Value> = plans
+        .iter()
+        .map(|pl| {
+            json!({
+                "name": pl.environment,
+                "namespace": pl.namespace.clone().unwrap_or_default(),
+                "rollout": pl.delivery.is_some(),
+                "kubeconfig_secret": workflow::kubeconfig_secret(&pl.environment),
+                "selector": pl.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+                "ports": pl.ports.iter().map(|pp| json!({ "name": pp.name, "port": pp.number })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let promotion: Vec<serde_json::Value> = p
+        .stages
+        .iter()
+        .map(|s| match s {
+            PlanStage::Deploy(e) => json!({ "deploy": e }),
+            PlanStage::E2e(u) => json!({ "e2e": u }),
+            PlanStage::Smoke(u) => json!({ "smoke": u }),
+        })
+        .collect();
+    json!({
+        "service": service,
+        "spec": spec_path.trim_start_matches("./"),
+        "image": { "registry": image.registry, "repository": image.repository },
+        "runtime": { "name": runtime, "version": p.version },
+        "branch": p.branch,
+        "tags": p.tags.clone().unwrap_or_default(),
+        "platforms": p.platforms,
+        "environments": environments,
+        "promotion": promotion,
+    })
+}
+
+/// Render a user template in strict mode. On failure: the 1-based
+/// (line, column) in the template when known, and the reason.
+pub fn render_user(
+    name: &str,
+    text: &str,
+    context: &serde_json::Value,
+) -> Result<String, (Option<(usize, usize)>, String)> {
+    let mut hb = handlebars::Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    if let Err(e) = hb.register_template_string(name, text) {
+        return Err((e.pos(), readable(&e.reason().to_string())));
+    }
+    hb.render(name, context).map_err(|e| (e.line_no.zip(e.column_no), readable(&e.reason().to_string())))
+}
+
+/// handlebars says `Failed to access variable in strict mode Some("x")`,
+/// or lists every grammar rule after a syntax error.
+fn readable(reason: &str) -> String {
+    if reason.starts_with("invalid handlebars syntax") {
+        // pest lists every rule it expected; say what usually went wrong.
+        return "invalid handlebars syntax here: is a `{{#block}}` left without its `{{/block}}`, or a `{{` without `}}`?".to_string();
+    }
+    match reason.split_once("strict mode Some(\"") {
+        Some((_, rest)) => format!("`{}` is not in the context", rest.trim_end_matches("\")")),
+        None => reason.to_string(),
+    }
+}
+
 /// Render an embedded template. The templates are tested with every
 /// context shape (`tests/golden.rs`), so a failure is a compiler bug; the
 /// output then says so rather than silently dropping text.
