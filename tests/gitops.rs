@@ -322,10 +322,13 @@ fn fmt_text(text: &str) -> String {
     out.unwrap_or_else(|| panic!("fmt failed: {:?}", d.into_sorted()))
 }
 
+/// Every file a build writes (manifests and pipeline files; user templates
+/// are read from disk next to `name`).
 fn build_stream(name: &str, text: &str, opts: &svcc::Options) -> String {
-    let c = common::compile_str(name, text, opts);
+    let input = svcc::Input { name: name.to_string(), bytes: text.as_bytes().to_vec() };
+    let c = svcc::compile_with(&input, &[], &common::FsLoader, opts);
     assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
-    svcc::emit::stream(&c.artifacts)
+    c.artifacts.iter().map(|a| format!("# {}\n{}", a.path, a.contents)).collect()
 }
 
 /// Lay a spec out badly without changing its meaning or its comments:
@@ -598,4 +601,46 @@ fn pre_commit_hooks_pass_and_fail_for_the_right_reasons() {
     let o = run(&[]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("SVC0202"), "{}", stdout(&o));
+}
+
+/// The pipeline folder (`<service>/pipeline/`, with the workflow in
+/// `.github/workflows/`) is written, swapped in and checked as a whole,
+/// like an environment folder; `deploy.sh` is executable.
+#[test]
+fn pipeline_folder_is_written_and_checked_as_a_whole() {
+    let r = Repo::new("pipeline");
+    let spec = example("minimal").replacen(
+        "    port http 8080",
+        "    port http 8080\n    pipeline node=20 { deploy default; smoke \"https://hello.example.com/ready\" }",
+        1,
+    );
+    assert!(spec.contains("pipeline node=20"), "{spec}");
+    r.write("service.kdl", &spec);
+    let o = r.svcc(&["build", "service.kdl", "-o", "deploy"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(r.read("deploy/hello/pipeline/.github/workflows/hello.yml").contains("\"on\":"));
+    assert!(r.read("deploy/hello/pipeline/Dockerfile").contains("ENTRYPOINT [\"dumb-init\", \"--\"]"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(r.path().join("deploy/hello/pipeline/deploy.sh")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o111, 0o111, "deploy.sh is executable");
+    }
+    r.commit("with pipeline");
+    assert_eq!(code(&r.svcc(&["build", "service.kdl", "-o", "deploy", "--check"])), 0);
+    // A stale workflow and a stray file in the pipeline folder are found.
+    r.write("deploy/hello/pipeline/.github/workflows/hello.yml", "name: old\n");
+    r.write("deploy/hello/pipeline/stray.txt", "x\n");
+    let o = r.svcc(&["build", "service.kdl", "-o", "deploy", "--check"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("  changed  deploy/hello/pipeline/.github/workflows/hello.yml"), "{out}");
+    assert!(out.contains("  removed  deploy/hello/pipeline/stray.txt"), "{out}");
+    // Building replaces the folder as a whole.
+    assert_eq!(code(&r.svcc(&["build", "service.kdl", "-o", "deploy"])), 0);
+    assert!(!r.path().join("deploy/hello/pipeline/stray.txt").exists());
+    assert_eq!(code(&r.svcc(&["build", "service.kdl", "-o", "deploy", "--check"])), 0);
+    // The stdout stream stays a stream of Kubernetes objects.
+    let o = r.svcc(&["build", "service.kdl"]);
+    assert!(!stdout(&o).contains("pipeline/"), "{}", stdout(&o));
 }

@@ -884,20 +884,24 @@ fn lock_folder(dir: &Path) -> std::io::Result<Option<std::fs::File>> {
 }
 
 fn write_staged(dir: &Path, staging: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
-    // The folders to swap, in first-seen order; each is created once.
-    let mut folders: Vec<String> = Vec::new();
-    let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    // Each distinct parent folder is created once.
+    let mut parents: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for a in artifacts {
-        let folder = a.path.rsplit_once('/').map_or("", |(f, _)| f);
-        if seen.insert(folder) {
-            std::fs::create_dir_all(staging.join(folder))?;
-            folders.push(folder.to_string());
+        let parent = a.path.rsplit_once('/').map_or("", |(f, _)| f);
+        if parents.insert(parent) {
+            std::fs::create_dir_all(staging.join(parent))?;
         }
     }
     // Writing thousands of small files is syscall-bound: use both cores.
     let write_half = |part: &[Artifact]| -> std::io::Result<()> {
         for a in part {
-            std::fs::write(staging.join(&a.path), &a.contents)?;
+            let path = staging.join(&a.path);
+            std::fs::write(&path, &a.contents)?;
+            #[cfg(unix)]
+            if a.path.ends_with(".sh") {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+            }
         }
         Ok(())
     };
@@ -907,6 +911,9 @@ fn write_staged(dir: &Path, staging: &Path, artifacts: &[Artifact]) -> std::io::
         let mine = write_half(first);
         mine.and(other.join().unwrap_or_else(|_| Err(std::io::Error::other("a writer thread panicked"))))
     })?;
+    // Whole `<service>/<environment>` and `<service>/pipeline` folders, even
+    // when their files sit in subfolders (`.github/workflows/`).
+    let folders = svcc::diff::owned_folders(artifacts);
     // Everything is written; now swap the folders in. If a rename fails
     // part-way, undo the swaps already made so the output is as it was.
     let old = staging.join(".old");

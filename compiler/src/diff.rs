@@ -50,12 +50,22 @@ pub struct FileChange {
     pub new: Option<String>,
 }
 
+/// The folder a file belongs to: its first two components
+/// (`<service>/<environment>` or `<service>/pipeline`, whose files sit in
+/// subfolders such as `.github/workflows/`).
+pub fn owning_folder(path: &str) -> &str {
+    match path.match_indices('/').nth(1) {
+        Some((i, _)) => &path[..i],
+        None => path.rsplit_once('/').map_or("", |(f, _)| f),
+    }
+}
+
 /// The folders (`<service>/<environment>`) a build owns: `svcc build -o`
 /// replaces each of them as a whole.
 pub fn owned_folders(artifacts: &[Artifact]) -> Vec<String> {
     let mut folders: Vec<String> = Vec::new();
     for a in artifacts {
-        let folder = a.path.rsplit_once('/').map_or(String::new(), |(f, _)| f.to_string());
+        let folder = owning_folder(&a.path).to_string();
         if !folders.contains(&folder) {
             folders.push(folder);
         }
@@ -88,7 +98,7 @@ pub fn files(artifacts: &[Artifact], existing: &BTreeMap<String, String>) -> Vec
         }
     }
     for (path, old) in existing {
-        let folder = path.rsplit_once('/').map_or("", |(f, _)| f);
+        let folder = owning_folder(path);
         if folders.iter().any(|f| f == folder) && !artifacts.iter().any(|a| a.path == *path) {
             out.push(FileChange { status: FileStatus::Removed, path: path.clone(), old: Some(old.clone()), new: None });
         }

@@ -24,6 +24,17 @@ pub fn yaml(v: &serde_json::Value) -> String {
     }
 }
 
+/// Serialize a document meant for people to read and edit, such as a
+/// GitHub workflow: multi-line strings (`run:` scripts) become `|` literal
+/// blocks; one-line strings are never folded.
+pub fn yaml_with_blocks(v: &serde_json::Value) -> String {
+    let opts = serde_saphyr::ser_options! { prefer_block_scalars: true, folded_wrap_chars: usize::MAX };
+    match serde_saphyr::to_string_with_options(v, opts) {
+        Ok(s) => s,
+        Err(e) => format!("# svcc: serialization failed: {e}\n"),
+    }
+}
+
 /// The file name of the kustomize root written into every environment folder.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";
 
@@ -50,13 +61,20 @@ pub fn is_kustomization(a: &Artifact) -> bool {
     a.path.rsplit('/').next() == Some(KUSTOMIZATION)
 }
 
+/// Whether an artifact is one of the pipeline files (`<service>/pipeline/…`:
+/// the workflow, Dockerfile and deploy script) rather than a manifest.
+pub fn is_pipeline_file(a: &Artifact) -> bool {
+    a.path.split('/').nth(1) == Some(crate::check::pipeline::PIPELINE_FOLDER) && a.path.split('/').count() > 2
+}
+
 /// A multi-document stream of the Kubernetes objects among `artifacts`,
 /// each introduced by `---` and a comment naming the file it would be
-/// written to. `kustomization.yaml` files are left out: they are not
-/// objects a cluster accepts (`svcc build | kubectl apply -f -`).
+/// written to. `kustomization.yaml` files and the pipeline files are left
+/// out: they are not objects a cluster accepts (`svcc build | kubectl apply -f -`);
+/// `svcc build -o DIR` writes them.
 pub fn stream(artifacts: &[Artifact]) -> String {
     let mut out = String::new();
-    for a in artifacts.iter().filter(|a| !is_kustomization(a)) {
+    for a in artifacts.iter().filter(|a| !is_kustomization(a) && !is_pipeline_file(a)) {
         out.push_str("---\n# Source: ");
         out.push_str(&a.path);
         out.push('\n');

@@ -22,6 +22,67 @@ pub struct Spec {
     pub uses: Vec<Spanned<String>>,
     pub body: Body,
     pub environments: Vec<Environment>,
+    /// `pipeline { … }`: the CI/CD workflow, Dockerfile and deploy script
+    /// (service-level only; docs/pipeline.md).
+    pub pipeline: Option<Pipeline>,
+}
+
+/// `pipeline node=20 { … }` as written: every setting `None` when it takes
+/// the runtime preset's default.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    /// The `pipeline` node's name token.
+    pub node: Span,
+    /// The runtime preset and its version (`node=20`).
+    pub runtime: Option<(Runtime, Spanned<String>)>,
+    /// The branch pushes deploy from and pull requests target.
+    pub branch: Option<Spanned<String>>,
+    /// Tag pattern that also triggers a release (`tags "v*"`, `tags #false`).
+    pub tags: Option<Spanned<Option<String>>>,
+    pub lint: Option<Spanned<bool>>,
+    pub type_check: Option<Spanned<bool>>,
+    pub audit: Option<Spanned<bool>>,
+    pub unit_tests: Option<Spanned<bool>>,
+    pub coverage: Option<Spanned<bool>>,
+    /// Service containers of the integration tests, in order.
+    pub integration: Option<Vec<(Spanned<String>, Spanned<String>)>>,
+    pub platforms: Option<Spanned<Vec<String>>>,
+    pub scan: Option<Spanned<bool>>,
+    /// How CI installs svcc itself.
+    pub install_svcc: Option<Spanned<String>>,
+    /// The promotion path, in order.
+    pub stages: Vec<Stage>,
+    /// `template "./ci/x.hbs" to="x"`: the user's own handlebars templates,
+    /// rendered into `<service>/pipeline/<to>`.
+    pub templates: Vec<UserTemplate>,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserTemplate {
+    pub path: Spanned<String>,
+    pub to: Spanned<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runtime {
+    Node,
+}
+
+impl Runtime {
+    /// Property names of the runtime presets (`pipeline node=20`).
+    pub const ALL: &'static [(&'static str, Runtime)] = &[("node", Runtime::Node)];
+}
+
+/// One step of the promotion path.
+#[derive(Clone, Debug)]
+pub enum Stage {
+    /// `deploy ENV`.
+    Deploy(Spanned<String>),
+    /// `e2e base-url="…"`: the runtime's end-to-end suite against the
+    /// environment deployed just before.
+    E2e { node: Span, base_url: Spanned<String> },
+    /// `smoke "URL"`: an HTTP check after the deploy before it.
+    Smoke { node: Span, url: Spanned<String> },
 }
 
 #[derive(Clone, Debug)]

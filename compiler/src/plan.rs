@@ -281,3 +281,34 @@ pub struct PlanToleration {
     pub effect: Option<String>,
     pub seconds: Option<i64>,
 }
+
+/// `pipeline { … }` with every default applied; environments are checked
+/// against the spec (not per environment: a pipeline spans them all).
+#[derive(Clone, Debug)]
+pub struct PlanPipeline {
+    pub runtime: crate::model::Runtime,
+    /// The runtime version (`20` for `node=20`).
+    pub version: String,
+    pub branch: String,
+    pub tags: Option<String>,
+    pub lint: bool,
+    pub type_check: bool,
+    pub audit: bool,
+    pub unit_tests: bool,
+    pub coverage: bool,
+    /// Integration-test service containers: (name, image tag).
+    pub integration: Vec<(String, String)>,
+    pub platforms: Vec<String>,
+    pub scan: bool,
+    pub install_svcc: String,
+    pub stages: Vec<PlanStage>,
+    /// User templates: (file as written in the spec, its span, output file).
+    pub templates: Vec<(String, crate::source::Span, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanStage {
+    Deploy(String),
+    E2e(String),
+    Smoke(String),
+}

@@ -4,6 +4,7 @@
 
 pub mod merge;
 mod monitoring;
+pub mod pipeline;
 pub mod rollout;
 
 use std::collections::BTreeMap;

@@ -42,10 +42,11 @@ pub const BODY_NODES: &[&str] = &[
     "patch",
     "use",
     "environment",
+    "pipeline",
 ];
 
 /// Nodes only a `service` or a preset holds directly (not an environment).
-pub const TOP_ONLY: &[&str] = &["use", "environment"];
+pub const TOP_ONLY: &[&str] = &["use", "environment", "pipeline"];
 
 /// Nodes that may appear more than once in one body.
 const REPEATABLE: &[&str] = &["port", "env-from", "slo", "environment", "patch", "use"];
@@ -147,7 +148,7 @@ pub fn decode_body(
             "blue-green" => b.blue_green = Some(super::rollout::blue_green(node, diags)),
             "canary" => b.canary = Some(super::rollout::canary(node, diags)),
             "patch" => b.patches.extend(patch(node, diags)),
-            "environment" | "use" => on_nested(node, diags),
+            "environment" | "use" | "pipeline" => on_nested(node, diags),
             _ => unknown_node(diags, node, parent, &known),
         }
     }

@@ -7,6 +7,7 @@
 
 mod body;
 mod observability;
+mod pipeline;
 mod reader;
 mod rollout;
 
@@ -92,9 +93,14 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
     r.finish(diags);
     let mut environments: Vec<Environment> = Vec::new();
     let mut uses = Vec::new();
+    let mut pipeline = None;
     let body = body::decode_body(children(node), "service", true, diags, &mut |env_node, diags| {
         if env_node.name().value() == "use" {
             uses.extend(decode_use(env_node, diags));
+            return;
+        }
+        if env_node.name().value() == "pipeline" {
+            pipeline = Some(pipeline::pipeline(env_node, diags));
             return;
         }
         if let Some(env) = decode_environment(env_node, diags) {
@@ -117,7 +123,7 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
                 .help("add at least an image: `service my-app { image \"ghcr.io/acme/my-app\" }`"),
         );
     }
-    Some(Spec { name: name?, node: name_span(node), uses, body, environments })
+    Some(Spec { name: name?, node: name_span(node), uses, body, environments, pipeline })
 }
 
 /// `use "node-http-api"` or `use "./presets/x.kdl"`.
@@ -190,6 +196,12 @@ pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostic
         let body = body::decode_body(children(node), want, true, diags, &mut |n, diags| {
             if n.name().value() == "use" {
                 uses.extend(decode_use(n, diags));
+            } else if n.name().value() == "pipeline" {
+                diags.push(
+                    Diagnostic::error(Code::UnknownNode, format!("a {want} cannot hold a pipeline"))
+                        .at(name_span(n), "a pipeline belongs to one service")
+                        .help("write the `pipeline { … }` block in the service's own file"),
+                );
             } else {
                 diags.push(
                     Diagnostic::error(Code::UnknownNode, format!("a {want} cannot hold environments"))
@@ -220,6 +232,14 @@ fn decode_environment(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<En
     };
     r.finish(diags);
     let body = body::decode_body(children(node), "environment", false, diags, &mut |n, diags| {
+        if n.name().value() == "pipeline" {
+            diags.push(
+                Diagnostic::error(Code::UnknownNode, "`pipeline` cannot be set per environment")
+                    .at(name_span(n), "inside an environment")
+                    .help("write one `pipeline { … }` in `service`; its `deploy ENV` lines name the environments"),
+            );
+            return;
+        }
         diags.push(
             Diagnostic::error(Code::UnknownNode, "environments cannot be nested")
                 .at(name_span(n), "inside another environment")

@@ -82,6 +82,10 @@ codes! {
     ConflictingDefinitions = "SVC0332", "conflicting-definitions";
     PatchTarget = "SVC0333", "patch-target";
     PatchPath = "SVC0334", "patch-path";
+    UnknownDeployEnvironment = "SVC0340", "unknown-deploy-environment";
+    PromotionOrder = "SVC0341", "promotion-order";
+    PipelineFolderConflict = "SVC0342", "pipeline-folder-conflict";
+    TemplateError = "SVC0343", "template-error";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
