@@ -4,6 +4,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::Rng;
 use svcc::{Compiled, Input, Loader, Options, Unit};
 
 /// Preset files held in memory.
@@ -36,20 +37,6 @@ fn build(spec: &str, files: &[(&str, &str)], defaults: &[&str]) -> Compiled {
 fn ok(c: &Compiled) -> &Compiled {
     assert!(!c.has_errors(), "{}", common::render(c, svcc::diagnostic::render::Format::Human));
     c
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// Settings a random service is made of: each is one node.

@@ -20,41 +20,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use common::Rng;
 use serde_json::Value;
 use svcc::Options;
 
 /// How many specs each run generates; about 8 s in a debug build on 2 cores, PyYAML included.
 const CASES: usize = 80;
-
-/// xorshift64*: a tiny deterministic generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T: ?Sized>(&mut self, xs: &[&'a T]) -> &'a T {
-        xs[self.below(xs.len())]
-    }
-    /// Up to `n` distinct items of `xs`, in a random order.
-    fn some<'a, T: ?Sized>(&mut self, xs: &[&'a T], n: usize) -> Vec<&'a T> {
-        let mut pool: Vec<&T> = xs.to_vec();
-        let mut out = Vec::new();
-        for _ in 0..self.below(n + 1).min(pool.len()) {
-            out.push(pool.swap_remove(self.below(pool.len())));
-        }
-        out
-    }
-}
 
 /// Free text a YAML 1.1 reader would misread, or that needs quoting at all.
 const TEXT: &[&str] = &[

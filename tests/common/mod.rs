@@ -120,3 +120,33 @@ pub fn settings() -> insta::Settings {
     s.set_omit_expression(true);
     s
 }
+
+/// xorshift64*: a tiny deterministic generator, so failures reproduce.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+    pub fn pick<'a, T: ?Sized>(&mut self, xs: &[&'a T]) -> &'a T {
+        xs[self.below(xs.len())]
+    }
+    /// Up to `n` distinct items of `xs`, in a random order.
+    pub fn some<'a, T: ?Sized>(&mut self, xs: &[&'a T], n: usize) -> Vec<&'a T> {
+        let mut pool: Vec<&T> = xs.to_vec();
+        let mut out = Vec::new();
+        for _ in 0..self.below(n + 1).min(pool.len()) {
+            out.push(pool.swap_remove(self.below(pool.len())));
+        }
+        out
+    }
+}
