@@ -53,35 +53,29 @@ pub fn schema_ref(kind: Kind) -> &'static serde_json::Value {
     CELLS[index(kind)].get_or_init(|| schema_of(kind))
 }
 
-/// The checked-in schemas (`schemas/`, kept identical to `schema_of` by
-/// `tests/schemas.rs`): reading them is much cheaper than generating them
-/// at every start.
-fn embedded(kind: Kind) -> &'static str {
-    match kind {
-        Kind::ServiceAccount => include_str!("../../schemas/ServiceAccount.json"),
-        Kind::Service => include_str!("../../schemas/Service.json"),
-        Kind::Deployment => include_str!("../../schemas/Deployment.json"),
-        Kind::Rollout => include_str!("../../schemas/Rollout.json"),
-        Kind::AnalysisTemplate => include_str!("../../schemas/AnalysisTemplate.json"),
-        Kind::HorizontalPodAutoscaler => include_str!("../../schemas/HorizontalPodAutoscaler.json"),
-        Kind::PodDisruptionBudget => include_str!("../../schemas/PodDisruptionBudget.json"),
-        Kind::ServiceMonitor => include_str!("../../schemas/ServiceMonitor.json"),
-        Kind::PrometheusRule => include_str!("../../schemas/PrometheusRule.json"),
+/// The schema svcc validates with: every kind's schema in one document,
+/// their `$defs` merged (the same Rust types give the same definitions, so
+/// the pod template is compiled once for the Deployment and the Rollout),
+/// and per kind an `if kind == K then $ref K`. Descriptions are dropped:
+/// they do not validate anything. Checked in as `schemas/validation.json`
+/// (kept current by `tests/schemas.rs`), because reading that compact file
+/// is much cheaper than generating and merging the nine schemas at every
+/// start; the per-kind files beside it are the readable ones for editors.
+pub fn validation_schema() -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("description");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
     }
-}
-
-/// One validator for every kind: the union of the kinds' `$defs` (the same
-/// Rust types give the same definitions, so the pod template is compiled
-/// once for the Deployment and the Rollout), and per kind an
-/// `if kind == K then $ref K`. Measured: about half the compile time of
-/// nine separate validators.
-fn combined_schema() -> serde_json::Value {
     let mut defs = serde_json::Map::new();
     let mut all_of = Vec::new();
     for kind in Kind::ALL {
-        let Ok(serde_json::Value::Object(mut root)) = serde_json::from_str::<serde_json::Value>(embedded(kind)) else {
-            continue;
-        };
+        let serde_json::Value::Object(mut root) = schema(kind) else { continue };
         if let Some(serde_json::Value::Object(d)) = root.remove("$defs") {
             defs.extend(d);
         }
@@ -93,16 +87,29 @@ fn combined_schema() -> serde_json::Value {
         }));
         defs.insert(name, serde_json::Value::Object(root));
     }
-    serde_json::json!({
+    let mut v = serde_json::json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$defs": defs,
         "allOf": all_of,
-    })
+    });
+    strip(&mut v);
+    v
+}
+
+/// `schemas/validation.json`: compact, one line.
+pub fn validation_schema_text() -> String {
+    let mut s = serde_json::to_string(&validation_schema()).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 fn validator() -> Option<&'static jsonschema::Validator> {
     static CELL: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
-    CELL.get_or_init(|| jsonschema::validator_for(&combined_schema()).ok()).as_ref()
+    CELL.get_or_init(|| {
+        let schema: serde_json::Value = serde_json::from_str(include_str!("../../schemas/validation.json")).ok()?;
+        jsonschema::validator_for(&schema).ok()
+    })
+    .as_ref()
 }
 
 /// Compile the validator on a background thread, so its cost (most of a
