@@ -58,14 +58,7 @@ fn options(spec: &str) -> Options {
     let mut opts = Options::default();
     for line in spec.lines() {
         if let Some(rest) = line.trim().strip_prefix("// options:") {
-            for word in rest.split_whitespace() {
-                match word.split_once('=') {
-                    None if word == "build" => opts.require_tag = true,
-                    Some(("env", e)) => opts.environments.push(e.to_string()),
-                    Some(("image-tag", t)) => opts.image_tag = Some(t.to_string()),
-                    _ => panic!("unknown option `{word}`"),
-                }
-            }
+            common::apply_options(rest, &mut opts);
         }
     }
     opts

@@ -76,14 +76,7 @@ fn header(text: &str) -> (Vec<Expect>, Options) {
             let at = it.next().expect("expect: needs line:col").to_string();
             expects.push(Expect { code, at });
         } else if let Some(rest) = line.strip_prefix("// options:") {
-            for word in rest.split_whitespace() {
-                match word.split_once('=') {
-                    None if word == "build" => opts.require_tag = true,
-                    Some(("env", e)) => opts.environments.push(e.to_string()),
-                    Some(("image-tag", t)) => opts.image_tag = Some(t.to_string()),
-                    _ => panic!("unknown option `{word}`"),
-                }
-            }
+            common::apply_options(rest, &mut opts);
         }
     }
     (expects, opts)

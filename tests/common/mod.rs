@@ -150,3 +150,16 @@ impl Rng {
         out
     }
 }
+
+/// Apply the words of a `// options:` fixture header (`build`, `env=NAME`,
+/// `image-tag=TAG`) to `opts`.
+pub fn apply_options(words: &str, opts: &mut Options) {
+    for word in words.split_whitespace() {
+        match word.split_once('=') {
+            None if word == "build" => opts.require_tag = true,
+            Some(("env", e)) => opts.environments.push(e.to_string()),
+            Some(("image-tag", t)) => opts.image_tag = Some(t.to_string()),
+            _ => panic!("unknown option `{word}`"),
+        }
+    }
+}
