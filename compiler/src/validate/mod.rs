@@ -1,13 +1,16 @@
 //! Stage 5: every generated object is checked against the JSON Schema of
 //! its type before anything is written. Schemas are generated from the same
 //! Rust types the objects are built from (k8s-openapi's schemars support),
-//! compiled once per process.
+//! and evaluated by `engine`, which implements exactly the keywords they
+//! use; the schema is read once per process.
 //!
 //! A violation is reported at the spec token the offending value came from:
 //! the object's provenance table maps JSON pointers to spans, and the
 //! nearest recorded ancestor of the failing pointer wins.
 
 use std::sync::OnceLock;
+
+mod engine;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::lower::{Kind, Object};
@@ -55,7 +58,7 @@ pub fn schema_ref(kind: Kind) -> &'static serde_json::Value {
 
 /// The schema svcc validates with: every kind's schema in one document,
 /// their `$defs` merged (the same Rust types give the same definitions, so
-/// the pod template is compiled once for the Deployment and the Rollout),
+/// the pod template is read once for the Deployment and the Rollout),
 /// and per kind an `if kind == K then $ref K`. Descriptions are dropped:
 /// they do not validate anything. Checked in as `schemas/validation.json`
 /// (kept current by `tests/schemas.rs`), because reading that compact file
@@ -103,18 +106,21 @@ pub fn validation_schema_text() -> String {
     s
 }
 
-fn validator() -> Option<&'static jsonschema::Validator> {
-    static CELL: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
-    CELL.get_or_init(|| {
-        let schema: serde_json::Value = serde_json::from_str(include_str!("../../schemas/validation.json")).ok()?;
-        jsonschema::validator_for(&schema).ok()
-    })
-    .as_ref()
+fn validator() -> Option<&'static engine::Schema> {
+    static CELL: OnceLock<Option<engine::Schema>> = OnceLock::new();
+    CELL.get_or_init(|| engine::Schema::from_json(include_str!("../../../schemas/validation.json")).ok()).as_ref()
 }
 
-/// Compile the validator on a background thread, so its cost (most of a
-/// small build's time) overlaps parsing, checking and lowering on the other
-/// core. `validate` waits for it instead of compiling it twice.
+pub use engine::Violation;
+
+/// Every way `value` (an object of any kind) breaks `schemas/validation.json`.
+pub fn violations(value: &serde_json::Value) -> Vec<Violation> {
+    validator().map(|v| v.violations(value)).unwrap_or_default()
+}
+
+/// Read the schema on a background thread, so its cost overlaps parsing,
+/// checking and lowering on the other core. `validate` waits for it
+/// instead of reading it twice.
 pub fn warm_up() {
     let _ = std::thread::Builder::new().name("svcc-schemas".into()).spawn(|| {
         let _ = validator();
@@ -122,18 +128,13 @@ pub fn warm_up() {
 }
 
 /// A schema path in the combined schema, as it reads in the kind's own
-/// schema (`svcc schema KIND`): `/allOf/N/then/$ref/...` → `/...`.
+/// schema (`svcc schema KIND`): the kind's root `/$defs/kind-K/...` is
+/// that schema's `/...`; shared definitions keep their `/$defs/...` path.
 fn kind_schema_path(path: &str) -> &str {
-    let Some(rest) = path.strip_prefix("/allOf/") else { return path };
-    match rest.split_once("/then/$ref") {
-        Some((n, tail)) if n.chars().all(|c| c.is_ascii_digit()) => {
-            if tail.is_empty() {
-                "/"
-            } else {
-                tail
-            }
-        }
-        _ => path,
+    let Some(rest) = path.strip_prefix("/$defs/kind-") else { return path };
+    match rest.find('/') {
+        Some(i) => &rest[i..],
+        None => "/",
     }
 }
 
@@ -141,16 +142,13 @@ pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
     for obj in objects {
         let Some(v) = validator() else {
             diags.push(
-                Diagnostic::error(
-                    Code::SchemaViolation,
-                    format!("no schema could be compiled for {}", obj.kind.as_str()),
-                )
-                .at(obj.origin, "generated from here"),
+                Diagnostic::error(Code::SchemaViolation, format!("no schema could be read for {}", obj.kind.as_str()))
+                    .at(obj.origin, "generated from here"),
             );
             continue;
         };
-        for err in v.iter_errors(&obj.value) {
-            let pointer = err.instance_path().as_str().to_string();
+        for err in v.violations(&obj.value) {
+            let pointer = err.instance_path.clone();
             let mut p = pointer.clone();
             let span = loop {
                 if let Some(o) = obj.provenance.get(&p) {
@@ -178,7 +176,7 @@ pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
             diags.push(d.help(format!(
                 "at {} (schema: {}; `svcc schema {}` prints it)",
                 if pointer.is_empty() { "/" } else { &pointer },
-                kind_schema_path(err.schema_path().as_str()),
+                kind_schema_path(&err.schema_path),
                 obj.kind.as_str()
             )));
         }
@@ -190,14 +188,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_has_a_compiled_schema() {
+    fn every_schema_uses_only_keywords_the_engine_implements() {
         for kind in Kind::ALL {
-            let s = schema_of(kind);
-            if let Err(e) = jsonschema::validator_for(&s) {
+            if let Err(e) = engine::Schema::from_json(&schema_text(kind)) {
                 panic!("{kind:?}: {e}");
             }
         }
-        assert!(validator().is_some());
+        if let Err(e) = engine::Schema::from_json(include_str!("../../../schemas/validation.json")) {
+            panic!("schemas/validation.json: {e}");
+        }
     }
 
     #[test]
@@ -205,12 +204,23 @@ mod tests {
         let v = validator().unwrap();
         let bad = serde_json::json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {},
             "spec": { "selector": {}, "template": {}, "replicas": "three" } });
-        let errors: Vec<String> = v.iter_errors(&bad).map(|e| e.instance_path().as_str().to_string()).collect();
-        assert_eq!(errors, ["/spec/replicas"]);
+        let errors: Vec<(String, String)> =
+            v.violations(&bad).into_iter().map(|e| (e.instance_path, e.schema_path)).collect();
+        assert_eq!(
+            errors,
+            [(
+                "/spec/replicas".to_string(),
+                "/$defs/io.k8s.api.apps.v1.DeploymentSpec/properties/replicas/type".to_string()
+            )]
+        );
         // The same document is a fine Service: the Deployment rule applies only to Deployments.
         let as_service = serde_json::json!({ "apiVersion": "v1", "kind": "Service", "metadata": {}, "spec": {} });
-        assert!(v.is_valid(&as_service));
-        assert_eq!(kind_schema_path("/allOf/2/then/$ref/properties/spec"), "/properties/spec");
-        assert_eq!(kind_schema_path("/properties/x"), "/properties/x");
+        assert!(v.violations(&as_service).is_empty());
+        assert_eq!(kind_schema_path("/$defs/kind-Deployment/properties/spec"), "/properties/spec");
+        assert_eq!(kind_schema_path("/$defs/kind-Deployment"), "/");
+        assert_eq!(
+            kind_schema_path("/$defs/io.k8s.api.apps.v1.DeploymentSpec/required"),
+            "/$defs/io.k8s.api.apps.v1.DeploymentSpec/required"
+        );
     }
 }

@@ -1,0 +1,473 @@
+//! A JSON Schema evaluator for exactly the keywords svcc's own schemas use.
+//!
+//! `schemas/validation.json` is generated from svcc's types (k8s-openapi's
+//! schemars support and svcc's CRD structs) and uses a small subset of
+//! draft 2020-12: `type`, `properties`, `required`, `items`,
+//! `additionalProperties`, `anyOf`, `allOf`, `if`/`then`, `const`, `$ref`
+//! into `$defs`, `format` and `x-kubernetes-int-or-string`. A general
+//! validator library spends most of a one-spec `svcc check` compiling the
+//! schema (resolving references, building regexes for the meta-schema);
+//! this one reads the schema straight into an array of nodes and walks it.
+//!
+//! Reading is strict: a keyword it does not know is an error (see
+//! `RawSchema`'s `deny_unknown_fields`), so a schema change that would need
+//! a new keyword cannot be silently ignored. `tests/schemas.rs` checks the
+//! verdicts against the `jsonschema` crate on valid and broken objects.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One way an instance breaks the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// JSON pointer into the instance (`""` is the root).
+    pub instance_path: String,
+    /// JSON pointer of the failing keyword in the schema document.
+    pub schema_path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The schema as written: only the keywords svcc's schemas use.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchema {
+    #[serde(rename = "$schema")]
+    _dialect: Option<String>,
+    #[serde(rename = "$defs", default)]
+    defs: BTreeMap<String, RawSchema>,
+    #[serde(rename = "$ref")]
+    reference: Option<String>,
+    #[serde(rename = "type")]
+    ty: Option<TypeSpec>,
+    #[serde(default)]
+    properties: indexmap::IndexMap<String, RawSchema>,
+    #[serde(default)]
+    required: Vec<String>,
+    items: Option<Box<RawSchema>>,
+    #[serde(rename = "additionalProperties")]
+    additional: Option<Box<RawSchema>>,
+    #[serde(rename = "anyOf", default)]
+    any_of: Vec<RawSchema>,
+    #[serde(rename = "allOf", default)]
+    all_of: Vec<RawSchema>,
+    #[serde(rename = "if")]
+    if_: Option<Box<RawSchema>>,
+    then: Option<Box<RawSchema>>,
+    #[serde(rename = "const")]
+    constant: Option<Value>,
+    format: Option<String>,
+    #[serde(rename = "x-kubernetes-int-or-string", default)]
+    int_or_string: bool,
+    /// Annotations: they validate nothing.
+    #[serde(rename = "title")]
+    _title: Option<String>,
+    #[serde(rename = "description")]
+    _description: Option<String>,
+    #[serde(rename = "default")]
+    _default: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TypeSpec {
+    One(String),
+    Many(Vec<String>),
+}
+
+const STRING: u8 = 1;
+const OBJECT: u8 = 2;
+const ARRAY: u8 = 4;
+const INTEGER: u8 = 8;
+const NUMBER: u8 = 16;
+const BOOLEAN: u8 = 32;
+const NULL: u8 = 64;
+
+fn type_bit(name: &str) -> Result<u8, String> {
+    Ok(match name {
+        "string" => STRING,
+        "object" => OBJECT,
+        "array" => ARRAY,
+        "integer" => INTEGER,
+        "number" => NUMBER,
+        "boolean" => BOOLEAN,
+        "null" => NULL,
+        other => return Err(format!("unknown type `{other}`")),
+    })
+}
+
+fn type_names(bits: u8) -> String {
+    let names = ["string", "object", "array", "integer", "number", "boolean", "null"];
+    let listed: Vec<String> =
+        names.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, n)| format!("\"{n}\"")).collect();
+    listed.join(" or ")
+}
+
+#[derive(Clone, Copy)]
+enum IntFormat {
+    Int32,
+    Int64,
+}
+
+type NodeId = usize;
+
+#[derive(Default)]
+struct Node {
+    /// Where this node sits in the schema document, as a JSON pointer.
+    location: Box<str>,
+    /// Allowed types as bits; 0 allows any.
+    types: u8,
+    int_or_string: bool,
+    int_format: Option<IntFormat>,
+    constant: Option<Value>,
+    /// Sorted by name, for binary search.
+    properties: Vec<(Box<str>, NodeId)>,
+    required: Vec<Box<str>>,
+    items: Option<NodeId>,
+    additional: Option<NodeId>,
+    any_of: Vec<NodeId>,
+    all_of: Vec<NodeId>,
+    reference: Option<NodeId>,
+    if_then: Option<(NodeId, NodeId)>,
+}
+
+/// A schema ready to validate with.
+pub struct Schema {
+    nodes: Vec<Node>,
+    root: NodeId,
+}
+
+struct Compiler {
+    nodes: Vec<Node>,
+    /// `$ref` targets by definition name, and the references to patch.
+    defs: BTreeMap<String, NodeId>,
+    pending: Vec<(NodeId, String)>,
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+impl Compiler {
+    fn compile(&mut self, raw: RawSchema, location: String) -> Result<NodeId, String> {
+        let id = self.nodes.len();
+        self.nodes.push(Node::default());
+        let mut node = Node { int_or_string: raw.int_or_string, constant: raw.constant, ..Node::default() };
+        node.types = match &raw.ty {
+            None => 0,
+            Some(TypeSpec::One(t)) => type_bit(t)?,
+            Some(TypeSpec::Many(ts)) => ts.iter().try_fold(0, |acc, t| Ok::<u8, String>(acc | type_bit(t)?))?,
+        };
+        node.int_format = match raw.format.as_deref() {
+            Some("int32") => Some(IntFormat::Int32),
+            Some("int64") => Some(IntFormat::Int64),
+            // Other formats (`date-time`, `byte`, `double`) are annotations,
+            // as draft 2020-12 treats every format by default.
+            _ => None,
+        };
+        if let Some(r) = raw.reference {
+            let name = r.strip_prefix("#/$defs/").ok_or_else(|| format!("unsupported $ref `{r}` at {location}"))?;
+            self.pending.push((id, name.to_string()));
+        }
+        for (name, sub) in raw.properties {
+            let at = format!("{location}/properties/{}", escape(&name));
+            let sub_id = self.compile(sub, at)?;
+            node.properties.push((name.into_boxed_str(), sub_id));
+        }
+        node.properties.sort_by(|a, b| a.0.cmp(&b.0));
+        node.required = raw.required.into_iter().map(String::into_boxed_str).collect();
+        if let Some(items) = raw.items {
+            node.items = Some(self.compile(*items, format!("{location}/items"))?);
+        }
+        if let Some(additional) = raw.additional {
+            node.additional = Some(self.compile(*additional, format!("{location}/additionalProperties"))?);
+        }
+        for (i, sub) in raw.any_of.into_iter().enumerate() {
+            let sub_id = self.compile(sub, format!("{location}/anyOf/{i}"))?;
+            node.any_of.push(sub_id);
+        }
+        for (i, sub) in raw.all_of.into_iter().enumerate() {
+            let sub_id = self.compile(sub, format!("{location}/allOf/{i}"))?;
+            node.all_of.push(sub_id);
+        }
+        match (raw.if_, raw.then) {
+            (Some(cond), Some(then)) => {
+                let c = self.compile(*cond, format!("{location}/if"))?;
+                let t = self.compile(*then, format!("{location}/then"))?;
+                node.if_then = Some((c, t));
+            }
+            (None, None) => {}
+            _ => return Err(format!("`if` without `then` (or the reverse) at {location}")),
+        }
+        for (name, def) in raw.defs {
+            let at = format!("{location}/$defs/{}", escape(&name));
+            let def_id = self.compile(def, at)?;
+            self.defs.insert(name, def_id);
+        }
+        node.location = location.into_boxed_str();
+        self.nodes[id] = node;
+        Ok(id)
+    }
+}
+
+impl Schema {
+    /// Read a schema document. Fails on any keyword or `$ref` this
+    /// evaluator does not implement, rather than ignoring it.
+    pub fn from_json(text: &str) -> Result<Schema, String> {
+        let raw: RawSchema = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut c = Compiler { nodes: Vec::new(), defs: BTreeMap::new(), pending: Vec::new() };
+        let root = c.compile(raw, String::new())?;
+        for (id, name) in std::mem::take(&mut c.pending) {
+            let target = *c.defs.get(&name).ok_or_else(|| format!("`$ref` to a missing definition `{name}`"))?;
+            c.nodes[id].reference = Some(target);
+        }
+        Ok(Schema { nodes: c.nodes, root })
+    }
+
+    /// Every violation of the schema by `value`, in document order.
+    pub fn violations(&self, value: &Value) -> Vec<Violation> {
+        let mut out = Vec::new();
+        let mut pointer = String::new();
+        self.check(self.root, value, &mut pointer, &mut out);
+        out
+    }
+
+    fn fail(&self, out: &mut Vec<Violation>, node: &Node, keyword: &str, pointer: &str, message: String) {
+        out.push(Violation {
+            instance_path: pointer.to_string(),
+            schema_path: if keyword.is_empty() {
+                node.location.to_string()
+            } else {
+                format!("{}/{keyword}", node.location)
+            },
+            message,
+        });
+    }
+
+    fn check(&self, id: NodeId, value: &Value, pointer: &mut String, out: &mut Vec<Violation>) {
+        let node = &self.nodes[id];
+        if let Some(target) = node.reference {
+            self.check(target, value, pointer, out);
+        }
+        if node.types != 0 && !has_type(value, node.types) {
+            let message = format!("{} is not of type {}", show(value), type_names(node.types));
+            self.fail(out, node, "type", pointer, message);
+        }
+        if node.int_or_string && !matches!(value, Value::Number(_) | Value::String(_)) {
+            let message = format!("{} is neither an integer nor a string", show(value));
+            self.fail(out, node, "x-kubernetes-int-or-string", pointer, message);
+        }
+        if let (Some(format), Value::Number(n)) = (node.int_format, value) {
+            let fits = match format {
+                IntFormat::Int32 => n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
+                IntFormat::Int64 => n.as_i64().is_some(),
+            };
+            if !fits && (n.is_i64() || n.is_u64()) {
+                let bits = if matches!(format, IntFormat::Int32) { 32 } else { 64 };
+                self.fail(out, node, "format", pointer, format!("{n} does not fit in a {bits}-bit integer"));
+            }
+        }
+        if let Some(c) = &node.constant
+            && value != c
+        {
+            self.fail(out, node, "const", pointer, format!("{} was expected", show(c)));
+        }
+        match value {
+            Value::Object(map) => {
+                for name in node.required.iter() {
+                    if !map.contains_key(name.as_ref()) {
+                        self.fail(out, node, "required", pointer, format!("\"{name}\" is a required property"));
+                    }
+                }
+                if !node.properties.is_empty() || node.additional.is_some() {
+                    for (key, sub) in map {
+                        let schema = match node.properties.binary_search_by(|p| p.0.as_ref().cmp(key.as_str())) {
+                            Ok(i) => Some(node.properties[i].1),
+                            Err(_) => node.additional,
+                        };
+                        if let Some(s) = schema {
+                            let len = pointer.len();
+                            pointer.push('/');
+                            push_escaped(pointer, key);
+                            self.check(s, sub, pointer, out);
+                            pointer.truncate(len);
+                        }
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(s) = node.items {
+                    for (i, item) in items.iter().enumerate() {
+                        let len = pointer.len();
+                        pointer.push('/');
+                        pointer.push_str(&i.to_string());
+                        self.check(s, item, pointer, out);
+                        pointer.truncate(len);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !node.any_of.is_empty() {
+            self.check_any_of(node, value, pointer, out);
+        }
+        for &s in &node.all_of {
+            self.check(s, value, pointer, out);
+        }
+        if let Some((cond, then)) = node.if_then {
+            let mut scratch = Vec::new();
+            self.check(cond, value, pointer, &mut scratch);
+            if scratch.is_empty() {
+                self.check(then, value, pointer, out);
+            }
+        }
+    }
+
+    fn check_any_of(&self, node: &Node, value: &Value, pointer: &mut String, out: &mut Vec<Violation>) {
+        let mut failures = Vec::with_capacity(node.any_of.len());
+        for &s in &node.any_of {
+            let mut errs = Vec::new();
+            self.check(s, value, pointer, &mut errs);
+            if errs.is_empty() {
+                return;
+            }
+            failures.push((s, errs));
+        }
+        // `anyOf: [X, {type: null}]` is how an optional field reads: when
+        // the value is not null, X's own errors say what is wrong.
+        let not_null: Vec<_> = failures.iter().filter(|(s, _)| self.nodes[*s].types != NULL).collect();
+        if let [(_, errs)] = not_null.as_slice()
+            && !value.is_null()
+        {
+            out.extend(errs.iter().cloned());
+            return;
+        }
+        let message = format!("{} is not valid under any of the schemas listed in the 'anyOf' keyword", show(value));
+        self.fail(out, node, "anyOf", pointer, message);
+    }
+}
+
+fn has_type(value: &Value, types: u8) -> bool {
+    let bits = match value {
+        Value::String(_) => STRING,
+        Value::Object(_) => OBJECT,
+        Value::Array(_) => ARRAY,
+        Value::Bool(_) => BOOLEAN,
+        Value::Null => NULL,
+        Value::Number(n) => {
+            // An integer is a number with no fractional part, as JSON Schema
+            // defines it: 3.0 is an integer.
+            let integral = n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0);
+            if integral { NUMBER | INTEGER } else { NUMBER }
+        }
+    };
+    bits & types != 0
+}
+
+fn push_escaped(pointer: &mut String, key: &str) {
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+/// An instance as it reads in a message: JSON, cut short when long.
+fn show(value: &Value) -> String {
+    let s = value.to_string();
+    if s.chars().count() <= 60 {
+        return s;
+    }
+    let cut: String = s.chars().take(57).collect();
+    format!("{cut}...")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema(v: Value) -> Schema {
+        Schema::from_json(&v.to_string()).unwrap()
+    }
+
+    fn valid(s: &Schema, v: &Value) -> bool {
+        s.violations(v).is_empty()
+    }
+
+    fn paths(s: &Schema, v: Value) -> Vec<(String, String)> {
+        s.violations(&v).into_iter().map(|e| (e.instance_path, e.schema_path)).collect()
+    }
+
+    #[test]
+    fn types_required_and_nested_pointers() {
+        let s = schema(json!({
+            "$defs": { "Port": { "type": "object", "required": ["port"],
+                "properties": { "port": { "type": "integer", "format": "int32" } } } },
+            "type": "object",
+            "properties": { "ports": { "type": "array", "items": { "$ref": "#/$defs/Port" } },
+                            "a/b": { "type": ["string", "null"] } }
+        }));
+        assert!(valid(&s, &json!({ "ports": [{ "port": 80 }, { "port": 8080.0 }], "a/b": null })));
+        assert_eq!(
+            paths(&s, json!({ "ports": [{ "port": "80" }, {}, { "port": 4_294_967_296_i64 }], "a/b": 1 })),
+            [
+                ("/ports/0/port".into(), "/$defs/Port/properties/port/type".into()),
+                ("/ports/1".into(), "/$defs/Port/required".into()),
+                ("/ports/2/port".into(), "/$defs/Port/properties/port/format".into()),
+                ("/a~1b".into(), "/properties/a~1b/type".into()),
+            ]
+        );
+        let e = &s.violations(&json!({ "ports": [{ "port": "80" }] }))[0];
+        assert_eq!(e.message, r#""80" is not of type "integer""#);
+        let e = &s.violations(&json!({ "a/b": 1 }))[0];
+        assert_eq!(e.message, r#"1 is not of type "string" or "null""#);
+        assert_eq!(s.violations(&json!({ "ports": [{}] }))[0].message, r#""port" is a required property"#);
+    }
+
+    #[test]
+    fn if_then_dispatch_any_of_and_additional_properties() {
+        let s = schema(json!({
+            "$defs": { "D": { "properties": { "n": { "type": "integer" } } } },
+            "allOf": [{ "if": { "properties": { "kind": { "const": "D" } }, "required": ["kind"] },
+                        "then": { "$ref": "#/$defs/D" } }],
+            "properties": {
+                "opt": { "anyOf": [{ "$ref": "#/$defs/D" }, { "type": "null" }] },
+                "either": { "anyOf": [{ "type": "string" }, { "type": "boolean" }] },
+                "labels": { "type": "object", "additionalProperties": { "type": "string" } },
+                "q": { "x-kubernetes-int-or-string": true }
+            }
+        }));
+        // Only a D is held to D's rules.
+        assert!(valid(&s, &json!({ "kind": "E", "n": "x" })));
+        assert_eq!(paths(&s, json!({ "kind": "D", "n": "x" })), [("/n".into(), "/$defs/D/properties/n/type".into())]);
+        // An optional field's errors are its own, not "no anyOf branch matched".
+        assert_eq!(paths(&s, json!({ "opt": { "n": "x" } })), [("/opt/n".into(), "/$defs/D/properties/n/type".into())]);
+        assert!(valid(&s, &json!({ "opt": null, "either": true, "q": 3 })));
+        assert_eq!(paths(&s, json!({ "either": 1 })), [("/either".into(), "/properties/either/anyOf".into())]);
+        assert_eq!(
+            paths(&s, json!({ "labels": { "a": "b", "c": 1 }, "q": [] })),
+            [
+                ("/labels/c".into(), "/properties/labels/additionalProperties/type".into()),
+                ("/q".into(), "/properties/q/x-kubernetes-int-or-string".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keywords_and_references_are_refused() {
+        assert!(Schema::from_json(r#"{"pattern": "^a$"}"#).is_err());
+        assert!(Schema::from_json(r##"{"$ref": "#/$defs/Missing"}"##).is_err());
+        assert!(Schema::from_json(r#"{"$ref": "https://example.com/s.json"}"#).is_err());
+        assert!(Schema::from_json(r#"{"type": "decimal"}"#).is_err());
+    }
+}
