@@ -1,5 +1,12 @@
 //! PromQL: the query builders every generated rule and analysis uses, and
-//! the parser check for every expression (built-in or user-written).
+//! the parser check for user-written expressions.
+//!
+//! Generated queries are valid by construction: they are assembled from
+//! quoted label values, numbers, fixed metric names and the service's
+//! [`Vocabulary`], whose names [`check_name`] proves usable once per spec
+//! (a metric named like a keyword, `sum` or `offset`, is not). Tests and
+//! debug builds parse every generated query as well ([`generated`]);
+//! release builds skip that, as the parser is a large part of a check.
 //!
 //! Queries are built from one [`Target`] (the label values the scrape
 //! produces: `job` is the Service name, `namespace` the environment's
@@ -144,6 +151,36 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// Which name of a [`Vocabulary`] [`check_name`] probes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameRole {
+    Requests,
+    StatusLabel,
+    Latency,
+}
+
+/// Can `name` fill `role` in every query the builders write? The probes
+/// use each name in the same positions as the builders do (tested against
+/// them in this module's tests).
+pub fn check_name(role: NameRole, name: &str) -> Result<(), String> {
+    let probes = match role {
+        NameRole::Requests => vec![format!("sum by (namespace) (rate({name}{{job=\"a\",status=~\"5..\"}}[5m]))")],
+        NameRole::StatusLabel => vec![format!("rate(http_requests_total{{job=\"a\",{name}!~\"5..\"}}[5m])")],
+        NameRole::Latency => vec![
+            format!("sum by (namespace, le) (rate({name}_bucket{{job=\"a\",le=\"0.3\"}}[5m]))"),
+            format!("rate({name}_count{{job=\"a\"}}[5m])"),
+        ],
+    };
+    probes.iter().try_for_each(|p| check(p))
+}
+
+/// A query the builders wrote. Checked by the parser in debug builds (every
+/// test), trusted in release builds; see the module documentation.
+pub fn generated(expr: String) -> String {
+    debug_assert!(check(&expr).is_ok(), "svcc generated invalid PromQL: {expr}");
+    expr
+}
+
 /// Parse an expression; `Err` carries the parser's message.
 pub fn check(expr: &str) -> Result<(), String> {
     promql_parser::parser::parse(expr).map(|_| ())
@@ -194,6 +231,43 @@ mod tests {
         assert_eq!(range(90), "90s");
         assert_eq!(number(0.95), "0.95");
         assert_eq!(number(1.0), "1");
+    }
+
+    /// `check_name` accepts a name exactly when every builder's query with
+    /// that name parses.
+    #[test]
+    fn name_probes_agree_with_the_builders() {
+        let words = [
+            "http_requests_total", "sum", "avg", "count", "min", "max", "group", "topk", "quantile", "and", "or",
+            "unless", "by", "without", "on", "ignoring", "group_left", "bool", "offset", "start", "end", "step",
+            "atan2", "inf", "nan", "NaN", "Inf", "rate", "le", "job", "x", "_", ":a", "a:b", "status", "code",
+            "limitk", "limit_ratio", "count_values", "stddev", "stdvar", "bottomk", "smoothed", "anchored",
+        ];
+        let t = target();
+        let all = |v: &Vocabulary| {
+            [
+                error_ratio(v, &t, "5m"),
+                success_rate(v, &t, "1m"),
+                latency_quantile(v, &t, 0.95, "5m"),
+                slow_ratio(v, &t, "0.3", "30m"),
+            ]
+            .iter()
+            .all(|q| check(q).is_ok())
+        };
+        let mut rejected = 0;
+        for w in words {
+            let d = Vocabulary::default();
+            for (role, v) in [
+                (NameRole::Requests, Vocabulary { requests: w.into(), ..d.clone() }),
+                (NameRole::StatusLabel, Vocabulary { status_label: w.into(), ..d.clone() }),
+                (NameRole::Latency, Vocabulary { latency: w.into(), ..d.clone() }),
+            ] {
+                let probe = check_name(role, w).is_ok();
+                assert_eq!(probe, all(&v), "{role:?} `{w}`");
+                rejected += usize::from(!probe);
+            }
+        }
+        assert!(rejected > 5, "the probes rejected only {rejected} names");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{AlertKind, AlertRule, Body, SloKind};
 use crate::plan::{PlanMonitoring, PlanPort, PlanRule, PlanRuleGroup, PlanScrape};
-use crate::promql::{self, Target, Vocabulary};
+use crate::promql::{self, NameRole, Target, Vocabulary};
 use crate::source::Span;
 use crate::values::{format_duration, parse_quantity};
 
@@ -68,8 +68,35 @@ pub(super) fn parsed(expr: String, span: Span, what: &str, diags: &mut Diagnosti
     }
 }
 
-/// The service's metric names, shared by alerts, SLOs and rollout analyses.
-pub fn vocabulary(b: &Body) -> Vocabulary {
+/// The service's metric names, shared by alerts, SLOs and rollout
+/// analyses, or `None` (reported) when a name the spec sets cannot stand in
+/// the generated queries: they are valid by construction only from names
+/// that pass `promql::check_name`.
+pub fn vocabulary(b: &Body, diags: &mut Diagnostics) -> Option<Vocabulary> {
+    let m = b.metrics.as_ref();
+    let mut ok = true;
+    if let Some(m) = m {
+        for (role, name, what) in [
+            (NameRole::Requests, &m.requests, "request counter"),
+            (NameRole::StatusLabel, &m.status_label, "status label"),
+            (NameRole::Latency, &m.latency, "latency histogram"),
+        ] {
+            let Some(name) = name else { continue };
+            if let Err(why) = promql::check_name(role, &name.value) {
+                ok = false;
+                diags.push(
+                    Diagnostic::error(Code::InvalidPromql, format!("`{}` cannot be used as the {what} in PromQL", name.value))
+                        .at(name.span, "PromQL does not read this as a name")
+                        .help("PromQL reads this name as a keyword or a number; use the name the service really exports (e.g. `http_requests_total`)")
+                        .note(format!("in a generated query, the PromQL parser says: {}", why.lines().next().unwrap_or("invalid"))),
+                );
+            }
+        }
+    }
+    ok.then(|| vocabulary_unchecked(b))
+}
+
+fn vocabulary_unchecked(b: &Body) -> Vocabulary {
     let m = b.metrics.as_ref();
     Vocabulary {
         requests: m.and_then(|m| m.requests.as_ref()).map_or(Vocabulary::default().requests, |s| s.value.clone()),
@@ -87,7 +114,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
         workload: cx.service.to_string(),
     };
     let m = b.metrics.as_ref();
-    let vocab = vocabulary(b);
+    let vocab = vocabulary(b, diags)?;
     let scrape = m.and_then(|m| {
         let port = match &m.port {
             Some(p) => cx.ports.iter().find(|x| x.name == p.value).map(|x| x.name.clone()),
@@ -311,7 +338,7 @@ fn build_rule(
     let expr = if matches!(rule.kind, AlertKind::Custom | AlertKind::Record) {
         expr
     } else {
-        parsed(expr, rule.name.span, &format!("the generated `{}` alert", rule.name.value), diags)?
+        promql::generated(expr)
     };
     if rule.kind == AlertKind::Record {
         let mut labels = BTreeMap::new();
@@ -405,7 +432,7 @@ fn slo_rules_for(
             (Some(le), SloKind::Latency) => promql::slow_ratio(vocab, target, le, &range),
             _ => promql::error_ratio(vocab, target, &range),
         };
-        let Some(expr) = parsed(expr, slo.name.span, "the generated SLO rule", diags) else { return Vec::new() };
+        let expr = promql::generated(expr);
         out.push(PlanRule {
             alert: None,
             record: Some(record(w)),
@@ -440,7 +467,7 @@ fn slo_rules_for(
     for (suffix, expr, severity, for_, speed) in
         [("ErrorBudgetBurn", page, "critical", "2m", "fast"), ("ErrorBudgetBurnSlow", ticket, "warning", "15m", "slow")]
     {
-        let Some(expr) = parsed(expr, slo.name.span, "the generated SLO alert", diags) else { return Vec::new() };
+        let expr = promql::generated(expr);
         let mut l = labels.clone();
         l.insert("severity".to_string(), severity.to_string());
         let mut annotations = BTreeMap::new();

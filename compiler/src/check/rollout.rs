@@ -135,8 +135,7 @@ impl Builder<'_> {
                     )
                 }
             };
-            let what = format!("the generated `{}` analysis query", g.name.value);
-            let query = super::monitoring::parsed(query, g.name.span, &what, diags)?;
+            let query = promql::generated(query);
             // An empty result (no series yet) or NaN (no requests: 0/0)
             // matches neither condition: the measurement is inconclusive.
             let has_value = "len(result) > 0 && !isNaN(result[0])";
@@ -192,7 +191,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
     let metrics = b.metrics.as_ref();
     let mut builder = Builder {
         cx,
-        vocab: super::monitoring::vocabulary(b),
+        vocab: super::monitoring::vocabulary(b, diags)?,
         address: metrics
             .and_then(|m| m.prometheus.as_ref())
             .map_or(defaults::PROMETHEUS.to_string(), |p| p.value.clone()),
