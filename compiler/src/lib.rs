@@ -146,10 +146,14 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
                     artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
                 }
             }
-            // The pipeline spans every environment: written by full builds only.
+            // The pipeline spans every environment: written by full builds
+            // only. `check` renders only the user's templates, which can
+            // fail; the embedded ones cannot for a checked spec.
             let image = spec.body.image.as_ref().and_then(|i| i.repository.as_ref()).map(|r| r.value.as_str());
             if let (Some(p), Some(image), true) = (&pipeline, image, opts.environments.is_empty()) {
-                artifacts.extend(pipeline::artifacts(&spec.name.value, &file.name, image, p, &plans));
+                if !opts.check_only {
+                    artifacts.extend(pipeline::artifacts(&spec.name.value, &file.name, image, p, &plans));
+                }
                 if !p.templates.is_empty() {
                     let cx = pipeline::user_context(&spec.name.value, &file.name, image, p, &plans);
                     for (path, span, to) in &p.templates {

@@ -335,11 +335,7 @@ fn build_rule(
             (rule.name.value.clone(), expr_text, summary, description)
         }
     };
-    let expr = if matches!(rule.kind, AlertKind::Custom | AlertKind::Record) {
-        expr
-    } else {
-        promql::generated(expr)
-    };
+    let expr = if matches!(rule.kind, AlertKind::Custom | AlertKind::Record) { expr } else { promql::generated(expr) };
     if rule.kind == AlertKind::Record {
         let mut labels = BTreeMap::new();
         labels.insert("service".to_string(), svc.to_string());

@@ -235,12 +235,33 @@ fn readable(reason: &str) -> String {
 
 /// Render an embedded template. The templates are tested with every
 /// context shape (`tests/golden.rs`), so a failure is a compiler bug; the
-/// output then says so rather than silently dropping text.
-pub fn render(template: &str, context: &serde_json::Value) -> String {
-    let mut hb = handlebars::Handlebars::new();
-    hb.set_strict_mode(true);
-    hb.register_escape_fn(handlebars::no_escape);
-    match hb.render_template(template, context) {
+/// output then says so rather than silently dropping text. Each template is
+/// compiled once per process (handlebars' parser is slow: compiling the
+/// two templates cost more than the rest of a service's build), and shared
+/// by every service built in parallel.
+pub fn render(template: &'static str, context: &serde_json::Value) -> String {
+    use std::sync::{OnceLock, RwLock};
+    static REGISTRY: OnceLock<RwLock<handlebars::Handlebars<'static>>> = OnceLock::new();
+    let registry = REGISTRY.get_or_init(|| {
+        let mut hb = handlebars::Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.register_escape_fn(handlebars::no_escape);
+        RwLock::new(hb)
+    });
+    // An embedded template is a `&'static str`: its address names it.
+    let name = format!("{:p}", template.as_ptr());
+    let known = registry.read().is_ok_and(|hb| hb.has_template(&name));
+    if !known
+        && let Ok(mut hb) = registry.write()
+        && let Err(e) = hb.register_template_string(&name, template)
+    {
+        return format!("# svcc: template error: {e}\n");
+    }
+    let rendered = match registry.read() {
+        Ok(hb) => hb.render(&name, context),
+        Err(_) => return "# svcc: template error: the template registry is unusable\n".to_string(),
+    };
+    match rendered {
         Ok(s) => s,
         Err(e) => format!("# svcc: template error: {e}\n"),
     }
