@@ -14,6 +14,7 @@
 //! a new keyword cannot be silently ignored. `tests/schemas.rs` checks the
 //! verdicts against the `jsonschema` crate on valid and broken objects.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -35,51 +36,103 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// The schema as written: only the keywords svcc's schemas use.
+/// The schema as written: only the keywords svcc's schemas use. Names
+/// borrow from the text where they can (they have no JSON escapes).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSchema {
+struct RawSchema<'a> {
     #[serde(rename = "$schema")]
-    _dialect: Option<String>,
-    #[serde(rename = "$defs", default)]
-    defs: BTreeMap<String, RawSchema>,
-    #[serde(rename = "$ref")]
-    reference: Option<String>,
-    #[serde(rename = "type")]
-    ty: Option<TypeSpec>,
-    #[serde(default)]
-    properties: indexmap::IndexMap<String, RawSchema>,
-    #[serde(default)]
-    required: Vec<String>,
-    items: Option<Box<RawSchema>>,
-    #[serde(rename = "additionalProperties")]
-    additional: Option<Box<RawSchema>>,
-    #[serde(rename = "anyOf", default)]
-    any_of: Vec<RawSchema>,
-    #[serde(rename = "allOf", default)]
-    all_of: Vec<RawSchema>,
-    #[serde(rename = "if")]
-    if_: Option<Box<RawSchema>>,
-    then: Option<Box<RawSchema>>,
+    _dialect: Option<Cow<'a, str>>,
+    #[serde(rename = "$defs", default, borrow, deserialize_with = "pairs")]
+    defs: Vec<(Cow<'a, str>, RawSchema<'a>)>,
+    #[serde(rename = "$ref", borrow)]
+    reference: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    ty: Option<TypeSpec<'a>>,
+    #[serde(default, borrow, deserialize_with = "pairs")]
+    properties: Vec<(Cow<'a, str>, RawSchema<'a>)>,
+    #[serde(default, borrow)]
+    required: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    items: Option<Box<RawSchema<'a>>>,
+    #[serde(rename = "additionalProperties", borrow)]
+    additional: Option<Box<RawSchema<'a>>>,
+    #[serde(rename = "anyOf", default, borrow)]
+    any_of: Vec<RawSchema<'a>>,
+    #[serde(rename = "allOf", default, borrow)]
+    all_of: Vec<RawSchema<'a>>,
+    #[serde(rename = "if", borrow)]
+    if_: Option<Box<RawSchema<'a>>>,
+    #[serde(borrow)]
+    then: Option<Box<RawSchema<'a>>>,
     #[serde(rename = "const")]
     constant: Option<Value>,
-    format: Option<String>,
+    #[serde(borrow)]
+    format: Option<Cow<'a, str>>,
     #[serde(rename = "x-kubernetes-int-or-string", default)]
     int_or_string: bool,
     /// Annotations: they validate nothing.
-    #[serde(rename = "title")]
-    _title: Option<String>,
-    #[serde(rename = "description")]
-    _description: Option<String>,
+    #[serde(rename = "title", borrow)]
+    _title: Option<Cow<'a, str>>,
+    #[serde(rename = "description", borrow)]
+    _description: Option<Cow<'a, str>>,
     #[serde(rename = "default")]
     _default: Option<Value>,
 }
 
+/// A JSON object as (key, value) pairs in document order.
+fn pairs<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(Cow<'a, str>, RawSchema<'a>)>, D::Error> {
+    struct Pairs<'a>(std::marker::PhantomData<&'a ()>);
+    impl<'de: 'a, 'a> serde::de::Visitor<'de> for Pairs<'a> {
+        type Value = Vec<(Cow<'a, str>, RawSchema<'a>)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of schemas")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+            let mut out = Vec::with_capacity(m.size_hint().unwrap_or(0));
+            while let Some((k, v)) = m.next_entry::<Borrowed<'a>, RawSchema<'a>>()? {
+                out.push((k.0, v));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Pairs(std::marker::PhantomData))
+}
+
+/// A string that borrows from the input when it has no escapes.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum TypeSpec {
-    One(String),
-    Many(Vec<String>),
+struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// `"string"` or `["string", "null"]`.
+enum TypeSpec<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for TypeSpec<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = TypeSpec<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a type name or a list of them")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(TypeSpec::One(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(TypeSpec::One(Cow::Owned(s.to_string())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Borrowed(t)) = seq.next_element()? {
+                    out.push(t);
+                }
+                Ok(TypeSpec::Many(out))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 const STRING: u8 = 1;
@@ -120,8 +173,9 @@ type NodeId = usize;
 
 #[derive(Default)]
 struct Node {
-    /// Where this node sits in the schema document, as a JSON pointer.
-    location: Box<str>,
+    /// Where this node sits in the schema document, as a JSON pointer: a
+    /// range of `Schema::locations`.
+    location: (u32, u32),
     /// Allowed types as bits; 0 allows any.
     types: u8,
     int_or_string: bool,
@@ -141,25 +195,43 @@ struct Node {
 /// A schema ready to validate with.
 pub struct Schema {
     nodes: Vec<Node>,
+    locations: String,
     root: NodeId,
 }
 
 struct Compiler {
     nodes: Vec<Node>,
+    locations: String,
     /// `$ref` targets by definition name, and the references to patch.
     defs: BTreeMap<String, NodeId>,
     pending: Vec<(NodeId, String)>,
 }
 
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+/// Append a JSON pointer segment: `/` then `key` with `~` and `/` escaped.
+fn push_segment(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
 }
 
 impl Compiler {
-    fn compile(&mut self, raw: RawSchema, location: String) -> Result<NodeId, String> {
+    /// Compile `raw`, which sits at `path` in the document (restored on return).
+    fn compile(&mut self, raw: RawSchema<'_>, path: &mut String) -> Result<NodeId, String> {
         let id = self.nodes.len();
         self.nodes.push(Node::default());
-        let mut node = Node { int_or_string: raw.int_or_string, constant: raw.constant, ..Node::default() };
+        let start = self.locations.len();
+        self.locations.push_str(path);
+        let mut node = Node {
+            location: (start as u32, self.locations.len() as u32),
+            int_or_string: raw.int_or_string,
+            constant: raw.constant,
+            ..Node::default()
+        };
         node.types = match &raw.ty {
             None => 0,
             Some(TypeSpec::One(t)) => type_bit(t)?,
@@ -173,45 +245,51 @@ impl Compiler {
             _ => None,
         };
         if let Some(r) = raw.reference {
-            let name = r.strip_prefix("#/$defs/").ok_or_else(|| format!("unsupported $ref `{r}` at {location}"))?;
+            let name = r.strip_prefix("#/$defs/").ok_or_else(|| format!("unsupported $ref `{r}` at {path}"))?;
             self.pending.push((id, name.to_string()));
         }
-        for (name, sub) in raw.properties {
-            let at = format!("{location}/properties/{}", escape(&name));
-            let sub_id = self.compile(sub, at)?;
-            node.properties.push((name.into_boxed_str(), sub_id));
+        let len = path.len();
+        let sub = |c: &mut Compiler, raw: RawSchema<'_>, segments: &[&str], path: &mut String| {
+            for s in segments {
+                push_segment(path, s);
+            }
+            let r = c.compile(raw, path);
+            path.truncate(len);
+            r
+        };
+        for (name, raw_sub) in raw.properties {
+            let sub_id = sub(self, raw_sub, &["properties", &name], path)?;
+            node.properties.push((name.into_owned().into_boxed_str(), sub_id));
         }
         node.properties.sort_by(|a, b| a.0.cmp(&b.0));
-        node.required = raw.required.into_iter().map(String::into_boxed_str).collect();
+        node.required = raw.required.into_iter().map(|r| r.into_owned().into_boxed_str()).collect();
         if let Some(items) = raw.items {
-            node.items = Some(self.compile(*items, format!("{location}/items"))?);
+            node.items = Some(sub(self, *items, &["items"], path)?);
         }
         if let Some(additional) = raw.additional {
-            node.additional = Some(self.compile(*additional, format!("{location}/additionalProperties"))?);
+            node.additional = Some(sub(self, *additional, &["additionalProperties"], path)?);
         }
-        for (i, sub) in raw.any_of.into_iter().enumerate() {
-            let sub_id = self.compile(sub, format!("{location}/anyOf/{i}"))?;
+        for (i, raw_sub) in raw.any_of.into_iter().enumerate() {
+            let sub_id = sub(self, raw_sub, &["anyOf", &i.to_string()], path)?;
             node.any_of.push(sub_id);
         }
-        for (i, sub) in raw.all_of.into_iter().enumerate() {
-            let sub_id = self.compile(sub, format!("{location}/allOf/{i}"))?;
+        for (i, raw_sub) in raw.all_of.into_iter().enumerate() {
+            let sub_id = sub(self, raw_sub, &["allOf", &i.to_string()], path)?;
             node.all_of.push(sub_id);
         }
         match (raw.if_, raw.then) {
             (Some(cond), Some(then)) => {
-                let c = self.compile(*cond, format!("{location}/if"))?;
-                let t = self.compile(*then, format!("{location}/then"))?;
+                let c = sub(self, *cond, &["if"], path)?;
+                let t = sub(self, *then, &["then"], path)?;
                 node.if_then = Some((c, t));
             }
             (None, None) => {}
-            _ => return Err(format!("`if` without `then` (or the reverse) at {location}")),
+            _ => return Err(format!("`if` without `then` (or the reverse) at {path}")),
         }
         for (name, def) in raw.defs {
-            let at = format!("{location}/$defs/{}", escape(&name));
-            let def_id = self.compile(def, at)?;
-            self.defs.insert(name, def_id);
+            let def_id = sub(self, def, &["$defs", &name], path)?;
+            self.defs.insert(name.into_owned(), def_id);
         }
-        node.location = location.into_boxed_str();
         self.nodes[id] = node;
         Ok(id)
     }
@@ -222,13 +300,14 @@ impl Schema {
     /// evaluator does not implement, rather than ignoring it.
     pub fn from_json(text: &str) -> Result<Schema, String> {
         let raw: RawSchema = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let mut c = Compiler { nodes: Vec::new(), defs: BTreeMap::new(), pending: Vec::new() };
-        let root = c.compile(raw, String::new())?;
+        let mut c =
+            Compiler { nodes: Vec::new(), locations: String::new(), defs: BTreeMap::new(), pending: Vec::new() };
+        let root = c.compile(raw, &mut String::new())?;
         for (id, name) in std::mem::take(&mut c.pending) {
             let target = *c.defs.get(&name).ok_or_else(|| format!("`$ref` to a missing definition `{name}`"))?;
             c.nodes[id].reference = Some(target);
         }
-        Ok(Schema { nodes: c.nodes, root })
+        Ok(Schema { nodes: c.nodes, locations: c.locations, root })
     }
 
     /// Every violation of the schema by `value`, in document order.
@@ -242,11 +321,7 @@ impl Schema {
     fn fail(&self, out: &mut Vec<Violation>, node: &Node, keyword: &str, pointer: &str, message: String) {
         out.push(Violation {
             instance_path: pointer.to_string(),
-            schema_path: if keyword.is_empty() {
-                node.location.to_string()
-            } else {
-                format!("{}/{keyword}", node.location)
-            },
+            schema_path: format!("{}/{keyword}", &self.locations[node.location.0 as usize..node.location.1 as usize]),
             message,
         });
     }
@@ -294,8 +369,7 @@ impl Schema {
                         };
                         if let Some(s) = schema {
                             let len = pointer.len();
-                            pointer.push('/');
-                            push_escaped(pointer, key);
+                            push_segment(pointer, key);
                             self.check(s, sub, pointer, out);
                             pointer.truncate(len);
                         }
@@ -369,16 +443,6 @@ fn has_type(value: &Value, types: u8) -> bool {
         }
     };
     bits & types != 0
-}
-
-fn push_escaped(pointer: &mut String, key: &str) {
-    for c in key.chars() {
-        match c {
-            '~' => pointer.push_str("~0"),
-            '/' => pointer.push_str("~1"),
-            c => pointer.push(c),
-        }
-    }
 }
 
 /// An instance as it reads in a message: JSON, cut short when long.
