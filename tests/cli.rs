@@ -416,7 +416,9 @@ fn output_write_failing_part_way_restores_the_old_output() {
 }
 
 /// Four builds of the same specs into one folder at once: all succeed, and
-/// the folder holds exactly one complete build, no staging folders.
+/// the folder holds exactly one complete build, no staging folders. In odd
+/// rounds the folder does not exist yet, so the builds race to create it
+/// (each writes a staging folder beside it and renames it into place).
 #[test]
 fn concurrent_builds_into_one_folder_leave_one_complete_build() {
     let reference = TempDir::new("concurrent-ref");
@@ -438,12 +440,13 @@ fn concurrent_builds_into_one_folder_leave_one_complete_build() {
     let o = svcc(&args(&reference.s()).iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let want = tree(reference.path());
-    for round in 0..3 {
-        let dir = TempDir::new("concurrent");
+    for round in 0..4 {
+        let parent = TempDir::new("concurrent");
+        let out = if round % 2 == 0 { parent.path().to_path_buf() } else { parent.path().join("new") };
         let children: Vec<_> = (0..4)
             .map(|_| {
                 Command::new(env!("CARGO_BIN_EXE_svcc"))
-                    .args(args(&dir.s()))
+                    .args(args(&out.display().to_string()))
                     .current_dir(common::root())
                     .env("NO_COLOR", "1")
                     .stdout(Stdio::piped())
@@ -456,12 +459,14 @@ fn concurrent_builds_into_one_folder_leave_one_complete_build() {
             let o = c.wait_with_output().unwrap();
             assert_eq!(code(&o), 0, "round {round}: {}", stderr(&o));
         }
-        assert_eq!(tree(dir.path()), want, "round {round}");
-        let top: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert!(!top.iter().any(|n| n.starts_with('.')), "round {round}: {top:?}");
+        assert_eq!(tree(&out), want, "round {round}");
+        for folder in [parent.path(), out.as_path()] {
+            let top: Vec<String> = std::fs::read_dir(folder)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert!(!top.iter().any(|n| n.starts_with('.')), "round {round}: {top:?}");
+        }
     }
 }
 
@@ -475,4 +480,47 @@ fn abandoned_staging_folders_are_removed() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(!dir.path().join(".svcc-staging-1-1").exists());
     assert!(dir.path().join("hello/default/deployment-hello.yaml").exists());
+}
+
+/// A rebuild leaves folders that would not change alone (same files, same
+/// modification times) and replaces the others whole: here one service's
+/// spec changes and a stray file sits in another service's folder.
+#[test]
+fn rebuilds_rewrite_only_the_folders_that_change() {
+    let dir = TempDir::new("rebuild");
+    let specs = TempDir::new("rebuild-specs");
+    let minimal = std::fs::read_to_string(common::root().join("examples/minimal/service.kdl")).unwrap();
+    write(&specs, "hello.kdl", minimal.as_bytes());
+    write(&specs, "other.kdl", minimal.replace("service hello", "service other").as_bytes());
+    let build = || svcc(&["build", &specs.s(), "-o", &dir.s()]);
+    let o = build();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mtimes = |folder: &str| -> Vec<std::time::SystemTime> {
+        let mut v: Vec<_> = std::fs::read_dir(dir.path().join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().modified().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let (hello, other) = (mtimes("hello/default"), mtimes("other/default"));
+    let before = tree(dir.path());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let o = build();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(tree(dir.path()), before);
+    assert_eq!(mtimes("hello/default"), hello, "an unchanged folder was rewritten");
+    assert_eq!(mtimes("other/default"), other, "an unchanged folder was rewritten");
+
+    write(&specs, "hello.kdl", minimal.replace("port http 8080", "port http 8081").as_bytes());
+    write(&dir, "other/default/stray.yaml", b"not: built\n");
+    let o = build();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!dir.path().join("other/default/stray.yaml").exists(), "a stray file survived");
+    let after = tree(dir.path());
+    assert_ne!(after, before);
+    assert_eq!(
+        after.iter().filter(|(p, _)| p.starts_with("other/")).collect::<Vec<_>>(),
+        before.iter().filter(|(p, _)| p.starts_with("other/")).collect::<Vec<_>>()
+    );
 }

@@ -848,7 +848,14 @@ const STAGING_PREFIX: &str = ".svcc-staging-";
 /// Builds into the same `dir` take turns (an exclusive lock on `dir`
 /// itself), so concurrent builds cannot interleave their swaps; the last
 /// one to finish wins, whole.
+///
+/// A `dir` that does not exist yet is written whole as a staging folder
+/// beside it and renamed into place: one rename instead of a swap per
+/// folder, which halves the system calls of a first build.
 pub fn write_output(dir: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
+    if !dir.exists() && write_fresh(dir, artifacts)? {
+        return Ok(());
+    }
     std::fs::create_dir_all(dir)?;
     let lock = lock_folder(dir)?;
     if lock.is_some() {
@@ -860,9 +867,15 @@ pub fn write_output(dir: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
             }
         }
     }
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let staging = dir.join(format!("{STAGING_PREFIX}{}-{nanos}", std::process::id()));
-    let result = write_staged(dir, &staging, artifacts);
+    // Folders that already hold exactly these files are left as they are
+    // (not even their modification times change): a rebuild after a change
+    // to one service rewrites that service's folders only.
+    let changed = changed_folders(dir, artifacts);
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let staging = dir.join(format!("{STAGING_PREFIX}{}", staging_suffix()));
+    let result = write_staged(dir, &staging, &changed);
     let _ = std::fs::remove_dir_all(&staging);
     drop(lock);
     result
@@ -883,19 +896,63 @@ fn lock_folder(dir: &Path) -> std::io::Result<Option<std::fs::File>> {
     }
 }
 
-fn write_staged(dir: &Path, staging: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
+/// The artifacts of every owned folder whose files under `dir` differ from
+/// the build's (added, removed or changed files). A folder that cannot be
+/// read counts as changed.
+fn changed_folders(dir: &Path, artifacts: &[Artifact]) -> Vec<Artifact> {
+    use std::collections::BTreeMap;
+    let mut wanted: BTreeMap<&str, Vec<&Artifact>> = BTreeMap::new();
+    for a in artifacts {
+        wanted.entry(svcc::diff::owning_folder(&a.path)).or_default().push(a);
+    }
+    let mut out = Vec::new();
+    for (folder, files) in wanted {
+        let same = read_owned(dir, &[folder.to_string()]).is_ok_and(|have| {
+            have.len() == files.len() && files.iter().all(|a| have.get(&a.path) == Some(&a.contents))
+        });
+        if !same {
+            out.extend(files.into_iter().cloned());
+        }
+    }
+    out
+}
+
+fn staging_suffix() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// Create `dir` with every artifact: `Ok(true)` when done, `Ok(false)` when
+/// another build created `dir` meanwhile (the caller then swaps folders in
+/// as for any existing output).
+fn write_fresh(dir: &Path, artifacts: &[Artifact]) -> std::io::Result<bool> {
+    let Some(name) = dir.file_name() else { return Ok(false) };
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let staging = parent.join(format!("{STAGING_PREFIX}{}-{}", name.to_string_lossy(), staging_suffix()));
+    match write_files(&staging, artifacts).and_then(|()| std::fs::rename(&staging, dir)) {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            if dir.exists() { Ok(false) } else { Err(e) }
+        }
+    }
+}
+
+/// Write every artifact under `root`, creating folders as needed.
+fn write_files(root: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
     // Each distinct parent folder is created once.
     let mut parents: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for a in artifacts {
         let parent = a.path.rsplit_once('/').map_or("", |(f, _)| f);
         if parents.insert(parent) {
-            std::fs::create_dir_all(staging.join(parent))?;
+            std::fs::create_dir_all(root.join(parent))?;
         }
     }
     // Writing thousands of small files is syscall-bound: use both cores.
     let write_half = |part: &[Artifact]| -> std::io::Result<()> {
         for a in part {
-            let path = staging.join(&a.path);
+            let path = root.join(&a.path);
             std::fs::write(&path, &a.contents)?;
             #[cfg(unix)]
             if a.path.ends_with(".sh") {
@@ -910,7 +967,11 @@ fn write_staged(dir: &Path, staging: &Path, artifacts: &[Artifact]) -> std::io::
         let other = s.spawn(|| write_half(second));
         let mine = write_half(first);
         mine.and(other.join().unwrap_or_else(|_| Err(std::io::Error::other("a writer thread panicked"))))
-    })?;
+    })
+}
+
+fn write_staged(dir: &Path, staging: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
+    write_files(staging, artifacts)?;
     // Whole `<service>/<environment>` and `<service>/pipeline` folders, even
     // when their files sit in subfolders (`.github/workflows/`).
     let folders = svcc::diff::owned_folders(artifacts);

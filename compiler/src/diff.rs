@@ -63,11 +63,12 @@ pub fn owning_folder(path: &str) -> &str {
 /// The folders (`<service>/<environment>`) a build owns: `svcc build -o`
 /// replaces each of them as a whole.
 pub fn owned_folders(artifacts: &[Artifact]) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
     let mut folders: Vec<String> = Vec::new();
     for a in artifacts {
-        let folder = owning_folder(&a.path).to_string();
-        if !folders.contains(&folder) {
-            folders.push(folder);
+        let folder = owning_folder(&a.path);
+        if seen.insert(folder) {
+            folders.push(folder.to_string());
         }
     }
     folders
