@@ -313,9 +313,72 @@ impl Schema {
     /// Every violation of the schema by `value`, in document order.
     pub fn violations(&self, value: &Value) -> Vec<Violation> {
         let mut out = Vec::new();
-        let mut pointer = String::new();
-        self.check(self.root, value, &mut pointer, &mut out);
+        // Almost every object is valid: a pass that builds no pointers and
+        // no messages answers that; only an invalid one is walked again to
+        // say why.
+        if !self.valid(self.root, value) {
+            self.check(self.root, value, &mut String::new(), &mut out);
+        }
         out
+    }
+
+    /// Does `value` satisfy node `id`? The same rules as `check`, stopping
+    /// at the first failure.
+    fn valid(&self, id: NodeId, value: &Value) -> bool {
+        let node = &self.nodes[id];
+        if node.reference.is_some_and(|target| !self.valid(target, value)) {
+            return false;
+        }
+        if node.types != 0 && !has_type(value, node.types) {
+            return false;
+        }
+        if node.int_or_string && !matches!(value, Value::Number(_) | Value::String(_)) {
+            return false;
+        }
+        if let (Some(format), Value::Number(n)) = (node.int_format, value)
+            && !fits(format, n)
+        {
+            return false;
+        }
+        if node.constant.as_ref().is_some_and(|c| value != c) {
+            return false;
+        }
+        match value {
+            Value::Object(map) => {
+                if !node.required.iter().all(|name| map.contains_key(name.as_ref())) {
+                    return false;
+                }
+                if !node.properties.is_empty() || node.additional.is_some() {
+                    for (key, sub) in map {
+                        let schema = match node.properties.binary_search_by(|p| p.0.as_ref().cmp(key.as_str())) {
+                            Ok(i) => Some(node.properties[i].1),
+                            Err(_) => node.additional,
+                        };
+                        if schema.is_some_and(|s| !self.valid(s, sub)) {
+                            return false;
+                        }
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(s) = node.items
+                    && !items.iter().all(|item| self.valid(s, item))
+                {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        if !node.any_of.is_empty() && !node.any_of.iter().any(|&s| self.valid(s, value)) {
+            return false;
+        }
+        if !node.all_of.iter().all(|&s| self.valid(s, value)) {
+            return false;
+        }
+        match node.if_then {
+            Some((cond, then)) => !self.valid(cond, value) || self.valid(then, value),
+            None => true,
+        }
     }
 
     fn fail(&self, out: &mut Vec<Violation>, node: &Node, keyword: &str, pointer: &str, message: String) {
@@ -340,11 +403,7 @@ impl Schema {
             self.fail(out, node, "x-kubernetes-int-or-string", pointer, message);
         }
         if let (Some(format), Value::Number(n)) = (node.int_format, value) {
-            let fits = match format {
-                IntFormat::Int32 => n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
-                IntFormat::Int64 => n.as_i64().is_some(),
-            };
-            if !fits && (n.is_i64() || n.is_u64()) {
+            if !fits(format, n) {
                 let bits = if matches!(format, IntFormat::Int32) { 32 } else { 64 };
                 self.fail(out, node, "format", pointer, format!("{n} does not fit in a {bits}-bit integer"));
             }
@@ -395,16 +454,17 @@ impl Schema {
         for &s in &node.all_of {
             self.check(s, value, pointer, out);
         }
-        if let Some((cond, then)) = node.if_then {
-            let mut scratch = Vec::new();
-            self.check(cond, value, pointer, &mut scratch);
-            if scratch.is_empty() {
-                self.check(then, value, pointer, out);
-            }
+        if let Some((cond, then)) = node.if_then
+            && self.valid(cond, value)
+        {
+            self.check(then, value, pointer, out);
         }
     }
 
     fn check_any_of(&self, node: &Node, value: &Value, pointer: &mut String, out: &mut Vec<Violation>) {
+        if node.any_of.iter().any(|&s| self.valid(s, value)) {
+            return;
+        }
         let mut failures = Vec::with_capacity(node.any_of.len());
         for &s in &node.any_of {
             let mut errs = Vec::new();
@@ -425,6 +485,18 @@ impl Schema {
         }
         let message = format!("{} is not valid under any of the schemas listed in the 'anyOf' keyword", show(value));
         self.fail(out, node, "anyOf", pointer, message);
+    }
+}
+
+/// Does an integer fit the format's range? Non-integers are the `type`
+/// keyword's business.
+fn fits(format: IntFormat, n: &serde_json::Number) -> bool {
+    if !(n.is_i64() || n.is_u64()) {
+        return true;
+    }
+    match format {
+        IntFormat::Int32 => n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
+        IntFormat::Int64 => n.as_i64().is_some(),
     }
 }
 
