@@ -399,14 +399,14 @@ impl Schema {
             self.fail(out, node, "type", pointer, message);
         }
         if node.int_or_string && !matches!(value, Value::Number(_) | Value::String(_)) {
-            let message = format!("{} is neither an integer nor a string", show(value));
+            let message = format!("{} is neither a number nor a string", show(value));
             self.fail(out, node, "x-kubernetes-int-or-string", pointer, message);
         }
-        if let (Some(format), Value::Number(n)) = (node.int_format, value) {
-            if !fits(format, n) {
-                let bits = if matches!(format, IntFormat::Int32) { 32 } else { 64 };
-                self.fail(out, node, "format", pointer, format!("{n} does not fit in a {bits}-bit integer"));
-            }
+        if let (Some(format), Value::Number(n)) = (node.int_format, value)
+            && !fits(format, n)
+        {
+            let bits = if matches!(format, IntFormat::Int32) { 32 } else { 64 };
+            self.fail(out, node, "format", pointer, format!("{n} does not fit in a {bits}-bit integer"));
         }
         if let Some(c) = &node.constant
             && value != c
