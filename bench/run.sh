@@ -6,26 +6,54 @@
 #   bench/run.sh            # N = 1 10 100 1000
 #   bench/run.sh 1000       # one size
 #
-# Prints wall time, objects/second, peak RSS and the ratio of each other
-# tool's wall time to svcc's. Not run in CI; figures go in docs/performance.md.
+# Prints, per N and tool, the median wall time of REPEAT runs (default 5),
+# objects/second, peak RSS and the ratio of the tool's wall time to svcc's
+# build. Rows: svcc (build into a new folder), svcc-check (no writing),
+# floor (bench/floor.rs: serialising and writing the same objects, nothing
+# compiled), and the other tools. Not run in CI; figures go in
+# docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/svcc-target}"
-cargo build --release --quiet
+cargo build --release --quiet --bin svcc --example floor
 SVCC="$CARGO_TARGET_DIR/release/svcc"
+FLOOR="$CARGO_TARGET_DIR/release/examples/floor"
 SIZES=("${@:-1 10 100 1000}")
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/svcc-bench.XXXXXX")
+# Work in memory when possible: on this machine's ext4, creating files
+# shortly after deleting many others is several times slower (the
+# allocator skips recently deleted inodes), which would measure the disk's
+# history rather than the tools. BENCH_TMP overrides.
+if [ -z "${BENCH_TMP:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then BENCH_TMP=/dev/shm; fi
+WORK=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/svcc-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-# measure LABEL CMD... → prints "wall_seconds max_rss_kb" and fails if CMD fails.
+# measure CMD... → runs CMD $REPEAT times (each writing to a fresh folder:
+# the literal argument OUT in CMD is replaced by it, the last one is named
+# in $WORK/last_out) and prints
+# "median_wall_seconds max_rss_kb". Fails if CMD fails.
+REPEAT=${REPEAT:-5}
 measure() {
-    local log="$WORK/time.log"
-    /usr/bin/time -v -o "$log" "$@" >/dev/null 2>"$WORK/err.log" || { cat "$WORK/err.log" >&2; return 1; }
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
-    echo "$wall $rss"
+    local walls=() rss=0 i
+    for ((i = 0; i < REPEAT; i++)); do
+        local out="$WORK/out.$RANDOM$RANDOM" args=() a
+        for a in "$@"; do args+=("${a//OUT/$out}"); done
+        local t0=$EPOCHREALTIME
+        /usr/bin/time -f '%M' -o "$WORK/rss" "${args[@]}" >/dev/null 2>"$WORK/err.log" \
+            || { cat "$WORK/err.log" >&2; return 1; }
+        local t1=$EPOCHREALTIME
+        walls+=("$(echo "$t1 - $t0" | bc -l)")
+        local r; r=$(tail -1 "$WORK/rss"); ((r > rss)) && rss=$r
+        echo "$out" >"$WORK/last_out"
+    done
+    local median; median=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(((REPEAT + 1) / 2))p")
+    echo "$median $rss"
+}
+
+# row N TOOL OBJECTS WALL RSS_KB BASE_WALL
+row() {
+    printf '%-6s %-10s %8d %9.4f %12.0f %10.1f %8.2f\n' "$1" "$2" "$3" "$4" \
+        "$(echo "$3 / $4" | bc -l)" "$(echo "$5 / 1024" | bc -l)" "$(echo "$4 / $6" | bc -l)"
 }
 
 gen() { # gen N DIR
@@ -74,26 +102,39 @@ kustomize_tree() { # kustomize_tree SVCC_OUT DIR
     done
 }
 
+KUSTOMIZE_MAX=${KUSTOMIZE_MAX:-100} # kustomize takes minutes at N = 1000
 printf '%-6s %-10s %8s %9s %12s %10s %8s\n' N tool objects wall_s objects/s peak_MiB ratio
 for n in ${SIZES[@]}; do
     d="$WORK/n$n"
     gen "$n" "$d"
-    read -r wall rss < <(measure "$SVCC" build "$d/services" -o "$d/out")
-    objects=$(find "$d/out" -name '*.yaml' ! -name kustomization.yaml | wc -l)
-    printf '%-6s %-10s %8d %9.3f %12.0f %10.1f %8s\n' "$n" svcc "$objects" "$wall" \
-        "$(echo "$objects / ($wall + 0.0005)" | bc -l)" "$(echo "$rss / 1024" | bc -l)" 1.0
-    if command -v kubectl >/dev/null; then
-        kustomize_tree "$d/out" "$d/kz"
-        read -r kwall krss < <(measure kubectl kustomize "$d/kz")
-        printf '%-6s %-10s %8d %9.3f %12.0f %10.1f %8.1f\n' "$n" kustomize "$objects" "$kwall" \
-            "$(echo "$objects / ($kwall + 0.0005)" | bc -l)" "$(echo "$krss / 1024" | bc -l)" \
-            "$(echo "$kwall / ($wall + 0.0005)" | bc -l)"
-    else
+    # svcc: the whole build into a new folder (compile, validate, write).
+    read -r wall rss < <(measure "$SVCC" build "$d/services" -o OUT)
+    out=$(cat "$WORK/last_out")
+    objects=$(find "$out" -name '*.yaml' ! -name kustomization.yaml | wc -l)
+    row "$n" svcc "$objects" "$wall" "$rss" "$wall"
+    # svcc check: the same without writing (compile and validate only).
+    read -r cwall crss < <(measure "$SVCC" check "$d/services")
+    row "$n" svcc-check "$objects" "$cwall" "$crss" "$wall"
+    # The floor: serialising the same objects and writing the same files,
+    # nothing compiled (bench/floor.rs times itself, input reading excluded).
+    fwalls=()
+    for ((i = 0; i < REPEAT; i++)); do
+        fwalls+=("$("$FLOOR" "$out" "$WORK/floor.$n.$i" | cut -d' ' -f1)")
+    done
+    fwall=$(printf '%s\n' "${fwalls[@]}" | sort -g | sed -n "$(((REPEAT + 1) / 2))p")
+    row "$n" floor "$objects" "$fwall" 0 "$wall"
+    if ! command -v kubectl >/dev/null; then
         echo "kubectl not found: no kustomize comparison"
+    elif ((n > KUSTOMIZE_MAX)); then
+        echo "kustomize skipped above N=$KUSTOMIZE_MAX (KUSTOMIZE_MAX=N to run it; 466 s at N=1000 here)"
+    else
+        kustomize_tree "$out" "$d/kz"
+        read -r kwall krss < <(measure kubectl kustomize "$d/kz")
+        row "$n" kustomize "$objects" "$kwall" "$krss" "$wall"
     fi
     if command -v jrsonnet >/dev/null; then
         # The same objects as one Jsonnet program that outputs each file.
-        python3 - "$d/out" "$d/objects.jsonnet" <<'PY'
+        python3 - "$out" "$d/objects.jsonnet" <<'PY'
 import json, os, sys, yaml
 out, dst = sys.argv[1], sys.argv[2]
 docs = {}
@@ -103,10 +144,8 @@ for root, _, files in os.walk(out):
         docs[os.path.relpath(p, out)] = yaml.safe_load(open(p))
 open(dst, "w").write(json.dumps(docs))
 PY
-        read -r jwall jrss < <(measure jrsonnet -m "$d/jout" "$d/objects.jsonnet")
-        printf '%-6s %-10s %8d %9.3f %12.0f %10.1f %8.1f\n' "$n" jrsonnet "$objects" "$jwall" \
-            "$(echo "$objects / ($jwall + 0.0005)" | bc -l)" "$(echo "$jrss / 1024" | bc -l)" \
-            "$(echo "$jwall / ($wall + 0.0005)" | bc -l)"
+        read -r jwall jrss < <(measure jrsonnet -m OUT "$d/objects.jsonnet")
+        row "$n" jrsonnet "$objects" "$jwall" "$jrss" "$wall"
     else
         echo "jrsonnet not found (cargo install jrsonnet): no jrsonnet comparison"
     fi
