@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod patchgen;
+
 use std::path::{Path, PathBuf};
 
 use svcc::diagnostic::render::{self, Format, HumanStyle};
