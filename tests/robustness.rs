@@ -207,6 +207,5 @@ fn generated_patches_never_panic_and_never_write_invalid_objects() {
             assert!(errors.is_empty(), "{name}: {} is invalid: {errors:?}\n{text}", a.path);
         }
     }
-    eprintln!("generated patches: {built} built, {refused} refused");
     assert!(built >= 25 && refused >= 100, "built {built}, refused {refused} of 600");
 }
