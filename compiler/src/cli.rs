@@ -572,7 +572,7 @@ fn print_diagnostics(args: &CommonArgs, report: &[FileDiagnostics], stdout_free:
 fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> ExitCode {
     let Compilation { results, mut report, mut code } = compile_args(args, build);
     if code == EXIT_OK && build {
-        let artifacts: Vec<Artifact> = results.iter().flat_map(|r| r.artifacts.iter().cloned()).collect();
+        let artifacts: Vec<Artifact> = results.into_iter().flat_map(|r| r.artifacts).collect();
         match output {
             Some(dir) => {
                 if let Err(e) = write_output(dir, &artifacts) {
@@ -588,6 +588,9 @@ fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> Exi
                 }
             }
         }
+        // The process ends next: freeing thousands of files' text one by one
+        // would only delay the exit.
+        std::mem::forget(artifacts);
     }
     print_diagnostics(args, &report, !(build && output.is_none() && code == EXIT_OK));
     ExitCode::from(code)
