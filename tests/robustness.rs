@@ -3,73 +3,8 @@
 
 mod common;
 
-use common::Rng;
+use common::{Rng, mutate};
 use svcc::{Compiled, Options};
-
-const TOKENS: &[&str] = &[
-    "{",
-    "}",
-    "\"",
-    "=",
-    ";",
-    "#true",
-    "true",
-    "-1",
-    "99999999999999999999",
-    "\"\"",
-    "/-",
-    "//",
-    "\n",
-    " ",
-    "(t)",
-    "port",
-    "env",
-    "autoscale",
-    "environment x {",
-    "probes {",
-    "\u{e9}",
-    "\u{0}",
-    "r#\"",
-    "\"\"\"",
-    "1.5",
-    "0x10",
-    "\\",
-];
-
-fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
-    let mut v = src.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(v.len() + 1);
-        match rng.below(5) {
-            0 if !v.is_empty() => {
-                let len = 1 + rng.below(12);
-                let end = (at + len).min(v.len());
-                let at = at.min(end);
-                v.drain(at..end);
-            }
-            1 => {
-                let t = TOKENS[rng.below(TOKENS.len())].as_bytes();
-                v.splice(at..at, t.iter().copied());
-            }
-            2 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] = (rng.next() & 0xff) as u8;
-            }
-            3 if v.len() > 2 => {
-                let start = rng.below(v.len() - 1);
-                let end = (start + 1 + rng.below(40)).min(v.len());
-                let chunk: Vec<u8> = v[start..end].to_vec();
-                let at = at.min(v.len());
-                v.splice(at..at, chunk);
-            }
-            _ => {
-                let n = rng.below(v.len().max(1));
-                v.truncate(n);
-            }
-        }
-    }
-    v
-}
 
 fn assert_sane(name: &str, c: &Compiled) {
     for d in &c.diagnostics {

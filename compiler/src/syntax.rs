@@ -1,8 +1,14 @@
 //! Stage 1: text → `kdl::KdlDocument`.
 //!
-//! The kdl crate is used as-is; this module only turns its errors into our
-//! diagnostics (with a KDL v1 hint), and guards against input that would
-//! make a recursive parser overflow its stack.
+//! Two parsers build the same document. [`fast`] is a hand-written parser
+//! for valid KDL that is about two orders of magnitude cheaper than the kdl
+//! crate's; whenever it is not certain (any error, a few rare constructs) it
+//! gives up and the kdl crate parses the text, on a thread with a large
+//! stack. Errors therefore always come from the kdl crate: this module turns
+//! them into our diagnostics (with a KDL v1 hint), and guards against input
+//! that would make a recursive parser overflow its stack.
+
+pub mod fast;
 
 use kdl::KdlDocument;
 
@@ -38,6 +44,9 @@ pub fn parse(text: &str, diags: &mut Diagnostics) -> Option<KdlDocument> {
                 .help("remove it, or add the `{` that should open this block"),
         );
         return None;
+    }
+    if let Some(doc) = fast::parse(text) {
+        return Some(doc);
     }
     // The kdl parser recurses; give it a generous stack of its own so that
     // no input can overflow the caller's.

@@ -153,6 +153,74 @@ impl Rng {
     }
 }
 
+/// Fragments `mutate` inserts: the tokens where parsers go wrong.
+const TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "\"",
+    "=",
+    ";",
+    "#true",
+    "true",
+    "-1",
+    "99999999999999999999",
+    "\"\"",
+    "/-",
+    "//",
+    "\n",
+    " ",
+    "(t)",
+    "port",
+    "env",
+    "autoscale",
+    "environment x {",
+    "probes {",
+    "\u{e9}",
+    "\u{0}",
+    "r#\"",
+    "\"\"\"",
+    "1.5",
+    "0x10",
+    "\\",
+];
+
+/// One to four random edits of `src`: deletions, inserted tokens, changed
+/// bytes, duplicated chunks, truncation.
+pub fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
+    let mut v = src.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(v.len() + 1);
+        match rng.below(5) {
+            0 if !v.is_empty() => {
+                let len = 1 + rng.below(12);
+                let end = (at + len).min(v.len());
+                let at = at.min(end);
+                v.drain(at..end);
+            }
+            1 => {
+                let t = TOKENS[rng.below(TOKENS.len())].as_bytes();
+                v.splice(at..at, t.iter().copied());
+            }
+            2 if !v.is_empty() => {
+                let i = rng.below(v.len());
+                v[i] = (rng.next() & 0xff) as u8;
+            }
+            3 if v.len() > 2 => {
+                let start = rng.below(v.len() - 1);
+                let end = (start + 1 + rng.below(40)).min(v.len());
+                let chunk: Vec<u8> = v[start..end].to_vec();
+                let at = at.min(v.len());
+                v.splice(at..at, chunk);
+            }
+            _ => {
+                let n = rng.below(v.len().max(1));
+                v.truncate(n);
+            }
+        }
+    }
+    v
+}
+
 /// Apply the words of a `// options:` fixture header (`build`, `env=NAME`,
 /// `image-tag=TAG`) to `opts`.
 pub fn apply_options(words: &str, opts: &mut Options) {
