@@ -58,8 +58,8 @@ def canon(doc):
     return json.dumps(doc, sort_keys=True)
 
 
-def diff(a, b, path="", out=None, limit=10):
-    """Paths where a and b differ, as 'path: svcc X, peer Y' lines."""
+def diff(a, b, path="", out=None, limit=10, peer="peer"):
+    """Paths where a and b differ, as 'path: svcc X, PEER Y' lines."""
     if out is None:
         out = []
     if len(out) >= limit:
@@ -70,9 +70,9 @@ def diff(a, b, path="", out=None, limit=10):
             if k not in b:
                 out.append(f"{p}: only in svcc ({short(a[k])})")
             elif k not in a:
-                out.append(f"{p}: only in peer ({short(b[k])})")
+                out.append(f"{p}: only in {peer} ({short(b[k])})")
             else:
-                diff(a[k], b[k], p, out, limit)
+                diff(a[k], b[k], p, out, limit, peer)
             if len(out) >= limit:
                 break
     elif isinstance(a, list) and isinstance(b, list):
@@ -81,13 +81,13 @@ def diff(a, b, path="", out=None, limit=10):
             if i >= len(b):
                 out.append(f"{p}: only in svcc ({short(a[i])})")
             elif i >= len(a):
-                out.append(f"{p}: only in peer ({short(b[i])})")
+                out.append(f"{p}: only in {peer} ({short(b[i])})")
             else:
-                diff(a[i], b[i], p, out, limit)
+                diff(a[i], b[i], p, out, limit, peer)
             if len(out) >= limit:
                 break
     elif a != b or type(a) is not type(b):
-        out.append(f"{path or '.'}: svcc {short(a)}, peer {short(b)}")
+        out.append(f"{path or '.'}: svcc {short(a)}, {peer} {short(b)}")
     return out
 
 
@@ -110,7 +110,8 @@ def main():
     ap.add_argument("--name", default="peer", help="the peer's name in messages")
     ap.add_argument("--ignore-kind", action="append", default=[],
                     help="leave documents of this kind out of the comparison")
-    ap.add_argument("--max-diffs", type=int, default=10)
+    ap.add_argument("--max-diffs", type=int, default=5,
+                    help="objects (and differences per object) to show")
     args = ap.parse_args()
 
     ours = load(args.svcc_out)
@@ -131,7 +132,7 @@ def main():
         if ca != cb:
             # Same key and count, different content: show where.
             for (pa, da), (pb, db) in zip(sorted(a, key=lambda x: canon(x[1])), sorted(b, key=lambda x: canon(x[1]))):
-                lines = diff(da, db, limit=args.max_diffs)
+                lines = diff(da, db, limit=args.max_diffs, peer=args.name)
                 if lines:
                     problems.append(f"{label(k)} (svcc {pa}, {args.name} {pb}):\n    " + "\n    ".join(lines))
                     break
