@@ -21,6 +21,7 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::lower::{Kind, Object};
 use crate::model::{Patch, PatchOp, PatchOpKind, PatchValue};
 use crate::source::Span;
+use crate::validate::{Field, engine::Schema};
 
 /// Fields that make an object what it is: svcc derives them, patches may not change them.
 const IDENTITY: &[&str] = &["/apiVersion", "/kind", "/metadata/name", "/metadata/namespace"];
@@ -123,57 +124,6 @@ fn no_target(objects: &[Object], patch: &Patch, environment: &str) -> Diagnostic
 
 /// Follow `$ref`s and optional wrappers (`anyOf` with `null`) to the schema
 /// that describes a value.
-fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
-    for _ in 0..32 {
-        if let Some(r) = s.get("$ref").and_then(Value::as_str) {
-            match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
-                Some(t) => s = t,
-                None => break,
-            }
-            continue;
-        }
-        let alts = s.get("anyOf").or_else(|| s.get("oneOf")).and_then(Value::as_array);
-        if let Some(alts) = alts
-            && let Some(t) = alts.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null"))
-        {
-            s = t;
-            continue;
-        }
-        break;
-    }
-    s
-}
-
-enum Step<'a> {
-    /// The schema of the child.
-    Known(&'a Value),
-    /// The parent lists its fields and this is not one of them.
-    Unknown(Vec<&'a str>),
-    /// Nothing more is known (free-form value): stop checking.
-    Open,
-}
-
-fn step<'a>(root: &'a Value, s: &'a Value, seg: &str) -> Step<'a> {
-    let s = resolve(root, s);
-    if let Some(props) = s.get("properties").and_then(Value::as_object) {
-        if let Some(p) = props.get(seg) {
-            return Step::Known(p);
-        }
-        return match s.get("additionalProperties") {
-            Some(ap) if ap.is_object() => Step::Known(ap),
-            Some(Value::Bool(true)) => Step::Open,
-            _ => Step::Unknown(props.keys().map(String::as_str).collect()),
-        };
-    }
-    if let Some(ap) = s.get("additionalProperties").filter(|a| a.is_object()) {
-        return Step::Known(ap);
-    }
-    if let Some(items) = s.get("items").filter(|i| i.is_object()) {
-        return Step::Known(items);
-    }
-    Step::Open
-}
-
 fn unknown(kind: Kind, at: &str, field: &str, known: &[&str], span: Span) -> Diagnostic {
     let mut d =
         Diagnostic::error(Code::PatchUnknownField, format!("{} has no field `{field}` at `{at}`", kind.as_str()))
@@ -192,48 +142,50 @@ fn unknown(kind: Kind, at: &str, field: &str, known: &[&str], span: Span) -> Dia
 /// Check every field the operation names against the kind's schema.
 /// Returns whether the operation can be applied.
 fn check_fields(kind: Kind, op: &PatchOp, diags: &mut Diagnostics) -> bool {
-    let root = crate::validate::schema_ref(kind);
+    // Without a schema there is nothing to check against; validation then
+    // reports that no schema could be read.
+    let Some((schema, root)) = crate::validate::kind_schema(kind) else { return true };
     let mut s = root;
     let mut at = String::new();
     for seg in segments(&op.pointer.value) {
-        match step(root, s, &seg) {
-            Step::Known(t) => s = t,
-            Step::Unknown(known) => {
+        match schema.field(s, &seg) {
+            Field::Known(t) => s = t,
+            Field::Unknown(known) => {
                 diags.push(unknown(kind, if at.is_empty() { "/" } else { &at }, &seg, &known, op.pointer.span));
                 return false;
             }
-            Step::Open => return true,
+            Field::Open => return true,
         }
         at.push('/');
         at.push_str(&escape(&seg));
     }
     match &op.value {
-        Some(v) => value_fields(kind, root, s, v, &at, diags),
+        Some(v) => value_fields(kind, schema, s, v, &at, diags),
         None => true,
     }
 }
 
-fn value_fields(kind: Kind, root: &Value, s: &Value, v: &PatchValue, at: &str, diags: &mut Diagnostics) -> bool {
+fn value_fields(kind: Kind, schema: &Schema, s: usize, v: &PatchValue, at: &str, diags: &mut Diagnostics) -> bool {
     let mut ok = true;
     match v {
         PatchValue::Scalar(_) => {}
         PatchValue::Object(_, entries) => {
             for (k, child) in entries {
                 let path = format!("{at}/{}", escape(&k.value));
-                match step(root, s, &k.value) {
-                    Step::Known(t) => ok &= value_fields(kind, root, t, child, &path, diags),
-                    Step::Unknown(known) => {
+                match schema.field(s, &k.value) {
+                    Field::Known(t) => ok &= value_fields(kind, schema, t, child, &path, diags),
+                    Field::Unknown(known) => {
                         diags.push(unknown(kind, if at.is_empty() { "/" } else { at }, &k.value, &known, k.span));
                         ok = false;
                     }
-                    Step::Open => {}
+                    Field::Open => {}
                 }
             }
         }
         PatchValue::Array(_, items) => {
             for (i, item) in items.iter().enumerate() {
-                if let Step::Known(t) = step(root, s, &i.to_string()) {
-                    ok &= value_fields(kind, root, t, item, &format!("{at}/{i}"), diags);
+                if let Field::Known(t) = schema.field(s, &i.to_string()) {
+                    ok &= value_fields(kind, schema, t, item, &format!("{at}/{i}"), diags);
                 }
             }
         }

@@ -196,7 +196,20 @@ struct Node {
 pub struct Schema {
     nodes: Vec<Node>,
     locations: String,
+    /// `$defs` entries by name.
+    defs: BTreeMap<String, NodeId>,
     root: NodeId,
+}
+
+/// What the schema says about one field, while walking a JSON pointer
+/// (`Schema::field`; patches use it to check the fields they name).
+pub enum Field<'s> {
+    /// The schema of the child.
+    Known(NodeId),
+    /// The parent lists its fields and this is not one of them.
+    Unknown(Vec<&'s str>),
+    /// Nothing more is known (a free-form value): stop checking.
+    Open,
 }
 
 struct Compiler {
@@ -307,7 +320,47 @@ impl Schema {
             let target = *c.defs.get(&name).ok_or_else(|| format!("`$ref` to a missing definition `{name}`"))?;
             c.nodes[id].reference = Some(target);
         }
-        Ok(Schema { nodes: c.nodes, locations: c.locations, root })
+        Ok(Schema { nodes: c.nodes, locations: c.locations, defs: c.defs, root })
+    }
+
+    /// The node of a `$defs` entry.
+    pub fn definition(&self, name: &str) -> Option<NodeId> {
+        self.defs.get(name).copied()
+    }
+
+    /// Follow references and optional (`anyOf [X, null]`) wrappers to the
+    /// node that describes the value.
+    fn resolve(&self, mut id: NodeId) -> NodeId {
+        for _ in 0..32 {
+            let node = &self.nodes[id];
+            if let Some(target) = node.reference {
+                id = target;
+            } else if let Some(&alt) = node.any_of.iter().find(|&&a| self.nodes[a].types != NULL) {
+                id = alt;
+            } else {
+                break;
+            }
+        }
+        id
+    }
+
+    /// The child `name` (an object key, or a list index) of node `id`.
+    pub fn field(&self, id: NodeId, name: &str) -> Field<'_> {
+        let node = &self.nodes[self.resolve(id)];
+        if !node.properties.is_empty() {
+            if let Ok(i) = node.properties.binary_search_by(|p| p.0.as_ref().cmp(name)) {
+                return Field::Known(node.properties[i].1);
+            }
+            return match node.additional {
+                Some(a) => Field::Known(a),
+                None => Field::Unknown(node.properties.iter().map(|p| p.0.as_ref()).collect()),
+            };
+        }
+        match (node.additional, node.items) {
+            (Some(a), _) => Field::Known(a),
+            (None, Some(i)) => Field::Known(i),
+            (None, None) => Field::Open,
+        }
     }
 
     /// Every violation of the schema by `value`, in document order.

@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-mod engine;
+pub mod engine;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::lower::{Kind, Object};
@@ -111,7 +111,14 @@ fn validator() -> Option<&'static engine::Schema> {
     CELL.get_or_init(|| engine::Schema::from_json(include_str!("../../../schemas/validation.json")).ok()).as_ref()
 }
 
-pub use engine::Violation;
+pub use engine::{Field, Violation};
+
+/// The root node of a kind's schema in the validation schema, and the
+/// schema to walk from it with `engine::Schema::field`.
+pub fn kind_schema(kind: Kind) -> Option<(&'static engine::Schema, usize)> {
+    let v = validator()?;
+    Some((v, v.definition(&format!("kind-{}", kind.as_str()))?))
+}
 
 /// Every way `value` (an object of any kind) breaks `schemas/validation.json`.
 pub fn violations(value: &serde_json::Value) -> Vec<Violation> {
