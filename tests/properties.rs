@@ -143,18 +143,7 @@ const MEMORY: &[(&str, &str)] =
 
 /// A KDL string literal.
 fn q(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    common::kdl_string(s)
 }
 
 /// A text value as a spec may write it, and the string it stands for:

@@ -3,6 +3,8 @@
 
 pub mod patchgen;
 
+pub use patchgen::kdl_string;
+
 use std::path::{Path, PathBuf};
 
 use svcc::diagnostic::render::{self, Format, HumanStyle};

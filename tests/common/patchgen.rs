@@ -75,12 +75,15 @@ const KINDS: &[(&str, &[&str])] = &[
     ("Deploymnet", &["/spec/replicas"]),
 ];
 
-fn quoted(s: &str) -> String {
+/// A KDL string literal (also `common::kdl_string`).
+pub fn kdl_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
             c => out.push(c),
         }
     }
@@ -125,7 +128,7 @@ fn value(pick: Pick<'_>, depth: usize, indent: &str) -> String {
     let mut out = String::from("{\n");
     let list = pick(2) == 0;
     for _ in 0..pick(4) {
-        let head = if list { "-".to_string() } else { quoted(SEGMENTS[pick(SEGMENTS.len())]) };
+        let head = if list { "-".to_string() } else { kdl_string(SEGMENTS[pick(SEGMENTS.len())]) };
         out.push_str(&format!("{inner}{head} {}\n", value(pick, depth - 1, &inner)));
     }
     out.push_str(indent);
@@ -138,7 +141,7 @@ fn object(pick: Pick<'_>, indent: &str) -> String {
     let inner = format!("{indent}    ");
     let mut out = String::from("{\n");
     for _ in 0..1 + pick(3) {
-        out.push_str(&format!("{inner}{} {}\n", quoted(SEGMENTS[pick(SEGMENTS.len())]), value(pick, 2, &inner)));
+        out.push_str(&format!("{inner}{} {}\n", kdl_string(SEGMENTS[pick(SEGMENTS.len())]), value(pick, 2, &inner)));
     }
     out.push_str(indent);
     out.push('}');
@@ -151,7 +154,7 @@ fn patch_block(pick: Pick<'_>, indent: &str) -> String {
     let (kind, good) = KINDS[pick(KINDS.len())];
     let mut out = format!("{indent}patch {kind} {{\n");
     for _ in 0..1 + pick(2) {
-        let ptr = quoted(&pointer(pick, good));
+        let ptr = kdl_string(&pointer(pick, good));
         let op = match pick(4) {
             0 | 1 => format!("set {ptr} {}", value(pick, 3, &inner)),
             2 => format!("merge {ptr} {}", object(pick, &inner)),
