@@ -3,6 +3,7 @@
 
 pub mod patchgen;
 
+#[allow(unused_imports)] // not every test target quotes KDL
 pub use patchgen::kdl_string;
 
 use std::path::{Path, PathBuf};
