@@ -524,3 +524,20 @@ fn rebuilds_rewrite_only_the_folders_that_change() {
         before.iter().filter(|(p, _)| p.starts_with("other/")).collect::<Vec<_>>()
     );
 }
+
+/// A rebuild restores a generated script's executable bit: a folder whose
+/// `deploy.sh` lost it does not count as unchanged.
+#[cfg(unix)]
+#[test]
+fn rebuilds_restore_the_executable_bit_of_scripts() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("rebuild-mode");
+    let build = || svcc(&["build", BACKEND, "--image-tag", "1.4.2", "-o", &dir.s()]);
+    assert_eq!(code(&build()), 0);
+    let script = dir.path().join("backend-api/pipeline/deploy.sh");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&script) & 0o111, 0o111, "deploy.sh is not executable");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(code(&build()), 0);
+    assert_eq!(mode(&script) & 0o111, 0o111, "the rebuild left deploy.sh without its executable bit");
+}

@@ -856,7 +856,9 @@ const STAGING_PREFIX: &str = ".svcc-staging-";
 /// beside it and renamed into place: one rename instead of a swap per
 /// folder, which halves the system calls of a first build.
 pub fn write_output(dir: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
-    if !dir.exists() && write_fresh(dir, artifacts)? {
+    // Nothing at all at that path (not even a dangling symlink, which a
+    // rename would replace).
+    if std::fs::symlink_metadata(dir).is_err() && write_fresh(dir, artifacts)? {
         return Ok(());
     }
     std::fs::create_dir_all(dir)?;
@@ -912,12 +914,26 @@ fn changed_folders(dir: &Path, artifacts: &[Artifact]) -> Vec<Artifact> {
     for (folder, files) in wanted {
         let same = read_owned(dir, &[folder.to_string()]).is_ok_and(|have| {
             have.len() == files.len() && files.iter().all(|a| have.get(&a.path) == Some(&a.contents))
-        });
+        }) && files.iter().filter(|a| a.path.ends_with(".sh")).all(|a| is_executable(&dir.join(&a.path)));
         if !same {
             out.extend(files.into_iter().cloned());
         }
     }
     out
+}
+
+/// Whether a written script still has its executable bit (a folder whose
+/// script lost it is rewritten like a changed one).
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.exists()
+    }
 }
 
 fn staging_suffix() -> String {
