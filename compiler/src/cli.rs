@@ -496,7 +496,6 @@ impl Compilation {
 }
 
 fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
-    svcc::validate::warm_up();
     let mut io_problems: Vec<FileDiagnostics> = Vec::new();
     if let Some(tag) = &args.image_tag
         && let Err(why) = svcc::values::check_image_tag(tag)

@@ -163,41 +163,48 @@ fn type_names(bits: u8) -> String {
     listed.join(" or ")
 }
 
-#[derive(Clone, Copy)]
-enum IntFormat {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntFormat {
     Int32,
     Int64,
 }
 
-type NodeId = usize;
+pub type NodeId = usize;
+/// Text and lists of a schema: borrowed from static tables generated at
+/// build time (`Schema::to_rust`, build.rs), or owned when read at run time.
+pub type Text = Cow<'static, str>;
+pub type List<T> = Cow<'static, [T]>;
 
-#[derive(Default)]
-struct Node {
+/// One schema object, with its keywords resolved. Public only so that the
+/// tables build.rs generates can spell it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Node {
     /// Where this node sits in the schema document, as a JSON pointer: a
     /// range of `Schema::locations`.
-    location: (u32, u32),
+    pub location: (u32, u32),
     /// Allowed types as bits; 0 allows any.
-    types: u8,
-    int_or_string: bool,
-    int_format: Option<IntFormat>,
-    constant: Option<Value>,
+    pub types: u8,
+    pub int_or_string: bool,
+    pub int_format: Option<IntFormat>,
+    /// `const`: svcc's schemas only compare strings (the kind dispatch).
+    pub constant: Option<Text>,
     /// Sorted by name, for binary search.
-    properties: Vec<(Box<str>, NodeId)>,
-    required: Vec<Box<str>>,
-    items: Option<NodeId>,
-    additional: Option<NodeId>,
-    any_of: Vec<NodeId>,
-    all_of: Vec<NodeId>,
-    reference: Option<NodeId>,
-    if_then: Option<(NodeId, NodeId)>,
+    pub properties: List<(Text, NodeId)>,
+    pub required: List<Text>,
+    pub items: Option<NodeId>,
+    pub additional: Option<NodeId>,
+    pub any_of: List<NodeId>,
+    pub all_of: List<NodeId>,
+    pub reference: Option<NodeId>,
+    pub if_then: Option<(NodeId, NodeId)>,
 }
 
 /// A schema ready to validate with.
 pub struct Schema {
-    nodes: Vec<Node>,
-    locations: String,
-    /// `$defs` entries by name.
-    defs: BTreeMap<String, NodeId>,
+    nodes: List<Node>,
+    locations: Text,
+    /// `$defs` entries, sorted by name.
+    defs: List<(Text, NodeId)>,
     root: NodeId,
 }
 
@@ -239,10 +246,15 @@ impl Compiler {
         self.nodes.push(Node::default());
         let start = self.locations.len();
         self.locations.push_str(path);
+        let constant = match raw.constant {
+            None => None,
+            Some(Value::String(c)) => Some(Cow::Owned(c)),
+            Some(other) => return Err(format!("a `const` that is not a string ({other}) at {path}")),
+        };
         let mut node = Node {
             location: (start as u32, self.locations.len() as u32),
             int_or_string: raw.int_or_string,
-            constant: raw.constant,
+            constant,
             ..Node::default()
         };
         node.types = match &raw.ty {
@@ -270,26 +282,30 @@ impl Compiler {
             path.truncate(len);
             r
         };
+        let mut properties: Vec<(Text, NodeId)> = Vec::with_capacity(raw.properties.len());
         for (name, raw_sub) in raw.properties {
             let sub_id = sub(self, raw_sub, &["properties", &name], path)?;
-            node.properties.push((name.into_owned().into_boxed_str(), sub_id));
+            properties.push((Cow::Owned(name.into_owned()), sub_id));
         }
-        node.properties.sort_by(|a, b| a.0.cmp(&b.0));
-        node.required = raw.required.into_iter().map(|r| r.into_owned().into_boxed_str()).collect();
+        properties.sort_by(|a, b| a.0.cmp(&b.0));
+        node.properties = Cow::Owned(properties);
+        node.required = raw.required.into_iter().map(|r| Cow::Owned(r.into_owned())).collect();
         if let Some(items) = raw.items {
             node.items = Some(sub(self, *items, &["items"], path)?);
         }
         if let Some(additional) = raw.additional {
             node.additional = Some(sub(self, *additional, &["additionalProperties"], path)?);
         }
+        let mut any_of = Vec::with_capacity(raw.any_of.len());
         for (i, raw_sub) in raw.any_of.into_iter().enumerate() {
-            let sub_id = sub(self, raw_sub, &["anyOf", &i.to_string()], path)?;
-            node.any_of.push(sub_id);
+            any_of.push(sub(self, raw_sub, &["anyOf", &i.to_string()], path)?);
         }
+        node.any_of = Cow::Owned(any_of);
+        let mut all_of = Vec::with_capacity(raw.all_of.len());
         for (i, raw_sub) in raw.all_of.into_iter().enumerate() {
-            let sub_id = sub(self, raw_sub, &["allOf", &i.to_string()], path)?;
-            node.all_of.push(sub_id);
+            all_of.push(sub(self, raw_sub, &["allOf", &i.to_string()], path)?);
         }
+        node.all_of = Cow::Owned(all_of);
         match (raw.if_, raw.then) {
             (Some(cond), Some(then)) => {
                 let c = sub(self, *cond, &["if"], path)?;
@@ -320,12 +336,73 @@ impl Schema {
             let target = *c.defs.get(&name).ok_or_else(|| format!("`$ref` to a missing definition `{name}`"))?;
             c.nodes[id].reference = Some(target);
         }
-        Ok(Schema { nodes: c.nodes, locations: c.locations, defs: c.defs, root })
+        let defs: Vec<(Text, NodeId)> = c.defs.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect();
+        Ok(Schema { nodes: Cow::Owned(c.nodes), locations: Cow::Owned(c.locations), defs: Cow::Owned(defs), root })
+    }
+
+    /// A schema from the tables build.rs generated with [`Schema::to_rust`].
+    pub fn from_static(
+        nodes: &'static [Node],
+        locations: &'static str,
+        defs: &'static [(Text, NodeId)],
+        root: NodeId,
+    ) -> Schema {
+        Schema { nodes: Cow::Borrowed(nodes), locations: Cow::Borrowed(locations), defs: Cow::Borrowed(defs), root }
+    }
+
+    /// Rust source for static tables holding this schema: `NODES`,
+    /// `LOCATIONS`, `DEFS` and `ROOT`, for [`Schema::from_static`]. It
+    /// expects `Cow`, `Node` and `IntFormat` in scope.
+    pub fn to_rust(&self) -> String {
+        use std::fmt::Write as _;
+        fn ids(v: &[NodeId]) -> String {
+            v.iter().map(|i| format!("{i},")).collect()
+        }
+        let mut out = String::from("// Generated by build.rs from schemas/validation.json: do not edit.\n");
+        let _ = writeln!(out, "pub static LOCATIONS: &str = {:?};", self.locations);
+        let _ = writeln!(out, "pub const ROOT: usize = {};", self.root);
+        out.push_str("pub static DEFS: &[(Cow<'static, str>, usize)] = &[\n");
+        for (name, id) in self.defs.iter() {
+            let _ = writeln!(out, "(Cow::Borrowed({name:?}), {id}),");
+        }
+        out.push_str("];\npub static NODES: &[Node] = &[\n");
+        for n in self.nodes.iter() {
+            let props: String =
+                n.properties.iter().map(|(name, id)| format!("(Cow::Borrowed({name:?}), {id}),")).collect();
+            let required: String = n.required.iter().map(|r| format!("Cow::Borrowed({r:?}),")).collect();
+            let _ = writeln!(
+                out,
+                "Node {{ location: ({}, {}), types: {}, int_or_string: {}, int_format: {}, constant: {}, \
+                 properties: Cow::Borrowed(&[{props}]), required: Cow::Borrowed(&[{required}]), items: {:?}, \
+                 additional: {:?}, any_of: Cow::Borrowed(&[{}]), all_of: Cow::Borrowed(&[{}]), reference: {:?}, \
+                 if_then: {:?} }},",
+                n.location.0,
+                n.location.1,
+                n.types,
+                n.int_or_string,
+                match n.int_format {
+                    None => "None".to_string(),
+                    Some(f) => format!("Some(IntFormat::{f:?})"),
+                },
+                match &n.constant {
+                    None => "None".to_string(),
+                    Some(c) => format!("Some(Cow::Borrowed({c:?}))"),
+                },
+                n.items,
+                n.additional,
+                ids(&n.any_of),
+                ids(&n.all_of),
+                n.reference,
+                n.if_then,
+            );
+        }
+        out.push_str("];\n");
+        out
     }
 
     /// The node of a `$defs` entry.
     pub fn definition(&self, name: &str) -> Option<NodeId> {
-        self.defs.get(name).copied()
+        self.defs.binary_search_by(|(k, _)| k.as_ref().cmp(name)).ok().map(|i| self.defs[i].1)
     }
 
     /// Follow references and optional (`anyOf [X, null]`) wrappers to the
@@ -393,7 +470,7 @@ impl Schema {
         {
             return false;
         }
-        if node.constant.as_ref().is_some_and(|c| value != c) {
+        if node.constant.as_ref().is_some_and(|c| value.as_str() != Some(c.as_ref())) {
             return false;
         }
         match value {
@@ -462,9 +539,9 @@ impl Schema {
             self.fail(out, node, "format", pointer, format!("{n} does not fit in a {bits}-bit integer"));
         }
         if let Some(c) = &node.constant
-            && value != c
+            && value.as_str() != Some(c.as_ref())
         {
-            self.fail(out, node, "const", pointer, format!("{} was expected", show(c)));
+            self.fail(out, node, "const", pointer, format!("{} was expected", show(&Value::String(c.to_string()))));
         }
         match value {
             Value::Object(map) => {
@@ -504,7 +581,7 @@ impl Schema {
         if !node.any_of.is_empty() {
             self.check_any_of(node, value, pointer, out);
         }
-        for &s in &node.all_of {
+        for &s in node.all_of.iter() {
             self.check(s, value, pointer, out);
         }
         if let Some((cond, then)) = node.if_then
@@ -519,7 +596,7 @@ impl Schema {
             return;
         }
         let mut failures = Vec::with_capacity(node.any_of.len());
-        for &s in &node.any_of {
+        for &s in node.any_of.iter() {
             let mut errs = Vec::new();
             self.check(s, value, pointer, &mut errs);
             if errs.is_empty() {

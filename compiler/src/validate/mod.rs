@@ -106,9 +106,16 @@ pub fn validation_schema_text() -> String {
     s
 }
 
+/// The tables build.rs compiled from `schemas/validation.json`.
+mod tables {
+    use super::engine::{IntFormat, Node};
+    use std::borrow::Cow;
+    include!(concat!(env!("OUT_DIR"), "/validation_schema.rs"));
+}
+
 fn validator() -> Option<&'static engine::Schema> {
-    static CELL: OnceLock<Option<engine::Schema>> = OnceLock::new();
-    CELL.get_or_init(|| engine::Schema::from_json(include_str!("../../../schemas/validation.json")).ok()).as_ref()
+    static CELL: OnceLock<engine::Schema> = OnceLock::new();
+    Some(CELL.get_or_init(|| engine::Schema::from_static(tables::NODES, tables::LOCATIONS, tables::DEFS, tables::ROOT)))
 }
 
 pub use engine::{Field, Violation};
@@ -123,15 +130,6 @@ pub fn kind_schema(kind: Kind) -> Option<(&'static engine::Schema, usize)> {
 /// Every way `value` (an object of any kind) breaks `schemas/validation.json`.
 pub fn violations(value: &serde_json::Value) -> Vec<Violation> {
     validator().map(|v| v.violations(value)).unwrap_or_default()
-}
-
-/// Read the schema on a background thread, so its cost overlaps parsing,
-/// checking and lowering on the other core. `validate` waits for it
-/// instead of reading it twice.
-pub fn warm_up() {
-    let _ = std::thread::Builder::new().name("svcc-schemas".into()).spawn(|| {
-        let _ = validator();
-    });
 }
 
 /// A schema path in the combined schema, as it reads in the kind's own
@@ -193,6 +191,14 @@ pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_generated_tables_equal_reading_validation_json() {
+        let read = engine::Schema::from_json(include_str!("../../../schemas/validation.json")).unwrap();
+        let built = validator().unwrap();
+        assert_eq!(read.to_rust(), built.to_rust(), "build.rs's tables differ from schemas/validation.json");
+        assert!(built.definition("kind-Deployment").is_some() && built.definition("kind-Nope").is_none());
+    }
 
     #[test]
     fn every_schema_uses_only_keywords_the_engine_implements() {
