@@ -374,3 +374,21 @@ fn every_short_string_parses_the_same() {
         eprintln!("short strings: {}", tally.summary());
     });
 }
+
+/// Compare the parsers on every file of a folder, such as a fuzz corpus:
+///   FAST_KDL_CORPUS=fuzz/corpus/kdl_frontend cargo test --test fast_kdl corpus -- --nocapture
+#[test]
+#[allow(clippy::print_stderr)]
+fn corpus_from_the_environment_parses_the_same() {
+    let Ok(dir) = std::env::var("FAST_KDL_CORPUS") else { return };
+    on_big_stack(|| {
+        let mut tally = Tally::default();
+        for entry in std::fs::read_dir(common::root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                tally.add(&path.display().to_string(), &text);
+            }
+        }
+        eprintln!("corpus: {}", tally.summary());
+    });
+}

@@ -1,10 +1,10 @@
 //! Stage 1: text → `kdl::KdlDocument`.
 //!
 //! Two parsers build the same document. [`fast`] is a hand-written parser
-//! for valid KDL that is about two orders of magnitude cheaper than the kdl
-//! crate's; whenever it is not certain (any error, a few rare constructs) it
-//! gives up and the kdl crate parses the text, on a thread with a large
-//! stack. Errors therefore always come from the kdl crate: this module turns
+//! for valid KDL, about twenty times cheaper than the kdl crate's (0.65 M
+//! instead of 12.6 M instructions for a 2.9 KB spec) and without a thread;
+//! whenever it is not certain (any error, a few rare constructs) it gives
+//! up and the kdl crate parses the text, on a thread with a large stack. Errors therefore always come from the kdl crate: this module turns
 //! them into our diagnostics (with a KDL v1 hint), and guards against input
 //! that would make a recursive parser overflow its stack.
 

@@ -15,9 +15,9 @@
 //! backtrack, the caller may try something else), or gives up
 //! ([`Miss::Bail`]): wherever the kdl crate would report an error, and for
 //! the few valid constructs left to it — a leading byte-order mark,
-//! multi-line raw strings, whitespace escapes (`\` before a line break) in
-//! multi-line strings, numbers that do not fit an `i128`, and nesting
-//! (blocks and slashdashes) deeper than [`MAX_NESTING`]. [`parse`] then
+//! multi-line raw strings, whitespace escapes (`\` before a space or line
+//! break) in multi-line strings, and nesting (blocks and slashdashes)
+//! deeper than [`MAX_NESTING`]. [`parse`] then
 //! returns `None` and `syntax::parse` runs the kdl crate, which produces the
 //! diagnostics. Giving up is always safe; matching or missing must agree
 //! with the kdl crate exactly. `tests/fast_kdl.rs` and the `kdl_frontend`
