@@ -10,7 +10,7 @@
 # objects/second, peak RSS and the ratio of the tool's wall time to svcc's
 # build. Rows: svcc (build into a new folder), svcc-check (no writing),
 # floor (bench/floor.rs: serialising and writing the same objects, nothing
-# compiled), kustomize (re-emitting svcc's output), and the peers, each
+# compiled, plus a process start), kustomize (re-emitting svcc's output), and the peers, each
 # computing the same objects from the same settings and writing them to a
 # new folder: jrsonnet (bench/peers/jsonnet), Pkl (bench/peers/pkl) and Helm
 # (bench/peers/helm). bench/peers/compare.py checks that each peer's objects
@@ -193,12 +193,17 @@ for n in ${SIZES[@]}; do
     read -r cwall crss < <(measure "$SVCC" check "$d/services")
     row "$n" svcc-check "$objects" "$cwall" "$crss" "$wall"
     # The floor: serialising the same objects and writing the same files,
-    # nothing compiled (bench/floor.rs times itself, input reading excluded).
+    # nothing compiled. bench/floor.rs times that part itself (reading its
+    # input excluded); the start and exit of a process, which every row
+    # pays, is added: the floor's own wall time on an empty input.
     fwalls=()
     for ((i = 0; i < REPEAT; i++)); do
         fwalls+=("$("$FLOOR" "$out" "$WORK/floor.$n.$i" | cut -d' ' -f1)")
     done
+    mkdir -p "$WORK/empty"
+    read -r fstart _ < <(measure "$FLOOR" "$WORK/empty" OUT)
     fwall=$(printf '%s\n' "${fwalls[@]}" | sort -g | sed -n "$(((REPEAT + 1) / 2))p")
+    fwall=$(echo "$fwall + $fstart" | bc -l)
     row "$n" floor "$objects" "$fwall" 0 "$wall"
     rm -rf "$WORK"/floor.*
     if ! command -v kubectl >/dev/null; then
