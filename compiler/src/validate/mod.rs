@@ -2,7 +2,7 @@
 //! its type before anything is written. Schemas are generated from the same
 //! Rust types the objects are built from (k8s-openapi's schemars support),
 //! and evaluated by `engine`, which implements exactly the keywords they
-//! use; the schema is read once per process.
+//! use, on static tables build.rs compiles from `schemas/validation.json`.
 //!
 //! A violation is reported at the spec token the offending value came from:
 //! the object's provenance table maps JSON pointers to spans, and the
