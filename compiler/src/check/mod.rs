@@ -757,8 +757,16 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
         None => None,
     };
 
+    // The metric names are checked once; alerts, SLOs and analyses share them.
+    let vocab = monitoring::vocabulary(b, diags);
     let monitoring = monitoring::resolve(
-        &monitoring::Context { service: &service, namespace: namespace.as_deref(), ports: &ports, limits: &limits },
+        &monitoring::Context {
+            service: &service,
+            namespace: namespace.as_deref(),
+            ports: &ports,
+            limits: &limits,
+            vocab: vocab.as_ref(),
+        },
         b,
         diags,
     );
@@ -772,6 +780,7 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             declares_metrics: b.metrics.is_some(),
             autoscale: plan_autoscale.as_ref(),
             origin: sspan,
+            vocab: vocab.as_ref(),
         },
         b,
         diags,

@@ -15,6 +15,8 @@ pub struct Context<'a> {
     pub namespace: Option<&'a str>,
     pub ports: &'a [PlanPort],
     pub limits: &'a BTreeMap<&'static str, (String, Span)>,
+    /// The service's metric names, `None` when `vocabulary` reported one.
+    pub vocab: Option<&'a Vocabulary>,
 }
 
 /// Defaults of each built-in alert: (name suffix, for, severity).
@@ -114,7 +116,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
         workload: cx.service.to_string(),
     };
     let m = b.metrics.as_ref();
-    let vocab = vocabulary(b, diags)?;
+    let vocab = cx.vocab?;
     let scrape = m.and_then(|m| {
         let port = match &m.port {
             Some(p) => cx.ports.iter().find(|x| x.name == p.value).map(|x| x.name.clone()),
@@ -142,7 +144,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             diags.push(needs_metrics(rule.name.span, &format!("the `{}` alert", rule.name.value), b.metrics.is_some()));
             continue;
         }
-        if let Some(r) = build_rule(cx, &target, &vocab, &prefix, default_severity, b, rule, diags) {
+        if let Some(r) = build_rule(cx, &target, vocab, &prefix, default_severity, b, rule, diags) {
             if r.record.is_some() { records.push(r) } else { alerts.push(r) }
         }
     }
@@ -152,7 +154,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             diags.push(needs_metrics(slo.name.span, &format!("`slo {}`", slo.name.value), b.metrics.is_some()));
             continue;
         }
-        slo_rules.extend(slo_rules_for(cx, &target, &vocab, &prefix, b, slo, diags));
+        slo_rules.extend(slo_rules_for(cx, &target, vocab, &prefix, b, slo, diags));
     }
 
     if let Some(m) = m

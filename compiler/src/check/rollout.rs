@@ -38,6 +38,8 @@ pub struct Context<'a> {
     pub declares_metrics: bool,
     pub autoscale: Option<&'a PlanAutoscale>,
     pub origin: Span,
+    /// The service's metric names, `None` when `monitoring::vocabulary` reported one.
+    pub vocab: Option<&'a Vocabulary>,
 }
 
 /// The preview Service of a blue-green update.
@@ -191,7 +193,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
     let metrics = b.metrics.as_ref();
     let mut builder = Builder {
         cx,
-        vocab: super::monitoring::vocabulary(b, diags)?,
+        vocab: cx.vocab?.clone(),
         address: metrics
             .and_then(|m| m.prometheus.as_ref())
             .map_or(defaults::PROMETHEUS.to_string(), |p| p.value.clone()),
