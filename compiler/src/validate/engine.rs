@@ -341,7 +341,7 @@ impl Schema {
     }
 
     /// A schema from the tables build.rs generated with [`Schema::to_rust`].
-    pub fn from_static(
+    pub const fn from_static(
         nodes: &'static [Node],
         locations: &'static str,
         defs: &'static [(Text, NodeId)],

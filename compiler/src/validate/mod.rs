@@ -83,7 +83,7 @@ pub fn validation_schema() -> serde_json::Value {
             defs.extend(d);
         }
         root.remove("$schema");
-        let name = format!("kind-{}", kind.as_str());
+        let name = kind_def(kind);
         all_of.push(serde_json::json!({
             "if": { "properties": { "kind": { "const": kind.as_str() } }, "required": ["kind"] },
             "then": { "$ref": format!("#/$defs/{name}") },
@@ -113,30 +113,34 @@ mod tables {
     include!(concat!(env!("OUT_DIR"), "/validation_schema.rs"));
 }
 
-fn validator() -> Option<&'static engine::Schema> {
-    static CELL: OnceLock<engine::Schema> = OnceLock::new();
-    Some(CELL.get_or_init(|| engine::Schema::from_static(tables::NODES, tables::LOCATIONS, tables::DEFS, tables::ROOT)))
+/// The validation schema: static data, nothing to read or build at start.
+static VALIDATOR: engine::Schema =
+    engine::Schema::from_static(tables::NODES, tables::LOCATIONS, tables::DEFS, tables::ROOT);
+
+/// The name of a kind's root in the validation schema's `$defs`.
+fn kind_def(kind: Kind) -> String {
+    format!("{KIND_DEF_PREFIX}{}", kind.as_str())
 }
+const KIND_DEF_PREFIX: &str = "kind-";
 
 pub use engine::{Field, Violation};
 
 /// The root node of a kind's schema in the validation schema, and the
 /// schema to walk from it with `engine::Schema::field`.
 pub fn kind_schema(kind: Kind) -> Option<(&'static engine::Schema, usize)> {
-    let v = validator()?;
-    Some((v, v.definition(&format!("kind-{}", kind.as_str()))?))
+    Some((&VALIDATOR, VALIDATOR.definition(&kind_def(kind))?))
 }
 
 /// Every way `value` (an object of any kind) breaks `schemas/validation.json`.
 pub fn violations(value: &serde_json::Value) -> Vec<Violation> {
-    validator().map(|v| v.violations(value)).unwrap_or_default()
+    VALIDATOR.violations(value)
 }
 
 /// A schema path in the combined schema, as it reads in the kind's own
 /// schema (`svcc schema KIND`): the kind's root `/$defs/kind-K/...` is
 /// that schema's `/...`; shared definitions keep their `/$defs/...` path.
 fn kind_schema_path(path: &str) -> &str {
-    let Some(rest) = path.strip_prefix("/$defs/kind-") else { return path };
+    let Some(rest) = path.strip_prefix("/$defs/").and_then(|p| p.strip_prefix(KIND_DEF_PREFIX)) else { return path };
     match rest.find('/') {
         Some(i) => &rest[i..],
         None => "/",
@@ -145,14 +149,7 @@ fn kind_schema_path(path: &str) -> &str {
 
 pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
     for obj in objects {
-        let Some(v) = validator() else {
-            diags.push(
-                Diagnostic::error(Code::SchemaViolation, format!("no schema could be read for {}", obj.kind.as_str()))
-                    .at(obj.origin, "generated from here"),
-            );
-            continue;
-        };
-        for err in v.violations(&obj.value) {
+        for err in VALIDATOR.violations(&obj.value) {
             let pointer = err.instance_path.clone();
             let mut p = pointer.clone();
             let span = loop {
@@ -195,9 +192,10 @@ mod tests {
     #[test]
     fn the_generated_tables_equal_reading_validation_json() {
         let read = engine::Schema::from_json(include_str!("../../../schemas/validation.json")).unwrap();
-        let built = validator().unwrap();
+        let built = &VALIDATOR;
         assert_eq!(read.to_rust(), built.to_rust(), "build.rs's tables differ from schemas/validation.json");
-        assert!(built.definition("kind-Deployment").is_some() && built.definition("kind-Nope").is_none());
+        assert!(Kind::ALL.iter().all(|k| kind_schema(*k).is_some()), "a kind without a root in the schema");
+        assert!(built.definition("kind-Nope").is_none());
     }
 
     #[test]
@@ -214,7 +212,7 @@ mod tests {
 
     #[test]
     fn the_combined_validator_dispatches_on_kind() {
-        let v = validator().unwrap();
+        let v = &VALIDATOR;
         let bad = serde_json::json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {},
             "spec": { "selector": {}, "template": {}, "replicas": "three" } });
         let errors: Vec<(String, String)> =
