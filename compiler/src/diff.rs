@@ -304,11 +304,6 @@ fn compact(v: &Value) -> String {
     if s.chars().count() > 120 { format!("{}…", s.chars().take(119).collect::<String>()) } else { s }
 }
 
-/// JSON pointer escaping of one reference token.
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 /// Field-level differences between two values. Lists whose items all have
 /// a distinct `name` are matched by name (so inserting a port does not
 /// show every later port as changed); pointers use the new index, or the
@@ -334,7 +329,7 @@ fn walk(ptr: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<Field
             keys.sort();
             keys.dedup();
             for k in keys {
-                walk(&format!("{ptr}/{}", escape(k)), a.get(k), b.get(k), out);
+                walk(&crate::validate::child_pointer(ptr, k), a.get(k), b.get(k), out);
             }
         }
         (Some(Value::Array(a)), Some(Value::Array(b))) => match (named(a), named(b)) {

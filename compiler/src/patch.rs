@@ -21,7 +21,7 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::lower::{Kind, Object};
 use crate::model::{Patch, PatchOp, PatchOpKind, PatchValue};
 use crate::source::Span;
-use crate::validate::{Field, engine::Schema};
+use crate::validate::{Field, child_pointer, engine::Schema, push_segment};
 
 /// Fields that make an object what it is: svcc derives them, patches may not change them.
 const IDENTITY: &[&str] = &["/apiVersion", "/kind", "/metadata/name", "/metadata/namespace"];
@@ -49,10 +49,6 @@ pub fn check_pointer(p: &str) -> Result<(), String> {
 /// The unescaped segments of a pointer.
 pub fn segments(p: &str) -> Vec<String> {
     p.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
 }
 
 /// Apply the patches of one environment to its objects.
@@ -153,8 +149,7 @@ fn check_fields(kind: Kind, op: &PatchOp, diags: &mut Diagnostics) -> bool {
             }
             Field::Open => return true,
         }
-        at.push('/');
-        at.push_str(&escape(&seg));
+        push_segment(&mut at, &seg);
     }
     match &op.value {
         Some(v) => value_fields(kind, schema, s, v, &at, diags),
@@ -168,7 +163,7 @@ fn value_fields(kind: Kind, schema: &Schema, s: usize, v: &PatchValue, at: &str,
         PatchValue::Scalar(_) => {}
         PatchValue::Object(_, entries) => {
             for (k, child) in entries {
-                let path = format!("{at}/{}", escape(&k.value));
+                let path = child_pointer(at, &k.value);
                 match schema.field(s, &k.value) {
                     Field::Known(t) => ok &= value_fields(kind, schema, t, child, &path, diags),
                     Field::Unknown(known) => {
@@ -208,7 +203,7 @@ fn record(obj: &mut Object, at: &str, v: &PatchValue) {
         PatchValue::Scalar(_) => {}
         PatchValue::Object(_, entries) => {
             for (k, child) in entries {
-                let p = format!("{at}/{}", escape(&k.value));
+                let p = child_pointer(at, &k.value);
                 obj.provenance.insert(p.clone(), crate::lower::Origin::Patch(k.span));
                 record(obj, &p, child);
             }
@@ -231,7 +226,7 @@ fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
     let mut cur = &mut obj.value;
     let mut at = String::new();
     for seg in parents {
-        let next_at = format!("{at}/{}", escape(seg));
+        let next_at = child_pointer(&at, seg);
         cur = match cur {
             Value::Object(m) => {
                 if !m.contains_key(seg.as_str()) {
@@ -272,7 +267,7 @@ fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
         at = next_at;
     }
     let parent_at = if at.is_empty() { "/".to_string() } else { at.clone() };
-    let full = format!("{at}/{}", escape(last));
+    let full = child_pointer(&at, last);
     match (op.op, cur) {
         (PatchOpKind::Remove, Value::Object(m)) => {
             if m.remove(last.as_str()).is_none() {

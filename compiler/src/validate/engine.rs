@@ -227,8 +227,16 @@ struct Compiler {
     pending: Vec<(NodeId, String)>,
 }
 
+/// `parent` extended by `key`, escaped as a JSON pointer token (`~0`, `~1`).
+pub fn child_pointer(parent: &str, key: &str) -> String {
+    let mut p = String::with_capacity(parent.len() + key.len() + 1);
+    p.push_str(parent);
+    push_segment(&mut p, key);
+    p
+}
+
 /// Append a JSON pointer segment: `/` then `key` with `~` and `/` escaped.
-fn push_segment(pointer: &mut String, key: &str) {
+pub fn push_segment(pointer: &mut String, key: &str) {
     pointer.push('/');
     for c in key.chars() {
         match c {

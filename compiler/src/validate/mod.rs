@@ -123,7 +123,7 @@ fn kind_def(kind: Kind) -> String {
 }
 const KIND_DEF_PREFIX: &str = "kind-";
 
-pub use engine::{Field, Violation};
+pub use engine::{Field, Violation, child_pointer, push_segment};
 
 /// The root node of a kind's schema in the validation schema, and the
 /// schema to walk from it with `engine::Schema::field`.
