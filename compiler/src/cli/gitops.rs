@@ -1,0 +1,195 @@
+//! `build --check`, `diff` and `fmt`: the GitOps commands.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use svcc::diagnostic::Code;
+use svcc::diagnostic::render::{self, FileDiagnostics, Format};
+use svcc::emit;
+
+use super::inputs::{collect_inputs, io_problem, read_spec};
+use super::output::{read_owned, read_owned_at_ref};
+use super::*;
+
+fn io_report(dir: &Path, code: Code, message: String) -> Vec<FileDiagnostics> {
+    vec![io_problem(dir, code, message)]
+}
+
+/// `svcc build -o DIR --check`: render in memory, compare with DIR, write nothing.
+pub(super) fn build_check(b: &BuildArgs) -> ExitCode {
+    let args = &b.common;
+    let Some(dir) = b.output.as_deref() else {
+        return ExitCode::from(EXIT_USAGE_OR_IO);
+    };
+    let c = compile_args(args, true);
+    if c.code != EXIT_OK {
+        print_diagnostics(args, &c.report, true);
+        return ExitCode::from(c.code);
+    }
+    let artifacts = c.artifacts();
+    let existing = match read_owned(dir, &svcc::diff::owned_folders(&artifacts)) {
+        Ok(e) => e,
+        Err(e) => {
+            let r = io_report(dir, Code::ReadFailed, format!("cannot read `{}`: {e}", dir.display()));
+            print_diagnostics(args, &r, true);
+            return ExitCode::from(EXIT_USAGE_OR_IO);
+        }
+    };
+    let changes = svcc::diff::files(&artifacts, &existing);
+    print_diagnostics(args, &c.report, false);
+    if changes.is_empty() {
+        return ExitCode::from(EXIT_OK);
+    }
+    let shown = dir.display().to_string();
+    let mut s = format!("{shown} is out of date: {} file(s) would change\n", changes.len());
+    for ch in &changes {
+        s.push_str(&format!("  {:<8} {}/{}\n", ch.status.as_str(), shown.trim_end_matches('/'), ch.path));
+    }
+    if b.verbose {
+        for ch in &changes {
+            let (old, new) = (ch.old.as_deref().unwrap_or(""), ch.new.as_deref().unwrap_or(""));
+            let name = &ch.path;
+            let d = similar::TextDiff::from_lines(old, new);
+            s.push_str(
+                &d.unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")).to_string(),
+            );
+        }
+    }
+    s.push_str("run the same `svcc build` without `--check` to update it\n");
+    out(&s);
+    ExitCode::from(EXIT_SPEC_ERRORS)
+}
+
+/// Parse every YAML file of a tree into manifests (kustomization files included;
+/// `diff::objects` skips what is not a Kubernetes object).
+fn manifests(files: &std::collections::BTreeMap<String, String>) -> Result<Vec<svcc::diff::Manifest>, String> {
+    let mut out = Vec::new();
+    for (path, text) in files {
+        if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
+            continue;
+        }
+        let docs = emit::parse_documents(text).map_err(|e| format!("`{path}` is not valid YAML: {e}"))?;
+        out.extend(docs.into_iter().map(|value| svcc::diff::Manifest { path: path.clone(), value }));
+    }
+    Ok(out)
+}
+
+/// `svcc diff`: committed output (folder or git revision) against a fresh build.
+pub(super) fn diff_command(d: &DiffArgs) -> ExitCode {
+    let args = &d.common;
+    let c = compile_args(args, true);
+    if c.code != EXIT_OK {
+        print_diagnostics(args, &c.report, true);
+        return ExitCode::from(c.code);
+    }
+    let artifacts = c.artifacts();
+    let dir = d.output.as_path();
+    let mut folders = svcc::diff::owned_folders(&artifacts);
+    if d.prune {
+        // Every `<service>/<environment>` folder under DIR, even those no spec builds.
+        for service in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            for env in std::fs::read_dir(service.path()).into_iter().flatten().flatten() {
+                if env.path().is_dir() {
+                    let f = format!("{}/{}", service.file_name().to_string_lossy(), env.file_name().to_string_lossy());
+                    if !f.starts_with('.') && !folders.contains(&f) {
+                        folders.push(f);
+                    }
+                }
+            }
+        }
+    }
+    let old = match &d.git_ref {
+        Some(rev) => read_owned_at_ref(dir, rev, &folders),
+        None => read_owned(dir, &folders).map_err(|e| format!("cannot read `{}`: {e}", dir.display())),
+    };
+    let fresh: std::collections::BTreeMap<String, String> =
+        artifacts.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
+    let parsed = old.and_then(|old| Ok((manifests(&old)?, manifests(&fresh)?)));
+    let (old, new) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            print_diagnostics(args, &io_report(dir, Code::ReadFailed, e), true);
+            return ExitCode::from(EXIT_USAGE_OR_IO);
+        }
+    };
+    let report = svcc::diff::objects(&old, &new);
+    print_diagnostics(args, &c.report, false);
+    match args.format {
+        FormatArg::Json => {
+            let text = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
+            out(&format!("{text}\n"));
+        }
+        FormatArg::Human | FormatArg::Github => {
+            out(&report.to_text());
+        }
+    }
+    ExitCode::from(if report.breaking_count() > 0 { EXIT_BREAKING } else { EXIT_OK })
+}
+
+/// `svcc fmt [--check]`: rewrite (or list) the specs that are not in the
+/// canonical layout. A file with syntax errors is reported and left alone.
+pub(super) fn fmt_command(f: &FmtArgs) -> ExitCode {
+    let mut problems: Vec<FileDiagnostics> = Vec::new();
+    let paths = collect_inputs(&f.files, &mut problems);
+    let mut unformatted = Vec::new();
+    let mut syntax_errors = false;
+    for p in &paths {
+        let name = p.display().to_string();
+        let text = match read_spec(p).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(_)) => {
+                problems.push(io_problem(p, Code::NotUtf8, format!("`{name}` is not UTF-8 text")));
+                continue;
+            }
+            Err(problem) => {
+                problems.push(*problem);
+                continue;
+            }
+        };
+        let mut diags = svcc::diagnostic::Diagnostics::new();
+        let formatted = svcc::format::format(&text, &mut diags);
+        if !diags.is_empty() {
+            syntax_errors = true;
+            problems.push(FileDiagnostics {
+                file: Some(svcc::source::SourceFile::new(name.clone(), text.as_str())),
+                name: None,
+                diagnostics: diags.into_sorted(),
+                imports: Vec::new(),
+            });
+        }
+        let Some(formatted) = formatted else {
+            continue;
+        };
+        if formatted != text {
+            if !f.check
+                && let Err(e) = std::fs::write(p, &formatted)
+            {
+                problems.push(io_problem(p, Code::WriteFailed, format!("cannot write `{name}`: {e}")));
+                continue;
+            }
+            unformatted.push(name);
+        }
+    }
+    if !problems.is_empty() {
+        err(&render::render(Format::Human, &problems, human_style(f.color)));
+    }
+    if f.check && !unformatted.is_empty() {
+        let mut s = format!("{} file(s) not formatted:\n", unformatted.len());
+        for n in &unformatted {
+            s.push_str(&format!("  {n}\n"));
+        }
+        s.push_str("run `svcc fmt` on them to fix\n");
+        out(&s);
+    }
+    let io = problems.iter().any(|p| p.file.is_none()) || paths.is_empty();
+    if paths.is_empty() && problems.is_empty() {
+        err("svcc: no `*.kdl` spec files found in the given folders\n");
+    }
+    ExitCode::from(if io {
+        EXIT_USAGE_OR_IO
+    } else if syntax_errors || (f.check && !unformatted.is_empty()) {
+        EXIT_SPEC_ERRORS
+    } else {
+        EXIT_OK
+    })
+}

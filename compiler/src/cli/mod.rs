@@ -1,0 +1,453 @@
+//! The command line: argument parsing, file and terminal I/O, exit codes.
+//! Everything else lives in the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use svcc::diagnostic::render::{self, FileDiagnostics, Format, HumanStyle};
+use svcc::diagnostic::suggest::did_you_mean;
+use svcc::diagnostic::{Code, Diagnostic};
+use svcc::emit::{self, Artifact};
+use svcc::{Compiled, Input, Options, Unit};
+
+mod gitops;
+mod inputs;
+mod output;
+
+use gitops::{build_check, diff_command, fmt_command};
+use inputs::{DefaultsFinder, FsLoader, collect_inputs, read_spec};
+use output::write_output;
+
+/// Exit codes (documented in docs/cli.md).
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_SPEC_ERRORS: u8 = 1;
+pub const EXIT_USAGE_OR_IO: u8 = 2;
+/// `svcc diff`: at least one change would break a rollout or an apply.
+pub const EXIT_BREAKING: u8 = 3;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "svcc",
+    version,
+    about = "Compile a KDL service spec into validated Kubernetes manifests",
+    after_help = "Exit codes: 0 clean, 1 the spec has errors (or, with --check, output or formatting is stale), 2 usage or I/O problem, 3 `svcc diff` found a breaking change.\nDocs: docs/language.md, docs/gitops.md; `svcc explain CODE` explains a diagnostic."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compile specs and print the manifests (or write them with -o)
+    Build(BuildArgs),
+    /// Run every check without writing anything: the pre-commit and CI gate
+    Check(CommonArgs),
+    /// Rewrite specs in the canonical layout, keeping every comment
+    Fmt(FmtArgs),
+    /// Compare committed output (a folder, or that folder at a git ref) with a fresh build, object by object
+    Diff(DiffArgs),
+    /// Explain a diagnostic code (`svcc explain SVC0202`; without a code, list them), or where a
+    /// generated value comes from (`svcc explain Deployment/api spec.replicas api.kdl --env production`)
+    Explain(ExplainArgs),
+    /// Print a shell completion script (e.g. `svcc completions bash > /etc/bash_completion.d/svcc`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) generated from the command-line definition
+    Man,
+    /// Print the JSON Schema svcc validates a kind with (e.g. `svcc schema Deployment`); without a kind, list them
+    Schema {
+        /// The kind, e.g. Deployment
+        kind: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct CommonArgs {
+    /// Spec files, or folders to search for `*.kdl` files
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Only this environment (repeatable)
+    #[arg(long = "env", value_name = "NAME")]
+    environments: Vec<String>,
+    /// The image tag to deploy (overrides tags in the spec)
+    #[arg(long, value_name = "TAG")]
+    image_tag: Option<String>,
+    /// How to print diagnostics
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+    /// When to colour human output
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    /// Treat warnings as errors
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Args, Debug)]
+struct BuildArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Write one folder per service and environment under DIR instead of printing
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+    /// Write nothing; exit 1 listing every file under DIR that a build would add, change or remove
+    #[arg(long, requires = "output")]
+    check: bool,
+    /// With --check, also print a unified diff of each changed file
+    #[arg(short, long, requires = "check")]
+    verbose: bool,
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// A diagnostic code (SVC0202 or unknown-node), or an object as KIND/NAME (Deployment/api)
+    #[arg(value_name = "CODE|KIND/NAME")]
+    code: Option<String>,
+    /// With KIND/NAME: the field, as a JSON pointer (/spec/replicas) or a dotted path (spec.replicas)
+    #[arg(value_name = "FIELD", requires = "file")]
+    field: Option<String>,
+    /// With KIND/NAME: the spec file that generates the object
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Only this environment (repeatable; default: every environment)
+    #[arg(long = "env", value_name = "NAME")]
+    environments: Vec<String>,
+    /// The image tag, as given to `svcc build`
+    #[arg(long, value_name = "TAG")]
+    image_tag: Option<String>,
+    /// Print the answer as JSON
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+}
+
+#[derive(Args, Debug)]
+struct FmtArgs {
+    /// Spec files, or folders to search for `*.kdl` files
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Write nothing; exit 1 listing the files that are not formatted
+    #[arg(long)]
+    check: bool,
+    /// When to colour human output
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+#[derive(Args, Debug)]
+struct DiffArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// The folder the committed output lives in (as given to `svcc build -o`)
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// Compare with DIR as committed at this git revision instead of the working tree
+    #[arg(long = "ref", value_name = "REV")]
+    git_ref: Option<String>,
+    /// DIR holds the output of exactly these specs: objects in folders that no spec builds any more count as removed
+    #[arg(long)]
+    prune: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE_OR_IO } else { EXIT_OK });
+        }
+    };
+    match cli.command {
+        Command::Build(b) if b.check => build_check(&b),
+        Command::Build(b) => compile_command(&b.common, b.output.as_deref(), true),
+        Command::Check(c) => compile_command(&c, None, false),
+        Command::Diff(d) => diff_command(&d),
+        Command::Fmt(f) => fmt_command(&f),
+        Command::Explain(e) if e.field.is_some() => explain_value(&e),
+        Command::Explain(e) => explain(e.code.as_deref()),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "svcc", &mut buf);
+            ExitCode::from(if out(&String::from_utf8_lossy(&buf)) { EXIT_OK } else { EXIT_USAGE_OR_IO })
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut buf) {
+                Ok(()) if out(&String::from_utf8_lossy(&buf)) => ExitCode::from(EXIT_OK),
+                _ => ExitCode::from(EXIT_USAGE_OR_IO),
+            }
+        }
+        Command::Schema { kind } => schema(kind.as_deref()),
+    }
+}
+
+fn schema(kind: Option<&str>) -> ExitCode {
+    use svcc::lower::Kind;
+    let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    let Some(kind) = kind else {
+        out(&format!(
+            "Kinds (`svcc schema KIND` prints one; the same files are in schemas/):\n  {}\n",
+            names.join("\n  ")
+        ));
+        return ExitCode::from(EXIT_OK);
+    };
+    match Kind::ALL.iter().find(|k| k.as_str().eq_ignore_ascii_case(kind)) {
+        Some(k) => {
+            if out(&svcc::validate::schema_text(*k)) {
+                ExitCode::from(EXIT_OK)
+            } else {
+                ExitCode::from(EXIT_USAGE_OR_IO)
+            }
+        }
+        None => {
+            let mut msg = format!("svcc: svcc generates no kind `{kind}`\n");
+            if let Some(s) = did_you_mean(kind, &names) {
+                msg.push_str(&format!("help: did you mean `{s}`?\n"));
+            }
+            msg.push_str(&format!("kinds: {}\n", names.join(", ")));
+            err(&msg);
+            ExitCode::from(EXIT_USAGE_OR_IO)
+        }
+    }
+}
+
+fn out(text: &str) -> bool {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => true,
+        // `svcc build | head` closes the pipe early: not an error.
+        Err(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
+    }
+}
+
+fn err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+fn explain(code: Option<&str>) -> ExitCode {
+    let Some(code) = code else {
+        let mut s = String::from("Diagnostic codes (`svcc explain CODE` for details):\n");
+        for c in Code::ALL {
+            let title = c.explanation().lines().next().unwrap_or("").trim_start_matches('#').trim();
+            s.push_str(&format!(
+                "  {}  {:<28} {}\n",
+                c.as_str(),
+                c.slug(),
+                title.split_once(": ").map_or(title, |(_, t)| t)
+            ));
+        }
+        out(&s);
+        return ExitCode::from(EXIT_OK);
+    };
+    match Code::parse(code) {
+        Some(c) => {
+            out(c.explanation());
+            ExitCode::from(EXIT_OK)
+        }
+        None => {
+            let names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+            let mut msg = format!("svcc: unknown diagnostic code `{code}`\n");
+            if let Some(s) = did_you_mean(&code.to_ascii_uppercase(), &names) {
+                msg.push_str(&format!("help: did you mean `{s}`?\n"));
+            }
+            msg.push_str("run `svcc explain` to list every code\n");
+            err(&msg);
+            ExitCode::from(EXIT_USAGE_OR_IO)
+        }
+    }
+}
+
+/// `svcc explain KIND/NAME FIELD FILE`: where a generated value comes from.
+fn explain_value(e: &ExplainArgs) -> ExitCode {
+    let (Some(object), Some(field), Some(file)) = (&e.code, &e.field, &e.file) else {
+        return ExitCode::from(EXIT_USAGE_OR_IO);
+    };
+    let style = human_style(ColorArg::Auto);
+    let bytes = match read_spec(file) {
+        Ok(b) => b,
+        Err(problem) => {
+            err(&render::render(Format::Human, &[*problem], style));
+            return ExitCode::from(EXIT_USAGE_OR_IO);
+        }
+    };
+    let input = Input { name: file.display().to_string(), bytes };
+    let opts = Options {
+        image_tag: e.image_tag.clone(),
+        require_tag: false,
+        environments: e.environments.clone(),
+        check_only: false,
+    };
+    match svcc::provenance::trace(&input, &opts, object, field) {
+        Ok((src, answers)) => {
+            let text = match e.format {
+                FormatArg::Json => {
+                    format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&svcc::provenance::to_json(&src, &answers)).unwrap_or_default()
+                    )
+                }
+                _ => svcc::provenance::render(&src, &answers),
+            };
+            ExitCode::from(if out(&text) { EXIT_OK } else { EXIT_USAGE_OR_IO })
+        }
+        Err((src, diagnostics)) => {
+            let spec_error = diagnostics.iter().any(|d| d.code != Code::InvalidArgument);
+            let r = vec![FileDiagnostics { file: Some(src), name: None, diagnostics, imports: Vec::new() }];
+            err(&render::render(Format::Human, &r, style));
+            ExitCode::from(if spec_error { EXIT_SPEC_ERRORS } else { EXIT_USAGE_OR_IO })
+        }
+    }
+}
+
+fn human_style(color: ColorArg) -> HumanStyle {
+    HumanStyle {
+        color: match color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        },
+        width: 100,
+    }
+}
+
+fn format_of(f: FormatArg) -> Format {
+    match f {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Github => Format::Github,
+    }
+}
+
+/// The outcome of reading and compiling the specs named on the command line.
+struct Compilation {
+    results: Vec<Compiled>,
+    /// Every problem, ready to render.
+    report: Vec<FileDiagnostics>,
+    /// `EXIT_OK`, `EXIT_SPEC_ERRORS` or `EXIT_USAGE_OR_IO`.
+    code: u8,
+}
+
+impl Compilation {
+    fn artifacts(&self) -> Vec<Artifact> {
+        self.results.iter().flat_map(|r| r.artifacts.iter().cloned()).collect()
+    }
+}
+
+fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
+    let mut io_problems: Vec<FileDiagnostics> = Vec::new();
+    if let Some(tag) = &args.image_tag
+        && let Err(why) = svcc::values::check_image_tag(tag)
+    {
+        let d =
+            Diagnostic::error(Code::InvalidArgument, format!("`--image-tag {tag}` is not a valid image tag: {why}"));
+        io_problems.push(FileDiagnostics::without_source(None, vec![d]));
+    }
+    let paths = collect_inputs(&args.files, &mut io_problems);
+    let mut inputs = Vec::new();
+    let mut finder = DefaultsFinder::new();
+    for p in &paths {
+        match read_spec(p) {
+            Ok(bytes) => inputs.push(Unit {
+                input: Input { name: p.display().to_string(), bytes },
+                defaults: finder.for_spec(p, &mut io_problems),
+            }),
+            Err(problem) => io_problems.push(*problem),
+        }
+    }
+    if paths.is_empty() && io_problems.is_empty() {
+        let d = Diagnostic::error(Code::ReadFailed, "no `*.kdl` spec files found in the given folders");
+        io_problems.push(FileDiagnostics::without_source(None, vec![d]));
+    }
+    // Only `svcc check` compiles without requiring a tag, and it writes nothing.
+    let opts = Options {
+        image_tag: args.image_tag.clone(),
+        require_tag,
+        environments: args.environments.clone(),
+        check_only: !require_tag,
+    };
+    let mut results: Vec<Compiled> =
+        if io_problems.is_empty() { svcc::compile_units(&inputs, &FsLoader, &opts) } else { Vec::new() };
+    if args.deny_warnings {
+        for r in &mut results {
+            for d in &mut r.diagnostics {
+                d.severity = svcc::diagnostic::Severity::Error;
+            }
+            if r.has_errors() {
+                r.artifacts.clear();
+            }
+        }
+    }
+    let spec_errors = results.iter().any(Compiled::has_errors);
+    let mut report = io_problems.clone();
+    report.extend(svcc::file_diagnostics(&results));
+    let code = if !io_problems.is_empty() {
+        EXIT_USAGE_OR_IO
+    } else if spec_errors {
+        EXIT_SPEC_ERRORS
+    } else {
+        EXIT_OK
+    };
+    Compilation { results, report, code }
+}
+
+/// Render diagnostics: machine formats go to stdout when `stdout_free`,
+/// everything else to stderr.
+fn print_diagnostics(args: &CommonArgs, report: &[FileDiagnostics], stdout_free: bool) {
+    let format = format_of(args.format);
+    if report.is_empty() && !stdout_free {
+        return;
+    }
+    let text = render::render(format, report, human_style(args.color));
+    match format {
+        Format::Json | Format::Github if stdout_free => {
+            out(&text);
+        }
+        _ => err(&text),
+    }
+}
+
+fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> ExitCode {
+    let Compilation { results, mut report, mut code } = compile_args(args, build);
+    if code == EXIT_OK && build {
+        let artifacts: Vec<Artifact> = results.into_iter().flat_map(|r| r.artifacts).collect();
+        match output {
+            Some(dir) => {
+                if let Err(e) = write_output(dir, &artifacts) {
+                    let d = Diagnostic::error(Code::WriteFailed, format!("cannot write to `{}`: {e}", dir.display()))
+                        .help("nothing was changed in the output folder");
+                    report.push(FileDiagnostics::without_source(Some(dir.display().to_string()), vec![d]));
+                    code = EXIT_USAGE_OR_IO;
+                }
+            }
+            None => {
+                if !out(&emit::stream(&artifacts)) {
+                    code = EXIT_USAGE_OR_IO;
+                }
+            }
+        }
+        // The process ends next: freeing thousands of files' text one by one
+        // would only delay the exit.
+        std::mem::forget(artifacts);
+    }
+    print_diagnostics(args, &report, !(build && output.is_none() && code == EXIT_OK));
+    ExitCode::from(code)
+}
