@@ -611,7 +611,7 @@ fn pipeline_folder_is_written_and_checked_as_a_whole() {
     let r = Repo::new("pipeline");
     let spec = example("minimal").replacen(
         "    port http 8080",
-        "    port http 8080\n    pipeline node=20 { deploy default; smoke \"https://hello.example.com/ready\" }",
+        "    port http 8080\n    pipeline node=20 { deploy default; smoke \"https://hello.example.com/ready\"; install-svcc git=\"https://git.example.com/svcc\" rev=\"0123456789abcdef0123456789abcdef01234567\"; }",
         1,
     );
     assert!(spec.contains("pipeline node=20"), "{spec}");

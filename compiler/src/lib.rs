@@ -106,6 +106,18 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
     let mut diags = Diagnostics::new();
     let mut imports: Vec<SourceFile> = Vec::new();
     let file = text_of(input, &mut diags);
+    if let Err(why) = values::check_spec_path(&input.name) {
+        // The CLI refuses such names before reading; a library caller gets
+        // the same answer rather than a workflow built around the name.
+        diags.push(
+            Diagnostic::error(
+                Code::UnsafeFileName,
+                format!("`{}` is not a usable spec file name", input.name.escape_debug()),
+            )
+            .at(Span::new(0, 0), why)
+            .help("svcc writes the spec's path into the workflow and deploy.sh; rename the file"),
+        );
+    }
     let mut service = None;
     let mut artifacts = Vec::new();
     if !diags.has_errors()

@@ -48,13 +48,23 @@ pub struct Pipeline {
     pub integration: Option<Vec<(Spanned<String>, Spanned<String>)>>,
     pub platforms: Option<Spanned<Vec<String>>>,
     pub scan: Option<Spanned<bool>>,
-    /// How CI installs svcc itself.
-    pub install_svcc: Option<Spanned<String>>,
+    /// How CI installs svcc itself (`install-svcc url=… sha256=…`);
+    /// `Some(None)` when written but invalid (already reported).
+    pub install_svcc: Option<Spanned<Option<SvccInstall>>>,
     /// The promotion path, in order.
     pub stages: Vec<Stage>,
     /// `template "./ci/x.hbs" to="x"`: the user's own handlebars templates,
     /// rendered into `<service>/pipeline/<to>`.
     pub templates: Vec<UserTemplate>,
+}
+
+/// A way to install svcc in CI that proves what it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SvccInstall {
+    /// Download one executable and check its SHA-256 before running it.
+    Url { url: String, sha256: String },
+    /// `cargo install --locked` from one commit of a git repository.
+    Git { url: String, rev: String },
 }
 
 #[derive(Clone, Debug)]

@@ -300,7 +300,7 @@ pub struct PlanPipeline {
     pub integration: Vec<(String, String)>,
     pub platforms: Vec<String>,
     pub scan: bool,
-    pub install_svcc: String,
+    pub install_svcc: crate::model::SvccInstall,
     pub stages: Vec<PlanStage>,
     /// User templates: (file as written in the spec, its span, output file).
     pub templates: Vec<(String, crate::source::Span, String)>,

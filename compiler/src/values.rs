@@ -381,6 +381,118 @@ pub fn check_repository(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An HTTP path as a probe or health check requests it: a leading `/`, then
+/// only the characters RFC 3986 allows in a path and query, without `$`
+/// and quotes (they would mean something to a shell), whitespace, control
+/// characters or `#`; `%` introduces two hex digits.
+pub fn check_url_path(s: &str) -> Result<(), String> {
+    if !s.starts_with('/') {
+        return Err("a path starts with `/`".into());
+    }
+    if s.len() > 1024 {
+        return Err("a path is at most 1024 characters long".into());
+    }
+    let b = s.as_bytes();
+    for (i, c) in s.char_indices() {
+        let ok = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '-' | '.'
+                    | '_'
+                    | '~'
+                    | '!'
+                    | '&'
+                    | '('
+                    | ')'
+                    | '*'
+                    | '+'
+                    | ','
+                    | ';'
+                    | '='
+                    | ':'
+                    | '@'
+                    | '/'
+                    | '?'
+                    | '%'
+            );
+        if !ok {
+            return Err(format!("{} is not allowed in a URL path; percent-encode it", describe_char(c)));
+        }
+        if c == '%'
+            && !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return Err("`%` must be followed by two hex digits".into());
+        }
+    }
+    Ok(())
+}
+
+/// How a character is named in a message: printable ones in backticks,
+/// others by their code point (a newline shown raw would break the line).
+pub fn describe_char(c: char) -> String {
+    if c.is_control() || c.is_whitespace() { format!("U+{:04X}", u32::from(c)) } else { format!("`{c}`") }
+}
+
+/// A toolchain version as a runtime preset takes it: `20`, `20.11` or `20.11.1`.
+pub fn check_version(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 32
+        && s.split('.').count() <= 3
+        && s.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    if ok { Ok(()) } else { Err("a version is one to three dot-separated numbers, such as `20` or `20.11.1`".into()) }
+}
+
+/// The path of a spec as svcc writes it into generated files (workflow,
+/// deploy script, header comments): only `A-Z a-z 0-9 . _ / -`, and no
+/// path component that starts with `-` (it would read as an option).
+pub fn check_spec_path(s: &str) -> Result<(), String> {
+    if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))) {
+        return Err(format!(
+            "{} is not allowed in a spec file name: use only letters, digits, `.`, `_`, `/` and `-`",
+            describe_char(c)
+        ));
+    }
+    if s.split('/').any(|part| part.starts_with('-')) {
+        return Err("a part of the path starts with `-`, which commands would read as an option".into());
+    }
+    if s.is_empty() || s.len() > 1024 {
+        return Err("a spec path is 1 to 1024 characters long".into());
+    }
+    Ok(())
+}
+
+/// An `https://` URL to download from: a host, then only characters that
+/// need no quoting anywhere (no `$`, quotes, whitespace or control
+/// characters), and no password in it.
+pub fn check_https_url(s: &str) -> Result<(), String> {
+    let Some(rest) = s.strip_prefix("https://") else {
+        return Err("the URL must start with `https://`".into());
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains('@') {
+        return Err("the URL needs a host, without user or password".into());
+    }
+    if s.len() > 2048 {
+        return Err("a URL is at most 2048 characters long".into());
+    }
+    if let Some(c) = s.chars().find(|c| {
+        !(c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '.' | '_' | '~' | '/' | ':' | '?' | '=' | '&' | '%' | '+' | ','))
+    }) {
+        return Err(format!("{} is not allowed in the URL; percent-encode it", describe_char(c)));
+    }
+    Ok(())
+}
+
+/// `n` lowercase hex digits (a SHA-256 checksum: 64; a git commit: 40).
+pub fn check_hex(s: &str, n: usize) -> Result<(), String> {
+    if s.len() == n && s.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+        Ok(())
+    } else {
+        Err(format!("expected exactly {n} lowercase hex digits"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,11 +25,6 @@ fn preset(r: Runtime) -> Preset {
     }
 }
 
-/// How CI installs svcc unless `install-svcc` says otherwise.
-pub fn default_install() -> String {
-    format!("cargo install --locked svcc --version {}", env!("CARGO_PKG_VERSION"))
-}
-
 pub fn resolve(spec: &Spec, diags: &mut Diagnostics) -> Option<PlanPipeline> {
     let p: &Pipeline = spec.pipeline.as_ref()?;
     let errors_before = diags.error_count();
@@ -102,6 +97,20 @@ pub fn resolve(spec: &Spec, diags: &mut Diagnostics) -> Option<PlanPipeline> {
         // No path written: promote through every environment in order.
         stages = envs.iter().map(|e| PlanStage::Deploy(e.clone())).collect();
     }
+    // The workflow runs svcc next to deploy credentials: it must be
+    // installed in a way that names exactly what runs (no default: svcc
+    // owns no registry name a default could trust).
+    let install_svcc = match &p.install_svcc {
+        Some(i) => i.value.clone(),
+        None => {
+            diags.push(
+                Diagnostic::error(Code::UnverifiedInstall, "the pipeline does not say how CI installs svcc")
+                    .at(p.node, "the workflow runs svcc before deploying")
+                    .help("add `install-svcc url=\"https://…/svcc\" sha256=\"<64 hex digits>\"` (a published binary) or `install-svcc git=\"https://…\" rev=\"<40 hex digits>\"` (built from that commit)"),
+            );
+            None
+        }
+    };
     let on = |v: &Option<crate::source::Spanned<bool>>, default: bool| v.as_ref().map_or(default, |s| s.value);
     let unit_tests = on(&p.unit_tests, true);
     let plan = PlanPipeline {
@@ -127,7 +136,7 @@ pub fn resolve(spec: &Spec, diags: &mut Diagnostics) -> Option<PlanPipeline> {
             .as_ref()
             .map_or_else(|| vec!["linux/amd64".to_string(), "linux/arm64".to_string()], |s| s.value.clone()),
         scan: on(&p.scan, true),
-        install_svcc: p.install_svcc.as_ref().map_or_else(default_install, |s| s.value.clone()),
+        install_svcc: install_svcc?,
         stages,
         templates: p.templates.iter().map(|t| (t.path.value.clone(), t.path.span, t.to.value.clone())).collect(),
     };

@@ -365,6 +365,14 @@ fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
     let mut inputs = Vec::new();
     let mut finder = DefaultsFinder::new();
     for p in &paths {
+        let name = p.display().to_string();
+        if let Err(why) = svcc::values::check_spec_path(&name) {
+            let shown = name.escape_debug();
+            let d = Diagnostic::error(Code::UnsafeFileName, format!("`{shown}` is not a usable spec file name: {why}"))
+                .help("svcc writes the spec's path into the workflow and deploy.sh; rename the file");
+            io_problems.push(FileDiagnostics::without_source(None, vec![d]));
+            continue;
+        }
         match read_spec(p) {
             Ok(bytes) => inputs.push(Unit {
                 input: Input { name: p.display().to_string(), bytes },

@@ -357,6 +357,26 @@ fn probes(node: &KdlNode, diags: &mut Diagnostics, probes: &mut Probes) {
     }
 }
 
+/// An HTTP probe path: it reaches the deploy script and the Dockerfile's
+/// `HEALTHCHECK` as well as the manifests, so it must be a plain URL path
+/// (`values::check_url_path`). Reports and returns `false` when it is not.
+fn http_path(diags: &mut Diagnostics, path: &str, span: Span) -> bool {
+    let Err(why) = values::check_url_path(path) else {
+        return true;
+    };
+    let help = if path.starts_with('/') {
+        "percent-encode anything else, e.g. a space as `%20`".to_string()
+    } else {
+        format!("write \"/{path}\"")
+    };
+    diags.push(
+        Diagnostic::error(Code::InvalidName, format!("`{}` is not an HTTP path", path.escape_debug()))
+            .at(span, why)
+            .help(help),
+    );
+    false
+}
+
 fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
     let mut r = NodeReader::new(node);
     let mut p = Probe {
@@ -380,7 +400,9 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
                 return Some(ProbeSetting::Off(span));
             }
             KdlValue::String(s) if s.starts_with('/') => {
-                p.handler = Some(Spanned::new(ProbeHandler::Http { path: s.clone() }, span));
+                if http_path(diags, s, span) {
+                    p.handler = Some(Spanned::new(ProbeHandler::Http { path: s.clone() }, span));
+                }
             }
             KdlValue::String(s) if s == "http" => {
                 let path = match r.arg(1) {
@@ -390,16 +412,10 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
                         None
                     }
                 };
-                if let Some(path) = path {
-                    if path.value.starts_with('/') {
-                        p.handler = Some(Spanned::new(ProbeHandler::Http { path: path.value }, span));
-                    } else {
-                        diags.push(
-                            Diagnostic::error(Code::InvalidName, format!("`{}` is not an HTTP path", path.value))
-                                .at(path.span, "a path starts with `/`")
-                                .help(format!("write \"/{}\"", path.value)),
-                        );
-                    }
+                if let Some(path) = path
+                    && http_path(diags, &path.value, path.span)
+                {
+                    p.handler = Some(Spanned::new(ProbeHandler::Http { path: path.value }, span));
                 }
             }
             KdlValue::String(s) if s == "tcp" => p.handler = Some(Spanned::new(ProbeHandler::Tcp, span)),

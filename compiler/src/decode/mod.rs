@@ -25,6 +25,7 @@ pub use body::{BODY_NODES, TOP_ONLY};
 
 /// Decode a parsed document. Returns `None` if there is no usable `service`.
 pub fn decode(doc: &KdlDocument, diags: &mut Diagnostics) -> Option<Spec> {
+    forbid_expressions(doc.nodes(), diags);
     let mut spec: Option<Spec> = None;
     let mut first_service: Option<Span> = None;
     for node in doc.nodes() {
@@ -152,6 +153,7 @@ pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostic
         PresetKind::Preset => "preset",
         PresetKind::Defaults => "defaults",
     };
+    forbid_expressions(doc.nodes(), diags);
     let mut found: Option<Preset> = None;
     for node in doc.nodes() {
         let name = node.name().value();
@@ -248,4 +250,31 @@ fn decode_environment(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<En
     });
     let block: Span = node.span().into();
     Some(Environment { name: name?, node: name_span(node), block, body })
+}
+
+/// GitHub Actions evaluates `${{ … }}` wherever it appears in a workflow,
+/// even inside an `env:` value, so no spec text may hold one: a value that
+/// reaches the workflow would run as an expression with the job's secrets.
+/// Checked once over the whole document (names, arguments, properties).
+fn forbid_expressions(nodes: &[kdl::KdlNode], diags: &mut Diagnostics) {
+    const OPEN: &str = "${{";
+    let report = |diags: &mut Diagnostics, span: Span| {
+        diags.push(
+            Diagnostic::error(Code::WorkflowExpression, "a spec value cannot hold `${{`")
+                .at(span, "GitHub Actions would evaluate this as an expression")
+                .help("svcc passes values to the workflow as data; write the text without `${{`, or set it in the workflow's own secrets and variables"),
+        );
+    };
+    for node in nodes {
+        if node.name().value().contains(OPEN) {
+            report(diags, name_span(node));
+        }
+        for e in node.entries() {
+            let in_value = matches!(e.value(), kdl::KdlValue::String(s) if s.contains(OPEN));
+            if in_value || e.name().is_some_and(|n| n.value().contains(OPEN)) {
+                report(diags, reader::value_span(e));
+            }
+        }
+        forbid_expressions(children(node), diags);
+    }
 }

@@ -4,7 +4,7 @@ use kdl::{KdlNode, KdlValue};
 
 use super::reader::{self, NodeReader, children, missing, name_span, no_children, unknown_node};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Pipeline, Runtime, Stage, UserTemplate};
+use crate::model::{Pipeline, Runtime, Stage, SvccInstall, UserTemplate};
 use crate::source::{Span, Spanned};
 use crate::values;
 
@@ -55,7 +55,16 @@ pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Pipeline {
         if let Some(e) = r.prop(key)
             && let Some(v) = reader::text(diags, e)
         {
-            p.runtime = Some((*runtime, v));
+            // The version lands in the Dockerfile's `FROM` and the workflow.
+            match values::check_version(&v.value) {
+                Ok(()) => p.runtime = Some((*runtime, v)),
+                Err(why) => diags.push(reader::invalid_name(
+                    v.span,
+                    "runtime version",
+                    &v.value.escape_debug().to_string(),
+                    &why,
+                )),
+            }
         }
     }
     r.finish(diags);
@@ -187,10 +196,7 @@ pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Pipeline {
                 r.finish(diags);
                 no_children(diags, child);
             }
-            "install-svcc" => {
-                p.install_svcc =
-                    one_string(child, diags, "a command", "write `install-svcc \"cargo install --locked svcc\"`");
-            }
+            "install-svcc" => p.install_svcc = install_svcc(child, diags),
             "deploy" => {
                 let mut r = NodeReader::new(child);
                 match r.arg(0) {
@@ -354,4 +360,56 @@ fn url(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
         );
         None
     }
+}
+
+/// `install-svcc url="https://…" sha256="…"` or `install-svcc git="https://…"
+/// rev="…"`: a way to install svcc that names exactly what runs. The old
+/// command form (`install-svcc "cargo install …"`) put spec text into the
+/// workflow as shell, so it is refused with the new forms as help.
+fn install_svcc(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Option<SvccInstall>>> {
+    let errors_before = diags.error_count();
+    let mut r = NodeReader::new(node);
+    let span = r.name_span();
+    if let Some(e) = r.arg(0) {
+        diags.push(
+            Diagnostic::error(Code::UnverifiedInstall, "`install-svcc` no longer takes a command")
+                .at(reader::value_span(e), "a command here would run as shell in every deploy job")
+                .help("write `install-svcc url=\"https://…/svcc\" sha256=\"…\"` or `install-svcc git=\"https://…\" rev=\"<commit>\"`"),
+        );
+    }
+    let mut prop = |key: &'static str, check: &dyn Fn(&str) -> Result<(), String>| {
+        let s = r.prop(key).and_then(|e| reader::string(diags, e))?;
+        match check(&s.value) {
+            Ok(()) => Some(s),
+            Err(why) => {
+                diags.push(
+                    Diagnostic::error(Code::UnverifiedInstall, format!("`{key}` of `install-svcc` is not usable"))
+                        .at(s.span, why),
+                );
+                None
+            }
+        }
+    };
+    let url = prop("url", &values::check_https_url);
+    let sha = prop("sha256", &|v| values::check_hex(v, 64));
+    let git = prop("git", &values::check_https_url);
+    let rev = prop("rev", &|v| values::check_hex(v, 40));
+    r.finish(diags);
+    no_children(diags, node);
+    let install = match (url, sha, git, rev) {
+        (Some(url), Some(sha), None, None) => Some(SvccInstall::Url { url: url.value, sha256: sha.value }),
+        (None, None, Some(git), Some(rev)) => Some(SvccInstall::Git { url: git.value, rev: rev.value }),
+        _ => {
+            // Say what is missing unless a value was already reported.
+            if diags.error_count() == errors_before {
+                diags.push(
+                    Diagnostic::error(Code::UnverifiedInstall, "`install-svcc` needs `url` with `sha256`, or `git` with `rev`")
+                        .at(span, "incomplete")
+                        .help("write `install-svcc url=\"https://…/svcc\" sha256=\"<64 hex digits>\"` or `install-svcc git=\"https://…\" rev=\"<40 hex digits>\"`"),
+                );
+            }
+            None
+        }
+    };
+    Some(Spanned::new(install, span))
 }

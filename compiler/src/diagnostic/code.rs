@@ -56,6 +56,7 @@ codes! {
     InvalidImage = "SVC0212", "invalid-image";
     InvalidChoice = "SVC0213", "invalid-choice";
     UnexpectedChildren = "SVC0214", "unexpected-children";
+    WorkflowExpression = "SVC0215", "workflow-expression";
     InvalidPatch = "SVC0230", "invalid-patch";
     PresetFile = "SVC0231", "preset-file";
     DuplicatePort = "SVC0301", "duplicate-port";
@@ -86,6 +87,7 @@ codes! {
     PromotionOrder = "SVC0341", "promotion-order";
     PipelineFolderConflict = "SVC0342", "pipeline-folder-conflict";
     TemplateError = "SVC0343", "template-error";
+    UnverifiedInstall = "SVC0346", "unverified-install";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
@@ -98,6 +100,7 @@ codes! {
     UnknownEnvironment = "SVC0903", "unknown-environment";
     InvalidArgument = "SVC0904", "invalid-argument";
     FormatFailed = "SVC0905", "format-failed";
+    UnsafeFileName = "SVC0906", "unsafe-file-name";
 }
 
 impl Code {

@@ -10,6 +10,7 @@
 //! Everything here reads the resolved plans, so the names, namespaces and
 //! rollout kinds are the ones the manifests use.
 
+pub mod encode;
 pub mod runtime;
 pub mod workflow;
 
@@ -90,7 +91,7 @@ pub fn artifacts(service: &str, spec_path: &str, image: &str, p: &PlanPipeline, 
     let plan = plans.iter().find(|pl| Some(pl.environment.as_str()) == last).or_else(|| plans.first());
     let mut out = vec![Artifact {
         path: format!("{dir}/.github/workflows/{service}.yml"),
-        contents: format!("{header}{}", crate::emit::yaml_with_blocks(&value)),
+        contents: format!("{header}{}", workflow::actions::annotate(&crate::emit::yaml_with_blocks(&value))),
     }];
     if let Some(plan) = plan {
         let rt = runtime::preset(p.runtime);
@@ -120,7 +121,11 @@ fn http_check(plan: &Plan) -> Option<(String, u16, String)> {
 }
 
 fn dockerfile_context(cx: &Context<'_>, plan: &Plan) -> serde_json::Value {
-    let health = http_check(plan).map(|(_, port, path)| json!({ "port": port, "path": path }));
+    // Exec form: wget gets the URL as one argument, no shell in between.
+    let health = http_check(plan).map(|(_, port, path)| {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        json!({ "exec": encode::exec_form(&["wget", "--quiet", "--spider", &url]) })
+    });
     json!({
         "service": cx.service,
         "spec": cx.spec_path,
@@ -214,6 +219,7 @@ pub fn render_user(
     let mut hb = handlebars::Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
+    encode::register(&mut hb);
     if let Err(e) = hb.register_template_string(name, text) {
         return Err((e.pos(), readable(&e.reason().to_string())));
     }
@@ -246,6 +252,7 @@ pub fn render(template: &'static str, context: &serde_json::Value) -> String {
         let mut hb = handlebars::Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_escape_fn(handlebars::no_escape);
+        encode::register(&mut hb);
         RwLock::new(hb)
     });
     // An embedded template is a `&'static str`: its address names it.

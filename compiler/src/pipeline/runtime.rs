@@ -8,7 +8,7 @@ use crate::model::Runtime as Kind;
 /// What the workflow and the Dockerfile need from a toolchain.
 pub struct Runtime {
     /// Steps that check out the code and install the toolchain and the
-    /// dependencies (with the toolchain's dependency cache).
+    /// dependencies (without a cache: see `NODE`).
     pub setup: fn(&str) -> Vec<Step>,
     /// (step name, command) of each quality gate.
     pub lint: (&'static str, &'static str),
@@ -32,8 +32,13 @@ impl Runtime {
 const NODE: Runtime = Runtime {
     setup: |version| {
         vec![
-            Step::uses("Check out", actions::CHECKOUT),
-            Step::uses("Set up Node.js", actions::SETUP_NODE).with("node-version", version).with("cache", "npm"),
+            Step::checkout(),
+            // No dependency cache: the workflow publishes an image and
+            // deploys, and a cache another workflow run can write is a way
+            // to poison both (setup-node caches on its own unless told not to).
+            Step::uses("Set up Node.js", actions::SETUP_NODE)
+                .with("node-version", version)
+                .with("package-manager-cache", "false"),
             Step::run("Install dependencies", "npm ci"),
         ]
     },

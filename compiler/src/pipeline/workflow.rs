@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::runtime::{self, Runtime};
 use super::{Context, EnvTarget};
+use crate::model::SvccInstall;
 use crate::plan::PlanStage;
 
 pub type Map = IndexMap<String, String>;
@@ -67,6 +68,10 @@ pub struct Job {
     pub outputs: Map,
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub services: IndexMap<String, ServiceContainer>,
+    /// Values the job's scripts read as `"$NAME"`: spec values reach shell
+    /// only this way, never pasted into a `run:` line.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub env: Map,
     pub steps: Vec<Step>,
 }
 
@@ -105,8 +110,13 @@ pub struct Step {
 }
 
 impl Step {
-    pub fn uses(name: &str, action: &str) -> Step {
-        Step { name: Some(name.into()), uses: Some(action.into()), ..Step::default() }
+    pub fn uses(name: &str, action: actions::Pin) -> Step {
+        Step { name: Some(name.into()), uses: Some(action.uses()), ..Step::default() }
+    }
+    /// Check out the commit without leaving the job's token in `.git/config`,
+    /// where any later step (or an uploaded artifact) could read it.
+    pub fn checkout() -> Step {
+        Step::uses("Check out", actions::CHECKOUT).with("persist-credentials", "false")
     }
     pub fn run(name: &str, script: impl Into<String>) -> Step {
         Step { name: Some(name.into()), run: Some(script.into()), ..Step::default() }
@@ -129,27 +139,96 @@ impl Step {
     }
 }
 
-/// Actions, pinned to major versions (never a branch): the first major of
-/// each that runs on Node.js 24, since GitHub removes the Node.js 20 action
-/// runtime (actionlint rejects those majors); the Trivy action has no major
-/// line, so it is pinned to a release.
+/// Every action the workflow uses, pinned to the full commit of one
+/// release: a tag can be moved (trivy-action's were, in March 2026, to
+/// commits that stole CI secrets), a commit cannot. Each pin's version is
+/// written beside it as a comment (`# v6.1.0`), as Dependabot and Renovate
+/// expect when they propose updates. `tests/pipeline.rs` checks that every
+/// `uses:` in generated output comes from [`ALL`](actions::ALL).
 pub mod actions {
-    pub const CHECKOUT: &str = "actions/checkout@v5";
-    pub const SETUP_NODE: &str = "actions/setup-node@v5";
-    pub const QEMU: &str = "docker/setup-qemu-action@v4";
-    pub const BUILDX: &str = "docker/setup-buildx-action@v4";
-    pub const LOGIN: &str = "docker/login-action@v4";
-    pub const METADATA: &str = "docker/metadata-action@v6";
-    pub const BUILD_PUSH: &str = "docker/build-push-action@v7";
-    pub const TRIVY: &str = "aquasecurity/trivy-action@0.28.0";
-    pub const UPLOAD_SARIF: &str = "github/codeql-action/upload-sarif@v4";
-    pub const UPLOAD_ARTIFACT: &str = "actions/upload-artifact@v6";
-    pub const CODECOV: &str = "codecov/codecov-action@v5";
-    pub const CACHE: &str = "actions/cache@v5";
+    /// An action at one commit, and the release that commit is.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Pin {
+        pub action: &'static str,
+        pub sha: &'static str,
+        pub version: &'static str,
+    }
+
+    impl Pin {
+        /// The `uses:` value: `owner/repo@<40 hex digits>`.
+        pub fn uses(&self) -> String {
+            format!("{}@{}", self.action, self.sha)
+        }
+    }
+
+    const fn pin(action: &'static str, sha: &'static str, version: &'static str) -> Pin {
+        Pin { action, sha, version }
+    }
+
+    pub const CHECKOUT: Pin = pin("actions/checkout", "d23441a48e516b6c34aea4fa41551a30e30af803", "v6.1.0");
+    pub const SETUP_NODE: Pin = pin("actions/setup-node", "53b83947a5a98c8d113130e565377fae1a50d02f", "v6.3.0");
+    pub const QEMU: Pin = pin("docker/setup-qemu-action", "96fe6ef7f33517b61c61be40b68a1882f3264fb8", "v4.2.0");
+    pub const BUILDX: Pin = pin("docker/setup-buildx-action", "bb05f3f5519dd87d3ba754cc423b652a5edd6d2c", "v4.2.0");
+    pub const LOGIN: Pin = pin("docker/login-action", "dbcb813823bdd20940b903addbd779551569679f", "v4.6.0");
+    pub const METADATA: Pin = pin("docker/metadata-action", "dc802804100637a589fabce1cb79ff13a1411302", "v6.2.0");
+    pub const BUILD_PUSH: Pin = pin("docker/build-push-action", "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0");
+    /// 0.35.0 is the release the maintainers named safe after the tag
+    /// hijack (GHSA-69fq-xp46-6x23); never a 0.28–0.34 tag.
+    pub const TRIVY: Pin = pin("aquasecurity/trivy-action", "57a97c7e7821a5776cebc9bb87c984fa69cba8f1", "0.35.0");
+    pub const UPLOAD_SARIF: Pin =
+        pin("github/codeql-action/upload-sarif", "8aad20d150bbac5944a9f9d289da16a4b0d87c1e", "v4.36.2");
+    pub const UPLOAD_ARTIFACT: Pin =
+        pin("actions/upload-artifact", "043fb46d1a93c77aae656e7c1c64a875d1fc6a0a", "v7.0.1");
+    pub const CODECOV: Pin = pin("codecov/codecov-action", "671740ac38dd9b0130fbe1cec585b89eea48d3de", "v5.5.2");
+
+    pub const ALL: &[Pin] = &[
+        CHECKOUT,
+        SETUP_NODE,
+        QEMU,
+        BUILDX,
+        LOGIN,
+        METADATA,
+        BUILD_PUSH,
+        TRIVY,
+        UPLOAD_SARIF,
+        UPLOAD_ARTIFACT,
+        CODECOV,
+    ];
+
+    /// The Trivy release the scan runs: the action would otherwise fetch
+    /// whatever is newest at run time (v0.69.4 to v0.69.6 were malicious).
+    pub const TRIVY_VERSION: &str = "v0.69.3";
+
+    /// Append each pin's version as a comment to its `uses:` line of a
+    /// serialised workflow (YAML has no other place for it).
+    pub fn annotate(yaml: &str) -> String {
+        let mut out = String::with_capacity(yaml.len() + 512);
+        for line in yaml.split_inclusive('\n') {
+            let body = line.trim_end_matches('\n');
+            let pinned = body
+                .trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("uses: ")
+                .and_then(|u| ALL.iter().find(|p| p.uses() == u));
+            match pinned {
+                Some(p) => {
+                    out.push_str(body);
+                    out.push_str(" # ");
+                    out.push_str(p.version);
+                    out.push_str(&line[body.len()..]);
+                }
+                None => out.push_str(line),
+            }
+        }
+        out
+    }
 }
 
-/// The Argo Rollouts kubectl plugin the deploy jobs install for a Rollout.
+/// The Argo Rollouts kubectl plugin the deploy jobs install for a Rollout,
+/// and the SHA-256 of its linux-amd64 binary (from the release's
+/// `argo-rollouts-checksums.txt`), checked before it is made executable.
 pub const ARGO_ROLLOUTS_VERSION: &str = "v1.8.3";
+pub const ARGO_ROLLOUTS_SHA256: &str = "6f60f3608ffc1e6b59c05ffc979d80ad1acd886d7fcbffb1e8e0c50291674373";
 
 const ON_PUSH: &str = "github.event_name == 'push'";
 
@@ -169,23 +248,36 @@ fn job(name: &str, timeout: u32, steps: Vec<Step>) -> Job {
         timeout_minutes: timeout,
         outputs: Map::new(),
         services: IndexMap::new(),
+        env: Map::new(),
         steps,
     }
 }
 
-/// Restore svcc from the Actions cache, or install it: a cache hit takes
-/// seconds where `cargo install` takes minutes on the deploy path. The key
-/// changes with the install command (FNV-1a, stable across runs).
-fn install_svcc(command: &str) -> Vec<Step> {
-    let hash =
-        command.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    vec![
-        Step::uses("Restore svcc", actions::CACHE)
-            .id("svcc")
-            .with("path", "~/.cargo/bin/svcc")
-            .with("key", format!("svcc-${{{{ runner.os }}}}-{hash:016x}")),
-        Step::run("Install svcc", command).when("steps.svcc.outputs.cache-hit != 'true'"),
-    ]
+/// Install svcc the way the spec names (`install-svcc`), proving what
+/// runs: a download is checked against its SHA-256 before it is made
+/// executable; a build names one commit. Nothing is cached: a cache entry
+/// is writable by other runs, and this binary runs next to deploy
+/// credentials. The values reach the script as environment variables.
+fn install_svcc(how: &SvccInstall) -> Step {
+    match how {
+        SvccInstall::Url { url, sha256 } => Step::run(
+            "Install svcc",
+            "curl --fail --silent --show-error --location --proto '=https' --output \"$RUNNER_TEMP/svcc\" \"$SVCC_URL\"\n\
+             echo \"$SVCC_SHA256  $RUNNER_TEMP/svcc\" | sha256sum --check --strict -\n\
+             mkdir -p \"$RUNNER_TEMP/bin\"\n\
+             install -m 0755 \"$RUNNER_TEMP/svcc\" \"$RUNNER_TEMP/bin/svcc\"\n\
+             echo \"$RUNNER_TEMP/bin\" >> \"$GITHUB_PATH\"\n",
+        )
+        .env("SVCC_URL", url)
+        .env("SVCC_SHA256", sha256),
+        SvccInstall::Git { url, rev } => Step::run(
+            "Install svcc",
+            "cargo install --locked --git \"$SVCC_GIT\" --rev \"$SVCC_REV\" --root \"$RUNNER_TEMP/svcc\" svcc\n\
+             echo \"$RUNNER_TEMP/svcc/bin\" >> \"$GITHUB_PATH\"\n",
+        )
+        .env("SVCC_GIT", url)
+        .env("SVCC_REV", rev),
+    }
 }
 
 /// The secret holding the base64 kubeconfig of an environment.
@@ -243,16 +335,20 @@ pub fn workflow(cx: &Context<'_>) -> Workflow {
         gates.push("integration-tests".into());
     }
     {
-        let mut steps = vec![Step::uses("Check out", actions::CHECKOUT)];
-        steps.extend(install_svcc(&p.install_svcc));
-        steps.push(Step::run("Check the service spec", format!("svcc check {spec}")));
-        jobs.insert("svcc-check".into(), job("Check the service spec", 15, steps));
+        let steps = vec![
+            Step::checkout(),
+            install_svcc(&p.install_svcc),
+            Step::run("Check the service spec", "svcc check \"$SPEC\""),
+        ];
+        let mut j = job("Check the service spec", 15, steps);
+        j.env.insert("SPEC".into(), spec.clone());
+        jobs.insert("svcc-check".into(), j);
         gates.push("svcc-check".into());
     }
 
     // Image: built in parallel with the gates, pushed on pushes only.
     let image = &cx.image;
-    let mut build_steps = vec![Step::uses("Check out", actions::CHECKOUT)];
+    let mut build_steps = vec![Step::checkout()];
     if p.platforms.iter().any(|pl| pl != "linux/amd64") {
         build_steps.push(Step::uses("Set up QEMU", actions::QEMU));
     }
@@ -301,7 +397,8 @@ pub fn workflow(cx: &Context<'_>) -> Workflow {
             .with("format", "sarif")
             .with("output", "trivy-results.sarif")
             .with("severity", "CRITICAL,HIGH")
-            .with("ignore-unfixed", "true");
+            .with("ignore-unfixed", "true")
+            .with("version", actions::TRIVY_VERSION);
         let mut permissions = vec![("contents", "read"), ("security-events", "write"), ("actions", "read")];
         if image.registry == "ghcr.io" {
             trivy =
@@ -352,12 +449,13 @@ pub fn workflow(cx: &Context<'_>) -> Workflow {
             }
             PlanStage::Smoke(url) => {
                 if let Some(j) = current.as_ref().and_then(|c| jobs.get_mut(c)) {
-                    j.steps.push(Step::run(
-                        "Smoke test",
-                        format!(
-                            "curl --fail --silent --show-error --retry 5 --retry-delay 10 --retry-all-errors '{url}'"
-                        ),
-                    ));
+                    j.steps.push(
+                        Step::run(
+                            "Smoke test",
+                            "curl --fail --silent --show-error --retry 5 --retry-delay 10 --retry-all-errors \"$SMOKE_URL\"",
+                        )
+                        .env("SMOKE_URL", url.clone()),
+                    );
                 }
             }
             PlanStage::E2e(url) => {
@@ -401,17 +499,30 @@ fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<S
     let p = cx.pipeline;
     let env = &t.environment;
     let folder = format!("deploy/{}/{env}", cx.service);
-    let ns = t.namespace.as_ref().map_or(String::new(), |n| format!(" --namespace {n}"));
-    let mut steps = vec![Step::uses("Check out", actions::CHECKOUT)];
-    steps.extend(install_svcc(&p.install_svcc));
+    let ns = if t.namespace.is_some() { " --namespace \"$NAMESPACE\"" } else { "" };
+    let mut steps = vec![Step::checkout(), install_svcc(&p.install_svcc)];
     if t.rollout {
         steps.push(Step::run(
             "Install the Argo Rollouts kubectl plugin",
             format!(
-                "curl --fail --silent --show-error --location --output kubectl-argo-rollouts \\\n  https://github.com/argoproj/argo-rollouts/releases/download/{ARGO_ROLLOUTS_VERSION}/kubectl-argo-rollouts-linux-amd64\nchmod +x kubectl-argo-rollouts\nsudo mv kubectl-argo-rollouts /usr/local/bin/\n"
+                "curl --fail --silent --show-error --location --proto '=https' --output \"$RUNNER_TEMP/kubectl-argo-rollouts\" \\\n  https://github.com/argoproj/argo-rollouts/releases/download/{ARGO_ROLLOUTS_VERSION}/kubectl-argo-rollouts-linux-amd64\necho \"{ARGO_ROLLOUTS_SHA256}  $RUNNER_TEMP/kubectl-argo-rollouts\" | sha256sum --check --strict -\nmkdir -p \"$RUNNER_TEMP/bin\"\ninstall -m 0755 \"$RUNNER_TEMP/kubectl-argo-rollouts\" \"$RUNNER_TEMP/bin/kubectl-argo-rollouts\"\necho \"$RUNNER_TEMP/bin\" >> \"$GITHUB_PATH\"\n"
             ),
         ));
     }
+    // svcc renders before the kubeconfig exists: it never runs with
+    // cluster credentials in reach.
+    steps.push(
+        Step::run(
+            "Render the manifests",
+            "svcc build \"$SPEC\" --env \"$ENVIRONMENT\" --image-tag \"$IMAGE_TAG\" -o deploy/",
+        )
+        .env("IMAGE_TAG", "${{ github.sha }}"),
+    );
+    steps.push(
+        Step::uses("Keep the rendered manifests", actions::UPLOAD_ARTIFACT)
+            .with("name", format!("manifests-{env}"))
+            .with("path", folder.clone()),
+    );
     steps.push(
         Step::run(
             "Configure kubectl",
@@ -419,20 +530,11 @@ fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<S
         )
         .env("KUBECONFIG_DATA", format!("${{{{ secrets.{} }}}}", kubeconfig_secret(env))),
     );
-    steps.push(Step::run(
-        "Render the manifests",
-        format!("svcc build {} --env {env} --image-tag ${{{{ github.sha }}}} -o deploy/", cx.spec_path),
-    ));
-    steps.push(
-        Step::uses("Keep the rendered manifests", actions::UPLOAD_ARTIFACT)
-            .with("name", format!("manifests-{env}"))
-            .with("path", folder.clone()),
-    );
-    steps.push(Step::run("Apply", format!("kubectl apply --kustomize {folder}")));
+    steps.push(Step::run("Apply", "kubectl apply --kustomize \"$MANIFESTS\""));
     let wait = if t.rollout {
-        format!("kubectl argo rollouts status {}{ns} --timeout {}s", cx.service, t.timeout_seconds)
+        format!("kubectl argo rollouts status \"$SERVICE\"{ns} --timeout {}s", t.timeout_seconds)
     } else {
-        format!("kubectl rollout status deployment/{}{ns} --timeout={}s", cx.service, t.timeout_seconds)
+        format!("kubectl rollout status \"deployment/$SERVICE\"{ns} --timeout={}s", t.timeout_seconds)
     };
     steps.push(Step::run("Wait for the rollout", wait));
     let mut j = job(&format!("Deploy to {env}"), t.timeout_seconds.div_ceil(60) as u32 + 10, steps);
@@ -441,5 +543,11 @@ fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<S
     j.environment = Some(Environment { name: env.clone(), url });
     j.concurrency =
         Some(Concurrency { group: format!("deploy-{}-{env}", cx.service), cancel_in_progress: false.into() });
+    j.env = [("SERVICE", cx.service.to_string()), ("SPEC", cx.spec_path.clone()), ("ENVIRONMENT", env.clone())]
+        .into_iter()
+        .chain(t.namespace.clone().map(|n| ("NAMESPACE", n)))
+        .chain([("MANIFESTS", folder)])
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     j
 }
