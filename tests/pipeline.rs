@@ -15,12 +15,13 @@ fn opts() -> Options {
     Options { image_tag: Some("1.0.0".into()), require_tag: true, ..Options::default() }
 }
 
-/// The five-line block of docs/pipeline.md, on a two-environment service.
+/// The six-line block of docs/pipeline.md, on a two-environment service.
 const MINIMAL: &str = r#"service api {
     image "ghcr.io/acme/api"
     port http 8080
     probes { readiness "/ready" }
     pipeline node=20 {
+        install-svcc url="https://github.com/acme/svcc/releases/download/v0.1.0/svcc-linux-amd64" sha256="dbfdb4ddec3751591f52321da6d8130025eb60a753b68d1b6e4f5064663cac1c"
         integration-tests { postgres 15; redis 7 }
         deploy staging
         e2e base-url="https://staging.example.com"
@@ -138,7 +139,7 @@ fn needs_graph_is_acyclic_and_as_short_as_the_dependencies_allow() {
 }
 
 #[test]
-fn five_lines_give_the_seed_workflow() {
+fn six_lines_give_the_seed_workflow() {
     let wf = workflow_of(&common::compile_str("api.kdl", MINIMAL, &opts()));
     let jobs: Vec<&str> = wf["jobs"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
@@ -169,10 +170,10 @@ fn five_lines_give_the_seed_workflow() {
         "npm run test:unit -- --coverage",
         "npm run test:integration",
         "npm run test:e2e",
-        "svcc check api.kdl",
-        "svcc build api.kdl --env staging --image-tag ${{ github.sha }} -o deploy/",
-        "kubectl apply --kustomize deploy/api/production",
-        "kubectl rollout status deployment/api --namespace production --timeout=300s",
+        "svcc check \"$SPEC\"",
+        "svcc build \"$SPEC\" --env \"$ENVIRONMENT\" --image-tag \"$IMAGE_TAG\" -o deploy/",
+        "kubectl apply --kustomize \"$MANIFESTS\"",
+        "kubectl rollout status \"deployment/$SERVICE\" --namespace \"$NAMESPACE\" --timeout=300s",
     ] {
         assert!(runs.contains(&cmd), "no step runs `{cmd}`: {runs:#?}");
     }
@@ -182,6 +183,10 @@ fn five_lines_give_the_seed_workflow() {
     assert!(it["postgres"]["options"].as_str().unwrap().contains("--health-cmd pg_isready"));
     assert_eq!(wf["on"]["push"]["tags"][0], "v*");
     assert_eq!(wf["jobs"]["deploy-production"]["environment"]["name"], "production");
+    let env = &wf["jobs"]["deploy-production"]["env"];
+    assert_eq!(env["SPEC"], "api.kdl");
+    assert_eq!(env["MANIFESTS"], "deploy/api/production");
+    assert_eq!(wf["jobs"]["svcc-check"]["env"]["SPEC"], "api.kdl");
 }
 
 #[test]
@@ -210,14 +215,7 @@ fn pull_requests_never_deploy_and_permissions_are_least_privilege() {
                     assert!(allowed, "`{name}` has {scope}: {level}");
                 }
             }
-            for step in job["steps"].as_array().unwrap() {
-                if let Some(u) = step["uses"].as_str() {
-                    let (_, version) = u.split_once('@').unwrap();
-                    let pinned = version.strip_prefix('v').is_some_and(|v| v.chars().all(|c| c.is_ascii_digit()))
-                        || version.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-                    assert!(pinned, "`{u}` is not pinned to a version");
-                }
-            }
+            assert_supply_chain(name, job);
         }
         assert!(wf["jobs"]["svcc-check"]["if"].is_null(), "pull requests run `svcc check`");
     }
@@ -264,4 +262,51 @@ fn deploy_scripts_pass_shellcheck() {
         .expect("run shellcheck: install the oracle with ../shared/oracle/install");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}
+
+/// What zizmor audits, asserted on the model so a regression names the
+/// job: every action is a pin from the one table, checkouts keep no
+/// credentials, nothing is cached, and no `run:` script holds an
+/// expression (values come in through `env:`).
+fn assert_supply_chain(name: &str, job: &Value) {
+    use svcc::pipeline::workflow::actions;
+    for step in job["steps"].as_array().unwrap() {
+        if let Some(u) = step["uses"].as_str() {
+            let pin = actions::ALL.iter().find(|p| p.uses() == u);
+            assert!(pin.is_some(), "`{name}` uses `{u}`, which is not in the pinned table");
+            let (_, sha) = u.split_once('@').unwrap();
+            assert!(sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()), "`{u}` is not a commit");
+            assert!(!u.starts_with("actions/cache"), "`{name}` caches: a cache is writable by other runs");
+            if u.starts_with("actions/checkout@") {
+                assert_eq!(step["with"]["persist-credentials"], "false", "`{name}` keeps the checkout token");
+            }
+            if u.starts_with("actions/setup-node@") {
+                assert_eq!(step["with"]["package-manager-cache"], "false", "`{name}` caches npm");
+                assert!(step["with"]["cache"].is_null(), "`{name}` caches npm");
+            }
+        }
+        if let Some(run) = step["run"].as_str() {
+            assert!(!run.contains("${{"), "`{name}` has an expression inside a run script: {run}");
+        }
+    }
+}
+
+/// Every `uses:` line of every generated workflow carries its pin's
+/// version as a comment, and every pin in the table is a full commit.
+#[test]
+fn pinned_actions_carry_their_version() {
+    use svcc::pipeline::workflow::actions;
+    for p in actions::ALL {
+        assert!(p.sha.len() == 40 && p.sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{p:?}");
+    }
+    let path = common::root().join("examples/backend-api/service.kdl");
+    for c in [common::compile_str("api.kdl", MINIMAL, &opts()), common::compile_file(&path, &common::example_options(&path))] {
+        let a = c.artifacts.iter().find(|a| a.path.contains("/.github/workflows/")).unwrap();
+        let uses: Vec<&str> = a.contents.lines().filter(|l| l.trim_start().starts_with("uses:")).collect();
+        assert!(uses.len() > 10, "{}", a.contents);
+        for line in uses {
+            let pin = actions::ALL.iter().find(|p| line.trim_start() == format!("uses: {} # {}", p.uses(), p.version));
+            assert!(pin.is_some(), "`{line}` is not a pin with its version comment");
+        }
+    }
 }
