@@ -300,7 +300,9 @@ fn pinned_actions_carry_their_version() {
         assert!(p.sha.len() == 40 && p.sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{p:?}");
     }
     let path = common::root().join("examples/backend-api/service.kdl");
-    for c in [common::compile_str("api.kdl", MINIMAL, &opts()), common::compile_file(&path, &common::example_options(&path))] {
+    for c in
+        [common::compile_str("api.kdl", MINIMAL, &opts()), common::compile_file(&path, &common::example_options(&path))]
+    {
         let a = c.artifacts.iter().find(|a| a.path.contains("/.github/workflows/")).unwrap();
         let uses: Vec<&str> = a.contents.lines().filter(|l| l.trim_start().starts_with("uses:")).collect();
         assert!(uses.len() > 10, "{}", a.contents);

@@ -465,8 +465,16 @@ pub fn check_spec_path(s: &str) -> Result<(), String> {
 /// need no quoting anywhere (no `$`, quotes, whitespace or control
 /// characters), and no password in it.
 pub fn check_https_url(s: &str) -> Result<(), String> {
-    let Some(rest) = s.strip_prefix("https://") else {
+    if !s.starts_with("https://") {
         return Err("the URL must start with `https://`".into());
+    }
+    check_http_url(s)
+}
+
+/// An `http://` or `https://` URL as [`check_https_url`] describes it.
+pub fn check_http_url(s: &str) -> Result<(), String> {
+    let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else {
+        return Err("the URL must start with `https://` or `http://`".into());
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || host.contains('@') {

@@ -343,22 +343,23 @@ fn one_string(node: &KdlNode, diags: &mut Diagnostics, what: &str, help: &str) -
     v
 }
 
-/// An `http://` or `https://` URL without quotes or whitespace that would
-/// break the shell line it lands in.
+/// An `http://` or `https://` URL ([`values::check_http_url`]): it reaches
+/// the workflow (as an `env:` value) and `curl`.
 fn url(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
     let s = reader::string(diags, e)?;
-    let ok = (s.value.starts_with("https://") || s.value.starts_with("http://"))
-        && s.value.len() > "https://".len()
-        && !s.value.chars().any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '$' | '\\'));
-    if ok {
-        Some(s)
-    } else {
-        diags.push(
-            Diagnostic::error(Code::InvalidChoice, format!("`{}` is not an http(s) URL", s.value))
-                .at(s.span, "expected http:// or https://, without quotes, spaces or `$`")
-                .help("write a URL such as \"https://staging-api.example.com\""),
-        );
-        None
+    match values::check_http_url(&s.value) {
+        Ok(()) => Some(s),
+        Err(why) => {
+            diags.push(
+                Diagnostic::error(
+                    Code::InvalidChoice,
+                    format!("`{}` is not a usable http(s) URL", s.value.escape_debug()),
+                )
+                .at(s.span, why)
+                .help("write a URL such as \"https://staging-api.example.com\"; percent-encode anything unusual"),
+            );
+            None
+        }
     }
 }
 
