@@ -98,6 +98,10 @@ codes! {
     UnknownEnvironment = "SVC0903", "unknown-environment";
     InvalidArgument = "SVC0904", "invalid-argument";
     FormatFailed = "SVC0905", "format-failed";
+    SymlinkRefused = "SVC0910", "symlink-refused";
+    FolderNotOwned = "SVC0911", "folder-not-owned";
+    OutputHoldsInput = "SVC0912", "output-holds-input";
+    InterruptedBuild = "SVC0913", "interrupted-build";
 }
 
 impl Code {
