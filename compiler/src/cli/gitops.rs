@@ -8,7 +8,7 @@ use svcc::diagnostic::render::{self, FileDiagnostics, Format};
 use svcc::emit;
 
 use super::inputs::{collect_inputs, io_problem, read_spec};
-use super::output::{committed_folders, read_committed, read_committed_at_ref};
+use super::output::{committed_folders, read_committed, read_committed_at_ref, replace_file};
 use super::*;
 
 fn dir_report(dir: &Path, diagnostics: Vec<Diagnostic>) -> Vec<FileDiagnostics> {
@@ -125,6 +125,25 @@ pub(super) fn diff_command(d: &DiffArgs) -> ExitCode {
     ExitCode::from(if report.breaking_count() > 0 { EXIT_BREAKING } else { EXIT_OK })
 }
 
+/// Rewrite a spec in place for `fmt`: atomically, and never through a link
+/// (the file a link points to may be outside the repository).
+fn rewrite_spec(path: &Path, text: &str) -> Result<(), Box<FileDiagnostics>> {
+    let name = path.display();
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let mut d = Diagnostic::error(
+            Code::SymlinkRefused,
+            format!("`{name}` is a symbolic link; `svcc fmt` does not write through it"),
+        )
+        .help("run `svcc fmt` on the file it points to, if that file is yours to change");
+        if let Ok(target) = std::fs::read_link(path) {
+            d = d.note(format!("it points to `{}`", target.display()));
+        }
+        return Err(Box::new(FileDiagnostics::without_source(Some(name.to_string()), vec![d])));
+    }
+    replace_file(path, text.as_bytes())
+        .map_err(|e| Box::new(io_problem(path, Code::WriteFailed, format!("cannot write `{name}`: {e}"))))
+}
+
 /// `svcc fmt [--check]`: rewrite (or list) the specs that are not in the
 /// canonical layout. A file with syntax errors is reported and left alone.
 pub(super) fn fmt_command(f: &FmtArgs) -> ExitCode {
@@ -161,9 +180,9 @@ pub(super) fn fmt_command(f: &FmtArgs) -> ExitCode {
         };
         if formatted != text {
             if !f.check
-                && let Err(e) = std::fs::write(p, &formatted)
+                && let Err(problem) = rewrite_spec(p, &formatted)
             {
-                problems.push(io_problem(p, Code::WriteFailed, format!("cannot write `{name}`: {e}")));
+                problems.push(*problem);
                 continue;
             }
             unformatted.push(name);

@@ -433,3 +433,25 @@ fn write_staged(root: &Path, staging: &str, artifacts: &[Artifact]) -> std::io::
     write_files(&path, artifacts)?;
     swap::swap(root, staging, &svcc::diff::owned_folders(artifacts))
 }
+
+/// Replace the file at `path` with `bytes` atomically (`svcc fmt`): a new
+/// file in the same folder, with the old one's permissions, flushed, then
+/// renamed over it. Never writes through a link at `path`: the caller
+/// refuses those, and the rename replaces a link rather than following it.
+pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let perms = std::fs::symlink_metadata(path)?.permissions();
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let tmp = path.with_file_name(format!(".{}.svcc-{}", name.to_string_lossy(), staging_suffix()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.set_permissions(perms)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
