@@ -431,6 +431,37 @@ fn fmt_cli_check_lists_and_fmt_rewrites() {
 
 /// Truncated and spliced specs (unterminated strings, comments, blocks)
 /// never make `fmt` panic, and whatever it formats still means the same.
+/// `fmt` never writes through a symlinked spec (the file it points to is
+/// left as it was), and replaces a spec atomically, keeping its
+/// permissions and leaving no temporary file.
+#[cfg(unix)]
+#[test]
+fn fmt_does_not_write_through_links_and_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let r = Repo::new("fmt-link");
+    let messy = "service   hello {\n  image \"ghcr.io/acme/hello\" tag=\"1.0.0\"\n}\n";
+    let outside = Repo::new("fmt-link-outside");
+    outside.write("target.kdl", messy);
+    std::os::unix::fs::symlink(outside.path().join("target.kdl"), r.path().join("link.kdl")).unwrap();
+    let o = r.svcc(&["fmt", "link.kdl"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("SVC0910") && stderr(&o).contains("`link.kdl` is a symbolic link"), "{}", stderr(&o));
+    assert_eq!(outside.read("target.kdl"), messy, "fmt wrote through the link");
+    // `--check` only reads, so a link is fine there.
+    assert_eq!(code(&r.svcc(&["fmt", "--check", "link.kdl"])), 1);
+
+    r.write("own.kdl", messy);
+    let own = r.path().join("own.kdl");
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let o = r.svcc(&["fmt", "own.kdl"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(r.read("own.kdl"), "service hello {\n    image \"ghcr.io/acme/hello\" tag=\"1.0.0\"\n}\n");
+    assert_eq!(std::fs::metadata(&own).unwrap().permissions().mode() & 0o777, 0o640);
+    let names: Vec<String> =
+        std::fs::read_dir(r.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.iter().any(|n| n.contains(".svcc-")), "{names:?}");
+}
+
 #[test]
 fn fmt_never_panics_on_broken_input() {
     let text = std::fs::read_to_string(common::root().join(COMMENTS)).unwrap();

@@ -50,6 +50,11 @@ pub struct FileChange {
     pub new: Option<String>,
 }
 
+/// The file `svcc build -o` writes into each folder it owns, so that it
+/// never replaces a folder it did not write (docs/gitops.md). Not part of a
+/// build's artifacts, and never compared.
+pub const OWNED_MARKER: &str = ".svcc-owned";
+
 /// The folder a file belongs to: its first two components
 /// (`<service>/<environment>` or `<service>/pipeline`, whose files sit in
 /// subfolders such as `.github/workflows/`).

@@ -8,11 +8,11 @@ use svcc::diagnostic::render::{self, FileDiagnostics, Format};
 use svcc::emit;
 
 use super::inputs::{collect_inputs, io_problem, read_spec};
-use super::output::{read_owned, read_owned_at_ref};
+use super::output::{committed_folders, read_committed, read_committed_at_ref, replace_file};
 use super::*;
 
-fn io_report(dir: &Path, code: Code, message: String) -> Vec<FileDiagnostics> {
-    vec![io_problem(dir, code, message)]
+fn dir_report(dir: &Path, diagnostics: Vec<Diagnostic>) -> Vec<FileDiagnostics> {
+    vec![FileDiagnostics::without_source(Some(dir.display().to_string()), diagnostics)]
 }
 
 /// `svcc build -o DIR --check`: render in memory, compare with DIR, write nothing.
@@ -27,11 +27,10 @@ pub(super) fn build_check(b: &BuildArgs) -> ExitCode {
         return ExitCode::from(c.code);
     }
     let artifacts = c.artifacts();
-    let existing = match read_owned(dir, &svcc::diff::owned_folders(&artifacts)) {
+    let existing = match read_committed(dir, &svcc::diff::owned_folders(&artifacts)) {
         Ok(e) => e,
-        Err(e) => {
-            let r = io_report(dir, Code::ReadFailed, format!("cannot read `{}`: {e}", dir.display()));
-            print_diagnostics(args, &r, true);
+        Err(problems) => {
+            print_diagnostics(args, &dir_report(dir, problems), true);
             return ExitCode::from(EXIT_USAGE_OR_IO);
         }
     };
@@ -85,30 +84,30 @@ pub(super) fn diff_command(d: &DiffArgs) -> ExitCode {
     let artifacts = c.artifacts();
     let dir = d.output.as_path();
     let mut folders = svcc::diff::owned_folders(&artifacts);
-    if d.prune {
-        // Every `<service>/<environment>` folder under DIR, even those no spec builds.
-        for service in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            for env in std::fs::read_dir(service.path()).into_iter().flatten().flatten() {
-                if env.path().is_dir() {
-                    let f = format!("{}/{}", service.file_name().to_string_lossy(), env.file_name().to_string_lossy());
-                    if !f.starts_with('.') && !folders.contains(&f) {
-                        folders.push(f);
-                    }
+    let read = |folders: &mut Vec<String>| -> Result<_, Vec<Diagnostic>> {
+        if d.prune {
+            // Every `<service>/<environment>` folder under DIR, even those no spec builds.
+            for f in committed_folders(dir)? {
+                if !folders.contains(&f) {
+                    folders.push(f);
                 }
             }
         }
-    }
-    let old = match &d.git_ref {
-        Some(rev) => read_owned_at_ref(dir, rev, &folders),
-        None => read_owned(dir, &folders).map_err(|e| format!("cannot read `{}`: {e}", dir.display())),
+        match &d.git_ref {
+            Some(rev) => read_committed_at_ref(dir, rev, folders),
+            None => read_committed(dir, folders),
+        }
     };
     let fresh: std::collections::BTreeMap<String, String> =
         artifacts.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
-    let parsed = old.and_then(|old| Ok((manifests(&old)?, manifests(&fresh)?)));
+    let parsed = read(&mut folders).and_then(|old| {
+        let parse = |files| manifests(files).map_err(|e| vec![Diagnostic::error(Code::ReadFailed, e)]);
+        Ok((parse(&old)?, parse(&fresh)?))
+    });
     let (old, new) = match parsed {
         Ok(p) => p,
-        Err(e) => {
-            print_diagnostics(args, &io_report(dir, Code::ReadFailed, e), true);
+        Err(problems) => {
+            print_diagnostics(args, &dir_report(dir, problems), true);
             return ExitCode::from(EXIT_USAGE_OR_IO);
         }
     };
@@ -124,6 +123,25 @@ pub(super) fn diff_command(d: &DiffArgs) -> ExitCode {
         }
     }
     ExitCode::from(if report.breaking_count() > 0 { EXIT_BREAKING } else { EXIT_OK })
+}
+
+/// Rewrite a spec in place for `fmt`: atomically, and never through a link
+/// (the file a link points to may be outside the repository).
+fn rewrite_spec(path: &Path, text: &str) -> Result<(), Box<FileDiagnostics>> {
+    let name = path.display();
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let mut d = Diagnostic::error(
+            Code::SymlinkRefused,
+            format!("`{name}` is a symbolic link; `svcc fmt` does not write through it"),
+        )
+        .help("run `svcc fmt` on the file it points to, if that file is yours to change");
+        if let Ok(target) = std::fs::read_link(path) {
+            d = d.note(format!("it points to `{}`", target.display()));
+        }
+        return Err(Box::new(FileDiagnostics::without_source(Some(name.to_string()), vec![d])));
+    }
+    replace_file(path, text.as_bytes())
+        .map_err(|e| Box::new(io_problem(path, Code::WriteFailed, format!("cannot write `{name}`: {e}"))))
 }
 
 /// `svcc fmt [--check]`: rewrite (or list) the specs that are not in the
@@ -162,9 +180,9 @@ pub(super) fn fmt_command(f: &FmtArgs) -> ExitCode {
         };
         if formatted != text {
             if !f.check
-                && let Err(e) = std::fs::write(p, &formatted)
+                && let Err(problem) = rewrite_spec(p, &formatted)
             {
-                problems.push(io_problem(p, Code::WriteFailed, format!("cannot write `{name}`: {e}")));
+                problems.push(*problem);
                 continue;
             }
             unformatted.push(name);

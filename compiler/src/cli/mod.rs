@@ -436,14 +436,25 @@ fn print_diagnostics(args: &CommonArgs, report: &[FileDiagnostics], stdout_free:
 fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> ExitCode {
     let Compilation { results, mut report, mut code } = compile_args(args, build);
     if code == EXIT_OK && build {
+        // Everything the build read: an output folder holding any is refused.
+        let mut inputs: Vec<PathBuf> = args.files.clone();
+        if output.is_some() {
+            for r in &results {
+                inputs.push(PathBuf::from(&r.file.name));
+                inputs.extend(r.imports.iter().map(|i| PathBuf::from(&i.name)));
+            }
+        }
         let artifacts: Vec<Artifact> = results.into_iter().flat_map(|r| r.artifacts).collect();
         match output {
             Some(dir) => {
-                if let Err(e) = write_output(dir, &artifacts) {
-                    let d = Diagnostic::error(Code::WriteFailed, format!("cannot write to `{}`: {e}", dir.display()))
-                        .help("nothing was changed in the output folder");
-                    report.push(FileDiagnostics::without_source(Some(dir.display().to_string()), vec![d]));
-                    code = EXIT_USAGE_OR_IO;
+                let shown = Some(dir.display().to_string());
+                match write_output(dir, &artifacts, &inputs) {
+                    Ok(warnings) if warnings.is_empty() => {}
+                    Ok(warnings) => report.push(FileDiagnostics::without_source(shown, warnings)),
+                    Err(errors) => {
+                        report.push(FileDiagnostics::without_source(shown, errors));
+                        code = EXIT_USAGE_OR_IO;
+                    }
                 }
             }
             None => {

@@ -1,17 +1,33 @@
-//! Writing the output folder: staging, the swap of whole folders, and
-//! reading back what a build owns.
+//! Writing the output folder: staging, the crash-safe swap of whole
+//! folders, ownership markers, and the checks that keep svcc inside `-o`.
+//!
+//! `-o DIR` is resolved once (a link there, or above it, is the user's
+//! choice and is followed); below it svcc never follows a symbolic link:
+//! one found at or inside a folder it would replace stops the build
+//! (SVC0910) before anything is written.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use svcc::diagnostic::{Code, Diagnostic};
 use svcc::emit::Artifact;
 
-/// The prefix of the staging folders [`write_output`] creates under `-o`.
-const STAGING_PREFIX: &str = ".svcc-staging-";
+mod committed;
+mod scan;
+mod swap;
+
+pub(super) use committed::{committed_folders, read_committed, read_committed_at_ref};
+
+/// The prefix of the staging folders [`write_output`] creates under `-o`
+/// (and beside it, for a first build).
+pub const STAGING_PREFIX: &str = ".svcc-staging-";
 
 /// Write artifacts under `dir`, replacing each `<service>/<environment>`
 /// folder as a whole: everything is written into a staging folder first,
-/// and only then is each folder swapped in with a rename. If anything fails
-/// before the swap, the existing folders are untouched.
+/// and only then is each folder swapped in with a rename (crash-safe: see
+/// [`swap`]). If anything fails before the swap, the existing folders are
+/// untouched. `inputs` are every file and folder the build read: an output
+/// folder holding one is refused.
 ///
 /// Builds into the same `dir` take turns (an exclusive lock on `dir`
 /// itself), so concurrent builds cannot interleave their swaps; the last
@@ -20,35 +36,176 @@ const STAGING_PREFIX: &str = ".svcc-staging-";
 /// A `dir` that does not exist yet is written whole as a staging folder
 /// beside it and renamed into place: one rename instead of a swap per
 /// folder, which halves the system calls of a first build.
-pub fn write_output(dir: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
+///
+/// `Ok` carries warnings (an interrupted build recovered); `Err` the errors
+/// that stopped the build.
+pub fn write_output(
+    dir: &Path,
+    artifacts: &[Artifact],
+    inputs: &[PathBuf],
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    let shown = dir.display().to_string();
+    let failed = |e: std::io::Error| {
+        vec![
+            Diagnostic::error(Code::WriteFailed, format!("cannot write to `{shown}`: {e}"))
+                .help("nothing was changed in the output folder"),
+        ]
+    };
+    let root = resolve(dir).map_err(failed)?;
+    refuse_inputs(&shown, &root, inputs)?;
+    clean_beside(&root);
     // Nothing at all at that path (not even a dangling symlink, which a
     // rename would replace).
-    if std::fs::symlink_metadata(dir).is_err() && write_fresh(dir, artifacts)? {
-        return Ok(());
+    if std::fs::symlink_metadata(&root).is_err() && write_fresh(&root, artifacts).map_err(failed)? {
+        return Ok(Vec::new());
     }
-    std::fs::create_dir_all(dir)?;
-    let lock = lock_folder(dir)?;
+    std::fs::create_dir_all(&root).map_err(failed)?;
+    let lock = lock_folder(&root).map_err(failed)?;
+    let mut warnings = Vec::new();
     if lock.is_some() {
-        // No other build is writing: staging folders left here were
-        // abandoned by a build that was killed.
-        for e in std::fs::read_dir(dir)?.flatten() {
-            if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
+        // No other build is writing: finish or undo a swap that a killed
+        // build left, then drop the staging folders such builds abandoned.
+        warnings.extend(recover(&root, &shown)?);
+        clean_inside(&root);
     }
+    let found = scan::scan(&root, &svcc::diff::owned_folders(artifacts), false);
+    refuse_unsafe(&root, &shown, &found, artifacts)?;
     // Folders that already hold exactly these files are left as they are
     // (not even their modification times change): a rebuild after a change
     // to one service rewrites that service's folders only.
-    let changed = changed_folders(dir, artifacts);
+    let changed = changed_folders(&root, &found, artifacts);
     if changed.is_empty() {
+        return Ok(warnings);
+    }
+    let staging = format!("{STAGING_PREFIX}{}", staging_suffix());
+    let result = write_staged(&root, &staging, &changed);
+    let _ = std::fs::remove_dir_all(root.join(&staging));
+    drop(lock);
+    result.map_err(failed)?;
+    Ok(warnings)
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The output folder as an absolute path without links: the existing part
+/// resolved, the part still to create appended.
+fn resolve(dir: &Path) -> std::io::Result<PathBuf> {
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return std::fs::canonicalize(dir);
+    }
+    let abs = normalize(&std::env::current_dir()?.join(dir));
+    let mut missing = Vec::new();
+    let mut at = abs.as_path();
+    while std::fs::symlink_metadata(at).is_err() {
+        let (Some(name), Some(parent)) = (at.file_name(), at.parent()) else { break };
+        missing.push(name);
+        at = parent;
+    }
+    let mut out = std::fs::canonicalize(at)?;
+    out.extend(missing.iter().rev());
+    Ok(out)
+}
+
+/// Refuse an output folder that holds an input of the build (or is one of
+/// the folders given as input): the swap would delete it.
+fn refuse_inputs(shown: &str, root: &Path, inputs: &[PathBuf]) -> Result<(), Vec<Diagnostic>> {
+    if std::fs::symlink_metadata(root).is_err() {
         return Ok(());
     }
-    let staging = dir.join(format!("{STAGING_PREFIX}{}", staging_suffix()));
-    let result = write_staged(dir, &staging, &changed);
-    let _ = std::fs::remove_dir_all(&staging);
-    drop(lock);
-    result
+    let mut parents: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
+    let mut canonical = |p: &Path| -> Option<PathBuf> {
+        let meta = std::fs::symlink_metadata(p).ok()?;
+        if meta.is_dir() || meta.file_type().is_symlink() {
+            return std::fs::canonicalize(p).ok();
+        }
+        // Many specs share a folder: resolve each folder once.
+        let parent = p.parent().filter(|x| !x.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = parents.entry(parent.to_path_buf()).or_insert_with(|| std::fs::canonicalize(parent).ok());
+        Some(dir.as_ref()?.join(p.file_name()?))
+    };
+    let mut inside: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for p in inputs {
+        if let Some(c) = canonical(p)
+            && c.starts_with(root)
+            && seen.insert(c)
+        {
+            inside.push(format!("`{}`", p.display()));
+        }
+    }
+    if inside.is_empty() {
+        return Ok(());
+    }
+    let count = inside.len();
+    let mut listed = inside.into_iter().take(5).collect::<Vec<_>>().join(", ");
+    if count > 5 {
+        listed.push_str(&format!(" and {} more", count - 5));
+    }
+    let d = Diagnostic::error(
+        Code::OutputHoldsInput,
+        format!("the output folder `{shown}` holds an input of this build: {listed}"),
+    )
+    .help("write the output to a folder of its own, such as `-o deploy/`, outside the specs")
+    .note("svcc replaces whole folders under the output folder and could delete the specs, presets or defaults files it reads");
+    Err(vec![d])
+}
+
+/// Refuse links at or below the folders the build would replace (SVC0910),
+/// and folders svcc did not write (SVC0911), all reported together.
+fn refuse_unsafe(root: &Path, shown: &str, found: &scan::Found, artifacts: &[Artifact]) -> Result<(), Vec<Diagnostic>> {
+    let at = |p: &str| format!("{}/{p}", shown.trim_end_matches('/'));
+    let mut errors = Vec::new();
+    for p in &found.problems {
+        match p {
+            scan::Problem::Symlink(path) => errors.push(scan::symlink_diagnostic(&at(path), &root.join(path))),
+            // A file where an owned folder goes (a file where a service
+            // folder goes makes the swap fail instead: SVC0902).
+            scan::Problem::NotFolder(path) if path.contains('/') => errors.push(
+                Diagnostic::error(
+                    Code::FolderNotOwned,
+                    format!("`{}` is a file, where svcc writes a folder", at(path)),
+                )
+                .help("move the file elsewhere or delete it, then build again"),
+            ),
+            _ => {}
+        }
+    }
+    let built: BTreeSet<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
+    for (folder, strangers) in scan::foreign(found, &built) {
+        let count = strangers.len();
+        let mut listed = strangers.iter().take(5).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+        if count > 5 {
+            listed.push_str(&format!(" and {} more", count - 5));
+        }
+        errors.push(
+            Diagnostic::error(Code::FolderNotOwned, format!("`{}` holds files svcc did not write: {listed}", at(&folder)))
+                .help(format!(
+                    "svcc replaces this folder as a whole; move what you want to keep elsewhere, then delete the folder (or create an empty `{}/{}` to let svcc replace it) and build again",
+                    at(&folder),
+                    scan::MARKER
+                ))
+                .note(format!(
+                    "svcc marks each folder it writes with a `{}` file; a folder without one is replaced only when every file in it is one svcc writes",
+                    scan::MARKER
+                )),
+        );
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 /// An exclusive advisory lock on the folder itself, so no lock file is left
@@ -66,20 +223,89 @@ fn lock_folder(dir: &Path) -> std::io::Result<Option<std::fs::File>> {
     }
 }
 
-/// The artifacts of every owned folder whose files under `dir` differ from
-/// the build's (added, removed or changed files). A folder that cannot be
-/// read counts as changed.
-fn changed_folders(dir: &Path, artifacts: &[Artifact]) -> Vec<Artifact> {
-    use std::collections::BTreeMap;
+/// Finish or undo a swap a killed build left in `root` (SVC0913, a warning).
+fn recover(root: &Path, shown: &str) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    let what = match swap::recover(root) {
+        Ok(None) => return Ok(Vec::new()),
+        Ok(Some(swap::Recovered::Forward)) => "finished: every folder of that build is in place",
+        Ok(Some(swap::Recovered::Back)) => "undone: the folders it had replaced were put back",
+        Ok(Some(swap::Recovered::Lost)) => "abandoned: its staging folder was gone, so some folders may be old",
+        Err(swap::Unrecoverable::Link(path)) => {
+            let at = format!("{}/{path}", shown.trim_end_matches('/'));
+            let d = scan::symlink_diagnostic(&at, &root.join(&path)).note(format!(
+                "`{}` names it: svcc was about to finish an interrupted build; nothing was changed",
+                swap::JOURNAL
+            ));
+            return Err(vec![d]);
+        }
+        Err(swap::Unrecoverable::Unreadable(why)) => {
+            let d = Diagnostic::error(Code::WriteFailed, format!("cannot recover the interrupted build in `{shown}`: {why}"))
+                .help(format!(
+                    "check the folders in `{shown}`, delete `{}` and any `{STAGING_PREFIX}…` folder in it, then build again",
+                    swap::JOURNAL
+                ));
+            return Err(vec![d]);
+        }
+    };
+    let d = Diagnostic::warning(
+        Code::InterruptedBuild,
+        format!("a build into `{shown}` was interrupted while swapping folders in; its swap was {what}"),
+    )
+    .help("nothing to do: this build then wrote its own output as usual");
+    Ok(vec![d])
+}
+
+/// Remove the staging folders builds into `root` abandoned (the caller
+/// holds the lock, so no build is using them). Only folders: a link named
+/// like one is removed as a link, never followed.
+fn clean_inside(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) && e.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Remove the staging folders that first builds of `root` left beside it
+/// when killed (`.svcc-staging-<name>-<pid>-<time>`). A first build holds a
+/// lock on its staging folder while it writes, so one that can be locked
+/// is abandoned; it is removed while locked.
+fn clean_beside(root: &Path) {
+    let (Some(parent), Some(name)) = (root.parent(), root.file_name()) else { return };
+    let prefix = format!("{STAGING_PREFIX}{}-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        let ours = n.strip_prefix(&prefix).and_then(|rest| rest.split_once('-')).is_some_and(|(pid, time)| {
+            [pid, time].iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if !ours || !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if let Ok(handle) = std::fs::File::open(e.path())
+            && handle.try_lock().is_ok()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The artifacts of every owned folder whose files under `root` differ from
+/// the build's (added, removed or changed files), lack the marker, or could
+/// not all be read.
+fn changed_folders(root: &Path, found: &scan::Found, artifacts: &[Artifact]) -> Vec<Artifact> {
     let mut wanted: BTreeMap<&str, Vec<&Artifact>> = BTreeMap::new();
     for a in artifacts {
         wanted.entry(svcc::diff::owning_folder(&a.path)).or_default().push(a);
     }
     let mut out = Vec::new();
     for (folder, files) in wanted {
-        let same = read_owned(dir, &[folder.to_string()]).is_ok_and(|have| {
-            have.len() == files.len() && files.iter().all(|a| have.get(&a.path) == Some(&a.contents))
-        }) && files.iter().filter(|a| a.path.ends_with(".sh")).all(|a| is_executable(&dir.join(&a.path)));
+        let same = found.marked.contains(folder)
+            && found.problems_in(folder).next().is_none()
+            && found.files_in(folder).count() == files.len()
+            && files.iter().all(|a| found.files.get(&a.path) == Some(&a.contents))
+            && files.iter().filter(|a| a.path.ends_with(".sh")).all(|a| is_executable(&root.join(&a.path)));
         if !same {
             out.extend(files.into_iter().cloned());
         }
@@ -93,7 +319,7 @@ fn is_executable(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
     }
     #[cfg(not(unix))]
     {
@@ -106,27 +332,71 @@ fn staging_suffix() -> String {
     format!("{}-{nanos}", std::process::id())
 }
 
-/// Create `dir` with every artifact: `Ok(true)` when done, `Ok(false)` when
-/// another build created `dir` meanwhile (the caller then swaps folders in
+/// Create `root` with every artifact: `Ok(true)` when done, `Ok(false)` when
+/// another build created `root` meanwhile (the caller then swaps folders in
 /// as for any existing output).
-fn write_fresh(dir: &Path, artifacts: &[Artifact]) -> std::io::Result<bool> {
-    let Some(name) = dir.file_name() else { return Ok(false) };
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+fn write_fresh(root: &Path, artifacts: &[Artifact]) -> std::io::Result<bool> {
+    let Some(name) = root.file_name() else { return Ok(false) };
+    let parent = root.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(parent)?;
-    let staging = parent.join(format!("{STAGING_PREFIX}{}-{}", name.to_string_lossy(), staging_suffix()));
-    match write_files(&staging, artifacts).and_then(|()| std::fs::rename(&staging, dir)) {
-        Ok(()) => Ok(true),
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            if dir.exists() { Ok(false) } else { Err(e) }
+    let (staging, lock) = staging_beside(parent, &name.to_string_lossy())?;
+    let result = write_files(&staging, artifacts)
+        .and_then(|()| swap::CrashHook::from_env().rename(&staging, root))
+        .map(|()| true);
+    drop(lock);
+    result.or_else(|e| {
+        let _ = std::fs::remove_dir_all(&staging);
+        if std::fs::symlink_metadata(root).is_ok() { Ok(false) } else { Err(e) }
+    })
+}
+
+/// A new staging folder beside the output folder, locked so that no other
+/// build takes it for abandoned. A build cleaning up could lock and remove
+/// it between its creation and the lock: then it no longer is the folder
+/// at that path, and another one is made.
+fn staging_beside(parent: &Path, name: &str) -> std::io::Result<(PathBuf, Option<std::fs::File>)> {
+    for _ in 0..4 {
+        let path = parent.join(format!("{STAGING_PREFIX}{name}-{}", staging_suffix()));
+        std::fs::create_dir(&path)?;
+        let handle = std::fs::File::open(&path)?;
+        match handle.lock() {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => return Ok((path, None)),
+            Err(e) => return Err(e),
         }
+        if same_file(&path, &handle) {
+            return Ok((path, Some(handle)));
+        }
+    }
+    Err(std::io::Error::other("another build kept removing the staging folder"))
+}
+
+/// Whether `path` (not followed) is the file `handle` has open.
+fn same_file(path: &Path, handle: &std::fs::File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::symlink_metadata(path), handle.metadata()) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = handle;
+        path.is_dir()
     }
 }
 
-/// Write every artifact under `root`, creating folders as needed.
+/// Write every artifact under `root` (a folder this build just created),
+/// creating folders as needed, and a marker in each owned folder.
 fn write_files(root: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
+    let markers: Vec<Artifact> = svcc::diff::owned_folders(artifacts)
+        .into_iter()
+        .map(|f| Artifact { path: format!("{f}/{}", scan::MARKER), contents: scan::MARKER_TEXT.to_string() })
+        .collect();
     // Each distinct parent folder is created once.
-    let mut parents: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    let mut parents: BTreeSet<&str> = BTreeSet::new();
     for a in artifacts {
         let parent = a.path.rsplit_once('/').map_or("", |(f, _)| f);
         if parents.insert(parent) {
@@ -134,7 +404,7 @@ fn write_files(root: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
         }
     }
     // Writing thousands of small files is syscall-bound: use both cores.
-    let write_half = |part: &[Artifact]| -> std::io::Result<()> {
+    let write_all = |part: &[Artifact]| -> std::io::Result<()> {
         for a in part {
             let path = root.join(&a.path);
             std::fs::write(&path, &a.contents)?;
@@ -148,109 +418,40 @@ fn write_files(root: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
     };
     let (first, second) = artifacts.split_at(artifacts.len() / 2);
     std::thread::scope(|s| {
-        let other = s.spawn(|| write_half(second));
-        let mine = write_half(first);
+        let other = s.spawn(|| write_all(second).and_then(|()| write_all(&markers)));
+        let mine = write_all(first);
         mine.and(other.join().unwrap_or_else(|_| Err(std::io::Error::other("a writer thread panicked"))))
     })
 }
 
-fn write_staged(dir: &Path, staging: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
-    write_files(staging, artifacts)?;
-    // Whole `<service>/<environment>` and `<service>/pipeline` folders, even
-    // when their files sit in subfolders (`.github/workflows/`).
-    let folders = svcc::diff::owned_folders(artifacts);
-    // Everything is written; now swap the folders in. If a rename fails
-    // part-way, undo the swaps already made so the output is as it was.
-    let old = staging.join(".old");
-    std::fs::create_dir_all(&old)?;
-    let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut placed: Vec<PathBuf> = Vec::new();
-    let mut swap = || -> std::io::Result<()> {
-        for (i, folder) in folders.iter().enumerate() {
-            let target = dir.join(folder);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            if target.exists() {
-                let keep = old.join(i.to_string());
-                std::fs::rename(&target, &keep)?;
-                aside.push((target.clone(), keep));
-            }
-            std::fs::rename(staging.join(folder), &target)?;
-            placed.push(target);
-        }
-        Ok(())
-    };
-    let result = swap();
-    if result.is_err() {
-        for p in placed.iter().rev() {
-            let _ = std::fs::remove_dir_all(p);
-        }
-        for (target, keep) in aside.iter().rev() {
-            let _ = std::fs::rename(keep, target);
-        }
-    }
-    result
+/// Write `artifacts` into a new staging folder `root/staging`, then swap
+/// their whole `<service>/<environment>` and `<service>/pipeline` folders
+/// in (even when their files sit in subfolders, `.github/workflows/`).
+fn write_staged(root: &Path, staging: &str, artifacts: &[Artifact]) -> std::io::Result<()> {
+    let path = root.join(staging);
+    std::fs::create_dir(&path)?;
+    write_files(&path, artifacts)?;
+    swap::swap(root, staging, &svcc::diff::owned_folders(artifacts))
 }
 
-pub(super) fn read_owned(
-    dir: &Path,
-    folders: &[String],
-) -> std::io::Result<std::collections::BTreeMap<String, String>> {
-    fn walk_files(base: &Path, rel: &str, out: &mut std::collections::BTreeMap<String, String>) -> std::io::Result<()> {
-        let here = base.join(rel);
-        let entries = match std::fs::read_dir(&here) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        for e in entries {
-            let e = e?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            let path = format!("{rel}/{name}");
-            if e.file_type()?.is_dir() {
-                walk_files(base, &path, out)?;
-            } else {
-                let bytes = std::fs::read(e.path())?;
-                out.insert(path, String::from_utf8_lossy(&bytes).into_owned());
-            }
-        }
-        Ok(())
-    }
-    let mut out = std::collections::BTreeMap::new();
-    for f in folders {
-        walk_files(dir, f, &mut out)?;
-    }
-    Ok(out)
-}
-
-/// The same files as [`read_owned`], as committed at a git revision.
-pub(super) fn read_owned_at_ref(
-    dir: &Path,
-    rev: &str,
-    folders: &[String],
-) -> Result<std::collections::BTreeMap<String, String>, String> {
-    let git = |args: &[&str]| -> Result<Vec<u8>, String> {
-        let o = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        if o.status.success() {
-            Ok(o.stdout)
-        } else {
-            Err(format!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&o.stderr).trim()))
-        }
+/// Replace the file at `path` with `bytes` atomically (`svcc fmt`): a new
+/// file in the same folder, with the old one's permissions, flushed, then
+/// renamed over it. Never writes through a link at `path`: the caller
+/// refuses those, and the rename replaces a link rather than following it.
+pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let perms = std::fs::symlink_metadata(path)?.permissions();
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let tmp = path.with_file_name(format!(".{}.svcc-{}", name.to_string_lossy(), staging_suffix()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.set_permissions(perms)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
     };
-    let mut out = std::collections::BTreeMap::new();
-    for f in folders {
-        let listing = git(&["ls-tree", "-r", "--name-only", "-z", rev, "--", f])?;
-        for path in listing.split(|b| *b == 0).filter(|p| !p.is_empty()) {
-            let path = String::from_utf8_lossy(path).into_owned();
-            let bytes = git(&["show", &format!("{rev}:./{path}")])?;
-            out.insert(path, String::from_utf8_lossy(&bytes).into_owned());
-        }
-    }
-    Ok(out)
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

@@ -286,8 +286,9 @@ pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Pipeline {
     p
 }
 
-/// Files svcc writes itself into `<service>/pipeline/`.
-pub const GENERATED: &[&str] = &["Dockerfile", "deploy.sh", ".github/workflows"];
+/// Files svcc writes itself into `<service>/pipeline/` (the ownership
+/// marker `svcc build -o` adds included).
+pub const GENERATED: &[&str] = &["Dockerfile", "deploy.sh", ".github/workflows", crate::diff::OWNED_MARKER];
 
 /// A relative file name under the pipeline folder: no `..`, no absolute
 /// path, not one of the generated files.

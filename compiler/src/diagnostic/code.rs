@@ -101,6 +101,10 @@ codes! {
     InvalidArgument = "SVC0904", "invalid-argument";
     FormatFailed = "SVC0905", "format-failed";
     UnsafeFileName = "SVC0906", "unsafe-file-name";
+    SymlinkRefused = "SVC0910", "symlink-refused";
+    FolderNotOwned = "SVC0911", "folder-not-owned";
+    OutputHoldsInput = "SVC0912", "output-holds-input";
+    InterruptedBuild = "SVC0913", "interrupted-build";
 }
 
 impl Code {
