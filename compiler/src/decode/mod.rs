@@ -10,6 +10,7 @@ mod observability;
 mod pipeline;
 mod reader;
 mod rollout;
+mod security;
 
 use kdl::KdlDocument;
 
