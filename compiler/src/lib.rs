@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod promql;
 pub mod provenance;
+pub mod secrets;
 pub mod source;
 pub mod syntax;
 pub mod validate;
