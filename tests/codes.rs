@@ -26,6 +26,10 @@ const EXEMPT: &[&str] = &[
     "SVC0911", "SVC0912", "SVC0913",
 ];
 
+/// SVC04xx codes that are errors: a patch that undoes the hardening, a
+/// credential written into the spec (docs/security.md).
+const SECURITY_ERRORS: &[&str] = &["SVC0405", "SVC0406"];
+
 fn page(code: Code) -> String {
     let path = common::root().join("docs/codes").join(format!("{}.md", code.as_str()));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -138,8 +142,9 @@ fn page_examples_emit_their_code() {
             problems.push(format!("{code}: the first ```kdl example does not emit it; it emits {got:?}"));
             continue;
         }
-        // Warnings are exactly the SVC04xx codes.
-        let warning = code.as_str().starts_with("SVC04");
+        // Warnings are exactly the SVC04xx codes, but for the security
+        // checks that stop a build.
+        let warning = code.as_str().starts_with("SVC04") && !SECURITY_ERRORS.contains(&code.as_str());
         if hits.iter().any(|d| d.is_error() == warning) {
             let want = if warning { "a warning" } else { "an error" };
             problems.push(format!("{code}: the example emits it, but not as {want}"));

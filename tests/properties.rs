@@ -472,3 +472,133 @@ fn generated_specs_compile_deterministically_and_read_back_the_same_in_yaml_1_1_
         }
     }
 }
+
+/// One random operation on the security of a pod template: a field set to
+/// a hardened or a weakened value, a hardened field removed, or a container
+/// added with or without a security context.
+fn security_op(rng: &mut Rng) -> String {
+    const POD: &str = "/spec/template/spec";
+    const C0: &str = "/spec/template/spec/containers/0/securityContext";
+    let b = |rng: &mut Rng| if rng.chance(50) { "#true" } else { "#false" };
+    let hardened = "securityContext { allowPrivilegeEscalation #false; readOnlyRootFilesystem #true; \
+                    capabilities { drop { - \"ALL\"; }; }; }";
+    match rng.below(16) {
+        0 => format!("set \"{POD}/hostNetwork\" {}", b(rng)),
+        1 => format!("set \"{POD}/hostPID\" {}", b(rng)),
+        2 => format!("merge \"{POD}\" {{ hostIPC {}; }}", b(rng)),
+        3 => format!("set \"{POD}/securityContext/runAsNonRoot\" {}", b(rng)),
+        4 => format!("set \"{POD}/securityContext/runAsUser\" {}", rng.pick(&["0", "1000", "10001"])),
+        5 => format!(
+            "set \"{POD}/securityContext/seccompProfile\" {{ type {}; }}",
+            rng.pick(&["\"Unconfined\"", "\"RuntimeDefault\""])
+        ),
+        6 => format!("set \"{C0}/privileged\" {}", b(rng)),
+        7 => format!("set \"{C0}/allowPrivilegeEscalation\" {}", b(rng)),
+        8 => format!("set \"{C0}/readOnlyRootFilesystem\" {}", b(rng)),
+        9 => format!(
+            "set \"{C0}/capabilities/add\" {{ - {}; }}",
+            rng.pick(&["\"NET_BIND_SERVICE\"", "\"SYS_ADMIN\"", "\"CHOWN\""])
+        ),
+        10 => format!(
+            "remove \"{C0}/{}\"",
+            rng.pick(&["capabilities", "allowPrivilegeEscalation", "readOnlyRootFilesystem"])
+        ),
+        11 => format!("merge \"{C0}\" {{ runAsNonRoot {}; }}", b(rng)),
+        12 => format!(
+            "set \"{POD}/volumes\" {{ - {{ name \"v\"; {}; }}; }}",
+            rng.pick(&["hostPath { path \"/\"; }", "emptyDir { }"])
+        ),
+        13 => format!("set \"{C0}/procMount\" {}", rng.pick(&["\"Default\"", "\"Unmasked\""])),
+        n => {
+            let list = if n == 14 { "containers/-" } else { "initContainers" };
+            let sc = if rng.chance(50) { hardened } else { "" };
+            let item = format!("{{ name \"side\"; image \"busybox:1.36\"; {sc} }}");
+            if list == "initContainers" {
+                format!("set \"{POD}/{list}\" {{ - {item}; }}")
+            } else {
+                format!("set \"{POD}/{list}\" {item}")
+            }
+        }
+    }
+}
+
+/// What a hardened pod template must hold, checked directly on the built
+/// YAML (independently of `svcc::harden`): the fields every example keeps.
+fn weakened_fields(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let pod = &doc["spec"]["template"]["spec"];
+    for f in ["hostNetwork", "hostPID", "hostIPC"] {
+        if pod[f] == Value::Bool(true) {
+            out.push(f.to_string());
+        }
+    }
+    let sc = &pod["securityContext"];
+    if sc["runAsNonRoot"] != Value::Bool(true)
+        || sc["runAsUser"] == 0
+        || sc["seccompProfile"]["type"] != "RuntimeDefault"
+    {
+        out.push(format!("pod securityContext {sc}"));
+    }
+    if pod["volumes"].as_array().is_some_and(|v| v.iter().any(|v| v.get("hostPath").is_some())) {
+        out.push("hostPath".into());
+    }
+    let containers =
+        ["containers", "initContainers"].iter().flat_map(|l| pod[*l].as_array().cloned().unwrap_or_default());
+    for c in containers {
+        let s = &c["securityContext"];
+        let drops_all = s["capabilities"]["drop"].as_array().is_some_and(|d| d.iter().any(|x| x == "ALL"));
+        let adds = s["capabilities"]["add"].as_array().cloned().unwrap_or_default();
+        if s["allowPrivilegeEscalation"] != Value::Bool(false)
+            || s["readOnlyRootFilesystem"] != Value::Bool(true)
+            || s["privileged"] == Value::Bool(true)
+            || s["runAsNonRoot"] == Value::Bool(false)
+            || s["procMount"].as_str().is_some_and(|p| p != "Default")
+            || !drops_all
+            || adds.iter().any(|a| a != "NET_BIND_SERVICE")
+        {
+            out.push(format!("container {} securityContext {s}", c["name"]));
+        }
+    }
+    out
+}
+
+#[test]
+fn patches_on_the_examples_are_refused_or_leave_the_pods_hardened() {
+    let mut rng = Rng(0x5eed_0000_0000_0405);
+    let (mut refused, mut accepted) = (0, 0);
+    for path in common::services("examples") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let opts = common::example_options(&path);
+        let close = text.rfind('}').unwrap();
+        for n in 0..12 {
+            let kind = if text.contains("blue-green") || text.contains("canary") { "Rollout" } else { "Deployment" };
+            let ops: Vec<String> = (0..1 + rng.below(3)).map(|_| security_op(&mut rng)).collect();
+            let patch = format!("    patch {kind} {{\n        {}\n    }}\n", ops.join("\n        "));
+            let spec = format!("{}{patch}{}", &text[..close], &text[close..]);
+            let name = common::rel(&path);
+            let c = svcc::compile_with(
+                &svcc::Input { name: name.clone(), bytes: spec.clone().into_bytes() },
+                &common::defaults_for(&path),
+                &common::FsLoader,
+                &opts,
+            );
+            let what = format!("{name} case {n}:\n{patch}");
+            if c.has_errors() {
+                assert!(c.artifacts.is_empty(), "{what}: errors, yet artifacts");
+                refused += usize::from(c.diagnostics.iter().any(|d| d.code.as_str() == "SVC0405"));
+                continue;
+            }
+            accepted += 1;
+            for a in c.artifacts.iter().filter(|a| a.path.ends_with(".yaml")) {
+                for doc in svcc::emit::parse_documents(&a.contents).unwrap() {
+                    if doc["kind"] == "Deployment" || doc["kind"] == "Rollout" {
+                        let weak = weakened_fields(&doc);
+                        assert!(weak.is_empty(), "{what}: {} is weakened without a diagnostic: {weak:?}", a.path);
+                    }
+                }
+            }
+        }
+    }
+    // The generator reaches both outcomes.
+    assert!(refused >= 10 && accepted >= 5, "refused {refused}, accepted {accepted}");
+}

@@ -19,6 +19,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod emit;
 pub mod format;
+pub mod harden;
 pub mod lower;
 pub mod model;
 pub mod patch;
@@ -26,6 +27,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod promql;
 pub mod provenance;
+pub mod secrets;
 pub mod source;
 pub mod syntax;
 pub mod validate;
@@ -150,13 +152,20 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
         let plans = if composed { check::check(&spec, opts, &mut diags) } else { Vec::new() };
         let pipeline = if composed { check::pipeline::resolve(&spec, &mut diags) } else { None };
         if !diags.has_errors() {
+            let mut exceptions = harden::Exceptions::default();
             for plan in &plans {
                 let mut objects = lower::lower(plan);
+                let audit = harden::Audit::before_patches(&objects, plan, &mut diags);
                 patch::apply(&mut objects, &plan.patches, &plan.environment, &mut diags);
+                exceptions.record(plan, &audit.after_patches(&objects, plan, &mut diags));
                 validate::validate(&objects, &mut diags);
                 if !opts.check_only {
                     artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
                 }
+            }
+            // An exception only one environment needs is still needed.
+            if opts.environments.is_empty() {
+                exceptions.report_unused(&mut diags);
             }
             // The pipeline spans every environment: written by full builds
             // only. `check` renders only the user's templates, which can

@@ -434,6 +434,16 @@ pub struct Security {
     pub allow_privilege_escalation: Option<Spanned<bool>>,
     pub add_capabilities: Option<Spanned<Vec<String>>>,
     pub seccomp: Option<Spanned<String>>,
+    /// `allow NAME reason="…"`: hardening rules this service breaks on
+    /// purpose (`docs/security.md#exceptions`), by rule name.
+    pub allow: Map<SecurityException>,
+}
+
+/// `allow host-network reason="node exporter reads host interfaces"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecurityException {
+    pub name: Spanned<String>,
+    pub reason: Spanned<String>,
 }
 
 #[derive(Clone, Debug)]

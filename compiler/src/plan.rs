@@ -243,6 +243,8 @@ pub struct PlanSecurity {
     pub allow_privilege_escalation: bool,
     pub add_capabilities: Vec<String>,
     pub seccomp: String,
+    /// `allow NAME reason="…"`: rule name → (reason, span of the name).
+    pub exceptions: BTreeMap<String, (String, Span)>,
 }
 
 #[derive(Clone, Debug)]

@@ -68,6 +68,15 @@ impl<T: PartialEq> Site for Spanned<T> {
     }
 }
 
+impl Site for SecurityException {
+    fn site(&self) -> Span {
+        self.name.span
+    }
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
+}
+
 impl Site for EnvVar {
     fn site(&self) -> Span {
         self.name.span
@@ -322,6 +331,7 @@ pub fn layer(b: &Body, o: &Body, c: &mut Merger<'_>) -> Body {
         ),
         add_capabilities: c.pick("security.add-capabilities", &os.add_capabilities, &bs.add_capabilities),
         seccomp: c.pick("security.seccomp", &os.seccomp, &bs.seccomp),
+        allow: c.map("security.allow", &bs.allow, &os.allow),
     };
 
     m.autoscale = match (&b.autoscale, &o.autoscale) {

@@ -6,6 +6,7 @@ pub mod merge;
 mod monitoring;
 pub mod pipeline;
 pub mod rollout;
+mod security;
 
 use std::collections::BTreeMap;
 
@@ -623,55 +624,8 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
             .unwrap_or_default(),
     };
 
-    // Security.
-    let s = &b.security;
-    let weakened = |d: Option<&Spanned<bool>>, bad: bool, what: &str, diags: &mut Diagnostics| {
-        if let Some(v) = d
-            && v.value == bad
-        {
-            diags.push(
-                Diagnostic::warning(Code::WeakenedSecurity, format!("{what} weakens the default security context"))
-                    .at(v.span, "overrides a hardened default")
-                    .help("keep the default unless the image truly needs it; document why next to this line"),
-            );
-        }
-    };
-    weakened(s.run_as_non_root.as_ref(), false, "`run-as-non-root #false`", diags);
-    weakened(s.read_only_root_filesystem.as_ref(), false, "`read-only-root-filesystem #false`", diags);
-    weakened(s.allow_privilege_escalation.as_ref(), true, "`allow-privilege-escalation #true`", diags);
-    if let Some(sc) = &s.seccomp
-        && sc.value == "Unconfined"
-    {
-        diags.push(
-            Diagnostic::warning(
-                Code::WeakenedSecurity,
-                "`seccomp \"Unconfined\"` weakens the default security context",
-            )
-            .at(sc.span, "turns off the syscall filter")
-            .help("keep \"RuntimeDefault\" unless the workload needs blocked syscalls"),
-        );
-    }
-    let run_as_non_root = s.run_as_non_root.as_ref().is_none_or(|v| v.value);
-    if let Some(u) = &s.run_as_user
-        && u.value == 0
-        && run_as_non_root
-    {
-        diags.push(
-            Diagnostic::error(Code::OutOfRange, "`run-as-user 0` is root, and the pod must run as non-root")
-                .at(u.span, "user 0 is root")
-                .help("use an unprivileged id such as 10001, or (not recommended) set `run-as-non-root #false`"),
-        );
-    }
-    let security = PlanSecurity {
-        run_as_user: s.run_as_user.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
-        run_as_group: s.run_as_group.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
-        fs_group: s.fs_group.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
-        run_as_non_root,
-        read_only_root_filesystem: s.read_only_root_filesystem.as_ref().is_none_or(|v| v.value),
-        allow_privilege_escalation: s.allow_privilege_escalation.as_ref().is_some_and(|v| v.value),
-        add_capabilities: s.add_capabilities.as_ref().map(|c| c.value.clone()).unwrap_or_default(),
-        seccomp: s.seccomp.as_ref().map_or("RuntimeDefault".to_string(), |v| v.value.clone()),
-    };
+    let security = security::resolve(&b.security, diags);
+    pod_annotations.extend(security::annotations(&security));
 
     // Rollout and shutdown.
     let max_surge = b.rolling.max_surge.as_ref().map_or(IntOrPercent::Percent(25), |v| v.value);

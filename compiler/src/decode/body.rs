@@ -109,7 +109,7 @@ pub fn decode_body(
             "node-selector" => b.node_selector = string_map(node, diags, "label", true),
             "volumes" => volumes(node, diags, &mut b.volumes),
             "service-account" => b.service_account = service_account(node, diags),
-            "security" => security(node, diags, &mut b.security),
+            "security" => super::security::security(node, diags, &mut b.security),
             "autoscale" => b.autoscale = autoscale(node, diags),
             "rolling-update" => {
                 let mut r = NodeReader::new(node);
@@ -750,96 +750,6 @@ fn service_account(node: &KdlNode, diags: &mut Diagnostics) -> Option<ServiceAcc
         }
     }
     Some(ServiceAccount { node: name_span(node), name, create, automount, annotations })
-}
-
-fn security(node: &KdlNode, diags: &mut Diagnostics, sec: &mut Security) {
-    NodeReader::new(node).finish(diags);
-    const KNOWN: &[&str] = &[
-        "run-as-user",
-        "run-as-group",
-        "fs-group",
-        "run-as-non-root",
-        "read-only-root-filesystem",
-        "allow-privilege-escalation",
-        "add-capabilities",
-        "seccomp",
-    ];
-    let mut seen: IndexMap<&str, Span> = IndexMap::new();
-    for child in children(node) {
-        let name = child.name().value();
-        let mut r = NodeReader::new(child);
-        let span = name_span(child);
-        if KNOWN.contains(&name) && !reader::first_time(&mut seen, child, "security", diags) {
-            continue;
-        }
-        match name {
-            "run-as-user" | "run-as-group" | "fs-group" => {
-                let v = match r.arg(0) {
-                    Some(e) => {
-                        reader::int(diags, e, 0, 2_147_483_647).map(|s| s.map(|v| i64::try_from(v).unwrap_or(0)))
-                    }
-                    None => {
-                        diags.push(missing(span, "an id", format!("write `{name} 1001`")));
-                        None
-                    }
-                };
-                match name {
-                    "run-as-user" => sec.run_as_user = v,
-                    "run-as-group" => sec.run_as_group = v,
-                    _ => sec.fs_group = v,
-                }
-            }
-            "run-as-non-root" | "read-only-root-filesystem" | "allow-privilege-escalation" => {
-                let v = match r.arg(0) {
-                    Some(e) => reader::boolean(diags, e),
-                    None => {
-                        diags.push(missing(span, "#true or #false", format!("write `{name} #true`")));
-                        None
-                    }
-                };
-                match name {
-                    "run-as-non-root" => sec.run_as_non_root = v,
-                    "read-only-root-filesystem" => sec.read_only_root_filesystem = v,
-                    _ => sec.allow_privilege_escalation = v,
-                }
-            }
-            "add-capabilities" => {
-                let items = r.rest_args(0);
-                let mut caps: Vec<String> = Vec::new();
-                for e in items {
-                    let Some(s) = reader::string(diags, e) else {
-                        continue;
-                    };
-                    if !s.value.is_empty() && s.value.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
-                        caps.push(s.value);
-                    } else {
-                        diags.push(reader::invalid_name(
-                            s.span,
-                            "capability",
-                            &s.value,
-                            "capabilities are upper-case, such as NET_BIND_SERVICE",
-                        ));
-                    }
-                }
-                sec.add_capabilities = Some(Spanned::new(caps, span));
-            }
-            "seccomp" => {
-                sec.seccomp = match r.arg(0) {
-                    Some(e) => reader::choice(diags, e, &["RuntimeDefault", "Unconfined"]),
-                    None => {
-                        diags.push(missing(span, "a profile", "write `seccomp \"RuntimeDefault\"`"));
-                        None
-                    }
-                };
-            }
-            _ => {
-                unknown_node(diags, child, "security", KNOWN);
-                continue;
-            }
-        }
-        r.finish(diags);
-        no_children(diags, child);
-    }
 }
 
 fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {

@@ -8,8 +8,9 @@
 mod body;
 mod observability;
 mod pipeline;
-mod reader;
+pub(crate) mod reader;
 mod rollout;
+mod security;
 
 use kdl::KdlDocument;
 
@@ -26,6 +27,7 @@ pub use body::{BODY_NODES, TOP_ONLY};
 /// Decode a parsed document. Returns `None` if there is no usable `service`.
 pub fn decode(doc: &KdlDocument, diags: &mut Diagnostics) -> Option<Spec> {
     forbid_expressions(doc.nodes(), diags);
+    crate::secrets::scan(doc, diags);
     let mut spec: Option<Spec> = None;
     let mut first_service: Option<Span> = None;
     for node in doc.nodes() {
@@ -149,6 +151,7 @@ fn decode_use(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spanned<St
 /// Decode a preset file (`preset NAME { … }`) or an org defaults file
 /// (`defaults { … }`): one node of the expected kind, holding a body.
 pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostics) -> Option<Preset> {
+    crate::secrets::scan(doc, diags);
     let want = match kind {
         PresetKind::Preset => "preset",
         PresetKind::Defaults => "defaults",

@@ -6,6 +6,7 @@ use kdl::{KdlEntry, KdlNode, KdlValue};
 use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Duration, IntOrPercent, Quantity};
+use crate::secrets::ALLOW_SECRET;
 use crate::source::{Span, Spanned};
 use crate::values;
 
@@ -57,7 +58,9 @@ pub struct NodeReader<'n> {
 
 impl<'n> NodeReader<'n> {
     pub fn new(node: &'n KdlNode) -> Self {
-        NodeReader { node, used: vec![false; node.entries().len()], known_props: Vec::new(), args_expected: 0 }
+        // `allow-secret="reason"` may follow any value: `crate::secrets` reads it.
+        let used = node.entries().iter().map(|e| e.name().is_some_and(|k| k.value() == ALLOW_SECRET)).collect();
+        NodeReader { node, used, known_props: Vec::new(), args_expected: 0 }
     }
 
     pub fn name(&self) -> &'n str {
@@ -106,7 +109,10 @@ impl<'n> NodeReader<'n> {
     /// Whether the node has a property that no `prop` call asked for (a
     /// typo, reported by `finish`).
     pub fn has_unknown_props(&self) -> bool {
-        self.node.entries().iter().any(|e| e.name().is_some_and(|k| !self.known_props.contains(&k.value())))
+        self.node
+            .entries()
+            .iter()
+            .any(|e| e.name().is_some_and(|k| k.value() != ALLOW_SECRET && !self.known_props.contains(&k.value())))
     }
 
     /// Report unused arguments, unknown properties, and repeated properties.

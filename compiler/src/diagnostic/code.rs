@@ -3,8 +3,10 @@
 //! Codes are stable: once published, a code keeps its meaning. They are
 //! numbered by the stage that raises them:
 //! SVC01xx syntax, SVC02xx decode, SVC03xx semantic checks, SVC04xx lints
-//! (warnings), SVC05xx generated objects failing their schema, SVC09xx
-//! input/output and command-line problems.
+//! (warnings) and security checks (SVC0405 and SVC0406 are errors: a patch
+//! that undoes hardening, a credential written into the spec), SVC05xx
+//! generated objects failing their schema, SVC09xx input/output and
+//! command-line problems.
 //!
 //! Each code has a page under `docs/codes/`, shown by `svcc explain CODE`.
 
@@ -92,6 +94,9 @@ codes! {
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
     NoPrometheusLabels = "SVC0404", "no-prometheus-labels";
+    PatchWeakensSecurity = "SVC0405", "patch-weakens-security";
+    LiteralSecret = "SVC0406", "literal-secret";
+    UnusedException = "SVC0407", "unused-exception";
     SchemaViolation = "SVC0501", "schema-violation";
     PatchSchema = "SVC0502", "patch-schema";
     PatchUnknownField = "SVC0503", "patch-unknown-field";

@@ -232,7 +232,10 @@ pub(crate) fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, span
         provenance.insert("/metadata/namespace".to_string(), origin);
     }
     for (k, ptr, setting) in SETTINGS {
-        if *k == kind && at(&value, ptr).is_some() {
+        // A Rollout carries the Deployment's pod template.
+        let same =
+            *k == kind || (kind == Kind::Rollout && *k == Kind::Deployment && ptr.starts_with("/spec/template/"));
+        if same && at(&value, ptr).is_some() {
             let origin = match p.settings.get(setting) {
                 Some(s) => origin_of(p, *s, ptr),
                 None => Origin::Default { setting: (*setting).to_string() },
