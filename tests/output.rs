@@ -168,6 +168,29 @@ fn links_inside_the_output_are_never_written_through() {
     }
 }
 
+/// `-o DIR` that is itself a link (committed in place of the output
+/// folder) is refused by build, `--check` and diff: nothing is written or
+/// read where it points.
+#[cfg(unix)]
+#[test]
+fn a_linked_output_folder_is_refused() {
+    let t = scratch("linked-output");
+    let outside = TempDir::new("linked-output-outside");
+    outside.write("keep.txt", "not svcc's\n");
+    let before = tree(outside.path());
+    link(outside.path(), &t.join("deploy"));
+    for args in [
+        &["build", "specs", "-o", "deploy"][..],
+        &["build", "specs", "-o", "deploy", "--check"],
+        &["diff", "specs", "-o", "deploy"],
+    ] {
+        let o = svcc(t.path(), args);
+        assert_eq!(code(&o), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("SVC0910") && text(&o).contains("`deploy` is a symbolic link"), "{}", text(&o));
+        assert_eq!(tree(outside.path()), before, "{args:?}: something outside the output changed");
+    }
+}
+
 /// `build --check` and `diff` report committed output files that are links
 /// (to `/dev/zero`, to a secret) or FIFOs without reading them: no hang, the
 /// secret never printed.

@@ -51,6 +51,9 @@ pub fn write_output(
                 .help("nothing was changed in the output folder"),
         ]
     };
+    if let Some(d) = linked_output(dir) {
+        return Err(vec![d]);
+    }
     let root = resolve(dir).map_err(failed)?;
     refuse_inputs(&shown, &root, inputs)?;
     clean_beside(&root);
@@ -83,6 +86,23 @@ pub fn write_output(
     drop(lock);
     result.map_err(failed)?;
     Ok(warnings)
+}
+
+/// `-o DIR` that is itself a symbolic link: refused, since a link
+/// committed in place of the output folder would send every write (and
+/// every `--check` read) wherever it points. Folders above `DIR` may be
+/// links (`/tmp` on some systems is one): they are the user's choice.
+pub(super) fn linked_output(dir: &Path) -> Option<Diagnostic> {
+    let meta = std::fs::symlink_metadata(dir).ok()?;
+    if !meta.file_type().is_symlink() {
+        return None;
+    }
+    let to = std::fs::read_link(dir).map(|t| t.display().to_string()).unwrap_or_default();
+    Some(
+        Diagnostic::error(Code::SymlinkRefused, format!("`{}` is a symbolic link", dir.display()))
+            .help("svcc writes its output only into a real folder: point `-o` at the folder the link names, or replace the link with a folder")
+            .note(format!("it points to `{to}`")),
+    )
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system.

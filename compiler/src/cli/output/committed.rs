@@ -12,6 +12,9 @@ use super::scan::{self, MARKER, MAX_OUTPUT_FILE_BYTES};
 /// The output folder resolved once (a link at `dir` itself is followed),
 /// or `None` when there is nothing there.
 fn root_of(dir: &Path) -> Result<Option<PathBuf>, Vec<Diagnostic>> {
+    if let Some(d) = super::linked_output(dir) {
+        return Err(vec![d]);
+    }
     match std::fs::canonicalize(dir) {
         Ok(r) => Ok(Some(r)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
