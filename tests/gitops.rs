@@ -326,7 +326,7 @@ fn fmt_text(text: &str) -> String {
 /// are read from disk next to `name`).
 fn build_stream(name: &str, text: &str, opts: &svcc::Options) -> String {
     let input = svcc::Input { name: name.to_string(), bytes: text.as_bytes().to_vec() };
-    let c = svcc::compile_with(&input, &[], &common::FsLoader, opts);
+    let c = svcc::compile_with(&input, &[], &common::loader(), opts);
     assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
     c.artifacts.iter().map(|a| format!("# {}\n{}", a.path, a.contents)).collect()
 }

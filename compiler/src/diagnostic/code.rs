@@ -58,6 +58,8 @@ codes! {
     UnexpectedChildren = "SVC0214", "unexpected-children";
     InvalidPatch = "SVC0230", "invalid-patch";
     PresetFile = "SVC0231", "preset-file";
+    OutsideRepository = "SVC0232", "outside-repository";
+    HiddenFile = "SVC0233", "hidden-file";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -82,6 +84,8 @@ codes! {
     ConflictingDefinitions = "SVC0332", "conflicting-definitions";
     PatchTarget = "SVC0333", "patch-target";
     PatchPath = "SVC0334", "patch-path";
+    PresetUsedTwice = "SVC0335", "preset-used-twice";
+    TooManyPresets = "SVC0336", "too-many-presets";
     UnknownDeployEnvironment = "SVC0340", "unknown-deploy-environment";
     PromotionOrder = "SVC0341", "promotion-order";
     PipelineFolderConflict = "SVC0342", "pipeline-folder-conflict";
@@ -98,6 +102,8 @@ codes! {
     UnknownEnvironment = "SVC0903", "unknown-environment";
     InvalidArgument = "SVC0904", "invalid-argument";
     FormatFailed = "SVC0905", "format-failed";
+    NotAFile = "SVC0907", "not-a-file";
+    FileTooLarge = "SVC0908", "file-too-large";
 }
 
 impl Code {
