@@ -90,6 +90,8 @@ codes! {
     PromotionOrder = "SVC0341", "promotion-order";
     PipelineFolderConflict = "SVC0342", "pipeline-folder-conflict";
     TemplateError = "SVC0343", "template-error";
+    TemplatePartial = "SVC0344", "template-partial";
+    TemplateLimit = "SVC0345", "template-limit";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
