@@ -323,7 +323,7 @@ fn huge_spec_is_refused_with_a_diagnostic() {
         let o = svcc(&args);
         assert!(start.elapsed() < std::time::Duration::from_secs(20), "{args:?} took {:?}", start.elapsed());
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains("SVC0901") && stderr(&o).contains("larger than 1 MiB"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("SVC0908") && stderr(&o).contains("larger than 1 MiB"), "{}", stderr(&o));
         assert!(stdout(&o).is_empty() || args[0] == "fmt", "{}", stdout(&o));
     }
 }

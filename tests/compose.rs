@@ -5,18 +5,24 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::Rng;
-use svcc::{Compiled, Input, Loader, Options, Unit};
+use svcc::diagnostic::Code;
+use svcc::{Compiled, Input, LoadError, Loader, Options, Request, Unit};
 
 /// Preset files held in memory.
 struct Mem(BTreeMap<String, String>);
 
 impl Loader for Mem {
-    fn load(&self, _from: &str, path: &str) -> Result<Input, String> {
-        let name = path.trim_start_matches("./").to_string();
-        self.0
-            .get(&name)
-            .map(|t| Input { name: name.clone(), bytes: t.as_bytes().to_vec() })
-            .ok_or_else(|| format!("no file `{name}`"))
+    fn locate(&self, req: &Request<'_>) -> Result<String, LoadError> {
+        let name = req.path.trim_start_matches("./").to_string();
+        if self.0.contains_key(&name) {
+            Ok(name)
+        } else {
+            Err(LoadError { code: Code::PresetFile, label: format!("no file `{name}`"), help: String::new() })
+        }
+    }
+
+    fn read(&self, _req: &Request<'_>, name: &str) -> Result<Vec<u8>, LoadError> {
+        Ok(self.0[name].as_bytes().to_vec())
     }
 }
 

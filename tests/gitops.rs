@@ -326,7 +326,7 @@ fn fmt_text(text: &str) -> String {
 /// are read from disk next to `name`).
 fn build_stream(name: &str, text: &str, opts: &svcc::Options) -> String {
     let input = svcc::Input { name: name.to_string(), bytes: text.as_bytes().to_vec() };
-    let c = svcc::compile_with(&input, &[], &common::FsLoader, opts);
+    let c = svcc::compile_with(&input, &[], &common::loader(), opts);
     assert!(!c.has_errors(), "{name}: {:?}", c.diagnostics);
     c.artifacts.iter().map(|a| format!("# {}\n{}", a.path, a.contents)).collect()
 }
@@ -442,13 +442,26 @@ fn fmt_does_not_write_through_links_and_keeps_permissions() {
     let messy = "service   hello {\n  image \"ghcr.io/acme/hello\" tag=\"1.0.0\"\n}\n";
     let outside = Repo::new("fmt-link-outside");
     outside.write("target.kdl", messy);
+    // A link out of the repository is not even read (docs/security.md, File access).
     std::os::unix::fs::symlink(outside.path().join("target.kdl"), r.path().join("link.kdl")).unwrap();
+    for args in [&["fmt", "link.kdl"][..], &["fmt", "--check", "link.kdl"]] {
+        let o = r.svcc(args);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        assert!(stderr(&o).contains("SVC0232"), "{}", stderr(&o));
+    }
+    assert_eq!(outside.read("target.kdl"), messy, "fmt wrote through the link");
+    // A link inside it is read, but fmt does not write through it.
+    std::fs::remove_file(r.path().join("link.kdl")).unwrap();
+    r.write("target.kdl", messy);
+    std::os::unix::fs::symlink(r.path().join("target.kdl"), r.path().join("link.kdl")).unwrap();
     let o = r.svcc(&["fmt", "link.kdl"]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("SVC0910") && stderr(&o).contains("`link.kdl` is a symbolic link"), "{}", stderr(&o));
-    assert_eq!(outside.read("target.kdl"), messy, "fmt wrote through the link");
+    assert_eq!(r.read("target.kdl"), messy, "fmt wrote through the link");
     // `--check` only reads, so a link is fine there.
     assert_eq!(code(&r.svcc(&["fmt", "--check", "link.kdl"])), 1);
+    std::fs::remove_file(r.path().join("target.kdl")).unwrap();
+    std::fs::remove_file(r.path().join("link.kdl")).unwrap();
 
     r.write("own.kdl", messy);
     let own = r.path().join("own.kdl");

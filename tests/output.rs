@@ -301,6 +301,8 @@ fn a_committed_journal_cannot_reach_outside_the_output() {
 #[test]
 fn an_output_folder_holding_the_inputs_is_refused() {
     let t = scratch("inputs");
+    // The repository root, so that `../shared` is inside it.
+    t.write(".git/HEAD", "ref: refs/heads/main\n");
     t.write("shared/base.kdl", "preset base {\n    replicas 2\n}\n");
     t.write(
         "specs/uses.kdl",

@@ -579,7 +579,7 @@ fn patches_on_the_examples_are_refused_or_leave_the_pods_hardened() {
             let c = svcc::compile_with(
                 &svcc::Input { name: name.clone(), bytes: spec.clone().into_bytes() },
                 &common::defaults_for(&path),
-                &common::FsLoader,
+                &common::loader(),
                 &opts,
             );
             let what = format!("{name} case {n}:\n{patch}");

@@ -39,12 +39,12 @@ fn mutated_examples_never_panic() {
             // Mutated specs use their real presets and defaults; mutated
             // presets and defaults files are compiled as (broken) services.
             let defaults = common::defaults_for(&path);
+            let loader = common::loader();
             let input = svcc::Input { name: common::rel(&path), bytes: bytes.clone() };
-            let c = svcc::compile_with(&input, &defaults, &common::FsLoader, &opts);
+            let c = svcc::compile_with(&input, &defaults, &loader, &opts);
             assert_sane(&name, &c);
             if !c.has_errors() {
-                let again =
-                    svcc::compile_with(&svcc::Input { name: input.name, bytes }, &defaults, &common::FsLoader, &opts);
+                let again = svcc::compile_with(&svcc::Input { name: input.name, bytes }, &defaults, &loader, &opts);
                 assert_eq!(c.artifacts, again.artifacts, "{name}: not deterministic");
             }
         }

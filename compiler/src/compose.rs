@@ -16,6 +16,8 @@
 //! through a [`Loader`] the caller provides, and org defaults files as
 //! [`Input`]s.
 
+use std::collections::BTreeMap;
+
 use crate::check::merge::{self, Merger, Mode};
 use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
@@ -23,23 +25,77 @@ use crate::model::{Body, Preset, PresetKind, Spec};
 use crate::source::{FileId, SourceFile, Span, Spanned, in_file};
 use crate::{Input, decode, syntax};
 
-/// Reads the files that `use "./…"` names. Implemented by the CLI (reading
-/// from disk) and by tests (from memory).
+/// What a file is read for: the rules differ (a preset must end in `.kdl`)
+/// and so do the diagnostic codes of plain read failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// `use "./presets/x.kdl"`
+    Preset,
+    /// `pipeline { template "./ci/x.hbs" … }`
+    Template,
+}
+
+/// A request for the file that `path` names.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The name of the spec being compiled: its repository root bounds
+    /// every file read for it.
+    pub spec: &'a str,
+    /// The name of the file that holds the `use` or `template`.
+    pub from: &'a str,
+    /// The path as written.
+    pub path: &'a str,
+    pub kind: FileKind,
+}
+
+/// Why a loader cannot give a file: reported at the `use` or `template`.
+#[derive(Clone, Debug)]
+pub struct LoadError {
+    pub code: Code,
+    /// Says what is wrong, next to the path.
+    pub label: String,
+    pub help: String,
+}
+
+/// Reads the files that `use "./…"` and `template` name. Implemented over
+/// the file system by [`crate::repo::Repo`] (the CLI and the tests) and by
+/// tests from memory.
 pub trait Loader: Sync {
-    /// Load `path`, written in a `use` inside the file named `from`.
-    /// Returns the file with a canonical name: equal names are one file
-    /// (for import cycles and messages).
-    fn load(&self, from: &str, path: &str) -> Result<Input, String>;
+    /// The canonical name of the file `req` names: equal names are one file
+    /// (read once; import cycles), and the name is what messages show.
+    /// Nothing is read yet.
+    fn locate(&self, req: &Request<'_>) -> Result<String, LoadError>;
+    /// The bytes of the file that [`Loader::locate`] named `name`.
+    fn read(&self, req: &Request<'_>, name: &str) -> Result<Vec<u8>, LoadError>;
 }
 
 /// A loader that has no files: only standard-library presets resolve.
 pub struct NoFiles;
 
 impl Loader for NoFiles {
-    fn load(&self, _from: &str, path: &str) -> Result<Input, String> {
-        Err(format!("no files can be read here, so `{path}` cannot be used"))
+    fn locate(&self, req: &Request<'_>) -> Result<String, LoadError> {
+        Err(LoadError {
+            code: match req.kind {
+                FileKind::Preset => Code::PresetFile,
+                FileKind::Template => Code::TemplateError,
+            },
+            label: format!("no files can be read here, so `{}` cannot be used", req.path),
+            help: "paths are relative to the file that names them".into(),
+        })
+    }
+
+    fn read(&self, req: &Request<'_>, _name: &str) -> Result<Vec<u8>, LoadError> {
+        self.locate(req).map(|_| Vec::new())
     }
 }
+
+/// At most this many distinct preset files per service: real repositories
+/// use a handful, and each one costs a read and a decode.
+pub const MAX_PRESET_FILES: usize = 64;
+
+/// At most this many files deep, from a service or defaults file through
+/// the presets it uses (real ones are two or three deep).
+pub const MAX_USE_DEPTH: usize = 8;
 
 /// The standard library's presets: name and KDL text.
 pub const STDLIB: &[(&str, &str)] = &[
@@ -53,18 +109,18 @@ pub fn is_file(target: &str) -> bool {
     target.starts_with("./") || target.starts_with("../") || target.starts_with('/') || target.ends_with(".kdl")
 }
 
-/// One file read during composition, as decoded (kept so that a preset
-/// used twice is read once).
-struct Loaded {
-    name: String,
-    preset: Option<Preset>,
-}
-
 struct Ctx<'a> {
     loader: &'a dyn Loader,
     diags: &'a mut Diagnostics,
     imports: &'a mut Vec<SourceFile>,
-    loaded: Vec<Loaded>,
+    /// The spec being compiled (its name bounds what the loader reads).
+    spec: &'a str,
+    /// Each preset file read, by canonical name, as decoded: read and
+    /// decoded once per compilation.
+    loaded: BTreeMap<String, Option<Preset>>,
+    /// Each preset's effective body, by canonical name: a preset used by
+    /// many others is expanded once, so diamonds of `use` cost linear time.
+    expanded: BTreeMap<String, Option<Body>>,
     /// The chain of files being expanded, for import cycles.
     stack: Vec<(String, Span)>,
 }
@@ -83,7 +139,15 @@ pub fn compose(
     if defaults.is_empty() && spec.uses.is_empty() {
         return;
     }
-    let mut cx = Ctx { loader, diags, imports, loaded: Vec::new(), stack: vec![(main_name.to_string(), spec.node)] };
+    let mut cx = Ctx {
+        loader,
+        diags,
+        imports,
+        spec: main_name,
+        loaded: BTreeMap::new(),
+        expanded: BTreeMap::new(),
+        stack: vec![(main_name.to_string(), spec.node)],
+    };
     let mut base = Body::default();
     for d in defaults {
         let Some((id, preset)) = cx.read(d, PresetKind::Defaults) else {
@@ -155,8 +219,24 @@ impl Ctx<'_> {
         let mut combined: Option<Body> = None;
         let mut conflicts = Vec::new();
         let mut first_use: Option<&Spanned<String>> = None;
+        let mut seen: Vec<(String, Span, &str)> = Vec::new();
         for u in uses {
-            let Some(body) = self.resolve(u, from) else {
+            let Some(name) = self.name_of(u, from) else {
+                continue;
+            };
+            if let Some((_, first, written)) = seen.iter().find(|(n, _, _)| *n == name) {
+                let mut d = Diagnostic::error(Code::PresetUsedTwice, format!("`{}` is used twice", u.value))
+                    .at(u.span, "used again here")
+                    .also(*first, "first used here")
+                    .help("remove one of the two `use` lines");
+                if *written != u.value {
+                    d = d.note(format!("`{written}` and `{}` are both {name}", u.value));
+                }
+                self.diags.push(d);
+                continue;
+            }
+            seen.push((name.clone(), u.span, &u.value));
+            let Some(body) = self.body_of(&name, u) else {
                 continue;
             };
             combined = Some(match combined {
@@ -198,41 +278,49 @@ impl Ctx<'_> {
         out
     }
 
-    /// What `use "target"` names, expanded.
-    fn resolve(&mut self, u: &Spanned<String>, from: &str) -> Option<Body> {
-        let (name, input) = if is_file(&u.value) {
-            match self.loader.load(from, &u.value) {
-                Ok(i) => (i.name.clone(), i),
-                Err(why) => {
+    /// The canonical name of what `use "target"` names: a standard-library
+    /// preset, or a file the loader finds (not read yet).
+    fn name_of(&mut self, u: &Spanned<String>, from: &str) -> Option<String> {
+        if is_file(&u.value) {
+            let req = Request { spec: self.spec, from, path: &u.value, kind: FileKind::Preset };
+            let located = crate::repo::check_written(&u.value, FileKind::Preset)
+                .map_err(|e| LoadError { code: e.code(Code::PresetFile), label: e.reason(), help: e.help().into() })
+                .and_then(|()| self.loader.locate(&req));
+            return match located {
+                Ok(name) => Some(name),
+                Err(e) => {
                     self.diags.push(
-                        Diagnostic::error(Code::PresetFile, format!("cannot read preset `{}`", u.value))
-                            .at(u.span, why)
-                            .help("paths are relative to the file that holds the `use`"),
+                        Diagnostic::error(e.code, format!("cannot read preset `{}`", u.value))
+                            .at(u.span, e.label)
+                            .help(e.help),
                     );
-                    return None;
+                    None
                 }
-            }
-        } else {
-            let Some((n, text)) = STDLIB.iter().find(|(n, _)| *n == u.value) else {
-                let names: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
-                let mut d = Diagnostic::error(Code::UnknownPreset, format!("unknown preset `{}`", u.value))
-                    .at(u.span, "not a standard-library preset");
-                d = match did_you_mean(&u.value, &names) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!(
-                        "the standard library has: {}; a file of your own is written as a path: `use \"./presets/{}.kdl\"`",
-                        names.join(", "),
-                        u.value
-                    )),
-                };
-                self.diags.push(d);
-                return None;
             };
-            let name = format!("stdlib/presets/{n}.kdl");
-            (name.clone(), Input { name, bytes: text.as_bytes().to_vec() })
+        }
+        if STDLIB.iter().any(|(n, _)| *n == u.value) {
+            return Some(format!("stdlib/presets/{}.kdl", u.value));
+        }
+        let names: Vec<&str> = STDLIB.iter().map(|(n, _)| *n).collect();
+        let mut d = Diagnostic::error(Code::UnknownPreset, format!("unknown preset `{}`", u.value))
+            .at(u.span, "not a standard-library preset");
+        d = match did_you_mean(&u.value, &names) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help(format!(
+                "the standard library has: {}; a file of your own is written as a path: `use \"./presets/{}.kdl\"`",
+                names.join(", "),
+                u.value
+            )),
         };
-        if let Some(at) = self.stack.iter().position(|(n, _)| *n == name) {
-            let chain: Vec<&str> = self.stack[at..].iter().map(|(n, _)| n.as_str()).chain([name.as_str()]).collect();
+        self.diags.push(d);
+        None
+    }
+
+    /// The effective body of the preset named `name` (used at `u`): read,
+    /// decoded and expanded at most once per compilation.
+    fn body_of(&mut self, name: &str, u: &Spanned<String>) -> Option<Body> {
+        if let Some(at) = self.stack.iter().position(|(n, _)| n == name) {
+            let chain: Vec<&str> = self.stack[at..].iter().map(|(n, _)| n.as_str()).chain([name]).collect();
             let mut d = Diagnostic::error(Code::ImportCycle, format!("`{}` uses itself", u.value))
                 .at(u.span, "this `use` closes a cycle")
                 .help("presets form layers: move what both need into a third preset that both use")
@@ -243,9 +331,56 @@ impl Ctx<'_> {
             self.diags.push(d);
             return None;
         }
-        let preset = match self.loaded.iter().find(|l| l.name == name) {
-            Some(l) => l.preset.clone(),
+        if let Some(body) = self.expanded.get(name) {
+            return body.clone();
+        }
+        if self.stack.len() > MAX_USE_DEPTH {
+            self.diags.push(
+                Diagnostic::error(Code::TooManyPresets, format!("presets are nested more than {MAX_USE_DEPTH} deep"))
+                    .at(u.span, "one `use` too deep")
+                    .help("flatten the chain: real preset layers are two or three deep")
+                    .note(format!(
+                        "chain: {} → {name}",
+                        self.stack.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(" → ")
+                    )),
+            );
+            return None;
+        }
+        let preset = self.preset(name, u)?;
+        self.stack.push((name.to_string(), u.span));
+        let body = self.expand(&preset, name);
+        self.stack.pop();
+        self.expanded.insert(name.to_string(), Some(body.clone()));
+        Some(body)
+    }
+
+    /// The preset file `name`, decoded (read at most once).
+    fn preset(&mut self, name: &str, u: &Spanned<String>) -> Option<Preset> {
+        if let Some(p) = self.loaded.get(name) {
+            return p.clone();
+        }
+        if self.loaded.len() >= MAX_PRESET_FILES {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::TooManyPresets,
+                    format!("a service uses more than {MAX_PRESET_FILES} preset files"),
+                )
+                .at(u.span, "one preset file too many")
+                .help("merge presets: each file is read and checked for every service that uses it"),
+            );
+            return None;
+        }
+        let bytes = match STDLIB.iter().find(|(n, _)| format!("stdlib/presets/{n}.kdl") == name) {
+            Some((_, text)) => Ok(text.as_bytes().to_vec()),
             None => {
+                let from = self.stack.last().map_or(self.spec, |(n, _)| n.as_str()).to_string();
+                let req = Request { spec: self.spec, from: &from, path: &u.value, kind: FileKind::Preset };
+                self.loader.read(&req, name)
+            }
+        };
+        let preset = match bytes {
+            Ok(bytes) => {
+                let input = Input { name: name.to_string(), bytes };
                 let preset = self.read(&input, PresetKind::Preset).map(|(_, p)| p);
                 if preset.is_none() {
                     self.diags.push(
@@ -254,13 +389,18 @@ impl Ctx<'_> {
                             .help(format!("fix the problems reported in {name}")),
                     );
                 }
-                self.loaded.push(Loaded { name: name.clone(), preset: preset.clone() });
                 preset
             }
-        }?;
-        self.stack.push((name.clone(), u.span));
-        let body = self.expand(&preset, &name);
-        self.stack.pop();
-        Some(body)
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(e.code, format!("cannot read preset `{}`", u.value))
+                        .at(u.span, e.label)
+                        .help(e.help),
+                );
+                None
+            }
+        };
+        self.loaded.insert(name.to_string(), preset.clone());
+        preset
     }
 }

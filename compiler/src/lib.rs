@@ -7,7 +7,8 @@
 //!       ─validate→ (same) ─emit→ Vec<emit::Artifact>
 //! ```
 //!
-//! The library does no I/O: the CLI reads files and writes folders. Every
+//! The library does no I/O, except [`repo`], the one module that reads
+//! input files (for the CLI and the tests alike); the CLI writes folders. Every
 //! stage reports into a [`Diagnostics`] sink and keeps going; later stages
 //! run only when earlier ones found no errors.
 
@@ -27,6 +28,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod promql;
 pub mod provenance;
+pub mod repo;
 pub mod secrets;
 pub mod source;
 pub mod syntax;
@@ -40,7 +42,7 @@ use emit::Artifact;
 use source::{SourceFile, Span};
 
 pub use check::Options;
-pub use compose::{Loader, NoFiles};
+pub use compose::{FileKind, LoadError, Loader, NoFiles, Request};
 
 /// One spec file as read from disk.
 #[derive(Clone, Debug)]
@@ -179,9 +181,8 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
                     let cx = pipeline::user_context(&spec.name.value, &file.name, image, p, &plans);
                     for (path, span, to) in &p.templates {
                         let out = format!("{}/{}/{to}", spec.name.value, check::pipeline::PIPELINE_FOLDER);
-                        if let Some(text) =
-                            user_template(path, *span, &cx, &file.name, loader, &mut diags, &mut imports)
-                        {
+                        let u = pipeline::user::Use { path, span: *span, spec: &file.name };
+                        if let Some(text) = pipeline::user::render_file(&u, &cx, loader, &mut diags, &mut imports) {
                             artifacts.push(Artifact { path: out, contents: text });
                         }
                     }
@@ -208,59 +209,6 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
         artifacts.clear();
     }
     Compiled { file, diagnostics, imports, service, artifacts }
-}
-
-/// Read and render one user template of a `pipeline`; problems are
-/// reported against the template file (added to `imports`).
-fn user_template(
-    path: &str,
-    span: Span,
-    cx: &serde_json::Value,
-    from: &str,
-    loader: &dyn Loader,
-    diags: &mut Diagnostics,
-    imports: &mut Vec<SourceFile>,
-) -> Option<String> {
-    let input = match loader.load(from, path) {
-        Ok(i) => i,
-        Err(e) => {
-            diags.push(
-                Diagnostic::error(Code::TemplateError, format!("cannot read template `{path}`"))
-                    .at(span, e)
-                    .help("write the template's path relative to the spec, such as \"./ci/notify.sh.hbs\""),
-            );
-            return None;
-        }
-    };
-    let id = source::FileId::try_from(imports.len() + 1).unwrap_or(source::FileId::MAX);
-    let tf = source::in_file(id, || text_of(&input, diags));
-    imports.push(tf.clone());
-    match pipeline::render_user(&tf.name, &tf.text, cx) {
-        Ok(text) => Some(text),
-        Err((pos, reason)) => {
-            let mut at = pos.map_or(0, |(line, col)| offset_of(&tf.text, line, col));
-            if at >= tf.text.trim_end().len() {
-                // At the end of the file (an unclosed block): label the last character.
-                at = tf.text.trim_end().char_indices().last().map_or(0, |(i, _)| i);
-            }
-            let end = tf.text[at..].find(|c: char| c.is_whitespace() || c == '}').map_or(tf.text.len(), |n| at + n);
-            let end = if end == at { tf.text[at..].chars().next().map_or(at, |c| at + c.len_utf8()) } else { end };
-            diags.push(
-                Diagnostic::error(Code::TemplateError, format!("template `{}` does not render", tf.name))
-                    .at(Span::in_file(id, at, end), reason)
-                    .also(span, "used here")
-                    .help("templates render in strict mode: every variable must exist (`svcc explain SVC0343` lists them)"),
-            );
-            None
-        }
-    }
-}
-
-/// Byte offset of a 1-based line and character column.
-fn offset_of(text: &str, line: usize, col: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
-    let rest = &text[start.min(text.len())..];
-    start + rest.char_indices().nth(col.saturating_sub(1)).map_or(0, |(i, _)| i).min(rest.len())
 }
 
 /// Compile many services on every core, results in input order. Services

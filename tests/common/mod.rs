@@ -39,29 +39,11 @@ pub fn rel(p: &Path) -> String {
     p.strip_prefix(root()).unwrap_or(p).to_string_lossy().replace('\\', "/")
 }
 
-/// Reads preset files from disk, relative to the using file (names are
-/// repository-relative, as in the examples' snapshots).
-pub struct FsLoader;
-
-impl svcc::Loader for FsLoader {
-    fn load(&self, from: &str, path: &str) -> Result<Input, String> {
-        let full = normalize(&root().join(from).parent().unwrap().join(path));
-        std::fs::read(&full).map(|bytes| Input { name: rel(&full), bytes }).map_err(|e| e.to_string())
-    }
-}
-
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+/// The file system as svcc reads it (`svcc::repo`, the same confined
+/// reader as the CLI), with names relative to the repository root, as in the
+/// snapshots.
+pub fn loader() -> svcc::repo::Repo {
+    svcc::repo::Repo::new(&root()).unwrap()
 }
 
 /// Is this `*.kdl` file a service (not an org defaults file or a preset)?
@@ -77,24 +59,19 @@ pub fn services(dir: &str) -> Vec<PathBuf> {
 
 /// The org defaults files that apply to `path` (outermost first), up to the repository root.
 pub fn defaults_for(path: &Path) -> Vec<Input> {
-    let mut out = Vec::new();
-    for d in path.parent().unwrap().ancestors() {
-        let f = d.join("_defaults.kdl");
-        if let Ok(bytes) = std::fs::read(&f) {
-            out.push(Input { name: rel(&f), bytes });
-        }
-        if d == root() {
-            break;
-        }
-    }
-    out.reverse();
-    out
+    let (defaults, refused) = loader().defaults_for(Path::new(&rel(path)));
+    assert!(refused.is_empty(), "{}: {refused:?}", rel(path));
+    defaults
 }
 
 /// Compile a spec as `svcc build` does: with its org defaults and preset files.
 pub fn compile_file(path: &Path, opts: &Options) -> Compiled {
-    let bytes = std::fs::read(path).unwrap();
-    svcc::compile_with(&Input { name: rel(path), bytes }, &defaults_for(path), &FsLoader, opts)
+    let mut repo = loader();
+    let spec = PathBuf::from(rel(path));
+    let input = repo.read_spec(&spec, &spec).unwrap_or_else(|e| panic!("{}: {e:?}", spec.display()));
+    let (defaults, refused) = repo.defaults_for(&spec);
+    assert!(refused.is_empty(), "{}: {refused:?}", spec.display());
+    svcc::compile_with(&input, &defaults, &repo, opts)
 }
 
 pub fn compile_str(name: &str, text: &str, opts: &Options) -> Compiled {

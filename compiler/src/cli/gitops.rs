@@ -7,7 +7,7 @@ use svcc::diagnostic::Code;
 use svcc::diagnostic::render::{self, FileDiagnostics, Format};
 use svcc::emit;
 
-use super::inputs::{collect_inputs, io_problem, read_spec};
+use super::inputs::{collect_inputs, io_problem, refused, repo};
 use super::output::{committed_folders, read_committed, read_committed_at_ref, replace_file};
 use super::*;
 
@@ -148,19 +148,24 @@ fn rewrite_spec(path: &Path, text: &str) -> Result<(), Box<FileDiagnostics>> {
 /// canonical layout. A file with syntax errors is reported and left alone.
 pub(super) fn fmt_command(f: &FmtArgs) -> ExitCode {
     let mut problems: Vec<FileDiagnostics> = Vec::new();
-    let paths = collect_inputs(&f.files, &mut problems);
+    let specs = collect_inputs(&f.files, &mut problems);
+    let paths: Vec<&std::path::Path> = specs.iter().map(|s| s.path.as_path()).collect();
     let mut unformatted = Vec::new();
     let mut syntax_errors = false;
-    for p in &paths {
+    let mut repo = repo(&mut problems);
+    for (s, p) in specs.iter().zip(&paths) {
         let name = p.display().to_string();
-        let text = match read_spec(p).map(String::from_utf8) {
+        let Some(repo) = &mut repo else {
+            break;
+        };
+        let text = match repo.read_spec(p, &s.argument).map(|i| String::from_utf8(i.bytes)) {
             Ok(Ok(t)) => t,
             Ok(Err(_)) => {
                 problems.push(io_problem(p, Code::NotUtf8, format!("`{name}` is not UTF-8 text")));
                 continue;
             }
-            Err(problem) => {
-                problems.push(*problem);
+            Err(why) => {
+                problems.push(refused(p, &why));
                 continue;
             }
         };

@@ -1,22 +1,36 @@
-//! Reading specs: expanding folders, the size cap, preset files and org
-//! defaults.
+//! Reading specs: expanding folders, then reading each spec and its org
+//! defaults through [`svcc::repo::Repo`], the confined reader the tests use
+//! too (repository root, regular files only, the 1 MiB cap).
 
 use std::path::{Path, PathBuf};
 
 use svcc::diagnostic::render::FileDiagnostics;
 use svcc::diagnostic::{Code, Diagnostic};
-use svcc::{Input, Loader};
+use svcc::repo::{Refusal, Repo};
+use svcc::{Input, Unit};
+
+/// A spec file to read, with the file or folder named on the command line
+/// that it was found through (which bounds its repository root when there
+/// is no `.git`).
+pub(super) struct SpecPath {
+    pub path: PathBuf,
+    pub argument: PathBuf,
+}
 
 /// Expand folders into the service specs below them: `*.kdl` files, sorted,
 /// except files whose name starts with `_` (org defaults, `_defaults.kdl`)
-/// and anything in a folder named `presets` or starting with `.`.
+/// or `.`, and anything in a folder named `presets` or starting with `.`.
 /// Symlinked folders are not followed, so a link loop cannot recurse forever.
-pub(super) fn collect_inputs(paths: &[PathBuf], problems: &mut Vec<FileDiagnostics>) -> Vec<PathBuf> {
+pub(super) fn collect_inputs(paths: &[PathBuf], problems: &mut Vec<FileDiagnostics>) -> Vec<SpecPath> {
     let mut files = Vec::new();
     for p in paths {
         match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, &mut files, problems),
-            Ok(_) => files.push(p.clone()),
+            Ok(m) if m.is_dir() => {
+                let mut found = Vec::new();
+                walk(p, &mut found, problems);
+                files.extend(found.into_iter().map(|path| SpecPath { path, argument: p.clone() }));
+            }
+            Ok(_) => files.push(SpecPath { path: p.clone(), argument: p.clone() }),
             Err(e) => problems.push(io_problem(p, Code::ReadFailed, format!("cannot read `{}`: {e}", p.display()))),
         }
     }
@@ -42,7 +56,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<FileDiagnostics
             if name != "presets" && !name.starts_with('.') {
                 walk(&p, files, problems);
             }
-        } else if p.extension().is_some_and(|x| x == "kdl") && !name.starts_with('_') {
+        } else if p.extension().is_some_and(|x| x == "kdl") && !name.starts_with('_') && !name.starts_with('.') {
             files.push(p);
         }
     }
@@ -52,108 +66,59 @@ pub(super) fn io_problem(path: &Path, code: Code, message: String) -> FileDiagno
     FileDiagnostics::without_source(Some(path.display().to_string()), vec![Diagnostic::error(code, message)])
 }
 
-/// The name of an org defaults file (`docs/presets.md`).
-pub const DEFAULTS_FILE: &str = "_defaults.kdl";
-
-/// `a/./b/../c` → `a/c`, without touching the file system.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// Reads preset files relative to the file that uses them.
-pub(super) struct FsLoader;
-
-impl Loader for FsLoader {
-    fn load(&self, from: &str, path: &str) -> Result<Input, String> {
-        let base = Path::new(from).parent().unwrap_or(Path::new(""));
-        let full = normalize(&base.join(path));
-        match std::fs::read(&full) {
-            Ok(bytes) => Ok(Input { name: full.display().to_string(), bytes }),
-            Err(e) => Err(format!("cannot read `{}`: {e}", full.display())),
-        }
-    }
-}
-
-/// The org defaults files that apply to a spec: `_defaults.kdl` in its
-/// folder and every folder above it, up to the repository root (the first
-/// folder holding `.git`) or the file-system root; outermost first.
-pub(super) struct DefaultsFinder {
-    cwd: PathBuf,
-    cache: std::collections::BTreeMap<PathBuf, Option<Input>>,
-}
-
-impl DefaultsFinder {
-    pub(super) fn new() -> Self {
-        DefaultsFinder { cwd: std::env::current_dir().unwrap_or_default(), cache: Default::default() }
-    }
-
-    pub(super) fn for_spec(&mut self, spec: &Path, problems: &mut Vec<FileDiagnostics>) -> Vec<Input> {
-        let mut found = Vec::new();
-        let dir = spec.parent().unwrap_or(Path::new(""));
-        let abs = normalize(&self.cwd.join(dir));
-        for d in abs.ancestors() {
-            if !self.cache.contains_key(d) {
-                let f = d.join(DEFAULTS_FILE);
-                let input = match std::fs::read(&f) {
-                    Ok(bytes) => {
-                        let shown = f.strip_prefix(&self.cwd).map_or(f.clone(), Path::to_path_buf);
-                        Some(Input { name: shown.display().to_string(), bytes })
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => {
-                        problems.push(io_problem(&f, Code::ReadFailed, format!("cannot read `{}`: {e}", f.display())));
-                        None
-                    }
-                };
-                self.cache.insert(d.to_path_buf(), input);
-            }
-            if let Some(Some(i)) = self.cache.get(d) {
-                found.push(i.clone());
-            }
-            if d.join(".git").exists() {
-                break;
-            }
-        }
-        found.reverse();
-        found
-    }
-}
-
-/// Specs larger than this are refused without being read further: a
-/// service spec is a few kilobytes, and the KDL parser reads roughly 40 KB/s
-/// in a debug build (a 400 KB file took 10 s, 10 MB over 2 minutes), so a
-/// stray huge file (or a device) must not stall a commit hook.
-pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
-
-/// Read a spec, at most [`MAX_SPEC_BYTES`] of it (so even an endless
-/// stream stops). The error is a diagnostic ready to report.
-pub(super) fn read_spec(path: &Path) -> Result<Vec<u8>, Box<FileDiagnostics>> {
-    use std::io::Read;
+/// The problem a refused or unreadable file gives.
+pub(super) fn refused(path: &Path, why: &Refusal) -> FileDiagnostics {
     let shown = path.display();
-    let mut bytes = Vec::new();
-    let read = std::fs::File::open(path).and_then(|f| f.take(MAX_SPEC_BYTES + 1).read_to_end(&mut bytes));
-    if let Err(e) = read {
-        return Err(Box::new(io_problem(path, Code::ReadFailed, format!("cannot read `{shown}`: {e}"))));
+    let d = Diagnostic::error(why.code(Code::ReadFailed), format!("cannot read `{shown}`: {}", why.reason()));
+    let d = match why {
+        Refusal::Io(_) => d,
+        _ => d.help(why.help()),
+    };
+    FileDiagnostics::without_source(Some(shown.to_string()), vec![d])
+}
+
+/// The repository view the CLI reads through: names relative to the
+/// current folder.
+pub(super) fn repo(problems: &mut Vec<FileDiagnostics>) -> Option<Repo> {
+    match Repo::in_current_dir() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let d = Diagnostic::error(Code::ReadFailed, format!("cannot read the current folder: {e}"));
+            problems.push(FileDiagnostics::without_source(None, vec![d]));
+            None
+        }
     }
-    if bytes.len() as u64 > MAX_SPEC_BYTES {
-        let d = Diagnostic::error(
-            Code::ReadFailed,
-            format!("`{shown}` is larger than {} MiB, too large for a service spec", MAX_SPEC_BYTES >> 20),
-        )
-        .help("a spec describes one service in a few kilobytes; check that this is the file you meant");
-        return Err(Box::new(FileDiagnostics::without_source(Some(shown.to_string()), vec![d])));
+}
+
+/// Read each spec with the org defaults that apply to it.
+pub(super) fn read_units(repo: &mut Repo, specs: &[SpecPath], problems: &mut Vec<FileDiagnostics>) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for s in specs {
+        let name = s.path.display().to_string();
+        if let Err(why) = svcc::values::check_spec_path(&name) {
+            let shown = name.escape_debug();
+            let d = Diagnostic::error(Code::UnsafeFileName, format!("`{shown}` is not a usable spec file name: {why}"))
+                .help("svcc writes the spec's path into the workflow and deploy.sh; rename the file");
+            problems.push(FileDiagnostics::without_source(None, vec![d]));
+            continue;
+        }
+        let input = match repo.read_spec(&s.path, &s.argument) {
+            Ok(i) => i,
+            Err(why) => {
+                problems.push(refused(&s.path, &why));
+                continue;
+            }
+        };
+        let (defaults, refusals) = repo.defaults_for(&s.path);
+        for (name, why) in refusals {
+            problems.push(refused(Path::new(&name), &why));
+        }
+        units.push(Unit { input, defaults });
     }
-    Ok(bytes)
+    units
+}
+
+/// Read one spec named on the command line (no org defaults).
+pub(super) fn read_spec(repo: &mut Repo, path: &Path) -> Result<Input, Box<FileDiagnostics>> {
+    repo.read_spec(path, path).map_err(|why| Box::new(refused(path, &why)))
 }

@@ -11,14 +11,14 @@ use svcc::diagnostic::render::{self, FileDiagnostics, Format, HumanStyle};
 use svcc::diagnostic::suggest::did_you_mean;
 use svcc::diagnostic::{Code, Diagnostic};
 use svcc::emit::{self, Artifact};
-use svcc::{Compiled, Input, Options, Unit};
+use svcc::{Compiled, Options};
 
 mod gitops;
 mod inputs;
 mod output;
 
 use gitops::{build_check, diff_command, fmt_command};
-use inputs::{DefaultsFinder, FsLoader, collect_inputs, read_spec};
+use inputs::{collect_inputs, read_spec, read_units};
 use output::write_output;
 
 /// Exit codes (documented in docs/cli.md).
@@ -282,14 +282,13 @@ fn explain_value(e: &ExplainArgs) -> ExitCode {
         return ExitCode::from(EXIT_USAGE_OR_IO);
     };
     let style = human_style(ColorArg::Auto);
-    let bytes = match read_spec(file) {
-        Ok(b) => b,
-        Err(problem) => {
-            err(&render::render(Format::Human, &[*problem], style));
-            return ExitCode::from(EXIT_USAGE_OR_IO);
-        }
+    let mut problems = Vec::new();
+    let read =
+        inputs::repo(&mut problems).ok_or(()).and_then(|mut r| read_spec(&mut r, file).map_err(|p| problems.push(*p)));
+    let Ok(input) = read else {
+        err(&render::render(Format::Human, &problems, style));
+        return ExitCode::from(EXIT_USAGE_OR_IO);
     };
-    let input = Input { name: file.display().to_string(), bytes };
     let opts = Options {
         image_tag: e.image_tag.clone(),
         require_tag: false,
@@ -362,25 +361,11 @@ fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
         io_problems.push(FileDiagnostics::without_source(None, vec![d]));
     }
     let paths = collect_inputs(&args.files, &mut io_problems);
-    let mut inputs = Vec::new();
-    let mut finder = DefaultsFinder::new();
-    for p in &paths {
-        let name = p.display().to_string();
-        if let Err(why) = svcc::values::check_spec_path(&name) {
-            let shown = name.escape_debug();
-            let d = Diagnostic::error(Code::UnsafeFileName, format!("`{shown}` is not a usable spec file name: {why}"))
-                .help("svcc writes the spec's path into the workflow and deploy.sh; rename the file");
-            io_problems.push(FileDiagnostics::without_source(None, vec![d]));
-            continue;
-        }
-        match read_spec(p) {
-            Ok(bytes) => inputs.push(Unit {
-                input: Input { name: p.display().to_string(), bytes },
-                defaults: finder.for_spec(p, &mut io_problems),
-            }),
-            Err(problem) => io_problems.push(*problem),
-        }
-    }
+    let mut repo = inputs::repo(&mut io_problems);
+    let inputs = match &mut repo {
+        Some(repo) => read_units(repo, &paths, &mut io_problems),
+        None => Vec::new(),
+    };
     if paths.is_empty() && io_problems.is_empty() {
         let d = Diagnostic::error(Code::ReadFailed, "no `*.kdl` spec files found in the given folders");
         io_problems.push(FileDiagnostics::without_source(None, vec![d]));
@@ -392,8 +377,10 @@ fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
         environments: args.environments.clone(),
         check_only: !require_tag,
     };
-    let mut results: Vec<Compiled> =
-        if io_problems.is_empty() { svcc::compile_units(&inputs, &FsLoader, &opts) } else { Vec::new() };
+    let mut results: Vec<Compiled> = match &repo {
+        Some(repo) if io_problems.is_empty() => svcc::compile_units(&inputs, repo, &opts),
+        _ => Vec::new(),
+    };
     if args.deny_warnings {
         for r in &mut results {
             for d in &mut r.diagnostics {

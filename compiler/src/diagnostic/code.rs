@@ -61,6 +61,8 @@ codes! {
     WorkflowExpression = "SVC0215", "workflow-expression";
     InvalidPatch = "SVC0230", "invalid-patch";
     PresetFile = "SVC0231", "preset-file";
+    OutsideRepository = "SVC0232", "outside-repository";
+    HiddenFile = "SVC0233", "hidden-file";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -85,10 +87,14 @@ codes! {
     ConflictingDefinitions = "SVC0332", "conflicting-definitions";
     PatchTarget = "SVC0333", "patch-target";
     PatchPath = "SVC0334", "patch-path";
+    PresetUsedTwice = "SVC0335", "preset-used-twice";
+    TooManyPresets = "SVC0336", "too-many-presets";
     UnknownDeployEnvironment = "SVC0340", "unknown-deploy-environment";
     PromotionOrder = "SVC0341", "promotion-order";
     PipelineFolderConflict = "SVC0342", "pipeline-folder-conflict";
     TemplateError = "SVC0343", "template-error";
+    TemplatePartial = "SVC0344", "template-partial";
+    TemplateLimit = "SVC0345", "template-limit";
     UnverifiedInstall = "SVC0346", "unverified-install";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
@@ -106,6 +112,8 @@ codes! {
     InvalidArgument = "SVC0904", "invalid-argument";
     FormatFailed = "SVC0905", "format-failed";
     UnsafeFileName = "SVC0906", "unsafe-file-name";
+    NotAFile = "SVC0907", "not-a-file";
+    FileTooLarge = "SVC0908", "file-too-large";
     SymlinkRefused = "SVC0910", "symlink-refused";
     FolderNotOwned = "SVC0911", "folder-not-owned";
     OutputHoldsInput = "SVC0912", "output-holds-input";

@@ -7,11 +7,15 @@
 //!   (strict mode, no HTML escaping) from the templates in
 //!   `stdlib/templates/`, embedded in the binary.
 //!
+//! - the user's own templates (`template "…" to="…"`): [`user`], within
+//!   limits, since anyone who edits the repository writes them.
+//!
 //! Everything here reads the resolved plans, so the names, namespaces and
 //! rollout kinds are the ones the manifests use.
 
 pub mod encode;
 pub mod runtime;
+pub mod user;
 pub mod workflow;
 
 use serde_json::json;
@@ -207,36 +211,6 @@ pub fn user_context(
         "environments": environments,
         "promotion": promotion,
     })
-}
-
-/// Render a user template in strict mode. On failure: the 1-based
-/// (line, column) in the template when known, and the reason.
-pub fn render_user(
-    name: &str,
-    text: &str,
-    context: &serde_json::Value,
-) -> Result<String, (Option<(usize, usize)>, String)> {
-    let mut hb = handlebars::Handlebars::new();
-    hb.set_strict_mode(true);
-    hb.register_escape_fn(handlebars::no_escape);
-    encode::register(&mut hb);
-    if let Err(e) = hb.register_template_string(name, text) {
-        return Err((e.pos(), readable(&e.reason().to_string())));
-    }
-    hb.render(name, context).map_err(|e| (e.line_no.zip(e.column_no), readable(&e.reason().to_string())))
-}
-
-/// handlebars says `Failed to access variable in strict mode Some("x")`,
-/// or lists every grammar rule after a syntax error.
-fn readable(reason: &str) -> String {
-    if reason.starts_with("invalid handlebars syntax") {
-        // pest lists every rule it expected; say what usually went wrong.
-        return "invalid handlebars syntax here: is a `{{#block}}` left without its `{{/block}}`, or a `{{` without `}}`?".to_string();
-    }
-    match reason.split_once("strict mode Some(\"") {
-        Some((_, rest)) => format!("`{}` is not in the context", rest.trim_end_matches("\")")),
-        None => reason.to_string(),
-    }
 }
 
 /// Render an embedded template. The templates are tested with every
