@@ -269,7 +269,7 @@ fn deploy_scripts_pass_shellcheck() {
 /// credentials, nothing is cached, and no `run:` script holds an
 /// expression (values come in through `env:`).
 fn assert_supply_chain(name: &str, job: &Value) {
-    use svcc::pipeline::workflow::actions;
+    use svcc::ci::workflow::actions;
     for step in job["steps"].as_array().unwrap() {
         if let Some(u) = step["uses"].as_str() {
             let pin = actions::ALL.iter().find(|p| p.uses() == u);
@@ -295,7 +295,7 @@ fn assert_supply_chain(name: &str, job: &Value) {
 /// version as a comment, and every pin in the table is a full commit.
 #[test]
 fn pinned_actions_carry_their_version() {
-    use svcc::pipeline::workflow::actions;
+    use svcc::ci::workflow::actions;
     for p in actions::ALL {
         assert!(p.sha.len() == 40 && p.sha.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{p:?}");
     }

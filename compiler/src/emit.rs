@@ -64,7 +64,7 @@ pub fn is_kustomization(a: &Artifact) -> bool {
 /// Whether an artifact is one of the pipeline files (`<service>/pipeline/…`:
 /// the workflow, Dockerfile and deploy script) rather than a manifest.
 pub fn is_pipeline_file(a: &Artifact) -> bool {
-    a.path.split('/').nth(1) == Some(crate::check::pipeline::PIPELINE_FOLDER) && a.path.split('/').count() > 2
+    a.path.split('/').nth(1) == Some(crate::check::ci::PIPELINE_FOLDER) && a.path.split('/').count() > 2
 }
 
 /// A multi-document stream of the Kubernetes objects among `artifacts`,

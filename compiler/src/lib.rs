@@ -13,6 +13,7 @@
 //! run only when earlier ones found no errors.
 
 pub mod check;
+pub mod ci;
 pub mod compose;
 pub mod crd;
 pub mod decode;
@@ -24,7 +25,6 @@ pub mod harden;
 pub mod lower;
 pub mod model;
 pub mod patch;
-pub mod pipeline;
 pub mod plan;
 pub mod promql;
 pub mod provenance;
@@ -152,7 +152,7 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
             }
         }
         let plans = if composed { check::check(&spec, opts, &mut diags) } else { Vec::new() };
-        let pipeline = if composed { check::pipeline::resolve(&spec, &mut diags) } else { None };
+        let pipeline = if composed { check::ci::resolve(&spec, &mut diags) } else { None };
         if !diags.has_errors() {
             let mut exceptions = harden::Exceptions::default();
             for plan in &plans {
@@ -175,14 +175,14 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
             let image = spec.body.image.as_ref().and_then(|i| i.repository.as_ref()).map(|r| r.value.as_str());
             if let (Some(p), Some(image), true) = (&pipeline, image, opts.environments.is_empty()) {
                 if !opts.check_only {
-                    artifacts.extend(pipeline::artifacts(&spec.name.value, &file.name, image, p, &plans));
+                    artifacts.extend(ci::artifacts(&spec.name.value, &file.name, image, p, &plans));
                 }
                 if !p.templates.is_empty() {
-                    let cx = pipeline::user_context(&spec.name.value, &file.name, image, p, &plans);
+                    let cx = ci::user_context(&spec.name.value, &file.name, image, p, &plans);
                     for (path, span, to) in &p.templates {
-                        let out = format!("{}/{}/{to}", spec.name.value, check::pipeline::PIPELINE_FOLDER);
-                        let u = pipeline::user::Use { path, span: *span, spec: &file.name };
-                        if let Some(text) = pipeline::user::render_file(&u, &cx, loader, &mut diags, &mut imports) {
+                        let out = format!("{}/{}/{to}", spec.name.value, check::ci::PIPELINE_FOLDER);
+                        let u = ci::user::Use { path, span: *span, spec: &file.name };
+                        if let Some(text) = ci::user::render_file(&u, &cx, loader, &mut diags, &mut imports) {
                             artifacts.push(Artifact { path: out, contents: text });
                         }
                     }

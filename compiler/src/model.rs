@@ -24,13 +24,13 @@ pub struct Spec {
     pub environments: Vec<Environment>,
     /// `pipeline { … }`: the CI/CD workflow, Dockerfile and deploy script
     /// (service-level only; docs/pipeline.md).
-    pub pipeline: Option<Pipeline>,
+    pub ci: Option<Ci>,
 }
 
 /// `pipeline node=20 { … }` as written: every setting `None` when it takes
 /// the runtime preset's default.
 #[derive(Clone, Debug)]
-pub struct Pipeline {
+pub struct Ci {
     /// The `pipeline` node's name token.
     pub node: Span,
     /// The runtime preset and its version (`node=20`).

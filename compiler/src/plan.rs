@@ -287,7 +287,7 @@ pub struct PlanToleration {
 /// `pipeline { … }` with every default applied; environments are checked
 /// against the spec (not per environment: a pipeline spans them all).
 #[derive(Clone, Debug)]
-pub struct PlanPipeline {
+pub struct PlanCi {
     pub runtime: crate::model::Runtime,
     /// The runtime version (`20` for `node=20`).
     pub version: String,

@@ -2,9 +2,9 @@
 //! semantic check. All problems are collected; plans are returned only
 //! when there are no errors.
 
+pub mod ci;
 pub mod merge;
 mod monitoring;
-pub mod pipeline;
 pub mod rollout;
 mod security;
 

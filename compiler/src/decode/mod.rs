@@ -6,8 +6,8 @@
 //! value decodes to `None` and the rest of the file is still read.
 
 mod body;
+mod ci;
 mod observability;
-mod pipeline;
 pub(crate) mod reader;
 mod rollout;
 mod security;
@@ -96,14 +96,14 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
     r.finish(diags);
     let mut environments: Vec<Environment> = Vec::new();
     let mut uses = Vec::new();
-    let mut pipeline = None;
+    let mut ci = None;
     let body = body::decode_body(children(node), "service", true, diags, &mut |env_node, diags| {
         if env_node.name().value() == "use" {
             uses.extend(decode_use(env_node, diags));
             return;
         }
         if env_node.name().value() == "pipeline" {
-            pipeline = Some(pipeline::pipeline(env_node, diags));
+            ci = Some(self::ci::pipeline(env_node, diags));
             return;
         }
         if let Some(env) = decode_environment(env_node, diags) {
@@ -126,7 +126,7 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
                 .help("add at least an image: `service my-app { image \"ghcr.io/acme/my-app\" }`"),
         );
     }
-    Some(Spec { name: name?, node: name_span(node), uses, body, environments, pipeline })
+    Some(Spec { name: name?, node: name_span(node), uses, body, environments, ci })
 }
 
 /// `use "node-http-api"` or `use "./presets/x.kdl"`.

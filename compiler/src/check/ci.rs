@@ -1,10 +1,10 @@
-//! Resolve `pipeline { … }` into a [`PlanPipeline`]: runtime preset
+//! Resolve `pipeline { … }` into a [`PlanCi`]: runtime preset
 //! defaults, and the promotion path checked against the spec's environments.
 
 use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Pipeline, Runtime, Spec, Stage};
-use crate::plan::{PlanPipeline, PlanStage};
+use crate::model::{Ci, Runtime, Spec, Stage};
+use crate::plan::{PlanCi, PlanStage};
 use crate::source::Span;
 
 /// The folder beside the environment folders that holds the pipeline files.
@@ -25,8 +25,8 @@ fn preset(r: Runtime) -> Preset {
     }
 }
 
-pub fn resolve(spec: &Spec, diags: &mut Diagnostics) -> Option<PlanPipeline> {
-    let p: &Pipeline = spec.pipeline.as_ref()?;
+pub fn resolve(spec: &Spec, diags: &mut Diagnostics) -> Option<PlanCi> {
+    let p: &Ci = spec.ci.as_ref()?;
     let errors_before = diags.error_count();
     let envs = super::environment_names(spec);
     let names: Vec<&str> = envs.iter().map(String::as_str).collect();
@@ -113,7 +113,7 @@ pub fn resolve(spec: &Spec, diags: &mut Diagnostics) -> Option<PlanPipeline> {
     };
     let on = |v: &Option<crate::source::Spanned<bool>>, default: bool| v.as_ref().map_or(default, |s| s.value);
     let unit_tests = on(&p.unit_tests, true);
-    let plan = PlanPipeline {
+    let plan = PlanCi {
         runtime,
         version,
         branch: p.branch.as_ref().map_or_else(|| "main".to_string(), |b| b.value.clone()),

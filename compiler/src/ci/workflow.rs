@@ -286,7 +286,7 @@ pub fn kubeconfig_secret(env: &str) -> String {
 }
 
 pub fn workflow(cx: &Context<'_>) -> Workflow {
-    let p = cx.pipeline;
+    let p = cx.ci;
     let rt: &Runtime = runtime::preset(p.runtime);
     let spec = &cx.spec_path;
     let mut jobs: IndexMap<String, Job> = IndexMap::new();
@@ -496,7 +496,7 @@ pub fn workflow(cx: &Context<'_>) -> Workflow {
 }
 
 fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<String>) -> Job {
-    let p = cx.pipeline;
+    let p = cx.ci;
     let env = &t.environment;
     let folder = format!("deploy/{}/{env}", cx.service);
     let ns = if t.namespace.is_some() { " --namespace \"$NAMESPACE\"" } else { "" };

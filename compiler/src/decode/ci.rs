@@ -4,7 +4,7 @@ use kdl::{KdlNode, KdlValue};
 
 use super::reader::{self, NodeReader, children, missing, name_span, no_children, unknown_node};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Pipeline, Runtime, Stage, SvccInstall, UserTemplate};
+use crate::model::{Ci, Runtime, Stage, SvccInstall, UserTemplate};
 use crate::source::{Span, Spanned};
 use crate::values;
 
@@ -32,8 +32,8 @@ pub const INTEGRATION_SERVICES: &[&str] = &["postgres", "redis", "mysql", "mongo
 
 const REPEATABLE: &[&str] = &["deploy", "e2e", "smoke", "template"];
 
-pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Pipeline {
-    let mut p = Pipeline {
+pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Ci {
+    let mut p = Ci {
         node: name_span(node),
         runtime: None,
         branch: None,

@@ -20,10 +20,10 @@ pub mod workflow;
 
 use serde_json::json;
 
-use crate::check::pipeline::PIPELINE_FOLDER;
+use crate::check::ci::PIPELINE_FOLDER;
 use crate::emit::Artifact;
 use crate::model::ProbeKind;
-use crate::plan::{Plan, PlanPipeline, PlanProbeHandler, PlanStage};
+use crate::plan::{Plan, PlanCi, PlanProbeHandler, PlanStage};
 
 const DEPLOY_SH: &str = include_str!("../../../stdlib/templates/deploy.sh.hbs");
 
@@ -60,13 +60,13 @@ pub struct Context<'a> {
     pub service: &'a str,
     /// The spec's path as given to svcc, relative to the repository root.
     pub spec_path: String,
-    pub pipeline: &'a PlanPipeline,
+    pub ci: &'a PlanCi,
     pub targets: Vec<EnvTarget>,
     pub image: ImageRef,
 }
 
 /// The pipeline files of one service. `plans` are all of its environments.
-pub fn artifacts(service: &str, spec_path: &str, image: &str, p: &PlanPipeline, plans: &[Plan]) -> Vec<Artifact> {
+pub fn artifacts(service: &str, spec_path: &str, image: &str, p: &PlanCi, plans: &[Plan]) -> Vec<Artifact> {
     let targets: Vec<EnvTarget> = plans
         .iter()
         .map(|pl| EnvTarget {
@@ -79,7 +79,7 @@ pub fn artifacts(service: &str, spec_path: &str, image: &str, p: &PlanPipeline, 
     let cx = Context {
         service,
         spec_path: spec_path.trim_start_matches("./").replace('\\', "/"),
-        pipeline: p,
+        ci: p,
         targets,
         image: ImageRef::parse(image),
     };
@@ -133,7 +133,7 @@ fn dockerfile_context(cx: &Context<'_>, plan: &Plan) -> serde_json::Value {
     json!({
         "service": cx.service,
         "spec": cx.spec_path,
-        "version": cx.pipeline.version,
+        "version": cx.ci.version,
         "uid": plan.security.run_as_user,
         "gid": plan.security.run_as_group,
         "ports": plan.ports.iter().map(|p| p.number).collect::<Vec<_>>(),
@@ -169,13 +169,7 @@ fn deploy_context(cx: &Context<'_>, plans: &[Plan], plan: &Plan) -> serde_json::
 
 /// What a user template sees: the compiled service, with every name,
 /// namespace and default resolved (docs/pipeline.md lists the fields).
-pub fn user_context(
-    service: &str,
-    spec_path: &str,
-    image: &str,
-    p: &PlanPipeline,
-    plans: &[Plan],
-) -> serde_json::Value {
+pub fn user_context(service: &str, spec_path: &str, image: &str, p: &PlanCi, plans: &[Plan]) -> serde_json::Value {
     let image = ImageRef::parse(image);
     let runtime = crate::model::Runtime::ALL.iter().find(|(_, r)| *r == p.runtime).map_or("node", |(n, _)| *n);
     let environments: Vec<serde_json::Value> = plans

@@ -70,7 +70,7 @@ fn health(cmd: &str) -> String {
     format!("--health-cmd {cmd} --health-interval 10s --health-timeout 5s --health-retries 5")
 }
 
-/// `name` is one of `decode::pipeline::INTEGRATION_SERVICES`.
+/// `name` is one of `decode::ci::INTEGRATION_SERVICES`.
 pub fn container(name: &str, version: &str) -> Container {
     let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
     let (image, service_env, port, cmd, client_env) = match name {
