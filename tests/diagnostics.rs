@@ -16,6 +16,9 @@
 //! `build` (a tag is required), `--env` and `--image-tag`. The name starts
 //! with the first expected code.
 //!
+//! Each fixture is its own test (`cargo test --test diagnostics SVC0202`
+//! runs those whose name holds it), through libtest-mimic.
+//!
 //! A fixture is a `.kdl` file, or a folder whose `service.kdl` is the spec:
 //! its other files are the presets it uses and the `_defaults.kdl` that
 //! applies to it (multi-file cases).
@@ -82,60 +85,94 @@ fn header(text: &str) -> (Vec<Expect>, Options) {
     (expects, opts)
 }
 
-#[test]
-fn diagnostics_corpus() {
-    let fixtures = fixtures();
-    assert!(fixtures.len() >= 30, "the corpus should hold at least 30 failure cases, found {}", fixtures.len());
-    let mut failures = Vec::new();
-    for (name, path) in &fixtures {
-        let bytes = std::fs::read(path).unwrap();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let (expects, opts) = header(&text);
-        assert!(!expects.is_empty(), "{name}: no `// expect:` line");
-        assert!(name.starts_with(&expects[0].code), "{name}: name must start with {}", expects[0].code);
-        let compiled = common::compile_file(path, &opts);
-        assert!(compiled.has_errors() || compiled.diagnostics.iter().any(|d| !d.is_error()), "{name}: no diagnostics");
-        assert!(compiled.artifacts.is_empty() || !compiled.has_errors(), "{name}: errors but artifacts");
-        for e in &expects {
-            let found = compiled
-                .diagnostics
-                .iter()
-                .any(|d| d.code.as_str() == e.code && position(&compiled, d).as_deref() == Some(&e.at));
-            if !found {
-                let got: Vec<String> = compiled
-                    .diagnostics
-                    .iter()
-                    .map(|d| format!("{} at {:?}", d.code, position(&compiled, d)))
-                    .collect();
-                failures.push(format!("{name}: expected {} at {}, got {got:?}", e.code, e.at));
-            }
-        }
-        // Every span lies inside the file it points into, on char boundaries.
-        for d in &compiled.diagnostics {
-            for l in d.primary.iter().chain(&d.secondary) {
-                let text = match l.span.file {
-                    0 => &compiled.file.text,
-                    k => &compiled.imports[usize::from(k) - 1].text,
-                };
-                assert!(l.span.end as usize <= text.len(), "{name}: span out of bounds");
-                assert!(text.is_char_boundary(l.span.start as usize), "{name}: span not on a char boundary");
-            }
-        }
-        let human = common::render(&compiled, Format::Human);
-        let json = common::render(&compiled, Format::Json);
-        let mut sources = format!("----- SOURCE\n{text}\n");
-        for f in &compiled.imports {
-            if !f.name.starts_with("stdlib/") {
-                sources.push_str(&format!("----- SOURCE {}\n{}\n", f.name, f.text));
-            }
-        }
-        let snap = format!("{sources}----- HUMAN\n{human}\n----- JSON\n{json}");
-        common::settings().bind(|| insta::assert_snapshot!(format!("diagnostics__{name}"), snap));
+/// One fixture: its expectations, spans, and the snapshot of its source
+/// and rendered diagnostics. `Err` says what is wrong.
+fn check_fixture(name: &str, path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (expects, opts) = header(&text);
+    let Some(first) = expects.first() else { return Err("no `// expect:` line".into()) };
+    if !name.starts_with(&first.code) {
+        return Err(format!("the name must start with {}", first.code));
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let compiled = common::compile_file(path, &opts);
+    if !compiled.has_errors() && compiled.diagnostics.iter().all(|d| d.is_error()) {
+        return Err("no diagnostics".into());
+    }
+    if compiled.has_errors() && !compiled.artifacts.is_empty() {
+        return Err("errors, yet artifacts".into());
+    }
+    let mut failures = Vec::new();
+    for e in &expects {
+        let found = compiled
+            .diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == e.code && position(&compiled, d).as_deref() == Some(&e.at));
+        if !found {
+            let got: Vec<String> =
+                compiled.diagnostics.iter().map(|d| format!("{} at {:?}", d.code, position(&compiled, d))).collect();
+            failures.push(format!("expected {} at {}, got {got:?}", e.code, e.at));
+        }
+    }
+    // Every span lies inside the file it points into, on char boundaries.
+    for d in &compiled.diagnostics {
+        for l in d.primary.iter().chain(&d.secondary) {
+            let text = match l.span.file {
+                0 => &compiled.file.text,
+                k => &compiled.imports[usize::from(k) - 1].text,
+            };
+            if l.span.end as usize > text.len() || !text.is_char_boundary(l.span.start as usize) {
+                failures.push(format!("span {:?} outside its file or off a char boundary", l.span));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        return Err(failures.join("\n"));
+    }
+    let human = common::render(&compiled, Format::Human);
+    let json = common::render(&compiled, Format::Json);
+    let mut sources = format!("----- SOURCE\n{text}\n");
+    for f in &compiled.imports {
+        if !f.name.starts_with("stdlib/") {
+            sources.push_str(&format!("----- SOURCE {}\n{}\n", f.name, f.text));
+        }
+    }
+    let snap = format!("{sources}----- HUMAN\n{human}\n----- JSON\n{json}");
+    common::settings().bind(|| insta::assert_snapshot!(format!("diagnostics__{name}"), snap));
+    Ok(())
 }
 
-#[test]
+/// One test per fixture (`cargo test --test diagnostics SVC0202`), so a
+/// failing fixture never hides the others, plus the tests below.
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let all = fixtures();
+    let mut trials = vec![
+        libtest_mimic::Trial::test("corpus_is_large_enough", || {
+            let n = fixtures().len();
+            if n >= 30 {
+                Ok(())
+            } else {
+                Err(format!("the corpus should hold at least 30 failure cases, found {n}").into())
+            }
+        }),
+        libtest_mimic::Trial::test("github_annotations", || {
+            github_annotations();
+            Ok(())
+        }),
+        libtest_mimic::Trial::test("all_errors_of_a_file_are_reported_together", || {
+            all_errors_of_a_file_are_reported_together();
+            Ok(())
+        }),
+    ];
+    for (name, path) in all {
+        trials.push(libtest_mimic::Trial::test(format!("fixture::{name}"), move || {
+            check_fixture(&name, &path).map_err(Into::into)
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
 fn github_annotations() {
     let path = common::root().join("tests/fixtures/err/SVC0202-unknown-node.kdl");
     let compiled = common::compile_file(&path, &Options::default());
@@ -147,7 +184,6 @@ fn github_annotations() {
     common::settings().bind(|| insta::assert_snapshot!("diagnostics_github", gh));
 }
 
-#[test]
 fn all_errors_of_a_file_are_reported_together() {
     let text = "service api {\n    imgae \"x\"\n    port http 99999\n    replicas \"3\"\n}\n";
     let c = common::compile_str("many.kdl", text, &Options::default());

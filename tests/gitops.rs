@@ -562,6 +562,62 @@ fn provenance_tells_spec_lines_overrides_and_defaults_apart() {
     assert_eq!(code(&explain(&["SVC0905"])), 0);
 }
 
+const CHECKOUT: &str = "examples/monorepo/services/checkout/service.kdl";
+
+/// `explain` reads the same run as a build: values from `_defaults.kdl`, a
+/// local preset, a standard-library preset, an environment override and a
+/// patch each name the file and line that set them.
+#[test]
+fn provenance_follows_presets_org_defaults_and_patches() {
+    let one = |object: &str, field: &str, env: &str| {
+        let o = explain(&[object, field, CHECKOUT, "--env", env, "--image-tag", "1.4.2"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        stdout(&o)
+    };
+    let out = one("Deployment/checkout", "spec.template.spec.terminationGracePeriodSeconds", "production");
+    assert!(
+        out.contains("= 40  [environment `production`]\n  set in the org defaults at examples/monorepo/_defaults.kdl:13:20: shutdown grace=\"40s\""),
+        "{out}"
+    );
+    let out = one("HorizontalPodAutoscaler/checkout", "spec.minReplicas", "production");
+    assert!(
+        out.contains("= 3  [environment `production`]\n  set in a preset at examples/monorepo/presets/public-api.kdl:7:19: autoscale min=3"),
+        "{out}"
+    );
+    let out = one("Deployment/checkout", "spec.template.spec.containers[0].readinessProbe.httpGet.path", "staging");
+    assert!(
+        out.contains(
+            "set in a preset (via /spec/template/spec/containers/0/readinessProbe) at stdlib/presets/node-http-api.kdl:"
+        ),
+        "{out}"
+    );
+    let out = one("Deployment/checkout", "spec.replicas", "staging");
+    assert!(
+        out.contains(
+            "overridden by environment `staging` at examples/monorepo/services/checkout/service.kdl:20:18: replicas 1"
+        ),
+        "{out}"
+    );
+    let out =
+        one("HorizontalPodAutoscaler/checkout", "spec.behavior.scaleDown.stabilizationWindowSeconds", "production");
+    assert!(out.contains("= 600  [environment `production`]\n  set by a patch at examples/monorepo/services/checkout/service.kdl:25:71"), "{out}");
+    let out = one("Deployment/checkout", "spec.template.spec.dnsConfig.options[0].name", "staging");
+    assert!(out.contains("= \"ndots\"  [environment `staging`]\n  set by a patch at"), "{out}");
+    // The JSON form names the layer.
+    let o = explain(&[
+        "HorizontalPodAutoscaler/checkout",
+        "spec.minReplicas",
+        CHECKOUT,
+        "--env",
+        "production",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["answers"][0]["origin"]["at"]["layer"], "a preset");
+    assert_eq!(v["answers"][0]["origin"]["at"]["file"], "examples/monorepo/presets/public-api.kdl");
+}
+
 #[test]
 fn completions_and_man_page_come_from_the_cli_definition() {
     for shell in ["bash", "zsh", "fish"] {

@@ -17,19 +17,7 @@ use crate::plan::*;
 use crate::source::{Span, Spanned};
 use crate::values::{format_quantity, parse_quantity};
 
-/// What the caller decides rather than the spec.
-#[derive(Clone, Debug, Default)]
-pub struct Options {
-    /// `--image-tag`: overrides the tag of every environment.
-    pub image_tag: Option<String>,
-    /// A build needs a real tag; `svcc check` does not.
-    pub require_tag: bool,
-    /// `--env`: only these environments (empty = all).
-    pub environments: Vec<String>,
-    /// `svcc check`: run every stage but leave the YAML unwritten (no
-    /// artifacts); validation still sees every object.
-    pub check_only: bool,
-}
+use crate::pipeline::Options;
 
 /// The environment a spec without `environment` blocks builds as.
 pub const DEFAULT_ENVIRONMENT: &str = "default";

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use svcc::Unit;
 use svcc::diagnostic::render::FileDiagnostics;
 use svcc::diagnostic::{Code, Diagnostic};
 use svcc::repo::{Refusal, Repo};
-use svcc::{Input, Unit};
 
 /// A spec file to read, with the file or folder named on the command line
 /// that it was found through (which bounds its repository root when there
@@ -116,9 +116,4 @@ pub(super) fn read_units(repo: &mut Repo, specs: &[SpecPath], problems: &mut Vec
         units.push(Unit { input, defaults });
     }
     units
-}
-
-/// Read one spec named on the command line (no org defaults).
-pub(super) fn read_spec(repo: &mut Repo, path: &Path) -> Result<Input, Box<FileDiagnostics>> {
-    repo.read_spec(path, path).map_err(|why| Box::new(refused(path, &why)))
 }

@@ -18,7 +18,7 @@ mod inputs;
 mod output;
 
 use gitops::{build_check, diff_command, fmt_command};
-use inputs::{collect_inputs, read_spec, read_units};
+use inputs::{collect_inputs, read_units};
 use output::write_output;
 
 /// Exit codes (documented in docs/cli.md).
@@ -276,43 +276,53 @@ fn explain(code: Option<&str>) -> ExitCode {
     }
 }
 
-/// `svcc explain KIND/NAME FIELD FILE`: where a generated value comes from.
+/// `svcc explain KIND/NAME FIELD FILE`: where a generated value comes from,
+/// read from the same run a build makes (org defaults, presets and patches
+/// included).
 fn explain_value(e: &ExplainArgs) -> ExitCode {
     let (Some(object), Some(field), Some(file)) = (&e.code, &e.field, &e.file) else {
         return ExitCode::from(EXIT_USAGE_OR_IO);
     };
     let style = human_style(ColorArg::Auto);
     let mut problems = Vec::new();
-    let read =
-        inputs::repo(&mut problems).ok_or(()).and_then(|mut r| read_spec(&mut r, file).map_err(|p| problems.push(*p)));
-    let Ok(input) = read else {
+    let specs = collect_inputs(std::slice::from_ref(file), &mut problems);
+    let mut repo = inputs::repo(&mut problems);
+    let units = match &mut repo {
+        Some(r) if problems.is_empty() => read_units(r, &specs, &mut problems),
+        _ => Vec::new(),
+    };
+    let (Some(repo), [unit]) = (&repo, units.as_slice()) else {
+        if problems.is_empty() {
+            let d = Diagnostic::error(Code::InvalidArgument, format!("`{}` is not one spec file", file.display()))
+                .help("name the one `.kdl` file that generates the object");
+            problems.push(FileDiagnostics::without_source(None, vec![d]));
+        }
         err(&render::render(Format::Human, &problems, style));
         return ExitCode::from(EXIT_USAGE_OR_IO);
     };
-    let opts = Options {
-        image_tag: e.image_tag.clone(),
-        require_tag: false,
-        environments: e.environments.clone(),
-        check_only: false,
+    let opts = Options { image_tag: e.image_tag.clone(), environments: e.environments.clone(), ..Options::default() };
+    let run = svcc::run(&unit.input, &unit.defaults, repo, &opts);
+    let report = |diagnostics: Vec<Diagnostic>| {
+        vec![FileDiagnostics { file: Some(run.file.clone()), name: None, diagnostics, imports: run.imports.clone() }]
     };
-    match svcc::provenance::trace(&input, &opts, object, field) {
-        Ok((src, answers)) => {
+    if run.has_errors() {
+        err(&render::render(Format::Human, &report(run.diagnostics.clone()), style));
+        return ExitCode::from(EXIT_SPEC_ERRORS);
+    }
+    match svcc::provenance::trace(&run, object, field) {
+        Ok(answers) => {
             let text = match e.format {
                 FormatArg::Json => {
-                    format!(
-                        "{}\n",
-                        serde_json::to_string_pretty(&svcc::provenance::to_json(&src, &answers)).unwrap_or_default()
-                    )
+                    let json = svcc::provenance::to_json(&run, &answers);
+                    format!("{}\n", serde_json::to_string_pretty(&json).unwrap_or_default())
                 }
-                _ => svcc::provenance::render(&src, &answers),
+                _ => svcc::provenance::render(&run, &answers),
             };
             ExitCode::from(if out(&text) { EXIT_OK } else { EXIT_USAGE_OR_IO })
         }
-        Err((src, diagnostics)) => {
-            let spec_error = diagnostics.iter().any(|d| d.code != Code::InvalidArgument);
-            let r = vec![FileDiagnostics { file: Some(src), name: None, diagnostics, imports: Vec::new() }];
-            err(&render::render(Format::Human, &r, style));
-            ExitCode::from(if spec_error { EXIT_SPEC_ERRORS } else { EXIT_USAGE_OR_IO })
+        Err(d) => {
+            err(&render::render(Format::Human, &report(vec![*d]), style));
+            ExitCode::from(EXIT_USAGE_OR_IO)
         }
     }
 }
@@ -376,21 +386,12 @@ fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
         require_tag,
         environments: args.environments.clone(),
         check_only: !require_tag,
+        deny_warnings: args.deny_warnings,
     };
-    let mut results: Vec<Compiled> = match &repo {
+    let results: Vec<Compiled> = match &repo {
         Some(repo) if io_problems.is_empty() => svcc::compile_units(&inputs, repo, &opts),
         _ => Vec::new(),
     };
-    if args.deny_warnings {
-        for r in &mut results {
-            for d in &mut r.diagnostics {
-                d.severity = svcc::diagnostic::Severity::Error;
-            }
-            if r.has_errors() {
-                r.artifacts.clear();
-            }
-        }
-    }
     let spec_errors = results.iter().any(Compiled::has_errors);
     let mut report = io_problems.clone();
     report.extend(svcc::file_diagnostics(&results));

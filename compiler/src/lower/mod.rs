@@ -125,7 +125,7 @@ fn origin_of(p: &Plan, span: Span, pointer: &str) -> Origin {
         return Origin::Default { setting: default_setting(pointer).to_string() };
     }
     match p.environment_block {
-        Some(b) if b.start <= span.start && span.end <= b.end => {
+        Some(b) if b.file == span.file && b.start <= span.start && span.end <= b.end => {
             Origin::Environment { name: p.environment.clone(), span }
         }
         _ => Origin::Spec(span),

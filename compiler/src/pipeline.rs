@@ -1,0 +1,268 @@
+//! The one pipeline runner: every command (`build`, `check`, `explain`,
+//! `diff`, and later the language server) runs a spec through [`run`] and
+//! reads what it needs from the [`Run`] it returns.
+//!
+//! ```text
+//! bytes ─text_of→ SourceFile ─syntax::parse→ KdlDocument ─decode→ Spec
+//!   ─compose→ Spec (org defaults and presets laid under it)
+//!   ─check→ Vec<Plan> (one per environment) and the CI plan
+//!   ─lower→ objects ─harden (before)→ ─patch→ ─harden (after)→ ─validate→
+//!   ─emit→ artifacts (YAML text, pipeline files)
+//! ```
+//!
+//! Every stage reports into one [`Diagnostics`] sink and keeps going;
+//! a later stage runs only when the earlier ones found no errors.
+
+use crate::ci;
+use crate::compose::{self, Loader};
+use crate::diagnostic::suggest::did_you_mean;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::emit::{self, Artifact};
+use crate::lower::{self, Object};
+use crate::model::Spec;
+use crate::plan::{Plan, PlanCi};
+use crate::source::{SourceFile, Span};
+use crate::{check, decode, harden, patch, syntax, validate, values};
+
+/// What the caller decides rather than the spec.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--image-tag`: overrides the tag of every environment.
+    pub image_tag: Option<String>,
+    /// A build needs a real tag; `svcc check` does not.
+    pub require_tag: bool,
+    /// `--env`: only these environments (empty = all).
+    pub environments: Vec<String>,
+    /// `svcc check`: run every stage but leave the YAML unwritten (no
+    /// artifacts); validation still sees every object.
+    pub check_only: bool,
+    /// `--deny-warnings`: every warning is an error, so `check` fails
+    /// exactly when a build with the same flag would.
+    pub deny_warnings: bool,
+}
+
+/// One spec file as read from disk.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One service to compile, with the org defaults files that apply to it
+/// (outermost folder first).
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub input: Input,
+    pub defaults: Vec<Input>,
+}
+
+/// Everything one run produced for one spec file.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub file: SourceFile,
+    /// Files read for this spec (org defaults, presets, templates): spans
+    /// with file id `k > 0` point into `imports[k - 1]`.
+    pub imports: Vec<SourceFile>,
+    /// The service as composed (presets and org defaults laid under it),
+    /// when the file got that far.
+    pub spec: Option<Spec>,
+    /// The plan of each selected environment, in order, when checking
+    /// succeeded.
+    pub plans: Vec<Plan>,
+    /// The generated objects of `plans[i]`, after patches (validated when
+    /// the run has no errors).
+    pub objects: Vec<Vec<Object>>,
+    /// The resolved `pipeline { … }`.
+    pub ci: Option<PlanCi>,
+    /// Sorted, deduplicated, every span inside its file.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Generated files, in output order. Empty when there are errors.
+    pub artifacts: Vec<Artifact>,
+}
+
+impl Run {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The text of the file a span points into.
+    pub fn source(&self, span: Span) -> Option<&SourceFile> {
+        match span.file {
+            0 => Some(&self.file),
+            k => self.imports.get(usize::from(k) - 1),
+        }
+    }
+}
+
+/// Run one spec file through every stage: `defaults` are the org defaults
+/// files above it (outermost first); `loader` reads the preset files and
+/// templates it uses.
+pub fn run(input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Options) -> Run {
+    let mut diags = Diagnostics::new();
+    let file = text_of(input, &mut diags);
+    let mut run = Run {
+        file,
+        imports: Vec::new(),
+        spec: None,
+        plans: Vec::new(),
+        objects: Vec::new(),
+        ci: None,
+        diagnostics: Vec::new(),
+        artifacts: Vec::new(),
+    };
+    check_name(input, &mut diags);
+    if !diags.has_errors()
+        && let Some(doc) = syntax::parse(&run.file.text, &mut diags)
+        && let Some(spec) = decode::decode(&doc, &mut diags)
+    {
+        let spec = compose_and_plan(&mut run, spec, defaults, loader, opts, &mut diags);
+        if !diags.has_errors() {
+            build_environments(&mut run, opts, &mut diags);
+            build_ci(&mut run, &spec, loader, opts, &mut diags);
+        }
+        run.spec = Some(spec);
+    }
+    finish(&mut run, diags, opts);
+    run
+}
+
+/// The CLI refuses unsafe spec names before reading; a library caller gets
+/// the same answer rather than a workflow built around the name.
+fn check_name(input: &Input, diags: &mut Diagnostics) {
+    if let Err(why) = values::check_spec_path(&input.name) {
+        diags.push(
+            Diagnostic::error(
+                Code::UnsafeFileName,
+                format!("`{}` is not a usable spec file name", input.name.escape_debug()),
+            )
+            .at(Span::new(0, 0), why)
+            .help("svcc writes the spec's path into the workflow and deploy.sh; rename the file"),
+        );
+    }
+}
+
+/// Compose, then check: the plans of the selected environments and the CI
+/// plan, when composition succeeded.
+fn compose_and_plan(
+    run: &mut Run,
+    mut spec: Spec,
+    defaults: &[Input],
+    loader: &dyn Loader,
+    opts: &Options,
+    diags: &mut Diagnostics,
+) -> Spec {
+    // Presets are laid under a spec that decoded cleanly; when they fail,
+    // checking the half-composed service would only add noise.
+    let errors_before = diags.error_count();
+    if errors_before == 0 {
+        compose::compose(&mut spec, &run.file.name, defaults, loader, diags, &mut run.imports);
+    }
+    let composed = diags.error_count() == errors_before;
+    unknown_environments(&spec, opts, diags);
+    if composed {
+        run.plans = check::check(&spec, opts, diags);
+        run.ci = check::ci::resolve(&spec, diags);
+    }
+    spec
+}
+
+/// `--env NAME` that the spec does not have.
+fn unknown_environments(spec: &Spec, opts: &Options, diags: &mut Diagnostics) {
+    let known = check::environment_names(spec);
+    for want in opts.environments.iter().filter(|w| !known.contains(w)) {
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        let mut d =
+            Diagnostic::error(Code::UnknownEnvironment, format!("`{}` has no environment `{want}`", spec.name.value))
+                .at(spec.name.span, format!("environments: {}", names.join(", ")));
+        if let Some(s) = did_you_mean(want, &names) {
+            d = d.help(format!("did you mean `--env {s}`?"));
+        }
+        diags.push(d);
+    }
+}
+
+/// Lower, harden, patch and validate every environment, and emit its files.
+fn build_environments(run: &mut Run, opts: &Options, diags: &mut Diagnostics) {
+    let mut exceptions = harden::Exceptions::default();
+    for plan in &run.plans {
+        let mut objects = lower::lower(plan);
+        let audit = harden::Audit::before_patches(&objects, plan, diags);
+        patch::apply(&mut objects, &plan.patches, &plan.environment, diags);
+        exceptions.record(plan, &audit.after_patches(&objects, plan, diags));
+        validate::validate(&objects, diags);
+        if !opts.check_only {
+            run.artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
+        }
+        run.objects.push(objects);
+    }
+    // An exception only one environment needs is still needed.
+    if opts.environments.is_empty() {
+        exceptions.report_unused(diags);
+    }
+}
+
+/// The pipeline files span every environment: written by full builds only.
+/// `check` renders only the user's templates, which can fail; the embedded
+/// ones cannot for a checked spec.
+fn build_ci(run: &mut Run, spec: &Spec, loader: &dyn Loader, opts: &Options, diags: &mut Diagnostics) {
+    let image = spec.body.image.as_ref().and_then(|i| i.repository.as_ref()).map(|r| r.value.as_str());
+    let (Some(p), Some(image), true) = (&run.ci, image, opts.environments.is_empty()) else {
+        return;
+    };
+    let plans = &run.plans;
+    let name = &spec.name.value;
+    if !opts.check_only {
+        run.artifacts.extend(ci::artifacts(name, &run.file.name, image, p, plans));
+    }
+    if p.templates.is_empty() {
+        return;
+    }
+    let cx = ci::user_context(name, &run.file.name, image, p, plans);
+    for (path, span, to) in &p.templates {
+        let out = format!("{name}/{}/{to}", check::ci::PIPELINE_FOLDER);
+        let u = ci::user::Use { path, span: *span, spec: &run.file.name };
+        if let Some(text) = ci::user::render_file(&u, &cx, loader, diags, &mut run.imports) {
+            run.artifacts.push(Artifact { path: out, contents: text });
+        }
+    }
+}
+
+/// Sort the diagnostics, clamp every span into its file, and drop the
+/// artifacts of a run with errors.
+fn finish(run: &mut Run, mut diags: Diagnostics, opts: &Options) {
+    if opts.deny_warnings {
+        diags.deny_warnings();
+    }
+    let mut diagnostics = diags.into_sorted();
+    for d in &mut diagnostics {
+        for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
+            l.span = match run.source(l.span) {
+                Some(f) => l.span.clamp_to(&f.text),
+                None => Span::in_file(0, 0, 0),
+            };
+        }
+    }
+    run.diagnostics = diagnostics;
+    if run.has_errors() {
+        run.artifacts.clear();
+    }
+}
+
+/// Turn raw bytes into text: UTF-8 required, a leading byte-order mark dropped.
+pub(crate) fn text_of(input: &Input, diags: &mut Diagnostics) -> SourceFile {
+    let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&input.bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => SourceFile::new(input.name.clone(), s),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let lossy = String::from_utf8_lossy(bytes).into_owned();
+            // Offsets in the lossy text match up to the first bad byte.
+            diags.push(
+                Diagnostic::error(Code::NotUtf8, "the file is not UTF-8 text")
+                    .at(Span::new(at, at + 1), format!("invalid UTF-8 at byte {at}"))
+                    .help("save the spec as UTF-8; binary files cannot be specs"),
+            );
+            SourceFile::new(input.name.clone(), lossy)
+        }
+    }
+}
