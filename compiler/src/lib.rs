@@ -95,23 +95,37 @@ pub fn compile_with(input: &Input, defaults: &[Input], loader: &dyn Loader, opts
 /// are independent, so one service's errors never hide another's; two
 /// files that define the same service are an error in the second.
 pub fn compile_units(units: &[Unit], loader: &dyn Loader, opts: &Options) -> Vec<Compiled> {
+    compile_units_each(units, loader, opts, &|_| {})
+}
+
+/// [`compile_units`], handing each result to `each` on the worker that
+/// compiled it, as soon as it is done: `svcc build -o` writes a service's
+/// files there and drops them, so memory does not grow with the number of
+/// services. Conflicts between services are reported afterwards (an error:
+/// whatever `each` did with the second service's files must not be kept).
+pub fn compile_units_each(
+    units: &[Unit],
+    loader: &dyn Loader,
+    opts: &Options,
+    each: &(dyn Fn(&mut Compiled) + Sync),
+) -> Vec<Compiled> {
+    let one = |u: &Unit| {
+        let mut c = compile_with(&u.input, &u.defaults, loader, opts);
+        each(&mut c);
+        c
+    };
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(units.len()).max(1);
     let mut results: Vec<Compiled> = if workers == 1 {
-        units.iter().map(|u| compile_with(&u.input, &u.defaults, loader, opts)).collect()
+        units.iter().map(one).collect()
     } else {
         // Interleaved shares keep the work balanced when costly services cluster.
         let mut slots: Vec<Option<Compiled>> = vec![None; units.len()];
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..workers)
                 .map(|w| {
+                    let one = &one;
                     s.spawn(move || {
-                        units
-                            .iter()
-                            .enumerate()
-                            .skip(w)
-                            .step_by(workers)
-                            .map(|(i, u)| (i, compile_with(&u.input, &u.defaults, loader, opts)))
-                            .collect::<Vec<_>>()
+                        units.iter().enumerate().skip(w).step_by(workers).map(|(i, u)| (i, one(u))).collect::<Vec<_>>()
                     })
                 })
                 .collect();
@@ -129,15 +143,18 @@ pub fn compile_units(units: &[Unit], loader: &dyn Loader, opts: &Options) -> Vec
     results
 }
 
+/// A service defined by two files is an error in the second.
 fn report_conflicts(results: &mut [Compiled]) {
+    let mut first: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for i in 0..results.len() {
         let Some((name, span)) = results[i].service.clone() else {
             continue;
         };
-        if let Some(first) = results[..i].iter().find(|r| r.service.as_ref().is_some_and(|(n, _)| *n == name)) {
+        let at = *first.entry(name.clone()).or_insert(i);
+        if at != i {
             let d = Diagnostic::error(
                 Code::ServiceConflict,
-                format!("service `{name}` is also defined in {}", first.file.name),
+                format!("service `{name}` is also defined in {}", results[at].file.name),
             )
             .at(span, "defined again here")
             .help("service names must be unique: their output folders and objects would collide");

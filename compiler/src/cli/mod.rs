@@ -11,7 +11,7 @@ use svcc::diagnostic::render::{self, FileDiagnostics, Format, HumanStyle};
 use svcc::diagnostic::suggest::did_you_mean;
 use svcc::diagnostic::{Code, Diagnostic};
 use svcc::emit::{self, Artifact};
-use svcc::{Compiled, Options};
+use svcc::{Compiled, Options, Unit};
 
 mod gitops;
 mod inputs;
@@ -19,7 +19,7 @@ mod output;
 
 use gitops::{build_check, diff_command, fmt_command};
 use inputs::{collect_inputs, read_units};
-use output::write_output;
+use output::Writer;
 
 /// Exit codes (documented in docs/cli.md).
 pub const EXIT_OK: u8 = 0;
@@ -361,48 +361,68 @@ impl Compilation {
     }
 }
 
-fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
-    let mut io_problems: Vec<FileDiagnostics> = Vec::new();
+/// The specs named on the command line, read (with their org defaults)
+/// through the confined reader, and every problem found doing so.
+struct ReadArgs {
+    problems: Vec<FileDiagnostics>,
+    repo: Option<svcc::repo::Repo>,
+    units: Vec<Unit>,
+}
+
+fn read_args(args: &CommonArgs) -> ReadArgs {
+    let mut problems: Vec<FileDiagnostics> = Vec::new();
     if let Some(tag) = &args.image_tag
         && let Err(why) = svcc::values::check_image_tag(tag)
     {
         let d =
             Diagnostic::error(Code::InvalidArgument, format!("`--image-tag {tag}` is not a valid image tag: {why}"));
-        io_problems.push(FileDiagnostics::without_source(None, vec![d]));
+        problems.push(FileDiagnostics::without_source(None, vec![d]));
     }
-    let paths = collect_inputs(&args.files, &mut io_problems);
-    let mut repo = inputs::repo(&mut io_problems);
-    let inputs = match &mut repo {
-        Some(repo) => read_units(repo, &paths, &mut io_problems),
+    let paths = collect_inputs(&args.files, &mut problems);
+    let mut repo = inputs::repo(&mut problems);
+    let units = match &mut repo {
+        Some(repo) => read_units(repo, &paths, &mut problems),
         None => Vec::new(),
     };
-    if paths.is_empty() && io_problems.is_empty() {
+    if paths.is_empty() && problems.is_empty() {
         let d = Diagnostic::error(Code::ReadFailed, "no `*.kdl` spec files found in the given folders");
-        io_problems.push(FileDiagnostics::without_source(None, vec![d]));
+        problems.push(FileDiagnostics::without_source(None, vec![d]));
     }
-    // Only `svcc check` compiles without requiring a tag, and it writes nothing.
-    let opts = Options {
+    ReadArgs { problems, repo, units }
+}
+
+/// Only `svcc check` compiles without requiring a tag, and it writes nothing.
+fn options(args: &CommonArgs, require_tag: bool) -> Options {
+    Options {
         image_tag: args.image_tag.clone(),
         require_tag,
         environments: args.environments.clone(),
         check_only: !require_tag,
         deny_warnings: args.deny_warnings,
-    };
-    let results: Vec<Compiled> = match &repo {
-        Some(repo) if io_problems.is_empty() => svcc::compile_units(&inputs, repo, &opts),
+    }
+}
+
+/// Compile what was read, handing each result to `each` as it is done.
+fn compile_read(read: ReadArgs, opts: &Options, each: &(dyn Fn(&mut Compiled) + Sync)) -> Compilation {
+    let results: Vec<Compiled> = match &read.repo {
+        Some(repo) if read.problems.is_empty() => svcc::compile_units_each(&read.units, repo, opts, each),
         _ => Vec::new(),
     };
     let spec_errors = results.iter().any(Compiled::has_errors);
-    let mut report = io_problems.clone();
-    report.extend(svcc::file_diagnostics(&results));
-    let code = if !io_problems.is_empty() {
+    let code = if !read.problems.is_empty() {
         EXIT_USAGE_OR_IO
     } else if spec_errors {
         EXIT_SPEC_ERRORS
     } else {
         EXIT_OK
     };
+    let mut report = read.problems;
+    report.extend(svcc::file_diagnostics(&results));
     Compilation { results, report, code }
+}
+
+fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
+    compile_read(read_args(args), &options(args, require_tag), &|_| {})
 }
 
 /// Render diagnostics: machine formats go to stdout when `stdout_free`,
@@ -422,39 +442,87 @@ fn print_diagnostics(args: &CommonArgs, report: &[FileDiagnostics], stdout_free:
 }
 
 fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> ExitCode {
-    let Compilation { results, mut report, mut code } = compile_args(args, build);
-    if code == EXIT_OK && build {
-        // Everything the build read: an output folder holding any is refused.
-        let mut inputs: Vec<PathBuf> = args.files.clone();
-        if output.is_some() {
-            for r in &results {
-                inputs.push(PathBuf::from(&r.file.name));
-                inputs.extend(r.imports.iter().map(|i| PathBuf::from(&i.name)));
-            }
+    if let (Some(dir), true) = (output, build) {
+        return build_into(args, dir);
+    }
+    // `check` keeps only what it reports: results without diagnostics need
+    // no text.
+    let each = |c: &mut Compiled| {
+        if !build && c.diagnostics.is_empty() {
+            slim(c);
         }
+    };
+    let Compilation { results, report, mut code } = compile_read(read_args(args), &options(args, build), &each);
+    if code == EXIT_OK && build {
         let artifacts: Vec<Artifact> = results.into_iter().flat_map(|r| r.artifacts).collect();
-        match output {
-            Some(dir) => {
-                let shown = Some(dir.display().to_string());
-                match write_output(dir, &artifacts, &inputs) {
-                    Ok(warnings) if warnings.is_empty() => {}
-                    Ok(warnings) => report.push(FileDiagnostics::without_source(shown, warnings)),
-                    Err(errors) => {
-                        report.push(FileDiagnostics::without_source(shown, errors));
-                        code = EXIT_USAGE_OR_IO;
-                    }
-                }
-            }
-            None => {
-                if !out(&emit::stream(&artifacts)) {
-                    code = EXIT_USAGE_OR_IO;
-                }
-            }
+        if !out(&emit::stream(&artifacts)) {
+            code = EXIT_USAGE_OR_IO;
         }
         // The process ends next: freeing thousands of files' text one by one
         // would only delay the exit.
         std::mem::forget(artifacts);
     }
-    print_diagnostics(args, &report, !(build && output.is_none() && code == EXIT_OK));
+    print_diagnostics(args, &report, !(build && code == EXIT_OK));
+    ExitCode::from(code)
+}
+
+/// Drop a result's source text (its name stays, for conflicts between
+/// services): only results with diagnostics are rendered.
+fn slim(c: &mut Compiled) {
+    c.file = svcc::source::SourceFile::new(std::mem::take(&mut c.file.name), "");
+    c.imports = Vec::new();
+}
+
+/// `svcc build -o DIR`: each service's files are staged as soon as it is
+/// compiled and then dropped, so memory stays flat however many services
+/// a folder holds; the staged folders are swapped in once all compiled
+/// cleanly.
+fn build_into(args: &CommonArgs, dir: &Path) -> ExitCode {
+    let read = read_args(args);
+    if !read.problems.is_empty() {
+        print_diagnostics(args, &read.problems, true);
+        return ExitCode::from(EXIT_USAGE_OR_IO);
+    }
+    // Everything the build reads: an output folder holding any is refused.
+    let mut inputs: Vec<PathBuf> = args.files.clone();
+    for u in &read.units {
+        inputs.push(PathBuf::from(&u.input.name));
+        inputs.extend(u.defaults.iter().map(|d| PathBuf::from(&d.name)));
+    }
+    let shown = Some(dir.display().to_string());
+    let writer = match Writer::open(dir, &inputs) {
+        Ok(w) => w,
+        Err(errors) => {
+            print_diagnostics(args, &[FileDiagnostics::without_source(shown, errors)], true);
+            return ExitCode::from(EXIT_USAGE_OR_IO);
+        }
+    };
+    let imports = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let stage = |c: &mut Compiled| {
+        if !c.has_errors() {
+            writer.stage(&c.artifacts);
+        }
+        c.artifacts = Vec::new();
+        let mut seen = imports.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.extend(c.imports.iter().map(|i| i.name.clone()));
+        drop(seen);
+        // Only results with diagnostics are rendered: the rest need no text.
+        if c.diagnostics.is_empty() {
+            slim(c);
+        }
+    };
+    let Compilation { mut report, mut code, .. } = compile_read(read, &options(args, true), &stage);
+    if code == EXIT_OK {
+        inputs.extend(imports.into_inner().unwrap_or_default().into_iter().map(PathBuf::from));
+        match writer.commit(&inputs) {
+            Ok(warnings) if warnings.is_empty() => {}
+            Ok(warnings) => report.push(FileDiagnostics::without_source(shown, warnings)),
+            Err(errors) => {
+                report.push(FileDiagnostics::without_source(shown, errors));
+                code = EXIT_USAGE_OR_IO;
+            }
+        }
+    }
+    print_diagnostics(args, &report, true);
     ExitCode::from(code)
 }

@@ -18,74 +18,167 @@ mod swap;
 
 pub(super) use committed::{committed_folders, read_committed, read_committed_at_ref};
 
-/// The prefix of the staging folders [`write_output`] creates under `-o`
+/// The prefix of the staging folders a [`Writer`] creates under `-o`
 /// (and beside it, for a first build).
 pub const STAGING_PREFIX: &str = ".svcc-staging-";
 
-/// Write artifacts under `dir`, replacing each `<service>/<environment>`
-/// folder as a whole: everything is written into a staging folder first,
-/// and only then is each folder swapped in with a rename (crash-safe: see
-/// [`swap`]). If anything fails before the swap, the existing folders are
-/// untouched. `inputs` are every file and folder the build read: an output
-/// folder holding one is refused.
+/// An output folder being written one service at a time: [`Writer::open`]
+/// prepares it, [`Writer::stage`] (from any thread) writes one service's
+/// changed folders into a staging folder, and [`Writer::commit`] swaps them
+/// all in (crash-safe: see [`swap`]). Each `<service>/<environment>` and
+/// `<service>/pipeline` folder is replaced as a whole; folders that already
+/// hold exactly the new files are left as they are (not even their
+/// modification times change). Until the commit nothing in the output
+/// changes, and a writer dropped without committing removes its staging
+/// folder: a failed build leaves the output as it was.
 ///
 /// Builds into the same `dir` take turns (an exclusive lock on `dir`
 /// itself), so concurrent builds cannot interleave their swaps; the last
-/// one to finish wins, whole.
-///
-/// A `dir` that does not exist yet is written whole as a staging folder
-/// beside it and renamed into place: one rename instead of a swap per
-/// folder, which halves the system calls of a first build.
-///
-/// `Ok` carries warnings (an interrupted build recovered); `Err` the errors
-/// that stopped the build.
-pub fn write_output(
-    dir: &Path,
-    artifacts: &[Artifact],
-    inputs: &[PathBuf],
-) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
-    let shown = dir.display().to_string();
-    let failed = |e: std::io::Error| {
-        vec![
-            Diagnostic::error(Code::WriteFailed, format!("cannot write to `{shown}`: {e}"))
-                .help("nothing was changed in the output folder"),
-        ]
-    };
-    if let Some(d) = linked_output(dir) {
-        return Err(vec![d]);
+/// one to finish wins, whole. A `dir` that does not exist yet is staged
+/// whole beside it and renamed into place: one rename instead of a swap per
+/// folder.
+pub struct Writer {
+    root: PathBuf,
+    shown: String,
+    /// Inside `root`, or beside it for a first build (`fresh`).
+    staging: PathBuf,
+    fresh: bool,
+    /// Held until the writer is dropped: on `root`, or on the staging
+    /// folder beside it.
+    _lock: Option<std::fs::File>,
+    warnings: Vec<Diagnostic>,
+    staged: std::sync::Mutex<Staged>,
+}
+
+/// What the services staged so far: the folders to swap in, and the
+/// problems that stop the commit.
+#[derive(Default)]
+struct Staged {
+    folders: Vec<String>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Writer {
+    /// Prepare `dir`: refuse a linked `-o` or one holding `inputs` (the
+    /// specs and org defaults read so far), clean what killed builds left,
+    /// finish or undo an interrupted swap, and create the staging folder.
+    pub fn open(dir: &Path, inputs: &[PathBuf]) -> Result<Writer, Vec<Diagnostic>> {
+        let shown = dir.display().to_string();
+        let failed = |e: std::io::Error| {
+            vec![
+                Diagnostic::error(Code::WriteFailed, format!("cannot write to `{shown}`: {e}"))
+                    .help("nothing was changed in the output folder"),
+            ]
+        };
+        if let Some(d) = linked_output(dir) {
+            return Err(vec![d]);
+        }
+        let root = resolve(dir).map_err(failed)?;
+        refuse_inputs(&shown, &root, inputs)?;
+        clean_beside(&root);
+        // Nothing at all at that path (not even a dangling symlink, which a
+        // rename would replace): a first build, staged beside it.
+        if std::fs::symlink_metadata(&root).is_err() {
+            let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let parent = root.parent().unwrap_or(Path::new("/")).to_path_buf();
+            std::fs::create_dir_all(&parent).map_err(failed)?;
+            let (staging, lock) = staging_beside(&parent, &name).map_err(failed)?;
+            let staged = std::sync::Mutex::default();
+            return Ok(Writer { root, shown, staging, fresh: true, _lock: lock, warnings: Vec::new(), staged });
+        }
+        std::fs::create_dir_all(&root).map_err(failed)?;
+        let lock = lock_folder(&root).map_err(failed)?;
+        let mut warnings = Vec::new();
+        if lock.is_some() {
+            // No other build is writing: finish or undo a swap that a killed
+            // build left, then drop the staging folders such builds abandoned.
+            warnings.extend(recover(&root, &shown)?);
+            clean_inside(&root);
+        }
+        let staging = root.join(format!("{STAGING_PREFIX}{}", staging_suffix()));
+        std::fs::create_dir(&staging).map_err(failed)?;
+        let staged = std::sync::Mutex::default();
+        Ok(Writer { root, shown, staging, fresh: false, _lock: lock, warnings, staged })
     }
-    let root = resolve(dir).map_err(failed)?;
-    refuse_inputs(&shown, &root, inputs)?;
-    clean_beside(&root);
-    // Nothing at all at that path (not even a dangling symlink, which a
-    // rename would replace).
-    if std::fs::symlink_metadata(&root).is_err() && write_fresh(&root, artifacts).map_err(failed)? {
-        return Ok(Vec::new());
+
+    /// Stage one service's files: refuse links and folders svcc does not
+    /// own where they go (reported at the commit), and write the folders
+    /// whose files differ from what `root` holds.
+    pub fn stage(&self, artifacts: &[Artifact]) {
+        let changed = if self.fresh {
+            Ok(artifacts.to_vec())
+        } else {
+            let found = scan::scan(&self.root, &svcc::diff::owned_folders(artifacts), false);
+            refuse_unsafe(&self.root, &self.shown, &found, artifacts)
+                .map(|()| changed_folders(&self.root, &found, artifacts))
+        };
+        let written = changed.and_then(|changed| {
+            write_files(&self.staging, &changed).map(|()| svcc::diff::owned_folders(&changed)).map_err(|e| {
+                vec![
+                    Diagnostic::error(Code::WriteFailed, format!("cannot write to `{}`: {e}", self.shown))
+                        .help("nothing was changed in the output folder"),
+                ]
+            })
+        });
+        let mut staged = self.staged.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match written {
+            Ok(folders) => staged.folders.extend(folders),
+            Err(errors) => staged.errors.extend(errors),
+        }
     }
-    std::fs::create_dir_all(&root).map_err(failed)?;
-    let lock = lock_folder(&root).map_err(failed)?;
-    let mut warnings = Vec::new();
-    if lock.is_some() {
-        // No other build is writing: finish or undo a swap that a killed
-        // build left, then drop the staging folders such builds abandoned.
-        warnings.extend(recover(&root, &shown)?);
-        clean_inside(&root);
+
+    /// Swap every staged folder in, after checking that the output holds
+    /// none of `inputs` (now with the presets and templates the build read).
+    /// `Ok` carries warnings (an interrupted build recovered).
+    pub fn commit(self, inputs: &[PathBuf]) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+        let staged = std::mem::take(&mut *self.staged.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if !staged.errors.is_empty() {
+            return Err(staged.errors);
+        }
+        refuse_inputs(&self.shown, &self.root, inputs)?;
+        let failed = |e: std::io::Error| {
+            vec![
+                Diagnostic::error(Code::WriteFailed, format!("cannot write to `{}`: {e}", self.shown))
+                    .help("nothing was changed in the output folder"),
+            ]
+        };
+        let mut folders = staged.folders;
+        folders.sort();
+        if self.fresh {
+            match swap::CrashHook::from_env().rename(&self.staging, &self.root) {
+                Ok(()) => return Ok(self.warnings.clone()),
+                // Another build created the folder meanwhile: swap into it.
+                Err(_) if std::fs::symlink_metadata(&self.root).is_ok() => {}
+                Err(e) => return Err(failed(e)),
+            }
+            // Under its lock, so that its builds' cleanup (which removes
+            // staging folders inside it as abandoned) waits for this swap.
+            let lock = lock_folder(&self.root).map_err(failed)?;
+            let inside = self.root.join(format!("{STAGING_PREFIX}{}", staging_suffix()));
+            std::fs::rename(&self.staging, &inside).map_err(failed)?;
+            let result = swap_in(&self.root, &inside, &folders);
+            let _ = std::fs::remove_dir_all(&inside);
+            drop(lock);
+            return result.map(|()| self.warnings.clone()).map_err(failed);
+        }
+        if !folders.is_empty() {
+            swap_in(&self.root, &self.staging, &folders).map_err(failed)?;
+        }
+        Ok(self.warnings.clone())
     }
-    let found = scan::scan(&root, &svcc::diff::owned_folders(artifacts), false);
-    refuse_unsafe(&root, &shown, &found, artifacts)?;
-    // Folders that already hold exactly these files are left as they are
-    // (not even their modification times change): a rebuild after a change
-    // to one service rewrites that service's folders only.
-    let changed = changed_folders(&root, &found, artifacts);
-    if changed.is_empty() {
-        return Ok(warnings);
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Committed: gone already (renamed, or emptied by the swap).
+        let _ = std::fs::remove_dir_all(&self.staging);
     }
-    let staging = format!("{STAGING_PREFIX}{}", staging_suffix());
-    let result = write_staged(&root, &staging, &changed);
-    let _ = std::fs::remove_dir_all(root.join(&staging));
-    drop(lock);
-    result.map_err(failed)?;
-    Ok(warnings)
+}
+
+/// Swap `folders` of `staging` (a folder inside `root`) into `root`.
+fn swap_in(root: &Path, staging: &Path, folders: &[String]) -> std::io::Result<()> {
+    let name = staging.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    swap::swap(root, &name, folders)
 }
 
 /// `-o DIR` that is itself a symbolic link: refused, since a link
@@ -352,24 +445,6 @@ fn staging_suffix() -> String {
     format!("{}-{nanos}", std::process::id())
 }
 
-/// Create `root` with every artifact: `Ok(true)` when done, `Ok(false)` when
-/// another build created `root` meanwhile (the caller then swaps folders in
-/// as for any existing output).
-fn write_fresh(root: &Path, artifacts: &[Artifact]) -> std::io::Result<bool> {
-    let Some(name) = root.file_name() else { return Ok(false) };
-    let parent = root.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(parent)?;
-    let (staging, lock) = staging_beside(parent, &name.to_string_lossy())?;
-    let result = write_files(&staging, artifacts)
-        .and_then(|()| swap::CrashHook::from_env().rename(&staging, root))
-        .map(|()| true);
-    drop(lock);
-    result.or_else(|e| {
-        let _ = std::fs::remove_dir_all(&staging);
-        if std::fs::symlink_metadata(root).is_ok() { Ok(false) } else { Err(e) }
-    })
-}
-
 /// A new staging folder beside the output folder, locked so that no other
 /// build takes it for abandoned. A build cleaning up could lock and remove
 /// it between its creation and the lock: then it no longer is the folder
@@ -408,14 +483,10 @@ fn same_file(path: &Path, handle: &std::fs::File) -> bool {
     }
 }
 
-/// Write every artifact under `root` (a folder this build just created),
-/// creating folders as needed, and a marker in each owned folder.
+/// Write every artifact under `root` (a staging folder this build
+/// created), creating folders as needed, and a marker in each owned
+/// folder. Services are staged on the compiling workers, in parallel.
 fn write_files(root: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
-    let markers: Vec<Artifact> = svcc::diff::owned_folders(artifacts)
-        .into_iter()
-        .map(|f| Artifact { path: format!("{f}/{}", scan::MARKER), contents: scan::MARKER_TEXT.to_string() })
-        .collect();
-    // Each distinct parent folder is created once.
     let mut parents: BTreeSet<&str> = BTreeSet::new();
     for a in artifacts {
         let parent = a.path.rsplit_once('/').map_or("", |(f, _)| f);
@@ -423,35 +494,19 @@ fn write_files(root: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
             std::fs::create_dir_all(root.join(parent))?;
         }
     }
-    // Writing thousands of small files is syscall-bound: use both cores.
-    let write_all = |part: &[Artifact]| -> std::io::Result<()> {
-        for a in part {
-            let path = root.join(&a.path);
-            std::fs::write(&path, &a.contents)?;
-            #[cfg(unix)]
-            if a.path.ends_with(".sh") {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-            }
+    for a in artifacts {
+        let path = root.join(&a.path);
+        std::fs::write(&path, &a.contents)?;
+        #[cfg(unix)]
+        if a.path.ends_with(".sh") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
         }
-        Ok(())
-    };
-    let (first, second) = artifacts.split_at(artifacts.len() / 2);
-    std::thread::scope(|s| {
-        let other = s.spawn(|| write_all(second).and_then(|()| write_all(&markers)));
-        let mine = write_all(first);
-        mine.and(other.join().unwrap_or_else(|_| Err(std::io::Error::other("a writer thread panicked"))))
-    })
-}
-
-/// Write `artifacts` into a new staging folder `root/staging`, then swap
-/// their whole `<service>/<environment>` and `<service>/pipeline` folders
-/// in (even when their files sit in subfolders, `.github/workflows/`).
-fn write_staged(root: &Path, staging: &str, artifacts: &[Artifact]) -> std::io::Result<()> {
-    let path = root.join(staging);
-    std::fs::create_dir(&path)?;
-    write_files(&path, artifacts)?;
-    swap::swap(root, staging, &svcc::diff::owned_folders(artifacts))
+    }
+    for f in svcc::diff::owned_folders(artifacts) {
+        std::fs::write(root.join(&f).join(scan::MARKER), scan::MARKER_TEXT)?;
+    }
+    Ok(())
 }
 
 /// Replace the file at `path` with `bytes` atomically (`svcc fmt`): a new
