@@ -18,6 +18,7 @@
 // The runner.
 pub mod pipeline;
 // Stages, in pipeline order.
+pub mod admission;
 pub mod check;
 pub mod ci;
 pub mod compose;

@@ -6,7 +6,7 @@
 //! bytes ─text_of→ SourceFile ─syntax::parse→ KdlDocument ─decode→ Spec
 //!   ─compose→ Spec (org defaults and presets laid under it)
 //!   ─check→ Vec<Plan> (one per environment) and the CI plan
-//!   ─lower→ objects ─harden (before)→ ─patch→ ─harden (after)→ ─validate→
+//!   ─lower→ objects ─harden (before)→ ─patch→ ─harden (after)→ ─validate→ ─admission→
 //!   ─emit→ artifacts (YAML text, pipeline files)
 //! ```
 //!
@@ -22,7 +22,7 @@ use crate::lower::{self, Object};
 use crate::model::Spec;
 use crate::plan::{Plan, PlanCi};
 use crate::source::{SourceFile, Span};
-use crate::{check, decode, harden, patch, syntax, validate, values};
+use crate::{admission, check, decode, harden, patch, syntax, validate, values};
 
 /// What the caller decides rather than the spec.
 #[derive(Clone, Debug, Default)]
@@ -189,7 +189,13 @@ fn build_environments(run: &mut Run, opts: &Options, diags: &mut Diagnostics) {
         let audit = harden::Audit::before_patches(&objects, plan, diags);
         patch::apply(&mut objects, &plan.patches, &plan.environment, diags);
         exceptions.record(plan, &audit.after_patches(&objects, plan, diags));
+        let errors_before = diags.error_count();
         validate::validate(&objects, diags);
+        // What the schema allows but the cluster would not: only on objects
+        // that fit their schema (anything else is reported already).
+        if diags.error_count() == errors_before {
+            admission::admit(&objects, diags);
+        }
         if !opts.check_only {
             run.artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
         }

@@ -106,6 +106,14 @@ codes! {
     SchemaViolation = "SVC0501", "schema-violation";
     PatchSchema = "SVC0502", "patch-schema";
     PatchUnknownField = "SVC0503", "patch-unknown-field";
+    SelectorMismatch = "SVC0601", "selector-mismatch";
+    InvalidMetadata = "SVC0602", "invalid-metadata";
+    InvalidCount = "SVC0603", "invalid-count";
+    PodStructure = "SVC0604", "pod-structure";
+    ControlCharacter = "SVC0605", "control-character";
+    RolloutStructure = "SVC0606", "rollout-structure";
+    ServicePorts = "SVC0607", "service-ports";
+    DanglingReference = "SVC0608", "dangling-reference";
     ReadFailed = "SVC0901", "read-failed";
     WriteFailed = "SVC0902", "write-failed";
     UnknownEnvironment = "SVC0903", "unknown-environment";
