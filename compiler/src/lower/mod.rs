@@ -25,54 +25,16 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
+mod kinds;
 mod monitoring;
 mod rollout;
+
+pub use kinds::Kind;
+use kinds::OfKind;
 
 use crate::model::{IntOrPercent, ProbeKind, VolumeSource};
 use crate::plan::*;
 use crate::source::Span;
-
-/// The Kubernetes kinds svcc generates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    ServiceAccount,
-    Service,
-    Deployment,
-    Rollout,
-    AnalysisTemplate,
-    HorizontalPodAutoscaler,
-    PodDisruptionBudget,
-    ServiceMonitor,
-    PrometheusRule,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 9] = [
-        Kind::ServiceAccount,
-        Kind::Service,
-        Kind::Deployment,
-        Kind::Rollout,
-        Kind::AnalysisTemplate,
-        Kind::HorizontalPodAutoscaler,
-        Kind::PodDisruptionBudget,
-        Kind::ServiceMonitor,
-        Kind::PrometheusRule,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::ServiceAccount => "ServiceAccount",
-            Kind::Service => "Service",
-            Kind::Deployment => "Deployment",
-            Kind::Rollout => "Rollout",
-            Kind::AnalysisTemplate => "AnalysisTemplate",
-            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
-            Kind::PodDisruptionBudget => "PodDisruptionBudget",
-            Kind::ServiceMonitor => "ServiceMonitor",
-            Kind::PrometheusRule => "PrometheusRule",
-        }
-    }
-}
 
 /// One generated object, as a JSON value, with where its values came from.
 #[derive(Clone, Debug)]
@@ -197,7 +159,7 @@ const DERIVED: &[&str] = &[
 impl Object {
     /// The file name inside an environment folder, e.g. `deployment-backend-api.yaml`.
     pub fn file_name(&self) -> String {
-        format!("{}-{}.yaml", self.kind.as_str().to_ascii_lowercase(), self.name)
+        format!("{}-{}.yaml", self.kind.file_stem(), self.name)
     }
 }
 
@@ -213,7 +175,10 @@ fn at<'v>(value: &'v serde_json::Value, ptr: &str) -> Option<&'v serde_json::Val
     })
 }
 
-pub(crate) fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, spans: BTreeMap<String, Span>) -> Object {
+/// The object `t` (its kind is its type's) with the provenance of its
+/// values: derived names, the documented settings, and `spans`.
+pub(crate) fn object<T: Serialize + OfKind>(name: &str, p: &Plan, t: &T, spans: BTreeMap<String, Span>) -> Object {
+    let kind = T::KIND;
     let value = serde_json::to_value(t).unwrap_or(serde_json::Value::Null);
     let mut provenance: BTreeMap<String, Origin> = BTreeMap::new();
     for ptr in DERIVED {
@@ -232,9 +197,9 @@ pub(crate) fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, span
         provenance.insert("/metadata/namespace".to_string(), origin);
     }
     for (k, ptr, setting) in SETTINGS {
-        // A Rollout carries the Deployment's pod template.
-        let same =
-            *k == kind || (kind == Kind::Rollout && *k == Kind::Deployment && ptr.starts_with("/spec/template/"));
+        // Every workload (a Rollout too) carries the Deployment's pod template.
+        let in_template = |t: &str| ptr.strip_prefix(t).is_some_and(|rest| rest.starts_with('/'));
+        let same = *k == kind || (*k == Kind::Deployment && kind.pod_template().is_some_and(in_template));
         if same && at(&value, ptr).is_some() {
             let origin = match p.settings.get(setting) {
                 Some(s) => origin_of(p, *s, ptr),
@@ -314,7 +279,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
             automount_service_account_token: Some(p.service_account.automount),
             ..ServiceAccount::default()
         };
-        out.push(object(Kind::ServiceAccount, &p.service_account.name, p, &sa, BTreeMap::new()));
+        out.push(object(&p.service_account.name, p, &sa, BTreeMap::new()));
     }
     if !p.ports.is_empty() {
         let mut prov = BTreeMap::new();
@@ -351,7 +316,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
                 }),
                 ..Service::default()
             };
-            out.push(object(Kind::Service, n, p, &svc, prov.clone()));
+            out.push(object(n, p, &svc, prov.clone()));
         }
     }
     match &p.delivery {
@@ -361,14 +326,14 @@ pub fn lower(p: &Plan) -> Vec<Object> {
         }
         None => {
             let (deployment, prov) = deployment(p);
-            out.push(object(Kind::Deployment, name, p, &deployment, prov));
+            out.push(object(name, p, &deployment, prov));
         }
     }
     if let Some(a) = &p.autoscale {
         let hpa = hpa(p, a);
         let mut prov = BTreeMap::new();
         prov.insert("/spec".to_string(), a.span);
-        out.push(object(Kind::HorizontalPodAutoscaler, name, p, &hpa, prov));
+        out.push(object(name, p, &hpa, prov));
     }
     if let Some(bound) = p.disruption {
         let (max_unavailable, min_available) = match bound {
@@ -385,7 +350,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
             }),
             ..PodDisruptionBudget::default()
         };
-        out.push(object(Kind::PodDisruptionBudget, name, p, &pdb, BTreeMap::new()));
+        out.push(object(name, p, &pdb, BTreeMap::new()));
     }
     if let Some(m) = &p.monitoring {
         out.extend(monitoring::lower(p, m));
@@ -734,17 +699,13 @@ fn hpa(p: &Plan, a: &PlanAutoscale) -> HorizontalPodAutoscaler {
         spec: Some(HorizontalPodAutoscalerSpec {
             // The HPA scales whichever workload runs the pods: the Rollout
             // when a progressive strategy replaces the Deployment.
-            scale_target_ref: match &p.delivery {
-                Some(_) => CrossVersionObjectReference {
-                    api_version: Some(rollout::API_VERSION.to_string()),
-                    kind: "Rollout".to_string(),
+            scale_target_ref: {
+                let kind = if p.delivery.is_some() { Kind::Rollout } else { Kind::Deployment };
+                CrossVersionObjectReference {
+                    api_version: Some(kind.api_version().to_string()),
+                    kind: kind.as_str().to_string(),
                     name: p.service.clone(),
-                },
-                None => CrossVersionObjectReference {
-                    api_version: Some("apps/v1".to_string()),
-                    kind: "Deployment".to_string(),
-                    name: p.service.clone(),
-                },
+                }
             },
             min_replicas: Some(i32::try_from(a.min).unwrap_or(i32::MAX)),
             max_replicas: i32::try_from(a.max).unwrap_or(i32::MAX),

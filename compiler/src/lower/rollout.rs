@@ -14,8 +14,6 @@ use crate::model::Duration;
 use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanStep, PlanStrategy};
 use crate::values::format_duration;
 
-pub const API_VERSION: &str = "argoproj.io/v1alpha1";
-
 fn i32_of(v: u64) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
@@ -94,8 +92,8 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
         },
     };
     let r = Rollout {
-        api_version: API_VERSION.into(),
-        kind: "Rollout".into(),
+        api_version: Kind::Rollout.api_version().into(),
+        kind: Kind::Rollout.as_str().into(),
         metadata: meta(p, &p.service),
         spec: RolloutSpec {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
@@ -104,7 +102,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
             strategy,
         },
     };
-    object(Kind::Rollout, &p.service, p, &r, prov)
+    object(&p.service, p, &r, prov)
 }
 
 pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
@@ -131,12 +129,12 @@ pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
         })
         .collect();
     let t = AnalysisTemplate {
-        api_version: API_VERSION.into(),
-        kind: "AnalysisTemplate".into(),
+        api_version: Kind::AnalysisTemplate.api_version().into(),
+        kind: Kind::AnalysisTemplate.as_str().into(),
         metadata: meta(p, &a.name),
         spec: AnalysisTemplateSpec { metrics },
     };
-    object(Kind::AnalysisTemplate, &a.name, p, &t, prov)
+    object(&a.name, p, &t, prov)
 }
 
 #[cfg(test)]
