@@ -3,6 +3,11 @@
 //!
 //! Names, labels and selectors are derived once from the plan and used by
 //! every object, so the objects cannot disagree with each other.
+//!
+//! Each spec block's part is built in the module named after it (`ports`,
+//! `env`, `probes`, `security`, `scaling`, …); `workload` assembles the
+//! pod template and the Deployment, `rollout` the Rollout; `lower` lists
+//! the objects in their fixed order.
 
 use std::collections::BTreeMap;
 
