@@ -56,17 +56,12 @@ fn no_stray_schema_files() {
     }
 }
 
-/// svcc's own typed CRD structs (Rollout, AnalysisTemplate, ServiceMonitor,
-/// PrometheusRule) against the upstream CRD schemas in
-/// `../shared/oracle/schemas/original/`, read in place and never copied into
-/// the project: every property svcc's schema declares under `spec` must exist
-/// upstream at the same path with the same JSON type (svcc models a subset).
-const CRD_KINDS: &[(Kind, &str)] = &[
-    (Kind::Rollout, "argoproj.io/rollout_v1alpha1.json"),
-    (Kind::AnalysisTemplate, "argoproj.io/analysistemplate_v1alpha1.json"),
-    (Kind::ServiceMonitor, "monitoring.coreos.com/servicemonitor_v1.json"),
-    (Kind::PrometheusRule, "monitoring.coreos.com/prometheusrule_v1.json"),
-];
+/// The upstream CRD schema of a custom kind, under
+/// `../shared/oracle/schemas/original/`: `GROUP/STEM_VERSION.json`.
+fn upstream_file(kind: Kind) -> String {
+    let (group, version) = kind.api_version().split_once('/').expect("a custom resource has a group");
+    format!("{group}/{}_{version}.json", kind.file_stem())
+}
 
 /// Follow a local `$ref` (`#/$defs/X`) in svcc's schema.
 fn deref<'a>(root: &'a Value, mut v: &'a Value) -> &'a Value {
@@ -134,18 +129,25 @@ fn compare(root: &Value, ours: &Value, theirs: &Value, path: &str, problems: &mu
     }
 }
 
+/// svcc's own typed CRD structs (Rollout, AnalysisTemplate, ServiceMonitor,
+/// PrometheusRule) against the upstream CRD schemas in
+/// `../shared/oracle/schemas/original/`, read in place and never copied into
+/// the project: every property svcc's schema declares under `spec` must exist
+/// upstream at the same path with the same JSON type (svcc models a subset).
 #[test]
 fn crd_schemas_match_upstream() {
     let upstream = common::root().parent().unwrap().join("shared/oracle/schemas/original");
     let mut problems = Vec::new();
-    for (kind, file) in CRD_KINDS {
-        let path = upstream.join(file);
+    let crds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_custom()).collect();
+    assert_eq!(crds.len(), 4, "{crds:?}");
+    for kind in crds {
+        let path = upstream.join(upstream_file(kind));
         let theirs: Value = serde_json::from_str(
             &std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("{kind:?}: upstream schema {}: {e}", path.display())),
         )
         .unwrap();
-        let ours = svcc::validate::schema(*kind);
+        let ours = svcc::validate::schema(kind);
         let spec = ours.get("properties").and_then(|p| p.get("spec")).expect("svcc's schema has spec");
         let up_spec = theirs.get("properties").and_then(|p| p.get("spec")).expect("upstream has spec");
         compare(&ours, spec, up_spec, &format!("{}/spec", kind.as_str()), &mut problems);

@@ -216,14 +216,60 @@ fn record(obj: &mut Object, at: &str, v: &PatchValue) {
     }
 }
 
+/// What an operation changed, to record on the object.
+enum Change<'p> {
+    /// A field or item of the parent was removed.
+    Removed,
+    /// The value `v` was written at the pointer.
+    Wrote(String, &'p PatchValue),
+}
+
 fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
     let segs = segments(&op.pointer.value);
     let Some((last, parents)) = segs.split_last() else {
         return;
     };
+    let Some((parent, at)) = parent_of(&mut obj.value, op, parents, diags) else { return };
+    let change = match (op.op, parent) {
+        (PatchOpKind::Remove, Value::Object(m)) => remove_field(m, op, &at, last, diags),
+        (PatchOpKind::Remove, Value::Array(a)) => remove_item(a, op, &at, last, diags),
+        (PatchOpKind::Set, Value::Object(m)) => op.value.as_ref().map(|v| {
+            m.insert(last.clone(), v.to_json());
+            Change::Wrote(child_pointer(&at, last), v)
+        }),
+        (PatchOpKind::Set, Value::Array(a)) => set_item(a, op, &at, last, diags),
+        (PatchOpKind::Merge, Value::Object(m)) => merge_field(m, op, &at, last, diags),
+        (_, other) => {
+            let t = type_of(other);
+            diags.push(path_error(op, format!("`{}` is {t}", shown(&at)), "cannot patch inside it".into(), None));
+            None
+        }
+    };
+    match change {
+        Some(Change::Removed) => {
+            obj.provenance.entry(shown(&at).to_string()).or_insert(crate::lower::Origin::Patch(op.pointer.span));
+            obj.patched.push(at);
+        }
+        Some(Change::Wrote(pointer, v)) => record(obj, &pointer, v),
+        None => {}
+    }
+}
+
+/// A pointer as messages show it: the root is `/`.
+fn shown(at: &str) -> &str {
+    if at.is_empty() { "/" } else { at }
+}
+
+/// Walk to the parent of the operation's target, creating missing objects
+/// for `set` and `merge`: the parent and its pointer.
+fn parent_of<'v>(
+    root: &'v mut Value,
+    op: &PatchOp,
+    parents: &[String],
+    diags: &mut Diagnostics,
+) -> Option<(&'v mut Value, String)> {
     let create = op.op != PatchOpKind::Remove;
-    // Walk to the parent, creating missing objects for `set` and `merge`.
-    let mut cur = &mut obj.value;
+    let mut cur = root;
     let mut at = String::new();
     for seg in parents {
         let next_at = child_pointer(&at, seg);
@@ -232,12 +278,11 @@ fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
                 if !m.contains_key(seg.as_str()) {
                     if !create {
                         diags.push(missing_field(op, &at, seg, m));
-                        return;
+                        return None;
                     }
                     m.insert(seg.clone(), Value::Object(Map::new()));
                 }
-                let Some(c) = m.get_mut(seg.as_str()) else { return };
-                c
+                m.get_mut(seg.as_str())?
             }
             Value::Array(a) => {
                 let len = a.len();
@@ -246,11 +291,11 @@ fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
                     None => {
                         diags.push(path_error(
                             op,
-                            format!("`{}` has no item `{seg}`", if at.is_empty() { "/" } else { &at }),
+                            format!("`{}` has no item `{seg}`", shown(&at)),
                             format!("the list has {len} items"),
                             Some("list items are numbered from 0".into()),
                         ));
-                        return;
+                        return None;
                     }
                 }
             }
@@ -261,81 +306,103 @@ fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
                     "cannot go inside it".into(),
                     None,
                 ));
-                return;
+                return None;
             }
         };
         at = next_at;
     }
-    let parent_at = if at.is_empty() { "/".to_string() } else { at.clone() };
-    let full = child_pointer(&at, last);
-    match (op.op, cur) {
-        (PatchOpKind::Remove, Value::Object(m)) => {
-            if m.remove(last.as_str()).is_none() {
-                diags.push(missing_field(op, &at, last, m));
-                return;
-            }
-            obj.provenance.entry(parent_at.clone()).or_insert(crate::lower::Origin::Patch(op.pointer.span));
-            obj.patched.push(at);
+    Some((cur, at))
+}
+
+/// `remove` of an object's field, which must exist.
+fn remove_field<'p>(
+    m: &mut Map<String, Value>,
+    op: &'p PatchOp,
+    at: &str,
+    last: &str,
+    diags: &mut Diagnostics,
+) -> Option<Change<'p>> {
+    if m.remove(last).is_none() {
+        diags.push(missing_field(op, at, last, m));
+        return None;
+    }
+    Some(Change::Removed)
+}
+
+/// `remove` of a list's item, which must exist.
+fn remove_item<'p>(
+    a: &mut Vec<Value>,
+    op: &'p PatchOp,
+    at: &str,
+    last: &str,
+    diags: &mut Diagnostics,
+) -> Option<Change<'p>> {
+    match last.parse::<usize>() {
+        Ok(i) if i < a.len() => {
+            a.remove(i);
+            Some(Change::Removed)
         }
-        (PatchOpKind::Remove, Value::Array(a)) => match last.parse::<usize>() {
-            Ok(i) if i < a.len() => {
-                a.remove(i);
-                obj.provenance.entry(parent_at).or_insert(crate::lower::Origin::Patch(op.pointer.span));
-                obj.patched.push(at);
-            }
-            _ => diags.push(path_error(
+        _ => {
+            diags.push(path_error(
                 op,
-                format!("`{parent_at}` has no item `{last}` to remove"),
+                format!("`{}` has no item `{last}` to remove", shown(at)),
                 format!("the list has {} items", a.len()),
                 None,
-            )),
-        },
-        (PatchOpKind::Set, Value::Object(m)) => {
-            if let Some(v) = &op.value {
-                m.insert(last.clone(), v.to_json());
-                record(obj, &full, v);
-            }
-        }
-        (PatchOpKind::Set, Value::Array(a)) => {
-            let Some(v) = &op.value else { return };
-            let idx = if last == "-" { Some(a.len()) } else { last.parse::<usize>().ok().filter(|i| *i < a.len()) };
-            match idx {
-                Some(i) if i == a.len() => a.push(v.to_json()),
-                Some(i) => a[i] = v.to_json(),
-                None => {
-                    diags.push(path_error(
-                        op,
-                        format!("`{parent_at}` has no item `{last}`"),
-                        format!("the list has {} items", a.len()),
-                        Some("use `-` as the last segment to append an item".into()),
-                    ));
-                    return;
-                }
-            }
-            let i = idx.unwrap_or(0);
-            record(obj, &format!("{at}/{i}"), v);
-        }
-        (PatchOpKind::Merge, Value::Object(m)) => {
-            let Some(v) = &op.value else { return };
-            let target = m.entry(last.clone()).or_insert_with(|| Value::Object(Map::new()));
-            if !target.is_object() {
-                let t = type_of(target);
-                diags.push(path_error(
-                    op,
-                    format!("`{full}` is {t}, not an object"),
-                    "cannot merge into it".into(),
-                    Some("use `set` to replace it".into()),
-                ));
-                return;
-            }
-            merge_patch(target, &v.to_json());
-            record(obj, &full, v);
-        }
-        (_, other) => {
-            let t = type_of(other);
-            diags.push(path_error(op, format!("`{parent_at}` is {t}"), "cannot patch inside it".into(), None));
+            ));
+            None
         }
     }
+}
+
+/// `set` of a list's item: an existing index, or `-` to append.
+fn set_item<'p>(
+    a: &mut Vec<Value>,
+    op: &'p PatchOp,
+    at: &str,
+    last: &str,
+    diags: &mut Diagnostics,
+) -> Option<Change<'p>> {
+    let v = op.value.as_ref()?;
+    let idx = if last == "-" { Some(a.len()) } else { last.parse::<usize>().ok().filter(|i| *i < a.len()) };
+    match idx {
+        Some(i) if i == a.len() => a.push(v.to_json()),
+        Some(i) => a[i] = v.to_json(),
+        None => {
+            diags.push(path_error(
+                op,
+                format!("`{}` has no item `{last}`", shown(at)),
+                format!("the list has {} items", a.len()),
+                Some("use `-` as the last segment to append an item".into()),
+            ));
+            return None;
+        }
+    }
+    Some(Change::Wrote(format!("{at}/{}", idx.unwrap_or(0)), v))
+}
+
+/// `merge` into an object's field (created empty when missing).
+fn merge_field<'p>(
+    m: &mut Map<String, Value>,
+    op: &'p PatchOp,
+    at: &str,
+    last: &str,
+    diags: &mut Diagnostics,
+) -> Option<Change<'p>> {
+    let v = op.value.as_ref()?;
+    let full = child_pointer(at, last);
+    let target = m.entry(last.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    if !target.is_object() {
+        let t = type_of(target);
+        diags.push(path_error(
+            op,
+            format!("`{full}` is {t}, not an object"),
+            "cannot merge into it".into(),
+            Some("use `set` to replace it".into()),
+        ));
+        return None;
+    }
+    merge_patch(target, &v.to_json());
+    Some(Change::Wrote(full, v))
 }
 
 /// RFC 7386 JSON merge patch.

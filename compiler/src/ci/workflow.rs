@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::runtime::{self, Runtime};
 use super::{Context, EnvTarget};
 use crate::model::SvccInstall;
-use crate::plan::PlanStage;
+use crate::plan::{PlanCi, PlanStage};
 
 pub type Map = IndexMap<String, String>;
 
@@ -288,65 +288,117 @@ pub fn kubeconfig_secret(env: &str) -> String {
 pub fn workflow(cx: &Context<'_>) -> Workflow {
     let p = cx.ci;
     let rt: &Runtime = runtime::preset(p.runtime);
-    let spec = &cx.spec_path;
     let mut jobs: IndexMap<String, Job> = IndexMap::new();
-    // Jobs every first deploy waits for.
-    let mut gates: Vec<String> = Vec::new();
+    // Jobs every first deploy waits for: the gates, then the image.
+    let mut before: Vec<String> = Vec::new();
+    let gates = [
+        ("quality", quality_job(p, rt)),
+        ("unit-tests", unit_tests_job(p, rt)),
+        ("integration-tests", integration_tests_job(p, rt)),
+        ("svcc-check", Some(check_job(cx))),
+    ];
+    for (id, j) in gates {
+        if let Some(j) = j {
+            jobs.insert(id.into(), j);
+            before.push(id.into());
+        }
+    }
+    // Image: built in parallel with the gates, pushed on pushes only.
+    jobs.insert("build-image".into(), build_job(cx));
+    let image_ready = match scan_job(cx) {
+        Some(scan) => {
+            jobs.insert("scan".into(), scan);
+            "scan"
+        }
+        None => "build-image",
+    };
+    before.push(image_ready.into());
+    promotion(cx, rt, before, &mut jobs);
 
+    let mut branches = vec![p.branch.clone()];
+    branches.dedup();
+    Workflow {
+        name: cx.service.to_string(),
+        on: Triggers {
+            push: Push { branches: branches.clone(), tags: p.tags.iter().cloned().collect() },
+            pull_request: Branches { branches },
+        },
+        permissions: perms(&[("contents", "read")]),
+        concurrency: Concurrency {
+            group: "${{ github.workflow }}-${{ github.ref }}".into(),
+            cancel_in_progress: "${{ github.event_name == 'pull_request' }}".into(),
+        },
+        jobs,
+    }
+}
+
+/// Lint, type-check and audit, those the pipeline turns on.
+fn quality_job(p: &PlanCi, rt: &Runtime) -> Option<Job> {
     let gate_steps: Vec<Step> = [(p.lint, rt.lint), (p.type_check, rt.type_check), (p.audit, rt.audit)]
         .into_iter()
         .filter(|(on, _)| *on)
         .map(|(_, (name, cmd))| Step::run(name, cmd))
         .collect();
-    if !gate_steps.is_empty() {
-        let mut steps = rt.setup(&p.version);
-        steps.extend(gate_steps);
-        jobs.insert("quality".into(), job("Lint, type-check and audit", 10, steps));
-        gates.push("quality".into());
+    if gate_steps.is_empty() {
+        return None;
     }
-    if p.unit_tests {
-        let mut steps = rt.setup(&p.version);
-        steps.push(Step::run("Run unit tests", if p.coverage { rt.unit_coverage } else { rt.unit }));
-        if p.coverage {
-            steps.push(
-                Step::uses("Upload coverage", actions::CODECOV)
-                    .with("files", rt.coverage_file)
-                    .with("token", "${{ secrets.CODECOV_TOKEN }}"),
-            );
-        }
-        jobs.insert("unit-tests".into(), job("Unit tests", 15, steps));
-        gates.push("unit-tests".into());
-    }
-    if !p.integration.is_empty() {
-        let mut steps = rt.setup(&p.version);
-        let mut run = Step::run("Run integration tests", rt.integration);
-        let mut services = IndexMap::new();
-        for (name, version) in &p.integration {
-            let c = runtime::container(name, version);
-            for (k, v) in &c.client_env {
-                run = run.env(k, *v);
-            }
-            services.insert(name.clone(), c.service);
-        }
-        steps.push(run);
-        let mut j = job("Integration tests", 15, steps);
-        j.services = services;
-        jobs.insert("integration-tests".into(), j);
-        gates.push("integration-tests".into());
-    }
-    {
-        let steps = vec![
-            Step::checkout(),
-            install_svcc(&p.install_svcc),
-            Step::run("Check the service spec", "svcc check \"$SPEC\""),
-        ];
-        let mut j = job("Check the service spec", 15, steps);
-        j.env.insert("SPEC".into(), spec.clone());
-        jobs.insert("svcc-check".into(), j);
-        gates.push("svcc-check".into());
-    }
+    let mut steps = rt.setup(&p.version);
+    steps.extend(gate_steps);
+    Some(job("Lint, type-check and audit", 10, steps))
+}
 
-    // Image: built in parallel with the gates, pushed on pushes only.
+fn unit_tests_job(p: &PlanCi, rt: &Runtime) -> Option<Job> {
+    if !p.unit_tests {
+        return None;
+    }
+    let mut steps = rt.setup(&p.version);
+    steps.push(Step::run("Run unit tests", if p.coverage { rt.unit_coverage } else { rt.unit }));
+    if p.coverage {
+        steps.push(
+            Step::uses("Upload coverage", actions::CODECOV)
+                .with("files", rt.coverage_file)
+                .with("token", "${{ secrets.CODECOV_TOKEN }}"),
+        );
+    }
+    Some(job("Unit tests", 15, steps))
+}
+
+/// The integration tests, with their service containers.
+fn integration_tests_job(p: &PlanCi, rt: &Runtime) -> Option<Job> {
+    if p.integration.is_empty() {
+        return None;
+    }
+    let mut steps = rt.setup(&p.version);
+    let mut run = Step::run("Run integration tests", rt.integration);
+    let mut services = IndexMap::new();
+    for (name, version) in &p.integration {
+        let c = runtime::container(name, version);
+        for (k, v) in &c.client_env {
+            run = run.env(k, *v);
+        }
+        services.insert(name.clone(), c.service);
+    }
+    steps.push(run);
+    let mut j = job("Integration tests", 15, steps);
+    j.services = services;
+    Some(j)
+}
+
+/// `svcc check` of the spec itself.
+fn check_job(cx: &Context<'_>) -> Job {
+    let steps = vec![
+        Step::checkout(),
+        install_svcc(&cx.ci.install_svcc),
+        Step::run("Check the service spec", "svcc check \"$SPEC\""),
+    ];
+    let mut j = job("Check the service spec", 15, steps);
+    j.env.insert("SPEC".into(), cx.spec_path.clone());
+    j
+}
+
+/// Build the image for every platform and push it, by digest.
+fn build_job(cx: &Context<'_>) -> Job {
+    let p = cx.ci;
     let image = &cx.image;
     let mut build_steps = vec![Step::checkout()];
     if p.platforms.iter().any(|pl| pl != "linux/amd64") {
@@ -388,44 +440,49 @@ pub fn workflow(cx: &Context<'_>) -> Workflow {
         "image".into(),
         format!("{}/{}@${{{{ steps.build.outputs.digest }}}}", image.registry, image.repository),
     );
-    jobs.insert("build-image".into(), build);
-    let mut image_ready = "build-image".to_string();
+    build
+}
 
-    if p.scan {
-        let mut trivy = Step::uses("Scan the image", actions::TRIVY)
-            .with("image-ref", "${{ needs.build-image.outputs.image }}")
-            .with("format", "sarif")
-            .with("output", "trivy-results.sarif")
-            .with("severity", "CRITICAL,HIGH")
-            .with("ignore-unfixed", "true")
-            .with("version", actions::TRIVY_VERSION);
-        let mut permissions = vec![("contents", "read"), ("security-events", "write"), ("actions", "read")];
-        if image.registry == "ghcr.io" {
-            trivy =
-                trivy.env("TRIVY_USERNAME", "${{ github.actor }}").env("TRIVY_PASSWORD", "${{ secrets.GITHUB_TOKEN }}");
-            permissions.push(("packages", "read"));
-        } else {
-            trivy = trivy
-                .env("TRIVY_USERNAME", "${{ secrets.REGISTRY_USERNAME }}")
-                .env("TRIVY_PASSWORD", "${{ secrets.REGISTRY_PASSWORD }}");
-        }
-        let steps = vec![
-            trivy,
-            Step::uses("Upload the scan to code scanning", actions::UPLOAD_SARIF)
-                .when("always()")
-                .with("sarif_file", "trivy-results.sarif"),
-        ];
-        let mut scan = job("Scan the image", 10, steps);
-        scan.needs = vec!["build-image".into()];
-        scan.if_ = Some(ON_PUSH.into());
-        scan.permissions = perms(&permissions);
-        jobs.insert("scan".into(), scan);
-        image_ready = "scan".into();
+/// Scan the pushed image with Trivy into code scanning, when asked.
+fn scan_job(cx: &Context<'_>) -> Option<Job> {
+    if !cx.ci.scan {
+        return None;
     }
+    let mut trivy = Step::uses("Scan the image", actions::TRIVY)
+        .with("image-ref", "${{ needs.build-image.outputs.image }}")
+        .with("format", "sarif")
+        .with("output", "trivy-results.sarif")
+        .with("severity", "CRITICAL,HIGH")
+        .with("ignore-unfixed", "true")
+        .with("version", actions::TRIVY_VERSION);
+    let mut permissions = vec![("contents", "read"), ("security-events", "write"), ("actions", "read")];
+    if cx.image.registry == "ghcr.io" {
+        trivy = trivy.env("TRIVY_USERNAME", "${{ github.actor }}").env("TRIVY_PASSWORD", "${{ secrets.GITHUB_TOKEN }}");
+        permissions.push(("packages", "read"));
+    } else {
+        trivy = trivy
+            .env("TRIVY_USERNAME", "${{ secrets.REGISTRY_USERNAME }}")
+            .env("TRIVY_PASSWORD", "${{ secrets.REGISTRY_PASSWORD }}");
+    }
+    let steps = vec![
+        trivy,
+        Step::uses("Upload the scan to code scanning", actions::UPLOAD_SARIF)
+            .when("always()")
+            .with("sarif_file", "trivy-results.sarif"),
+    ];
+    let mut scan = job("Scan the image", 10, steps);
+    scan.needs = vec!["build-image".into()];
+    scan.if_ = Some(ON_PUSH.into());
+    scan.permissions = perms(&permissions);
+    Some(scan)
+}
 
-    // The promotion path.
-    let mut before: Vec<String> = gates;
-    before.push(image_ready);
+/// The promotion path: a deploy job per `deploy` stage (the first after
+/// `before`, each later one after the previous deploy and its end-to-end
+/// tests), smoke tests as steps of the deploy they follow, end-to-end
+/// tests as jobs.
+fn promotion(cx: &Context<'_>, rt: &Runtime, before: Vec<String>, jobs: &mut IndexMap<String, Job>) {
+    let p = cx.ci;
     let mut current: Option<String> = None;
     let mut since_deploy: Vec<String> = Vec::new();
     for (i, stage) in p.stages.iter().enumerate() {
@@ -437,6 +494,7 @@ pub fn workflow(cx: &Context<'_>) -> Workflow {
                     Some(prev) if since_deploy.is_empty() => vec![prev.clone()],
                     Some(_) => since_deploy.clone(),
                 };
+                // The environment's URL: its end-to-end tests' base URL.
                 let url =
                     p.stages[i + 1..].iter().take_while(|s| !matches!(s, PlanStage::Deploy(_))).find_map(|s| match s {
                         PlanStage::E2e(u) => Some(u.clone()),
@@ -449,50 +507,41 @@ pub fn workflow(cx: &Context<'_>) -> Workflow {
             }
             PlanStage::Smoke(url) => {
                 if let Some(j) = current.as_ref().and_then(|c| jobs.get_mut(c)) {
-                    j.steps.push(
-                        Step::run(
-                            "Smoke test",
-                            "curl --fail --silent --show-error --retry 5 --retry-delay 10 --retry-all-errors \"$SMOKE_URL\"",
-                        )
-                        .env("SMOKE_URL", url.clone()),
-                    );
+                    j.steps.push(smoke_step(url));
                 }
             }
             PlanStage::E2e(url) => {
                 let Some(prev) = current.clone() else { continue };
                 let env = prev.trim_start_matches("deploy-").to_string();
-                let mut steps = rt.setup(&p.version);
-                steps.push(Step::run("Run end-to-end tests", rt.e2e).env("E2E_BASE_URL", url.clone()));
-                let mut j = job(&format!("End-to-end tests on {env}"), 20, steps);
-                j.needs = vec![prev];
-                j.if_ = Some(ON_PUSH.into());
                 let mut id = format!("e2e-{env}");
                 let mut n = 2;
                 while jobs.contains_key(&id) {
                     id = format!("e2e-{env}-{n}");
                     n += 1;
                 }
-                jobs.insert(id.clone(), j);
+                jobs.insert(id.clone(), e2e_job(p, rt, &env, prev, url));
                 since_deploy.push(id);
             }
         }
     }
+}
 
-    let mut branches = vec![p.branch.clone()];
-    branches.dedup();
-    Workflow {
-        name: cx.service.to_string(),
-        on: Triggers {
-            push: Push { branches: branches.clone(), tags: p.tags.iter().cloned().collect() },
-            pull_request: Branches { branches },
-        },
-        permissions: perms(&[("contents", "read")]),
-        concurrency: Concurrency {
-            group: "${{ github.workflow }}-${{ github.ref }}".into(),
-            cancel_in_progress: "${{ github.event_name == 'pull_request' }}".into(),
-        },
-        jobs,
-    }
+fn smoke_step(url: &str) -> Step {
+    Step::run(
+        "Smoke test",
+        "curl --fail --silent --show-error --retry 5 --retry-delay 10 --retry-all-errors \"$SMOKE_URL\"",
+    )
+    .env("SMOKE_URL", url)
+}
+
+/// End-to-end tests of `env` against `url`, after its deploy job.
+fn e2e_job(p: &PlanCi, rt: &Runtime, env: &str, deploy: String, url: &str) -> Job {
+    let mut steps = rt.setup(&p.version);
+    steps.push(Step::run("Run end-to-end tests", rt.e2e).env("E2E_BASE_URL", url));
+    let mut j = job(&format!("End-to-end tests on {env}"), 20, steps);
+    j.needs = vec![deploy];
+    j.if_ = Some(ON_PUSH.into());
+    j
 }
 
 fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<String>) -> Job {

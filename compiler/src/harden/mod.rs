@@ -23,7 +23,7 @@ pub mod rules;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::lower::{Kind, Object};
+use crate::lower::Object;
 use crate::model::{Patch, PatchOp, PatchOpKind, PatchValue};
 use crate::patch::segments;
 use crate::plan::Plan;
@@ -33,11 +33,6 @@ use rules::{Finding, Setting};
 /// The prefix of the pod template annotations that record the accepted
 /// exceptions: `svcc.dev/allow-host-network: <reason>`.
 pub const EXCEPTION_ANNOTATION: &str = "svcc.dev/allow-";
-
-/// Where the workload kinds keep their pod template.
-fn template_of(kind: Kind) -> Option<&'static str> {
-    matches!(kind, Kind::Deployment | Kind::Rollout).then_some("/spec/template")
-}
 
 /// One environment's objects under audit, between lowering and validation.
 pub struct Audit {
@@ -58,7 +53,7 @@ impl Audit {
         let before = objects
             .iter()
             .map(|o| {
-                let found = rules::findings(&o.value, template_of(o.kind)?);
+                let found = rules::findings(&o.value, o.kind.pod_template()?);
                 for f in &found {
                     if plan.security.exceptions.contains_key(f.rule.allow) {
                         used.insert(f.rule.allow);
@@ -78,7 +73,7 @@ impl Audit {
     /// SVC0405 at the patch. Returns the `allow` names this environment needed.
     pub fn after_patches(mut self, objects: &[Object], plan: &Plan, diags: &mut Diagnostics) -> BTreeSet<&'static str> {
         for (o, before) in objects.iter().zip(&self.before) {
-            let (Some(before), Some(template)) = (before, template_of(o.kind)) else { continue };
+            let (Some(before), Some(template)) = (before, o.kind.pod_template()) else { continue };
             let ops: Vec<&PatchOp> = plan.patches.iter().filter(|p| targets(p, o)).flat_map(|p| &p.ops).collect();
             if ops.is_empty() {
                 continue;

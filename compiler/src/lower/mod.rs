@@ -3,76 +3,40 @@
 //!
 //! Names, labels and selectors are derived once from the plan and used by
 //! every object, so the objects cannot disagree with each other.
+//!
+//! Each spec block's part is built in the module named after it (`ports`,
+//! `env`, `probes`, `security`, `scaling`, …); `workload` assembles the
+//! pod template and the Deployment, `rollout` the Rollout; `lower` lists
+//! the objects in their fixed order.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
-use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
-    HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricIdentifier, MetricSpec, MetricTarget,
-    PodsMetricSource, ResourceMetricSource,
-};
-use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
-    EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, Lifecycle,
-    LifecycleHandler, ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SeccompProfile, SecretEnvSource, SecretKeySelector, SecretVolumeSource, SecurityContext, Service, ServiceAccount,
-    ServicePort, ServiceSpec, SleepAction, TCPSocketAction, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
-};
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
+mod env;
+mod kinds;
+mod lifecycle;
+mod metadata;
 mod monitoring;
+mod ports;
+mod probes;
+mod resources;
 mod rollout;
+mod scaling;
+mod scheduling;
+mod security;
+mod volumes;
+mod workload;
 
-use crate::model::{IntOrPercent, ProbeKind, VolumeSource};
+pub use kinds::Kind;
+use kinds::OfKind;
+pub(crate) use metadata::{meta, selector};
+pub use workload::pod_template;
+
+use crate::model::IntOrPercent;
 use crate::plan::*;
 use crate::source::Span;
-
-/// The Kubernetes kinds svcc generates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    ServiceAccount,
-    Service,
-    Deployment,
-    Rollout,
-    AnalysisTemplate,
-    HorizontalPodAutoscaler,
-    PodDisruptionBudget,
-    ServiceMonitor,
-    PrometheusRule,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 9] = [
-        Kind::ServiceAccount,
-        Kind::Service,
-        Kind::Deployment,
-        Kind::Rollout,
-        Kind::AnalysisTemplate,
-        Kind::HorizontalPodAutoscaler,
-        Kind::PodDisruptionBudget,
-        Kind::ServiceMonitor,
-        Kind::PrometheusRule,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::ServiceAccount => "ServiceAccount",
-            Kind::Service => "Service",
-            Kind::Deployment => "Deployment",
-            Kind::Rollout => "Rollout",
-            Kind::AnalysisTemplate => "AnalysisTemplate",
-            Kind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
-            Kind::PodDisruptionBudget => "PodDisruptionBudget",
-            Kind::ServiceMonitor => "ServiceMonitor",
-            Kind::PrometheusRule => "PrometheusRule",
-        }
-    }
-}
 
 /// One generated object, as a JSON value, with where its values came from.
 #[derive(Clone, Debug)]
@@ -197,7 +161,7 @@ const DERIVED: &[&str] = &[
 impl Object {
     /// The file name inside an environment folder, e.g. `deployment-backend-api.yaml`.
     pub fn file_name(&self) -> String {
-        format!("{}-{}.yaml", self.kind.as_str().to_ascii_lowercase(), self.name)
+        format!("{}-{}.yaml", self.kind.file_stem(), self.name)
     }
 }
 
@@ -213,7 +177,10 @@ fn at<'v>(value: &'v serde_json::Value, ptr: &str) -> Option<&'v serde_json::Val
     })
 }
 
-pub(crate) fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, spans: BTreeMap<String, Span>) -> Object {
+/// The object `t` (its kind is its type's) with the provenance of its
+/// values: derived names, the documented settings, and `spans`.
+pub(crate) fn object<T: Serialize + OfKind>(name: &str, p: &Plan, t: &T, spans: BTreeMap<String, Span>) -> Object {
+    let kind = T::KIND;
     let value = serde_json::to_value(t).unwrap_or(serde_json::Value::Null);
     let mut provenance: BTreeMap<String, Origin> = BTreeMap::new();
     for ptr in DERIVED {
@@ -232,9 +199,9 @@ pub(crate) fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, span
         provenance.insert("/metadata/namespace".to_string(), origin);
     }
     for (k, ptr, setting) in SETTINGS {
-        // A Rollout carries the Deployment's pod template.
-        let same =
-            *k == kind || (kind == Kind::Rollout && *k == Kind::Deployment && ptr.starts_with("/spec/template/"));
+        // Every workload (a Rollout too) carries the Deployment's pod template.
+        let in_template = |t: &str| ptr.strip_prefix(t).is_some_and(|rest| rest.starts_with('/'));
+        let same = *k == kind || (*k == Kind::Deployment && kind.pod_template().is_some_and(in_template));
         if same && at(&value, ptr).is_some() {
             let origin = match p.settings.get(setting) {
                 Some(s) => origin_of(p, *s, ptr),
@@ -266,20 +233,6 @@ pub(crate) fn object<T: Serialize>(kind: Kind, name: &str, p: &Plan, t: &T, span
     Object { kind, name: name.to_string(), value, origin: p.origin, provenance, patched: Vec::new() }
 }
 
-pub(crate) fn meta(p: &Plan, name: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_string()),
-        namespace: p.namespace.clone(),
-        labels: Some(p.labels.clone()),
-        annotations: if p.annotations.is_empty() { None } else { Some(p.annotations.clone()) },
-        ..ObjectMeta::default()
-    }
-}
-
-pub(crate) fn selector(p: &Plan) -> LabelSelector {
-    LabelSelector { match_labels: Some(p.selector.clone()), ..LabelSelector::default() }
-}
-
 pub(crate) fn int_or_percent(v: IntOrPercent) -> IntOrString {
     match v {
         IntOrPercent::Int(n) => IntOrString::Int(i32::try_from(n).unwrap_or(i32::MAX)),
@@ -298,462 +251,19 @@ fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
 /// Lower one plan into its objects, in a fixed order.
 pub fn lower(p: &Plan) -> Vec<Object> {
     let mut out = Vec::new();
-    let name = p.service.as_str();
-    if p.service_account.create {
-        let sa = ServiceAccount {
-            metadata: ObjectMeta {
-                annotations: if p.service_account.annotations.is_empty() {
-                    meta(p, &p.service_account.name).annotations
-                } else {
-                    let mut a = p.annotations.clone();
-                    a.extend(p.service_account.annotations.clone());
-                    Some(a)
-                },
-                ..meta(p, &p.service_account.name)
-            },
-            automount_service_account_token: Some(p.service_account.automount),
-            ..ServiceAccount::default()
-        };
-        out.push(object(Kind::ServiceAccount, &p.service_account.name, p, &sa, BTreeMap::new()));
-    }
-    if !p.ports.is_empty() {
-        let mut prov = BTreeMap::new();
-        let ports: Vec<ServicePort> = p
-            .ports
-            .iter()
-            .enumerate()
-            .map(|(i, port)| {
-                prov.insert(format!("/spec/ports/{i}"), port.span);
-                ServicePort {
-                    name: Some(port.name.clone()),
-                    port: i32::from(port.service_port),
-                    target_port: Some(IntOrString::String(port.name.clone())),
-                    protocol: Some(port.protocol.clone()),
-                    ..ServicePort::default()
-                }
-            })
-            .collect();
-        // Argo Rollouts adds the pod-template hash of the version each
-        // Service should reach to these selectors; svcc writes the identity
-        // selector, which is what both Services select between updates.
-        let mut names = vec![name.to_string()];
-        if let Some(d) = &p.delivery {
-            names.push(d.second_service.clone());
-        }
-        for n in &names {
-            let svc = Service {
-                metadata: meta(p, n),
-                spec: Some(ServiceSpec {
-                    type_: Some("ClusterIP".to_string()),
-                    selector: Some(p.selector.clone()),
-                    ports: Some(ports.clone()),
-                    ..ServiceSpec::default()
-                }),
-                ..Service::default()
-            };
-            out.push(object(Kind::Service, n, p, &svc, prov.clone()));
-        }
-    }
+    out.extend(security::service_account(p));
+    out.extend(ports::services(p));
     match &p.delivery {
         Some(d) => {
             out.push(rollout::rollout(p, d));
             out.extend(d.analyses.iter().map(|a| rollout::analysis_template(p, a)));
         }
-        None => {
-            let (deployment, prov) = deployment(p);
-            out.push(object(Kind::Deployment, name, p, &deployment, prov));
-        }
+        None => out.push(workload::deployment(p)),
     }
-    if let Some(a) = &p.autoscale {
-        let hpa = hpa(p, a);
-        let mut prov = BTreeMap::new();
-        prov.insert("/spec".to_string(), a.span);
-        out.push(object(Kind::HorizontalPodAutoscaler, name, p, &hpa, prov));
-    }
-    if let Some(bound) = p.disruption {
-        let (max_unavailable, min_available) = match bound {
-            IntOrPercentBound::MaxUnavailable(v) => (Some(int_or_percent(v)), None),
-            IntOrPercentBound::MinAvailable(v) => (None, Some(int_or_percent(v))),
-        };
-        let pdb = PodDisruptionBudget {
-            metadata: meta(p, name),
-            spec: Some(PodDisruptionBudgetSpec {
-                selector: Some(selector(p)),
-                max_unavailable,
-                min_available,
-                unhealthy_pod_eviction_policy: Some("AlwaysAllow".to_string()),
-            }),
-            ..PodDisruptionBudget::default()
-        };
-        out.push(object(Kind::PodDisruptionBudget, name, p, &pdb, BTreeMap::new()));
-    }
+    out.extend(scaling::autoscaler(p));
+    out.extend(scaling::disruption_budget(p));
     if let Some(m) = &p.monitoring {
         out.extend(monitoring::lower(p, m));
     }
     out
-}
-
-fn probe(pp: &PlanProbe) -> Probe {
-    let mut pr = Probe {
-        initial_delay_seconds: if pp.initial_delay > 0 { Some(i32_of(pp.initial_delay)) } else { None },
-        period_seconds: Some(i32_of(pp.period)),
-        timeout_seconds: Some(i32_of(pp.timeout)),
-        failure_threshold: Some(i32::try_from(pp.failure_threshold).unwrap_or(i32::MAX)),
-        success_threshold: if pp.kind == ProbeKind::Readiness && pp.success_threshold != 1 {
-            Some(i32::try_from(pp.success_threshold).unwrap_or(i32::MAX))
-        } else {
-            None
-        },
-        ..Probe::default()
-    };
-    match &pp.handler {
-        PlanProbeHandler::Http { path, port, scheme } => {
-            pr.http_get = Some(HTTPGetAction {
-                path: Some(path.clone()),
-                port: IntOrString::String(port.clone()),
-                scheme: scheme.clone(),
-                ..HTTPGetAction::default()
-            });
-        }
-        PlanProbeHandler::Tcp { port } => {
-            pr.tcp_socket =
-                Some(TCPSocketAction { port: IntOrString::String(port.clone()), ..TCPSocketAction::default() });
-        }
-        PlanProbeHandler::Grpc { port, service } => {
-            pr.grpc = Some(GRPCAction { port: i32::from(*port), service: service.clone() });
-        }
-        PlanProbeHandler::Exec(cmd) => pr.exec = Some(ExecAction { command: Some(cmd.clone()) }),
-    }
-    pr
-}
-
-fn quantities(m: &BTreeMap<&'static str, (String, Span)>) -> Option<BTreeMap<String, Quantity>> {
-    if m.is_empty() {
-        return None;
-    }
-    Some(m.iter().map(|(k, (v, _))| (k.to_string(), Quantity(v.clone()))).collect())
-}
-
-/// The pod template, shared by every workload kind.
-pub fn pod_template(p: &Plan, prov: &mut BTreeMap<String, Span>) -> PodTemplateSpec {
-    let c = "/spec/template/spec/containers/0";
-    prov.insert(format!("{c}/image"), p.image_span);
-    let ports: Vec<ContainerPort> = p
-        .ports
-        .iter()
-        .enumerate()
-        .map(|(i, port)| {
-            prov.insert(format!("{c}/ports/{i}"), port.span);
-            ContainerPort {
-                name: Some(port.name.clone()),
-                container_port: i32::from(port.number),
-                protocol: Some(port.protocol.clone()),
-                ..ContainerPort::default()
-            }
-        })
-        .collect();
-    let env: Vec<EnvVar> = p
-        .env
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            prov.insert(format!("{c}/env/{i}"), e.span);
-            match &e.value {
-                PlanEnvValue::Literal(v) => EnvVar { name: e.name.clone(), value: Some(v.clone()), value_from: None },
-                PlanEnvValue::Secret { name, key, optional } => EnvVar {
-                    name: e.name.clone(),
-                    value: None,
-                    value_from: Some(EnvVarSource {
-                        secret_key_ref: Some(SecretKeySelector {
-                            name: name.clone(),
-                            key: key.clone(),
-                            optional: if *optional { Some(true) } else { None },
-                        }),
-                        ..EnvVarSource::default()
-                    }),
-                },
-                PlanEnvValue::ConfigMap { name, key, optional } => EnvVar {
-                    name: e.name.clone(),
-                    value: None,
-                    value_from: Some(EnvVarSource {
-                        config_map_key_ref: Some(ConfigMapKeySelector {
-                            name: name.clone(),
-                            key: key.clone(),
-                            optional: if *optional { Some(true) } else { None },
-                        }),
-                        ..EnvVarSource::default()
-                    }),
-                },
-                PlanEnvValue::Field(f) => EnvVar {
-                    name: e.name.clone(),
-                    value: None,
-                    value_from: Some(EnvVarSource {
-                        field_ref: Some(ObjectFieldSelector { field_path: f.clone(), api_version: None }),
-                        ..EnvVarSource::default()
-                    }),
-                },
-            }
-        })
-        .collect();
-    let env_from: Vec<EnvFromSource> = p
-        .env_from
-        .iter()
-        .map(|f| {
-            let optional = if f.optional { Some(true) } else { None };
-            EnvFromSource {
-                prefix: f.prefix.clone(),
-                secret_ref: f.secret.then(|| SecretEnvSource { name: f.name.clone(), optional }),
-                config_map_ref: (!f.secret).then(|| ConfigMapEnvSource { name: f.name.clone(), optional }),
-            }
-        })
-        .collect();
-    for (k, (_, span)) in &p.requests {
-        prov.insert(format!("{c}/resources/requests/{k}"), *span);
-    }
-    for (k, (_, span)) in &p.limits {
-        prov.insert(format!("{c}/resources/limits/{k}"), *span);
-    }
-    let mut container = Container {
-        name: p.service.clone(),
-        image: Some(p.image.clone()),
-        image_pull_policy: Some(p.pull_policy.clone()),
-        command: p.command.clone(),
-        args: p.args.clone(),
-        ports: non_empty(ports),
-        env: non_empty(env),
-        env_from: non_empty(env_from),
-        resources: Some(ResourceRequirements {
-            requests: quantities(&p.requests),
-            limits: quantities(&p.limits),
-            ..ResourceRequirements::default()
-        }),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(p.security.allow_privilege_escalation),
-            read_only_root_filesystem: Some(p.security.read_only_root_filesystem),
-            run_as_non_root: Some(p.security.run_as_non_root),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                add: non_empty(p.security.add_capabilities.clone()),
-            }),
-            ..SecurityContext::default()
-        }),
-        volume_mounts: non_empty(
-            p.volumes
-                .iter()
-                .map(|v| VolumeMount {
-                    name: v.name.clone(),
-                    mount_path: v.path.clone(),
-                    read_only: if v.source == VolumeSource::Scratch { None } else { Some(true) },
-                    ..VolumeMount::default()
-                })
-                .collect(),
-        ),
-        lifecycle: if p.pre_stop_seconds > 0 {
-            Some(Lifecycle {
-                pre_stop: Some(LifecycleHandler {
-                    sleep: Some(SleepAction { seconds: i64::try_from(p.pre_stop_seconds).unwrap_or(i64::MAX) }),
-                    ..LifecycleHandler::default()
-                }),
-                ..Lifecycle::default()
-            })
-        } else {
-            None
-        },
-        termination_message_policy: Some("FallbackToLogsOnError".to_string()),
-        ..Container::default()
-    };
-    for pp in &p.probes {
-        let pr = Some(probe(pp));
-        match pp.kind {
-            ProbeKind::Liveness => {
-                prov.insert(format!("{c}/livenessProbe"), pp.span);
-                container.liveness_probe = pr;
-            }
-            ProbeKind::Readiness => {
-                prov.insert(format!("{c}/readinessProbe"), pp.span);
-                container.readiness_probe = pr;
-            }
-            ProbeKind::Startup => {
-                prov.insert(format!("{c}/startupProbe"), pp.span);
-                container.startup_probe = pr;
-            }
-        }
-    }
-    let volumes: Vec<Volume> = p
-        .volumes
-        .iter()
-        .map(|v| {
-            let mut vol = Volume { name: v.name.clone(), ..Volume::default() };
-            match &v.source {
-                VolumeSource::Scratch => {
-                    vol.empty_dir = Some(EmptyDirVolumeSource {
-                        medium: v.memory.then(|| "Memory".to_string()),
-                        size_limit: v.size_limit.clone().map(Quantity),
-                    });
-                }
-                VolumeSource::Secret(s) => {
-                    vol.secret =
-                        Some(SecretVolumeSource { secret_name: Some(s.clone()), ..SecretVolumeSource::default() });
-                }
-                VolumeSource::ConfigMap(cm) => {
-                    vol.config_map =
-                        Some(ConfigMapVolumeSource { name: cm.clone(), ..ConfigMapVolumeSource::default() });
-                }
-            }
-            vol
-        })
-        .collect();
-    let spread = |key: &str| TopologySpreadConstraint {
-        max_skew: 1,
-        topology_key: key.to_string(),
-        when_unsatisfiable: "ScheduleAnyway".to_string(),
-        label_selector: Some(selector(p)),
-        ..TopologySpreadConstraint::default()
-    };
-    let tolerations: Vec<Toleration> = p
-        .tolerations
-        .iter()
-        .map(|t| Toleration {
-            key: if t.key == "*" { None } else { Some(t.key.clone()) },
-            // An empty key matches every taint only with `Exists`.
-            operator: if t.key == "*" { Some("Exists".to_string()) } else { t.operator.clone() },
-            value: t.value.clone(),
-            effect: t.effect.clone(),
-            toleration_seconds: t.seconds,
-        })
-        .collect();
-    PodTemplateSpec {
-        metadata: Some(ObjectMeta {
-            labels: Some(p.labels.clone()),
-            annotations: if p.pod_annotations.is_empty() { None } else { Some(p.pod_annotations.clone()) },
-            ..ObjectMeta::default()
-        }),
-        spec: Some(PodSpec {
-            service_account_name: Some(p.service_account.name.clone()),
-            automount_service_account_token: Some(p.service_account.automount),
-            security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(p.security.run_as_non_root),
-                run_as_user: Some(p.security.run_as_user),
-                run_as_group: Some(p.security.run_as_group),
-                fs_group: Some(p.security.fs_group),
-                seccomp_profile: Some(SeccompProfile { type_: p.security.seccomp.clone(), localhost_profile: None }),
-                ..PodSecurityContext::default()
-            }),
-            termination_grace_period_seconds: Some(i64::try_from(p.grace_seconds).unwrap_or(i64::MAX)),
-            containers: vec![container],
-            volumes: non_empty(volumes),
-            node_selector: if p.node_selector.is_empty() { None } else { Some(p.node_selector.clone()) },
-            tolerations: non_empty(tolerations),
-            topology_spread_constraints: Some(vec![
-                spread("topology.kubernetes.io/zone"),
-                spread("kubernetes.io/hostname"),
-            ]),
-            ..PodSpec::default()
-        }),
-    }
-}
-
-fn deployment(p: &Plan) -> (Deployment, BTreeMap<String, Span>) {
-    let mut prov = BTreeMap::new();
-    let template = pod_template(p, &mut prov);
-    if let Some((_, span)) = p.replicas {
-        prov.insert("/spec/replicas".to_string(), span);
-    }
-    let d = Deployment {
-        metadata: meta(p, &p.service),
-        spec: Some(DeploymentSpec {
-            replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
-            selector: selector(p),
-            strategy: Some(DeploymentStrategy {
-                type_: Some("RollingUpdate".to_string()),
-                rolling_update: Some(RollingUpdateDeployment {
-                    max_surge: Some(int_or_percent(p.max_surge)),
-                    max_unavailable: Some(int_or_percent(p.max_unavailable)),
-                }),
-            }),
-            template,
-            ..DeploymentSpec::default()
-        }),
-        ..Deployment::default()
-    };
-    (d, prov)
-}
-
-fn rules(b: &PlanBehavior) -> HPAScalingRules {
-    HPAScalingRules {
-        stabilization_window_seconds: Some(i32_of(b.stabilization.seconds())),
-        select_policy: b.select.clone(),
-        policies: Some(
-            b.policies
-                .iter()
-                .map(|(percent, value, period)| HPAScalingPolicy {
-                    type_: if *percent { "Percent" } else { "Pods" }.to_string(),
-                    value: i32::try_from(*value).unwrap_or(i32::MAX),
-                    period_seconds: i32_of(*period),
-                })
-                .collect(),
-        ),
-        ..HPAScalingRules::default()
-    }
-}
-
-fn hpa(p: &Plan, a: &PlanAutoscale) -> HorizontalPodAutoscaler {
-    let mut metrics = Vec::new();
-    for (res, target) in [("cpu", a.cpu), ("memory", a.memory)] {
-        if let Some(t) = target {
-            metrics.push(MetricSpec {
-                type_: "Resource".to_string(),
-                resource: Some(ResourceMetricSource {
-                    name: res.to_string(),
-                    target: MetricTarget {
-                        type_: "Utilization".to_string(),
-                        average_utilization: Some(i32::try_from(t).unwrap_or(i32::MAX)),
-                        ..MetricTarget::default()
-                    },
-                }),
-                ..MetricSpec::default()
-            });
-        }
-    }
-    for (metric, target) in &a.pods {
-        metrics.push(MetricSpec {
-            type_: "Pods".to_string(),
-            pods: Some(PodsMetricSource {
-                metric: MetricIdentifier { name: metric.clone(), selector: None },
-                target: MetricTarget {
-                    type_: "AverageValue".to_string(),
-                    average_value: Some(Quantity(target.clone())),
-                    ..MetricTarget::default()
-                },
-            }),
-            ..MetricSpec::default()
-        });
-    }
-    HorizontalPodAutoscaler {
-        metadata: meta(p, &p.service),
-        spec: Some(HorizontalPodAutoscalerSpec {
-            // The HPA scales whichever workload runs the pods: the Rollout
-            // when a progressive strategy replaces the Deployment.
-            scale_target_ref: match &p.delivery {
-                Some(_) => CrossVersionObjectReference {
-                    api_version: Some(rollout::API_VERSION.to_string()),
-                    kind: "Rollout".to_string(),
-                    name: p.service.clone(),
-                },
-                None => CrossVersionObjectReference {
-                    api_version: Some("apps/v1".to_string()),
-                    kind: "Deployment".to_string(),
-                    name: p.service.clone(),
-                },
-            },
-            min_replicas: Some(i32::try_from(a.min).unwrap_or(i32::MAX)),
-            max_replicas: i32::try_from(a.max).unwrap_or(i32::MAX),
-            metrics: Some(metrics),
-            behavior: Some(HorizontalPodAutoscalerBehavior {
-                scale_up: Some(rules(&a.scale_up)),
-                scale_down: Some(rules(&a.scale_down)),
-            }),
-        }),
-        ..HorizontalPodAutoscaler::default()
-    }
 }

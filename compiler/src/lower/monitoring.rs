@@ -17,8 +17,8 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
     metadata.labels = Some(labels);
     if let Some(s) = &m.scrape {
         let sm = ServiceMonitor {
-            api_version: "monitoring.coreos.com/v1".into(),
-            kind: "ServiceMonitor".into(),
+            api_version: Kind::ServiceMonitor.api_version().into(),
+            kind: Kind::ServiceMonitor.as_str().into(),
             metadata: metadata.clone(),
             spec: ServiceMonitorSpec {
                 selector: selector(p),
@@ -31,7 +31,7 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
                 }],
             },
         };
-        out.push(object(Kind::ServiceMonitor, &p.service, p, &sm, BTreeMap::new()));
+        out.push(object(&p.service, p, &sm, BTreeMap::new()));
     }
     if !m.groups.is_empty() {
         let mut provenance = BTreeMap::new();
@@ -60,12 +60,12 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
             })
             .collect();
         let pr = PrometheusRule {
-            api_version: "monitoring.coreos.com/v1".into(),
-            kind: "PrometheusRule".into(),
+            api_version: Kind::PrometheusRule.api_version().into(),
+            kind: Kind::PrometheusRule.as_str().into(),
             metadata,
             spec: PrometheusRuleSpec { groups },
         };
-        out.push(object(Kind::PrometheusRule, &p.service, p, &pr, provenance));
+        out.push(object(&p.service, p, &pr, provenance));
     }
     out
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Kind, Object, int_or_percent, meta, object, pod_template, selector};
+use super::{Kind, Object, i32_of, int_or_percent, meta, object, pod_template, selector};
 use crate::crd::{
     AnalysisMetric, AnalysisTemplate, AnalysisTemplateRef, AnalysisTemplateSpec, BlueGreenStrategy, CanaryStep,
     CanaryStrategy, MetricProvider, NginxTrafficRouting, PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause,
@@ -13,12 +13,6 @@ use crate::crd::{
 use crate::model::Duration;
 use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanStep, PlanStrategy};
 use crate::values::format_duration;
-
-pub const API_VERSION: &str = "argoproj.io/v1alpha1";
-
-fn i32_of(v: u64) -> i32 {
-    i32::try_from(v).unwrap_or(i32::MAX)
-}
 
 fn analysis(template: &Option<String>) -> Option<RolloutAnalysis> {
     template.as_ref().map(|t| RolloutAnalysis { templates: vec![AnalysisTemplateRef { template_name: t.clone() }] })
@@ -31,7 +25,23 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
         prov.insert("/spec/replicas".to_string(), span);
     }
     prov.insert("/spec/strategy".to_string(), d.span);
-    let strategy = match &d.strategy {
+    let r = Rollout {
+        api_version: Kind::Rollout.api_version().into(),
+        kind: Kind::Rollout.as_str().into(),
+        metadata: meta(p, &p.service),
+        spec: RolloutSpec {
+            replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
+            selector: selector(p),
+            template: template.into(),
+            strategy: strategy(&d.strategy),
+        },
+    };
+    object(&p.service, p, &r, prov)
+}
+
+/// Blue-green or canary, with the analyses that gate each.
+fn strategy(s: &PlanStrategy) -> RolloutStrategy {
+    match s {
         PlanStrategy::BlueGreen {
             active_service,
             preview_service,
@@ -92,19 +102,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
                     .map(|i| TrafficRouting { nginx: NginxTrafficRouting { stable_ingress: i.clone() } }),
             }),
         },
-    };
-    let r = Rollout {
-        api_version: API_VERSION.into(),
-        kind: "Rollout".into(),
-        metadata: meta(p, &p.service),
-        spec: RolloutSpec {
-            replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
-            selector: selector(p),
-            template: template.into(),
-            strategy,
-        },
-    };
-    object(Kind::Rollout, &p.service, p, &r, prov)
+    }
 }
 
 pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
@@ -131,12 +129,12 @@ pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
         })
         .collect();
     let t = AnalysisTemplate {
-        api_version: API_VERSION.into(),
-        kind: "AnalysisTemplate".into(),
+        api_version: Kind::AnalysisTemplate.api_version().into(),
+        kind: Kind::AnalysisTemplate.as_str().into(),
         metadata: meta(p, &a.name),
         spec: AnalysisTemplateSpec { metrics },
     };
-    object(Kind::AnalysisTemplate, &a.name, p, &t, prov)
+    object(&a.name, p, &t, prov)
 }
 
 #[cfg(test)]

@@ -9,6 +9,12 @@
 //! schema (resolving references, building regexes for the meta-schema);
 //! this one reads the schema straight into an array of nodes and walks it.
 //!
+//! Each keyword is evaluated in one place, `Schema::walk`, generic over a
+//! `Sink` that receives the failures: `FirstFailure` stops at the first
+//! one and builds nothing (the yes/no answer, and `anyOf` branches and
+//! `if` conditions), `Collect` records each with its instance and schema
+//! pointers and message. Only an invalid instance is walked twice.
+//!
 //! Reading is strict: a keyword it does not know is an error (see
 //! `RawSchema`'s `deny_unknown_fields`), so a schema change that would need
 //! a new keyword cannot be silently ignored. `tests/schemas.rs` checks the
@@ -16,6 +22,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -450,179 +457,193 @@ impl Schema {
 
     /// Every violation of the schema by `value`, in document order.
     pub fn violations(&self, value: &Value) -> Vec<Violation> {
-        let mut out = Vec::new();
         // Almost every object is valid: a pass that builds no pointers and
         // no messages answers that; only an invalid one is walked again to
         // say why.
-        if !self.valid(self.root, value) {
-            self.check(self.root, value, &mut String::new(), &mut out);
+        if self.valid(self.root, value) {
+            return Vec::new();
         }
-        out
+        let mut sink = Collect { schema: self, pointer: String::new(), out: Vec::new() };
+        let _ = self.walk(self.root, value, &mut sink);
+        sink.out
     }
 
-    /// Does `value` satisfy node `id`? The same rules as `check`, stopping
-    /// at the first failure.
+    /// Does `value` satisfy node `id`?
     fn valid(&self, id: NodeId, value: &Value) -> bool {
-        let node = &self.nodes[id];
-        if node.reference.is_some_and(|target| !self.valid(target, value)) {
-            return false;
-        }
-        if node.types != 0 && !has_type(value, node.types) {
-            return false;
-        }
-        if node.int_or_string && !matches!(value, Value::Number(_) | Value::String(_)) {
-            return false;
-        }
-        if let (Some(format), Value::Number(n)) = (node.int_format, value)
-            && !fits(format, n)
-        {
-            return false;
-        }
-        if node.constant.as_ref().is_some_and(|c| value.as_str() != Some(c.as_ref())) {
-            return false;
-        }
-        match value {
-            Value::Object(map) => {
-                if !node.required.iter().all(|name| map.contains_key(name.as_ref())) {
-                    return false;
-                }
-                if !node.properties.is_empty() || node.additional.is_some() {
-                    for (key, sub) in map {
-                        let schema = match node.properties.binary_search_by(|p| p.0.as_ref().cmp(key.as_str())) {
-                            Ok(i) => Some(node.properties[i].1),
-                            Err(_) => node.additional,
-                        };
-                        if schema.is_some_and(|s| !self.valid(s, sub)) {
-                            return false;
-                        }
-                    }
-                }
-            }
-            Value::Array(items) => {
-                if let Some(s) = node.items
-                    && !items.iter().all(|item| self.valid(s, item))
-                {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-        if !node.any_of.is_empty() && !node.any_of.iter().any(|&s| self.valid(s, value)) {
-            return false;
-        }
-        if !node.all_of.iter().all(|&s| self.valid(s, value)) {
-            return false;
-        }
-        match node.if_then {
-            Some((cond, then)) => !self.valid(cond, value) || self.valid(then, value),
-            None => true,
-        }
+        self.walk(id, value, &mut FirstFailure).is_continue()
     }
 
-    fn fail(&self, out: &mut Vec<Violation>, node: &Node, keyword: &str, pointer: &str, message: String) {
-        out.push(Violation {
-            instance_path: pointer.to_string(),
-            schema_path: format!("{}/{keyword}", &self.locations[node.location.0 as usize..node.location.1 as usize]),
-            message,
-        });
-    }
-
-    fn check(&self, id: NodeId, value: &Value, pointer: &mut String, out: &mut Vec<Violation>) {
+    /// Evaluate node `id` on `value`: every keyword, in one place, each
+    /// failure told to `sink`, which says whether to go on.
+    fn walk<S: Sink>(&self, id: NodeId, value: &Value, sink: &mut S) -> Flow {
         let node = &self.nodes[id];
         if let Some(target) = node.reference {
-            self.check(target, value, pointer, out);
+            self.walk(target, value, sink)?;
         }
         if node.types != 0 && !has_type(value, node.types) {
-            let message = format!("{} is not of type {}", show(value), type_names(node.types));
-            self.fail(out, node, "type", pointer, message);
+            sink.fail(node, "type", || format!("{} is not of type {}", show(value), type_names(node.types)))?;
         }
         if node.int_or_string && !matches!(value, Value::Number(_) | Value::String(_)) {
-            let message = format!("{} is neither a number nor a string", show(value));
-            self.fail(out, node, "x-kubernetes-int-or-string", pointer, message);
+            sink.fail(node, "x-kubernetes-int-or-string", || {
+                format!("{} is neither a number nor a string", show(value))
+            })?;
         }
         if let (Some(format), Value::Number(n)) = (node.int_format, value)
             && !fits(format, n)
         {
             let bits = if matches!(format, IntFormat::Int32) { 32 } else { 64 };
-            self.fail(out, node, "format", pointer, format!("{n} does not fit in a {bits}-bit integer"));
+            sink.fail(node, "format", || format!("{n} does not fit in a {bits}-bit integer"))?;
         }
         if let Some(c) = &node.constant
             && value.as_str() != Some(c.as_ref())
         {
-            self.fail(out, node, "const", pointer, format!("{} was expected", show(&Value::String(c.to_string()))));
+            sink.fail(node, "const", || format!("{} was expected", show(&Value::String(c.to_string()))))?;
         }
         match value {
-            Value::Object(map) => {
-                for name in node.required.iter() {
-                    if !map.contains_key(name.as_ref()) {
-                        self.fail(out, node, "required", pointer, format!("\"{name}\" is a required property"));
-                    }
-                }
-                if !node.properties.is_empty() || node.additional.is_some() {
-                    for (key, sub) in map {
-                        let schema = match node.properties.binary_search_by(|p| p.0.as_ref().cmp(key.as_str())) {
-                            Ok(i) => Some(node.properties[i].1),
-                            Err(_) => node.additional,
-                        };
-                        if let Some(s) = schema {
-                            let len = pointer.len();
-                            push_segment(pointer, key);
-                            self.check(s, sub, pointer, out);
-                            pointer.truncate(len);
-                        }
-                    }
-                }
-            }
-            Value::Array(items) => {
-                if let Some(s) = node.items {
-                    for (i, item) in items.iter().enumerate() {
-                        let len = pointer.len();
-                        pointer.push('/');
-                        pointer.push_str(&i.to_string());
-                        self.check(s, item, pointer, out);
-                        pointer.truncate(len);
-                    }
-                }
-            }
+            Value::Object(map) => self.walk_object(node, map, sink)?,
+            Value::Array(items) => self.walk_array(node, items, sink)?,
             _ => {}
         }
         if !node.any_of.is_empty() {
-            self.check_any_of(node, value, pointer, out);
+            self.walk_any_of(node, value, sink)?;
         }
         for &s in node.all_of.iter() {
-            self.check(s, value, pointer, out);
+            self.walk(s, value, sink)?;
         }
-        if let Some((cond, then)) = node.if_then
-            && self.valid(cond, value)
-        {
-            self.check(then, value, pointer, out);
+        match node.if_then {
+            Some((cond, then)) if self.valid(cond, value) => self.walk(then, value, sink),
+            _ => Flow::Continue(()),
         }
     }
 
-    fn check_any_of(&self, node: &Node, value: &Value, pointer: &mut String, out: &mut Vec<Violation>) {
-        if node.any_of.iter().any(|&s| self.valid(s, value)) {
-            return;
-        }
-        let mut failures = Vec::with_capacity(node.any_of.len());
-        for &s in node.any_of.iter() {
-            let mut errs = Vec::new();
-            self.check(s, value, pointer, &mut errs);
-            if errs.is_empty() {
-                return;
+    /// `required`, `properties` and `additionalProperties`.
+    fn walk_object<S: Sink>(&self, node: &Node, map: &serde_json::Map<String, Value>, sink: &mut S) -> Flow {
+        for name in node.required.iter() {
+            if !map.contains_key(name.as_ref()) {
+                sink.fail(node, "required", || format!("\"{name}\" is a required property"))?;
             }
-            failures.push((s, errs));
+        }
+        if node.properties.is_empty() && node.additional.is_none() {
+            return Flow::Continue(());
+        }
+        for (key, sub) in map {
+            let schema = match node.properties.binary_search_by(|p| p.0.as_ref().cmp(key.as_str())) {
+                Ok(i) => Some(node.properties[i].1),
+                Err(_) => node.additional,
+            };
+            if let Some(s) = schema {
+                let mark = sink.enter(Segment::Key(key));
+                let flow = self.walk(s, sub, sink);
+                sink.leave(mark);
+                flow?;
+            }
+        }
+        Flow::Continue(())
+    }
+
+    /// `items`.
+    fn walk_array<S: Sink>(&self, node: &Node, items: &[Value], sink: &mut S) -> Flow {
+        let Some(s) = node.items else { return Flow::Continue(()) };
+        for (i, item) in items.iter().enumerate() {
+            let mark = sink.enter(Segment::Index(i));
+            let flow = self.walk(s, item, sink);
+            sink.leave(mark);
+            flow?;
+        }
+        Flow::Continue(())
+    }
+
+    /// `anyOf`: one branch must hold.
+    fn walk_any_of<S: Sink>(&self, node: &Node, value: &Value, sink: &mut S) -> Flow {
+        if node.any_of.iter().any(|&s| self.valid(s, value)) {
+            return Flow::Continue(());
         }
         // `anyOf: [X, {type: null}]` is how an optional field reads: when
         // the value is not null, X's own errors say what is wrong.
-        let not_null: Vec<_> = failures.iter().filter(|(s, _)| self.nodes[*s].types != NULL).collect();
-        if let [(_, errs)] = not_null.as_slice()
-            && !value.is_null()
-        {
-            out.extend(errs.iter().cloned());
-            return;
+        if S::EXPLAINS && !value.is_null() {
+            let mut not_null = node.any_of.iter().filter(|&&s| self.nodes[s].types != NULL);
+            if let (Some(&only), None) = (not_null.next(), not_null.next()) {
+                return self.walk(only, value, sink);
+            }
         }
-        let message = format!("{} is not valid under any of the schemas listed in the 'anyOf' keyword", show(value));
-        self.fail(out, node, "anyOf", pointer, message);
+        sink.fail(node, "anyOf", || {
+            format!("{} is not valid under any of the schemas listed in the 'anyOf' keyword", show(value))
+        })
+    }
+}
+
+/// Whether a walk goes on after a failure (`Continue`) or stops (`Break`).
+type Flow = ControlFlow<()>;
+
+/// A step from a value to one of its children.
+enum Segment<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+/// What a walk does with the failures it finds.
+trait Sink {
+    /// Whether the sink explains failures: a walk spends work on a better
+    /// explanation only for such a sink.
+    const EXPLAINS: bool;
+    /// The walk goes down into a child; returns what to give `leave`.
+    fn enter(&mut self, segment: Segment<'_>) -> usize;
+    /// The walk is back from the child `enter` returned `mark` for.
+    fn leave(&mut self, mark: usize);
+    /// A keyword of `node` fails here, as `message` (called only if the
+    /// sink keeps messages) says.
+    fn fail(&mut self, node: &Node, keyword: &'static str, message: impl FnOnce() -> String) -> Flow;
+}
+
+/// The yes/no answer: stops at the first failure, builds nothing.
+struct FirstFailure;
+
+impl Sink for FirstFailure {
+    const EXPLAINS: bool = false;
+    #[inline(always)]
+    fn enter(&mut self, _: Segment<'_>) -> usize {
+        0
+    }
+    #[inline(always)]
+    fn leave(&mut self, _: usize) {}
+    #[inline(always)]
+    fn fail(&mut self, _: &Node, _: &'static str, _: impl FnOnce() -> String) -> Flow {
+        Flow::Break(())
+    }
+}
+
+/// Every violation, with where it is in the instance and in the schema.
+struct Collect<'s> {
+    schema: &'s Schema,
+    /// Where the walk is in the instance.
+    pointer: String,
+    out: Vec<Violation>,
+}
+
+impl Sink for Collect<'_> {
+    const EXPLAINS: bool = true;
+    fn enter(&mut self, segment: Segment<'_>) -> usize {
+        let mark = self.pointer.len();
+        match segment {
+            Segment::Key(key) => push_segment(&mut self.pointer, key),
+            Segment::Index(i) => {
+                self.pointer.push('/');
+                self.pointer.push_str(&i.to_string());
+            }
+        }
+        mark
+    }
+    fn leave(&mut self, mark: usize) {
+        self.pointer.truncate(mark);
+    }
+    fn fail(&mut self, node: &Node, keyword: &'static str, message: impl FnOnce() -> String) -> Flow {
+        let location = &self.schema.locations[node.location.0 as usize..node.location.1 as usize];
+        self.out.push(Violation {
+            instance_path: self.pointer.clone(),
+            schema_path: format!("{location}/{keyword}"),
+            message: message(),
+        });
+        Flow::Continue(())
     }
 }
 

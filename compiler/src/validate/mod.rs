@@ -15,25 +15,6 @@ pub mod engine;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::lower::{Kind, Object};
 
-fn schema_of(kind: Kind) -> serde_json::Value {
-    use k8s_openapi::api::apps::v1::Deployment;
-    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-    use k8s_openapi::api::core::v1::{Service, ServiceAccount};
-    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-    let schema = match kind {
-        Kind::ServiceAccount => schemars::schema_for!(ServiceAccount),
-        Kind::Service => schemars::schema_for!(Service),
-        Kind::Deployment => schemars::schema_for!(Deployment),
-        Kind::Rollout => schemars::schema_for!(crate::crd::Rollout),
-        Kind::AnalysisTemplate => schemars::schema_for!(crate::crd::AnalysisTemplate),
-        Kind::HorizontalPodAutoscaler => schemars::schema_for!(HorizontalPodAutoscaler),
-        Kind::PodDisruptionBudget => schemars::schema_for!(PodDisruptionBudget),
-        Kind::ServiceMonitor => schemars::schema_for!(crate::crd::ServiceMonitor),
-        Kind::PrometheusRule => schemars::schema_for!(crate::crd::PrometheusRule),
-    };
-    schema.to_value()
-}
-
 /// The JSON Schema svcc validates a kind with.
 pub fn schema(kind: Kind) -> serde_json::Value {
     schema_ref(kind).clone()
@@ -46,14 +27,10 @@ pub fn schema_text(kind: Kind) -> String {
     s
 }
 
-fn index(kind: Kind) -> usize {
-    Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
-}
-
 /// The JSON Schema of a kind, generated once per process.
 pub fn schema_ref(kind: Kind) -> &'static serde_json::Value {
     static CELLS: [OnceLock<serde_json::Value>; Kind::ALL.len()] = [const { OnceLock::new() }; Kind::ALL.len()];
-    CELLS[index(kind)].get_or_init(|| schema_of(kind))
+    CELLS[kind as usize].get_or_init(|| kind.generate_schema().to_value())
 }
 
 /// The schema svcc validates with: every kind's schema in one document,

@@ -1,0 +1,65 @@
+//! `probes`: the container's liveness, readiness and startup probes.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, ExecAction, GRPCAction, HTTPGetAction, Probe, TCPSocketAction};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::i32_of;
+use super::workload::CONTAINER;
+use crate::model::ProbeKind;
+use crate::plan::{Plan, PlanProbe, PlanProbeHandler};
+use crate::source::Span;
+
+/// Set the container's probes, each recorded at its `probes` line.
+pub(super) fn add_probes(p: &Plan, container: &mut Container, prov: &mut BTreeMap<String, Span>) {
+    for pp in &p.probes {
+        let (field, slot) = match pp.kind {
+            ProbeKind::Liveness => ("livenessProbe", &mut container.liveness_probe),
+            ProbeKind::Readiness => ("readinessProbe", &mut container.readiness_probe),
+            ProbeKind::Startup => ("startupProbe", &mut container.startup_probe),
+        };
+        prov.insert(format!("{CONTAINER}/{field}"), pp.span);
+        *slot = Some(probe(pp));
+    }
+}
+
+fn probe(pp: &PlanProbe) -> Probe {
+    Probe {
+        initial_delay_seconds: if pp.initial_delay > 0 { Some(i32_of(pp.initial_delay)) } else { None },
+        period_seconds: Some(i32_of(pp.period)),
+        timeout_seconds: Some(i32_of(pp.timeout)),
+        failure_threshold: Some(i32::try_from(pp.failure_threshold).unwrap_or(i32::MAX)),
+        success_threshold: if pp.kind == ProbeKind::Readiness && pp.success_threshold != 1 {
+            Some(i32::try_from(pp.success_threshold).unwrap_or(i32::MAX))
+        } else {
+            None
+        },
+        ..handler(&pp.handler)
+    }
+}
+
+/// A probe with only its check set.
+fn handler(h: &PlanProbeHandler) -> Probe {
+    match h {
+        PlanProbeHandler::Http { path, port, scheme } => Probe {
+            http_get: Some(HTTPGetAction {
+                path: Some(path.clone()),
+                port: IntOrString::String(port.clone()),
+                scheme: scheme.clone(),
+                ..HTTPGetAction::default()
+            }),
+            ..Probe::default()
+        },
+        PlanProbeHandler::Tcp { port } => Probe {
+            tcp_socket: Some(TCPSocketAction { port: IntOrString::String(port.clone()), ..TCPSocketAction::default() }),
+            ..Probe::default()
+        },
+        PlanProbeHandler::Grpc { port, service } => {
+            Probe { grpc: Some(GRPCAction { port: i32::from(*port), service: service.clone() }), ..Probe::default() }
+        }
+        PlanProbeHandler::Exec(cmd) => {
+            Probe { exec: Some(ExecAction { command: Some(cmd.clone()) }), ..Probe::default() }
+        }
+    }
+}
