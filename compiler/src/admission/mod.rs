@@ -60,30 +60,10 @@ impl Finding {
 }
 
 impl Object {
-    /// The spec span that set the value at `pointer`: its own record or its
-    /// nearest recorded ancestor's, else the service.
-    pub fn span_at(&self, pointer: &str) -> Span {
-        let mut p = pointer.to_string();
-        loop {
-            if let Some(o) = self.provenance.get(&p) {
-                return o.span().unwrap_or(self.origin);
-            }
-            match p.rfind('/') {
-                Some(i) => p.truncate(i),
-                None => return self.origin,
-            }
-        }
-    }
-
-    /// Whether a patch wrote or removed `pointer` or one of its ancestors.
-    pub fn patched_at(&self, pointer: &str) -> bool {
-        self.patched.iter().any(|p| pointer == p || pointer.starts_with(&format!("{p}/")))
-    }
-
     /// Where to report a problem with the value at `pointer`: at the patch
     /// that wrote it, an ancestor or a part of it (`true`), else where the
     /// spec set it (`false`).
-    fn locate(&self, pointer: &str) -> (Span, bool) {
+    pub(crate) fn locate(&self, pointer: &str) -> (Span, bool) {
         if self.patched_at(pointer) {
             return (self.span_at(pointer), true);
         }

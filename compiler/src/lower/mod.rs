@@ -163,6 +163,26 @@ impl Object {
     pub fn file_name(&self) -> String {
         format!("{}-{}.yaml", self.kind.file_stem(), self.name)
     }
+
+    /// The spec span that set the value at `pointer`: its own record or its
+    /// nearest recorded ancestor's, else the service.
+    pub fn span_at(&self, pointer: &str) -> Span {
+        let mut p = pointer.to_string();
+        loop {
+            if let Some(o) = self.provenance.get(&p) {
+                return o.span().unwrap_or(self.origin);
+            }
+            match p.rfind('/') {
+                Some(i) => p.truncate(i),
+                None => return self.origin,
+            }
+        }
+    }
+
+    /// Whether a patch wrote or removed `pointer` or one of its ancestors.
+    pub fn patched_at(&self, pointer: &str) -> bool {
+        self.patched.iter().any(|p| pointer == p || pointer.starts_with(&format!("{p}/")))
+    }
 }
 
 /// `value.pointer(ptr)` for the constant pointers of this module, which

@@ -128,17 +128,8 @@ pub fn validate(objects: &[Object], diags: &mut Diagnostics) {
     for obj in objects {
         for err in VALIDATOR.violations(&obj.value) {
             let pointer = err.instance_path.clone();
-            let mut p = pointer.clone();
-            let span = loop {
-                if let Some(o) = obj.provenance.get(&p) {
-                    break o.span().unwrap_or(obj.origin);
-                }
-                match p.rfind('/') {
-                    Some(i) => p.truncate(i),
-                    None => break obj.origin,
-                }
-            };
-            let by_patch = obj.patched.iter().any(|p| pointer == *p || pointer.starts_with(&format!("{p}/")));
+            let span = obj.span_at(&pointer);
+            let by_patch = obj.patched_at(&pointer);
             let d = if by_patch {
                 Diagnostic::error(
                     Code::PatchSchema,
