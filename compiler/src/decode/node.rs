@@ -50,7 +50,8 @@ pub struct Node<T: 'static> {
     pub item_props: &'static [&'static str],
     /// May it appear more than once in one block?
     pub repeat: bool,
-    /// The blocks that may hold it (body nodes; children go with their parent).
+    /// The blocks that may hold it (body nodes; children go with their
+    /// parent). For a top-level node ([`super::SERVICE`], …): its own block.
     pub place: Place,
     /// Position in the settings reference (body nodes): the order of
     /// completions and of the list an unknown node's help gives.
@@ -132,7 +133,7 @@ impl<T: 'static> Table for &'static [Node<T>] {
 
 /// How a block treats a second occurrence of a node that does not repeat.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Twice {
+pub(crate) enum Twice {
     /// Reported before it is decoded: "`X` is set twice in `PARENT`".
     InParent,
     /// The same, without the parent: "`X` is set twice".
@@ -145,20 +146,20 @@ pub enum Twice {
 /// Where a block's children are read: its name, its place, and its rule
 /// for a second occurrence.
 #[derive(Clone, Copy)]
-pub struct Block<'a> {
+pub(crate) struct Block<'a> {
     pub name: &'a str,
     pub place: Place,
     pub twice: Twice,
 }
 
 /// The node named `name` in `tables`.
-pub fn find<T>(tables: &[&'static [Node<T>]], name: &str) -> Option<&'static Node<T>> {
+pub(crate) fn find<T>(tables: &[&'static [Node<T>]], name: &str) -> Option<&'static Node<T>> {
     tables.iter().flat_map(|t| t.iter()).find(|n| n.name == name)
 }
 
 /// Decode the children of a nested block (`probes { … }`, `pipeline { … }`,
 /// …) into `out` with its `table`.
-pub fn decode_children<T>(
+pub(crate) fn decode_children<T>(
     table: &'static [Node<T>],
     parent: &KdlNode,
     twice: Twice,
@@ -170,7 +171,7 @@ pub fn decode_children<T>(
 }
 
 /// Decode `nodes`, the children of `block`, into `out` with `tables`.
-pub fn decode_each<T>(
+pub(crate) fn decode_each<T>(
     tables: &[&'static [Node<T>]],
     nodes: &[KdlNode],
     block: Block,
