@@ -1,38 +1,174 @@
-//! `pipeline node=20 { … }`: the CI/CD settings of a service (docs/pipeline.md).
+//! The `ci` block: `pipeline node=20 { … }`, the CI/CD settings of a
+//! service (docs/pipeline.md).
 
 use kdl::{KdlNode, KdlValue};
 
-use super::reader::{self, NodeReader, children, missing, name_span, no_children, unknown_node};
+use super::body::Contents;
+use super::node::{self, Node, Place, Twice};
+use super::reader::{self, NodeReader, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Ci, Runtime, Stage, SvccInstall, UserTemplate};
-use crate::source::{Span, Spanned};
+use crate::source::Spanned;
 use crate::values;
 
+pub const NODES: &[Node<Contents>] = &[Node {
+    name: "pipeline",
+    order: 31,
+    summary: "The service's CI/CD: a GitHub workflow, a Dockerfile and deploy.sh",
+    doc: "language.md#pipeline",
+    // The names of `Runtime::ALL`.
+    props: &["node"],
+    place: Place::SERVICE,
+    children: Some(&PIPELINE),
+    elsewhere,
+    ..Node::new(|n, d, c| c.ci = Some(pipeline(n, d)))
+}];
+
 /// Children of `pipeline`, in documentation order.
-pub const PIPELINE_NODES: &[&str] = &[
-    "branch",
-    "tags",
-    "lint",
-    "type-check",
-    "audit",
-    "unit-tests",
-    "integration-tests",
-    "platforms",
-    "scan",
-    "install-svcc",
-    "deploy",
-    "e2e",
-    "smoke",
-    "template",
+const PIPELINE: &[Node<Ci>] = &[
+    Node {
+        name: "branch",
+        summary: "The branch pushes deploy from and pull requests target (default main)",
+        doc: "pipeline.md#syntax",
+        args: "BRANCH",
+        ..Node::new(|n, d, p| p.branch = one_string(n, d, "a branch name", "write `branch \"main\"`"))
+    },
+    Node {
+        name: "tags",
+        summary: "Tag pushes that also build and deploy (default \"v*\"; #false for none)",
+        doc: "pipeline.md#syntax",
+        args: "PATTERN|#false",
+        ..Node::new(tags)
+    },
+    Node {
+        name: "lint",
+        summary: "The lint gate (on by default)",
+        doc: "pipeline.md#syntax",
+        args: "[#true|#false]",
+        ..Node::new(|n, d, p| p.lint = switch(n, d))
+    },
+    Node {
+        name: "type-check",
+        summary: "The type-check gate (on by default)",
+        doc: "pipeline.md#syntax",
+        args: "[#true|#false]",
+        ..Node::new(|n, d, p| p.type_check = switch(n, d))
+    },
+    Node {
+        name: "audit",
+        summary: "The dependency audit gate (on by default)",
+        doc: "pipeline.md#syntax",
+        args: "[#true|#false]",
+        ..Node::new(|n, d, p| p.audit = switch(n, d))
+    },
+    Node {
+        name: "unit-tests",
+        summary: "The unit tests, with coverage (on by default)",
+        doc: "pipeline.md#syntax",
+        args: "[#true|#false]",
+        props: &["coverage"],
+        ..Node::new(unit_tests)
+    },
+    Node {
+        name: "integration-tests",
+        summary: "Integration tests against service containers (postgres, redis, …)",
+        doc: "pipeline.md#syntax",
+        children: Some(&INTEGRATION_SERVICES),
+        ..Node::new(integration_tests)
+    },
+    Node {
+        name: "platforms",
+        summary: "The image's platforms (default linux/amd64 and linux/arm64)",
+        doc: "pipeline.md#syntax",
+        args: "OS/ARCH…",
+        ..Node::new(platforms)
+    },
+    Node {
+        name: "scan",
+        summary: "The image vulnerability scan (on by default)",
+        doc: "pipeline.md#syntax",
+        args: "[#true|#false]",
+        ..Node::new(|n, d, p| p.scan = switch(n, d))
+    },
+    Node {
+        name: "install-svcc",
+        summary: "How CI installs svcc: a checked binary, or one pinned commit",
+        doc: "pipeline.md#syntax",
+        props: &["url", "sha256", "git", "rev"],
+        ..Node::new(|n, d, p| p.install_svcc = install_svcc(n, d))
+    },
+    Node {
+        name: "deploy",
+        summary: "A deploy job for an environment, in promotion order",
+        doc: "pipeline.md#syntax",
+        args: "ENVIRONMENT",
+        repeat: true,
+        ..Node::new(deploy)
+    },
+    Node {
+        name: "e2e",
+        summary: "End-to-end tests against the environment deployed just before",
+        doc: "pipeline.md#syntax",
+        props: &["base-url"],
+        repeat: true,
+        ..Node::new(e2e)
+    },
+    Node {
+        name: "smoke",
+        summary: "An HTTP check after the deploy just before",
+        doc: "pipeline.md#syntax",
+        args: "URL",
+        repeat: true,
+        ..Node::new(smoke)
+    },
+    Node {
+        name: "template",
+        summary: "Render a handlebars template of yours into the pipeline folder",
+        doc: "pipeline.md#syntax",
+        args: "FILE",
+        props: &["to"],
+        repeat: true,
+        ..Node::new(template)
+    },
 ];
 
-/// Service containers `integration-tests` knows, with their health checks
-/// (lowering holds the details).
-pub const INTEGRATION_SERVICES: &[&str] = &["postgres", "redis", "mysql", "mongo"];
+/// The service containers `integration-tests` knows, with their health
+/// checks (`ci::runtime` holds the details).
+pub const INTEGRATION_SERVICES: &[Node<Services>] = &[
+    Node {
+        name: "postgres",
+        summary: "A PostgreSQL container; `DATABASE_URL` for the tests",
+        doc: "pipeline.md#syntax",
+        args: "VERSION",
+        ..Node::new(|n, d, s| service(n, d, s, "15"))
+    },
+    Node {
+        name: "redis",
+        summary: "A Redis container; `REDIS_URL` for the tests",
+        doc: "pipeline.md#syntax",
+        args: "VERSION",
+        ..Node::new(|n, d, s| service(n, d, s, "7"))
+    },
+    Node {
+        name: "mysql",
+        summary: "A MySQL container; `MYSQL_URL` for the tests",
+        doc: "pipeline.md#syntax",
+        args: "VERSION",
+        ..Node::new(|n, d, s| service(n, d, s, "7"))
+    },
+    Node {
+        name: "mongo",
+        summary: "A MongoDB container; `MONGODB_URL` for the tests",
+        doc: "pipeline.md#syntax",
+        args: "VERSION",
+        ..Node::new(|n, d, s| service(n, d, s, "7"))
+    },
+];
 
-const REPEATABLE: &[&str] = &["deploy", "e2e", "smoke", "template"];
+/// The service containers of `integration-tests`: each name and version.
+pub type Services = Vec<(Spanned<String>, Spanned<String>)>;
 
-pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Ci {
+fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Ci {
     let mut p = Ci {
         node: name_span(node),
         runtime: None,
@@ -68,222 +204,201 @@ pub fn pipeline(node: &KdlNode, diags: &mut Diagnostics) -> Ci {
         }
     }
     r.finish(diags);
-    let mut seen: Vec<(&str, Span)> = Vec::new();
-    for child in children(node) {
-        let name = child.name().value();
-        if !PIPELINE_NODES.contains(&name) {
-            unknown_node(diags, child, "pipeline", PIPELINE_NODES);
-            continue;
+    node::decode_children(PIPELINE, node, Twice::InParent, &mut p, diags);
+    p
+}
+
+/// A pipeline in an environment, a preset or a defaults file.
+fn elsewhere(node: &KdlNode, parent: &str, place: Place, diags: &mut Diagnostics) {
+    let d = if place == Place::ENVIRONMENT {
+        Diagnostic::error(Code::UnknownNode, "`pipeline` cannot be set per environment")
+            .at(name_span(node), "inside an environment")
+            .help("write one `pipeline { … }` in `service`; its `deploy ENV` lines name the environments")
+    } else {
+        Diagnostic::error(Code::UnknownNode, format!("a {parent} cannot hold a pipeline"))
+            .at(name_span(node), "a pipeline belongs to one service")
+            .help("write the `pipeline { … }` block in the service's own file")
+    };
+    diags.push(d);
+}
+
+/// `tags "v*"` or `tags #false`.
+fn tags(node: &KdlNode, diags: &mut Diagnostics, p: &mut Ci) {
+    let mut r = NodeReader::new(node);
+    p.tags = match r.arg(0) {
+        Some(e) if matches!(e.value(), KdlValue::Bool(false)) => Some(Spanned::new(None, reader::value_span(e))),
+        Some(e) => reader::string(diags, e).map(|s| s.map(Some)),
+        None => {
+            diags.push(missing(r.name_span(), "a tag pattern", "write `tags \"v*\"` or `tags #false`"));
+            None
         }
-        if !REPEATABLE.contains(&name) {
-            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-                diags.push(
-                    Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `pipeline`"))
-                        .at(name_span(child), "set again here")
-                        .also(*first, "first set here")
-                        .help("keep one of them"),
-                );
-                continue;
-            }
-            seen.push((name, name_span(child)));
+    };
+    r.finish(diags);
+    no_children(diags, node);
+}
+
+/// `unit-tests #false`, `unit-tests coverage=#false`.
+fn unit_tests(node: &KdlNode, diags: &mut Diagnostics, p: &mut Ci) {
+    let mut r = NodeReader::new(node);
+    p.unit_tests = r.arg(0).and_then(|e| reader::boolean(diags, e));
+    p.coverage = r.prop("coverage").and_then(|e| reader::boolean(diags, e));
+    if p.unit_tests.is_none() {
+        p.unit_tests = Some(Spanned::new(true, r.name_span()));
+    }
+    r.finish(diags);
+    no_children(diags, node);
+}
+
+/// `integration-tests { postgres 15; redis 7 }`.
+fn integration_tests(node: &KdlNode, diags: &mut Diagnostics, p: &mut Ci) {
+    let r = NodeReader::new(node);
+    r.finish(diags);
+    let mut services = Services::new();
+    node::decode_children(INTEGRATION_SERVICES, node, Twice::Decode, &mut services, diags);
+    p.integration = Some(services);
+}
+
+/// `postgres 15`: one service container (`example` is a version for the help).
+fn service(node: &KdlNode, diags: &mut Diagnostics, services: &mut Services, example: &str) {
+    let sname = node.name().value();
+    if let Some((first, _)) = services.iter().find(|(n, _)| n.value == sname) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("`{sname}` is listed twice"))
+                .at(name_span(node), "listed again here")
+                .also(first.span, "first listed here"),
+        );
+        return;
+    }
+    let mut r = NodeReader::new(node);
+    let version = match r.arg(0) {
+        Some(e) => reader::text(diags, e),
+        None => {
+            diags.push(missing(r.name_span(), "an image version", format!("write `{sname} {example}`")));
+            None
         }
-        match name {
-            "branch" => p.branch = one_string(child, diags, "a branch name", "write `branch \"main\"`"),
-            "tags" => {
-                let mut r = NodeReader::new(child);
-                p.tags = match r.arg(0) {
-                    Some(e) if matches!(e.value(), KdlValue::Bool(false)) => {
-                        Some(Spanned::new(None, reader::value_span(e)))
-                    }
-                    Some(e) => reader::string(diags, e).map(|s| s.map(Some)),
-                    None => {
-                        diags.push(missing(r.name_span(), "a tag pattern", "write `tags \"v*\"` or `tags #false`"));
-                        None
-                    }
-                };
-                r.finish(diags);
-                no_children(diags, child);
-            }
-            "lint" => p.lint = switch(child, diags),
-            "type-check" => p.type_check = switch(child, diags),
-            "audit" => p.audit = switch(child, diags),
-            "scan" => p.scan = switch(child, diags),
-            "unit-tests" => {
-                let mut r = NodeReader::new(child);
-                p.unit_tests = r.arg(0).and_then(|e| reader::boolean(diags, e));
-                p.coverage = r.prop("coverage").and_then(|e| reader::boolean(diags, e));
-                if p.unit_tests.is_none() {
-                    p.unit_tests = Some(Spanned::new(true, r.name_span()));
-                }
-                r.finish(diags);
-                no_children(diags, child);
-            }
-            "integration-tests" => {
-                let r = NodeReader::new(child);
-                r.finish(diags);
-                let mut services: Vec<(Spanned<String>, Spanned<String>)> = Vec::new();
-                for svc in children(child) {
-                    let sname = svc.name().value();
-                    if !INTEGRATION_SERVICES.contains(&sname) {
-                        unknown_node(diags, svc, "integration-tests", INTEGRATION_SERVICES);
-                        continue;
-                    }
-                    if let Some((first, _)) = services.iter().find(|(n, _)| n.value == sname) {
-                        diags.push(
-                            Diagnostic::error(Code::Duplicate, format!("`{sname}` is listed twice"))
-                                .at(name_span(svc), "listed again here")
-                                .also(first.span, "first listed here"),
-                        );
-                        continue;
-                    }
-                    let mut sr = NodeReader::new(svc);
-                    let version = match sr.arg(0) {
-                        Some(e) => reader::text(diags, e),
-                        None => {
-                            diags.push(missing(
-                                sr.name_span(),
-                                "an image version",
-                                format!("write `{sname} {}`", if sname == "postgres" { "15" } else { "7" }),
-                            ));
-                            None
-                        }
-                    };
-                    sr.finish(diags);
-                    no_children(diags, svc);
-                    if let Some(v) = version {
-                        match values::check_image_tag(&v.value) {
-                            Ok(()) => services.push((Spanned::new(sname.to_string(), name_span(svc)), v)),
-                            Err(why) => diags.push(
-                                Diagnostic::error(
-                                    Code::InvalidImage,
-                                    format!("`{}` is not a valid image tag", v.value),
-                                )
-                                .at(v.span, why),
-                            ),
-                        }
-                    }
-                }
-                p.integration = Some(services);
-            }
-            "platforms" => {
-                let mut r = NodeReader::new(child);
-                let args = r.rest_args(0);
-                let mut list = Vec::new();
-                for e in &args {
-                    if let Some(s) = reader::string(diags, e) {
-                        if s.value.split('/').count() < 2 || s.value.contains(',') || s.value.contains(' ') {
-                            diags.push(
-                                Diagnostic::error(Code::InvalidChoice, format!("`{}` is not a platform", s.value))
-                                    .at(s.span, "expected OS/ARCH")
-                                    .help(
-                                        "write one platform per argument: `platforms \"linux/amd64\" \"linux/arm64\"`",
-                                    ),
-                            );
-                        } else {
-                            list.push(s.value);
-                        }
-                    }
-                }
-                if args.is_empty() {
-                    diags.push(missing(
-                        r.name_span(),
-                        "a platform",
-                        "write `platforms \"linux/amd64\" \"linux/arm64\"`",
-                    ));
-                } else if list.len() == args.len() {
-                    p.platforms = Some(Spanned::new(list, r.name_span()));
-                }
-                r.finish(diags);
-                no_children(diags, child);
-            }
-            "install-svcc" => p.install_svcc = install_svcc(child, diags),
-            "deploy" => {
-                let mut r = NodeReader::new(child);
-                match r.arg(0) {
-                    Some(e) => {
-                        if let Some(env) = reader::name(diags, e, "environment name", values::check_dns1123_label) {
-                            p.stages.push(Stage::Deploy(env));
-                        }
-                    }
-                    None => diags.push(missing(r.name_span(), "an environment", "write `deploy staging`")),
-                }
-                r.finish(diags);
-                no_children(diags, child);
-            }
-            "e2e" => {
-                let mut r = NodeReader::new(child);
-                match r.prop("base-url").and_then(|e| url(diags, e)) {
-                    Some(base_url) => p.stages.push(Stage::E2e { node: r.name_span(), base_url }),
-                    None if r.node.entries().iter().all(|e| e.name().is_none_or(|k| k.value() != "base-url")) => {
-                        diags.push(missing(
-                            r.name_span(),
-                            "a base URL",
-                            "write `e2e base-url=\"https://staging.example.com\"`",
-                        ));
-                    }
-                    None => {}
-                }
-                r.finish(diags);
-                no_children(diags, child);
-            }
-            "smoke" => {
-                let mut r = NodeReader::new(child);
-                match r.arg(0) {
-                    Some(e) => {
-                        if let Some(u) = url(diags, e) {
-                            p.stages.push(Stage::Smoke { node: r.name_span(), url: u });
-                        }
-                    }
-                    None => {
-                        diags.push(missing(r.name_span(), "a URL", "write `smoke \"https://api.example.com/health\"`"))
-                    }
-                }
-                r.finish(diags);
-                no_children(diags, child);
-            }
-            "template" => {
-                let mut r = NodeReader::new(child);
-                let path = match r.arg(0) {
-                    Some(e) => reader::string(diags, e),
-                    None => {
-                        diags.push(missing(
-                            r.name_span(),
-                            "a template file",
-                            "write `template \"./ci/notify.sh.hbs\" to=\"notify.sh\"`",
-                        ));
-                        None
-                    }
-                };
-                let to = match r.prop("to") {
-                    Some(e) => reader::string(diags, e).and_then(|t| output_name(diags, t)),
-                    None => {
-                        diags.push(missing(
-                            r.name_span(),
-                            "an output file",
-                            "add `to=\"notify.sh\"`: the file under `<service>/pipeline/`",
-                        ));
-                        None
-                    }
-                };
-                r.finish(diags);
-                no_children(diags, child);
-                if let (Some(path), Some(to)) = (path, to) {
-                    if let Some(prev) = p.templates.iter().find(|t| t.to.value == to.value) {
-                        diags.push(
-                            Diagnostic::error(Code::Duplicate, format!("two templates render `{}`", to.value))
-                                .at(to.span, "rendered again here")
-                                .also(prev.to.span, "first rendered here")
-                                .help("give each template its own `to=` file"),
-                        );
-                    } else {
-                        p.templates.push(UserTemplate { path, to });
-                    }
-                }
-            }
-            _ => unknown_node(diags, child, "pipeline", PIPELINE_NODES),
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    if let Some(v) = version {
+        match values::check_image_tag(&v.value) {
+            Ok(()) => services.push((Spanned::new(sname.to_string(), name_span(node)), v)),
+            Err(why) => diags.push(
+                Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image tag", v.value))
+                    .at(v.span, why),
+            ),
         }
     }
-    p
+}
+
+/// `platforms "linux/amd64" "linux/arm64"`.
+fn platforms(node: &KdlNode, diags: &mut Diagnostics, p: &mut Ci) {
+    let mut r = NodeReader::new(node);
+    let args = r.rest_args(0);
+    let mut list = Vec::new();
+    for e in &args {
+        if let Some(s) = reader::string(diags, e) {
+            if s.value.split('/').count() < 2 || s.value.contains(',') || s.value.contains(' ') {
+                diags.push(
+                    Diagnostic::error(Code::InvalidChoice, format!("`{}` is not a platform", s.value))
+                        .at(s.span, "expected OS/ARCH")
+                        .help("write one platform per argument: `platforms \"linux/amd64\" \"linux/arm64\"`"),
+                );
+            } else {
+                list.push(s.value);
+            }
+        }
+    }
+    if args.is_empty() {
+        diags.push(missing(r.name_span(), "a platform", "write `platforms \"linux/amd64\" \"linux/arm64\"`"));
+    } else if list.len() == args.len() {
+        p.platforms = Some(Spanned::new(list, r.name_span()));
+    }
+    r.finish(diags);
+    no_children(diags, node);
+}
+
+/// `deploy staging`.
+fn deploy(node: &KdlNode, diags: &mut Diagnostics, p: &mut Ci) {
+    let mut r = NodeReader::new(node);
+    match r.arg(0) {
+        Some(e) => {
+            if let Some(env) = reader::name(diags, e, "environment name", values::check_dns1123_label) {
+                p.stages.push(Stage::Deploy(env));
+            }
+        }
+        None => diags.push(missing(r.name_span(), "an environment", "write `deploy staging`")),
+    }
+    r.finish(diags);
+    no_children(diags, node);
+}
+
+/// `e2e base-url="https://staging.example.com"`.
+fn e2e(node: &KdlNode, diags: &mut Diagnostics, p: &mut Ci) {
+    let mut r = NodeReader::new(node);
+    match r.prop("base-url").and_then(|e| url(diags, e)) {
+        Some(base_url) => p.stages.push(Stage::E2e { node: r.name_span(), base_url }),
+        None if r.node.entries().iter().all(|e| e.name().is_none_or(|k| k.value() != "base-url")) => {
+            diags.push(missing(r.name_span(), "a base URL", "write `e2e base-url=\"https://staging.example.com\"`"));
+        }
+        None => {}
+    }
+    r.finish(diags);
+    no_children(diags, node);
+}
+
+/// `smoke "https://api.example.com/health"`.
+fn smoke(node: &KdlNode, diags: &mut Diagnostics, p: &mut Ci) {
+    let mut r = NodeReader::new(node);
+    match r.arg(0) {
+        Some(e) => {
+            if let Some(u) = url(diags, e) {
+                p.stages.push(Stage::Smoke { node: r.name_span(), url: u });
+            }
+        }
+        None => diags.push(missing(r.name_span(), "a URL", "write `smoke \"https://api.example.com/health\"`")),
+    }
+    r.finish(diags);
+    no_children(diags, node);
+}
+
+/// `template "./ci/notify.sh.hbs" to="notify.sh"`.
+fn template(node: &KdlNode, diags: &mut Diagnostics, p: &mut Ci) {
+    let mut r = NodeReader::new(node);
+    let path = match r.arg(0) {
+        Some(e) => reader::string(diags, e),
+        None => {
+            diags.push(missing(
+                r.name_span(),
+                "a template file",
+                "write `template \"./ci/notify.sh.hbs\" to=\"notify.sh\"`",
+            ));
+            None
+        }
+    };
+    let to = match r.prop("to") {
+        Some(e) => reader::string(diags, e).and_then(|t| output_name(diags, t)),
+        None => {
+            diags.push(missing(
+                r.name_span(),
+                "an output file",
+                "add `to=\"notify.sh\"`: the file under `<service>/pipeline/`",
+            ));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    let (Some(path), Some(to)) = (path, to) else { return };
+    if let Some(prev) = p.templates.iter().find(|t| t.to.value == to.value) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("two templates render `{}`", to.value))
+                .at(to.span, "rendered again here")
+                .also(prev.to.span, "first rendered here")
+                .help("give each template its own `to=` file"),
+        );
+    } else {
+        p.templates.push(UserTemplate { path, to });
+    }
 }
 
 /// Files svcc writes itself into `<service>/pipeline/` (the ownership

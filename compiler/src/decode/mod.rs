@@ -4,25 +4,78 @@
 //! against the language (`docs/language.md`), every value keeps its span, and
 //! every problem becomes a diagnostic. Decoding never stops early: an invalid
 //! value decodes to `None` and the rest of the file is still read.
+//!
+//! Each block of the language is one module holding the table of its nodes
+//! ([`node::Node`]) and their decode functions; `body.rs` lists the blocks.
 
 mod body;
 mod ci;
-mod observability;
+mod command;
+mod compose;
+mod env;
+mod environment;
+mod image;
+mod lifecycle;
+mod metadata;
+mod monitoring;
+pub mod node;
+mod patch;
+mod ports;
+mod probes;
 pub(crate) mod reader;
+mod resources;
 mod rollout;
+mod scaling;
+mod scheduling;
 mod security;
+mod volumes;
 
 use kdl::KdlDocument;
 
 use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Environment, Preset, PresetKind, Spec};
+use crate::model::{Preset, PresetKind, Spec};
 use crate::source::Span;
-use crate::source::Spanned;
 use crate::values;
+use node::{Info, Place};
 use reader::{NodeReader, children, name_span};
 
-pub use body::{BODY_NODES, TOP_ONLY};
+/// The top-level node of a spec file. Its children, like a preset's and an
+/// org defaults file's, are the body nodes; `Info::place` says which of
+/// them each block may hold.
+pub const SERVICE: Info = Info {
+    name: "service",
+    summary: "The service a spec file describes: every setting lives in its block",
+    doc: "language.md#one-service-per-file",
+    args: "NAME",
+    props: &[],
+    item_props: &[],
+    repeat: false,
+    place: Place::SERVICE,
+    children: Some(&body::Nodes),
+};
+
+/// The top-level node of a preset file (`use "./presets/x.kdl"`).
+pub const PRESET: Info = Info {
+    name: "preset",
+    summary: "Settings that services lay under their own with `use`",
+    doc: "presets.md#presets-use",
+    place: Place::PRESET,
+    ..SERVICE
+};
+
+/// The top-level node of an org defaults file (`_defaults.kdl`).
+pub const DEFAULTS: Info = Info {
+    name: "defaults",
+    summary: "Settings laid under every service below this file's folder",
+    doc: "presets.md#org-defaults-_defaultskdl",
+    args: "",
+    place: Place::PRESET,
+    ..SERVICE
+};
+
+/// The top-level nodes, one per kind of file.
+pub const FILES: &[Info] = &[SERVICE, PRESET, DEFAULTS];
 
 /// Decode a parsed document. Returns `None` if there is no usable `service`.
 pub fn decode(doc: &KdlDocument, diags: &mut Diagnostics) -> Option<Spec> {
@@ -32,11 +85,11 @@ pub fn decode(doc: &KdlDocument, diags: &mut Diagnostics) -> Option<Spec> {
     let mut first_service: Option<Span> = None;
     for node in doc.nodes() {
         let name = node.name().value();
-        if name == "preset" || name == "defaults" {
+        if name == PRESET.name || name == DEFAULTS.name {
             diags.push(
                 Diagnostic::error(Code::MissingService, format!("this file holds a `{name}`, not a `service`"))
                     .at(name_span(node), "not a service")
-                    .help(if name == "preset" {
+                    .help(if name == PRESET.name {
                         "use it from a service: `use \"./path/to/this.kdl\"`; `svcc build` skips files under `presets/` folders and files named `_*.kdl`"
                     } else {
                         "name the file `_defaults.kdl`: it then applies to every service below its folder"
@@ -45,13 +98,13 @@ pub fn decode(doc: &KdlDocument, diags: &mut Diagnostics) -> Option<Spec> {
             first_service.get_or_insert(name_span(node));
             continue;
         }
-        if name != "service" {
+        if name != SERVICE.name {
             let mut d = Diagnostic::error(Code::UnknownNode, format!("unknown top-level node `{name}`"))
                 .at(name_span(node), "expected `service`");
-            d = match did_you_mean(name, &["service"]) {
+            d = match did_you_mean(name, &[SERVICE.name]) {
                 Some(_) => d.help("did you mean `service`?"),
                 None => {
-                    if BODY_NODES.contains(&name) {
+                    if body::find(name).is_some() {
                         d.help(format!("`{name}` belongs inside a `service NAME {{ … }}` block"))
                     } else {
                         d.help("a spec file holds one `service NAME { … }` block")
@@ -94,31 +147,7 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
         }
     };
     r.finish(diags);
-    let mut environments: Vec<Environment> = Vec::new();
-    let mut uses = Vec::new();
-    let mut ci = None;
-    let body = body::decode_body(children(node), "service", true, diags, &mut |env_node, diags| {
-        if env_node.name().value() == "use" {
-            uses.extend(decode_use(env_node, diags));
-            return;
-        }
-        if env_node.name().value() == "pipeline" {
-            ci = Some(self::ci::pipeline(env_node, diags));
-            return;
-        }
-        if let Some(env) = decode_environment(env_node, diags) {
-            if let Some(prev) = environments.iter().find(|e| e.name.value == env.name.value) {
-                diags.push(
-                    Diagnostic::error(Code::Duplicate, format!("environment `{}` is defined twice", env.name.value))
-                        .at(env.name.span, "defined again here")
-                        .also(prev.name.span, "first defined here")
-                        .help("merge the two blocks into one"),
-                );
-            } else {
-                environments.push(env);
-            }
-        }
-    });
+    let c = body::decode_body(children(node), SERVICE.name, Place::SERVICE, diags);
     if node.children().is_none() {
         diags.push(
             Diagnostic::error(Code::MissingValue, "the service has no settings")
@@ -126,26 +155,14 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
                 .help("add at least an image: `service my-app { image \"ghcr.io/acme/my-app\" }`"),
         );
     }
-    Some(Spec { name: name?, node: name_span(node), uses, body, environments, ci })
-}
-
-/// `use "node-http-api"` or `use "./presets/x.kdl"`.
-fn decode_use(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {
-    let mut r = NodeReader::new(node);
-    let target = match r.arg(0) {
-        Some(e) => reader::string(diags, e),
-        None => {
-            diags.push(reader::missing(
-                r.name_span(),
-                "a preset",
-                "write `use \"node-http-api\"` (standard library) or `use \"./presets/api.kdl\"` (a file)",
-            ));
-            None
-        }
-    };
-    r.finish(diags);
-    reader::no_children(diags, node);
-    target
+    Some(Spec {
+        name: name?,
+        node: name_span(node),
+        uses: c.uses,
+        body: c.body,
+        environments: c.environments,
+        ci: c.ci,
+    })
 }
 
 /// Decode a preset file (`preset NAME { … }`) or an org defaults file
@@ -153,8 +170,8 @@ fn decode_use(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spanned<St
 pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostics) -> Option<Preset> {
     crate::secrets::scan(doc, diags);
     let want = match kind {
-        PresetKind::Preset => "preset",
-        PresetKind::Defaults => "defaults",
+        PresetKind::Preset => PRESET.name,
+        PresetKind::Defaults => DEFAULTS.name,
     };
     forbid_expressions(doc.nodes(), diags);
     let mut found: Option<Preset> = None;
@@ -165,7 +182,7 @@ pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostic
                 .at(name_span(node), format!("expected `{want}`"));
             d = match did_you_mean(name, &[want]) {
                 Some(_) => d.help(format!("did you mean `{want}`?")),
-                None if name == "service" => d.help(format!(
+                None if name == SERVICE.name => d.help(format!(
                     "this file is read as a {}; services live in their own files",
                     if kind == PresetKind::Preset { "preset" } else { "defaults file" }
                 )),
@@ -197,25 +214,8 @@ pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostic
             PresetKind::Defaults => None,
         };
         r.finish(diags);
-        let mut uses = Vec::new();
-        let body = body::decode_body(children(node), want, true, diags, &mut |n, diags| {
-            if n.name().value() == "use" {
-                uses.extend(decode_use(n, diags));
-            } else if n.name().value() == "pipeline" {
-                diags.push(
-                    Diagnostic::error(Code::UnknownNode, format!("a {want} cannot hold a pipeline"))
-                        .at(name_span(n), "a pipeline belongs to one service")
-                        .help("write the `pipeline { … }` block in the service's own file"),
-                );
-            } else {
-                diags.push(
-                    Diagnostic::error(Code::UnknownNode, format!("a {want} cannot hold environments"))
-                        .at(name_span(n), "environment blocks belong in services")
-                        .help("set per-environment values in each service's `environment` blocks"),
-                );
-            }
-        });
-        found = Some(Preset { kind, name: pname, node: name_span(node), uses, body });
+        let c = body::decode_body(children(node), want, Place::PRESET, diags);
+        found = Some(Preset { kind, name: pname, node: name_span(node), uses: c.uses, body: c.body });
     }
     if found.is_none() && doc.nodes().iter().all(|n| n.name().value() == want) {
         diags.push(
@@ -224,35 +224,6 @@ pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostic
         );
     }
     found
-}
-
-fn decode_environment(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Environment> {
-    let mut r = NodeReader::new(node);
-    let name = match r.arg(0) {
-        Some(e) => reader::name(diags, e, "environment name", values::check_dns1123_label),
-        None => {
-            diags.push(reader::missing(r.name_span(), "an environment name", "write `environment production { … }`"));
-            None
-        }
-    };
-    r.finish(diags);
-    let body = body::decode_body(children(node), "environment", false, diags, &mut |n, diags| {
-        if n.name().value() == "pipeline" {
-            diags.push(
-                Diagnostic::error(Code::UnknownNode, "`pipeline` cannot be set per environment")
-                    .at(name_span(n), "inside an environment")
-                    .help("write one `pipeline { … }` in `service`; its `deploy ENV` lines name the environments"),
-            );
-            return;
-        }
-        diags.push(
-            Diagnostic::error(Code::UnknownNode, "environments cannot be nested")
-                .at(name_span(n), "inside another environment")
-                .help("declare every environment directly inside `service`"),
-        );
-    });
-    let block: Span = node.span().into();
-    Some(Environment { name: name?, node: name_span(node), block, body })
 }
 
 /// GitHub Actions evaluates `${{ … }}` wherever it appears in a workflow,

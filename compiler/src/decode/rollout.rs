@@ -1,14 +1,191 @@
-//! Decoding `blue-green` and `canary` (progressive delivery with Argo
-//! Rollouts) and their analysis gates.
+//! The `rollout` block: `blue-green` and `canary` (progressive delivery
+//! with Argo Rollouts, docs/rollouts.md) and their analysis gates.
 
-use indexmap::IndexMap;
 use kdl::KdlNode;
 
-use super::reader::{self, NodeReader, children, missing, name_span, no_children, unknown_node};
+use super::body::Contents;
+use super::node::{self, Node, Twice};
+use super::reader::{self, NodeReader, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::source::Spanned;
 use crate::values;
+
+pub const NODES: &[Node<Contents>] = &[
+    Node {
+        name: "blue-green",
+        order: 26,
+        summary: "Blue-green updates with Argo Rollouts: a preview, gates, then the switch",
+        doc: "rollouts.md#blue-green",
+        args: "[#true|#false]",
+        props: &["deploy-budget"],
+        children: Some(&BLUE_GREEN),
+        ..Node::new(|n, d, c| c.body.blue_green = Some(blue_green(n, d)))
+    },
+    Node {
+        name: "canary",
+        order: 27,
+        summary: "Canary updates with Argo Rollouts: weighted steps, pauses and gates",
+        doc: "rollouts.md#canary",
+        args: "[#true|#false]",
+        props: &["deploy-budget"],
+        children: Some(&CANARY),
+        ..Node::new(|n, d, c| c.body.canary = Some(canary(n, d)))
+    },
+];
+
+/// Children of `blue-green`.
+const BLUE_GREEN: &[Node<BlueGreen>] = &[
+    Node {
+        name: "auto-promote",
+        summary: "Switch to the new version without a person (now, or `after=` a delay)",
+        doc: "rollouts.md#blue-green",
+        args: "[#true|#false]",
+        props: &["after"],
+        ..Node::new(auto_promote)
+    },
+    Node {
+        name: "rollback-window",
+        summary: "How long the previous version stays up after the switch",
+        doc: "rollouts.md#blue-green",
+        args: "DURATION",
+        ..Node::new(|n, d, bg| {
+            bg.rollback_window = one_arg(n, d, "a duration", "rollback-window \"5m\"", reader::seconds);
+        })
+    },
+    Node {
+        name: "preview-replicas",
+        summary: "How many pods of the new version run before the switch",
+        doc: "rollouts.md#blue-green",
+        args: "COUNT",
+        ..Node::new(|n, d, bg| {
+            bg.preview_replicas =
+                one_arg(n, d, "a replica count", "preview-replicas 1", |d, e| reader::u32_in(d, e, 1, 10_000));
+        })
+    },
+    Node {
+        name: "pre-promotion",
+        summary: "Gates that measure the preview before the switch",
+        doc: "rollouts.md#blue-green",
+        children: Some(&GATES),
+        ..Node::new(|n, d, bg| bg.pre_promotion = Some(analysis(n, d)))
+    },
+    Node {
+        name: "post-promotion",
+        summary: "Gates that measure the new version after the switch",
+        doc: "rollouts.md#blue-green",
+        children: Some(&GATES),
+        ..Node::new(|n, d, bg| bg.post_promotion = Some(analysis(n, d)))
+    },
+];
+
+/// Children of `canary`.
+const CANARY: &[Node<Canary>] = &[
+    Node {
+        name: "auto-promote",
+        summary: "Whether the update may finish without a person (checked against the pauses)",
+        doc: "rollouts.md#canary",
+        args: "#true|#false",
+        ..Node::new(|n, d, c| c.auto_promote = one_arg(n, d, "#true or #false", "auto-promote #true", reader::boolean))
+    },
+    Node {
+        name: "max-surge",
+        summary: "How many extra pods an update may add",
+        doc: "rollouts.md#canary",
+        args: "COUNT|PERCENT",
+        ..Node::new(|n, d, c| {
+            c.max_surge = one_arg(n, d, "a count or percentage", "max-surge \"25%\"", reader::int_or_percent);
+        })
+    },
+    Node {
+        name: "max-unavailable",
+        summary: "How many pods an update may take down",
+        doc: "rollouts.md#canary",
+        args: "COUNT|PERCENT",
+        ..Node::new(|n, d, c| {
+            c.max_unavailable = one_arg(n, d, "a count or percentage", "max-unavailable 0", reader::int_or_percent);
+        })
+    },
+    Node {
+        name: "traffic",
+        summary: "Route a share of the requests to the canary through a traffic router",
+        doc: "rollouts.md#canary",
+        args: "nginx",
+        props: &["ingress"],
+        ..Node::new(traffic)
+    },
+    Node {
+        name: "analysis",
+        summary: "Gates measured in the background for the whole update",
+        doc: "rollouts.md#canary",
+        children: Some(&GATES),
+        ..Node::new(|n, d, c| c.background = Some(analysis(n, d)))
+    },
+    Node {
+        name: "steps",
+        summary: "The update's steps: weights, pauses and analyses",
+        doc: "rollouts.md#canary",
+        children: Some(&STEPS),
+        ..Node::new(steps)
+    },
+];
+
+/// Children of `steps`.
+const STEPS: &[Node<Vec<Step>>] = &[
+    Node {
+        name: "set-weight",
+        summary: "Send this percentage of the pods (or traffic) to the new version",
+        doc: "rollouts.md#canary",
+        args: "PERCENT",
+        repeat: true,
+        ..Node::new(|n, d, steps| {
+            if let Some(w) = one_arg(n, d, "a weight in percent", "set-weight 20", |d, e| reader::u32_in(d, e, 0, 100))
+            {
+                steps.push(Step::SetWeight(w));
+            }
+        })
+    },
+    Node {
+        name: "pause",
+        summary: "Wait for a duration, or without one for `kubectl argo rollouts promote`",
+        doc: "rollouts.md#canary",
+        args: "[DURATION]",
+        repeat: true,
+        ..Node::new(pause)
+    },
+    Node {
+        name: "analysis",
+        summary: "Gates that must pass before the next step",
+        doc: "rollouts.md#canary",
+        children: Some(&GATES),
+        repeat: true,
+        ..Node::new(|n, d, steps| steps.push(Step::Analysis(analysis(n, d))))
+    },
+];
+
+/// The gates of an analysis block, and the block's name.
+struct Gates {
+    parent: String,
+    list: Vec<Gate>,
+}
+
+/// Children of `pre-promotion`, `post-promotion` and `analysis`.
+const GATES: &[Node<Gates>] = &[
+    Node {
+        name: "success-rate",
+        summary: "Passes while the share of non-5xx requests is at least a ratio",
+        doc: "rollouts.md#analysis-gates",
+        props: &["at-least", "interval", "count", "failure-limit", "inconclusive-limit"],
+        ..Node::new(|n, d, g| gate(n, d, g, GateKind::SuccessRate))
+    },
+    Node {
+        name: "latency",
+        summary: "Passes while a latency quantile is at most a duration",
+        doc: "rollouts.md#analysis-gates",
+        props: &["quantile", "at-most", "interval", "count", "failure-limit", "inconclusive-limit"],
+        ..Node::new(|n, d, g| gate(n, d, g, GateKind::Latency))
+    },
+];
 
 /// A positive duration in whole seconds.
 fn positive_seconds(diags: &mut Diagnostics, e: &kdl::KdlEntry, what: &str) -> Option<Spanned<Duration>> {
@@ -44,7 +221,7 @@ fn one_arg<T>(
     v
 }
 
-pub fn blue_green(node: &KdlNode, diags: &mut Diagnostics) -> BlueGreen {
+fn blue_green(node: &KdlNode, diags: &mut Diagnostics) -> BlueGreen {
     let mut r = NodeReader::new(node);
     let enabled = r.arg(0).and_then(|e| reader::boolean(diags, e));
     let deploy_budget = r.prop("deploy-budget").and_then(|e| positive_seconds(diags, e, "deploy-budget"));
@@ -59,42 +236,21 @@ pub fn blue_green(node: &KdlNode, diags: &mut Diagnostics) -> BlueGreen {
         pre_promotion: None,
         post_promotion: None,
     };
-    const KNOWN: &[&str] = &["auto-promote", "rollback-window", "preview-replicas", "pre-promotion", "post-promotion"];
-    let mut seen = IndexMap::new();
-    for child in children(node) {
-        let name = child.name().value();
-        if !KNOWN.contains(&name) {
-            unknown_node(diags, child, "blue-green", KNOWN);
-            continue;
-        }
-        if !reader::first_time(&mut seen, child, "blue-green", diags) {
-            continue;
-        }
-        match name {
-            "auto-promote" => {
-                let mut cr = NodeReader::new(child);
-                let enabled = cr.arg(0).and_then(|e| reader::boolean(diags, e));
-                let after = cr.prop("after").and_then(|e| positive_seconds(diags, e, "after"));
-                cr.finish(diags);
-                no_children(diags, child);
-                bg.auto_promote = Some(AutoPromote { node: name_span(child), enabled, after });
-            }
-            "rollback-window" => {
-                bg.rollback_window = one_arg(child, diags, "a duration", "rollback-window \"5m\"", reader::seconds);
-            }
-            "preview-replicas" => {
-                bg.preview_replicas = one_arg(child, diags, "a replica count", "preview-replicas 1", |d, e| {
-                    reader::u32_in(d, e, 1, 10_000)
-                });
-            }
-            "pre-promotion" => bg.pre_promotion = Some(analysis(child, diags)),
-            _ => bg.post_promotion = Some(analysis(child, diags)),
-        }
-    }
+    node::decode_children(BLUE_GREEN, node, Twice::InParent, &mut bg, diags);
     bg
 }
 
-pub fn canary(node: &KdlNode, diags: &mut Diagnostics) -> Canary {
+/// `auto-promote #false` or `auto-promote after="10m"` in `blue-green`.
+fn auto_promote(node: &KdlNode, diags: &mut Diagnostics, bg: &mut BlueGreen) {
+    let mut r = NodeReader::new(node);
+    let enabled = r.arg(0).and_then(|e| reader::boolean(diags, e));
+    let after = r.prop("after").and_then(|e| positive_seconds(diags, e, "after"));
+    r.finish(diags);
+    no_children(diags, node);
+    bg.auto_promote = Some(AutoPromote { node: name_span(node), enabled, after });
+}
+
+fn canary(node: &KdlNode, diags: &mut Diagnostics) -> Canary {
     let mut r = NodeReader::new(node);
     let enabled = r.arg(0).and_then(|e| reader::boolean(diags, e));
     let deploy_budget = r.prop("deploy-budget").and_then(|e| positive_seconds(diags, e, "deploy-budget"));
@@ -110,163 +266,126 @@ pub fn canary(node: &KdlNode, diags: &mut Diagnostics) -> Canary {
         background: None,
         steps: None,
     };
-    const KNOWN: &[&str] = &["auto-promote", "max-surge", "max-unavailable", "traffic", "analysis", "steps"];
-    let mut seen = IndexMap::new();
-    for child in children(node) {
-        let name = child.name().value();
-        if !KNOWN.contains(&name) {
-            unknown_node(diags, child, "canary", KNOWN);
-            continue;
-        }
-        if !reader::first_time(&mut seen, child, "canary", diags) {
-            continue;
-        }
-        match name {
-            "auto-promote" => {
-                c.auto_promote = one_arg(child, diags, "#true or #false", "auto-promote #true", reader::boolean);
-            }
-            "max-surge" => {
-                c.max_surge =
-                    one_arg(child, diags, "a count or percentage", "max-surge \"25%\"", reader::int_or_percent)
-            }
-            "max-unavailable" => {
-                c.max_unavailable =
-                    one_arg(child, diags, "a count or percentage", "max-unavailable 0", reader::int_or_percent);
-            }
-            "traffic" => {
-                let mut cr = NodeReader::new(child);
-                let provider = match cr.arg(0) {
-                    Some(e) => reader::choice(diags, e, &["nginx"]),
-                    None => {
-                        diags.push(missing(
-                            name_span(child),
-                            "a traffic router",
-                            "write `traffic nginx ingress=\"my-app\"`",
-                        ));
-                        None
-                    }
-                };
-                let ingress = cr
-                    .prop("ingress")
-                    .and_then(|e| reader::name(diags, e, "Ingress name", values::check_dns1123_subdomain));
-                cr.finish(diags);
-                no_children(diags, child);
-                if let Some(provider) = provider {
-                    c.traffic = Some(Traffic { node: name_span(child), provider, ingress });
-                }
-            }
-            "analysis" => c.background = Some(analysis(child, diags)),
-            _ => {
-                NodeReader::new(child).finish(diags);
-                let mut steps = Vec::new();
-                for s in children(child) {
-                    match s.name().value() {
-                        "set-weight" => {
-                            if let Some(w) = one_arg(s, diags, "a weight in percent", "set-weight 20", |d, e| {
-                                reader::u32_in(d, e, 0, 100)
-                            }) {
-                                steps.push(Step::SetWeight(w));
-                            }
-                        }
-                        "pause" => {
-                            let mut pr = NodeReader::new(s);
-                            let duration = pr.arg(0).and_then(|e| positive_seconds(diags, e, "pause"));
-                            let given = s.entries().iter().any(|e| e.name().is_none());
-                            pr.finish(diags);
-                            no_children(diags, s);
-                            if given && duration.is_none() {
-                                continue;
-                            }
-                            steps.push(Step::Pause { node: name_span(s), duration });
-                        }
-                        "analysis" => steps.push(Step::Analysis(analysis(s, diags))),
-                        _ => unknown_node(diags, s, "steps", &["set-weight", "pause", "analysis"]),
-                    }
-                }
-                c.steps = Some(Spanned::new(steps, name_span(child)));
-            }
-        }
-    }
+    node::decode_children(CANARY, node, Twice::InParent, &mut c, diags);
     c
+}
+
+/// `traffic nginx ingress="my-app"`.
+fn traffic(node: &KdlNode, diags: &mut Diagnostics, c: &mut Canary) {
+    let mut r = NodeReader::new(node);
+    let provider = match r.arg(0) {
+        Some(e) => reader::choice(diags, e, &["nginx"]),
+        None => {
+            diags.push(missing(name_span(node), "a traffic router", "write `traffic nginx ingress=\"my-app\"`"));
+            None
+        }
+    };
+    let ingress =
+        r.prop("ingress").and_then(|e| reader::name(diags, e, "Ingress name", values::check_dns1123_subdomain));
+    r.finish(diags);
+    no_children(diags, node);
+    if let Some(provider) = provider {
+        c.traffic = Some(Traffic { node: name_span(node), provider, ingress });
+    }
+}
+
+/// `steps { set-weight 20; pause "5m"; analysis { … } }`.
+fn steps(node: &KdlNode, diags: &mut Diagnostics, c: &mut Canary) {
+    NodeReader::new(node).finish(diags);
+    let mut steps = Vec::new();
+    node::decode_children(STEPS, node, Twice::Decode, &mut steps, diags);
+    c.steps = Some(Spanned::new(steps, name_span(node)));
+}
+
+/// `pause` (until promoted) or `pause "5m"`.
+fn pause(node: &KdlNode, diags: &mut Diagnostics, steps: &mut Vec<Step>) {
+    let mut r = NodeReader::new(node);
+    let duration = r.arg(0).and_then(|e| positive_seconds(diags, e, "pause"));
+    let given = node.entries().iter().any(|e| e.name().is_none());
+    r.finish(diags);
+    no_children(diags, node);
+    if given && duration.is_none() {
+        return;
+    }
+    steps.push(Step::Pause { node: name_span(node), duration });
 }
 
 /// `pre-promotion { success-rate …; latency … }` and the other gate sets.
 fn analysis(node: &KdlNode, diags: &mut Diagnostics) -> Analysis {
     NodeReader::new(node).finish(diags);
-    let parent = node.name().value().to_string();
-    let mut gates: Vec<Gate> = Vec::new();
-    const KNOWN: &[&str] = &["success-rate", "latency"];
-    for child in children(node) {
-        let name = child.name().value();
-        let kind = match name {
-            "success-rate" => GateKind::SuccessRate,
-            "latency" => GateKind::Latency,
-            _ => {
-                unknown_node(diags, child, &parent, KNOWN);
-                continue;
-            }
-        };
-        let mut cr = NodeReader::new(child);
-        let mut g = Gate {
-            kind,
-            name: Spanned::new(name.to_string(), name_span(child)),
-            at_least: None,
-            quantile: None,
-            at_most: None,
-            interval: None,
-            count: None,
-            failure_limit: None,
-            inconclusive_limit: None,
-        };
-        if kind == GateKind::SuccessRate {
-            g.at_least = cr.prop("at-least").and_then(|e| reader::ratio(diags, e));
-        } else {
-            g.quantile = cr.prop("quantile").and_then(|e| reader::number(diags, e));
-            if let Some(q) = &g.quantile
-                && !(q.value > 0.0 && q.value < 1.0)
-            {
-                diags.push(
-                    Diagnostic::error(Code::OutOfRange, format!("{} is not a quantile", q.value))
-                        .at(q.span, "must be between 0 and 1")
-                        .help("write `quantile=0.95` for the 95th percentile"),
-                );
-                g.quantile = None;
-            }
-            g.at_most = cr.prop("at-most").and_then(|e| reader::duration(diags, e));
-            if let Some(d) = &g.at_most
-                && d.value.millis == 0
-            {
-                diags.push(
-                    Diagnostic::error(Code::InvalidDuration, "`at-most` cannot be zero")
-                        .at(d.span, "zero")
-                        .help("write the slowest acceptable latency, such as \"500ms\""),
-                );
-                g.at_most = None;
-            }
-        }
-        g.interval = cr.prop("interval").and_then(|e| positive_seconds(diags, e, "interval"));
-        g.count = cr.prop("count").and_then(|e| reader::u32_in(diags, e, 1, 1000));
-        g.failure_limit = cr.prop("failure-limit").and_then(|e| reader::u32_in(diags, e, 0, 1000));
-        g.inconclusive_limit = cr.prop("inconclusive-limit").and_then(|e| reader::u32_in(diags, e, 0, 1000));
-        cr.finish(diags);
-        no_children(diags, child);
-        if let Some(prev) = gates.iter().find(|x| x.kind == kind) {
-            diags.push(
-                Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `{parent}`"))
-                    .at(g.name.span, "set again here")
-                    .also(prev.name.span, "first set here")
-                    .help("one gate of each kind per analysis"),
-            );
-            continue;
-        }
-        gates.push(g);
-    }
-    if gates.is_empty() {
+    let parent = node.name().value();
+    let mut gates = Gates { parent: parent.to_string(), list: Vec::new() };
+    node::decode_children(GATES, node, Twice::Decode, &mut gates, diags);
+    if gates.list.is_empty() {
         diags.push(missing(
             name_span(node),
             "an analysis gate",
             format!("write `{parent} {{ success-rate at-least=0.95 }}`"),
         ));
     }
-    Analysis { node: name_span(node), gates }
+    Analysis { node: name_span(node), gates: gates.list }
+}
+
+/// One gate of `kind`; a second gate of a kind in one block is reported.
+fn gate(node: &KdlNode, diags: &mut Diagnostics, gates: &mut Gates, kind: GateKind) {
+    let name = node.name().value();
+    let mut r = NodeReader::new(node);
+    let mut g = Gate {
+        kind,
+        name: Spanned::new(name.to_string(), name_span(node)),
+        at_least: None,
+        quantile: None,
+        at_most: None,
+        interval: None,
+        count: None,
+        failure_limit: None,
+        inconclusive_limit: None,
+    };
+    if kind == GateKind::SuccessRate {
+        g.at_least = r.prop("at-least").and_then(|e| reader::ratio(diags, e));
+    } else {
+        latency_bound(&mut r, diags, &mut g);
+    }
+    g.interval = r.prop("interval").and_then(|e| positive_seconds(diags, e, "interval"));
+    g.count = r.prop("count").and_then(|e| reader::u32_in(diags, e, 1, 1000));
+    g.failure_limit = r.prop("failure-limit").and_then(|e| reader::u32_in(diags, e, 0, 1000));
+    g.inconclusive_limit = r.prop("inconclusive-limit").and_then(|e| reader::u32_in(diags, e, 0, 1000));
+    r.finish(diags);
+    no_children(diags, node);
+    if let Some(prev) = gates.list.iter().find(|x| x.kind == kind) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("`{name}` is set twice in `{}`", gates.parent))
+                .at(g.name.span, "set again here")
+                .also(prev.name.span, "first set here")
+                .help("one gate of each kind per analysis"),
+        );
+        return;
+    }
+    gates.list.push(g);
+}
+
+/// `quantile=0.95 at-most="500ms"` of a latency gate.
+fn latency_bound(r: &mut NodeReader, diags: &mut Diagnostics, g: &mut Gate) {
+    g.quantile = r.prop("quantile").and_then(|e| reader::number(diags, e));
+    if let Some(q) = &g.quantile
+        && !(q.value > 0.0 && q.value < 1.0)
+    {
+        diags.push(
+            Diagnostic::error(Code::OutOfRange, format!("{} is not a quantile", q.value))
+                .at(q.span, "must be between 0 and 1")
+                .help("write `quantile=0.95` for the 95th percentile"),
+        );
+        g.quantile = None;
+    }
+    g.at_most = r.prop("at-most").and_then(|e| reader::duration(diags, e));
+    if let Some(d) = &g.at_most
+        && d.value.millis == 0
+    {
+        diags.push(
+            Diagnostic::error(Code::InvalidDuration, "`at-most` cannot be zero")
+                .at(d.span, "zero")
+                .help("write the slowest acceptable latency, such as \"500ms\""),
+        );
+        g.at_most = None;
+    }
 }

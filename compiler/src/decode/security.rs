@@ -1,107 +1,197 @@
-//! Decoding `security { … }`: the security context settings and the
-//! exceptions to the hardening rules (`allow NAME reason="…"`).
+//! The `security` block: the pod's identity (`service-account`), its
+//! security context settings and the exceptions to the hardening rules
+//! (`security { allow NAME reason="…" }`).
 
 use indexmap::IndexMap;
 use kdl::KdlNode;
 
-use super::reader::{self, NodeReader, children, missing, name_span, no_children, unknown_node};
+use super::body::Contents;
+use super::metadata::string_map;
+use super::node::{self, Node, Twice};
+use super::reader::{self, NodeReader, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Map, Security, SecurityException};
-use crate::source::{Span, Spanned};
+use crate::model::{Map, Security, SecurityException, ServiceAccount};
+use crate::source::Spanned;
+use crate::values;
 
-pub fn security(node: &KdlNode, diags: &mut Diagnostics, sec: &mut Security) {
+pub const NODES: &[Node<Contents>] = &[
+    Node {
+        name: "service-account",
+        order: 15,
+        summary: "The pods' ServiceAccount: its name, whether svcc creates it, and its API token",
+        doc: "language.md#service-account",
+        args: "NAME",
+        props: &["create", "automount-token"],
+        children: Some(&ACCOUNT),
+        ..Node::new(|n, d, c| c.body.service_account = service_account(n, d))
+    },
+    Node {
+        name: "security",
+        order: 16,
+        summary: "The pod and container security context, and deliberate exceptions to the hardening",
+        doc: "language.md#security",
+        children: Some(&SECURITY),
+        ..Node::new(|n, d, c| security(n, d, &mut c.body.security))
+    },
+];
+
+/// Children of `service-account`.
+const ACCOUNT: &[Node<ServiceAccount>] = &[Node {
+    name: "annotations",
+    summary: "Annotations of the ServiceAccount (e.g. a cloud IAM role)",
+    doc: "language.md#service-account",
+    ..Node::new(|n, d, sa| sa.annotations = string_map(n, d, "annotation", false))
+}];
+
+/// Children of `security`.
+const SECURITY: &[Node<Security>] = &[
+    Node {
+        name: "run-as-user",
+        summary: "The pod's user id (default 10001)",
+        doc: "language.md#security",
+        args: "ID",
+        ..Node::new(|n, d, s| s.run_as_user = id(n, d))
+    },
+    Node {
+        name: "run-as-group",
+        summary: "The pod's group id (default 10001)",
+        doc: "language.md#security",
+        args: "ID",
+        ..Node::new(|n, d, s| s.run_as_group = id(n, d))
+    },
+    Node {
+        name: "fs-group",
+        summary: "The group that owns mounted volumes (default 10001)",
+        doc: "language.md#security",
+        args: "ID",
+        ..Node::new(|n, d, s| s.fs_group = id(n, d))
+    },
+    Node {
+        name: "run-as-non-root",
+        summary: "Refuse to start a container that runs as root (default #true)",
+        doc: "language.md#security",
+        args: "#true|#false",
+        ..Node::new(|n, d, s| s.run_as_non_root = flag(n, d))
+    },
+    Node {
+        name: "read-only-root-filesystem",
+        summary: "Mount the image read-only (default #true; write to `volumes`)",
+        doc: "language.md#security",
+        args: "#true|#false",
+        ..Node::new(|n, d, s| s.read_only_root_filesystem = flag(n, d))
+    },
+    Node {
+        name: "allow-privilege-escalation",
+        summary: "Let a process gain more privileges than its parent (default #false)",
+        doc: "language.md#security",
+        args: "#true|#false",
+        ..Node::new(|n, d, s| s.allow_privilege_escalation = flag(n, d))
+    },
+    Node {
+        name: "add-capabilities",
+        summary: "Capabilities added back after dropping ALL",
+        doc: "language.md#security",
+        args: "CAPABILITY…",
+        ..Node::new(|n, d, s| s.add_capabilities = Some(capabilities(n, d)))
+    },
+    Node {
+        name: "seccomp",
+        summary: "The seccomp profile (default RuntimeDefault)",
+        doc: "language.md#security",
+        args: "RuntimeDefault|Unconfined",
+        ..Node::new(|n, d, s| s.seccomp = seccomp(n, d))
+    },
+    Node {
+        name: "allow",
+        summary: "Accept one weakening of the hardened pod on purpose, with the reason",
+        doc: "language.md#security",
+        args: "RULE",
+        props: &["reason"],
+        repeat: true,
+        ..Node::new(|n, d, s| allow(n, d, &mut s.allow))
+    },
+];
+
+fn service_account(node: &KdlNode, diags: &mut Diagnostics) -> Option<ServiceAccount> {
+    let mut r = NodeReader::new(node);
+    let name = r.arg(0).and_then(|e| reader::name(diags, e, "service account name", values::check_dns1123_subdomain));
+    let create = r.prop("create").and_then(|e| reader::boolean(diags, e));
+    let automount = r.prop("automount-token").and_then(|e| reader::boolean(diags, e));
+    r.finish(diags);
+    let mut sa = ServiceAccount { node: name_span(node), name, create, automount, annotations: IndexMap::new() };
+    node::decode_children(ACCOUNT, node, Twice::Decode, &mut sa, diags);
+    Some(sa)
+}
+
+fn security(node: &KdlNode, diags: &mut Diagnostics, sec: &mut Security) {
     NodeReader::new(node).finish(diags);
-    const KNOWN: &[&str] = &[
-        "run-as-user",
-        "run-as-group",
-        "fs-group",
-        "run-as-non-root",
-        "read-only-root-filesystem",
-        "allow-privilege-escalation",
-        "add-capabilities",
-        "seccomp",
-        "allow",
-    ];
-    let mut seen: IndexMap<&str, Span> = IndexMap::new();
-    for child in children(node) {
-        let name = child.name().value();
-        let mut r = NodeReader::new(child);
-        let span = name_span(child);
-        if name == "allow" {
-            allow(child, diags, &mut sec.allow);
+    node::decode_children(SECURITY, node, Twice::InParent, sec, diags);
+}
+
+/// Reads the one argument of `node` with `read`, or reports it missing
+/// (`what`, and `example` after the node's name).
+fn one<T>(
+    node: &KdlNode,
+    diags: &mut Diagnostics,
+    what: &str,
+    example: &str,
+    read: impl FnOnce(&mut Diagnostics, &kdl::KdlEntry) -> Option<T>,
+) -> Option<T> {
+    let mut r = NodeReader::new(node);
+    let v = match r.arg(0) {
+        Some(e) => read(diags, e),
+        None => {
+            diags.push(missing(name_span(node), what, example.to_string()));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    v
+}
+
+/// `run-as-user 1001` and the other ids.
+fn id(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<i64>> {
+    let example = format!("write `{} 1001`", node.name().value());
+    one(node, diags, "an id", &example, |diags, e| {
+        reader::int(diags, e, 0, 2_147_483_647).map(|s| s.map(|v| i64::try_from(v).unwrap_or(0)))
+    })
+}
+
+/// `run-as-non-root #true` and the other switches.
+fn flag(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<bool>> {
+    let example = format!("write `{} #true`", node.name().value());
+    one(node, diags, "#true or #false", &example, reader::boolean)
+}
+
+fn seccomp(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    one(node, diags, "a profile", "write `seccomp \"RuntimeDefault\"`", |diags, e| {
+        reader::choice(diags, e, &["RuntimeDefault", "Unconfined"])
+    })
+}
+
+/// `add-capabilities "NET_BIND_SERVICE"`.
+fn capabilities(node: &KdlNode, diags: &mut Diagnostics) -> Spanned<Vec<String>> {
+    let mut r = NodeReader::new(node);
+    let mut caps: Vec<String> = Vec::new();
+    for e in r.rest_args(0) {
+        let Some(s) = reader::string(diags, e) else {
             continue;
+        };
+        if !s.value.is_empty() && s.value.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+            caps.push(s.value);
+        } else {
+            diags.push(reader::invalid_name(
+                s.span,
+                "capability",
+                &s.value,
+                "capabilities are upper-case, such as NET_BIND_SERVICE",
+            ));
         }
-        if KNOWN.contains(&name) && !reader::first_time(&mut seen, child, "security", diags) {
-            continue;
-        }
-        match name {
-            "run-as-user" | "run-as-group" | "fs-group" => {
-                let v = match r.arg(0) {
-                    Some(e) => {
-                        reader::int(diags, e, 0, 2_147_483_647).map(|s| s.map(|v| i64::try_from(v).unwrap_or(0)))
-                    }
-                    None => {
-                        diags.push(missing(span, "an id", format!("write `{name} 1001`")));
-                        None
-                    }
-                };
-                match name {
-                    "run-as-user" => sec.run_as_user = v,
-                    "run-as-group" => sec.run_as_group = v,
-                    _ => sec.fs_group = v,
-                }
-            }
-            "run-as-non-root" | "read-only-root-filesystem" | "allow-privilege-escalation" => {
-                let v = match r.arg(0) {
-                    Some(e) => reader::boolean(diags, e),
-                    None => {
-                        diags.push(missing(span, "#true or #false", format!("write `{name} #true`")));
-                        None
-                    }
-                };
-                match name {
-                    "run-as-non-root" => sec.run_as_non_root = v,
-                    "read-only-root-filesystem" => sec.read_only_root_filesystem = v,
-                    _ => sec.allow_privilege_escalation = v,
-                }
-            }
-            "add-capabilities" => {
-                let items = r.rest_args(0);
-                let mut caps: Vec<String> = Vec::new();
-                for e in items {
-                    let Some(s) = reader::string(diags, e) else {
-                        continue;
-                    };
-                    if !s.value.is_empty() && s.value.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
-                        caps.push(s.value);
-                    } else {
-                        diags.push(reader::invalid_name(
-                            s.span,
-                            "capability",
-                            &s.value,
-                            "capabilities are upper-case, such as NET_BIND_SERVICE",
-                        ));
-                    }
-                }
-                sec.add_capabilities = Some(Spanned::new(caps, span));
-            }
-            "seccomp" => {
-                sec.seccomp = match r.arg(0) {
-                    Some(e) => reader::choice(diags, e, &["RuntimeDefault", "Unconfined"]),
-                    None => {
-                        diags.push(missing(span, "a profile", "write `seccomp \"RuntimeDefault\"`"));
-                        None
-                    }
-                };
-            }
-            _ => {
-                unknown_node(diags, child, "security", KNOWN);
-                continue;
-            }
-        }
-        r.finish(diags);
-        no_children(diags, child);
     }
+    r.finish(diags);
+    no_children(diags, node);
+    Spanned::new(caps, name_span(node))
 }
 
 /// `allow host-network reason="node exporter reads host interfaces"`: one

@@ -1,0 +1,52 @@
+//! The `ports` block: the container's ports and the Service's.
+
+use kdl::KdlNode;
+
+use super::body::Contents;
+use super::node::Node;
+use super::reader::{self, NodeReader, missing, no_children};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::{Map, Port};
+use crate::values;
+
+pub const NODES: &[Node<Contents>] = &[Node {
+    name: "port",
+    order: 3,
+    summary: "A named container port, and the Service port in front of it",
+    doc: "language.md#port",
+    args: "NAME NUMBER",
+    props: &["service-port", "protocol"],
+    repeat: true,
+    ..Node::new(|n, d, c| port(n, d, &mut c.body.ports))
+}];
+
+fn port(node: &KdlNode, diags: &mut Diagnostics, ports: &mut Map<Port>) {
+    let mut r = NodeReader::new(node);
+    let name = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "port name", values::check_port_name),
+        None => {
+            diags.push(missing(r.name_span(), "a port name", "write `port http 8080`"));
+            None
+        }
+    };
+    let number =
+        r.arg(1).and_then(|e| reader::int(diags, e, 1, 65535)).map(|s| s.map(|v| u16::try_from(v).unwrap_or(0)));
+    let service_port = r
+        .prop("service-port")
+        .and_then(|e| reader::int(diags, e, 1, 65535))
+        .map(|s| s.map(|v| u16::try_from(v).unwrap_or(0)));
+    let protocol = r.prop("protocol").and_then(|e| reader::choice(diags, e, &["TCP", "UDP", "SCTP"]));
+    r.finish(diags);
+    no_children(diags, node);
+    let Some(name) = name else { return };
+    if let Some(prev) = ports.get(&name.value) {
+        diags.push(
+            Diagnostic::error(Code::DuplicatePort, format!("port `{}` is declared twice", name.value))
+                .at(name.span, "declared again here")
+                .also(prev.name.span, "first declared here")
+                .help("give each port its own name"),
+        );
+        return;
+    }
+    ports.insert(name.value.clone(), Port { name, number, service_port, protocol });
+}
