@@ -136,6 +136,7 @@ fn dockerfile_context(cx: &Context<'_>, plan: &Plan) -> serde_json::Value {
         "version": cx.ci.version,
         "uid": plan.security.run_as_user,
         "gid": plan.security.run_as_group,
+        "users": runtime::preset(cx.ci.runtime).user_commands(plan.security.run_as_user, plan.security.run_as_group),
         "ports": plan.ports.iter().map(|p| p.number).collect::<Vec<_>>(),
         "healthcheck": health.unwrap_or(serde_json::Value::Bool(false)),
     })

@@ -21,6 +21,11 @@ pub struct Runtime {
     pub e2e: &'static str,
     /// The Dockerfile template (under `stdlib/templates/`).
     pub dockerfile: &'static str,
+    /// The user and group the base image already has, as (id, name): the
+    /// Dockerfile creates an `app` user and group only for the ids that are
+    /// free (the image build fails on an id that is taken).
+    pub image_user: (i64, &'static str),
+    pub image_group: (i64, &'static str),
 }
 
 impl Runtime {
@@ -51,7 +56,28 @@ const NODE: Runtime = Runtime {
     integration: "npm run test:integration",
     e2e: "npm run test:e2e",
     dockerfile: include_str!("../../../stdlib/templates/node/Dockerfile.hbs"),
+    // The official node images have `node` as 1000:1000.
+    image_user: (1000, "node"),
+    image_group: (1000, "node"),
 };
+
+impl Runtime {
+    /// The commands that give the runtime image a user `uid` in group
+    /// `gid`: none for ids the base image already has.
+    pub fn user_commands(&self, uid: i64, gid: i64) -> Vec<String> {
+        let mut out = Vec::new();
+        let group = if gid == self.image_group.0 {
+            self.image_group.1
+        } else {
+            out.push(format!("addgroup -g {gid} -S app"));
+            "app"
+        };
+        if uid != self.image_user.0 {
+            out.push(format!("adduser -S -D -H -u {uid} -G {group} app"));
+        }
+        out
+    }
+}
 
 pub fn preset(kind: Kind) -> &'static Runtime {
     match kind {
@@ -111,5 +137,24 @@ pub fn container(name: &str, version: &str) -> Container {
             options: cmd,
         },
         client_env,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// node images have `node` as 1000:1000: `adduser -u 1000` would fail
+    /// the image build, so only free ids get a new user or group.
+    #[test]
+    fn ids_the_base_image_has_are_not_created_again() {
+        let node = preset(Kind::Node);
+        assert!(node.user_commands(1000, 1000).is_empty());
+        assert_eq!(node.user_commands(1000, 2000), ["addgroup -g 2000 -S app"]);
+        assert_eq!(node.user_commands(10001, 1000), ["adduser -S -D -H -u 10001 -G node app"]);
+        assert_eq!(
+            node.user_commands(10001, 10001),
+            ["addgroup -g 10001 -S app", "adduser -S -D -H -u 10001 -G app app"]
+        );
     }
 }
