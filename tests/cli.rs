@@ -541,3 +541,54 @@ fn rebuilds_restore_the_executable_bit_of_scripts() {
     assert_eq!(code(&build()), 0);
     assert_eq!(mode(&script) & 0o111, 0o111, "the rebuild left deploy.sh without its executable bit");
 }
+
+/// `svcc check` fails exactly when `svcc build -o` would, with the same
+/// flags, on every diagnostics fixture and every example (also with
+/// `--deny-warnings`): a pre-commit gate that passes never hides a build
+/// that fails. Both get a tag (`check` needs none, a build does).
+#[test]
+fn check_fails_exactly_when_build_would() {
+    let mut specs: Vec<(String, Vec<String>)> = Vec::new();
+    for e in std::fs::read_dir(common::root().join("tests/fixtures/err")).unwrap() {
+        let p = e.unwrap().path();
+        let spec = if p.is_dir() { p.join("service.kdl") } else { p };
+        if spec.extension().is_none_or(|x| x != "kdl") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&spec).unwrap()).into_owned();
+        let mut flags = Vec::new();
+        for word in text.lines().filter_map(|l| l.trim().strip_prefix("// options:")).flat_map(str::split_whitespace) {
+            match word.split_once('=') {
+                Some(("env", e)) => flags.extend(["--env".to_string(), e.to_string()]),
+                Some(("image-tag", t)) => flags.extend(["--image-tag".to_string(), t.to_string()]),
+                _ => {}
+            }
+        }
+        if !flags.iter().any(|f| f == "--image-tag") {
+            flags.extend(["--image-tag".to_string(), "1.0.0".to_string()]);
+        }
+        specs.push((common::rel(&spec), flags));
+    }
+    for path in common::services("examples") {
+        specs.push((common::rel(&path), vec!["--image-tag".into(), "1.4.2".into()]));
+    }
+    specs.sort();
+    let mut mismatches = Vec::new();
+    for (spec, flags) in &specs {
+        for deny in [false, true] {
+            let out = TempDir::new("predict");
+            let mut common: Vec<&str> = vec![spec.as_str()];
+            common.extend(flags.iter().map(String::as_str));
+            if deny {
+                common.push("--deny-warnings");
+            }
+            let check = code(&svcc(&[&["check"], common.as_slice()].concat()));
+            let build = code(&svcc(&[&["build"], common.as_slice(), &["-o", &out.s()]].concat()));
+            if (check == 0) != (build == 0) {
+                mismatches.push(format!("{spec} {flags:?} deny={deny}: check {check}, build {build}"));
+            }
+        }
+    }
+    assert!(specs.len() > 150, "{}", specs.len());
+    assert!(mismatches.is_empty(), "check and build disagree:\n{}", mismatches.join("\n"));
+}
