@@ -226,11 +226,14 @@ enum Change<'p> {
 
 fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
     let segs = segments(&op.pointer.value);
-    let Some((last, parents)) = segs.split_last() else {
+    let Some(last) = segs.last() else {
         return;
     };
-    let Some((parent, at)) = parent_of(&mut obj.value, op, parents, diags) else { return };
-    let change = match (op.op, parent) {
+    let Some((parent, at)) = parent_of(&mut obj.value, op, &segs, diags) else { return };
+    // A `set` or `merge` that leaves the target as it was is an error, never
+    // a silent no-op (docs/patches.md).
+    let before = (op.op != PatchOpKind::Remove).then(|| target_of(parent, last).cloned());
+    let change = match (op.op, &mut *parent) {
         (PatchOpKind::Remove, Value::Object(m)) => remove_field(m, op, &at, last, diags),
         (PatchOpKind::Remove, Value::Array(a)) => remove_item(a, op, &at, last, diags),
         (PatchOpKind::Set, Value::Object(m)) => op.value.as_ref().map(|v| {
@@ -239,12 +242,26 @@ fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
         }),
         (PatchOpKind::Set, Value::Array(a)) => set_item(a, op, &at, last, diags),
         (PatchOpKind::Merge, Value::Object(m)) => merge_field(m, op, &at, last, diags),
+        (PatchOpKind::Merge, Value::Array(a)) => merge_item(a, op, &at, last, diags),
         (_, other) => {
             let t = type_of(other);
             diags.push(path_error(op, format!("`{}` is {t}", shown(&at)), "cannot patch inside it".into(), None));
             None
         }
     };
+    let empty_merge =
+        op.op == PatchOpKind::Merge && matches!(&op.value, Some(PatchValue::Object(_, e)) if e.is_empty());
+    if let (Some(before), Some(Change::Wrote(..))) = (&before, &change)
+        && last != "-"
+        && (empty_merge || before.as_ref() == target_of(parent, last))
+    {
+        diags.push(
+            Diagnostic::error(Code::PatchPath, "this patch changes nothing")
+                .at(op.node, format!("`{}` already holds this value", child_pointer(&at, last)))
+                .help("remove the operation: the generated object already says this"),
+        );
+        return;
+    }
     match change {
         Some(Change::Removed) => {
             obj.provenance.entry(shown(&at).to_string()).or_insert(crate::lower::Origin::Patch(op.pointer.span));
@@ -252,6 +269,15 @@ fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
         }
         Some(Change::Wrote(pointer, v)) => record(obj, &pointer, v),
         None => {}
+    }
+}
+
+/// The value `last` names inside `parent`, if there is one.
+fn target_of<'v>(parent: &'v Value, last: &str) -> Option<&'v Value> {
+    match parent {
+        Value::Object(m) => m.get(last),
+        Value::Array(a) => last.parse::<usize>().ok().and_then(|i| a.get(i)),
+        _ => None,
     }
 }
 
@@ -265,13 +291,14 @@ fn shown(at: &str) -> &str {
 fn parent_of<'v>(
     root: &'v mut Value,
     op: &PatchOp,
-    parents: &[String],
+    segs: &[String],
     diags: &mut Diagnostics,
 ) -> Option<(&'v mut Value, String)> {
     let create = op.op != PatchOpKind::Remove;
     let mut cur = root;
     let mut at = String::new();
-    for seg in parents {
+    let parents = &segs[..segs.len().saturating_sub(1)];
+    for (i, seg) in parents.iter().enumerate() {
         let next_at = child_pointer(&at, seg);
         cur = match cur {
             Value::Object(m) => {
@@ -280,7 +307,9 @@ fn parent_of<'v>(
                         diags.push(missing_field(op, &at, seg, m));
                         return None;
                     }
-                    m.insert(seg.clone(), Value::Object(Map::new()));
+                    // `…/env/-` on a missing list creates the list.
+                    let list = segs.get(i + 1).is_some_and(|s| s == "-");
+                    m.insert(seg.clone(), if list { Value::Array(Vec::new()) } else { Value::Object(Map::new()) });
                 }
                 m.get_mut(seg.as_str())?
             }
@@ -405,6 +434,39 @@ fn merge_field<'p>(
     Some(Change::Wrote(full, v))
 }
 
+/// `merge` into a list's item, which must exist and be an object.
+fn merge_item<'p>(
+    a: &mut [Value],
+    op: &'p PatchOp,
+    at: &str,
+    last: &str,
+    diags: &mut Diagnostics,
+) -> Option<Change<'p>> {
+    let v = op.value.as_ref()?;
+    let len = a.len();
+    let Some(target) = last.parse::<usize>().ok().and_then(|i| a.get_mut(i)) else {
+        diags.push(path_error(
+            op,
+            format!("`{}` has no item `{last}` to merge into", shown(at)),
+            format!("the list has {len} items"),
+            Some("list items are numbered from 0; `set …/-` appends one".into()),
+        ));
+        return None;
+    };
+    if !target.is_object() {
+        let t = type_of(target);
+        diags.push(path_error(
+            op,
+            format!("`{at}/{last}` is {t}, not an object"),
+            "cannot merge into it".into(),
+            Some("use `set` to replace it".into()),
+        ));
+        return None;
+    }
+    merge_patch(target, &v.to_json());
+    Some(Change::Wrote(format!("{at}/{last}"), v))
+}
+
 /// RFC 7386 JSON merge patch.
 fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(p) = patch else {
@@ -447,5 +509,56 @@ fn type_of(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Input, Options, compile};
+
+    fn build(patch: &str) -> crate::Compiled {
+        let text = format!(
+            "service api {{\n    image \"ghcr.io/acme/api\" tag=\"1.0.0\"\n    port http 8080\n    probes {{ readiness \"/ready\" }}\n    patch Deployment {{\n        {patch}\n    }}\n}}\n"
+        );
+        compile(&Input { name: "api.kdl".into(), bytes: text.into_bytes() }, &Options::default())
+    }
+
+    fn deployment(c: &crate::Compiled) -> serde_json::Value {
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        let a = c.artifacts.iter().find(|a| a.path.contains("/deployment-")).unwrap();
+        crate::emit::parse_documents(&a.contents).unwrap().remove(0)
+    }
+
+    #[test]
+    fn merge_reaches_into_list_items() {
+        let d = deployment(&build(r#"merge "/spec/template/spec/containers/0" { stdin #true }"#));
+        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["stdin"], true);
+        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["name"], "api");
+    }
+
+    #[test]
+    fn appending_to_a_missing_list_creates_it() {
+        let d =
+            deployment(&build(r#"set "/spec/template/spec/hostAliases/-" { ip "10.0.0.1"; hostnames { - "db" } }"#));
+        assert_eq!(
+            d["spec"]["template"]["spec"]["hostAliases"],
+            serde_json::json!([{ "ip": "10.0.0.1", "hostnames": ["db"] }])
+        );
+    }
+
+    #[test]
+    fn patches_that_change_nothing_are_errors() {
+        for op in [
+            r#"set "/spec/template/spec/containers/0/name" "api""#,
+            r#"merge "/spec/template/spec/containers/0" { name "api" }"#,
+            r#"merge "/spec/template/metadata" { }"#,
+        ] {
+            let c = build(op);
+            assert!(
+                c.diagnostics.iter().any(|d| d.message == "this patch changes nothing"),
+                "{op}: {:?}",
+                c.diagnostics
+            );
+        }
     }
 }
