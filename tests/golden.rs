@@ -114,3 +114,22 @@ fn environment_overrides_merge_per_part() {
     // limits memory=64Mi alone: the request follows the limit down.
     assert!(deployment.contains("requests:\n            cpu: 100m\n            memory: 64Mi"), "{deployment}");
 }
+
+/// A tag bump is a one-file diff per environment: only the workload (and
+/// its pod template) carries the version, so GitOps reviews show the
+/// release and nothing else.
+#[test]
+fn a_tag_bump_changes_only_the_workload_files() {
+    for path in common::services("examples") {
+        let build = |tag: &str| {
+            let opts = svcc::Options { image_tag: Some(tag.into()), require_tag: true, ..svcc::Options::default() };
+            common::compile_file(&path, &opts).artifacts
+        };
+        let (old, new) = (build("1.4.2"), build("1.4.3"));
+        assert_eq!(old.len(), new.len());
+        for (a, b) in old.iter().zip(&new) {
+            let workload = ["/deployment-", "/rollout-"].iter().any(|k| a.path.contains(k));
+            assert_eq!(a.contents != b.contents, workload, "{}: {}", common::rel(&path), a.path);
+        }
+    }
+}

@@ -5,9 +5,26 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use crate::plan::Plan;
 
+/// The label that carries the image tag: only on the workload and its pod
+/// template, so a tag bump changes one file, not every object.
+pub(crate) const VERSION_LABEL: &str = "app.kubernetes.io/version";
+
+/// The label every object svcc writes carries (`managed-by: svcc`).
+const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
 /// The metadata of an object named `name`: the service's namespace,
-/// labels and annotations.
+/// labels (without the version) and annotations.
 pub(crate) fn meta(p: &Plan, name: &str) -> ObjectMeta {
+    let mut m = workload_meta(p, name);
+    if let Some(labels) = &mut m.labels {
+        labels.remove(VERSION_LABEL);
+    }
+    m
+}
+
+/// The metadata of the Deployment or Rollout: every label, the version
+/// included (it says which release the workload runs).
+pub(crate) fn workload_meta(p: &Plan, name: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),
         namespace: p.namespace.clone(),
@@ -15,6 +32,19 @@ pub(crate) fn meta(p: &Plan, name: &str) -> ObjectMeta {
         annotations: if p.annotations.is_empty() { None } else { Some(p.annotations.clone()) },
         ..ObjectMeta::default()
     }
+}
+
+/// What a ServiceMonitor selects the service's Services by: the name and
+/// `managed-by`, not `app.kubernetes.io/instance`, which Argo CD's label
+/// tracking (the default before Argo CD 3) rewrites on every object it
+/// manages; selecting by it would silently stop the scrape.
+pub(crate) fn service_selector(p: &Plan) -> LabelSelector {
+    let mut labels = p.selector.clone();
+    labels.retain(|k, _| k != "app.kubernetes.io/instance");
+    if let Some(v) = p.labels.get(MANAGED_BY) {
+        labels.insert(MANAGED_BY.to_string(), v.clone());
+    }
+    LabelSelector { match_labels: Some(labels), ..LabelSelector::default() }
 }
 
 /// The pod template's metadata: the labels, and the pod annotations.

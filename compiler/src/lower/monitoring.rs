@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Kind, Object, meta, object, selector};
+use super::{Kind, Object, meta, object};
 use crate::crd::{
     Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup, ServiceMonitor,
     ServiceMonitorSpec,
@@ -21,7 +21,7 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
             kind: Kind::ServiceMonitor.as_str().into(),
             metadata: metadata.clone(),
             spec: ServiceMonitorSpec {
-                selector: selector(p),
+                selector: super::metadata::service_selector(p),
                 namespace_selector: p.namespace.as_ref().map(|ns| NamespaceSelector { match_names: vec![ns.clone()] }),
                 endpoints: vec![Endpoint {
                     port: s.port.clone(),

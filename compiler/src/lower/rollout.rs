@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Kind, Object, i32_of, int_or_percent, meta, object, pod_template, selector};
+use super::{Kind, Object, i32_of, int_or_percent, meta, object, pod_template, selector, workload_meta};
 use crate::crd::{
     AnalysisMetric, AnalysisTemplate, AnalysisTemplateRef, AnalysisTemplateSpec, BlueGreenStrategy, CanaryStep,
     CanaryStrategy, MetricProvider, NginxTrafficRouting, PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause,
@@ -28,7 +28,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
     let r = Rollout {
         api_version: Kind::Rollout.api_version().into(),
         kind: Kind::Rollout.as_str().into(),
-        metadata: meta(p, &p.service),
+        metadata: workload_meta(p, &p.service),
         spec: RolloutSpec {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
@@ -232,7 +232,15 @@ service api {
             assert_eq!(&s["spec"]["selector"], sel);
         }
         assert_eq!(&one(&objs, Kind::PodDisruptionBudget)["spec"]["selector"]["matchLabels"], sel);
-        assert_eq!(&one(&objs, Kind::ServiceMonitor)["spec"]["selector"]["matchLabels"], sel);
+        // The ServiceMonitor selects the Services (by labels Argo CD's label
+        // tracking leaves alone), not the pods.
+        let sm = &one(&objs, Kind::ServiceMonitor)["spec"]["selector"]["matchLabels"];
+        for s in &svcs {
+            for (k, v) in sm.as_object().unwrap() {
+                assert_eq!(&s["metadata"]["labels"][k], v, "{k}");
+            }
+        }
+        assert!(sm.get("app.kubernetes.io/instance").is_none());
         let target = &one(&objs, Kind::HorizontalPodAutoscaler)["spec"]["scaleTargetRef"];
         assert_eq!(target["apiVersion"], "argoproj.io/v1alpha1");
         assert_eq!(target["kind"], "Rollout");

@@ -8,7 +8,9 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy,
 use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 
 use super::metadata::pod_meta;
-use super::{Object, env, int_or_percent, lifecycle, meta, non_empty, object, ports, probes, resources, scheduling};
+use super::{
+    Object, env, int_or_percent, lifecycle, non_empty, object, ports, probes, resources, scheduling, workload_meta,
+};
 use super::{security, selector, volumes};
 use crate::plan::Plan;
 use crate::source::Span;
@@ -68,7 +70,7 @@ pub(super) fn deployment(p: &Plan) -> Object {
         prov.insert("/spec/replicas".to_string(), span);
     }
     let d = Deployment {
-        metadata: meta(p, &p.service),
+        metadata: workload_meta(p, &p.service),
         spec: Some(DeploymentSpec {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
