@@ -356,7 +356,15 @@ fn check_values(what: &str, x: &Expect, docs: &[Value]) {
         for (k, v) in &x.labels {
             assert_eq!(labels.get(k), Some(v), "{what}: {kind} label {k:?}");
         }
-        assert_eq!(labels.get("app.kubernetes.io/version"), Some(&x.tag), "{what}: {kind} version label");
+        // The version label is on the workload and its pod template only.
+        let version = labels.get("app.kubernetes.io/version");
+        if matches!(kind, "Deployment" | "Rollout") {
+            assert_eq!(version, Some(&x.tag), "{what}: {kind} version label");
+            let pod = str_map(&d["spec"]["template"]["metadata"]["labels"]);
+            assert_eq!(pod.get("app.kubernetes.io/version"), Some(&x.tag), "{what}: pod version label");
+        } else {
+            assert_eq!(version, None, "{what}: {kind} has a version label");
+        }
         let annotations = str_map(&meta["annotations"]);
         for (k, v) in &x.annotations {
             assert_eq!(annotations.get(k), Some(v), "{what}: {kind} annotation {k:?}");
