@@ -36,6 +36,7 @@ pub mod validate;
 // Shared by the stages.
 pub mod diagnostic;
 pub mod secrets;
+pub mod settings;
 pub mod source;
 pub mod values;
 // Beside the pipeline: reading files, and the GitOps tools.

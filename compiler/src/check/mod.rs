@@ -785,47 +785,10 @@ fn resolve(spec: &Spec, env_name: &str, b: &Body, opts: &Options, diags: &mut Di
 }
 
 /// The spans of the settings a merged body writes, by documented name, for
-/// provenance (`svcc explain KIND/NAME POINTER FILE`).
+/// provenance (`svcc explain KIND/NAME POINTER FILE`): every registry setting
+/// with a [`Setting::written`](crate::settings::Setting::written) place.
 fn settings_written(b: &Body) -> BTreeMap<&'static str, Span> {
-    let mut m = BTreeMap::new();
-    let mut put = |k: &'static str, s: Option<Span>| {
-        if let Some(s) = s {
-            m.insert(k, s);
-        }
-    };
-    let sec = &b.security;
-    put("namespace", b.namespace.as_ref().map(|v| v.span));
-    put("replicas", b.replicas.as_ref().map(|v| v.span));
-    put("image.tag", b.image.as_ref().and_then(|i| i.tag.as_ref()).map(|v| v.span));
-    put("image.pull-policy", b.image.as_ref().and_then(|i| i.pull_policy.as_ref()).map(|v| v.span));
-    put("security.run-as-user", sec.run_as_user.as_ref().map(|v| v.span));
-    put("security.run-as-group", sec.run_as_group.as_ref().map(|v| v.span));
-    put("security.fs-group", sec.fs_group.as_ref().map(|v| v.span));
-    put("security.run-as-non-root", sec.run_as_non_root.as_ref().map(|v| v.span));
-    put("security.read-only-root-filesystem", sec.read_only_root_filesystem.as_ref().map(|v| v.span));
-    put("security.allow-privilege-escalation", sec.allow_privilege_escalation.as_ref().map(|v| v.span));
-    put("security.add-capabilities", sec.add_capabilities.as_ref().map(|v| v.span));
-    put("security.seccomp", sec.seccomp.as_ref().map(|v| v.span));
-    put("shutdown.pre-stop", b.shutdown.pre_stop.as_ref().map(|v| v.span));
-    put("shutdown.grace", b.shutdown.grace.as_ref().map(|v| v.span));
-    put("rolling-update.max-surge", b.rolling.max_surge.as_ref().map(|v| v.span));
-    put("rolling-update.max-unavailable", b.rolling.max_unavailable.as_ref().map(|v| v.span));
-    if let Some(d) = &b.disruption {
-        put("disruption-budget", d.max_unavailable.as_ref().or(d.min_available.as_ref()).map(|v| v.span));
-    }
-    if let Some(sa) = &b.service_account {
-        put("service-account.automount-token", sa.automount.as_ref().map(|v| v.span));
-        put("service-account.name", sa.name.as_ref().map(|v| v.span));
-    }
-    if let Some(a) = &b.autoscale {
-        put("autoscale.min", a.min.as_ref().map(|v| v.span));
-        put("autoscale.max", a.max.as_ref().map(|v| v.span));
-        put("autoscale.cpu", a.cpu.as_ref().map(|v| v.span));
-        put("autoscale.memory", a.memory.as_ref().map(|v| v.span));
-        put("autoscale.scale-up", a.scale_up.as_ref().map(|v| v.node));
-        put("autoscale.scale-down", a.scale_down.as_ref().map(|v| v.node));
-    }
-    m
+    crate::settings::ALL.iter().filter_map(|s| Some((s.path, s.written?(b)?))).collect()
 }
 
 /// The documented default behaviour is the seed's: scale up fast (the larger

@@ -36,6 +36,7 @@ pub use workload::pod_template;
 
 use crate::model::IntOrPercent;
 use crate::plan::*;
+use crate::settings;
 use crate::source::Span;
 
 /// One generated object, as a JSON value, with where its values came from.
@@ -96,57 +97,11 @@ fn origin_of(p: &Plan, span: Span, pointer: &str) -> Origin {
     }
 }
 
-/// The documented setting a defaulted pointer belongs to.
+/// The documented setting a defaulted pointer belongs to (the registry's
+/// traced values).
 fn default_setting(pointer: &str) -> &'static str {
-    const TABLE: &[(&str, &str)] = &[
-        ("/spec/replicas", "replicas"),
-        ("/resources/requests/cpu", "resources.requests.cpu"),
-        ("/resources/requests/memory", "resources.requests.memory"),
-        ("/resources/limits/cpu", "resources.limits.cpu"),
-        ("/resources/limits/memory", "resources.limits.memory"),
-        ("/readinessProbe", "probes.readiness"),
-    ];
-    TABLE.iter().find(|(suffix, _)| pointer.ends_with(suffix)).map_or("the service", |(_, s)| s)
+    settings::traced_at(pointer).map_or("the service", |s| s.path)
 }
-
-/// Pointers whose value is one documented setting: the spec's span when the
-/// setting is written, its default otherwise.
-const SETTINGS: &[(Kind, &str, &str)] = &[
-    (Kind::Deployment, "/spec/template/spec/securityContext/runAsUser", "security.run-as-user"),
-    (Kind::Deployment, "/spec/template/spec/securityContext/runAsGroup", "security.run-as-group"),
-    (Kind::Deployment, "/spec/template/spec/securityContext/fsGroup", "security.fs-group"),
-    (Kind::Deployment, "/spec/template/spec/securityContext/runAsNonRoot", "security.run-as-non-root"),
-    (Kind::Deployment, "/spec/template/spec/securityContext/seccompProfile", "security.seccomp"),
-    (Kind::Deployment, "/spec/template/spec/containers/0/securityContext/runAsNonRoot", "security.run-as-non-root"),
-    (
-        Kind::Deployment,
-        "/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem",
-        "security.read-only-root-filesystem",
-    ),
-    (
-        Kind::Deployment,
-        "/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation",
-        "security.allow-privilege-escalation",
-    ),
-    (
-        Kind::Deployment,
-        "/spec/template/spec/containers/0/securityContext/capabilities/add",
-        "security.add-capabilities",
-    ),
-    (Kind::Deployment, "/spec/template/spec/containers/0/imagePullPolicy", "image.pull-policy"),
-    (Kind::Deployment, "/spec/template/spec/containers/0/lifecycle/preStop", "shutdown.pre-stop"),
-    (Kind::Deployment, "/spec/template/spec/terminationGracePeriodSeconds", "shutdown.grace"),
-    (Kind::Deployment, "/spec/template/spec/automountServiceAccountToken", "service-account.automount-token"),
-    (Kind::Deployment, "/spec/strategy/rollingUpdate/maxSurge", "rolling-update.max-surge"),
-    (Kind::Deployment, "/spec/strategy/rollingUpdate/maxUnavailable", "rolling-update.max-unavailable"),
-    (Kind::ServiceAccount, "/automountServiceAccountToken", "service-account.automount-token"),
-    (Kind::HorizontalPodAutoscaler, "/spec/minReplicas", "autoscale.min"),
-    (Kind::HorizontalPodAutoscaler, "/spec/maxReplicas", "autoscale.max"),
-    (Kind::HorizontalPodAutoscaler, "/spec/behavior/scaleUp", "autoscale.scale-up"),
-    (Kind::HorizontalPodAutoscaler, "/spec/behavior/scaleDown", "autoscale.scale-down"),
-    (Kind::PodDisruptionBudget, "/spec/maxUnavailable", "disruption-budget"),
-    (Kind::PodDisruptionBudget, "/spec/minAvailable", "disruption-budget"),
-];
 
 /// Values derived from the service name (identity, selectors).
 const DERIVED: &[&str] = &[
@@ -218,16 +173,15 @@ pub(crate) fn object<T: Serialize + OfKind>(name: &str, p: &Plan, t: &T, spans: 
         };
         provenance.insert("/metadata/namespace".to_string(), origin);
     }
-    for (k, ptr, setting) in SETTINGS {
-        // Every workload (a Rollout too) carries the Deployment's pod template.
-        let in_template = |t: &str| ptr.strip_prefix(t).is_some_and(|rest| rest.starts_with('/'));
-        let same = *k == kind || (*k == Kind::Deployment && kind.pod_template().is_some_and(in_template));
-        if same && at(&value, ptr).is_some() {
-            let origin = match p.settings.get(setting) {
+    // Fields that one documented setting decides: the spec's span when the
+    // setting is written, its default otherwise.
+    for (setting, k, ptr) in settings::fields() {
+        if settings::applies(k, ptr, kind) && at(&value, ptr).is_some() {
+            let origin = match p.settings.get(setting.path) {
                 Some(s) => origin_of(p, *s, ptr),
-                None => Origin::Default { setting: (*setting).to_string() },
+                None => Origin::Default { setting: setting.path.to_string() },
             };
-            provenance.insert((*ptr).to_string(), origin);
+            provenance.insert(ptr.to_string(), origin);
         }
     }
     for (ptr, span) in spans {

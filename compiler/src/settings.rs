@@ -1,0 +1,398 @@
+//! The settings registry: one entry per documented setting path
+//! (`replicas`, `image.tag`, `service-account.automount-token`,
+//! `labels.KEY`, …), the one place those names are spelled.
+//!
+//! Every stage that names a setting reads it from here:
+//!
+//! - the layer merge (`check::merge`) reports a setting by its path, in
+//!   conflicts between presets (SVC0332) and in `Merger::set_paths`;
+//! - `check` records the span of each [`Setting::written`] setting in
+//!   `Plan::settings`;
+//! - lowering attributes each of a setting's [`Setting::fields`] to that span,
+//!   or to the setting's default, and names the setting of a
+//!   [`Setting::traced`] value that took its default (`svcc explain`).
+//!
+//! A path segment in capitals is a key the spec chooses: `labels.KEY` is
+//! reported as `labels.team`, `port.NAME.protocol` as `port.http.protocol`
+//! ([`Setting::with_key`]); [`by_path`] finds the entry of either form.
+
+use crate::lower::Kind;
+use crate::model::Body;
+use crate::source::{Span, Spanned};
+
+/// One documented setting.
+#[derive(Debug)]
+pub struct Setting {
+    /// The documented name, as messages and `svcc explain` show it.
+    pub path: &'static str,
+    /// Whether the layer merge reports it on its own (a conflict between
+    /// presets, a `set_paths` entry). `false` for a setting that is merged
+    /// with its block as a whole (`disruption-budget`) or that names a whole
+    /// block (`probes.readiness`).
+    pub reported: bool,
+    /// Where a merged body writes it: the span of the value, recorded in
+    /// `Plan::settings` for provenance. `None` when the plan traces the value
+    /// itself, or the setting is keyed.
+    pub written: Option<fn(&Body) -> Option<Span>>,
+    /// The output fields this setting alone decides (kind, JSON pointer):
+    /// their provenance is the span [`Setting::written`] finds, or this
+    /// setting's default. Every workload carries the Deployment's pod
+    /// template, so a Deployment field in it is also a Rollout's ([`applies`]).
+    pub fields: &'static [(Kind, &'static str)],
+    /// Pointer suffixes of values the plan traces to a span itself, where
+    /// the service's own span stands for this setting's default.
+    pub traced: &'static [&'static str],
+}
+
+impl Setting {
+    const fn new(path: &'static str) -> Setting {
+        Setting { path, reported: true, written: None, fields: &[], traced: &[] }
+    }
+
+    const fn unreported(mut self) -> Setting {
+        self.reported = false;
+        self
+    }
+
+    const fn written(mut self, at: fn(&Body) -> Option<Span>) -> Setting {
+        self.written = Some(at);
+        self
+    }
+
+    const fn fields(mut self, fields: &'static [(Kind, &'static str)]) -> Setting {
+        self.fields = fields;
+        self
+    }
+
+    const fn traced(mut self, suffixes: &'static [&'static str]) -> Setting {
+        self.traced = suffixes;
+        self
+    }
+
+    /// The path around its key segment (`port.`, `.protocol`), when the
+    /// path has one.
+    fn around_key(&self) -> Option<(&'static str, &'static str)> {
+        let path = self.path;
+        let mut start = 0;
+        for segment in path.split('.') {
+            let end = start + segment.len();
+            if !segment.is_empty() && segment.bytes().all(|c| c.is_ascii_uppercase()) {
+                return Some((&path[..start], &path[end..]));
+            }
+            start = end + 1;
+        }
+        None
+    }
+
+    /// Whether the spec chooses a key in this path (`labels.KEY`).
+    pub fn is_keyed(&self) -> bool {
+        self.around_key().is_some()
+    }
+
+    /// The path with its key filled in: `labels.KEY` with `team` is
+    /// `labels.team`. A path without a key is returned as it is.
+    pub fn with_key(&self, key: &str) -> String {
+        match self.around_key() {
+            Some((before, after)) => format!("{before}{key}{after}"),
+            None => self.path.to_string(),
+        }
+    }
+
+    /// How much of `path` this setting's own spelling fixes, if `path`
+    /// names it (with the key filled in or not).
+    fn fit(&self, path: &str) -> Option<usize> {
+        if path == self.path {
+            return Some(usize::MAX);
+        }
+        let (before, after) = self.around_key()?;
+        let key = path.strip_prefix(before)?.strip_suffix(after)?;
+        (!key.is_empty()).then_some(before.len() + after.len())
+    }
+
+    /// Whether one of [`Setting::fields`] is `pointer` of a `kind` object.
+    pub fn sets(&self, kind: Kind, pointer: &str) -> bool {
+        self.fields.iter().any(|(k, p)| *p == pointer && applies(*k, p, kind))
+    }
+}
+
+/// Whether a field listed for `listed` objects is a field of a `kind` object:
+/// every workload (a Rollout too) carries the Deployment's pod template.
+pub fn applies(listed: Kind, pointer: &str, kind: Kind) -> bool {
+    let in_template = |t: &str| pointer.strip_prefix(t).is_some_and(|rest| rest.starts_with('/'));
+    listed == kind || (listed == Kind::Deployment && kind.pod_template().is_some_and(in_template))
+}
+
+/// The setting `path` names: `labels.team` finds `labels.KEY`; among keyed
+/// settings, the one whose spelling fixes most of the path
+/// (`port.http.protocol` is `port.NAME.protocol`, not `port.NAME`).
+pub fn by_path(path: &str) -> Option<&'static Setting> {
+    ALL.iter().copied().filter_map(|s| s.fit(path).map(|n| (n, s))).max_by_key(|(n, _)| *n).map(|(_, s)| s)
+}
+
+/// The setting whose value lowering writes at `pointer` of a `kind` object:
+/// one of its [`Setting::fields`], else a [`Setting::traced`] suffix.
+pub fn by_pointer(kind: Kind, pointer: &str) -> Option<&'static Setting> {
+    ALL.iter().copied().find(|s| s.sets(kind, pointer)).or_else(|| traced_at(pointer))
+}
+
+/// The setting a traced value at `pointer` belongs to (whatever the kind).
+pub fn traced_at(pointer: &str) -> Option<&'static Setting> {
+    ALL.iter().copied().find(|s| s.traced.iter().any(|suffix| pointer.ends_with(suffix)))
+}
+
+/// Every (setting, kind, pointer) of [`Setting::fields`], in registry order.
+pub fn fields() -> impl Iterator<Item = (&'static Setting, Kind, &'static str)> {
+    ALL.iter().flat_map(|s| s.fields.iter().map(move |(k, p)| (*s, *k, *p)))
+}
+
+fn at<T>(v: &Option<Spanned<T>>) -> Option<Span> {
+    v.as_ref().map(|v| v.span)
+}
+
+macro_rules! registry {
+    ($($(#[$doc:meta])* $name:ident = $setting:expr;)*) => {
+        $($(#[$doc])* pub static $name: Setting = $setting;)*
+        /// Every setting, in the order of `docs/language.md`.
+        pub static ALL: &[&Setting] = &[$(&$name),*];
+    };
+}
+
+registry! {
+    /// `image "REPOSITORY"`.
+    IMAGE = Setting::new("image");
+    IMAGE_TAG = Setting::new("image.tag").written(|b| b.image.as_ref().and_then(|i| at(&i.tag)));
+    IMAGE_DIGEST = Setting::new("image.digest");
+    IMAGE_PULL_POLICY = Setting::new("image.pull-policy")
+        .written(|b| b.image.as_ref().and_then(|i| at(&i.pull_policy)))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/imagePullPolicy")]);
+    /// Lowering attributes `/metadata/namespace` of every object itself
+    /// (derived from the environment when not written).
+    NAMESPACE = Setting::new("namespace").written(|b| at(&b.namespace));
+    PORT = Setting::new("port.NAME");
+    PORT_SERVICE_PORT = Setting::new("port.NAME.service-port");
+    PORT_PROTOCOL = Setting::new("port.NAME.protocol");
+    REPLICAS = Setting::new("replicas").written(|b| at(&b.replicas)).traced(&["/spec/replicas"]);
+    REQUESTS_CPU = Setting::new("resources.requests.cpu").traced(&["/resources/requests/cpu"]);
+    REQUESTS_MEMORY = Setting::new("resources.requests.memory").traced(&["/resources/requests/memory"]);
+    REQUESTS_EPHEMERAL_STORAGE = Setting::new("resources.requests.ephemeral-storage");
+    LIMITS_CPU = Setting::new("resources.limits.cpu").traced(&["/resources/limits/cpu"]);
+    LIMITS_MEMORY = Setting::new("resources.limits.memory").traced(&["/resources/limits/memory"]);
+    LIMITS_EPHEMERAL_STORAGE = Setting::new("resources.limits.ephemeral-storage");
+    /// The readiness probe as a whole: svcc's TCP probe when not declared.
+    PROBES_READINESS = Setting::new("probes.readiness").unreported().traced(&["/readinessProbe"]);
+    PROBE_HANDLER = Setting::new("probes.KIND.handler");
+    PROBE_PORT = Setting::new("probes.KIND.port");
+    PROBE_SCHEME = Setting::new("probes.KIND.scheme");
+    PROBE_SERVICE = Setting::new("probes.KIND.service");
+    PROBE_INITIAL_DELAY = Setting::new("probes.KIND.initial-delay");
+    PROBE_PERIOD = Setting::new("probes.KIND.period");
+    PROBE_TIMEOUT = Setting::new("probes.KIND.timeout");
+    PROBE_FAILURE_THRESHOLD = Setting::new("probes.KIND.failure-threshold");
+    PROBE_SUCCESS_THRESHOLD = Setting::new("probes.KIND.success-threshold");
+    ENV = Setting::new("env.KEY");
+    COMMAND = Setting::new("command");
+    ARGS = Setting::new("args");
+    LABELS = Setting::new("labels.KEY");
+    ANNOTATIONS = Setting::new("annotations.KEY");
+    POD_ANNOTATIONS = Setting::new("pod-annotations.KEY");
+    /// A volume's mount path.
+    VOLUME = Setting::new("volumes.NAME");
+    VOLUME_SIZE_LIMIT = Setting::new("volumes.NAME.size-limit");
+    VOLUME_MEMORY = Setting::new("volumes.NAME.memory");
+    SERVICE_ACCOUNT_NAME =
+        Setting::new("service-account.name").written(|b| b.service_account.as_ref().and_then(|s| at(&s.name)));
+    SERVICE_ACCOUNT_CREATE = Setting::new("service-account.create");
+    SERVICE_ACCOUNT_AUTOMOUNT_TOKEN = Setting::new("service-account.automount-token")
+        .written(|b| b.service_account.as_ref().and_then(|s| at(&s.automount)))
+        .fields(&[
+            (Kind::Deployment, "/spec/template/spec/automountServiceAccountToken"),
+            (Kind::ServiceAccount, "/automountServiceAccountToken"),
+        ]);
+    RUN_AS_USER = Setting::new("security.run-as-user")
+        .written(|b| at(&b.security.run_as_user))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/runAsUser")]);
+    RUN_AS_GROUP = Setting::new("security.run-as-group")
+        .written(|b| at(&b.security.run_as_group))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/runAsGroup")]);
+    FS_GROUP = Setting::new("security.fs-group")
+        .written(|b| at(&b.security.fs_group))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/fsGroup")]);
+    RUN_AS_NON_ROOT = Setting::new("security.run-as-non-root")
+        .written(|b| at(&b.security.run_as_non_root))
+        .fields(&[
+            (Kind::Deployment, "/spec/template/spec/securityContext/runAsNonRoot"),
+            (Kind::Deployment, "/spec/template/spec/containers/0/securityContext/runAsNonRoot"),
+        ]);
+    READ_ONLY_ROOT_FILESYSTEM = Setting::new("security.read-only-root-filesystem")
+        .written(|b| at(&b.security.read_only_root_filesystem))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem")]);
+    ALLOW_PRIVILEGE_ESCALATION = Setting::new("security.allow-privilege-escalation")
+        .written(|b| at(&b.security.allow_privilege_escalation))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation")]);
+    ADD_CAPABILITIES = Setting::new("security.add-capabilities")
+        .written(|b| at(&b.security.add_capabilities))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/securityContext/capabilities/add")]);
+    SECCOMP = Setting::new("security.seccomp")
+        .written(|b| at(&b.security.seccomp))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/seccompProfile")]);
+    SECURITY_ALLOW = Setting::new("security.allow.KEY");
+    AUTOSCALE_ENABLED = Setting::new("autoscale.enabled");
+    AUTOSCALE_MIN = Setting::new("autoscale.min")
+        .written(|b| b.autoscale.as_ref().and_then(|a| at(&a.min)))
+        .fields(&[(Kind::HorizontalPodAutoscaler, "/spec/minReplicas")]);
+    AUTOSCALE_MAX = Setting::new("autoscale.max")
+        .written(|b| b.autoscale.as_ref().and_then(|a| at(&a.max)))
+        .fields(&[(Kind::HorizontalPodAutoscaler, "/spec/maxReplicas")]);
+    AUTOSCALE_CPU = Setting::new("autoscale.cpu").written(|b| b.autoscale.as_ref().and_then(|a| at(&a.cpu)));
+    AUTOSCALE_MEMORY =
+        Setting::new("autoscale.memory").written(|b| b.autoscale.as_ref().and_then(|a| at(&a.memory)));
+    /// Replaced as a whole by the layer above.
+    AUTOSCALE_SCALE_UP = Setting::new("autoscale.scale-up")
+        .unreported()
+        .written(|b| b.autoscale.as_ref().and_then(|a| a.scale_up.as_ref()).map(|v| v.node))
+        .fields(&[(Kind::HorizontalPodAutoscaler, "/spec/behavior/scaleUp")]);
+    /// Replaced as a whole by the layer above.
+    AUTOSCALE_SCALE_DOWN = Setting::new("autoscale.scale-down")
+        .unreported()
+        .written(|b| b.autoscale.as_ref().and_then(|a| a.scale_down.as_ref()).map(|v| v.node))
+        .fields(&[(Kind::HorizontalPodAutoscaler, "/spec/behavior/scaleDown")]);
+    MAX_SURGE = Setting::new("rolling-update.max-surge")
+        .written(|b| at(&b.rolling.max_surge))
+        .fields(&[(Kind::Deployment, "/spec/strategy/rollingUpdate/maxSurge")]);
+    MAX_UNAVAILABLE = Setting::new("rolling-update.max-unavailable")
+        .written(|b| at(&b.rolling.max_unavailable))
+        .fields(&[(Kind::Deployment, "/spec/strategy/rollingUpdate/maxUnavailable")]);
+    PRE_STOP = Setting::new("shutdown.pre-stop")
+        .written(|b| at(&b.shutdown.pre_stop))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/lifecycle/preStop")]);
+    GRACE = Setting::new("shutdown.grace")
+        .written(|b| at(&b.shutdown.grace))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/terminationGracePeriodSeconds")]);
+    /// Replaced as a whole by the layer above.
+    DISRUPTION_BUDGET = Setting::new("disruption-budget")
+        .unreported()
+        .written(|b| {
+            let d = b.disruption.as_ref()?;
+            d.max_unavailable.as_ref().or(d.min_available.as_ref()).map(|v| v.span)
+        })
+        .fields(&[
+            (Kind::PodDisruptionBudget, "/spec/maxUnavailable"),
+            (Kind::PodDisruptionBudget, "/spec/minAvailable"),
+        ]);
+    NODE_SELECTOR = Setting::new("node-selector.KEY");
+    METRICS_PATH = Setting::new("metrics.path");
+    METRICS_PORT = Setting::new("metrics.port");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::node::Info;
+
+    /// Path segments that name an argument rather than a word of the
+    /// language: a probe's `handler` is its path, `tcp`, `grpc` or `exec`,
+    /// and `autoscale.enabled` is `autoscale #false`.
+    const ARGUMENTS: &[&str] = &["handler", "enabled"];
+
+    /// Every path is spelled as the language is (the decoder's node tables,
+    /// which `tests/language_docs.rs` holds to the documentation): a body
+    /// node, then children, properties or arguments of it, and keys.
+    #[test]
+    fn paths_are_spelled_as_the_language() {
+        for (i, s) in ALL.iter().enumerate() {
+            assert!(ALL[..i].iter().all(|t| t.path != s.path), "`{}` twice", s.path);
+            let mut segments = s.path.split('.');
+            let first = segments.next().unwrap_or_default();
+            let mut at: Vec<Info> = crate::decode::SERVICE.children().into_iter().filter(|n| n.name == first).collect();
+            assert!(!at.is_empty(), "`{}`: no node `{first}`", s.path);
+            for seg in segments {
+                if seg.bytes().all(|c| c.is_ascii_uppercase()) {
+                    // A key; `KIND` chooses one of the children.
+                    if seg == "KIND" {
+                        at = at.iter().flat_map(Info::children).collect();
+                    }
+                    continue;
+                }
+                let children: Vec<Info> = at.iter().flat_map(Info::children).filter(|c| c.name == seg).collect();
+                if !children.is_empty() {
+                    at = children;
+                    continue;
+                }
+                let known = ARGUMENTS.contains(&seg)
+                    || at.iter().any(|n| {
+                        n.props.contains(&seg) || n.item_props.contains(&seg) || n.args.eq_ignore_ascii_case(seg)
+                    });
+                assert!(known, "`{}`: `{seg}` is not a child, property or argument of `{}`", s.path, at[0].name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_or_a_traced_value_has_one_setting() {
+        let all: Vec<_> = fields().collect();
+        for (i, (s, k, p)) in all.iter().enumerate() {
+            assert!(p.starts_with('/'), "{p}");
+            let other = all[..i].iter().find(|(_, k2, p2)| k2 == k && p2 == p);
+            assert!(other.is_none(), "{k:?} {p}: `{}` and `{}`", s.path, other.unwrap().0.path);
+        }
+        for s in ALL {
+            for suffix in s.traced {
+                let owners: Vec<&str> =
+                    ALL.iter().filter(|t| t.traced.iter().any(|x| x.ends_with(suffix))).map(|t| t.path).collect();
+                assert_eq!(owners, [s.path], "{suffix}");
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_by_path() {
+        assert_eq!(by_path("replicas").map(|s| s.path), Some("replicas"));
+        assert_eq!(by_path("labels.team").map(|s| s.path), Some("labels.KEY"));
+        assert_eq!(by_path("labels.example.com/org").map(|s| s.path), Some("labels.KEY"));
+        assert_eq!(by_path("labels.KEY").map(|s| s.path), Some("labels.KEY"));
+        assert_eq!(by_path("port.http").map(|s| s.path), Some("port.NAME"));
+        assert_eq!(by_path("port.http.protocol").map(|s| s.path), Some("port.NAME.protocol"));
+        assert_eq!(by_path("probes.liveness.period").map(|s| s.path), Some("probes.KIND.period"));
+        assert_eq!(by_path("probes.readiness").map(|s| s.path), Some("probes.readiness"));
+        assert_eq!(by_path("security.allow.host-network").map(|s| s.path), Some("security.allow.KEY"));
+        assert_eq!(by_path("service-account.automount-token").map(|s| s.path), Some("service-account.automount-token"));
+        assert!(by_path("service-account.automount").is_none());
+        assert!(by_path("labels").is_none());
+        assert!(by_path("labels.").is_none());
+        assert_eq!(PORT_PROTOCOL.with_key("http"), "port.http.protocol");
+        assert_eq!(LABELS.with_key("example.com/org"), "labels.example.com/org");
+        assert_eq!(REPLICAS.with_key("x"), "replicas");
+        assert!(LABELS.is_keyed() && !REPLICAS.is_keyed());
+    }
+
+    #[test]
+    fn lookup_by_pointer() {
+        fn path(k: Kind, p: &str) -> Option<&'static str> {
+            by_pointer(k, p).map(|s| s.path)
+        }
+        let c = "/spec/template/spec/containers/0";
+        assert_eq!(
+            path(Kind::Deployment, "/spec/template/spec/securityContext/runAsUser"),
+            Some("security.run-as-user")
+        );
+        assert_eq!(path(Kind::Rollout, "/spec/template/spec/securityContext/runAsUser"), Some("security.run-as-user"));
+        assert_eq!(path(Kind::Rollout, "/spec/strategy/rollingUpdate/maxSurge"), None);
+        assert_eq!(
+            path(Kind::ServiceAccount, "/automountServiceAccountToken"),
+            Some("service-account.automount-token")
+        );
+        assert_eq!(path(Kind::PodDisruptionBudget, "/spec/minAvailable"), Some("disruption-budget"));
+        assert_eq!(path(Kind::Deployment, "/spec/replicas"), Some("replicas"));
+        assert_eq!(path(Kind::Rollout, &format!("{c}/resources/limits/memory")), Some("resources.limits.memory"));
+        assert_eq!(path(Kind::Deployment, &format!("{c}/readinessProbe")), Some("probes.readiness"));
+        assert_eq!(path(Kind::Deployment, "/metadata/name"), None);
+    }
+
+    /// Lowering reads these from `Plan::settings` by name.
+    #[test]
+    fn lowering_finds_the_settings_it_names() {
+        for name in ["namespace", "image.tag"] {
+            assert!(by_path(name).is_some_and(|s| s.written.is_some()), "{name}");
+        }
+    }
+}
