@@ -307,7 +307,7 @@ pub fn layer(b: &Body, o: &Body, c: &mut Merger<'_>) -> Body {
             node: os.node,
             name: c.pick("service-account.name", &os.name, &bs.name),
             create: c.pick("service-account.create", &os.create, &bs.create),
-            automount: c.pick("service-account.automount", &os.automount, &bs.automount),
+            automount: c.pick("service-account.automount-token", &os.automount, &bs.automount),
             annotations: merge_map(&bs.annotations, &os.annotations),
         }),
         (bs, os) => or(os, bs),
