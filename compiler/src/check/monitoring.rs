@@ -1,10 +1,11 @@
-//! Resolving `metrics`, `alerts` and `slo` into the scrape endpoint and
-//! fully rendered Prometheus rules, with every expression parsed.
+//! `metrics`, `alerts` and `slo`: the scrape endpoint and fully rendered
+//! Prometheus rules, with every expression parsed.
 
 use std::collections::BTreeMap;
 
+use super::ports::Ports;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{AlertKind, AlertRule, Body, SloKind};
+use crate::model::{AlertKind, AlertRule, Body, Metrics, SloKind};
 use crate::plan::{PlanMonitoring, PlanPort, PlanRule, PlanRuleGroup, PlanScrape};
 use crate::promql::{self, NameRole, Target, Vocabulary};
 use crate::source::Span;
@@ -17,6 +18,37 @@ pub struct Context<'a> {
     pub limits: &'a BTreeMap<&'static str, (String, Span)>,
     /// The service's metric names, `None` when `vocabulary` reported one.
     pub vocab: Option<&'a Vocabulary>,
+}
+
+/// The `prometheus.io/*` pod annotations of a scraped service (SVC0302 when
+/// `metrics` names no usable port).
+pub(super) fn scrape_annotations(
+    metrics: Option<&Metrics>,
+    ports: &Ports<'_>,
+    diags: &mut Diagnostics,
+) -> Vec<(String, String)> {
+    let Some(m) = metrics else { return Vec::new() };
+    let port = match &m.port {
+        Some(n) => ports.find(n, "`metrics`", diags),
+        None => ports.list.first().map(|p| p.number),
+    };
+    match port {
+        Some(num) => vec![
+            ("prometheus.io/scrape".into(), "true".into()),
+            ("prometheus.io/port".into(), num.to_string()),
+            ("prometheus.io/path".into(), m.path.as_ref().map_or("/metrics".to_string(), |p| p.value.clone())),
+        ],
+        None => {
+            if m.port.is_none() && ports.none_declared() {
+                diags.push(
+                    Diagnostic::error(Code::UnknownPort, "`metrics` needs a port, and the service has none")
+                        .at(m.node, "scrapes a port")
+                        .help("declare a port (`port metrics 9090`) and name it: `metrics port=metrics`"),
+                );
+            }
+            Vec::new()
+        }
+    }
 }
 
 /// Defaults of each built-in alert: (name suffix, for, severity).
@@ -196,6 +228,15 @@ pub(super) fn needs_metrics(span: Span, what: &str, has_metrics: bool) -> Diagno
         .help(help)
 }
 
+/// What a rule says: its name, expression (generated or as written),
+/// summary and description.
+struct Text {
+    name: String,
+    expr: String,
+    summary: String,
+    description: String,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn build_rule(
     cx: &Context<'_>,
@@ -207,136 +248,16 @@ fn build_rule(
     rule: &AlertRule,
     diags: &mut Diagnostics,
 ) -> Option<PlanRule> {
-    let (suffix, default_for, kind_severity) = alert_defaults(rule.kind);
+    let (_, default_for, kind_severity) = alert_defaults(rule.kind);
     let svc = cx.service;
-    let ns_label = "{{ $labels.namespace }}";
-    let above = |d: f64| rule.above.as_ref().map_or(d, |a| a.value);
-    let (name, expr, summary, description) = match rule.kind {
-        AlertKind::Down => {
-            let sel = target.scrape_selector();
-            (
-                format!("{prefix}{suffix}"),
-                format!("sum by (namespace) (up{{{sel}}}) == 0 or absent(up{{{sel}}})"),
-                format!("{svc} is down in {ns_label}"),
-                format!(
-                    "Prometheus has not been able to scrape any {svc} target for more than {}.",
-                    for_text(rule, default_for)
-                ),
-            )
+    let text = match rule.kind {
+        AlertKind::Down | AlertKind::ErrorRate | AlertKind::Latency => service_alert(svc, target, vocab, prefix, rule),
+        AlertKind::Memory | AlertKind::CpuThrottling | AlertKind::Restarts | AlertKind::NotReady => {
+            pod_alert(cx, target, prefix, rule, diags)?
         }
-        AlertKind::ErrorRate => {
-            let t = above(0.05);
-            (
-                format!("{prefix}{suffix}"),
-                format!("{} > {}", promql::error_ratio(vocab, target, "5m"), promql::number(t)),
-                format!("{svc} is failing requests in {ns_label}"),
-                format!(
-                    "{{{{ $value | humanizePercentage }}}} of requests to {svc} returned a 5xx status over the last 5 minutes (threshold {}).",
-                    percent(t)
-                ),
-            )
-        }
-        AlertKind::Latency => {
-            let q = rule.quantile.as_ref().map_or(0.95, |q| q.value);
-            let limit = rule.above_duration.as_ref().map_or(1000, |d| d.value.millis);
-            let pq = (q * 100.0).round() as i64;
-            (
-                format!("{prefix}{suffix}P{pq}"),
-                format!(
-                    "{} > {}",
-                    promql::latency_quantile(vocab, target, q, "5m"),
-                    promql::number(limit as f64 / 1000.0)
-                ),
-                format!("{svc} p{pq} latency is high in {ns_label}"),
-                format!(
-                    "The p{pq} latency of {svc} is {{{{ $value | humanizeDuration }}}} (threshold {}).",
-                    format_duration(crate::model::Duration { millis: limit })
-                ),
-            )
-        }
-        AlertKind::Memory => {
-            let t = above(0.9);
-            let Some((limit, _)) = cx.limits.get("memory") else {
-                diags.push(
-                    Diagnostic::error(Code::MissingValue, "the `memory` alert needs a memory limit")
-                        .at(rule.name.span, "compares usage with the limit")
-                        .help("set `resources { limits memory=\"512Mi\" }`"),
-                );
-                return None;
-            };
-            let bytes = parse_quantity(limit).map_or(0, |q| q.millis / 1000);
-            (
-                format!("{prefix}{suffix}"),
-                format!(
-                    "max by (namespace, pod) (container_memory_working_set_bytes{{{}}}) / {bytes} > {}",
-                    target.container_selector(),
-                    promql::number(t)
-                ),
-                format!("{svc} is close to its memory limit in {ns_label}"),
-                format!(
-                    "Pod {{{{ $labels.pod }}}} uses {{{{ $value | humanizePercentage }}}} of its {limit} memory limit (threshold {}).",
-                    percent(t)
-                ),
-            )
-        }
-        AlertKind::CpuThrottling => {
-            let t = above(0.25);
-            let sel = target.container_selector();
-            (
-                format!("{prefix}{suffix}"),
-                format!(
-                    "sum by (namespace, pod) (rate(container_cpu_cfs_throttled_periods_total{{{sel}}}[5m])) / sum by (namespace, pod) (rate(container_cpu_cfs_periods_total{{{sel}}}[5m])) > {}",
-                    promql::number(t)
-                ),
-                format!("{svc} is CPU-throttled in {ns_label}"),
-                format!(
-                    "Pod {{{{ $labels.pod }}}} was throttled in {{{{ $value | humanizePercentage }}}} of CPU periods over the last 5 minutes (threshold {}).",
-                    percent(t)
-                ),
-            )
-        }
-        AlertKind::Restarts => {
-            let t = above(3.0);
-            let within = rule.within.as_ref().map_or(3600, |d| d.value.seconds());
-            (
-                format!("{prefix}{suffix}"),
-                format!(
-                    "sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{}}}[{}])) > {}",
-                    target.container_selector(),
-                    promql::range(within),
-                    promql::number(t)
-                ),
-                format!("{svc} is restarting repeatedly in {ns_label}"),
-                format!(
-                    "Pod {{{{ $labels.pod }}}} restarted {{{{ $value | humanize }}}} times in the last {} (threshold {}).",
-                    secs(within),
-                    promql::number(t)
-                ),
-            )
-        }
-        AlertKind::NotReady => {
-            let sel = target.deployment_selector();
-            (
-                format!("{prefix}{suffix}"),
-                format!("kube_deployment_status_replicas_available{{{sel}}} < kube_deployment_spec_replicas{{{sel}}}"),
-                format!("{svc} has pods that are not ready in {ns_label}"),
-                format!(
-                    "{{{{ $value | humanize }}}} of the wanted {svc} replicas are available, for more than {}.",
-                    for_text(rule, default_for)
-                ),
-            )
-        }
-        AlertKind::Custom | AlertKind::Record => {
-            let expr = rule.expr.as_ref()?;
-            let expanded = promql::expand(&expr.value, target);
-            let what = format!("the expression of `{}`", rule.name.value);
-            let expr_text = parsed(expanded, expr.span, &what, diags)?;
-            let summary =
-                rule.summary.as_ref().map_or(format!("{} in {ns_label}", rule.name.value), |s| s.value.clone());
-            let description = rule.description.as_ref().map_or(String::new(), |s| s.value.clone());
-            (rule.name.value.clone(), expr_text, summary, description)
-        }
+        AlertKind::Custom | AlertKind::Record => custom_rule(target, rule, diags)?,
     };
+    let Text { name, expr, summary, description } = text;
     let expr = if matches!(rule.kind, AlertKind::Custom | AlertKind::Record) { expr } else { promql::generated(expr) };
     if rule.kind == AlertKind::Record {
         let mut labels = BTreeMap::new();
@@ -376,6 +297,161 @@ fn build_rule(
     }
     let for_ = rule.for_.as_ref().map(|d| d.value.seconds()).or(default_for).map(promql::range);
     Some(PlanRule { alert: Some(name), record: None, expr, for_, labels, annotations, span: rule.name.span })
+}
+
+const NS_LABEL: &str = "{{ $labels.namespace }}";
+
+/// `down`, `error-rate` and `latency`: alerts on the service's own metrics.
+fn service_alert(svc: &str, target: &Target, vocab: &Vocabulary, prefix: &str, rule: &AlertRule) -> Text {
+    let (suffix, default_for, _) = alert_defaults(rule.kind);
+    let ns_label = NS_LABEL;
+    match rule.kind {
+        AlertKind::ErrorRate => {
+            let t = rule.above.as_ref().map_or(0.05, |a| a.value);
+            Text {
+                name: format!("{prefix}{suffix}"),
+                expr: format!("{} > {}", promql::error_ratio(vocab, target, "5m"), promql::number(t)),
+                summary: format!("{svc} is failing requests in {ns_label}"),
+                description: format!(
+                    "{{{{ $value | humanizePercentage }}}} of requests to {svc} returned a 5xx status over the last 5 minutes (threshold {}).",
+                    percent(t)
+                ),
+            }
+        }
+        AlertKind::Latency => {
+            let q = rule.quantile.as_ref().map_or(0.95, |q| q.value);
+            let limit = rule.above_duration.as_ref().map_or(1000, |d| d.value.millis);
+            let pq = (q * 100.0).round() as i64;
+            Text {
+                name: format!("{prefix}{suffix}P{pq}"),
+                expr: format!(
+                    "{} > {}",
+                    promql::latency_quantile(vocab, target, q, "5m"),
+                    promql::number(limit as f64 / 1000.0)
+                ),
+                summary: format!("{svc} p{pq} latency is high in {ns_label}"),
+                description: format!(
+                    "The p{pq} latency of {svc} is {{{{ $value | humanizeDuration }}}} (threshold {}).",
+                    format_duration(crate::model::Duration { millis: limit })
+                ),
+            }
+        }
+        _ /* down */ => {
+            let sel = target.scrape_selector();
+            Text {
+                name: format!("{prefix}{suffix}"),
+                expr: format!("sum by (namespace) (up{{{sel}}}) == 0 or absent(up{{{sel}}})"),
+                summary: format!("{svc} is down in {ns_label}"),
+                description: format!(
+                    "Prometheus has not been able to scrape any {svc} target for more than {}.",
+                    for_text(rule, default_for)
+                ),
+            }
+        }
+    }
+}
+
+/// `memory`, `cpu-throttling`, `restarts` and `not-ready`: alerts on the
+/// cluster's metrics of the service's pods.
+fn pod_alert(
+    cx: &Context<'_>,
+    target: &Target,
+    prefix: &str,
+    rule: &AlertRule,
+    diags: &mut Diagnostics,
+) -> Option<Text> {
+    let (suffix, default_for, _) = alert_defaults(rule.kind);
+    let svc = cx.service;
+    let ns_label = NS_LABEL;
+    let above = |d: f64| rule.above.as_ref().map_or(d, |a| a.value);
+    let name = format!("{prefix}{suffix}");
+    Some(match rule.kind {
+        AlertKind::Memory => {
+            let t = above(0.9);
+            let Some((limit, _)) = cx.limits.get("memory") else {
+                diags.push(
+                    Diagnostic::error(Code::MissingValue, "the `memory` alert needs a memory limit")
+                        .at(rule.name.span, "compares usage with the limit")
+                        .help("set `resources { limits memory=\"512Mi\" }`"),
+                );
+                return None;
+            };
+            let bytes = parse_quantity(limit).map_or(0, |q| q.millis / 1000);
+            Text {
+                name,
+                expr: format!(
+                    "max by (namespace, pod) (container_memory_working_set_bytes{{{}}}) / {bytes} > {}",
+                    target.container_selector(),
+                    promql::number(t)
+                ),
+                summary: format!("{svc} is close to its memory limit in {ns_label}"),
+                description: format!(
+                    "Pod {{{{ $labels.pod }}}} uses {{{{ $value | humanizePercentage }}}} of its {limit} memory limit (threshold {}).",
+                    percent(t)
+                ),
+            }
+        }
+        AlertKind::CpuThrottling => {
+            let t = above(0.25);
+            let sel = target.container_selector();
+            Text {
+                name,
+                expr: format!(
+                    "sum by (namespace, pod) (rate(container_cpu_cfs_throttled_periods_total{{{sel}}}[5m])) / sum by (namespace, pod) (rate(container_cpu_cfs_periods_total{{{sel}}}[5m])) > {}",
+                    promql::number(t)
+                ),
+                summary: format!("{svc} is CPU-throttled in {ns_label}"),
+                description: format!(
+                    "Pod {{{{ $labels.pod }}}} was throttled in {{{{ $value | humanizePercentage }}}} of CPU periods over the last 5 minutes (threshold {}).",
+                    percent(t)
+                ),
+            }
+        }
+        AlertKind::Restarts => {
+            let t = above(3.0);
+            let within = rule.within.as_ref().map_or(3600, |d| d.value.seconds());
+            Text {
+                name,
+                expr: format!(
+                    "sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{}}}[{}])) > {}",
+                    target.container_selector(),
+                    promql::range(within),
+                    promql::number(t)
+                ),
+                summary: format!("{svc} is restarting repeatedly in {ns_label}"),
+                description: format!(
+                    "Pod {{{{ $labels.pod }}}} restarted {{{{ $value | humanize }}}} times in the last {} (threshold {}).",
+                    secs(within),
+                    promql::number(t)
+                ),
+            }
+        }
+        _ /* not-ready */ => {
+            let sel = target.deployment_selector();
+            Text {
+                name,
+                expr: format!(
+                    "kube_deployment_status_replicas_available{{{sel}}} < kube_deployment_spec_replicas{{{sel}}}"
+                ),
+                summary: format!("{svc} has pods that are not ready in {ns_label}"),
+                description: format!(
+                    "{{{{ $value | humanize }}}} of the wanted {svc} replicas are available, for more than {}.",
+                    for_text(rule, default_for)
+                ),
+            }
+        }
+    })
+}
+
+/// `custom` and `record`: the user's expression, `${selector}` expanded and parsed.
+fn custom_rule(target: &Target, rule: &AlertRule, diags: &mut Diagnostics) -> Option<Text> {
+    let expr = rule.expr.as_ref()?;
+    let expanded = promql::expand(&expr.value, target);
+    let what = format!("the expression of `{}`", rule.name.value);
+    let expr_text = parsed(expanded, expr.span, &what, diags)?;
+    let summary = rule.summary.as_ref().map_or(format!("{} in {NS_LABEL}", rule.name.value), |s| s.value.clone());
+    let description = rule.description.as_ref().map_or(String::new(), |s| s.value.clone());
+    Some(Text { name: rule.name.value.clone(), expr: expr_text, summary, description })
 }
 
 fn for_text(rule: &AlertRule, default_for: Option<u64>) -> String {

@@ -7,7 +7,7 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::plan::*;
 use crate::promql::{self, Target, Vocabulary};
-use crate::source::Span;
+use crate::source::{Span, Spanned};
 use crate::values::format_duration;
 
 /// The documented defaults of `docs/rollouts.md`.
@@ -166,7 +166,7 @@ impl Builder<'_> {
 }
 
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanDelivery> {
-    let on = |e: &Option<crate::source::Spanned<bool>>| e.as_ref().is_none_or(|e| e.value);
+    let on = |e: &Option<Spanned<bool>>| e.as_ref().is_none_or(|e| e.value);
     let bg = b.blue_green.as_ref().filter(|x| on(&x.enabled));
     let canary = b.canary.as_ref().filter(|x| on(&x.enabled));
     let node = bg.map(|x| x.node).or(canary.map(|x| x.node))?;
@@ -232,88 +232,9 @@ fn blue_green(
     let preview = preview_service(cx.service);
     let errors = diags.error_count();
 
-    // Promotion.
-    let (auto_promote, auto_promote_seconds) = match &bg.auto_promote {
-        None => (true, None),
-        Some(ap) => {
-            let enabled = ap.enabled.as_ref().is_none_or(|e| e.value);
-            if let (Some(e), Some(after)) = (&ap.enabled, &ap.after)
-                && !e.value
-            {
-                diags.push(
-                    Diagnostic::error(
-                        Code::PromotionConflict,
-                        "`auto-promote #false` waits for a person, but `after` promotes automatically",
-                    )
-                    .at(after.span, "promotes automatically after this delay")
-                    .also(e.span, "auto-promotion is off")
-                    .help("keep `auto-promote #false` to promote by hand, or `auto-promote after=\"10m\"` to promote after a delay"),
-                );
-            }
-            (enabled, ap.after.as_ref().map(|d| d.value.seconds()))
-        }
-    };
-
-    // Rollback window: the old ReplicaSet stays scaled up this long after
-    // the switch, which is what makes `kubectl argo rollouts undo` instant.
-    let post_seconds = bg.post_promotion.as_ref().map_or(0, analysis_seconds);
-    let scale_down_delay = match &bg.rollback_window {
-        Some(w) => {
-            let s = w.value.seconds();
-            if s < defaults::MIN_ROLLBACK_WINDOW {
-                diags.push(
-                    Diagnostic::error(
-                        Code::RollbackWindow,
-                        format!("a rollback window of {} is too short for an instant rollback", secs(s)),
-                    )
-                    .at(w.span, "the old version is scaled down this soon after the switch")
-                    .help("keep the old ReplicaSet for at least 30s: `rollback-window \"5m\"`")
-                    .note("rolling back within the window only switches the active Service back; after it, the old pods must be started again"),
-                );
-            } else if s < post_seconds
-                && let Some(post) = &bg.post_promotion
-            {
-                diags.push(
-                    Diagnostic::error(
-                        Code::RollbackWindow,
-                        format!(
-                            "the rollback window ({}) ends before the post-promotion analysis ({})",
-                            secs(s),
-                            secs(post_seconds)
-                        ),
-                    )
-                    .at(w.span, "the old version is scaled down this soon")
-                    .also(post.node, format!("runs for up to {}", secs(post_seconds)))
-                    .help(format!("keep the old version until the analysis is done: `rollback-window \"{}\"`", secs(post_seconds)))
-                    .note("Argo Rollouts cancels the post-promotion analysis when it scales the old ReplicaSet down, so a bad release would stay"),
-                );
-            }
-            s
-        }
-        None => defaults::MIN_ROLLBACK_WINDOW.max(post_seconds),
-    };
-
-    // The preview and the autoscaler.
-    if let (Some(p), Some(a)) = (&bg.preview_replicas, cx.autoscale)
-        && p.value > a.max.saturating_sub(a.min)
-    {
-        diags.push(
-            Diagnostic::error(
-                Code::PreviewStarvesActive,
-                format!(
-                    "{} preview replicas leave the autoscaler no room to grow the active side (min {}, max {})",
-                    p.value, a.min, a.max
-                ),
-            )
-            .at(p.span, "runs beside the active side during every update")
-            .also(a.span, "the autoscaler may need up to `max` pods for the active side")
-            .help(format!(
-                "keep the preview within the autoscaler's headroom: `preview-replicas {}`, or raise `max`",
-                a.max.saturating_sub(a.min).max(1)
-            ))
-            .note("svcc plans a service's capacity for `autoscale max` pods; preview pods serve no production traffic but take that capacity"),
-        );
-    }
+    let (auto_promote, auto_promote_seconds) = promotion(bg.auto_promote.as_ref(), diags);
+    let scale_down_delay = rollback_window(bg, diags);
+    preview_headroom(bg, cx.autoscale, diags);
 
     let pre = bg
         .pre_promotion
@@ -358,7 +279,97 @@ fn blue_green(
     ))
 }
 
-fn over_budget(budget: &crate::source::Spanned<Duration>, parts: &[(Span, u64, &str)], diags: &mut Diagnostics) {
+/// Whether and when a blue-green update promotes itself: (automatic, after seconds).
+fn promotion(ap: Option<&AutoPromote>, diags: &mut Diagnostics) -> (bool, Option<u64>) {
+    match ap {
+        None => (true, None),
+        Some(ap) => {
+            let enabled = ap.enabled.as_ref().is_none_or(|e| e.value);
+            if let (Some(e), Some(after)) = (&ap.enabled, &ap.after)
+                && !e.value
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::PromotionConflict,
+                        "`auto-promote #false` waits for a person, but `after` promotes automatically",
+                    )
+                    .at(after.span, "promotes automatically after this delay")
+                    .also(e.span, "auto-promotion is off")
+                    .help("keep `auto-promote #false` to promote by hand, or `auto-promote after=\"10m\"` to promote after a delay"),
+                );
+            }
+            (enabled, ap.after.as_ref().map(|d| d.value.seconds()))
+        }
+    }
+}
+
+/// The rollback window (seconds): the old ReplicaSet stays scaled up this
+/// long after the switch, which is what makes `kubectl argo rollouts undo`
+/// instant (SVC0320 when it is too short).
+fn rollback_window(bg: &BlueGreen, diags: &mut Diagnostics) -> u64 {
+    let post_seconds = bg.post_promotion.as_ref().map_or(0, analysis_seconds);
+    match &bg.rollback_window {
+        Some(w) => {
+            let s = w.value.seconds();
+            if s < defaults::MIN_ROLLBACK_WINDOW {
+                diags.push(
+                    Diagnostic::error(
+                        Code::RollbackWindow,
+                        format!("a rollback window of {} is too short for an instant rollback", secs(s)),
+                    )
+                    .at(w.span, "the old version is scaled down this soon after the switch")
+                    .help("keep the old ReplicaSet for at least 30s: `rollback-window \"5m\"`")
+                    .note("rolling back within the window only switches the active Service back; after it, the old pods must be started again"),
+                );
+            } else if s < post_seconds
+                && let Some(post) = &bg.post_promotion
+            {
+                diags.push(
+                    Diagnostic::error(
+                        Code::RollbackWindow,
+                        format!(
+                            "the rollback window ({}) ends before the post-promotion analysis ({})",
+                            secs(s),
+                            secs(post_seconds)
+                        ),
+                    )
+                    .at(w.span, "the old version is scaled down this soon")
+                    .also(post.node, format!("runs for up to {}", secs(post_seconds)))
+                    .help(format!("keep the old version until the analysis is done: `rollback-window \"{}\"`", secs(post_seconds)))
+                    .note("Argo Rollouts cancels the post-promotion analysis when it scales the old ReplicaSet down, so a bad release would stay"),
+                );
+            }
+            s
+        }
+        None => defaults::MIN_ROLLBACK_WINDOW.max(post_seconds),
+    }
+}
+
+/// SVC0324: preview pods must fit in the autoscaler's headroom.
+fn preview_headroom(bg: &BlueGreen, autoscale: Option<&PlanAutoscale>, diags: &mut Diagnostics) {
+    if let (Some(p), Some(a)) = (&bg.preview_replicas, autoscale)
+        && p.value > a.max.saturating_sub(a.min)
+    {
+        diags.push(
+            Diagnostic::error(
+                Code::PreviewStarvesActive,
+                format!(
+                    "{} preview replicas leave the autoscaler no room to grow the active side (min {}, max {})",
+                    p.value, a.min, a.max
+                ),
+            )
+            .at(p.span, "runs beside the active side during every update")
+            .also(a.span, "the autoscaler may need up to `max` pods for the active side")
+            .help(format!(
+                "keep the preview within the autoscaler's headroom: `preview-replicas {}`, or raise `max`",
+                a.max.saturating_sub(a.min).max(1)
+            ))
+            .note("svcc plans a service's capacity for `autoscale max` pods; preview pods serve no production traffic but take that capacity"),
+        );
+    }
+}
+
+fn over_budget(budget: &Spanned<Duration>, parts: &[(Span, u64, &str)], diags: &mut Diagnostics) {
     let total: u64 = parts.iter().map(|(_, s, _)| s).sum();
     let allowed = budget.value.seconds();
     if total <= allowed {
@@ -405,72 +416,8 @@ fn canary_strategy(
     let empty = Vec::new();
     let steps = c.steps.as_ref().map_or(&empty, |s| &s.value);
 
-    // Weights go up and end at 100%.
-    let mut last: Option<(u32, Span)> = None;
-    for s in steps {
-        if let Step::SetWeight(w) = s {
-            if let Some((prev, prev_span)) = last
-                && w.value < prev
-            {
-                diags.push(
-                    Diagnostic::error(Code::CanaryIncomplete, format!("the canary weight goes down from {prev}% to {}%", w.value))
-                        .at(w.span, "lower than before")
-                        .also(prev_span, "set here")
-                        .help("list weights in increasing order; to go back, abort the rollout (`kubectl argo rollouts abort`)"),
-                );
-            }
-            last = Some((w.value, w.span));
-        }
-    }
-    if let Some(st) = &c.steps
-        && !steps.is_empty()
-    {
-        match last {
-            Some((w, span)) if w < 100 => diags.push(
-                Diagnostic::error(Code::CanaryIncomplete, format!("the canary steps stop at {w}% and never reach 100%"))
-                    .at(span, "last weight")
-                    .help("end the steps with `set-weight 100`, after the last pause or analysis that should gate it")
-                    .note("Argo Rollouts jumps to 100% after the last step anyway; svcc asks for the step so the spec says when it happens"),
-            ),
-            None => diags.push(
-                Diagnostic::error(Code::CanaryIncomplete, "the canary steps never send traffic to the new version")
-                    .at(st.span, "no `set-weight` step")
-                    .help("add weights, e.g. `set-weight 20`, `pause \"5m\"`, `set-weight 100`"),
-            ),
-            _ => {}
-        }
-    }
-
-    // Indefinite pauses and auto-promotion.
-    let indefinite: Vec<Span> = steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Pause { node, duration: None } => Some(*node),
-            _ => None,
-        })
-        .collect();
-    if let Some(ap) = &c.auto_promote {
-        if ap.value
-            && let Some(p) = indefinite.first()
-        {
-            diags.push(
-                Diagnostic::error(
-                    Code::PromotionConflict,
-                    "a `pause` without a duration waits for a person, but `auto-promote` is on",
-                )
-                .at(*p, "waits for `kubectl argo rollouts promote`")
-                .also(ap.span, "promises automatic promotion")
-                .help("give the pause a duration (`pause \"10m\"`), or set `auto-promote #false`"),
-            );
-        } else if !ap.value && indefinite.is_empty() {
-            diags.push(
-                Diagnostic::error(Code::PromotionConflict, "`auto-promote #false`, but no step waits for a person")
-                    .at(ap.span, "promises a manual promotion")
-                    .also(c.steps.as_ref().map_or(c.node, |s| s.span), "every step continues on its own")
-                    .help("add a `pause` without a duration where a person should promote"),
-            );
-        }
-    }
+    check_weights(c, steps, diags);
+    check_promotion(c, steps, diags);
 
     let background = c
         .background
@@ -517,6 +464,78 @@ fn canary_strategy(
         background,
         steps: plan_steps,
     })
+}
+
+/// SVC0322: the canary weights go up and end at 100%.
+fn check_weights(c: &Canary, steps: &[Step], diags: &mut Diagnostics) {
+    let mut last: Option<(u32, Span)> = None;
+    for s in steps {
+        if let Step::SetWeight(w) = s {
+            if let Some((prev, prev_span)) = last
+                && w.value < prev
+            {
+                diags.push(
+                    Diagnostic::error(Code::CanaryIncomplete, format!("the canary weight goes down from {prev}% to {}%", w.value))
+                        .at(w.span, "lower than before")
+                        .also(prev_span, "set here")
+                        .help("list weights in increasing order; to go back, abort the rollout (`kubectl argo rollouts abort`)"),
+                );
+            }
+            last = Some((w.value, w.span));
+        }
+    }
+    if let Some(st) = &c.steps
+        && !steps.is_empty()
+    {
+        match last {
+            Some((w, span)) if w < 100 => diags.push(
+                Diagnostic::error(Code::CanaryIncomplete, format!("the canary steps stop at {w}% and never reach 100%"))
+                    .at(span, "last weight")
+                    .help("end the steps with `set-weight 100`, after the last pause or analysis that should gate it")
+                    .note("Argo Rollouts jumps to 100% after the last step anyway; svcc asks for the step so the spec says when it happens"),
+            ),
+            None => diags.push(
+                Diagnostic::error(Code::CanaryIncomplete, "the canary steps never send traffic to the new version")
+                    .at(st.span, "no `set-weight` step")
+                    .help("add weights, e.g. `set-weight 20`, `pause \"5m\"`, `set-weight 100`"),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// SVC0323: an indefinite `pause` waits for a person, which `auto-promote`
+/// contradicts, and `auto-promote #false` needs such a pause.
+fn check_promotion(c: &Canary, steps: &[Step], diags: &mut Diagnostics) {
+    let indefinite: Vec<Span> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Pause { node, duration: None } => Some(*node),
+            _ => None,
+        })
+        .collect();
+    if let Some(ap) = &c.auto_promote {
+        if ap.value
+            && let Some(p) = indefinite.first()
+        {
+            diags.push(
+                Diagnostic::error(
+                    Code::PromotionConflict,
+                    "a `pause` without a duration waits for a person, but `auto-promote` is on",
+                )
+                .at(*p, "waits for `kubectl argo rollouts promote`")
+                .also(ap.span, "promises automatic promotion")
+                .help("give the pause a duration (`pause \"10m\"`), or set `auto-promote #false`"),
+            );
+        } else if !ap.value && indefinite.is_empty() {
+            diags.push(
+                Diagnostic::error(Code::PromotionConflict, "`auto-promote #false`, but no step waits for a person")
+                    .at(ap.span, "promises a manual promotion")
+                    .also(c.steps.as_ref().map_or(c.node, |s| s.span), "every step continues on its own")
+                    .help("add a `pause` without a duration where a person should promote"),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,91 @@
+//! `image`, `command` and `args`: what the container runs. The tag policy
+//! (no `latest`, a real tag for a build) and the image reference.
+
+use super::Cx;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::Image;
+use crate::source::{Span, Spanned};
+
+/// The container's image and program.
+pub(super) struct ImagePlan {
+    /// `repository:tag@digest`, or `repository:unset` when a check-only run has no tag.
+    pub reference: String,
+    pub span: Span,
+    /// The tag, used as the `app.kubernetes.io/version` label.
+    pub version: Option<String>,
+    pub pull_policy: String,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+}
+
+pub(super) fn resolve(
+    cx: &Cx<'_>,
+    image: Option<&Image>,
+    command: &Option<Spanned<Vec<String>>>,
+    args: &Option<Spanned<Vec<String>>>,
+    diags: &mut Diagnostics,
+) -> ImagePlan {
+    let program = |v: &Option<Spanned<Vec<String>>>| v.as_ref().map(|c| c.value.clone());
+    let (command, args) = (program(command), program(args));
+    let Some(Image { repository: Some(repo), tag, digest, pull_policy, node: _ }) = image else {
+        let at = image.map_or(cx.origin, |i| i.node);
+        diags.push(
+            Diagnostic::error(Code::MissingValue, "the service has no image")
+                .at(at, "needs an image")
+                .help("add `image \"ghcr.io/acme/my-app\"` to the service"),
+        );
+        return ImagePlan {
+            reference: String::new(),
+            span: cx.origin,
+            version: None,
+            pull_policy: String::new(),
+            command,
+            args,
+        };
+    };
+    let tag: Option<Spanned<String>> = match &cx.opts.image_tag {
+        Some(t) => Some(Spanned::new(t.clone(), repo.span)),
+        None => tag.clone(),
+    };
+    check_tag(cx, tag.as_ref(), digest.is_some(), repo.span, diags);
+    let mut reference = repo.value.clone();
+    let version = tag.as_ref().map(|t| t.value.clone());
+    match (&tag, digest) {
+        (Some(t), _) => {
+            reference.push(':');
+            reference.push_str(&t.value);
+        }
+        (None, None) => reference.push_str(":unset"),
+        _ => {}
+    }
+    if let Some(d) = digest {
+        reference.push('@');
+        reference.push_str(&d.value);
+    }
+    let pull_policy = pull_policy.as_ref().map_or("IfNotPresent".to_string(), |p| p.value.clone());
+    ImagePlan { reference, span: repo.span, version, pull_policy, command, args }
+}
+
+/// SVC0306: never `latest`, and a build needs a tag (or a digest).
+fn check_tag(cx: &Cx<'_>, tag: Option<&Spanned<String>>, digest: bool, repo: Span, diags: &mut Diagnostics) {
+    if let Some(t) = tag {
+        if t.value == "latest" {
+            diags.push(
+                Diagnostic::error(Code::ImageTag, "the image tag `latest` is not allowed")
+                    .at(t.span, "`latest` moves under you")
+                    .help("pin a version or a commit (`--image-tag 1.4.2` or `--image-tag $GIT_SHA`)")
+                    .note("with `latest`, two nodes can run different code and a rollback does not roll back"),
+            );
+        }
+    } else if !digest && cx.opts.require_tag {
+        let envs = if cx.named_env { format!(" for environment `{}`", cx.env) } else { String::new() };
+        diags.push(
+            Diagnostic::error(Code::ImageTag, format!("no image tag{envs}"))
+                .at(repo, "this image has no tag")
+                .help(
+                    "pass `--image-tag TAG` (e.g. the commit SHA), or pin one in the spec: `image \"…\" tag=\"1.4.2\"`",
+                )
+                .note("svcc never falls back to `latest`"),
+        );
+    }
+}

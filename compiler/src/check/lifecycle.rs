@@ -1,0 +1,55 @@
+//! `rolling-update` and `shutdown`: how a rolling update replaces pods and
+//! how a pod stops (pre-stop pause, grace period), with the checks that
+//! keep both zero-downtime.
+
+use super::{Cx, defaults};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::{IntOrPercent, Rolling, Shutdown};
+
+pub(super) struct Lifecycle {
+    pub max_surge: IntOrPercent,
+    pub max_unavailable: IntOrPercent,
+    pub pre_stop_seconds: u64,
+    pub grace_seconds: u64,
+}
+
+pub(super) fn resolve(cx: &Cx<'_>, rolling: &Rolling, shutdown: &Shutdown, diags: &mut Diagnostics) -> Lifecycle {
+    let max_surge = rolling.max_surge.as_ref().map_or(IntOrPercent::Percent(25), |v| v.value);
+    let max_unavailable = rolling.max_unavailable.as_ref().map_or(IntOrPercent::Int(0), |v| v.value);
+    if max_surge.is_zero() && max_unavailable.is_zero() {
+        let at = rolling.max_surge.as_ref().or(rolling.max_unavailable.as_ref()).map_or(cx.origin, |v| v.span);
+        let mut d = Diagnostic::error(
+            Code::RolloutStalls,
+            "a rolling update with `max-surge` 0 and `max-unavailable` 0 can never progress",
+        )
+        .at(at, "both are zero")
+        .help("keep `max-unavailable=0` for zero downtime and allow a surge: `max-surge=1`");
+        if let (Some(sg), Some(u)) = (&rolling.max_surge, &rolling.max_unavailable) {
+            d = d.at(sg.span, "no new pod may be added").also(u.span, "and no old pod may be removed");
+        }
+        diags.push(d);
+    }
+    let pre_stop = shutdown.pre_stop.as_ref().map_or(defaults::PRE_STOP_SECONDS, |d| d.value.seconds());
+    let grace = shutdown.grace.as_ref().map_or(defaults::GRACE_SECONDS, |d| d.value.seconds());
+    // A pre-stop of 0 s means no hook at all, which any grace period allows.
+    if pre_stop > 0 && pre_stop >= grace {
+        let at = shutdown.pre_stop.as_ref().or(shutdown.grace.as_ref()).map_or(cx.origin, |d| d.span);
+        let mut d = Diagnostic::error(
+            Code::ShutdownTiming,
+            format!("the pre-stop pause ({pre_stop}s) must be shorter than the grace period ({grace}s)"),
+        )
+        .at(at, "leaves no time to shut down");
+        if let (Some(p), Some(g)) = (&shutdown.pre_stop, &shutdown.grace) {
+            if p.span != at {
+                d = d.also(p.span, "pre-stop");
+            }
+            if g.span != at {
+                d = d.also(g.span, "grace period");
+            }
+        }
+        diags.push(
+            d.help(format!("raise `grace` to at least \"{}s\" so the app can drain after the pause", pre_stop + 10)),
+        );
+    }
+    Lifecycle { max_surge, max_unavailable, pre_stop_seconds: pre_stop, grace_seconds: grace }
+}

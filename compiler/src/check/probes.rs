@@ -1,0 +1,158 @@
+//! `probes { liveness …; readiness …; startup … }`: per-kind defaults, the
+//! port each probe checks, and svcc's TCP readiness probe when a service
+//! that serves traffic declares none (SVC0401).
+
+use super::Cx;
+use super::ports::Ports;
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::{Probe, ProbeHandler, ProbeKind, ProbeSetting, Probes};
+use crate::plan::{PlanProbe, PlanProbeHandler};
+use crate::source::Spanned;
+
+pub(super) fn resolve(cx: &Cx<'_>, probes: &Probes, ports: &Ports<'_>, diags: &mut Diagnostics) -> Vec<PlanProbe> {
+    let mut out = Vec::new();
+    for kind in [ProbeKind::Startup, ProbeKind::Liveness, ProbeKind::Readiness] {
+        if let Some(ProbeSetting::On(p)) = probes.get(kind) {
+            out.extend(resolve_probe(kind, p, ports, diags));
+        }
+    }
+    // Declared (even if it failed to resolve, which is reported already) or turned off.
+    let readiness_declared = probes.readiness.is_some();
+    if !ports.list.is_empty() && !out.iter().any(|p| p.kind == ProbeKind::Readiness) && !readiness_declared {
+        diags.push(
+            Diagnostic::warning(Code::NoReadiness, "no readiness probe: svcc probes the first port over TCP")
+                .at(cx.origin, "serves traffic without a readiness check")
+                .help("add `probes { readiness \"/ready\" }` with an endpoint that reports real readiness, or `readiness #false` to opt out")
+                .note("without readiness, a rollout can send traffic to pods that are not ready"),
+        );
+        if let Some(first) = ports.list.first() {
+            out.push(PlanProbe {
+                kind: ProbeKind::Readiness,
+                handler: PlanProbeHandler::Tcp { port: first.name.clone() },
+                initial_delay: 0,
+                period: 5,
+                timeout: 3,
+                failure_threshold: 3,
+                success_threshold: 1,
+                span: cx.origin,
+            });
+        }
+    }
+    out
+}
+
+fn resolve_probe(kind: ProbeKind, p: &Probe, ports: &Ports<'_>, diags: &mut Diagnostics) -> Option<PlanProbe> {
+    let Some(handler) = &p.handler else {
+        diags.push(
+            Diagnostic::error(Code::MissingValue, format!("the {} probe says nothing to check", kind.name()))
+                .at(p.node, "needs a path, `tcp`, `grpc` or `exec`")
+                .help(format!("write `{} \"/healthz\"`", kind.name())),
+        );
+        return None;
+    };
+    let port = port_of(kind, p, handler, ports, diags);
+    properties_apply(kind, p, handler, diags);
+    let handler = match (&handler.value, port) {
+        (ProbeHandler::Http { path, .. }, Some((name, _))) => PlanProbeHandler::Http {
+            path: path.clone(),
+            port: name,
+            scheme: p.scheme.as_ref().map(|s| s.value.clone()),
+        },
+        (ProbeHandler::Tcp, Some((name, _))) => PlanProbeHandler::Tcp { port: name },
+        (ProbeHandler::Grpc, Some((_, num))) => {
+            PlanProbeHandler::Grpc { port: num, service: p.grpc_service.as_ref().map(|s| s.value.clone()) }
+        }
+        (ProbeHandler::Exec(cmd), _) => PlanProbeHandler::Exec(cmd.clone()),
+        _ => return None,
+    };
+    let (period, timeout, failure) = match kind {
+        ProbeKind::Liveness => (10, 5, 3),
+        ProbeKind::Readiness => (5, 3, 3),
+        ProbeKind::Startup => (10, 5, 30),
+    };
+    let success = p.success_threshold.as_ref().map_or(1, |s| s.value);
+    if success != 1
+        && kind != ProbeKind::Readiness
+        && let Some(s) = &p.success_threshold
+    {
+        diags.push(
+            Diagnostic::error(Code::OutOfRange, format!("the {} probe's `success-threshold` must be 1", kind.name()))
+                .at(s.span, "Kubernetes requires 1 here")
+                .help("only readiness probes can require several successes"),
+        );
+    }
+    Some(PlanProbe {
+        kind,
+        handler,
+        initial_delay: p.initial_delay.as_ref().map_or(0, |d| d.value.seconds()),
+        period: p.period.as_ref().map_or(period, |d| d.value.seconds()),
+        timeout: p.timeout.as_ref().map_or(timeout, |d| d.value.seconds()),
+        failure_threshold: p.failure_threshold.as_ref().map_or(failure, |f| f.value),
+        success_threshold: success,
+        span: p.node,
+    })
+}
+
+/// The port (name, number) the probe checks: its `port=`, else the first
+/// declared port; `None` for `exec`, and when it is reported.
+fn port_of(
+    kind: ProbeKind,
+    p: &Probe,
+    handler: &Spanned<ProbeHandler>,
+    ports: &Ports<'_>,
+    diags: &mut Diagnostics,
+) -> Option<(String, u16)> {
+    if matches!(handler.value, ProbeHandler::Exec(_)) {
+        return None;
+    }
+    let name = match &p.port {
+        Some(n) => n.clone(),
+        // The first declared port (which `find` skips silently if it has no number).
+        None => match ports.first_declared() {
+            Some(x) => Spanned::new(x.name.value.clone(), handler.span),
+            None => {
+                diags.push(
+                    Diagnostic::error(
+                        Code::UnknownPort,
+                        format!("the {} probe needs a port, and the service has none", kind.name()),
+                    )
+                    .at(handler.span, "probes a port")
+                    .help("declare a port (`port http 8080`), or use `exec \"cmd\"` for a worker"),
+                );
+                return None;
+            }
+        },
+    };
+    ports.find(&name, &format!("the {} probe", kind.name()), diags).map(|num| (name.value, num))
+}
+
+/// `scheme=` is for HTTP probes and `service=` for gRPC probes only.
+fn properties_apply(kind: ProbeKind, p: &Probe, handler: &Spanned<ProbeHandler>, diags: &mut Diagnostics) {
+    let is_http = matches!(handler.value, ProbeHandler::Http { .. });
+    let is_grpc = matches!(handler.value, ProbeHandler::Grpc);
+    for (set, applies, what, fix) in [
+        (
+            &p.scheme,
+            is_http,
+            "`scheme` applies to HTTP probes only",
+            "remove it, or probe an HTTP path such as \"/healthz\"",
+        ),
+        (
+            &p.grpc_service,
+            is_grpc,
+            "`service` applies to gRPC probes only",
+            "remove it, or make this a gRPC probe: `grpc service=\"…\"`",
+        ),
+    ] {
+        if let Some(v) = set
+            && !applies
+        {
+            diags.push(
+                Diagnostic::error(Code::UnknownProperty, what)
+                    .at(v.span, format!("the {} probe does not use it", kind.name()))
+                    .also(handler.span, "the probe's check")
+                    .help(fix),
+            );
+        }
+    }
+}
