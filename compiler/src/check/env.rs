@@ -1,5 +1,6 @@
 //! `env { … }` and `env-from`: the container's environment variables, in
-//! source order.
+//! source order. Both merge in `merge::layer` (`env` key by key, `env-from`
+//! by source).
 
 use crate::model::{EnvFrom, EnvFromKind, EnvValue, EnvVar, Map};
 use crate::plan::{PlanEnv, PlanEnvFrom, PlanEnvValue};

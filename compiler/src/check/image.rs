@@ -2,8 +2,10 @@
 //! (no `latest`, a real tag for a build) and the image reference.
 
 use super::Cx;
+use super::merge::Merger;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::Image;
+use crate::settings as s;
 use crate::source::{Span, Spanned};
 
 /// The container's image and program.
@@ -16,6 +18,31 @@ pub(super) struct ImagePlan {
     pub pull_policy: String,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
+}
+
+/// Each part separately; a layer that names another repository does not
+/// inherit the tag or digest below (they belong to their repository).
+pub(super) fn merge(c: &mut Merger<'_>, base: &Option<Image>, over: &Option<Image>) -> Option<Image> {
+    match (base, over) {
+        (Some(b), Some(o)) => {
+            let Image { node: _, repository: b_repository, tag: b_tag, digest: b_digest, pull_policy: b_pull_policy } =
+                b;
+            let Image { node, repository, tag, digest, pull_policy } = o;
+            let other_repository = repository.is_some();
+            Some(Image {
+                node: *node,
+                repository: c.pick(&s::IMAGE, repository, b_repository),
+                tag: if other_repository { tag.clone() } else { c.pick(&s::IMAGE_TAG, tag, b_tag) },
+                digest: if other_repository { digest.clone() } else { c.pick(&s::IMAGE_DIGEST, digest, b_digest) },
+                pull_policy: c.pick(&s::IMAGE_PULL_POLICY, pull_policy, b_pull_policy),
+            })
+        }
+        (None, Some(o)) => {
+            c.set_all(&[&s::IMAGE, &s::IMAGE_TAG, &s::IMAGE_DIGEST, &s::IMAGE_PULL_POLICY]);
+            Some(o.clone())
+        }
+        (b, None) => b.clone(),
+    }
 }
 
 pub(super) fn resolve(

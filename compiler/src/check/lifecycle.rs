@@ -2,15 +2,34 @@
 //! how a pod stops (pre-stop pause, grace period), with the checks that
 //! keep both zero-downtime.
 
+use super::merge::Merger;
 use super::{Cx, defaults};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{IntOrPercent, Rolling, Shutdown};
+use crate::settings as s;
 
 pub(super) struct Lifecycle {
     pub max_surge: IntOrPercent,
     pub max_unavailable: IntOrPercent,
     pub pre_stop_seconds: u64,
     pub grace_seconds: u64,
+}
+
+/// Each property replaces.
+pub(super) fn merge_rolling(c: &mut Merger<'_>, base: &Rolling, over: &Rolling) -> Rolling {
+    let Rolling { max_surge: b_max_surge, max_unavailable: b_max_unavailable } = base;
+    let Rolling { max_surge, max_unavailable } = over;
+    Rolling {
+        max_surge: c.pick(&s::MAX_SURGE, max_surge, b_max_surge),
+        max_unavailable: c.pick(&s::MAX_UNAVAILABLE, max_unavailable, b_max_unavailable),
+    }
+}
+
+/// Each property replaces.
+pub(super) fn merge_shutdown(c: &mut Merger<'_>, base: &Shutdown, over: &Shutdown) -> Shutdown {
+    let Shutdown { pre_stop: b_pre_stop, grace: b_grace } = base;
+    let Shutdown { pre_stop, grace } = over;
+    Shutdown { pre_stop: c.pick(&s::PRE_STOP, pre_stop, b_pre_stop), grace: c.pick(&s::GRACE, grace, b_grace) }
 }
 
 pub(super) fn resolve(cx: &Cx<'_>, rolling: &Rolling, shutdown: &Shutdown, diags: &mut Diagnostics) -> Lifecycle {

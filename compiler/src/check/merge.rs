@@ -13,11 +13,24 @@
 //! Presets used together (`use "a"; use "b"`) are one layer: they are
 //! combined in [`Mode::Combine`], where a setting that both give with
 //! different values is a conflict, unless the file that uses them sets it
-//! itself ([`Merger::set_paths`] records what a layer sets).
+//! itself ([`Merger::set_paths`] records what a layer sets). Both report a
+//! setting by its path in the settings registry ([`crate::settings`]).
+//!
+//! Where the rules live: [`layer`] is the table of the body's fields, one
+//! line each. A scalar or a map is merged on its line; a block merged field
+//! by field (`image`, `port`, `probes`, `security`, …) by a `merge` function
+//! in that block's module (`check/image.rs`, …), beside the block's
+//! defaults and checks, so one file holds everything about a block. Every
+//! merge takes both values apart with no `..` and builds the result with no
+//! `..`: a field added to a model struct does not compile until its merge
+//! is written.
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
+use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
+
+use super::{image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
 
 /// How the upper layer relates to the lower one.
 #[derive(Clone, Copy, Debug)]
@@ -54,7 +67,7 @@ pub struct Merger<'d> {
 }
 
 /// A value that can take part in a conflict.
-trait Site {
+pub(super) trait Site {
     fn site(&self) -> Span;
     fn same(&self, other: &Self) -> bool;
 }
@@ -86,11 +99,13 @@ impl Site for EnvVar {
     }
 }
 
-fn or<T: Clone>(over: &Option<T>, base: &Option<T>) -> Option<T> {
+/// The upper value if there is one, else the lower.
+pub(super) fn or<T: Clone>(over: &Option<T>, base: &Option<T>) -> Option<T> {
     over.clone().or_else(|| base.clone())
 }
 
-fn merge_map<V: Clone>(base: &Map<V>, over: &Map<V>) -> Map<V> {
+/// `base` with `over`'s entries added or replaced (a replaced entry keeps its position).
+pub(super) fn merge_map<V: Clone>(base: &Map<V>, over: &Map<V>) -> Map<V> {
     let mut out = base.clone();
     for (k, v) in over {
         out.insert(k.clone(), v.clone());
@@ -117,33 +132,63 @@ impl<'d> Merger<'d> {
         self
     }
 
+    /// The upper layer gives the setting at `path` (a conflict in
+    /// [`Mode::Combine`] when the lower one gives it differently).
+    pub(super) fn note<T: Site>(&mut self, path: String, over: &T, base: Option<&T>) {
+        if let (Mode::Combine { at }, Some(b)) = (self.mode, base)
+            && !over.same(b)
+        {
+            self.conflicts.push(Conflict { path: path.clone(), first: b.site(), second: over.site(), at });
+        }
+        self.set_paths.push(path);
+    }
+
     /// A scalar setting: the upper value wins.
-    fn pick<T: Clone + Site>(&mut self, path: &str, over: &Option<T>, base: &Option<T>) -> Option<T> {
+    pub(super) fn pick<T: Clone + Site>(&mut self, setting: &Setting, over: &Option<T>, base: &Option<T>) -> Option<T> {
         if let Some(o) = over {
-            self.set_paths.push(path.to_string());
-            if let (Mode::Combine { at }, Some(b)) = (self.mode, base)
-                && !o.same(b)
-            {
-                self.conflicts.push(Conflict { path: path.to_string(), first: b.site(), second: o.site(), at });
-            }
+            self.note(setting.path.to_string(), o, base.as_ref());
         }
         or(over, base)
     }
 
-    /// A map whose entries can conflict.
-    fn map<V: Clone + Site>(&mut self, path: &str, base: &Map<V>, over: &Map<V>) -> Map<V> {
+    /// A scalar setting of a keyed item (`port.NAME.protocol` of port `key`).
+    pub(super) fn pick_at<T: Clone + Site>(
+        &mut self,
+        setting: &Setting,
+        key: &str,
+        over: &Option<T>,
+        base: &Option<T>,
+    ) -> Option<T> {
+        if let Some(o) = over {
+            self.note(setting.with_key(key), o, base.as_ref());
+        }
+        or(over, base)
+    }
+
+    /// A map whose entries can conflict (`labels.KEY`).
+    pub(super) fn map<V: Clone + Site>(&mut self, setting: &Setting, base: &Map<V>, over: &Map<V>) -> Map<V> {
         for (k, v) in over {
-            let _ = self.pick(&format!("{path}.{k}"), &Some(v.clone()), &base.get(k).cloned());
+            self.note(setting.with_key(k), v, base.get(k));
         }
         merge_map(base, over)
     }
 
-    fn no_base(&mut self, what: String, at: Span, help: &str) {
+    /// The upper layer gives all of these (a block the lower one lacks).
+    pub(super) fn set_all(&mut self, settings: &[&Setting]) {
+        self.set_paths.extend(settings.iter().map(|s| s.path.to_string()));
+    }
+
+    /// SVC0305: the upper layer refines `thing` (e.g. "port `http`"), which
+    /// no lower layer declares.
+    pub(super) fn refines(&mut self, thing: &str, at: Span, help: &str) {
         self.diags.push(
-            Diagnostic::error(Code::OverrideWithoutBase, what)
-                .at(at, "overridden here")
-                .also(self.base_site, format!("{} it", self.below))
-                .help(help.to_string()),
+            Diagnostic::error(
+                Code::OverrideWithoutBase,
+                format!("{} refines {thing}, which {}", self.what, self.below),
+            )
+            .at(at, "overridden here")
+            .also(self.base_site, format!("{} it", self.below))
+            .help(help.to_string()),
         );
     }
 }
@@ -154,331 +199,226 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
     layer(&spec.body, &env.body, &mut m)
 }
 
-/// `over` laid on `base` (see the module documentation).
-pub fn layer(b: &Body, o: &Body, c: &mut Merger<'_>) -> Body {
-    let mut m = b.clone();
-
-    m.image = match (&b.image, &o.image) {
-        (Some(bi), Some(oi)) => Some(Image {
-            node: oi.node,
-            repository: c.pick("image", &oi.repository, &bi.repository),
-            // A tag or digest belongs to its repository: a layer that names
-            // another repository does not inherit the one below's.
-            tag: if oi.repository.is_some() { oi.tag.clone() } else { c.pick("image.tag", &oi.tag, &bi.tag) },
-            digest: if oi.repository.is_some() {
-                oi.digest.clone()
-            } else {
-                c.pick("image.digest", &oi.digest, &bi.digest)
-            },
-            pull_policy: c.pick("image.pull-policy", &oi.pull_policy, &bi.pull_policy),
-        }),
-        (None, Some(oi)) => {
-            c.set_paths.extend(["image", "image.tag", "image.digest", "image.pull-policy"].map(String::from));
-            Some(oi.clone())
-        }
-        (bi, None) => bi.clone(),
-    };
-    m.namespace = c.pick("namespace", &o.namespace, &b.namespace);
-
-    for (name, op) in &o.ports {
-        match b.ports.get(name) {
-            Some(bp) => {
-                m.ports.insert(
-                    name.clone(),
-                    Port {
-                        name: bp.name.clone(),
-                        number: c.pick(&format!("port.{name}"), &op.number, &bp.number),
-                        service_port: c.pick(&format!("port.{name}.service-port"), &op.service_port, &bp.service_port),
-                        protocol: c.pick(&format!("port.{name}.protocol"), &op.protocol, &bp.protocol),
-                    },
-                );
-            }
-            None => {
-                if op.number.is_none() {
-                    c.no_base(
-                        format!("{} refines port `{name}`, which {}", c.what, c.below),
-                        op.name.span,
-                        "declare the port in the service (`port NAME NUMBER`), or give it a number here",
-                    );
-                } else {
-                    m.ports.insert(name.clone(), op.clone());
-                }
-            }
-        }
+/// `over` laid on `base` (see the module documentation). The fields are
+/// merged in the order of [`Body`], which is the order conflicts are
+/// reported in.
+#[deny(unused_variables)]
+pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
+    let Body {
+        image: b_image,
+        namespace: b_namespace,
+        ports: b_ports,
+        replicas: b_replicas,
+        resources: b_resources,
+        probes: b_probes,
+        env: b_env,
+        env_from: b_env_from,
+        command: b_command,
+        args: b_args,
+        labels: b_labels,
+        annotations: b_annotations,
+        pod_annotations: b_pod_annotations,
+        volumes: b_volumes,
+        service_account: b_service_account,
+        security: b_security,
+        autoscale: b_autoscale,
+        rolling: b_rolling,
+        shutdown: b_shutdown,
+        disruption: b_disruption,
+        node_selector: b_node_selector,
+        tolerations: b_tolerations,
+        metrics: b_metrics,
+        alerts: b_alerts,
+        slos: b_slos,
+        blue_green: b_blue_green,
+        canary: b_canary,
+        patches: b_patches,
+    } = base;
+    let Body {
+        image,
+        namespace,
+        ports,
+        replicas,
+        resources,
+        probes,
+        env,
+        env_from,
+        command,
+        args,
+        labels,
+        annotations,
+        pod_annotations,
+        volumes,
+        service_account,
+        security,
+        autoscale,
+        rolling,
+        shutdown,
+        disruption,
+        node_selector,
+        tolerations,
+        metrics,
+        alerts,
+        slos,
+        blue_green,
+        canary,
+        patches,
+    } = over;
+    let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
+    Body {
+        image: image::merge(c, b_image, image),
+        namespace: c.pick(&s::NAMESPACE, namespace, b_namespace),
+        ports: ports::merge(c, b_ports, ports),
+        replicas: c.pick(&s::REPLICAS, replicas, b_replicas),
+        resources: resources::merge(c, b_resources, resources),
+        probes: probes::merge(c, b_probes, probes),
+        env: c.map(&s::ENV, b_env, env),
+        env_from: merge_map(b_env_from, env_from),
+        command: c.pick(&s::COMMAND, command, b_command),
+        args: c.pick(&s::ARGS, args, b_args),
+        labels: c.map(&s::LABELS, b_labels, labels),
+        annotations: c.map(&s::ANNOTATIONS, b_annotations, annotations),
+        pod_annotations: c.map(&s::POD_ANNOTATIONS, b_pod_annotations, pod_annotations),
+        volumes: volumes::merge(c, b_volumes, volumes),
+        service_account: security::merge_service_account(c, b_service_account, service_account),
+        security: security::merge(c, b_security, security),
+        autoscale: scaling::merge_autoscale(c, b_autoscale, autoscale),
+        rolling: lifecycle::merge_rolling(c, b_rolling, rolling),
+        shutdown: lifecycle::merge_shutdown(c, b_shutdown, shutdown),
+        disruption: or(disruption, b_disruption),
+        node_selector: c.map(&s::NODE_SELECTOR, b_node_selector, node_selector),
+        tolerations: merge_map(b_tolerations, tolerations),
+        metrics: monitoring::merge_metrics(c, b_metrics, metrics),
+        alerts: monitoring::merge_alerts(b_alerts, alerts),
+        slos: monitoring::merge_slos(b_slos, slos),
+        blue_green,
+        canary,
+        patches: b_patches.iter().chain(patches).cloned().collect(),
     }
-
-    m.replicas = c.pick("replicas", &o.replicas, &b.replicas);
-    for (k, v) in &o.resources.requests {
-        let _ = c.pick(
-            &format!("resources.requests.{}", k.k8s_name()),
-            &Some(v.clone()),
-            &b.resources.requests.get(k).cloned(),
-        );
-        m.resources.requests.insert(*k, v.clone());
-    }
-    for (k, v) in &o.resources.limits {
-        let _ = c.pick(
-            &format!("resources.limits.{}", k.k8s_name()),
-            &Some(v.clone()),
-            &b.resources.limits.get(k).cloned(),
-        );
-        m.resources.limits.insert(*k, v.clone());
-    }
-
-    for kind in [ProbeKind::Liveness, ProbeKind::Readiness, ProbeKind::Startup] {
-        let Some(op) = o.probes.get(kind) else {
-            continue;
-        };
-        let merged = match (op, b.probes.get(kind)) {
-            (ProbeSetting::Off(s), _) => ProbeSetting::Off(*s),
-            (ProbeSetting::On(p), Some(ProbeSetting::On(bp))) => ProbeSetting::On(Probe {
-                node: p.node,
-                handler: c.pick(&format!("probes.{}.handler", kind.name()), &p.handler, &bp.handler),
-                port: c.pick(&format!("probes.{}.port", kind.name()), &p.port, &bp.port),
-                scheme: c.pick(&format!("probes.{}.scheme", kind.name()), &p.scheme, &bp.scheme),
-                grpc_service: c.pick(&format!("probes.{}.service", kind.name()), &p.grpc_service, &bp.grpc_service),
-                initial_delay: c.pick(
-                    &format!("probes.{}.initial-delay", kind.name()),
-                    &p.initial_delay,
-                    &bp.initial_delay,
-                ),
-                period: c.pick(&format!("probes.{}.period", kind.name()), &p.period, &bp.period),
-                timeout: c.pick(&format!("probes.{}.timeout", kind.name()), &p.timeout, &bp.timeout),
-                failure_threshold: c.pick(
-                    &format!("probes.{}.failure-threshold", kind.name()),
-                    &p.failure_threshold,
-                    &bp.failure_threshold,
-                ),
-                success_threshold: c.pick(
-                    &format!("probes.{}.success-threshold", kind.name()),
-                    &p.success_threshold,
-                    &bp.success_threshold,
-                ),
-            }),
-            (ProbeSetting::On(p), _) => {
-                if p.handler.is_none() {
-                    c.no_base(
-                        format!("{} refines the {} probe, which {}", c.what, kind.name(), c.below),
-                        p.node,
-                        "declare the probe in the service, or say what to probe here (e.g. `\"/healthz\"`)",
-                    );
-                    continue;
-                }
-                ProbeSetting::On(p.clone())
-            }
-        };
-        *m.probes.slot(kind) = Some(merged);
-    }
-
-    m.env = c.map("env", &b.env, &o.env);
-    m.env_from = merge_map(&b.env_from, &o.env_from);
-    m.command = c.pick("command", &o.command, &b.command);
-    m.args = c.pick("args", &o.args, &b.args);
-    m.labels = c.map("labels", &b.labels, &o.labels);
-    m.annotations = c.map("annotations", &b.annotations, &o.annotations);
-    m.pod_annotations = c.map("pod-annotations", &b.pod_annotations, &o.pod_annotations);
-
-    for (name, ov) in &o.volumes {
-        match b.volumes.get(name) {
-            Some(bv) => {
-                let mut v = ov.clone();
-                v.path = c.pick(&format!("volumes.{name}"), &ov.path, &bv.path);
-                v.size_limit = c.pick(&format!("volumes.{name}.size-limit"), &ov.size_limit, &bv.size_limit);
-                v.source = or(&ov.source, &bv.source);
-                v.memory = c.pick(&format!("volumes.{name}.memory"), &ov.memory, &bv.memory);
-                m.volumes.insert(name.clone(), v);
-            }
-            None => {
-                if ov.path.is_none() {
-                    c.no_base(
-                        format!("{} refines volume `{name}`, which {}", c.what, c.below),
-                        ov.name.span,
-                        "declare the volume in the service, or give its mount path here",
-                    );
-                } else {
-                    m.volumes.insert(name.clone(), ov.clone());
-                }
-            }
-        }
-    }
-
-    m.service_account = match (&b.service_account, &o.service_account) {
-        (Some(bs), Some(os)) => Some(ServiceAccount {
-            node: os.node,
-            name: c.pick("service-account.name", &os.name, &bs.name),
-            create: c.pick("service-account.create", &os.create, &bs.create),
-            automount: c.pick("service-account.automount-token", &os.automount, &bs.automount),
-            annotations: merge_map(&bs.annotations, &os.annotations),
-        }),
-        (bs, os) => or(os, bs),
-    };
-
-    let (bs, os) = (&b.security, &o.security);
-    m.security = Security {
-        run_as_user: c.pick("security.run-as-user", &os.run_as_user, &bs.run_as_user),
-        run_as_group: c.pick("security.run-as-group", &os.run_as_group, &bs.run_as_group),
-        fs_group: c.pick("security.fs-group", &os.fs_group, &bs.fs_group),
-        run_as_non_root: c.pick("security.run-as-non-root", &os.run_as_non_root, &bs.run_as_non_root),
-        read_only_root_filesystem: c.pick(
-            "security.read-only-root-filesystem",
-            &os.read_only_root_filesystem,
-            &bs.read_only_root_filesystem,
-        ),
-        allow_privilege_escalation: c.pick(
-            "security.allow-privilege-escalation",
-            &os.allow_privilege_escalation,
-            &bs.allow_privilege_escalation,
-        ),
-        add_capabilities: c.pick("security.add-capabilities", &os.add_capabilities, &bs.add_capabilities),
-        seccomp: c.pick("security.seccomp", &os.seccomp, &bs.seccomp),
-        allow: c.map("security.allow", &bs.allow, &os.allow),
-    };
-
-    m.autoscale = match (&b.autoscale, &o.autoscale) {
-        (_, Some(oa)) if oa.enabled.as_ref().is_some_and(|e| !e.value) => Some(oa.clone()),
-        (Some(ba), Some(oa)) => Some(Autoscale {
-            node: oa.node,
-            enabled: c.pick("autoscale.enabled", &oa.enabled, &ba.enabled),
-            min: c.pick("autoscale.min", &oa.min, &ba.min),
-            max: c.pick("autoscale.max", &oa.max, &ba.max),
-            cpu: c.pick("autoscale.cpu", &oa.cpu, &ba.cpu),
-            memory: c.pick("autoscale.memory", &oa.memory, &ba.memory),
-            pods: merge_map(&ba.pods, &oa.pods),
-            scale_up: or(&oa.scale_up, &ba.scale_up),
-            scale_down: or(&oa.scale_down, &ba.scale_down),
-        }),
-        (None, Some(oa)) => {
-            if oa.min.is_none() || oa.max.is_none() {
-                c.no_base(
-                    format!("{} refines `autoscale`, which {}", c.what, c.below),
-                    oa.node,
-                    "give both bounds here (`autoscale min=2 max=10`), or declare `autoscale` in the service",
-                );
-                None
-            } else {
-                Some(oa.clone())
-            }
-        }
-        (ba, None) => ba.clone(),
-    };
-
-    m.rolling = Rolling {
-        max_surge: c.pick("rolling-update.max-surge", &o.rolling.max_surge, &b.rolling.max_surge),
-        max_unavailable: c.pick(
-            "rolling-update.max-unavailable",
-            &o.rolling.max_unavailable,
-            &b.rolling.max_unavailable,
-        ),
-    };
-    m.shutdown = Shutdown {
-        pre_stop: c.pick("shutdown.pre-stop", &o.shutdown.pre_stop, &b.shutdown.pre_stop),
-        grace: c.pick("shutdown.grace", &o.shutdown.grace, &b.shutdown.grace),
-    };
-    m.disruption = or(&o.disruption, &b.disruption);
-    m.node_selector = c.map("node-selector", &b.node_selector, &o.node_selector);
-    m.tolerations = merge_map(&b.tolerations, &o.tolerations);
-    m.metrics = match (&b.metrics, &o.metrics) {
-        (Some(bm), Some(om)) => Some(Metrics {
-            node: om.node,
-            path: c.pick("metrics.path", &om.path, &bm.path),
-            port: c.pick("metrics.port", &om.port, &bm.port),
-            interval: or(&om.interval, &bm.interval),
-            scheme: or(&om.scheme, &bm.scheme),
-            requests: or(&om.requests, &bm.requests),
-            status_label: or(&om.status_label, &bm.status_label),
-            latency: or(&om.latency, &bm.latency),
-            prometheus_labels: merge_map(&bm.prometheus_labels, &om.prometheus_labels),
-            prometheus: or(&om.prometheus, &bm.prometheus),
-        }),
-        (bm, om) => or(om, bm),
-    };
-    m.alerts = Alerts {
-        node: o.alerts.node.or(b.alerts.node),
-        severity: or(&o.alerts.severity, &b.alerts.severity),
-        runbook: or(&o.alerts.runbook, &b.alerts.runbook),
-        labels: merge_map(&b.alerts.labels, &o.alerts.labels),
-        rules: b.alerts.rules.clone(),
-    };
-    for (key, or_) in &o.alerts.rules {
-        let merged = match b.alerts.rules.get(key) {
-            Some(br) => AlertRule {
-                kind: br.kind,
-                name: or_.name.clone(),
-                enabled: or(&or_.enabled, &br.enabled),
-                above: or(&or_.above, &br.above),
-                above_duration: or(&or_.above_duration, &br.above_duration),
-                quantile: or(&or_.quantile, &br.quantile),
-                for_: or(&or_.for_, &br.for_),
-                within: or(&or_.within, &br.within),
-                severity: or(&or_.severity, &br.severity),
-                runbook: or(&or_.runbook, &br.runbook),
-                summary: or(&or_.summary, &br.summary),
-                description: or(&or_.description, &br.description),
-                expr: or(&or_.expr, &br.expr),
-            },
-            None => or_.clone(),
-        };
-        m.alerts.rules.insert(key.clone(), merged);
-    }
-    for (key, os) in &o.slos {
-        let merged = match b.slos.get(key) {
-            Some(bs) => Slo {
-                kind: bs.kind,
-                name: os.name.clone(),
-                objective: or(&os.objective, &bs.objective),
-                window: or(&os.window, &bs.window),
-                threshold: or(&os.threshold, &bs.threshold),
-            },
-            None => os.clone(),
-        };
-        m.slos.insert(key.clone(), merged);
-    }
-    merge_delivery(b, o, &mut m);
-    m.patches = b.patches.iter().chain(&o.patches).cloned().collect();
-    m
 }
 
-/// Update strategies: an environment's `blue-green` or `canary` merges field
-/// by field with the service's block of the same kind (analysis sets, steps
-/// and traffic replace as a whole); declaring the other kind switches the
-/// environment to it; `blue-green #false` / `canary #false` turns it off.
-fn merge_delivery(b: &Body, o: &Body, m: &mut Body) {
-    let on = |e: &Option<crate::source::Spanned<bool>>| e.as_ref().is_none_or(|e| e.value);
-    if let Some(ob) = &o.blue_green {
-        m.blue_green = match &b.blue_green {
-            Some(bb) if on(&ob.enabled) => Some(BlueGreen {
-                node: ob.node,
-                enabled: ob.enabled.clone(),
-                deploy_budget: or(&ob.deploy_budget, &bb.deploy_budget),
-                auto_promote: or(&ob.auto_promote, &bb.auto_promote),
-                rollback_window: or(&ob.rollback_window, &bb.rollback_window),
-                preview_replicas: or(&ob.preview_replicas, &bb.preview_replicas),
-                pre_promotion: or(&ob.pre_promotion, &bb.pre_promotion),
-                post_promotion: or(&ob.post_promotion, &bb.post_promotion),
-            }),
-            _ => Some(ob.clone()),
-        };
-        if on(&ob.enabled) && o.canary.is_none() {
-            m.canary = None;
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(settings: &str) -> Body {
+        let text = format!("service s {{\n{settings}\n}}\n");
+        let mut diags = Diagnostics::new();
+        let spec = crate::syntax::parse(&text, &mut diags).and_then(|doc| crate::decode::decode(&doc, &mut diags));
+        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).map(|d| d.message.clone()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        spec.expect("decodes").body
     }
-    if let Some(oc) = &o.canary {
-        m.canary = match &b.canary {
-            Some(bc) if on(&oc.enabled) => Some(Canary {
-                node: oc.node,
-                enabled: oc.enabled.clone(),
-                deploy_budget: or(&oc.deploy_budget, &bc.deploy_budget),
-                auto_promote: or(&oc.auto_promote, &bc.auto_promote),
-                max_surge: or(&oc.max_surge, &bc.max_surge),
-                max_unavailable: or(&oc.max_unavailable, &bc.max_unavailable),
-                traffic: or(&oc.traffic, &bc.traffic),
-                background: or(&oc.background, &bc.background),
-                steps: or(&oc.steps, &bc.steps),
-            }),
-            _ => Some(oc.clone()),
-        };
-        if on(&oc.enabled) && o.blue_green.is_none() {
-            m.blue_green = None;
+
+    /// Every setting the merge reports, given differently by two presets
+    /// (`c` names another repository, so `image` conflicts and its tag and
+    /// digest are not inherited).
+    const A: &str = r#"
+        image "ghcr.io/acme/a" tag="1" digest="sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" pull-policy="Always"
+        namespace "a"
+        port http 8080 service-port=80 protocol="TCP"
+        replicas 1
+        resources {
+            requests cpu="100m" memory="1Mi" ephemeral-storage="1Mi"
+            limits cpu="200m" memory="2Mi" ephemeral-storage="2Mi"
         }
+        probes {
+            liveness "/a" port="http" scheme="HTTP" initial-delay="1s" period="1s" timeout="1s" failure-threshold=1 success-threshold=1
+            readiness "grpc" service="a"
+        }
+        env { A "a" }
+        command "a"
+        args "a"
+        labels { team "a" }
+        annotations { note "a" }
+        pod-annotations { note "a" }
+        volumes { tmp "/a" size-limit="1Mi" memory=#false }
+        service-account "a" create=#true automount-token=#false
+        security {
+            run-as-user 1
+            run-as-group 1
+            fs-group 1
+            run-as-non-root #true
+            read-only-root-filesystem #true
+            allow-privilege-escalation #false
+            add-capabilities "NET_BIND_SERVICE"
+            seccomp "RuntimeDefault"
+            allow host-network reason="a"
+        }
+        autoscale #false min=1 max=2 { cpu 10; memory 10 }
+        rolling-update max-surge=1 max-unavailable=1
+        shutdown pre-stop="1s" grace="10s"
+        node-selector { zone "a" }
+        metrics path="/a" port="http"
+    "#;
+
+    const B: &str = r#"
+        image tag="2" digest="sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" pull-policy="Never"
+        namespace "b"
+        port http 9090 service-port=90 protocol="UDP"
+        replicas 2
+        resources {
+            requests cpu="300m" memory="3Mi" ephemeral-storage="3Mi"
+            limits cpu="400m" memory="4Mi" ephemeral-storage="4Mi"
+        }
+        probes {
+            liveness "/b" port="metrics" scheme="HTTPS" initial-delay="2s" period="2s" timeout="2s" failure-threshold=2 success-threshold=2
+            readiness "grpc" service="b"
+        }
+        env { A "b" }
+        command "b"
+        args "b"
+        labels { team "b" }
+        annotations { note "b" }
+        pod-annotations { note "b" }
+        volumes { tmp "/b" size-limit="2Mi" memory=#true }
+        service-account "b" create=#false automount-token=#true
+        security {
+            run-as-user 2
+            run-as-group 2
+            fs-group 2
+            run-as-non-root #false
+            read-only-root-filesystem #false
+            allow-privilege-escalation #true
+            add-capabilities "SYS_TIME"
+            seccomp "Unconfined"
+            allow host-network reason="b"
+        }
+        autoscale #true min=2 max=3 { cpu 20; memory 20 }
+        rolling-update max-surge=2 max-unavailable=2
+        shutdown pre-stop="2s" grace="20s"
+        node-selector { zone "b" }
+        metrics path="/b" port="metrics"
+    "#;
+
+    const C: &str = r#"image "ghcr.io/acme/c""#;
+
+    /// The conflicts and set paths of `over` combined with `base`.
+    fn combine(base: &str, over: &str) -> (Vec<String>, Vec<String>) {
+        let mut diags = Diagnostics::new();
+        let at = Span::default();
+        let mut m = Merger::new(&mut diags, "preset `b`", at, Mode::Combine { at });
+        let _ = layer(&body(base), &body(over), &mut m);
+        (m.conflicts.into_iter().map(|c| c.path).collect(), m.set_paths)
+    }
+
+    /// The merge and the registry spell every setting the same way: each
+    /// path the merge reports is a registry setting it reports, and each
+    /// such setting is reported.
+    #[test]
+    fn the_merge_reports_the_registry_paths() {
+        let (mut conflicts, mut set) = combine(A, B);
+        let (c2, s2) = combine(A, C);
+        conflicts.extend(c2);
+        set.extend(s2);
+        for path in conflicts.iter().chain(&set) {
+            let s = s::by_path(path).unwrap_or_else(|| panic!("the merge reports `{path}`, not in the registry"));
+            assert!(s.reported, "the merge reports `{path}`, which the registry says it does not");
+        }
+        for s in s::ALL.iter().filter(|s| s.reported) {
+            let named = |p: &String| s::by_path(p).is_some_and(|t| t.path == s.path);
+            assert!(conflicts.iter().any(named), "no conflict on `{}`", s.path);
+        }
+        assert!(conflicts.iter().any(|p| p == "service-account.automount-token"), "{conflicts:?}");
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! One module per spec block, named as in the other stages: each resolves
 //! its settings of the merged [`Body`] (with their defaults and checks) into
-//! its part of the plan. [`resolve`] calls them in order and assembles the
-//! [`Plan`]:
+//! its part of the plan, and holds its block's merge rules (`merge.rs` is
+//! the layer merge that calls them). [`resolve`] calls them in order and
+//! assembles the [`Plan`]:
 //!
 //! | module | settings |
 //! |---|---|

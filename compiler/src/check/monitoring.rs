@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use super::merge::{Merger, merge_map, or};
 use super::ports::Ports;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{AlertKind, AlertRule, Body, Metrics, SloKind};
+use crate::model::{AlertKind, AlertRule, Alerts, Body, Map, Metrics, Slo, SloKind};
 use crate::plan::{PlanMonitoring, PlanPort, PlanRule, PlanRuleGroup, PlanScrape};
 use crate::promql::{self, NameRole, Target, Vocabulary};
+use crate::settings as s;
 use crate::source::Span;
 use crate::values::{format_duration, parse_quantity};
 
@@ -18,6 +20,133 @@ pub struct Context<'a> {
     pub limits: &'a BTreeMap<&'static str, (String, Span)>,
     /// The service's metric names, `None` when `vocabulary` reported one.
     pub vocab: Option<&'a Vocabulary>,
+}
+
+/// `path=` and `port=` replace (and can conflict); the other properties
+/// replace, and `prometheus-labels` merge key by key.
+pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &Option<Metrics>) -> Option<Metrics> {
+    let (Some(b), Some(o)) = (base, over) else {
+        return or(over, base);
+    };
+    let Metrics {
+        node: _,
+        path: b_path,
+        port: b_port,
+        interval: b_interval,
+        scheme: b_scheme,
+        requests: b_requests,
+        status_label: b_status_label,
+        latency: b_latency,
+        prometheus_labels: b_prometheus_labels,
+        prometheus: b_prometheus,
+    } = b;
+    let Metrics { node, path, port, interval, scheme, requests, status_label, latency, prometheus_labels, prometheus } =
+        o;
+    Some(Metrics {
+        node: *node,
+        path: c.pick(&s::METRICS_PATH, path, b_path),
+        port: c.pick(&s::METRICS_PORT, port, b_port),
+        interval: or(interval, b_interval),
+        scheme: or(scheme, b_scheme),
+        requests: or(requests, b_requests),
+        status_label: or(status_label, b_status_label),
+        latency: or(latency, b_latency),
+        prometheus_labels: merge_map(b_prometheus_labels, prometheus_labels),
+        prometheus: or(prometheus, b_prometheus),
+    })
+}
+
+/// The block's defaults replace, its labels merge key by key, and rules
+/// merge by key, property by property.
+pub(super) fn merge_alerts(base: &Alerts, over: &Alerts) -> Alerts {
+    let Alerts { node: b_node, severity: b_severity, runbook: b_runbook, labels: b_labels, rules: b_rules } = base;
+    let Alerts { node, severity, runbook, labels, rules } = over;
+    let mut merged_rules = b_rules.clone();
+    for (key, o) in rules {
+        let merged = match b_rules.get(key) {
+            Some(b) => merge_rule(b, o),
+            None => o.clone(),
+        };
+        merged_rules.insert(key.clone(), merged);
+    }
+    Alerts {
+        node: node.or(*b_node),
+        severity: or(severity, b_severity),
+        runbook: or(runbook, b_runbook),
+        labels: merge_map(b_labels, labels),
+        rules: merged_rules,
+    }
+}
+
+fn merge_rule(base: &AlertRule, over: &AlertRule) -> AlertRule {
+    let AlertRule {
+        kind: b_kind,
+        name: _,
+        enabled: b_enabled,
+        above: b_above,
+        above_duration: b_above_duration,
+        quantile: b_quantile,
+        for_: b_for,
+        within: b_within,
+        severity: b_severity,
+        runbook: b_runbook,
+        summary: b_summary,
+        description: b_description,
+        expr: b_expr,
+    } = base;
+    let AlertRule {
+        kind: _,
+        name,
+        enabled,
+        above,
+        above_duration,
+        quantile,
+        for_,
+        within,
+        severity,
+        runbook,
+        summary,
+        description,
+        expr,
+    } = over;
+    AlertRule {
+        kind: *b_kind,
+        name: name.clone(),
+        enabled: or(enabled, b_enabled),
+        above: or(above, b_above),
+        above_duration: or(above_duration, b_above_duration),
+        quantile: or(quantile, b_quantile),
+        for_: or(for_, b_for),
+        within: or(within, b_within),
+        severity: or(severity, b_severity),
+        runbook: or(runbook, b_runbook),
+        summary: or(summary, b_summary),
+        description: or(description, b_description),
+        expr: or(expr, b_expr),
+    }
+}
+
+/// By key, property by property.
+pub(super) fn merge_slos(base: &Map<Slo>, over: &Map<Slo>) -> Map<Slo> {
+    let mut out = base.clone();
+    for (key, o) in over {
+        let merged = match base.get(key) {
+            Some(b) => {
+                let Slo { kind: b_kind, name: _, objective: b_objective, window: b_window, threshold: b_threshold } = b;
+                let Slo { kind: _, name, objective, window, threshold } = o;
+                Slo {
+                    kind: *b_kind,
+                    name: name.clone(),
+                    objective: or(objective, b_objective),
+                    window: or(window, b_window),
+                    threshold: or(threshold, b_threshold),
+                }
+            }
+            None => o.clone(),
+        };
+        out.insert(key.clone(), merged);
+    }
+    out
 }
 
 /// The `prometheus.io/*` pod annotations of a scraped service (SVC0302 when

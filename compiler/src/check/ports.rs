@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use super::merge::Merger;
 use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Map, Port};
 use crate::plan::PlanPort;
+use crate::settings as s;
 use crate::source::{Span, Spanned};
 
 /// The resolved ports, and the declared ones (some may lack a number,
@@ -14,6 +16,36 @@ use crate::source::{Span, Spanned};
 pub(super) struct Ports<'b> {
     pub list: Vec<PlanPort>,
     declared: &'b Map<Port>,
+}
+
+/// Item by item, by name; the number, `service-port=` and `protocol=`
+/// replace one by one. A new port needs its number.
+pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Port>, over: &Map<Port>) -> Map<Port> {
+    let mut out = base.clone();
+    for (name, o) in over {
+        let Port { name: o_name, number, service_port, protocol } = o;
+        match base.get(name) {
+            Some(b) => {
+                let Port { name: b_name, number: b_number, service_port: b_service_port, protocol: b_protocol } = b;
+                let merged = Port {
+                    name: b_name.clone(),
+                    number: c.pick_at(&s::PORT, name, number, b_number),
+                    service_port: c.pick_at(&s::PORT_SERVICE_PORT, name, service_port, b_service_port),
+                    protocol: c.pick_at(&s::PORT_PROTOCOL, name, protocol, b_protocol),
+                };
+                out.insert(name.clone(), merged);
+            }
+            None if number.is_none() => c.refines(
+                &format!("port `{name}`"),
+                o_name.span,
+                "declare the port in the service (`port NAME NUMBER`), or give it a number here",
+            ),
+            None => {
+                out.insert(name.clone(), o.clone());
+            }
+        }
+    }
+    out
 }
 
 pub(super) fn resolve<'b>(declared: &'b Map<Port>, diags: &mut Diagnostics) -> Ports<'b> {

@@ -3,11 +3,87 @@
 //! that serves traffic declares none (SVC0401).
 
 use super::Cx;
+use super::merge::Merger;
 use super::ports::Ports;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Probe, ProbeHandler, ProbeKind, ProbeSetting, Probes};
 use crate::plan::{PlanProbe, PlanProbeHandler};
+use crate::settings as s;
 use crate::source::Spanned;
+
+/// Item by item, by kind: the check and each property replace one by one;
+/// `#false` turns a kind off. A new probe needs its check.
+pub(super) fn merge(c: &mut Merger<'_>, base: &Probes, over: &Probes) -> Probes {
+    let Probes { liveness: b_liveness, readiness: b_readiness, startup: b_startup } = base;
+    let Probes { liveness, readiness, startup } = over;
+    Probes {
+        liveness: merge_kind(c, ProbeKind::Liveness, b_liveness, liveness),
+        readiness: merge_kind(c, ProbeKind::Readiness, b_readiness, readiness),
+        startup: merge_kind(c, ProbeKind::Startup, b_startup, startup),
+    }
+}
+
+fn merge_kind(
+    c: &mut Merger<'_>,
+    kind: ProbeKind,
+    base: &Option<ProbeSetting>,
+    over: &Option<ProbeSetting>,
+) -> Option<ProbeSetting> {
+    let Some(o) = over else { return base.clone() };
+    match (o, base) {
+        (ProbeSetting::Off(s), _) => Some(ProbeSetting::Off(*s)),
+        (ProbeSetting::On(p), Some(ProbeSetting::On(bp))) => Some(ProbeSetting::On(merge_probe(c, kind, bp, p))),
+        (ProbeSetting::On(p), _) if p.handler.is_none() => {
+            c.refines(
+                &format!("the {} probe", kind.name()),
+                p.node,
+                "declare the probe in the service, or say what to probe here (e.g. `\"/healthz\"`)",
+            );
+            base.clone()
+        }
+        (ProbeSetting::On(p), _) => Some(ProbeSetting::On(p.clone())),
+    }
+}
+
+fn merge_probe(c: &mut Merger<'_>, kind: ProbeKind, base: &Probe, over: &Probe) -> Probe {
+    let k = kind.name();
+    let Probe {
+        node: _,
+        handler: b_handler,
+        port: b_port,
+        scheme: b_scheme,
+        grpc_service: b_grpc_service,
+        initial_delay: b_initial_delay,
+        period: b_period,
+        timeout: b_timeout,
+        failure_threshold: b_failure_threshold,
+        success_threshold: b_success_threshold,
+    } = base;
+    let Probe {
+        node,
+        handler,
+        port,
+        scheme,
+        grpc_service,
+        initial_delay,
+        period,
+        timeout,
+        failure_threshold,
+        success_threshold,
+    } = over;
+    Probe {
+        node: *node,
+        handler: c.pick_at(&s::PROBE_HANDLER, k, handler, b_handler),
+        port: c.pick_at(&s::PROBE_PORT, k, port, b_port),
+        scheme: c.pick_at(&s::PROBE_SCHEME, k, scheme, b_scheme),
+        grpc_service: c.pick_at(&s::PROBE_SERVICE, k, grpc_service, b_grpc_service),
+        initial_delay: c.pick_at(&s::PROBE_INITIAL_DELAY, k, initial_delay, b_initial_delay),
+        period: c.pick_at(&s::PROBE_PERIOD, k, period, b_period),
+        timeout: c.pick_at(&s::PROBE_TIMEOUT, k, timeout, b_timeout),
+        failure_threshold: c.pick_at(&s::PROBE_FAILURE_THRESHOLD, k, failure_threshold, b_failure_threshold),
+        success_threshold: c.pick_at(&s::PROBE_SUCCESS_THRESHOLD, k, success_threshold, b_success_threshold),
+    }
+}
 
 pub(super) fn resolve(cx: &Cx<'_>, probes: &Probes, ports: &Ports<'_>, diags: &mut Diagnostics) -> Vec<PlanProbe> {
     let mut out = Vec::new();

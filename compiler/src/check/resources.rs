@@ -3,9 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use indexmap::IndexMap;
+
+use super::merge::Merger;
 use super::{Cx, defaults};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Quantity, ResourceKind, Resources};
+use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 use crate::values::{format_quantity, parse_quantity};
 
@@ -15,6 +19,45 @@ pub(super) type Quantities = BTreeMap<&'static str, (String, Span)>;
 pub(super) struct ResourcePlan {
     pub requests: Quantities,
     pub limits: Quantities,
+}
+
+fn request(kind: ResourceKind) -> &'static Setting {
+    match kind {
+        ResourceKind::Cpu => &s::REQUESTS_CPU,
+        ResourceKind::Memory => &s::REQUESTS_MEMORY,
+        ResourceKind::EphemeralStorage => &s::REQUESTS_EPHEMERAL_STORAGE,
+    }
+}
+
+fn limit(kind: ResourceKind) -> &'static Setting {
+    match kind {
+        ResourceKind::Cpu => &s::LIMITS_CPU,
+        ResourceKind::Memory => &s::LIMITS_MEMORY,
+        ResourceKind::EphemeralStorage => &s::LIMITS_EPHEMERAL_STORAGE,
+    }
+}
+
+/// Per resource: `requests cpu=` replaces only the CPU request.
+pub(super) fn merge(c: &mut Merger<'_>, base: &Resources, over: &Resources) -> Resources {
+    let Resources { requests: b_requests, limits: b_limits } = base;
+    let Resources { requests, limits } = over;
+    Resources { requests: per_kind(c, request, b_requests, requests), limits: per_kind(c, limit, b_limits, limits) }
+}
+
+type PerKind = IndexMap<ResourceKind, Spanned<Quantity>>;
+
+fn per_kind(
+    c: &mut Merger<'_>,
+    setting: fn(ResourceKind) -> &'static Setting,
+    base: &PerKind,
+    over: &PerKind,
+) -> PerKind {
+    let mut out = base.clone();
+    for (k, v) in over {
+        c.note(setting(*k).path.to_string(), v, base.get(k));
+        out.insert(*k, v.clone());
+    }
+    out
 }
 
 pub(super) fn resolve(cx: &Cx<'_>, r: &Resources, diags: &mut Diagnostics) -> ResourcePlan {

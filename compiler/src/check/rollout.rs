@@ -1,8 +1,10 @@
-//! Resolving `blue-green` and `canary` into a [`PlanDelivery`]: derived
-//! Service and template names, analysis queries built by the same
-//! [`promql`] builders (and the same [`Target`]/[`Vocabulary`]) as the
-//! alerts, and every progressive-delivery check (SVC0320–SVC0324).
+//! `blue-green` and `canary`: their merge, and their resolution into a
+//! [`PlanDelivery`]: derived Service and template names, analysis queries
+//! built by the same [`promql`] builders (and the same
+//! [`Target`]/[`Vocabulary`]) as the alerts, and every progressive-delivery
+//! check (SVC0320–SVC0324).
 
+use super::merge::or;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::plan::*;
@@ -40,6 +42,100 @@ pub struct Context<'a> {
     pub origin: Span,
     /// The service's metric names, `None` when `monitoring::vocabulary` reported one.
     pub vocab: Option<&'a Vocabulary>,
+}
+
+fn on(enabled: &Option<Spanned<bool>>) -> bool {
+    enabled.as_ref().is_none_or(|e| e.value)
+}
+
+/// Update strategies: a layer's `blue-green` or `canary` merges field by
+/// field with the lower layer's block of the same kind (analysis sets,
+/// steps and traffic replace as a whole); declaring the other kind switches
+/// to it; `blue-green #false` / `canary #false` turns it off.
+pub(super) fn merge(
+    (b_blue_green, b_canary): (&Option<BlueGreen>, &Option<Canary>),
+    (blue_green, canary): (&Option<BlueGreen>, &Option<Canary>),
+) -> (Option<BlueGreen>, Option<Canary>) {
+    let mut out = (b_blue_green.clone(), b_canary.clone());
+    if let Some(o) = blue_green {
+        out.0 = match b_blue_green {
+            Some(b) if on(&o.enabled) => Some(merge_blue_green(b, o)),
+            _ => Some(o.clone()),
+        };
+        if on(&o.enabled) && canary.is_none() {
+            out.1 = None;
+        }
+    }
+    if let Some(o) = canary {
+        out.1 = match b_canary {
+            Some(b) if on(&o.enabled) => Some(merge_canary(b, o)),
+            _ => Some(o.clone()),
+        };
+        if on(&o.enabled) && blue_green.is_none() {
+            out.0 = None;
+        }
+    }
+    out
+}
+
+fn merge_blue_green(base: &BlueGreen, over: &BlueGreen) -> BlueGreen {
+    let BlueGreen {
+        node: _,
+        enabled: _,
+        deploy_budget: b_deploy_budget,
+        auto_promote: b_auto_promote,
+        rollback_window: b_rollback_window,
+        preview_replicas: b_preview_replicas,
+        pre_promotion: b_pre_promotion,
+        post_promotion: b_post_promotion,
+    } = base;
+    let BlueGreen {
+        node,
+        enabled,
+        deploy_budget,
+        auto_promote,
+        rollback_window,
+        preview_replicas,
+        pre_promotion,
+        post_promotion,
+    } = over;
+    BlueGreen {
+        node: *node,
+        enabled: enabled.clone(),
+        deploy_budget: or(deploy_budget, b_deploy_budget),
+        auto_promote: or(auto_promote, b_auto_promote),
+        rollback_window: or(rollback_window, b_rollback_window),
+        preview_replicas: or(preview_replicas, b_preview_replicas),
+        pre_promotion: or(pre_promotion, b_pre_promotion),
+        post_promotion: or(post_promotion, b_post_promotion),
+    }
+}
+
+fn merge_canary(base: &Canary, over: &Canary) -> Canary {
+    let Canary {
+        node: _,
+        enabled: _,
+        deploy_budget: b_deploy_budget,
+        auto_promote: b_auto_promote,
+        max_surge: b_max_surge,
+        max_unavailable: b_max_unavailable,
+        traffic: b_traffic,
+        background: b_background,
+        steps: b_steps,
+    } = base;
+    let Canary { node, enabled, deploy_budget, auto_promote, max_surge, max_unavailable, traffic, background, steps } =
+        over;
+    Canary {
+        node: *node,
+        enabled: enabled.clone(),
+        deploy_budget: or(deploy_budget, b_deploy_budget),
+        auto_promote: or(auto_promote, b_auto_promote),
+        max_surge: or(max_surge, b_max_surge),
+        max_unavailable: or(max_unavailable, b_max_unavailable),
+        traffic: or(traffic, b_traffic),
+        background: or(background, b_background),
+        steps: or(steps, b_steps),
+    }
 }
 
 /// The preview Service of a blue-green update.
@@ -166,7 +262,6 @@ impl Builder<'_> {
 }
 
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanDelivery> {
-    let on = |e: &Option<Spanned<bool>>| e.as_ref().is_none_or(|e| e.value);
     let bg = b.blue_green.as_ref().filter(|x| on(&x.enabled));
     let canary = b.canary.as_ref().filter(|x| on(&x.enabled));
     let node = bg.map(|x| x.node).or(canary.map(|x| x.node))?;

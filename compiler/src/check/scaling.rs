@@ -1,10 +1,12 @@
 //! `replicas`, `autoscale` and `disruption-budget`: how many pods run, who
 //! decides, and how many a voluntary disruption may take.
 
+use super::merge::{Merger, merge_map, or};
 use super::{Cx, defaults};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Autoscale, Behavior, Disruption, Duration, IntOrPercent};
 use crate::plan::{IntOrPercentBound, PlanAutoscale, PlanBehavior, PlanPolicy};
+use crate::settings as s;
 use crate::source::{Span, Spanned};
 use crate::values::format_quantity;
 
@@ -13,6 +15,57 @@ pub(super) struct Scaling {
     /// `None` when an autoscaler owns the replica count.
     pub replicas: Option<(u32, Span)>,
     pub autoscale: Option<PlanAutoscale>,
+}
+
+/// `min=`, `max=`, `cpu`, `memory` replace; pod metrics merge by metric
+/// name; `scale-up` and `scale-down` each replace as a whole;
+/// `autoscale #false` replaces everything. A new `autoscale` needs both bounds.
+pub(super) fn merge_autoscale(
+    c: &mut Merger<'_>,
+    base: &Option<Autoscale>,
+    over: &Option<Autoscale>,
+) -> Option<Autoscale> {
+    match (base, over) {
+        (_, Some(o)) if o.enabled.as_ref().is_some_and(|e| !e.value) => Some(o.clone()),
+        (Some(b), Some(o)) => {
+            let Autoscale {
+                node: _,
+                enabled: b_enabled,
+                min: b_min,
+                max: b_max,
+                cpu: b_cpu,
+                memory: b_memory,
+                pods: b_pods,
+                scale_up: b_scale_up,
+                scale_down: b_scale_down,
+            } = b;
+            let Autoscale { node, enabled, min, max, cpu, memory, pods, scale_up, scale_down } = o;
+            Some(Autoscale {
+                node: *node,
+                enabled: c.pick(&s::AUTOSCALE_ENABLED, enabled, b_enabled),
+                min: c.pick(&s::AUTOSCALE_MIN, min, b_min),
+                max: c.pick(&s::AUTOSCALE_MAX, max, b_max),
+                cpu: c.pick(&s::AUTOSCALE_CPU, cpu, b_cpu),
+                memory: c.pick(&s::AUTOSCALE_MEMORY, memory, b_memory),
+                pods: merge_map(b_pods, pods),
+                scale_up: or(scale_up, b_scale_up),
+                scale_down: or(scale_down, b_scale_down),
+            })
+        }
+        (None, Some(o)) => {
+            if o.min.is_none() || o.max.is_none() {
+                c.refines(
+                    "`autoscale`",
+                    o.node,
+                    "give both bounds here (`autoscale min=2 max=10`), or declare `autoscale` in the service",
+                );
+                None
+            } else {
+                Some(o.clone())
+            }
+        }
+        (b, None) => b.clone(),
+    }
 }
 
 pub(super) fn resolve(

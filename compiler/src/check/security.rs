@@ -4,10 +4,79 @@
 //! the same rules as patches (`crate::harden`), so this only resolves values
 //! and the exceptions.
 
+use super::merge::{Merger, merge_map};
 use super::{Cx, defaults};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Security, ServiceAccount};
 use crate::plan::{PlanSecurity, PlanServiceAccount};
+use crate::settings as s;
+
+/// Each child replaces; `allow` exceptions merge by rule name.
+pub(super) fn merge(c: &mut Merger<'_>, base: &Security, over: &Security) -> Security {
+    let Security {
+        run_as_user: b_run_as_user,
+        run_as_group: b_run_as_group,
+        fs_group: b_fs_group,
+        run_as_non_root: b_run_as_non_root,
+        read_only_root_filesystem: b_read_only_root_filesystem,
+        allow_privilege_escalation: b_allow_privilege_escalation,
+        add_capabilities: b_add_capabilities,
+        seccomp: b_seccomp,
+        allow: b_allow,
+    } = base;
+    let Security {
+        run_as_user,
+        run_as_group,
+        fs_group,
+        run_as_non_root,
+        read_only_root_filesystem,
+        allow_privilege_escalation,
+        add_capabilities,
+        seccomp,
+        allow,
+    } = over;
+    Security {
+        run_as_user: c.pick(&s::RUN_AS_USER, run_as_user, b_run_as_user),
+        run_as_group: c.pick(&s::RUN_AS_GROUP, run_as_group, b_run_as_group),
+        fs_group: c.pick(&s::FS_GROUP, fs_group, b_fs_group),
+        run_as_non_root: c.pick(&s::RUN_AS_NON_ROOT, run_as_non_root, b_run_as_non_root),
+        read_only_root_filesystem: c.pick(
+            &s::READ_ONLY_ROOT_FILESYSTEM,
+            read_only_root_filesystem,
+            b_read_only_root_filesystem,
+        ),
+        allow_privilege_escalation: c.pick(
+            &s::ALLOW_PRIVILEGE_ESCALATION,
+            allow_privilege_escalation,
+            b_allow_privilege_escalation,
+        ),
+        add_capabilities: c.pick(&s::ADD_CAPABILITIES, add_capabilities, b_add_capabilities),
+        seccomp: c.pick(&s::SECCOMP, seccomp, b_seccomp),
+        allow: c.map(&s::SECURITY_ALLOW, b_allow, allow),
+    }
+}
+
+/// The name, `create=` and `automount-token=` replace; annotations merge
+/// key by key.
+pub(super) fn merge_service_account(
+    c: &mut Merger<'_>,
+    base: &Option<ServiceAccount>,
+    over: &Option<ServiceAccount>,
+) -> Option<ServiceAccount> {
+    let (Some(b), Some(o)) = (base, over) else {
+        return over.clone().or_else(|| base.clone());
+    };
+    let ServiceAccount { node: _, name: b_name, create: b_create, automount: b_automount, annotations: b_annotations } =
+        b;
+    let ServiceAccount { node, name, create, automount, annotations } = o;
+    Some(ServiceAccount {
+        node: *node,
+        name: c.pick(&s::SERVICE_ACCOUNT_NAME, name, b_name),
+        create: c.pick(&s::SERVICE_ACCOUNT_CREATE, create, b_create),
+        automount: c.pick(&s::SERVICE_ACCOUNT_AUTOMOUNT_TOKEN, automount, b_automount),
+        annotations: merge_map(b_annotations, annotations),
+    })
+}
 
 /// The account pods run as: the service's own (created) by default, with
 /// no API token mounted.

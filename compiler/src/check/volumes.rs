@@ -3,11 +3,44 @@
 
 use std::collections::BTreeMap;
 
+use super::merge::{Merger, or};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Map, Volume, VolumeSource};
 use crate::plan::PlanVolume;
+use crate::settings as s;
 use crate::source::Span;
 use crate::values::format_quantity;
+
+/// Item by item, by name: each part the upper layer gives replaces the
+/// lower one's. A new volume needs its mount path.
+pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Volume>, over: &Map<Volume>) -> Map<Volume> {
+    let mut out = base.clone();
+    for (name, o) in over {
+        let Volume { name: o_name, path, source, size_limit, memory } = o;
+        match base.get(name) {
+            Some(b) => {
+                let Volume { name: _, path: b_path, source: b_source, size_limit: b_size_limit, memory: b_memory } = b;
+                let merged = Volume {
+                    name: o_name.clone(),
+                    path: c.pick_at(&s::VOLUME, name, path, b_path),
+                    size_limit: c.pick_at(&s::VOLUME_SIZE_LIMIT, name, size_limit, b_size_limit),
+                    source: or(source, b_source),
+                    memory: c.pick_at(&s::VOLUME_MEMORY, name, memory, b_memory),
+                };
+                out.insert(name.clone(), merged);
+            }
+            None if path.is_none() => c.refines(
+                &format!("volume `{name}`"),
+                o_name.span,
+                "declare the volume in the service, or give its mount path here",
+            ),
+            None => {
+                out.insert(name.clone(), o.clone());
+            }
+        }
+    }
+    out
+}
 
 pub(super) fn resolve(volumes: &Map<Volume>, diags: &mut Diagnostics) -> Vec<PlanVolume> {
     let mut out = Vec::new();
