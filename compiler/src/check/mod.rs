@@ -23,7 +23,7 @@
 //! | `scheduling` | `node-selector`, `tolerations` |
 //! | `monitoring` | `metrics`, `alerts`, `slo` |
 //! | `rollout` | `blue-green`, `canary` |
-//! | `ci` | `pipeline` (across environments, from [`crate::lib`]'s caller) |
+//! | `ci` | `pipeline` (once for all environments, called by `lib::compile_with`) |
 
 pub mod ci;
 mod env;
