@@ -16,9 +16,14 @@
 //! reported as `labels.team`, `port.NAME.protocol` as `port.http.protocol`
 //! ([`Setting::with_key`]); [`by_path`] finds the entry of either form.
 
+use std::sync::LazyLock;
+
 use crate::lower::Kind;
 use crate::model::Body;
 use crate::source::{Span, Spanned};
+
+/// Where a merged body writes a setting: the span of its value.
+pub type Find = fn(&Body) -> Option<Span>;
 
 /// One documented setting.
 #[derive(Debug)]
@@ -33,7 +38,7 @@ pub struct Setting {
     /// Where a merged body writes it: the span of the value, recorded in
     /// `Plan::settings` for provenance. `None` when the plan traces the value
     /// itself, or the setting is keyed.
-    pub written: Option<fn(&Body) -> Option<Span>>,
+    pub written: Option<Find>,
     /// The output fields this setting alone decides (kind, JSON pointer):
     /// their provenance is the span [`Setting::written`] finds, or this
     /// setting's default. Every workload carries the Deployment's pod
@@ -54,7 +59,7 @@ impl Setting {
         self
     }
 
-    const fn written(mut self, at: fn(&Body) -> Option<Span>) -> Setting {
+    const fn written(mut self, at: Find) -> Setting {
         self.written = Some(at);
         self
     }
@@ -137,12 +142,26 @@ pub fn by_pointer(kind: Kind, pointer: &str) -> Option<&'static Setting> {
 
 /// The setting a traced value at `pointer` belongs to (whatever the kind).
 pub fn traced_at(pointer: &str) -> Option<&'static Setting> {
-    ALL.iter().copied().find(|s| s.traced.iter().any(|suffix| pointer.ends_with(suffix)))
+    // Listed once: lowering asks for every value that took its default.
+    static TRACED: LazyLock<Vec<(&'static str, &'static Setting)>> =
+        LazyLock::new(|| ALL.iter().flat_map(|s| s.traced.iter().map(move |suffix| (*suffix, *s))).collect());
+    TRACED.iter().find(|(suffix, _)| pointer.ends_with(suffix)).map(|(_, s)| *s)
 }
 
-/// Every (setting, kind, pointer) of [`Setting::fields`], in registry order.
-pub fn fields() -> impl Iterator<Item = (&'static Setting, Kind, &'static str)> {
-    ALL.iter().flat_map(|s| s.fields.iter().map(move |(k, p)| (*s, *k, *p)))
+/// Every (setting, kind, pointer) of [`Setting::fields`], in registry order
+/// (listed once: lowering walks it for every object).
+pub fn fields() -> &'static [(&'static Setting, Kind, &'static str)] {
+    static FIELDS: LazyLock<Vec<(&'static Setting, Kind, &'static str)>> =
+        LazyLock::new(|| ALL.iter().flat_map(|s| s.fields.iter().map(move |(k, p)| (*s, *k, *p))).collect());
+    &FIELDS
+}
+
+/// The settings a merged body writes, with the span of each value (every
+/// [`Setting::written`] that finds one).
+pub fn written_in(b: &Body) -> impl Iterator<Item = (&'static str, Span)> + '_ {
+    static WRITTEN: LazyLock<Vec<(&'static str, Find)>> =
+        LazyLock::new(|| ALL.iter().filter_map(|s| Some((s.path, s.written?))).collect());
+    WRITTEN.iter().filter_map(move |(path, at)| Some((*path, at(b)?)))
 }
 
 fn at<T>(v: &Option<Spanned<T>>) -> Option<Span> {
@@ -329,7 +348,7 @@ mod tests {
 
     #[test]
     fn a_field_or_a_traced_value_has_one_setting() {
-        let all: Vec<_> = fields().collect();
+        let all = fields();
         for (i, (s, k, p)) in all.iter().enumerate() {
             assert!(p.starts_with('/'), "{p}");
             let other = all[..i].iter().find(|(_, k2, p2)| k2 == k && p2 == p);

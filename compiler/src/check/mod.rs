@@ -215,8 +215,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
 }
 
 /// The spans of the settings a merged body writes, by documented name, for
-/// provenance (`svcc explain KIND/NAME POINTER FILE`): every registry setting
-/// with a [`Setting::written`](crate::settings::Setting::written) place.
+/// provenance (`svcc explain KIND/NAME POINTER FILE`).
 fn settings_written(b: &Body) -> BTreeMap<&'static str, Span> {
-    crate::settings::ALL.iter().filter_map(|s| Some((s.path, s.written?(b)?))).collect()
+    crate::settings::written_in(b).collect()
 }

@@ -175,7 +175,7 @@ pub(crate) fn object<T: Serialize + OfKind>(name: &str, p: &Plan, t: &T, spans: 
     }
     // Fields that one documented setting decides: the spec's span when the
     // setting is written, its default otherwise.
-    for (setting, k, ptr) in settings::fields() {
+    for &(setting, k, ptr) in settings::fields() {
         if settings::applies(k, ptr, kind) && at(&value, ptr).is_some() {
             let origin = match p.settings.get(setting.path) {
                 Some(s) => origin_of(p, *s, ptr),
