@@ -1,5 +1,5 @@
-//! `image`, `command` and `args`: what the container runs. The tag policy
-//! (no `latest`, a real tag for a build) and the image reference.
+//! `image`: the container image. The tag policy (no `latest`, a real tag
+//! for a build) and the image reference.
 
 use super::Cx;
 use super::merge::Merger;
@@ -8,7 +8,7 @@ use crate::model::Image;
 use crate::settings as s;
 use crate::source::{Span, Spanned};
 
-/// The container's image and program.
+/// The container's image.
 pub(super) struct ImagePlan {
     /// `repository:tag@digest`, or `repository:unset` when a check-only run has no tag.
     pub reference: String,
@@ -16,8 +16,6 @@ pub(super) struct ImagePlan {
     /// The tag, used as the `app.kubernetes.io/version` label.
     pub version: Option<String>,
     pub pull_policy: String,
-    pub command: Option<Vec<String>>,
-    pub args: Option<Vec<String>>,
 }
 
 /// Each part separately; a layer that names another repository does not
@@ -45,15 +43,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Option<Image>, over: &Option<Imag
     }
 }
 
-pub(super) fn resolve(
-    cx: &Cx<'_>,
-    image: Option<&Image>,
-    command: &Option<Spanned<Vec<String>>>,
-    args: &Option<Spanned<Vec<String>>>,
-    diags: &mut Diagnostics,
-) -> ImagePlan {
-    let program = |v: &Option<Spanned<Vec<String>>>| v.as_ref().map(|c| c.value.clone());
-    let (command, args) = (program(command), program(args));
+pub(super) fn resolve(cx: &Cx<'_>, image: Option<&Image>, diags: &mut Diagnostics) -> ImagePlan {
     let Some(Image { repository: Some(repo), tag, digest, pull_policy, node: _ }) = image else {
         let at = image.map_or(cx.origin, |i| i.node);
         diags.push(
@@ -61,14 +51,7 @@ pub(super) fn resolve(
                 .at(at, "needs an image")
                 .help("add `image \"ghcr.io/acme/my-app\"` to the service"),
         );
-        return ImagePlan {
-            reference: String::new(),
-            span: cx.origin,
-            version: None,
-            pull_policy: String::new(),
-            command,
-            args,
-        };
+        return ImagePlan { reference: String::new(), span: cx.origin, version: None, pull_policy: String::new() };
     };
     let tag: Option<Spanned<String>> = match &cx.opts.image_tag {
         Some(t) => Some(Spanned::new(t.clone(), repo.span)),
@@ -90,7 +73,7 @@ pub(super) fn resolve(
         reference.push_str(&d.value);
     }
     let pull_policy = pull_policy.as_ref().map_or("IfNotPresent".to_string(), |p| p.value.clone());
-    ImagePlan { reference, span: repo.span, version, pull_policy, command, args }
+    ImagePlan { reference, span: repo.span, version, pull_policy }
 }
 
 /// SVC0306: never `latest`, and a build needs a tag (or a digest).

@@ -10,7 +10,8 @@
 //!
 //! | module | settings |
 //! |---|---|
-//! | `image` | `image`, `command`, `args` |
+//! | `image` | `image` |
+//! | `command` | `command`, `args` |
 //! | `ports` | `port` |
 //! | `scaling` | `replicas`, `autoscale`, `disruption-budget` |
 //! | `resources` | `resources` |
@@ -26,6 +27,7 @@
 //! | `ci` | `pipeline` (once for all environments, called by `lib::compile_with`) |
 
 pub mod ci;
+mod command;
 mod env;
 mod image;
 mod lifecycle;
@@ -45,12 +47,11 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::{Body, Spec};
+use crate::pipeline::Options;
 use crate::plan::Plan;
 use crate::source::Span;
 
 pub use metadata::RESERVED_LABELS;
-
-use crate::pipeline::Options;
 
 /// The environment a spec without `environment` blocks builds as.
 pub const DEFAULT_ENVIRONMENT: &str = "default";
@@ -122,7 +123,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     let errors_before = diags.error_count();
     let cx =
         Cx { service: &spec.name.value, env, named_env: !spec.environments.is_empty(), origin: spec.name.span, opts };
-    let image = image::resolve(&cx, b.image.as_ref(), &b.command, &b.args, diags);
+    let image = image::resolve(&cx, b.image.as_ref(), diags);
     let ports = ports::resolve(&b.ports, diags);
     let scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
     let resources = resources::resolve(&cx, &b.resources, diags);
@@ -173,6 +174,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     if diags.error_count() > errors_before {
         return None;
     }
+    let (command, args) = command::resolve(&b.command, &b.args);
     Some(Plan {
         environment_block: spec.environments.iter().find(|e| e.name.value == env).map(|e| e.block),
         settings: settings_written(b),
@@ -192,8 +194,8 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         probes,
         env: env::resolve(&b.env),
         env_from: env::resolve_from(&b.env_from),
-        command: image.command,
-        args: image.args,
+        command,
+        args,
         labels: metadata.labels,
         selector: metadata.selector,
         annotations: metadata.annotations,
