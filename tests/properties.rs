@@ -188,7 +188,14 @@ fn generate(rng: &mut Rng, n: usize) -> Generated {
     let mut base = Expect { tag: rng.pick(TAGS).to_string(), ..Expect::default() };
     writeln!(s, "service {name} {{").unwrap();
     writeln!(s, "    image \"ghcr.io/acme/{name}\" tag={}", q(&base.tag)).unwrap();
+    gen_ports_and_probes(rng, &mut s, &mut base);
+    gen_resources_and_env(rng, &mut s, &mut base);
+    gen_metadata(rng, &mut s, &mut base);
+    gen_volumes_and_scaling(rng, &mut s);
+    gen_environments(rng, s, base)
+}
 
+fn gen_ports_and_probes(rng: &mut Rng, s: &mut String, base: &mut Expect) {
     // Ports: distinct names, numbers and service ports.
     let ports = rng.some(PORT_NAMES, 3);
     for (i, p) in ports.iter().enumerate() {
@@ -220,7 +227,9 @@ fn generate(rng: &mut Rng, n: usize) -> Generated {
         }
         s.push_str("    }\n");
     }
+}
 
+fn gen_resources_and_env(rng: &mut Rng, s: &mut String, base: &mut Expect) {
     if rng.chance(60) {
         let (cr, cl) = CPU[rng.below(CPU.len())];
         let (mr, ml) = MEMORY[rng.below(MEMORY.len())];
@@ -242,7 +251,9 @@ fn generate(rng: &mut Rng, n: usize) -> Generated {
         }
         s.push_str("    }\n");
     }
+}
 
+fn gen_metadata(rng: &mut Rng, s: &mut String, base: &mut Expect) {
     let label_keys = rng.some(LABEL_WORDS, 4);
     if !label_keys.is_empty() {
         s.push_str("    labels {\n");
@@ -266,7 +277,9 @@ fn generate(rng: &mut Rng, n: usize) -> Generated {
         }
         s.push_str("    }\n");
     }
+}
 
+fn gen_volumes_and_scaling(rng: &mut Rng, s: &mut String) {
     let volumes = rng.some(&VOLUMES.iter().collect::<Vec<_>>(), 3);
     if !volumes.is_empty() {
         s.push_str("    volumes {\n");
@@ -295,7 +308,9 @@ fn generate(rng: &mut Rng, n: usize) -> Generated {
     } else if rng.chance(50) {
         writeln!(s, "    replicas {}", rng.below(5)).unwrap();
     }
+}
 
+fn gen_environments(rng: &mut Rng, mut s: String, base: Expect) -> Generated {
     let mut expect = BTreeMap::new();
     let envs = rng.some(ENV_NAMES, 3);
     if envs.is_empty() {
