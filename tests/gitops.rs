@@ -505,7 +505,7 @@ fn provenance_tells_spec_lines_overrides_and_defaults_apart() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
-        "Deployment/payments /spec/replicas = 1  [environment `dev`]\n  overridden by environment `dev` at examples/environments/service.kdl:59:18: replicas 1\n"
+        "Deployment/payments /spec/replicas = 1  [environment `dev`]\n  overridden by environment `dev` at examples/environments/service.kdl:59:18: replicas 1\n  setting: `replicas` (docs/language.md)\n"
     );
     // A documented default.
     let o = explain(&[
@@ -602,6 +602,11 @@ fn provenance_follows_presets_org_defaults_and_patches() {
     assert!(out.contains("= 600  [environment `production`]\n  set by a patch at examples/monorepo/services/checkout/service.kdl:25:71"), "{out}");
     let out = one("Deployment/checkout", "spec.template.spec.dnsConfig.options[0].name", "staging");
     assert!(out.contains("= \"ndots\"  [environment `staging`]\n  set by a patch at"), "{out}");
+    // A setting's name stands for the field it decides, and every answer
+    // names its setting.
+    let out = one("Deployment/checkout", "replicas", "staging");
+    assert!(out.starts_with("Deployment/checkout /spec/replicas = 1  [environment `staging`]"), "{out}");
+    assert!(out.contains("  setting: `replicas` (docs/language.md)"), "{out}");
     // The JSON form names the layer.
     let o = explain(&[
         "HorizontalPodAutoscaler/checkout",

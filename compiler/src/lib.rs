@@ -15,35 +15,36 @@
 //! The library does no I/O, except [`repo`], the one module that reads
 //! input files (for the CLI and the tests alike); the CLI writes folders.
 
-// The runner.
+// The runner, then the stages in the order data flows through them. Public
+// modules are what the CLI, the tests and the fuzz targets use; the rest
+// is internal.
 pub mod pipeline;
-// Stages, in pipeline order.
-pub mod admission;
-pub mod check;
-pub mod ci;
-pub mod compose;
-pub mod crd;
-pub mod decode;
-pub mod emit;
-pub mod harden;
-pub mod lower;
-pub mod model;
-pub mod patch;
-pub mod plan;
-pub mod promql;
 pub mod syntax;
+pub mod decode;
+pub mod model;
+pub mod compose;
+pub(crate) mod settings;
+pub(crate) mod check;
+pub mod plan;
+pub(crate) mod promql;
+pub mod lower;
+pub(crate) mod crd;
+pub(crate) mod harden;
+pub(crate) mod patch;
 pub mod validate;
+pub(crate) mod admission;
+pub mod emit;
+pub mod ci;
 // Shared by the stages.
 pub mod diagnostic;
-pub mod secrets;
-pub mod settings;
+pub(crate) mod secrets;
 pub mod source;
 pub mod values;
 // Beside the pipeline: reading files, and the GitOps tools.
+pub mod repo;
 pub mod diff;
 pub mod format;
 pub mod provenance;
-pub mod repo;
 
 use diagnostic::render::FileDiagnostics;
 use diagnostic::{Code, Diagnostic};

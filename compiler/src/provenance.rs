@@ -27,6 +27,9 @@ pub struct Answer {
     /// The pointer the origin was recorded for (the pointer itself or an ancestor).
     pub recorded_at: String,
     pub origin: Origin,
+    /// The documented setting that decides the value, when one does
+    /// (`replicas`, `security.run-as-user`, …).
+    pub setting: Option<&'static str>,
 }
 
 /// Turn `spec.template.spec.containers[0].image` (or a JSON pointer) into a
@@ -71,6 +74,13 @@ pub fn trace(run: &Run, object: &str, path: &str) -> Result<Vec<Answer>, Box<Dia
             if !obj.kind.as_str().eq_ignore_ascii_case(kind) || obj.name != name {
                 continue;
             }
+            // A setting's name (`replicas`, `security.run-as-user`) stands for
+            // the field it decides in this object.
+            let pointer = match crate::settings::by_path(path) {
+                Some(s) if obj.value.pointer(&pointer).is_none() => setting_field(s, obj).unwrap_or(pointer.clone()),
+                _ => pointer.clone(),
+            };
+            let setting = crate::settings::by_pointer(obj.kind, &pointer).map(|s| s.path);
             let mut at = pointer.clone();
             let (recorded_at, origin) = loop {
                 if let Some(o) = obj.provenance.get(&at) {
@@ -88,6 +98,7 @@ pub fn trace(run: &Run, object: &str, path: &str) -> Result<Vec<Answer>, Box<Dia
                 value: obj.value.pointer(&pointer).cloned(),
                 recorded_at,
                 origin,
+                setting,
             });
         }
     }
@@ -99,6 +110,13 @@ pub fn trace(run: &Run, object: &str, path: &str) -> Result<Vec<Answer>, Box<Dia
         ));
     }
     Ok(answers)
+}
+
+/// The field of `obj` a setting decides: one of its fields for this kind,
+/// else a traced value the object has.
+fn setting_field(s: &crate::settings::Setting, obj: &crate::lower::Object) -> Option<String> {
+    let field = s.fields.iter().find(|(k, p)| crate::settings::applies(*k, p, obj.kind)).map(|(_, p)| *p);
+    field.or_else(|| s.traced.iter().copied().find(|t| obj.value.pointer(t).is_some())).map(str::to_string)
 }
 
 /// Where a span is: the file it is in, 1-based line and column, the line's
@@ -160,6 +178,9 @@ pub fn render(run: &Run, answers: &[Answer]) -> String {
             Origin::Patch(span) => format!("set by a patch{inherited} at {}", at(*span)),
         };
         s.push_str(&format!("  {line}\n"));
+        if let Some(setting) = a.setting {
+            s.push_str(&format!("  setting: `{setting}` (docs/language.md)\n"));
+        }
     }
     s
 }
@@ -191,6 +212,7 @@ pub fn to_json(run: &Run, answers: &[Answer]) -> serde_json::Value {
                 "value": a.value,
                 "recorded_at": a.recorded_at,
                 "origin": origin,
+                "setting": a.setting,
             })
         })
         .collect();

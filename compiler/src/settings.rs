@@ -89,11 +89,6 @@ impl Setting {
         None
     }
 
-    /// Whether the spec chooses a key in this path (`labels.KEY`).
-    pub fn is_keyed(&self) -> bool {
-        self.around_key().is_some()
-    }
-
     /// The path with its key filled in: `labels.KEY` with `team` is
     /// `labels.team`. A path without a key is returned as it is.
     pub fn with_key(&self, key: &str) -> String {
@@ -381,7 +376,7 @@ mod tests {
         assert_eq!(PORT_PROTOCOL.with_key("http"), "port.http.protocol");
         assert_eq!(LABELS.with_key("example.com/org"), "labels.example.com/org");
         assert_eq!(REPLICAS.with_key("x"), "replicas");
-        assert!(LABELS.is_keyed() && !REPLICAS.is_keyed());
+        assert!(LABELS.around_key().is_some() && REPLICAS.around_key().is_none());
     }
 
     #[test]

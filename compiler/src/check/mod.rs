@@ -51,8 +51,6 @@ use crate::pipeline::Options;
 use crate::plan::Plan;
 use crate::source::Span;
 
-pub use metadata::RESERVED_LABELS;
-
 /// The environment a spec without `environment` blocks builds as.
 pub const DEFAULT_ENVIRONMENT: &str = "default";
 

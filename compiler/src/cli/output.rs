@@ -450,10 +450,16 @@ fn staging_suffix() -> String {
 /// it between its creation and the lock: then it no longer is the folder
 /// at that path, and another one is made.
 fn staging_beside(parent: &Path, name: &str) -> std::io::Result<(PathBuf, Option<std::fs::File>)> {
-    for _ in 0..4 {
+    for _ in 0..16 {
         let path = parent.join(format!("{STAGING_PREFIX}{name}-{}", staging_suffix()));
         std::fs::create_dir(&path)?;
-        let handle = std::fs::File::open(&path)?;
+        // Another build's cleanup may take the folder before it is locked:
+        // then try another.
+        let handle = match std::fs::File::open(&path) {
+            Ok(h) => h,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
         match handle.lock() {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::Unsupported => return Ok((path, None)),
