@@ -85,14 +85,14 @@ pub fn validation_schema_text() -> String {
 
 /// The tables build.rs compiled from `schemas/validation.json`.
 mod tables {
-    use super::engine::{IntFormat, Node};
+    use super::engine::{Format, Node};
     use std::borrow::Cow;
     include!(concat!(env!("OUT_DIR"), "/validation_schema.rs"));
 }
 
 /// The validation schema: static data, nothing to read or build at start.
 static VALIDATOR: engine::Schema =
-    engine::Schema::from_static(tables::NODES, tables::LOCATIONS, tables::DEFS, tables::ROOT);
+    engine::Schema::from_static(tables::NODES, tables::LOCATIONS, tables::DEFS, tables::PATTERNS, tables::ROOT);
 
 /// The name of a kind's root in the validation schema's `$defs`.
 fn kind_def(kind: Kind) -> String {
@@ -176,6 +176,8 @@ mod tests {
         if let Err(e) = engine::Schema::from_json(include_str!("../../../schemas/validation.json")) {
             panic!("schemas/validation.json: {e}");
         }
+        // Patterns are compiled when first used: every one must compile.
+        assert_eq!(VALIDATOR.broken_patterns(), Vec::<String>::new());
     }
 
     #[test]
