@@ -56,8 +56,8 @@ fn no_stray_schema_files() {
     }
 }
 
-/// The upstream CRD schema of a custom kind, under
-/// `../shared/oracle/schemas/original/`: `GROUP/STEM_VERSION.json`.
+/// The upstream CRD schema of a custom kind, under `schemas/upstream/`
+/// (and the oracle's `schemas/original/`): `GROUP/STEM_VERSION.json`.
 fn upstream_file(kind: Kind) -> String {
     let (group, version) = kind.api_version().split_once('/').expect("a custom resource has a group");
     format!("{group}/{}_{version}.json", kind.file_stem())
@@ -130,13 +130,12 @@ fn compare(root: &Value, ours: &Value, theirs: &Value, path: &str, problems: &mu
 }
 
 /// svcc's own typed CRD structs (Rollout, AnalysisTemplate, ServiceMonitor,
-/// PrometheusRule) against the upstream CRD schemas in
-/// `../shared/oracle/schemas/original/`, read in place and never copied into
-/// the project: every property svcc's schema declares under `spec` must exist
-/// upstream at the same path with the same JSON type (svcc models a subset).
+/// PrometheusRule) against the upstream CRD schemas in `schemas/upstream/`:
+/// every property svcc's type declares under `spec` must exist upstream at
+/// the same path with the same JSON type (svcc models a subset).
 #[test]
 fn crd_schemas_match_upstream() {
-    let upstream = common::root().parent().unwrap().join("shared/oracle/schemas/original");
+    let upstream = common::root().join("schemas/upstream");
     let mut problems = Vec::new();
     let crds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_custom()).collect();
     assert_eq!(crds.len(), 4, "{crds:?}");
@@ -147,7 +146,7 @@ fn crd_schemas_match_upstream() {
                 .unwrap_or_else(|e| panic!("{kind:?}: upstream schema {}: {e}", path.display())),
         )
         .unwrap();
-        let ours = svcc::validate::schema(kind);
+        let ours = svcc::validate::type_schema(kind);
         let spec = ours.get("properties").and_then(|p| p.get("spec")).expect("svcc's schema has spec");
         let up_spec = theirs.get("properties").and_then(|p| p.get("spec")).expect("upstream has spec");
         compare(&ours, spec, up_spec, &format!("{}/spec", kind.as_str()), &mut problems);
@@ -286,6 +285,39 @@ fn schema_engine_agrees_with_the_jsonschema_crate() {
     assert!(invalid * 3 > checked, "only {invalid} of {checked} mutated objects were invalid");
 }
 
+/// The embedded upstream CRD schemas are the files `schemas/upstream/SOURCES.md`
+/// names: the git blob id of each is the one in its table, and each is the
+/// oracle's copy (`../shared/oracle/schemas/original/`) when that is present.
+#[test]
+fn upstream_schemas_are_the_pinned_files() {
+    let dir = common::root().join("schemas/upstream");
+    let sources = std::fs::read_to_string(dir.join("SOURCES.md")).unwrap();
+    let oracle = common::root().parent().unwrap().join("shared/oracle/schemas/original");
+    for kind in Kind::ALL.into_iter().filter(|k| k.is_custom()) {
+        let name = upstream_file(kind);
+        let (embedded, text) = svcc::validate::upstream::file(kind).expect("a custom kind has an upstream schema");
+        assert_eq!(embedded, name, "{kind:?}");
+        let path = dir.join(&name);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{name}");
+        let row = sources.lines().find(|l| l.starts_with(&format!("| `{name}`"))).unwrap_or_else(|| {
+            panic!("schemas/upstream/SOURCES.md has no row for {name}");
+        });
+        if let Ok(out) = std::process::Command::new("git").arg("hash-object").arg(&path).output()
+            && out.status.success()
+        {
+            let blob = String::from_utf8(out.stdout).unwrap();
+            assert!(row.contains(&format!("`{}`", blob.trim())), "{name}: blob {blob} is not the one SOURCES.md lists");
+        }
+        if let Ok(theirs) = std::fs::read_to_string(oracle.join(&name)) {
+            assert_eq!(theirs, text, "{name} differs from the oracle's copy");
+        }
+    }
+    for licence in ["LICENSE.CRDs-catalog", "LICENSE.Apache-2.0"] {
+        assert!(dir.join(licence).is_file(), "schemas/upstream/{licence}");
+        assert!(sources.contains(licence), "SOURCES.md does not name {licence}");
+    }
+}
+
 /// Each keyword the upstream CRD schemas brought into svcc's engine, on
 /// small schemas: the same verdicts as the `jsonschema` crate, at the same
 /// places, failing the same keyword (`format` is checked with the crate's
@@ -368,4 +400,124 @@ fn engine_keywords_agree_with_the_jsonschema_crate() {
 /// The last segment of a schema path: the keyword.
 fn keyword(schema_path: &str) -> String {
     schema_path.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+/// A blue-green service with metrics: a Rollout, AnalysisTemplates and a
+/// ServiceMonitor, with the given patch blocks.
+fn crd_spec(patches: &str) -> String {
+    format!(
+        "service api {{\n    image \"ghcr.io/acme/api\" tag=\"1.0.0\"\n    port http 8080\n    probes {{ readiness \"/ready\" }}\n    metrics path=\"/metrics\" {{ prometheus-labels {{ release \"prom\" }} }}\n    alerts {{ down for=\"1m\" }}\n    blue-green {{ auto-promote #false; pre-promotion {{ success-rate at-least=0.95 interval=\"60s\" count=5 failure-limit=3 }} }}\n{patches}\n}}\n"
+    )
+}
+
+fn crd_objects(patches: &str) -> Result<Vec<Value>, Vec<String>> {
+    let c = common::compile_str("api.kdl", &crd_spec(patches), &svcc::Options::default());
+    if c.has_errors() {
+        return Err(c
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{:?}: {}", d.code, d.message))
+            .collect());
+    }
+    Ok(c.artifacts
+        .iter()
+        .filter(|a| a.path.ends_with(".yaml"))
+        .map(|a| serde_saphyr::from_str(&a.contents).unwrap())
+        .collect())
+}
+
+fn object<'v>(objects: &'v [Value], kind: &str) -> &'v Value {
+    objects.iter().find(|o| o["kind"] == kind).unwrap_or_else(|| panic!("no {kind}"))
+}
+
+/// Patches reach the fields of the complete upstream CRD schemas, not only
+/// those svcc sets (issue 14), and what they write is validated.
+#[test]
+fn patches_reach_every_field_of_the_crd_kinds() {
+    let objects = crd_objects(
+        r#"    patch Rollout {
+        set "/spec/revisionHistoryLimit" 3
+        set "/spec/strategy/blueGreen/abortScaleDownDelaySeconds" 60
+        set "/spec/restartAt" "2026-01-01T00:00:00Z"
+    }
+    patch ServiceMonitor {
+        merge "/spec/endpoints/0" {
+            scrapeTimeout "10s"
+            honorLabels #true
+            tlsConfig { insecureSkipVerify #false; serverName "api.internal"; minVersion "TLS12" }
+        }
+        set "/spec/targetLabels" { - "team" }
+    }
+    patch PrometheusRule { set "/spec/groups/0/interval" "30s" }
+    patch AnalysisTemplate "api-pre-promotion" { set "/spec/metrics/0/consecutiveErrorLimit" 2 }"#,
+    )
+    .unwrap_or_else(|e| panic!("{e:#?}"));
+    let rollout = object(&objects, "Rollout");
+    assert_eq!(rollout["spec"]["revisionHistoryLimit"], 3);
+    assert_eq!(rollout["spec"]["strategy"]["blueGreen"]["abortScaleDownDelaySeconds"], 60);
+    let endpoint = &object(&objects, "ServiceMonitor")["spec"]["endpoints"][0];
+    assert_eq!(endpoint["scrapeTimeout"], "10s");
+    assert_eq!(endpoint["honorLabels"], true);
+    assert_eq!(endpoint["tlsConfig"]["serverName"], "api.internal");
+    assert_eq!(object(&objects, "PrometheusRule")["spec"]["groups"][0]["interval"], "30s");
+}
+
+/// A patched value that breaks a rule of the upstream schema is SVC0502 at
+/// the patch; a misspelt field is SVC0503 with a suggestion from the
+/// upstream field names.
+#[test]
+fn patches_on_crd_kinds_are_checked_against_the_upstream_schema() {
+    let cases = [
+        (
+            r#"patch Rollout { set "/spec/strategy/blueGreen/abortScaleDownDelaySeconds" "x" }"#,
+            "PatchSchema",
+            "is not of type \"integer\"",
+        ),
+        (r#"patch Rollout { set "/spec/revisionHistoryLimt" 3 }"#, "PatchUnknownField", "`revisionHistoryLimt`"),
+        (r#"patch Rollout { set "/spec/restartAt" "tomorrow" }"#, "PatchSchema", "date-time"),
+        (
+            r#"patch ServiceMonitor { set "/spec/endpoints/0/scrapeTimeout" "10 seconds" }"#,
+            "PatchSchema",
+            "does not match",
+        ),
+        (r#"patch ServiceMonitor { set "/spec/endpoints/0/scheme" "ftp" }"#, "PatchSchema", "is not one of"),
+        (
+            r#"patch ServiceMonitor { merge "/spec/endpoints/0" { honourLabels #true } }"#,
+            "PatchUnknownField",
+            "`honourLabels`",
+        ),
+        (
+            r#"patch ServiceMonitor { set "/spec/endpoints/0/tlsConfig" { serverNme "x" } }"#,
+            "PatchUnknownField",
+            "`serverNme`",
+        ),
+        (r#"patch PrometheusRule { set "/spec/groups/0/name" "" }"#, "PatchSchema", "shorter than 1 character"),
+        // The pod template keeps svcc's Kubernetes 1.33 schema: the same rules as a Deployment's.
+        (r#"patch Rollout { set "/spec/template/spec/containers/0/resources/limits/cpu" #true }"#, "PatchSchema", ""),
+        (r#"patch Rollout { set "/spec/template/spec/volumes/-" { name 3 } }"#, "PatchSchema", ""),
+        (r#"patch Rollout { set "/spec/template/spec/hostnameOverride" "x" }"#, "PatchUnknownField", ""),
+        // Upstream's empty object (`{type: object}`): the API server would prune any field of it.
+        (
+            r#"patch Rollout { set "/spec/strategy/blueGreen/antiAffinity/requiredDuringSchedulingIgnoredDuringExecution/x" 1 }"#,
+            "PatchUnknownField",
+            "",
+        ),
+    ];
+    for (patch, code, message) in cases {
+        let errors = crd_objects(&format!("    {patch}")).expect_err(patch);
+        assert!(
+            errors.iter().any(|e| e.starts_with(&format!("{code}:")) && e.contains(message)),
+            "{patch}: {errors:#?}"
+        );
+    }
+    let errors = crd_objects(r#"    patch ServiceMonitor { set "/spec/endpoints/0/scrapeTimout" "10s" }"#).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let c = common::compile_str(
+        "api.kdl",
+        &crd_spec(r#"    patch ServiceMonitor { set "/spec/endpoints/0/scrapeTimout" "10s" }"#),
+        &svcc::Options::default(),
+    );
+    let d = c.diagnostics.iter().find(|d| d.is_error()).unwrap();
+    assert_eq!(d.help.as_deref(), Some("did you mean `scrapeTimeout`?"));
 }

@@ -1,7 +1,9 @@
 //! Stage 5: every generated object is checked against the JSON Schema of
-//! its type before anything is written. Schemas are generated from the same
-//! Rust types the objects are built from (k8s-openapi's schemars support),
-//! and evaluated by `engine`, which implements exactly the keywords they
+//! its kind before anything is written. The built-in kinds' schemas are
+//! generated from the same Rust types the objects are built from
+//! (k8s-openapi's schemars support); the custom kinds' are the complete
+//! upstream CRD schemas (`upstream`), with svcc's own `metadata` and pod
+//! template. `engine` evaluates them, implementing exactly the keywords they
 //! use, on static tables build.rs compiles from `schemas/validation.json`.
 //!
 //! A violation is reported at the spec token the offending value came from:
@@ -11,6 +13,7 @@
 use std::sync::OnceLock;
 
 pub mod engine;
+pub mod upstream;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::lower::{Kind, Object};
@@ -27,10 +30,26 @@ pub fn schema_text(kind: Kind) -> String {
     s
 }
 
-/// The JSON Schema of a kind, generated once per process.
+/// The JSON Schema of a kind, generated once per process: a custom kind's
+/// from its upstream CRD schema (`upstream::schema`), a built-in kind's
+/// from its Rust type.
 pub fn schema_ref(kind: Kind) -> &'static serde_json::Value {
     static CELLS: [OnceLock<serde_json::Value>; Kind::ALL.len()] = [const { OnceLock::new() }; Kind::ALL.len()];
-    CELLS[kind as usize].get_or_init(|| kind.generate_schema().to_value())
+    CELLS[kind as usize].get_or_init(|| {
+        let own = type_schema(kind);
+        if !kind.is_custom() {
+            return own;
+        }
+        // The embedded upstream files are checked by `upstream::tests`.
+        upstream::schema(kind, &own).unwrap_or_else(|e| panic!("the upstream schema of {kind:?}: {e}"))
+    })
+}
+
+/// The JSON Schema of svcc's Rust type for a kind (schemars). For a custom
+/// kind it describes only what svcc sets; `tests/schemas.rs` checks it is
+/// a part of the upstream schema.
+pub fn type_schema(kind: Kind) -> serde_json::Value {
+    kind.generate_schema().to_value()
 }
 
 /// The schema svcc validates with: every kind's schema in one document,
@@ -42,13 +61,18 @@ pub fn schema_ref(kind: Kind) -> &'static serde_json::Value {
 /// is much cheaper than generating and merging the nine schemas at every
 /// start; the per-kind files beside it are the readable ones for editors.
 pub fn validation_schema() -> serde_json::Value {
-    fn strip(v: &mut serde_json::Value) {
+    // Schema keywords only: a field named `description` stays.
+    fn strip(v: &mut serde_json::Value, names: bool) {
         match v {
             serde_json::Value::Object(m) => {
-                m.remove("description");
-                m.values_mut().for_each(strip);
+                if !names {
+                    m.remove("description");
+                }
+                for (k, sub) in m.iter_mut() {
+                    strip(sub, !names && (k == "properties" || k == "$defs"));
+                }
             }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|sub| strip(sub, false)),
             _ => {}
         }
     }
@@ -72,7 +96,7 @@ pub fn validation_schema() -> serde_json::Value {
         "$defs": defs,
         "allOf": all_of,
     });
-    strip(&mut v);
+    strip(&mut v, false);
     v
 }
 
