@@ -110,13 +110,21 @@ pub fn validation_schema_text() -> String {
 /// The tables build.rs compiled from `schemas/validation.json`.
 mod tables {
     use super::engine::{Format, Node};
+    use regex_automata::util::wire::AlignAs;
     use std::borrow::Cow;
     include!(concat!(env!("OUT_DIR"), "/validation_schema.rs"));
 }
 
-/// The validation schema: static data, nothing to read or build at start.
-static VALIDATOR: engine::Schema =
-    engine::Schema::from_static(tables::NODES, tables::LOCATIONS, tables::DEFS, tables::PATTERNS, tables::ROOT);
+/// The validation schema: static data (its patterns as DFAs), nothing to
+/// read or build at start.
+static VALIDATOR: engine::Schema = engine::Schema::from_static(
+    tables::NODES,
+    tables::LOCATIONS,
+    tables::DEFS,
+    tables::PATTERNS,
+    tables::PATTERN_DFAS,
+    tables::ROOT,
+);
 
 /// The name of a kind's root in the validation schema's `$defs`.
 fn kind_def(kind: Kind) -> String {
@@ -200,8 +208,22 @@ mod tests {
         if let Err(e) = engine::Schema::from_json(include_str!("../../../schemas/validation.json")) {
             panic!("schemas/validation.json: {e}");
         }
-        // Patterns are compiled when first used: every one must compile.
-        assert_eq!(VALIDATOR.broken_patterns(), Vec::<String>::new());
+    }
+
+    /// Every pattern of the validation schema compiles, and build.rs
+    /// compiled each into a DFA that answers as the run-time regex does.
+    #[test]
+    fn every_pattern_has_a_dfa_that_agrees_with_the_regex() {
+        // Values around each pattern's edges, `|`-separated.
+        let probes = "|0|10s|1h30m|1y2w3d4h5m6s7ms|10 seconds|s|-1|30|1.5|1e3|+1.5E-3|100m|2Gi|1Ki|.5|5.|1.2.3|0B|\
+                      10MB|1.5GiB|5KB|B|abort|ABORT|Warn|warn |x|http://a|https://a.b/c|socks5://h:1|ftp://a|\
+                      http://|é|1é|\n10s|10s\n";
+        let mut probes: Vec<&str> = probes.split('|').collect();
+        let long = "9".repeat(5000);
+        probes.push(&long);
+        assert_eq!(VALIDATOR.broken_patterns(&probes), Vec::<String>::new());
+        assert_eq!(VALIDATOR.compiled_patterns(), VALIDATOR.patterns().len(), "a pattern without a DFA");
+        assert!(!VALIDATOR.patterns().is_empty());
     }
 
     #[test]

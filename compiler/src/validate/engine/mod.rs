@@ -8,8 +8,7 @@
 //! out as the static tables build.rs compiles). A general validator library
 //! spends most of a one-spec `svcc check` compiling the schema (resolving
 //! references, building regexes for the meta-schema); this one walks the
-//! nodes, and compiles a `pattern` the first time a value is checked
-//! against it.
+//! nodes, and its `pattern`s are DFAs compiled at build time too.
 //!
 //! Each keyword is evaluated in one place, `Schema::walk`, generic over a
 //! `Sink` that receives the failures: `FirstFailure` stops at the first
@@ -60,28 +59,53 @@ pub enum Field<'s> {
     Open,
 }
 
-/// The compiled `pattern`s of a schema, each built the first time a value
-/// is checked against it (a one-spec `svcc check` meets one or two).
-pub struct PatternCache(OnceLock<Box<[OnceLock<Option<Pattern>>]>>);
+/// The `pattern`s of a schema, each made ready the first time a value is
+/// checked against it: the DFA build.rs compiled it into, read from the
+/// static tables, or else (a schema read at run time) a Pike VM compiled
+/// now.
+pub struct PatternCache(OnceLock<Box<[OnceLock<Option<Matcher>>]>>);
 
-/// A compiled pattern and the scratch space of its searches, reused by
-/// whichever thread finds it free.
-struct Pattern {
+type Dfa = regex_automata::dfa::dense::DFA<&'static [u32]>;
+type PikeVM = regex_automata::nfa::thompson::pikevm::PikeVM;
+
+enum Matcher {
+    Dfa(Box<Dfa>),
+    Vm(Box<Vm>),
+}
+
+/// A Pike VM, and the scratch space of its searches, reused by whichever
+/// thread finds it free.
+struct Vm {
     vm: PikeVM,
     cache: std::sync::Mutex<regex_automata::nfa::thompson::pikevm::Cache>,
 }
 
-/// A pattern as it runs: the regex crate's syntax, Thompson NFA and Pike
-/// VM, without the meta engine's extra strategies (reverse NFA, lazy DFA,
-/// captures), which cost more to build than the short strings it checks
-/// take to match (a duration pattern: 0.26 M instructions instead of 0.39 M).
-type PikeVM = regex_automata::nfa::thompson::pikevm::PikeVM;
+impl Matcher {
+    /// The regex crate's syntax, Thompson NFA and Pike VM, without the
+    /// strategies (reverse NFA, lazy DFA, captures) of its meta engine,
+    /// which cost more to build than short strings take to match.
+    fn compile(pattern: &str) -> Option<Matcher> {
+        use regex_automata::nfa::thompson::{Config, WhichCaptures};
+        let vm = PikeVM::builder().thompson(Config::new().which_captures(WhichCaptures::None)).build(pattern).ok()?;
+        let cache = std::sync::Mutex::new(vm.create_cache());
+        Some(Matcher::Vm(Box::new(Vm { vm, cache })))
+    }
 
-fn compile_pattern(pattern: &str) -> Option<Pattern> {
-    use regex_automata::nfa::thompson::{Config, WhichCaptures};
-    let vm = PikeVM::builder().thompson(Config::new().which_captures(WhichCaptures::None)).build(pattern).ok()?;
-    let cache = std::sync::Mutex::new(vm.create_cache());
-    Some(Pattern { vm, cache })
+    /// A DFA serialised by build.rs (`from_bytes` checks it).
+    fn read(bytes: &'static [u8]) -> Option<Matcher> {
+        Dfa::from_bytes(bytes).ok().map(|(dfa, _)| Matcher::Dfa(Box::new(dfa)))
+    }
+
+    fn is_match(&self, s: &str) -> Option<bool> {
+        use regex_automata::dfa::Automaton as _;
+        match self {
+            Matcher::Dfa(dfa) => dfa.try_search_fwd(&regex_automata::Input::new(s)).ok().map(|m| m.is_some()),
+            Matcher::Vm(m) => Some(match m.cache.try_lock() {
+                Ok(mut cache) => m.vm.is_match(&mut cache, s),
+                Err(_) => m.vm.is_match(&mut m.vm.create_cache(), s),
+            }),
+        }
+    }
 }
 
 impl PatternCache {
@@ -271,18 +295,46 @@ impl Schema {
     /// expression is searched for, not anchored. A pattern that does not
     /// compile matches nothing (`validate::tests` compiles them all).
     fn matches(&self, p: u32, s: &str) -> bool {
+        let i = p as usize;
         let cells = self.regexes.0.get_or_init(|| (0..self.patterns.len()).map(|_| OnceLock::new()).collect());
-        let Some(cell) = cells.get(p as usize) else { return false };
-        let Some(pattern) = cell.get_or_init(|| compile_pattern(&self.patterns[p as usize])) else { return false };
-        match pattern.cache.try_lock() {
-            Ok(mut cache) => pattern.vm.is_match(&mut cache, s),
-            Err(_) => pattern.vm.is_match(&mut pattern.vm.create_cache(), s),
+        let Some(cell) = cells.get(i) else { return false };
+        let from_build = || self.dfas.get(i).copied().flatten().and_then(Matcher::read);
+        let matcher = cell.get_or_init(|| from_build().or_else(|| Matcher::compile(&self.patterns[i])));
+        // A DFA search fails only on a byte it was built to give up at
+        // (none); the Pike VM then answers.
+        match matcher.as_ref().map(|m| m.is_match(s)) {
+            Some(Some(found)) => found,
+            Some(None) => Matcher::compile(&self.patterns[i]).and_then(|m| m.is_match(s)).unwrap_or(false),
+            None => false,
         }
     }
 
-    /// Every `pattern` of the schema, compiled: the ones that do not.
-    pub fn broken_patterns(&self) -> Vec<String> {
-        self.patterns.iter().filter(|p| compile_pattern(p).is_none()).map(|p| p.to_string()).collect()
+    /// The patterns that do not compile at run time, or whose DFA from the
+    /// build does not read back or disagrees with the Pike VM on `probes`.
+    pub fn broken_patterns(&self, probes: &[&str]) -> Vec<String> {
+        let mut broken = Vec::new();
+        for (i, p) in self.patterns.iter().enumerate() {
+            let Some(vm) = Matcher::compile(p) else {
+                broken.push(format!("{p}: does not compile"));
+                continue;
+            };
+            let Some(bytes) = self.dfas.get(i).copied().flatten() else { continue };
+            let Some(dfa) = Matcher::read(bytes) else {
+                broken.push(format!("{p}: its DFA does not read back"));
+                continue;
+            };
+            for s in probes {
+                if dfa.is_match(s) != vm.is_match(s) {
+                    broken.push(format!("{p}: the DFA and the Pike VM disagree on {s:?}"));
+                }
+            }
+        }
+        broken
+    }
+
+    /// How many patterns build.rs compiled into DFAs.
+    pub fn compiled_patterns(&self) -> usize {
+        self.dfas.iter().flatten().count()
     }
 
     /// `items`.

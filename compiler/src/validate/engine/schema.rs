@@ -271,6 +271,8 @@ pub struct Schema {
     defs: List<(Text, NodeId)>,
     /// The distinct `pattern`s, compiled on first use (`regexes`).
     pub(super) patterns: List<Text>,
+    /// Per pattern, the DFA build.rs compiled it into (serialised), if any.
+    pub(super) dfas: &'static [Option<&'static [u8]>],
     pub(super) root: NodeId,
     pub(super) regexes: PatternCache,
 }
@@ -441,17 +443,20 @@ impl Schema {
             locations: Cow::Owned(c.locations),
             defs: Cow::Owned(defs),
             patterns: Cow::Owned(patterns),
+            dfas: &[],
             root,
             regexes: PatternCache::new(),
         })
     }
 
-    /// A schema from the tables build.rs generated with [`Schema::to_rust`].
+    /// A schema from the tables build.rs generated with [`Schema::to_rust`],
+    /// and the DFAs it compiled the patterns into.
     pub const fn from_static(
         nodes: &'static [Node],
         locations: &'static str,
         defs: &'static [(Text, NodeId)],
         patterns: &'static [Text],
+        dfas: &'static [Option<&'static [u8]>],
         root: NodeId,
     ) -> Schema {
         Schema {
@@ -459,9 +464,15 @@ impl Schema {
             locations: Cow::Borrowed(locations),
             defs: Cow::Borrowed(defs),
             patterns: Cow::Borrowed(patterns),
+            dfas,
             root,
             regexes: PatternCache::new(),
         }
+    }
+
+    /// The distinct `pattern`s, in the order of their indices.
+    pub fn patterns(&self) -> &[Text] {
+        &self.patterns
     }
 
     /// Rust source for static tables holding this schema: `NODES`,
