@@ -1,6 +1,9 @@
-//! Typed custom resources svcc emits (prometheus-operator, Argo Rollouts). Plain serde
-//! structs with schemars schemas: the same types produce the objects and
-//! the JSON Schemas they are validated against.
+//! Typed custom resources svcc emits (prometheus-operator, Argo Rollouts):
+//! plain serde structs holding the fields svcc sets. The objects are
+//! validated against the complete upstream CRD schemas
+//! (`validate::upstream`), which take only `metadata` and the Rollout's pod
+//! template from these types' schemars schemas; `tests/schemas.rs` checks
+//! that every field declared here exists upstream with the same type.
 
 use std::collections::BTreeMap;
 

@@ -9,10 +9,13 @@
 //! `remove` deletes a field that must exist. A patch whose target object
 //! or field does not exist is an error, never a silent no-op.
 //!
-//! Kubernetes schemas from k8s-openapi do not reject unknown fields
-//! (`additionalProperties` is absent), so before applying, every field a
-//! patch names is looked up in the schema's `properties`; an unknown one
-//! gets "did you mean".
+//! Before applying, every field a patch names is looked up in the kind's
+//! schema (`validate::engine::Schema::field`); an unknown one gets "did you
+//! mean". The built-in kinds' schemas (k8s-openapi) list `properties` but
+//! do not reject other fields, so the lookup holds a field to the listed
+//! ones; the custom kinds' are the complete upstream CRD schemas, closed
+//! as the API server prunes, and open only where upstream keeps unknown
+//! fields (`x-kubernetes-preserve-unknown-fields`).
 
 use serde_json::{Map, Value};
 
@@ -124,6 +127,7 @@ fn unknown(kind: Kind, at: &str, field: &str, known: &[&str], span: Span) -> Dia
             .at(span, "unknown field");
     d = match did_you_mean(field, known) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
+        None if known.is_empty() => d.help(format!("`{at}` takes no fields")),
         None => {
             let mut k = known.to_vec();
             k.sort_unstable();

@@ -1,7 +1,9 @@
 //! Stage 5: every generated object is checked against the JSON Schema of
-//! its type before anything is written. Schemas are generated from the same
-//! Rust types the objects are built from (k8s-openapi's schemars support),
-//! and evaluated by `engine`, which implements exactly the keywords they
+//! its kind before anything is written. The built-in kinds' schemas are
+//! generated from the same Rust types the objects are built from
+//! (k8s-openapi's schemars support); the custom kinds' are the complete
+//! upstream CRD schemas (`upstream`), with svcc's own `metadata` and pod
+//! template. `engine` evaluates them, implementing exactly the keywords they
 //! use, on static tables build.rs compiles from `schemas/validation.json`.
 //!
 //! A violation is reported at the spec token the offending value came from:
@@ -11,6 +13,7 @@
 use std::sync::OnceLock;
 
 pub mod engine;
+pub mod upstream;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::lower::{Kind, Object};
@@ -27,10 +30,26 @@ pub fn schema_text(kind: Kind) -> String {
     s
 }
 
-/// The JSON Schema of a kind, generated once per process.
+/// The JSON Schema of a kind, generated once per process: a custom kind's
+/// from its upstream CRD schema (`upstream::schema`), a built-in kind's
+/// from its Rust type.
 pub fn schema_ref(kind: Kind) -> &'static serde_json::Value {
     static CELLS: [OnceLock<serde_json::Value>; Kind::ALL.len()] = [const { OnceLock::new() }; Kind::ALL.len()];
-    CELLS[kind as usize].get_or_init(|| kind.generate_schema().to_value())
+    CELLS[kind as usize].get_or_init(|| {
+        let own = type_schema(kind);
+        if !kind.is_custom() {
+            return own;
+        }
+        // The embedded upstream files are checked by `upstream::tests`.
+        upstream::schema(kind, &own).unwrap_or_else(|e| panic!("the upstream schema of {kind:?}: {e}"))
+    })
+}
+
+/// The JSON Schema of svcc's Rust type for a kind (schemars). For a custom
+/// kind it describes only what svcc sets; `tests/schemas.rs` checks it is
+/// a part of the upstream schema.
+pub fn type_schema(kind: Kind) -> serde_json::Value {
+    kind.generate_schema().to_value()
 }
 
 /// The schema svcc validates with: every kind's schema in one document,
@@ -42,13 +61,18 @@ pub fn schema_ref(kind: Kind) -> &'static serde_json::Value {
 /// is much cheaper than generating and merging the nine schemas at every
 /// start; the per-kind files beside it are the readable ones for editors.
 pub fn validation_schema() -> serde_json::Value {
-    fn strip(v: &mut serde_json::Value) {
+    // Schema keywords only: a field named `description` stays.
+    fn strip(v: &mut serde_json::Value, names: bool) {
         match v {
             serde_json::Value::Object(m) => {
-                m.remove("description");
-                m.values_mut().for_each(strip);
+                if !names {
+                    m.remove("description");
+                }
+                for (k, sub) in m.iter_mut() {
+                    strip(sub, !names && (k == "properties" || k == "$defs"));
+                }
             }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|sub| strip(sub, false)),
             _ => {}
         }
     }
@@ -72,7 +96,7 @@ pub fn validation_schema() -> serde_json::Value {
         "$defs": defs,
         "allOf": all_of,
     });
-    strip(&mut v);
+    strip(&mut v, false);
     v
 }
 
@@ -85,14 +109,22 @@ pub fn validation_schema_text() -> String {
 
 /// The tables build.rs compiled from `schemas/validation.json`.
 mod tables {
-    use super::engine::{IntFormat, Node};
+    use super::engine::{Format, Node};
+    use regex_automata::util::wire::AlignAs;
     use std::borrow::Cow;
     include!(concat!(env!("OUT_DIR"), "/validation_schema.rs"));
 }
 
-/// The validation schema: static data, nothing to read or build at start.
-static VALIDATOR: engine::Schema =
-    engine::Schema::from_static(tables::NODES, tables::LOCATIONS, tables::DEFS, tables::ROOT);
+/// The validation schema: static data (its patterns as DFAs), nothing to
+/// read or build at start.
+static VALIDATOR: engine::Schema = engine::Schema::from_static(
+    tables::NODES,
+    tables::LOCATIONS,
+    tables::DEFS,
+    tables::PATTERNS,
+    tables::PATTERN_DFAS,
+    tables::ROOT,
+);
 
 /// The name of a kind's root in the validation schema's `$defs`.
 fn kind_def(kind: Kind) -> String {
@@ -176,6 +208,22 @@ mod tests {
         if let Err(e) = engine::Schema::from_json(include_str!("../../../schemas/validation.json")) {
             panic!("schemas/validation.json: {e}");
         }
+    }
+
+    /// Every pattern of the validation schema compiles, and build.rs
+    /// compiled each into a DFA that answers as the run-time regex does.
+    #[test]
+    fn every_pattern_has_a_dfa_that_agrees_with_the_regex() {
+        // Values around each pattern's edges, `|`-separated.
+        let probes = "|0|10s|1h30m|1y2w3d4h5m6s7ms|10 seconds|s|-1|30|1.5|1e3|+1.5E-3|100m|2Gi|1Ki|.5|5.|1.2.3|0B|\
+                      10MB|1.5GiB|5KB|B|abort|ABORT|Warn|warn |x|http://a|https://a.b/c|socks5://h:1|ftp://a|\
+                      http://|é|1é|\n10s|10s\n";
+        let mut probes: Vec<&str> = probes.split('|').collect();
+        let long = "9".repeat(5000);
+        probes.push(&long);
+        assert_eq!(VALIDATOR.broken_patterns(&probes), Vec::<String>::new());
+        assert_eq!(VALIDATOR.compiled_patterns(), VALIDATOR.patterns().len(), "a pattern without a DFA");
+        assert!(!VALIDATOR.patterns().is_empty());
     }
 
     #[test]
