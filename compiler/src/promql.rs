@@ -141,7 +141,80 @@ pub fn slow_ratio(v: &Vocabulary, t: &Target, le: &str, window: &str) -> String 
     )
 }
 
-/// A number the way PromQL and Prometheus' `le` labels print it.
+/// `EXPR > X`: an alert condition.
+pub fn above(expr: &str, x: f64) -> String {
+    format!("{expr} > {}", number(x))
+}
+
+/// No target of the job is up, or none exists.
+pub fn down(t: &Target) -> String {
+    let sel = t.scrape_selector();
+    format!("sum by (namespace) (up{{{sel}}}) == 0 or absent(up{{{sel}}})")
+}
+
+/// Each pod's memory working set as a share of `limit_bytes`.
+pub fn memory_ratio(t: &Target, limit_bytes: i128) -> String {
+    format!(
+        "max by (namespace, pod) (container_memory_working_set_bytes{{{}}}) / {limit_bytes}",
+        t.container_selector()
+    )
+}
+
+/// Each pod's share of throttled CFS periods over 5m.
+pub fn throttled_ratio(t: &Target) -> String {
+    let sel = t.container_selector();
+    format!(
+        "sum by (namespace, pod) (rate(container_cpu_cfs_throttled_periods_total{{{sel}}}[5m])) / sum by (namespace, pod) (rate(container_cpu_cfs_periods_total{{{sel}}}[5m]))"
+    )
+}
+
+/// Each pod's container restarts over `within` seconds.
+pub fn restarts(t: &Target, within: u64) -> String {
+    format!(
+        "sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{}}}[{}]))",
+        t.container_selector(),
+        range(within)
+    )
+}
+
+/// Fewer replicas available than wanted (kube-state-metrics), for a Deployment.
+pub fn not_ready(t: &Target) -> String {
+    let sel = t.deployment_selector();
+    format!("kube_deployment_status_replicas_available{{{sel}}} < kube_deployment_spec_replicas{{{sel}}}")
+}
+
+/// The recording rule of an SLO's error ratio over `window` seconds.
+pub fn slo_record(window: u64) -> String {
+    format!("slo:sli_error:ratio_rate{}", range(window))
+}
+
+/// `service="api",slo="latency",namespace="prod"`: an SLO's recorded series.
+pub fn slo_selector(service: &str, slo: &str, namespace: Option<&str>) -> String {
+    let mut s = format!("service={},slo={}", quote(service), quote(slo));
+    if let Some(ns) = namespace {
+        s.push_str(&format!(",namespace={}", quote(ns)));
+    }
+    s
+}
+
+/// One multi-window burn condition: the error ratio over the `long` and the
+/// `short` window (seconds) both above `factor` × `budget`.
+pub fn burn(selector: &str, long: u64, short: u64, factor: f64, budget: f64) -> String {
+    let f = number((factor * 1000.0).round() / 1000.0);
+    let b = number((budget * 1e9).round() / 1e9);
+    format!(
+        "({long_r}{{{selector}}} > ({f} * {b}) and {short_r}{{{selector}}} > ({f} * {b}))",
+        long_r = slo_record(long),
+        short_r = slo_record(short),
+    )
+}
+
+/// Either condition.
+pub fn or(a: &str, b: &str) -> String {
+    format!("{a} or {b}")
+}
+
+/// A number the way PromQL prints it.
 pub fn number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
