@@ -27,13 +27,22 @@ fn promtool() -> PathBuf {
     home.join("bin/promtool")
 }
 
+fn skip() -> bool {
+    std::env::var_os("SVCC_SKIP_ORACLE").is_some_and(|v| v == "1")
+}
+
 fn rules_of_backend_api() -> Value {
     let path = common::root().join("examples/backend-api/service.kdl");
     let mut opts = common::example_options(&path);
     opts.environments = vec!["production".into()];
-    let c = common::compile_file(&path, &opts);
+    rules_of(&common::compile_file(&path, &opts))
+}
+
+/// The rules of the one PrometheusRule a compilation generates, without
+/// their annotations.
+fn rules_of(c: &svcc::Compiled) -> Value {
     assert!(!c.has_errors(), "{:?}", c.diagnostics);
-    let a = c.artifacts.iter().find(|a| a.path.ends_with("prometheusrule-backend-api.yaml")).expect("a PrometheusRule");
+    let a = c.artifacts.iter().find(|a| a.path.contains("/prometheusrule-")).expect("a PrometheusRule");
     let mut v: Value = serde_saphyr::from_str(&a.contents).unwrap();
     let mut groups = v["spec"]["groups"].take();
     for g in groups.as_array_mut().unwrap() {
@@ -68,7 +77,7 @@ fn quiet(name: &str, at: &str) -> Value {
 
 #[test]
 fn alerts_fire_after_their_duration_and_stay_quiet_below_threshold() {
-    if std::env::var_os("SVCC_SKIP_ORACLE").is_some_and(|v| v == "1") {
+    if skip() {
         return;
     }
     let job = format!("job=\"backend-api\",{NS}");
@@ -147,10 +156,16 @@ fn alerts_fire_after_their_duration_and_stay_quiet_below_threshold() {
             quiet("BackendApiPodsNotReady", "30m"),
         ],
     });
-    let dir = std::env::temp_dir().join(format!("svcc-promtool-{}", std::process::id()));
+    promtool_test("backend-api", &rules_of_backend_api(), &[firing, healthy]);
+}
+
+/// `promtool test rules` on `rules` with `tests`; fails the test with
+/// promtool's report.
+fn promtool_test(tag: &str, rules: &Value, tests: &[Value]) {
+    let dir = std::env::temp_dir().join(format!("svcc-promtool-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("rules.json"), serde_json::to_string_pretty(&rules_of_backend_api()).unwrap()).unwrap();
-    let test = json!({ "rule_files": ["rules.json"], "evaluation_interval": "1m", "tests": [firing, healthy] });
+    std::fs::write(dir.join("rules.json"), serde_json::to_string_pretty(rules).unwrap()).unwrap();
+    let test = json!({ "rule_files": ["rules.json"], "evaluation_interval": "1m", "tests": tests });
     std::fs::write(dir.join("test.json"), serde_json::to_string_pretty(&test).unwrap()).unwrap();
     let out = Command::new(promtool())
         .args(["test", "rules", "test.json"])
@@ -160,4 +175,48 @@ fn alerts_fire_after_their_duration_and_stay_quiet_below_threshold() {
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
     assert!(out.status.success(), "promtool test rules failed:\n{report}");
+}
+
+/// A latency SLO at a whole number of seconds reads the bucket whether it
+/// is stored as `le="1"` (client_golang's text format, Prometheus 2) or
+/// `le="1.0"` (Prometheus 3 normalises classic histogram buckets; protobuf
+/// scrapes and the Python and Java clients always wrote it so): its page
+/// fires with every request slower than the threshold, and stays quiet with
+/// every request faster, in both spellings.
+#[test]
+fn latency_slo_at_whole_seconds_reads_both_le_spellings() {
+    if skip() {
+        return;
+    }
+    let spec = r#"service api {
+    image "ghcr.io/acme/api" tag="1.0.0"
+    port http 8080
+    probes { readiness "/ready" }
+    metrics { prometheus-labels { release "kube-prometheus-stack" } }
+    slo latency objective=0.99 threshold="1s" window="30d"
+    environment production
+}
+"#;
+    let rules = rules_of(&common::compile_str("api.kdl", spec, &svcc::Options::default()));
+    let job = format!("job=\"api\",{NS}");
+    let burn = [("namespace", "production"), ("service", "api"), ("slo", "latency"), ("severity", "critical")];
+    let mut tests = Vec::new();
+    for le in ["1", "1.0"] {
+        // 10 requests/s; the bucket at the threshold counts none (all slow) or all (all fast).
+        for (fast, expect) in [("0x40", &burn[..]), ("0+600x40", &[][..])] {
+            tests.push(json!({
+                "interval": "1m",
+                "input_series": [
+                    series("http_request_duration_seconds_bucket", &format!("{job},le=\"{le}\""), fast),
+                    series("http_request_duration_seconds_bucket", &format!("{job},le=\"+Inf\""), "0+600x40"),
+                    series("http_request_duration_seconds_count", &job, "0+600x40"),
+                ],
+                "alert_rule_test": [
+                    quiet("ApiLatencyErrorBudgetBurn", "1m"),
+                    alert("ApiLatencyErrorBudgetBurn", "20m", expect),
+                ],
+            }));
+        }
+    }
+    promtool_test("latency-slo", &rules, &tests);
 }

@@ -132,13 +132,46 @@ pub fn latency_quantile(v: &Vocabulary, t: &Target, q: f64, window: &str) -> Str
     )
 }
 
-/// Share of requests slower than `le` seconds over `window` (latency SLI).
-pub fn slow_ratio(v: &Vocabulary, t: &Target, le: &str, window: &str) -> String {
+/// Share of requests slower than `seconds` over `window` (latency SLI): the
+/// bucket whose `le` is the threshold, matched by [`le_matcher`].
+pub fn slow_ratio(v: &Vocabulary, t: &Target, seconds: f64, window: &str) -> String {
     let sel = t.scrape_selector();
     format!(
-        "1 - (sum by (namespace) (rate({lat}_bucket{{{sel},le=\"{le}\"}}[{window}])) / sum by (namespace) (rate({lat}_count{{{sel}}}[{window}])))",
+        "1 - (sum by (namespace) (rate({lat}_bucket{{{sel},{le}}}[{window}])) / sum by (namespace) (rate({lat}_count{{{sel}}}[{window}])))",
         lat = v.latency,
+        le = le_matcher(seconds),
     )
+}
+
+/// Selects the histogram bucket with upper bound `seconds` however it was
+/// stored. The `le` label is text: client_golang exposes `1` for one second
+/// (Go's shortest float format), while Prometheus 3 normalises classic
+/// histogram buckets to the OpenMetrics form `1.0` on ingestion (protobuf
+/// scrapes, and the Python and Java clients, always gave `1.0`). The two
+/// differ only for whole numbers, which are then matched in both forms:
+/// `le=~"1|1\\.0"`; any other bound has one spelling, `le="0.25"`.
+pub fn le_matcher(seconds: f64) -> String {
+    let go = go_float(seconds);
+    let open_metrics = if go.contains(['.', 'e']) { go.clone() } else { format!("{go}.0") };
+    if go == open_metrics {
+        format!("le={}", quote(&go))
+    } else {
+        format!("le=~{}", quote(&format!("{go}|{}", open_metrics.replace('.', "\\."))))
+    }
+}
+
+/// A positive finite number as Go's `strconv.FormatFloat(x, 'g', -1, 64)`
+/// prints it: the shortest digits, in exponent form below 1e-4 and from 1e6
+/// (`0.25`, `1`, `1e+06`).
+fn go_float(x: f64) -> String {
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..6).contains(&exp) {
+        format!("{x}")
+    } else {
+        format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    }
 }
 
 /// `EXPR > X`: an alert condition.
@@ -240,7 +273,7 @@ pub fn check_name(role: NameRole, name: &str) -> Result<(), String> {
         NameRole::Requests => vec![format!("sum by (namespace) (rate({name}{{job=\"a\",status=~\"5..\"}}[5m]))")],
         NameRole::StatusLabel => vec![format!("rate(http_requests_total{{job=\"a\",{name}!~\"5..\"}}[5m])")],
         NameRole::Latency => vec![
-            format!("sum by (namespace, le) (rate({name}_bucket{{job=\"a\",le=\"0.3\"}}[5m]))"),
+            format!("sum by (namespace, le) (rate({name}_bucket{{job=\"a\",le=~\"1|1\\\\.0\"}}[5m]))"),
             format!("rate({name}_count{{job=\"a\"}}[5m])"),
         ],
     };
@@ -282,7 +315,8 @@ mod tests {
             error_ratio(&v, &t, "5m"),
             success_rate(&v, &t, "1m"),
             latency_quantile(&v, &t, 0.95, "5m"),
-            slow_ratio(&v, &t, "0.3", "30m"),
+            slow_ratio(&v, &t, 0.3, "30m"),
+            slow_ratio(&v, &t, 1.0, "30m"),
         ] {
             check(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
         }
@@ -294,6 +328,25 @@ mod tests {
         let t = Target { namespace: None, ..target() };
         assert_eq!(t.scrape_selector(), "job=\"backend-api\"");
         assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+    }
+
+    /// Both spellings of a whole-second bound, one of any other (Go's
+    /// `strconv.FormatFloat(x, 'g', -1, 64)` and Prometheus 3's
+    /// `formatOpenMetricsFloat`).
+    #[test]
+    fn le_matches_what_clients_expose_and_prometheus_3_stores() {
+        assert_eq!(le_matcher(0.3), r#"le="0.3""#);
+        assert_eq!(le_matcher(0.25), r#"le="0.25""#);
+        assert_eq!(le_matcher(2.5), r#"le="2.5""#);
+        assert_eq!(le_matcher(0.001), r#"le="0.001""#);
+        assert_eq!(le_matcher(1.0), r#"le=~"1|1\\.0""#);
+        assert_eq!(le_matcher(10.0), r#"le=~"10|10\\.0""#);
+        assert_eq!(le_matcher(60.0), r#"le=~"60|60\\.0""#);
+        assert_eq!(le_matcher(123_456.0), r#"le=~"123456|123456\\.0""#);
+        assert_eq!(le_matcher(1e6), r#"le="1e+06""#);
+        assert_eq!(le_matcher(1_500_000.0), r#"le="1.5e+06""#);
+        assert_eq!(go_float(0.0001), "0.0001");
+        assert_eq!(go_float(0.00001), "1e-05");
     }
 
     #[test]
@@ -362,7 +415,8 @@ mod tests {
                 error_ratio(v, &t, "5m"),
                 success_rate(v, &t, "1m"),
                 latency_quantile(v, &t, 0.95, "5m"),
-                slow_ratio(v, &t, "0.3", "30m"),
+                slow_ratio(v, &t, 0.3, "30m"),
+                slow_ratio(v, &t, 1.0, "30m"),
             ]
             .iter()
             .all(|q| check(q).is_ok())

@@ -49,7 +49,7 @@ pub(super) fn rules(
     let window = slo.window.as_ref().map_or(30 * 86_400, |w| w.value.seconds());
     let budget = 1.0 - objective;
     let kind = if slo.kind == SloKind::Availability { "availability" } else { "latency" };
-    let le = slo.threshold.as_ref().map(|t| promql::number(t.value.millis as f64 / 1000.0));
+    let le = slo.threshold.as_ref().map(|t| t.value.millis as f64 / 1000.0);
     if RECORD_WINDOWS.iter().any(|w| *w * 10 > window * 3) {
         let at = slo.window.as_ref().map_or(slo.name.span, |w| w.span);
         if window < 259_200 * 4 {
@@ -71,7 +71,7 @@ pub(super) fn rules(
     for w in RECORD_WINDOWS {
         let range = promql::range(w);
         let expr = match (&le, slo.kind) {
-            (Some(le), SloKind::Latency) => promql::slow_ratio(vocab, target, le, &range),
+            (Some(le), SloKind::Latency) => promql::slow_ratio(vocab, target, *le, &range),
             _ => promql::error_ratio(vocab, target, &range),
         };
         out.push(PlanRule {
