@@ -64,6 +64,7 @@ pub(super) fn rules(
             return Vec::new();
         }
     }
+    unreachable_burns(slo, objective, window, diags);
     let mut rule_labels = BTreeMap::new();
     rule_labels.insert("service".to_string(), cx.service.to_string());
     rule_labels.insert("slo".to_string(), kind.to_string());
@@ -127,4 +128,63 @@ pub(super) fn rules(
         });
     }
     out
+}
+
+/// The threshold of a burn condition: `factor` × the budget, as the query
+/// writes it (the factor to three decimals).
+fn threshold(share: f64, window: u64, long: u64, budget: f64) -> f64 {
+    (factor(share, window, long) * 1000.0).round() / 1000.0 * budget
+}
+
+/// SVC0408: a burn condition whose threshold is an error ratio of 100% or
+/// more can never hold (a ratio never exceeds 1): with a large budget (a low
+/// objective) or a long window, the 1h page asks for more than every request
+/// failing.
+fn unreachable_burns(slo: &Slo, objective: f64, window: u64, diags: &mut Diagnostics) {
+    let budget = 1.0 - objective;
+    let (mut dead, mut live) = (Vec::new(), Vec::new());
+    for (_, severity, _, speed, burns) in ALERTS {
+        for (long, _, share) in burns {
+            let t = threshold(share, window, long, budget);
+            let alert = if severity == "critical" { "page" } else { "ticket" };
+            let what = format!("the {} condition of the {speed}-burn {alert}", promql::range(long));
+            if t >= 1.0 { dead.push((what, t)) } else { live.push(format!("{what} above {}", ratio_text(t))) }
+        }
+    }
+    let Some((first, t)) = dead.first() else { return };
+    let at = slo.objective.as_ref().map_or(slo.name.span, |o| o.span);
+    let mut d = Diagnostic::warning(
+        Code::UnreachableBurnRate,
+        format!("{first} can never fire: it needs an error ratio above {}", ratio_text(*t)),
+    )
+    .at(at, format!("an error budget of {} over {}", percent(budget), promql::range(window)));
+    if let Some(w) = &slo.window {
+        d = d.also(w.span, "burn-rate factors grow with the window");
+    }
+    // The 1h page has the largest factor: every condition is reachable
+    // when its threshold stays below 1.
+    let (long, _, share) = ALERTS[0].4[0];
+    let top = factor(share, window, long);
+    let min_objective = ((1.0 - 1.0 / top) * 1000.0).floor() / 1000.0 + 0.001;
+    let max_days = (long as f64 / (share * budget) / 86_400.0).ceil() as u64 - 1;
+    let mut help =
+        format!("raise the objective to {} or more", promql::number((min_objective * 1000.0).round() / 1000.0));
+    if max_days >= 12 {
+        help.push_str(&format!(", or shorten the window to {max_days}d or less"));
+    }
+    d = d.help(help);
+    for (what, t) in dead.iter().skip(1) {
+        d = d.note(format!("{what} can never fire either (above {})", ratio_text(*t)));
+    }
+    if !live.is_empty() {
+        d = d.note(format!("these can still fire: {}", live.join(", ")));
+    }
+    diags.push(d.note(
+        "a burn-rate condition fires when the error ratio exceeds its factor × the budget; the factors (14.4, 6, 3 and 1 for a 30d window) grow with the window",
+    ));
+}
+
+/// `1.44` → `144%`.
+fn ratio_text(x: f64) -> String {
+    percent((x * 10_000.0).round() / 10_000.0)
 }
