@@ -55,6 +55,14 @@ fn rules_of(c: &svcc::Compiled) -> Value {
 
 const NS: &str = "namespace=\"production\"";
 
+/// `kube_replicaset_owner` labels of a ReplicaSet owned by Rollout `rollout`,
+/// as kube-state-metrics replica `instance` reports it.
+fn owner(replicaset: &str, rollout: &str, instance: &str) -> String {
+    format!(
+        "{NS},replicaset=\"{replicaset}\",owner_kind=\"Rollout\",owner_name=\"{rollout}\",owner_is_controller=\"true\",instance=\"ksm-{instance}\""
+    )
+}
+
 fn series(name: &str, labels: &str, values: &str) -> Value {
     json!({ "series": format!("{name}{{{labels}}}"), "values": values })
 }
@@ -82,7 +90,6 @@ fn alerts_fire_after_their_duration_and_stay_quiet_below_threshold() {
     }
     let job = format!("job=\"backend-api\",{NS}");
     let ctr = format!("{NS},container=\"backend-api\",pod=\"backend-api-7d9f\"");
-    let dep = format!("{NS},deployment=\"backend-api\"");
     let common_labels = [("namespace", "production"), ("service", "backend-api"), ("team", "backend")];
     let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
         common_labels.iter().copied().chain(extra.iter().copied()).collect()
@@ -105,9 +112,20 @@ fn alerts_fire_after_their_duration_and_stay_quiet_below_threshold() {
             series("container_memory_working_set_bytes", &ctr, "524288000x40"),
             // One restart a minute.
             series("kube_pod_container_status_restarts_total", &ctr, "0+1x40"),
-            // 1 of 3 replicas available.
-            series("kube_deployment_status_replicas_available", &dep, "1x40"),
-            series("kube_deployment_spec_replicas", &dep, "3x40"),
+            // Production is a blue-green Rollout: kube-state-metrics reports
+            // its ReplicaSets. The new one has 1 of 3 pods ready, the old one
+            // is scaled down; another Rollout's ReplicaSet does not count, nor
+            // does a second kube-state-metrics replica's copy of the owner.
+            series("kube_replicaset_spec_replicas", &format!("{NS},replicaset=\"backend-api-7d9f\""), "3x40"),
+            series("kube_replicaset_status_ready_replicas", &format!("{NS},replicaset=\"backend-api-7d9f\""), "1x40"),
+            series("kube_replicaset_owner", &owner("backend-api-7d9f", "backend-api", "1"), "1x40"),
+            series("kube_replicaset_owner", &owner("backend-api-7d9f", "backend-api", "2"), "1x40"),
+            series("kube_replicaset_spec_replicas", &format!("{NS},replicaset=\"backend-api-5c4b\""), "0x40"),
+            series("kube_replicaset_status_ready_replicas", &format!("{NS},replicaset=\"backend-api-5c4b\""), "0x40"),
+            series("kube_replicaset_owner", &owner("backend-api-5c4b", "backend-api", "1"), "1x40"),
+            series("kube_replicaset_spec_replicas", &format!("{NS},replicaset=\"worker-6f5d\""), "3x40"),
+            series("kube_replicaset_status_ready_replicas", &format!("{NS},replicaset=\"worker-6f5d\""), "0x40"),
+            series("kube_replicaset_owner", &owner("worker-6f5d", "worker", "1"), "1x40"),
         ],
         "alert_rule_test": [
             quiet("BackendApiDown", "3m"),
@@ -122,7 +140,7 @@ fn alerts_fire_after_their_duration_and_stay_quiet_below_threshold() {
             quiet("BackendApiCrashLooping", "2m"),
             alert("BackendApiCrashLooping", "10m", &with(&[("severity", "warning"), ("pod", "backend-api-7d9f")])),
             quiet("BackendApiPodsNotReady", "9m"),
-            alert("BackendApiPodsNotReady", "15m", &[("namespace", "production"), ("deployment", "backend-api"), ("service", "backend-api"), ("team", "backend"), ("severity", "warning")]),
+            alert("BackendApiPodsNotReady", "15m", &with(&[("severity", "warning")])),
             quiet("BackendApiAvailabilityErrorBudgetBurn", "9m"),
             alert("BackendApiAvailabilityErrorBudgetBurn", "20m", &with(&[("severity", "critical"), ("slo", "availability")])),
         ],
@@ -144,8 +162,9 @@ fn alerts_fire_after_their_duration_and_stay_quiet_below_threshold() {
             series("container_memory_working_set_bytes", &ctr, "268435456x40"),
             // Two restarts in the first hour: under the threshold of 3.
             series("kube_pod_container_status_restarts_total", &ctr, "0 1 2x38"),
-            series("kube_deployment_status_replicas_available", &dep, "3x40"),
-            series("kube_deployment_spec_replicas", &dep, "3x40"),
+            series("kube_replicaset_spec_replicas", &format!("{NS},replicaset=\"backend-api-7d9f\""), "3x40"),
+            series("kube_replicaset_status_ready_replicas", &format!("{NS},replicaset=\"backend-api-7d9f\""), "3x40"),
+            series("kube_replicaset_owner", &owner("backend-api-7d9f", "backend-api", "1"), "1x40"),
         ],
         "alert_rule_test": [
             quiet("BackendApiDown", "30m"),

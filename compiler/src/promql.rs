@@ -216,6 +216,23 @@ pub fn not_ready(t: &Target) -> String {
     format!("kube_deployment_status_replicas_available{{{sel}}} < kube_deployment_spec_replicas{{{sel}}}")
 }
 
+/// The wanted pods of an Argo Rollout that are not ready, when any are.
+/// kube-state-metrics exports no Rollout series (and `kube_deployment_*`
+/// has none for it), but it exports the ReplicaSets the Rollout owns: their
+/// wanted and ready replicas, and `kube_replicaset_owner`. Each side is
+/// reduced to one series per ReplicaSet, so a second kube-state-metrics
+/// replica cannot double the count.
+pub fn rollout_not_ready(t: &Target) -> String {
+    let ns = t.namespace.as_ref().map(|n| format!("namespace={}", quote(n)));
+    let rs = ns.clone().unwrap_or_default();
+    let mut owner: Vec<String> = ns.into_iter().collect();
+    owner.push(format!("owner_kind=\"Rollout\",owner_name={}", quote(&t.workload)));
+    format!(
+        "sum by (namespace) (max by (namespace, replicaset) (clamp_min(kube_replicaset_spec_replicas{{{rs}}} - kube_replicaset_status_ready_replicas{{{rs}}}, 0)) * on (namespace, replicaset) max by (namespace, replicaset) (kube_replicaset_owner{{{}}})) > 0",
+        owner.join(",")
+    )
+}
+
 /// The recording rule of an SLO's error ratio over `window` seconds.
 pub fn slo_record(window: u64) -> String {
     format!("slo:sli_error:ratio_rate{}", range(window))
@@ -317,6 +334,9 @@ mod tests {
             latency_quantile(&v, &t, 0.95, "5m"),
             slow_ratio(&v, &t, 0.3, "30m"),
             slow_ratio(&v, &t, 1.0, "30m"),
+            not_ready(&t),
+            rollout_not_ready(&t),
+            rollout_not_ready(&Target { namespace: None, ..t.clone() }),
         ] {
             check(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
         }

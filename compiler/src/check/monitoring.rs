@@ -22,6 +22,8 @@ pub struct Context<'a> {
     pub limits: &'a BTreeMap<&'static str, (String, Span)>,
     /// The service's metric names, `None` when `vocabulary` reported one.
     pub vocab: Option<&'a Vocabulary>,
+    /// An Argo Rollout runs the pods rather than a Deployment.
+    pub rollout: bool,
 }
 
 /// `path=` and `port=` replace (and can conflict); the other properties
@@ -539,17 +541,24 @@ fn pod_alert(
                 ),
             }
         }
-        _ /* not-ready */ => {
-            Text {
-                name,
-                expr: promql::not_ready(target),
-                summary: format!("{svc} has pods that are not ready in {ns_label}"),
-                description: format!(
-                    "{{{{ $value | humanize }}}} of the wanted {svc} replicas are available, for more than {}.",
-                    for_text(rule, default_for)
-                ),
-            }
-        }
+        _ /* not-ready */ if cx.rollout => Text {
+            name,
+            expr: promql::rollout_not_ready(target),
+            summary: format!("{svc} has pods that are not ready in {ns_label}"),
+            description: format!(
+                "{{{{ $value | humanize }}}} of the wanted {svc} pods have not been ready for more than {}.",
+                for_text(rule, default_for)
+            ),
+        },
+        _ /* not-ready */ => Text {
+            name,
+            expr: promql::not_ready(target),
+            summary: format!("{svc} has pods that are not ready in {ns_label}"),
+            description: format!(
+                "{{{{ $value | humanize }}}} of the wanted {svc} replicas are available, for more than {}.",
+                for_text(rule, default_for)
+            ),
+        },
     })
 }
 

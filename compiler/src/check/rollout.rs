@@ -48,6 +48,12 @@ fn on(enabled: &Option<Spanned<bool>>) -> bool {
     enabled.as_ref().is_none_or(|e| e.value)
 }
 
+/// Whether the merged body runs its pods with an Argo Rollout (`blue-green`
+/// or `canary`, not turned off) rather than a Deployment.
+pub(super) fn declared(b: &Body) -> bool {
+    b.blue_green.as_ref().is_some_and(|x| on(&x.enabled)) || b.canary.as_ref().is_some_and(|x| on(&x.enabled))
+}
+
 /// Update strategies: a layer's `blue-green` or `canary` merges field by
 /// field with the lower layer's block of the same kind (analysis sets,
 /// steps and traffic replace as a whole); declaring the other kind switches
@@ -264,6 +270,7 @@ impl Builder<'_> {
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanDelivery> {
     let bg = b.blue_green.as_ref().filter(|x| on(&x.enabled));
     let canary = b.canary.as_ref().filter(|x| on(&x.enabled));
+    debug_assert_eq!(bg.is_some() || canary.is_some(), declared(b));
     let node = bg.map(|x| x.node).or(canary.map(|x| x.node))?;
     if !cx.has_ports {
         diags.push(
