@@ -70,6 +70,10 @@ pub struct PlanDelivery {
     /// canary); the main Service keeps the service's name.
     pub second_service: String,
     pub analyses: Vec<PlanAnalysis>,
+    /// No namespace is known at build time (no `namespace`, no
+    /// environments): the analyses' queries read it from an argument the
+    /// Rollout fills with its own `metadata.namespace`.
+    pub namespace_arg: bool,
     pub span: Span,
 }
 

@@ -30,6 +30,13 @@ pub mod defaults {
     pub const PROMETHEUS: &str = "http://prometheus-operated.monitoring.svc:9090";
 }
 
+/// The AnalysisTemplate argument that carries the namespace when the spec
+/// names none (no `namespace`, no environments): the queries select
+/// `namespace="{{args.namespace}}"`, which the Rollout fills with its own
+/// `metadata.namespace`, so an analysis never reads another namespace's
+/// pods of the same name.
+pub const NAMESPACE_ARG: &str = "namespace";
+
 pub struct Context<'a> {
     pub service: &'a str,
     pub namespace: Option<&'a str>,
@@ -182,11 +189,8 @@ struct Builder<'a> {
 impl Builder<'_> {
     /// One AnalysisTemplate measuring the pods behind Service `job`.
     fn template(&mut self, name: String, a: &Analysis, job: &str, diags: &mut Diagnostics) -> Option<String> {
-        let target = Target {
-            job: job.to_string(),
-            namespace: self.cx.namespace.map(str::to_string),
-            workload: self.cx.service.to_string(),
-        };
+        let namespace = self.cx.namespace.map_or_else(|| format!("{{{{args.{NAMESPACE_ARG}}}}}"), str::to_string);
+        let target = Target { job: job.to_string(), namespace: Some(namespace), workload: self.cx.service.to_string() };
         let mut metrics = Vec::new();
         for g in &a.gates {
             if !self.cx.scraped {
@@ -310,6 +314,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             strategy,
             second_service: second,
             analyses: builder.analyses,
+            namespace_arg: cx.namespace.is_none(),
             span: bg.node,
         })
     } else {
@@ -319,6 +324,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             strategy,
             second_service: canary_service(service),
             analyses: builder.analyses,
+            namespace_arg: cx.namespace.is_none(),
             span: c.node,
         })
     }
