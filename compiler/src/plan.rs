@@ -74,6 +74,10 @@ pub struct PlanDelivery {
     /// environments): the analyses' queries read it from an argument the
     /// Rollout fills with its own `metadata.namespace`.
     pub namespace_arg: bool,
+    /// How long a deploy waits for the update, in seconds: its analyses,
+    /// timed pauses and promotion delay, time for the pods to become ready
+    /// (within `deploy-budget`), and an allowance for each manual promotion.
+    pub deploy_wait: u64,
     pub span: Span,
 }
 
