@@ -488,10 +488,12 @@ fn rollback_window(bg: &BlueGreen, diags: &mut Diagnostics) -> u64 {
     }
 }
 
-/// SVC0324: preview pods must fit in the autoscaler's headroom.
+/// SVC0324: preview pods must fit in the autoscaler's headroom. One preview
+/// pod always does: an update needs one, and without `preview-replicas`
+/// the preview is as large as the active side.
 fn preview_headroom(bg: &BlueGreen, autoscale: Option<&PlanAutoscale>, diags: &mut Diagnostics) {
     if let (Some(p), Some(a)) = (&bg.preview_replicas, autoscale)
-        && p.value > a.max.saturating_sub(a.min)
+        && p.value > a.max.saturating_sub(a.min).max(1)
     {
         diags.push(
             Diagnostic::error(
