@@ -141,7 +141,8 @@ pub struct CanaryStrategy {
     pub max_unavailable: IntOrString,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<RolloutAnalysis>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Optional upstream: without steps the update is a rolling one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<CanaryStep>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traffic_routing: Option<TrafficRouting>,

@@ -631,8 +631,15 @@ fn check_weights(c: &Canary, steps: &[Step], diags: &mut Diagnostics) {
         }
     }
     if let Some(st) = &c.steps
-        && !steps.is_empty()
+        && steps.is_empty()
     {
+        diags.push(
+            Diagnostic::error(Code::CanaryIncomplete, "the canary's `steps` block is empty")
+                .at(st.span, "no step")
+                .help("list the steps, e.g. `set-weight 20`, `pause \"5m\"`, `set-weight 100`; or leave `steps` out for an update without pauses")
+                .note("without steps, Argo Rollouts replaces the pods like a rolling update, within `max-surge` and `max-unavailable`"),
+        );
+    } else if let Some(st) = &c.steps {
         match last {
             Some((w, span)) if w < 100 => diags.push(
                 Diagnostic::error(Code::CanaryIncomplete, format!("the canary steps stop at {w}% and never reach 100%"))
