@@ -318,16 +318,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
         );
         return None;
     }
-    let second = if bg.is_some() { preview_service(cx.service) } else { canary_service(cx.service) };
-    if second.len() > 63 {
-        diags.push(
-            Diagnostic::error(
-                Code::InvalidName,
-                format!("the derived Service name `{second}` is longer than 63 characters"),
-            )
-            .at(cx.origin, "the service name is too long for a second Service")
-            .help("shorten the service name to at most 55 characters"),
-        );
+    if !derived_name_fits(cx, bg.is_some(), node, diags) {
         return None;
     }
     let metrics = b.metrics.as_ref();
@@ -486,6 +477,31 @@ fn rollback_window(bg: &BlueGreen, diags: &mut Diagnostics) -> u64 {
         }
         None => defaults::MIN_ROLLBACK_WINDOW.max(post_seconds),
     }
+}
+
+/// SVC0208: the second Service's name, derived from the service's
+/// (`NAME-preview`, `NAME-canary`), must be a DNS label of at most 63
+/// characters too; reported at the service name, which is what to change.
+fn derived_name_fits(cx: &Context<'_>, blue_green: bool, node: Span, diags: &mut Diagnostics) -> bool {
+    let (second, suffix, what) = if blue_green {
+        (preview_service(cx.service), "-preview", "blue-green")
+    } else {
+        (canary_service(cx.service), "-canary", "canary")
+    };
+    if second.len() <= 63 {
+        return true;
+    }
+    diags.push(
+        Diagnostic::error(
+            Code::InvalidName,
+            format!("the service name is too long for `{what}`: its Service `{second}` would have {} characters", second.len()),
+        )
+        .at(cx.origin, format!("{} characters, plus `{suffix}`", cx.service.len()))
+        .also(node, format!("adds a second Service, named after the service with `{suffix}`"))
+        .help(format!("shorten the service name to at most {} characters", 63 - suffix.len()))
+        .note("a Service name is a DNS label of at most 63 characters; with blue-green a service name has at most 55, with canary 56"),
+    );
+    false
 }
 
 /// SVC0324: preview pods must fit in the autoscaler's headroom. One preview
