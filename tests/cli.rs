@@ -107,6 +107,24 @@ fn missing_or_latest_tag_fails_the_build_but_not_check() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 }
 
+/// The same file named twice, by another spelling or through its folder,
+/// is checked once: it used to be reported as "also defined in" itself.
+#[test]
+fn a_file_named_twice_is_one_input() {
+    for args in [
+        &["check", "examples/minimal/service.kdl", "examples/minimal/service.kdl"][..],
+        &["check", "examples/minimal/service.kdl", "./examples/minimal/service.kdl"][..],
+        &["check", "examples/minimal", "examples/minimal/service.kdl"][..],
+    ] {
+        let o = svcc(args);
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("SVC0311"), "{args:?}: {}", stderr(&o));
+    }
+    let o = svcc(&["build", "examples/minimal/service.kdl", "examples/minimal/service.kdl", "--image-tag", "1.0.0"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o).matches("kind: Deployment").count(), 1);
+}
+
 #[test]
 fn exit_codes() {
     assert_eq!(code(&svcc(&["check", "examples/minimal/service.kdl"])), 0);

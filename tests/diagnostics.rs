@@ -22,6 +22,18 @@
 //! A fixture is a `.kdl` file, or a folder whose `service.kdl` is the spec:
 //! its other files are the presets it uses and the `_defaults.kdl` that
 //! applies to it (multi-file cases).
+//!
+//! Beside each bad spec, `tests/fixtures/ok/` holds the good one: the
+//! corrected spec, or the case a check used to refuse or mis-compile. Each
+//! compiles with no diagnostic at all, and its header lists texts the
+//! output must hold, each in the generated file whose path ends as named:
+//!
+//! ```kdl
+//! // output: production/prometheusrule-api.yaml le=~"1|1\\.0"
+//! // absent: production/prometheusrule-api.yaml le="1"
+//! ```
+//!
+//! (`tests/oracle.rs` runs the independent validators over their output.)
 
 mod common;
 
@@ -142,6 +154,44 @@ fn check_fixture(name: &str, path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `(name, spec path)` of every accepted fixture, sorted.
+fn accepted_fixtures() -> Vec<(String, PathBuf)> {
+    common::files("tests/fixtures/ok", "kdl")
+        .into_iter()
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect()
+}
+
+/// One accepted fixture: no diagnostics, and each `// output:` text in its
+/// file, each `// absent:` text not.
+fn check_accepted(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let (_, opts) = header(&text);
+    let compiled = common::compile_file(path, &opts);
+    if !compiled.diagnostics.is_empty() {
+        return Err(common::render(&compiled, Format::Human));
+    }
+    let mut failures = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        let (rest, present) = match (line.strip_prefix("// output:"), line.strip_prefix("// absent:")) {
+            (Some(rest), _) => (rest, true),
+            (_, Some(rest)) => (rest, false),
+            _ => continue,
+        };
+        let (file, want) = rest.trim().split_once(' ').ok_or("`// output: FILE TEXT`")?;
+        let Some(a) = compiled.artifacts.iter().find(|a| a.path.ends_with(file)) else {
+            failures.push(format!("no generated file ends with `{file}`"));
+            continue;
+        };
+        if a.contents.contains(want) != present {
+            let verb = if present { "lacks" } else { "holds" };
+            failures.push(format!("{} {verb} `{want}`:\n{}", a.path, a.contents));
+        }
+    }
+    if failures.is_empty() { Ok(()) } else { Err(failures.join("\n")) }
+}
+
 /// One test per fixture (`cargo test --test diagnostics SVC0202`), so a
 /// failing fixture never hides the others, plus the tests below.
 fn main() {
@@ -168,6 +218,11 @@ fn main() {
     for (name, path) in all {
         trials.push(libtest_mimic::Trial::test(format!("fixture::{name}"), move || {
             check_fixture(&name, &path).map_err(Into::into)
+        }));
+    }
+    for (name, path) in accepted_fixtures() {
+        trials.push(libtest_mimic::Trial::test(format!("accepted::{name}"), move || {
+            check_accepted(&path).map_err(Into::into)
         }));
     }
     libtest_mimic::run(&args, trials).exit();

@@ -76,6 +76,31 @@ fn every_example_passes_the_oracle() {
     assert!(report.contains(&format!("{count} passed, 0 failed")), "{report}");
 }
 
+/// The accepted fixtures (`tests/fixtures/ok/`: the good spec beside each
+/// bad one) pass the oracle too, each in its own folder.
+#[test]
+fn every_accepted_fixture_passes_the_oracle() {
+    if skip() {
+        return;
+    }
+    let dir = temp("accepted");
+    for path in common::files("tests/fixtures/ok", "kdl") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut opts = svcc::Options::default();
+        for line in text.lines() {
+            if let Some(rest) = line.trim().strip_prefix("// options:") {
+                common::apply_options(rest, &mut opts);
+            }
+        }
+        let c = common::compile_file(&path, &opts);
+        assert!(!c.has_errors(), "{}", path.display());
+        write_tree(&dir.join(path.file_stem().unwrap()), &c.artifacts);
+    }
+    let (ok, report) = validate(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ok, "oracle rejected generated files:\n{report}");
+}
+
 /// Each environment folder, written in full, renders with `kubectl
 /// kustomize` to exactly the objects of the folder, in order. Skipped when
 /// kubectl is not installed.

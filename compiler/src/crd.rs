@@ -144,7 +144,8 @@ pub struct CanaryStrategy {
     pub max_unavailable: IntOrString,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<RolloutAnalysis>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Optional upstream: without steps the update is a rolling one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<CanaryStep>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traffic_routing: Option<TrafficRouting>,
@@ -183,6 +184,30 @@ pub struct NginxTrafficRouting {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct RolloutAnalysis {
     pub templates: Vec<AnalysisTemplateRef>,
+    /// Values for the templates' `args`, read from the Rollout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<AnalysisRunArgument>,
+}
+
+/// An argument a Rollout passes to its analyses, here always read from one
+/// of its own fields (`valueFrom.fieldRef`, e.g. `metadata.namespace`).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisRunArgument {
+    pub name: String,
+    pub value_from: ArgumentValueFrom,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ArgumentValueFrom {
+    pub field_ref: FieldRef,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRef {
+    pub field_path: String,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -203,7 +228,15 @@ pub struct AnalysisTemplate {
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct AnalysisTemplateSpec {
+    /// Arguments the Rollout must supply; queries read them as `{{args.NAME}}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<Argument>,
     pub metrics: Vec<AnalysisMetric>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct Argument {
+    pub name: String,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]

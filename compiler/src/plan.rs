@@ -70,6 +70,14 @@ pub struct PlanDelivery {
     /// canary); the main Service keeps the service's name.
     pub second_service: String,
     pub analyses: Vec<PlanAnalysis>,
+    /// No namespace is known at build time (no `namespace`, no
+    /// environments): the analyses' queries read it from an argument the
+    /// Rollout fills with its own `metadata.namespace`.
+    pub namespace_arg: bool,
+    /// How long a deploy waits for the update, in seconds: its analyses,
+    /// timed pauses and promotion delay, time for the pods to become ready
+    /// (within `deploy-budget`), and an allowance for each manual promotion.
+    pub deploy_wait: u64,
     pub span: Span,
 }
 

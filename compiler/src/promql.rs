@@ -132,16 +132,139 @@ pub fn latency_quantile(v: &Vocabulary, t: &Target, q: f64, window: &str) -> Str
     )
 }
 
-/// Share of requests slower than `le` seconds over `window` (latency SLI).
-pub fn slow_ratio(v: &Vocabulary, t: &Target, le: &str, window: &str) -> String {
+/// Share of requests slower than `seconds` over `window` (latency SLI): the
+/// bucket whose `le` is the threshold, matched by [`le_matcher`].
+pub fn slow_ratio(v: &Vocabulary, t: &Target, seconds: f64, window: &str) -> String {
     let sel = t.scrape_selector();
     format!(
-        "1 - (sum by (namespace) (rate({lat}_bucket{{{sel},le=\"{le}\"}}[{window}])) / sum by (namespace) (rate({lat}_count{{{sel}}}[{window}])))",
+        "1 - (sum by (namespace) (rate({lat}_bucket{{{sel},{le}}}[{window}])) / sum by (namespace) (rate({lat}_count{{{sel}}}[{window}])))",
         lat = v.latency,
+        le = le_matcher(seconds),
     )
 }
 
-/// A number the way PromQL and Prometheus' `le` labels print it.
+/// Selects the histogram bucket with upper bound `seconds` however it was
+/// stored. The `le` label is text: client_golang exposes `1` for one second
+/// (Go's shortest float format), while Prometheus 3 normalises classic
+/// histogram buckets to the OpenMetrics form `1.0` on ingestion (protobuf
+/// scrapes, and the Python and Java clients, always gave `1.0`). The two
+/// differ only for whole numbers, which are then matched in both forms:
+/// `le=~"1|1\\.0"`; any other bound has one spelling, `le="0.25"`.
+pub fn le_matcher(seconds: f64) -> String {
+    let go = go_float(seconds);
+    let open_metrics = if go.contains(['.', 'e']) { go.clone() } else { format!("{go}.0") };
+    if go == open_metrics {
+        format!("le={}", quote(&go))
+    } else {
+        format!("le=~{}", quote(&format!("{go}|{}", open_metrics.replace('.', "\\."))))
+    }
+}
+
+/// A positive finite number as Go's `strconv.FormatFloat(x, 'g', -1, 64)`
+/// prints it: the shortest digits, in exponent form below 1e-4 and from 1e6
+/// (`0.25`, `1`, `1e+06`).
+fn go_float(x: f64) -> String {
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..6).contains(&exp) {
+        format!("{x}")
+    } else {
+        format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    }
+}
+
+/// `EXPR > X`: an alert condition.
+pub fn above(expr: &str, x: f64) -> String {
+    format!("{expr} > {}", number(x))
+}
+
+/// No target of the job is up, or none exists.
+pub fn down(t: &Target) -> String {
+    let sel = t.scrape_selector();
+    format!("sum by (namespace) (up{{{sel}}}) == 0 or absent(up{{{sel}}})")
+}
+
+/// Each pod's memory working set as a share of `limit_bytes`.
+pub fn memory_ratio(t: &Target, limit_bytes: i128) -> String {
+    format!(
+        "max by (namespace, pod) (container_memory_working_set_bytes{{{}}}) / {limit_bytes}",
+        t.container_selector()
+    )
+}
+
+/// Each pod's share of throttled CFS periods over 5m.
+pub fn throttled_ratio(t: &Target) -> String {
+    let sel = t.container_selector();
+    format!(
+        "sum by (namespace, pod) (rate(container_cpu_cfs_throttled_periods_total{{{sel}}}[5m])) / sum by (namespace, pod) (rate(container_cpu_cfs_periods_total{{{sel}}}[5m]))"
+    )
+}
+
+/// Each pod's container restarts over `within` seconds.
+pub fn restarts(t: &Target, within: u64) -> String {
+    format!(
+        "sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{}}}[{}]))",
+        t.container_selector(),
+        range(within)
+    )
+}
+
+/// Fewer replicas available than wanted (kube-state-metrics), for a Deployment.
+pub fn not_ready(t: &Target) -> String {
+    let sel = t.deployment_selector();
+    format!("kube_deployment_status_replicas_available{{{sel}}} < kube_deployment_spec_replicas{{{sel}}}")
+}
+
+/// The wanted pods of an Argo Rollout that are not ready, when any are.
+/// kube-state-metrics exports no Rollout series (and `kube_deployment_*`
+/// has none for it), but it exports the ReplicaSets the Rollout owns: their
+/// wanted and ready replicas, and `kube_replicaset_owner`. Each side is
+/// reduced to one series per ReplicaSet, so a second kube-state-metrics
+/// replica cannot double the count.
+pub fn rollout_not_ready(t: &Target) -> String {
+    let ns = t.namespace.as_ref().map(|n| format!("namespace={}", quote(n)));
+    let rs = ns.clone().unwrap_or_default();
+    let mut owner: Vec<String> = ns.into_iter().collect();
+    owner.push(format!("owner_kind=\"Rollout\",owner_name={}", quote(&t.workload)));
+    format!(
+        "sum by (namespace) (max by (namespace, replicaset) (clamp_min(kube_replicaset_spec_replicas{{{rs}}} - kube_replicaset_status_ready_replicas{{{rs}}}, 0)) * on (namespace, replicaset) max by (namespace, replicaset) (kube_replicaset_owner{{{}}})) > 0",
+        owner.join(",")
+    )
+}
+
+/// The recording rule of an SLO's error ratio over `window` seconds.
+pub fn slo_record(window: u64) -> String {
+    format!("slo:sli_error:ratio_rate{}", range(window))
+}
+
+/// `service="api",slo="latency",namespace="prod"`: an SLO's recorded series.
+pub fn slo_selector(service: &str, slo: &str, namespace: Option<&str>) -> String {
+    let mut s = format!("service={},slo={}", quote(service), quote(slo));
+    if let Some(ns) = namespace {
+        s.push_str(&format!(",namespace={}", quote(ns)));
+    }
+    s
+}
+
+/// One multi-window burn condition: the error ratio over the `long` and the
+/// `short` window (seconds) both above `factor` × `budget`.
+pub fn burn(selector: &str, long: u64, short: u64, factor: f64, budget: f64) -> String {
+    let f = number((factor * 1000.0).round() / 1000.0);
+    let b = number((budget * 1e9).round() / 1e9);
+    format!(
+        "({long_r}{{{selector}}} > ({f} * {b}) and {short_r}{{{selector}}} > ({f} * {b}))",
+        long_r = slo_record(long),
+        short_r = slo_record(short),
+    )
+}
+
+/// Either condition.
+pub fn or(a: &str, b: &str) -> String {
+    format!("{a} or {b}")
+}
+
+/// A number the way PromQL prints it.
 pub fn number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
@@ -167,7 +290,7 @@ pub fn check_name(role: NameRole, name: &str) -> Result<(), String> {
         NameRole::Requests => vec![format!("sum by (namespace) (rate({name}{{job=\"a\",status=~\"5..\"}}[5m]))")],
         NameRole::StatusLabel => vec![format!("rate(http_requests_total{{job=\"a\",{name}!~\"5..\"}}[5m])")],
         NameRole::Latency => vec![
-            format!("sum by (namespace, le) (rate({name}_bucket{{job=\"a\",le=\"0.3\"}}[5m]))"),
+            format!("sum by (namespace, le) (rate({name}_bucket{{job=\"a\",le=~\"1|1\\\\.0\"}}[5m]))"),
             format!("rate({name}_count{{job=\"a\"}}[5m])"),
         ],
     };
@@ -209,7 +332,11 @@ mod tests {
             error_ratio(&v, &t, "5m"),
             success_rate(&v, &t, "1m"),
             latency_quantile(&v, &t, 0.95, "5m"),
-            slow_ratio(&v, &t, "0.3", "30m"),
+            slow_ratio(&v, &t, 0.3, "30m"),
+            slow_ratio(&v, &t, 1.0, "30m"),
+            not_ready(&t),
+            rollout_not_ready(&t),
+            rollout_not_ready(&Target { namespace: None, ..t.clone() }),
         ] {
             check(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
         }
@@ -221,6 +348,25 @@ mod tests {
         let t = Target { namespace: None, ..target() };
         assert_eq!(t.scrape_selector(), "job=\"backend-api\"");
         assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+    }
+
+    /// Both spellings of a whole-second bound, one of any other (Go's
+    /// `strconv.FormatFloat(x, 'g', -1, 64)` and Prometheus 3's
+    /// `formatOpenMetricsFloat`).
+    #[test]
+    fn le_matches_what_clients_expose_and_prometheus_3_stores() {
+        assert_eq!(le_matcher(0.3), r#"le="0.3""#);
+        assert_eq!(le_matcher(0.25), r#"le="0.25""#);
+        assert_eq!(le_matcher(2.5), r#"le="2.5""#);
+        assert_eq!(le_matcher(0.001), r#"le="0.001""#);
+        assert_eq!(le_matcher(1.0), r#"le=~"1|1\\.0""#);
+        assert_eq!(le_matcher(10.0), r#"le=~"10|10\\.0""#);
+        assert_eq!(le_matcher(60.0), r#"le=~"60|60\\.0""#);
+        assert_eq!(le_matcher(123_456.0), r#"le=~"123456|123456\\.0""#);
+        assert_eq!(le_matcher(1e6), r#"le="1e+06""#);
+        assert_eq!(le_matcher(1_500_000.0), r#"le="1.5e+06""#);
+        assert_eq!(go_float(0.0001), "0.0001");
+        assert_eq!(go_float(0.00001), "1e-05");
     }
 
     #[test]
@@ -289,7 +435,8 @@ mod tests {
                 error_ratio(v, &t, "5m"),
                 success_rate(v, &t, "1m"),
                 latency_quantile(v, &t, 0.95, "5m"),
-                slow_ratio(v, &t, "0.3", "30m"),
+                slow_ratio(v, &t, 0.3, "30m"),
+                slow_ratio(v, &t, 1.0, "30m"),
             ]
             .iter()
             .all(|q| check(q).is_ok())

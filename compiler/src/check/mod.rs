@@ -150,6 +150,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             ports: &ports.list,
             limits: &resources.limits,
             vocab: vocab.as_ref(),
+            rollout: rollout::declared(b),
         },
         b,
         diags,

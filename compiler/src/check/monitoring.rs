@@ -1,12 +1,14 @@
 //! `metrics`, `alerts` and `slo`: the scrape endpoint and fully rendered
 //! Prometheus rules, with every expression parsed.
 
+mod slo;
+
 use std::collections::BTreeMap;
 
 use super::merge::{Merger, merge_map, or};
 use super::ports::Ports;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{AlertKind, AlertRule, Alerts, Body, Map, Metrics, Slo, SloKind};
+use crate::model::{AlertKind, AlertRule, Alerts, Body, Map, Metrics, Slo};
 use crate::plan::{PlanMonitoring, PlanPort, PlanRule, PlanRuleGroup, PlanScrape};
 use crate::promql::{self, NameRole, Target, Vocabulary};
 use crate::settings as s;
@@ -20,6 +22,8 @@ pub struct Context<'a> {
     pub limits: &'a BTreeMap<&'static str, (String, Span)>,
     /// The service's metric names, `None` when `vocabulary` reported one.
     pub vocab: Option<&'a Vocabulary>,
+    /// An Argo Rollout runs the pods rather than a Deployment.
+    pub rollout: bool,
 }
 
 /// `path=` and `port=` replace (and can conflict); the other properties
@@ -315,7 +319,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             diags.push(needs_metrics(slo.name.span, &format!("`slo {}`", slo.name.value), b.metrics.is_some()));
             continue;
         }
-        slo_rules.extend(slo_rules_for(cx, &target, vocab, &prefix, b, slo, diags));
+        slo_rules.extend(slo::rules(cx, &target, vocab, &prefix, b, slo, diags));
     }
 
     if let Some(m) = m
@@ -439,7 +443,7 @@ fn service_alert(svc: &str, target: &Target, vocab: &Vocabulary, prefix: &str, r
             let t = rule.above.as_ref().map_or(0.05, |a| a.value);
             Text {
                 name: format!("{prefix}{suffix}"),
-                expr: format!("{} > {}", promql::error_ratio(vocab, target, "5m"), promql::number(t)),
+                expr: promql::above(&promql::error_ratio(vocab, target, "5m"), t),
                 summary: format!("{svc} is failing requests in {ns_label}"),
                 description: format!(
                     "{{{{ $value | humanizePercentage }}}} of requests to {svc} returned a 5xx status over the last 5 minutes (threshold {}).",
@@ -453,11 +457,7 @@ fn service_alert(svc: &str, target: &Target, vocab: &Vocabulary, prefix: &str, r
             let pq = (q * 100.0).round() as i64;
             Text {
                 name: format!("{prefix}{suffix}P{pq}"),
-                expr: format!(
-                    "{} > {}",
-                    promql::latency_quantile(vocab, target, q, "5m"),
-                    promql::number(limit as f64 / 1000.0)
-                ),
+                expr: promql::above(&promql::latency_quantile(vocab, target, q, "5m"), limit as f64 / 1000.0),
                 summary: format!("{svc} p{pq} latency is high in {ns_label}"),
                 description: format!(
                     "The p{pq} latency of {svc} is {{{{ $value | humanizeDuration }}}} (threshold {}).",
@@ -466,10 +466,9 @@ fn service_alert(svc: &str, target: &Target, vocab: &Vocabulary, prefix: &str, r
             }
         }
         _ /* down */ => {
-            let sel = target.scrape_selector();
             Text {
                 name: format!("{prefix}{suffix}"),
-                expr: format!("sum by (namespace) (up{{{sel}}}) == 0 or absent(up{{{sel}}})"),
+                expr: promql::down(target),
                 summary: format!("{svc} is down in {ns_label}"),
                 description: format!(
                     "Prometheus has not been able to scrape any {svc} target for more than {}.",
@@ -508,11 +507,7 @@ fn pod_alert(
             let bytes = parse_quantity(limit).map_or(0, |q| q.millis / 1000);
             Text {
                 name,
-                expr: format!(
-                    "max by (namespace, pod) (container_memory_working_set_bytes{{{}}}) / {bytes} > {}",
-                    target.container_selector(),
-                    promql::number(t)
-                ),
+                expr: promql::above(&promql::memory_ratio(target, bytes), t),
                 summary: format!("{svc} is close to its memory limit in {ns_label}"),
                 description: format!(
                     "Pod {{{{ $labels.pod }}}} uses {{{{ $value | humanizePercentage }}}} of its {limit} memory limit (threshold {}).",
@@ -522,13 +517,9 @@ fn pod_alert(
         }
         AlertKind::CpuThrottling => {
             let t = above(0.25);
-            let sel = target.container_selector();
             Text {
                 name,
-                expr: format!(
-                    "sum by (namespace, pod) (rate(container_cpu_cfs_throttled_periods_total{{{sel}}}[5m])) / sum by (namespace, pod) (rate(container_cpu_cfs_periods_total{{{sel}}}[5m])) > {}",
-                    promql::number(t)
-                ),
+                expr: promql::above(&promql::throttled_ratio(target), t),
                 summary: format!("{svc} is CPU-throttled in {ns_label}"),
                 description: format!(
                     "Pod {{{{ $labels.pod }}}} was throttled in {{{{ $value | humanizePercentage }}}} of CPU periods over the last 5 minutes (threshold {}).",
@@ -541,12 +532,7 @@ fn pod_alert(
             let within = rule.within.as_ref().map_or(3600, |d| d.value.seconds());
             Text {
                 name,
-                expr: format!(
-                    "sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{}}}[{}])) > {}",
-                    target.container_selector(),
-                    promql::range(within),
-                    promql::number(t)
-                ),
+                expr: promql::above(&promql::restarts(target, within), t),
                 summary: format!("{svc} is restarting repeatedly in {ns_label}"),
                 description: format!(
                     "Pod {{{{ $labels.pod }}}} restarted {{{{ $value | humanize }}}} times in the last {} (threshold {}).",
@@ -555,20 +541,24 @@ fn pod_alert(
                 ),
             }
         }
-        _ /* not-ready */ => {
-            let sel = target.deployment_selector();
-            Text {
-                name,
-                expr: format!(
-                    "kube_deployment_status_replicas_available{{{sel}}} < kube_deployment_spec_replicas{{{sel}}}"
-                ),
-                summary: format!("{svc} has pods that are not ready in {ns_label}"),
-                description: format!(
-                    "{{{{ $value | humanize }}}} of the wanted {svc} replicas are available, for more than {}.",
-                    for_text(rule, default_for)
-                ),
-            }
-        }
+        _ /* not-ready */ if cx.rollout => Text {
+            name,
+            expr: promql::rollout_not_ready(target),
+            summary: format!("{svc} has pods that are not ready in {ns_label}"),
+            description: format!(
+                "{{{{ $value | humanize }}}} of the wanted {svc} pods have not been ready for more than {}.",
+                for_text(rule, default_for)
+            ),
+        },
+        _ /* not-ready */ => Text {
+            name,
+            expr: promql::not_ready(target),
+            summary: format!("{svc} has pods that are not ready in {ns_label}"),
+            description: format!(
+                "{{{{ $value | humanize }}}} of the wanted {svc} replicas are available, for more than {}.",
+                for_text(rule, default_for)
+            ),
+        },
     })
 }
 
@@ -585,125 +575,6 @@ fn custom_rule(target: &Target, rule: &AlertRule, diags: &mut Diagnostics) -> Op
 
 fn for_text(rule: &AlertRule, default_for: Option<u64>) -> String {
     secs(rule.for_.as_ref().map(|d| d.value.seconds()).or(default_for).unwrap_or(0))
-}
-
-/// Recording rules for the SLI at the windows the multi-window,
-/// multi-burn-rate alerts need, and the page and ticket alerts (Google SRE
-/// workbook, chapter 5). Burn-rate factors scale with the SLO window: a page
-/// when 2% of the budget burns in 1h or 5% in 6h, a ticket when 10% burns in
-/// 1d or 3d.
-fn slo_rules_for(
-    cx: &Context<'_>,
-    target: &Target,
-    vocab: &Vocabulary,
-    prefix: &str,
-    b: &Body,
-    slo: &crate::model::Slo,
-    diags: &mut Diagnostics,
-) -> Vec<PlanRule> {
-    let objective = slo.objective.as_ref().map_or(0.999, |o| o.value);
-    if objective >= 1.0 {
-        return Vec::new();
-    }
-    let window = slo.window.as_ref().map_or(30 * 86_400, |w| w.value.seconds());
-    let budget = 1.0 - objective;
-    let kind = if slo.kind == SloKind::Availability { "availability" } else { "latency" };
-    let le = slo.threshold.as_ref().map(|t| promql::number(t.value.millis as f64 / 1000.0));
-    let windows: [u64; 7] = [300, 1800, 3600, 7200, 21_600, 86_400, 259_200];
-    if windows.iter().any(|w| *w * 10 > window * 3) {
-        let at = slo.window.as_ref().map_or(slo.name.span, |w| w.span);
-        if window < 259_200 * 4 {
-            diags.push(
-                Diagnostic::error(
-                    Code::OutOfRange,
-                    "an SLO window must be at least 12 days for multi-window burn-rate alerts",
-                )
-                .at(at, "too short")
-                .help("use the usual 28d or 30d window"),
-            );
-            return Vec::new();
-        }
-    }
-    let record = |w: u64| format!("slo:sli_error:ratio_rate{}", promql::range(w));
-    let mut rule_labels = BTreeMap::new();
-    rule_labels.insert("service".to_string(), cx.service.to_string());
-    rule_labels.insert("slo".to_string(), kind.to_string());
-    let mut out = Vec::new();
-    for w in windows {
-        let range = promql::range(w);
-        let expr = match (&le, slo.kind) {
-            (Some(le), SloKind::Latency) => promql::slow_ratio(vocab, target, le, &range),
-            _ => promql::error_ratio(vocab, target, &range),
-        };
-        let expr = promql::generated(expr);
-        out.push(PlanRule {
-            alert: None,
-            record: Some(record(w)),
-            expr,
-            for_: None,
-            labels: rule_labels.clone(),
-            annotations: BTreeMap::new(),
-            span: slo.name.span,
-        });
-    }
-    let mut sel = format!("service=\"{}\",slo=\"{kind}\"", cx.service);
-    if let Some(ns) = cx.namespace {
-        sel.push_str(&format!(",namespace=\"{ns}\""));
-    }
-    let factor = |share: f64, alert_window: u64| share * window as f64 / alert_window as f64;
-    let cond = |long: u64, short: u64, share: f64| {
-        let f = promql::number((factor(share, long) * 1000.0).round() / 1000.0);
-        format!(
-            "({long_r}{{{sel}}} > ({f} * {b}) and {short_r}{{{sel}}} > ({f} * {b}))",
-            long_r = record(long),
-            short_r = record(short),
-            b = promql::number((budget * 1e9).round() / 1e9),
-        )
-    };
-    let page = format!("{} or {}", cond(3600, 300, 0.02), cond(21_600, 1800, 0.05));
-    let ticket = format!("{} or {}", cond(86_400, 7200, 0.10), cond(259_200, 21_600, 0.10));
-    let objective_text = percent(objective);
-    let title = camel(kind);
-    let mut labels: BTreeMap<String, String> =
-        b.alerts.labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
-    labels.insert("service".to_string(), cx.service.to_string());
-    for (suffix, expr, severity, for_, speed) in
-        [("ErrorBudgetBurn", page, "critical", "2m", "fast"), ("ErrorBudgetBurnSlow", ticket, "warning", "15m", "slow")]
-    {
-        let expr = promql::generated(expr);
-        let mut l = labels.clone();
-        l.insert("severity".to_string(), severity.to_string());
-        let mut annotations = BTreeMap::new();
-        annotations.insert(
-            "summary".to_string(),
-            format!("{} {kind} SLO is burning its error budget ({speed}) in {{{{ $labels.namespace }}}}", cx.service),
-        );
-        annotations.insert(
-            "description".to_string(),
-            format!(
-                "At the current {kind} error rate, {} will miss its {objective_text} objective over {} if nothing changes.",
-                cx.service,
-                promql::range(window)
-            ),
-        );
-        if let Some(base) = &b.alerts.runbook {
-            let name = format!("{prefix}{title}{suffix}");
-            annotations.insert(
-                "runbook_url".to_string(),
-                format!("{}/{}", base.value.trim_end_matches('/'), name.to_ascii_lowercase()),
-            );
-        }
-        out.push(PlanRule {
-            alert: Some(format!("{prefix}{title}{suffix}")),
-            record: None,
-            expr,
-            for_: Some(for_.to_string()),
-            labels: l,
-            annotations,
-            span: slo.name.span,
-        });
-    }
-    out
 }
 
 #[cfg(test)]

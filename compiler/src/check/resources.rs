@@ -105,6 +105,7 @@ pub(super) fn resolve(cx: &Cx<'_>, r: &Resources, diags: &mut Diagnostics) -> Re
             limits.insert(kind.k8s_name(), (format_quantity(l.value), l.span));
         }
     }
+    implausible(r, diags);
     let kind = ResourceKind::EphemeralStorage;
     if let Some(rq) = r.requests.get(&kind) {
         requests.insert(kind.k8s_name(), (format_quantity(rq.value), rq.span));
@@ -122,4 +123,84 @@ pub(super) fn resolve(cx: &Cx<'_>, r: &Resources, diags: &mut Diagnostics) -> Re
         limits.insert(kind.k8s_name(), (format_quantity(l.value), l.span));
     }
     ResourcePlan { requests, limits }
+}
+
+/// More cores than a node of any common cloud machine type has.
+pub const MAX_PLAUSIBLE_CORES: i128 = 64;
+/// Less memory than any process needs.
+pub const MIN_PLAUSIBLE_MEMORY: i128 = 4 << 20;
+/// A limit this many times the request, or more, is a mistake more often
+/// than a plan.
+pub const MAX_PLAUSIBLE_RATIO: i128 = 10;
+
+/// SVC0409: written quantities that are valid but almost certainly not
+/// meant: a CPU count written as millicores without the `m` (`cpu="500"`:
+/// 500 cores), a memory size without its unit (`memory="512"`: 512 bytes),
+/// and a limit over ten times the request.
+fn implausible(r: &Resources, diags: &mut Diagnostics) {
+    for (what, map) in [("request", &r.requests), ("limit", &r.limits)] {
+        if let Some(q) = map.get(&ResourceKind::Cpu)
+            && q.value.millis > MAX_PLAUSIBLE_CORES * 1000
+        {
+            let cores = format_quantity(q.value);
+            let mut d = Diagnostic::warning(
+                Code::ImplausibleResources,
+                format!("a CPU {what} of {cores} cores is more than a node has"),
+            )
+            .at(q.span, format!("{cores} whole CPUs"));
+            d = match q.value.millis % 1000 == 0 && q.value.millis <= MAX_PLAUSIBLE_CORES * 1_000_000 {
+                true => {
+                    let n = q.value.millis / 1000;
+                    d.help(format!(
+                        "CPU is counted in cores: write `\"{n}m\"` for {n} millicores ({} cores)",
+                        n as f64 / 1000.0
+                    ))
+                }
+                false => d.help("CPU is counted in cores (`\"2\"`) or thousandths of a core (`\"500m\"`)"),
+            };
+            diags.push(d.note(format!(
+                "svcc warns above {MAX_PLAUSIBLE_CORES} cores: a pod that asks for more cannot be scheduled on common machine types"
+            )));
+        }
+        if let Some(q) = map.get(&ResourceKind::Memory)
+            && q.value.millis < MIN_PLAUSIBLE_MEMORY * 1000
+        {
+            let bytes = q.value.millis / 1000;
+            let mut d = Diagnostic::warning(
+                Code::ImplausibleResources,
+                format!("a memory {what} of {bytes} bytes is too small for any process"),
+            )
+            .at(q.span, format!("{bytes} bytes"));
+            d = if q.value.millis % 1000 == 0 && bytes > 0 && !q.value.binary {
+                d.help(format!("memory is counted in bytes: write `\"{bytes}Mi\"` for {bytes} MiB"))
+            } else {
+                d.help("write memory with a unit: `\"256Mi\"`, `\"1Gi\"`")
+            };
+            diags.push(d.note("svcc warns below 4Mi: a container cannot start with less"));
+        }
+    }
+    for kind in [ResourceKind::Cpu, ResourceKind::Memory] {
+        if let (Some(rq), Some(l)) = (r.requests.get(&kind), r.limits.get(&kind))
+            && rq.value.millis > 0
+            && (kind == ResourceKind::Cpu || rq.value.millis >= MIN_PLAUSIBLE_MEMORY * 1000)
+            && l.value.millis > MAX_PLAUSIBLE_RATIO * rq.value.millis
+        {
+            let times = l.value.millis / rq.value.millis;
+            diags.push(
+                Diagnostic::warning(
+                    Code::ImplausibleResources,
+                    format!(
+                        "the {} limit ({}) is over {MAX_PLAUSIBLE_RATIO} times the request ({})",
+                        kind.k8s_name(),
+                        format_quantity(l.value),
+                        format_quantity(rq.value)
+                    ),
+                )
+                .at(l.span, format!("{times} times the request"))
+                .also(rq.span, "request")
+                .help("request what the container needs to run, and limit it near that")
+                .note("the scheduler places pods by their requests: a node full of pods that use their limits is overcommitted, and under memory pressure the kubelet evicts pods that use more than they request first"),
+            );
+        }
+    }
 }

@@ -28,7 +28,48 @@ pub mod defaults {
     pub const SCRAPE_INTERVAL: u64 = 30;
     /// The `prometheus-operated` Service prometheus-operator creates.
     pub const PROMETHEUS: &str = "http://prometheus-operated.monitoring.svc:9090";
+    /// What a deploy allows the new version's pods to start and become
+    /// ready: the whole wait of a rolling Deployment's deploy.
+    pub const POD_READY: u64 = 300;
+    /// What a deploy allows a person for each step that waits for
+    /// `kubectl argo rollouts promote`.
+    pub const MANUAL_PROMOTION: u64 = 1800;
 }
+
+/// How long a deploy of the update may take in the worst normal case.
+struct Timing {
+    /// Analyses, timed pauses and an automatic-promotion delay, in order:
+    /// (span, seconds, what), as SVC0321 lists them.
+    parts: Vec<(Span, u64, &'static str)>,
+    /// Steps that wait for a person to promote.
+    manual: u64,
+}
+
+impl Timing {
+    /// The seconds a deploy job waits for the update: the automatic parts
+    /// and [`defaults::POD_READY`], within `deploy-budget` when declared
+    /// (SVC0321 keeps the parts themselves within it), plus
+    /// [`defaults::MANUAL_PROMOTION`] for each step that waits for a person,
+    /// which the budget does not count.
+    fn wait(&self, budget: Option<&Spanned<Duration>>, diags: &mut Diagnostics) -> u64 {
+        let automatic: u64 = self.parts.iter().map(|(_, s, _)| s).sum::<u64>() + defaults::POD_READY;
+        let automatic = match budget {
+            Some(b) => {
+                over_budget(b, &self.parts, diags);
+                automatic.min(b.value.seconds())
+            }
+            None => automatic,
+        };
+        automatic + self.manual * defaults::MANUAL_PROMOTION
+    }
+}
+
+/// The AnalysisTemplate argument that carries the namespace when the spec
+/// names none (no `namespace`, no environments): the queries select
+/// `namespace="{{args.namespace}}"`, which the Rollout fills with its own
+/// `metadata.namespace`, so an analysis never reads another namespace's
+/// pods of the same name.
+pub const NAMESPACE_ARG: &str = "namespace";
 
 pub struct Context<'a> {
     pub service: &'a str,
@@ -46,6 +87,12 @@ pub struct Context<'a> {
 
 fn on(enabled: &Option<Spanned<bool>>) -> bool {
     enabled.as_ref().is_none_or(|e| e.value)
+}
+
+/// Whether the merged body runs its pods with an Argo Rollout (`blue-green`
+/// or `canary`, not turned off) rather than a Deployment.
+pub(super) fn declared(b: &Body) -> bool {
+    b.blue_green.as_ref().is_some_and(|x| on(&x.enabled)) || b.canary.as_ref().is_some_and(|x| on(&x.enabled))
 }
 
 /// Update strategies: a layer's `blue-green` or `canary` merges field by
@@ -176,11 +223,8 @@ struct Builder<'a> {
 impl Builder<'_> {
     /// One AnalysisTemplate measuring the pods behind Service `job`.
     fn template(&mut self, name: String, a: &Analysis, job: &str, diags: &mut Diagnostics) -> Option<String> {
-        let target = Target {
-            job: job.to_string(),
-            namespace: self.cx.namespace.map(str::to_string),
-            workload: self.cx.service.to_string(),
-        };
+        let namespace = self.cx.namespace.map_or_else(|| format!("{{{{args.{NAMESPACE_ARG}}}}}"), str::to_string);
+        let target = Target { job: job.to_string(), namespace: Some(namespace), workload: self.cx.service.to_string() };
         let mut metrics = Vec::new();
         for g in &a.gates {
             if !self.cx.scraped {
@@ -264,6 +308,7 @@ impl Builder<'_> {
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanDelivery> {
     let bg = b.blue_green.as_ref().filter(|x| on(&x.enabled));
     let canary = b.canary.as_ref().filter(|x| on(&x.enabled));
+    debug_assert_eq!(bg.is_some() || canary.is_some(), declared(b));
     let node = bg.map(|x| x.node).or(canary.map(|x| x.node))?;
     if !cx.has_ports {
         diags.push(
@@ -273,16 +318,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
         );
         return None;
     }
-    let second = if bg.is_some() { preview_service(cx.service) } else { canary_service(cx.service) };
-    if second.len() > 63 {
-        diags.push(
-            Diagnostic::error(
-                Code::InvalidName,
-                format!("the derived Service name `{second}` is longer than 63 characters"),
-            )
-            .at(cx.origin, "the service name is too long for a second Service")
-            .help("shorten the service name to at most 55 characters"),
-        );
+    if !derived_name_fits(cx, bg.is_some(), node, diags) {
         return None;
     }
     let metrics = b.metrics.as_ref();
@@ -299,19 +335,23 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
     };
     let service = cx.service;
     if let Some(bg) = bg {
-        blue_green(cx, bg, &mut builder, diags).map(|(strategy, second)| PlanDelivery {
+        blue_green(cx, bg, &mut builder, diags).map(|(deploy_wait, strategy, second)| PlanDelivery {
             strategy,
             second_service: second,
             analyses: builder.analyses,
+            namespace_arg: cx.namespace.is_none(),
+            deploy_wait,
             span: bg.node,
         })
     } else {
         let c = canary?;
-        let strategy = canary_strategy(cx, c, &mut builder, diags)?;
+        let (deploy_wait, strategy) = canary_strategy(cx, c, &mut builder, diags)?;
         Some(PlanDelivery {
             strategy,
             second_service: canary_service(service),
             analyses: builder.analyses,
+            namespace_arg: cx.namespace.is_none(),
+            deploy_wait,
             span: c.node,
         })
     }
@@ -322,7 +362,7 @@ fn blue_green(
     bg: &BlueGreen,
     builder: &mut Builder<'_>,
     diags: &mut Diagnostics,
-) -> Option<(PlanStrategy, String)> {
+) -> Option<(u64, PlanStrategy, String)> {
     let active = cx.service.to_string();
     let preview = preview_service(cx.service);
     let errors = diags.error_count();
@@ -340,26 +380,25 @@ fn blue_green(
         .as_ref()
         .and_then(|a| builder.template(format!("{}-post-promotion", cx.service), a, &active, diags));
 
-    // Deploy budget: analyses and an automatic-promotion delay, not the
-    // time a person takes to promote.
-    if let Some(budget) = &bg.deploy_budget {
-        let mut parts: Vec<(Span, u64, &str)> = Vec::new();
-        if let Some(a) = &bg.pre_promotion {
-            parts.push((a.node, analysis_seconds(a), "pre-promotion analysis"));
-        }
-        if auto_promote && let (Some(ap), Some(s)) = (&bg.auto_promote, auto_promote_seconds) {
-            parts.push((ap.after.as_ref().map_or(ap.node, |d| d.span), s, "promotion delay"));
-        }
-        if let Some(a) = &bg.post_promotion {
-            parts.push((a.node, analysis_seconds(a), "post-promotion analysis"));
-        }
-        over_budget(budget, &parts, diags);
+    // Deploy timing: analyses and an automatic-promotion delay; the time a
+    // person takes to promote is outside the budget.
+    let mut timing = Timing { parts: Vec::new(), manual: u64::from(!auto_promote) };
+    if let Some(a) = &bg.pre_promotion {
+        timing.parts.push((a.node, analysis_seconds(a), "pre-promotion analysis"));
     }
+    if auto_promote && let (Some(ap), Some(s)) = (&bg.auto_promote, auto_promote_seconds) {
+        timing.parts.push((ap.after.as_ref().map_or(ap.node, |d| d.span), s, "promotion delay"));
+    }
+    if let Some(a) = &bg.post_promotion {
+        timing.parts.push((a.node, analysis_seconds(a), "post-promotion analysis"));
+    }
+    let wait = timing.wait(bg.deploy_budget.as_ref(), diags);
 
     if diags.error_count() > errors {
         return None;
     }
     Some((
+        wait,
         PlanStrategy::BlueGreen {
             active_service: active,
             preview_service: preview.clone(),
@@ -440,10 +479,37 @@ fn rollback_window(bg: &BlueGreen, diags: &mut Diagnostics) -> u64 {
     }
 }
 
-/// SVC0324: preview pods must fit in the autoscaler's headroom.
+/// SVC0208: the second Service's name, derived from the service's
+/// (`NAME-preview`, `NAME-canary`), must be a DNS label of at most 63
+/// characters too; reported at the service name, which is what to change.
+fn derived_name_fits(cx: &Context<'_>, blue_green: bool, node: Span, diags: &mut Diagnostics) -> bool {
+    let (second, suffix, what) = if blue_green {
+        (preview_service(cx.service), "-preview", "blue-green")
+    } else {
+        (canary_service(cx.service), "-canary", "canary")
+    };
+    if second.len() <= 63 {
+        return true;
+    }
+    diags.push(
+        Diagnostic::error(
+            Code::InvalidName,
+            format!("the service name is too long for `{what}`: its Service `{second}` would have {} characters", second.len()),
+        )
+        .at(cx.origin, format!("{} characters, plus `{suffix}`", cx.service.len()))
+        .also(node, format!("adds a second Service, named after the service with `{suffix}`"))
+        .help(format!("shorten the service name to at most {} characters", 63 - suffix.len()))
+        .note("a Service name is a DNS label of at most 63 characters; with blue-green a service name has at most 55, with canary 56"),
+    );
+    false
+}
+
+/// SVC0324: preview pods must fit in the autoscaler's headroom. One preview
+/// pod always does: an update needs one, and without `preview-replicas`
+/// the preview is as large as the active side.
 fn preview_headroom(bg: &BlueGreen, autoscale: Option<&PlanAutoscale>, diags: &mut Diagnostics) {
     if let (Some(p), Some(a)) = (&bg.preview_replicas, autoscale)
-        && p.value > a.max.saturating_sub(a.min)
+        && p.value > a.max.saturating_sub(a.min).max(1)
     {
         diags.push(
             Diagnostic::error(
@@ -492,7 +558,7 @@ fn canary_strategy(
     c: &Canary,
     builder: &mut Builder<'_>,
     diags: &mut Diagnostics,
-) -> Option<PlanStrategy> {
+) -> Option<(u64, PlanStrategy)> {
     let errors = diags.error_count();
     let canary = canary_service(cx.service);
     let max_surge = c.max_surge.as_ref().map_or(IntOrPercent::Percent(25), |v| v.value);
@@ -519,19 +585,19 @@ fn canary_strategy(
         .as_ref()
         .and_then(|a| builder.template(format!("{}-canary-background", cx.service), a, &canary, diags));
     let mut plan_steps = Vec::new();
-    let mut budget_parts: Vec<(Span, u64, &str)> = Vec::new();
+    let mut timing = Timing { parts: Vec::new(), manual: 0 };
     for (i, s) in steps.iter().enumerate() {
         match s {
             Step::SetWeight(w) => plan_steps.push(PlanStep::SetWeight(w.value)),
-            Step::Pause { node, duration } => {
-                if let Some(d) = duration {
-                    budget_parts.push((d.span, d.value.seconds(), "pause"));
+            Step::Pause { node: _, duration } => {
+                match duration {
+                    Some(d) => timing.parts.push((d.span, d.value.seconds(), "pause")),
+                    None => timing.manual += 1,
                 }
-                let _ = node;
                 plan_steps.push(PlanStep::Pause(duration.as_ref().map(|d| d.value.seconds())));
             }
             Step::Analysis(a) => {
-                budget_parts.push((a.node, analysis_seconds(a), "analysis"));
+                timing.parts.push((a.node, analysis_seconds(a), "analysis"));
                 if let Some(name) = builder.template(format!("{}-canary-step-{}", cx.service, i + 1), a, &canary, diags)
                 {
                     plan_steps.push(PlanStep::Analysis(name));
@@ -539,26 +605,27 @@ fn canary_strategy(
             }
         }
     }
-    if let Some(budget) = &c.deploy_budget {
-        over_budget(budget, &budget_parts, diags);
-    }
+    let wait = timing.wait(c.deploy_budget.as_ref(), diags);
     if diags.error_count() > errors {
         return None;
     }
     let nginx_ingress =
         c.traffic.as_ref().map(|t| t.ingress.as_ref().map_or(cx.service.to_string(), |i| i.value.clone()));
-    Some(PlanStrategy::Canary {
-        // With a traffic router, the service's own Service is the stable one
-        // the Ingress already points at; without one it keeps selecting
-        // every pod, so traffic follows the replica ratio.
-        stable_service: nginx_ingress.as_ref().map(|_| cx.service.to_string()),
-        canary_service: canary,
-        max_surge,
-        max_unavailable,
-        nginx_ingress,
-        background,
-        steps: plan_steps,
-    })
+    Some((
+        wait,
+        PlanStrategy::Canary {
+            // With a traffic router, the service's own Service is the stable one
+            // the Ingress already points at; without one it keeps selecting
+            // every pod, so traffic follows the replica ratio.
+            stable_service: nginx_ingress.as_ref().map(|_| cx.service.to_string()),
+            canary_service: canary,
+            max_surge,
+            max_unavailable,
+            nginx_ingress,
+            background,
+            steps: plan_steps,
+        },
+    ))
 }
 
 /// SVC0322: the canary weights go up and end at 100%.
@@ -580,8 +647,15 @@ fn check_weights(c: &Canary, steps: &[Step], diags: &mut Diagnostics) {
         }
     }
     if let Some(st) = &c.steps
-        && !steps.is_empty()
+        && steps.is_empty()
     {
+        diags.push(
+            Diagnostic::error(Code::CanaryIncomplete, "the canary's `steps` block is empty")
+                .at(st.span, "no step")
+                .help("list the steps, e.g. `set-weight 20`, `pause \"5m\"`, `set-weight 100`; or leave `steps` out for an update without pauses")
+                .note("without steps, Argo Rollouts replaces the pods like a rolling update, within `max-surge` and `max-unavailable`"),
+        );
+    } else if let Some(st) = &c.steps {
         match last {
             Some((w, span)) if w < 100 => diags.push(
                 Diagnostic::error(Code::CanaryIncomplete, format!("the canary steps stop at {w}% and never reach 100%"))

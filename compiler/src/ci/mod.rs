@@ -21,6 +21,7 @@ pub mod workflow;
 use serde_json::json;
 
 use crate::check::ci::PIPELINE_FOLDER;
+use crate::check::rollout::defaults::POD_READY;
 use crate::emit::Artifact;
 use crate::model::ProbeKind;
 use crate::plan::{Plan, PlanCi, PlanProbeHandler, PlanStage};
@@ -34,6 +35,8 @@ pub struct EnvTarget {
     pub namespace: Option<String>,
     /// An Argo Rollouts `Rollout` rather than a Deployment.
     pub rollout: bool,
+    /// How long the deploy waits for the update to finish: a Deployment's
+    /// pods get `POD_READY`, a Rollout its plan's `deploy_wait`.
     pub timeout_seconds: u64,
 }
 
@@ -73,7 +76,7 @@ pub fn artifacts(service: &str, spec_path: &str, image: &str, p: &PlanCi, plans:
             environment: pl.environment.clone(),
             namespace: pl.namespace.clone(),
             rollout: pl.delivery.is_some(),
-            timeout_seconds: if pl.delivery.is_some() { 900 } else { 300 },
+            timeout_seconds: pl.delivery.as_ref().map_or(POD_READY, |d| d.deploy_wait),
         })
         .collect();
     let cx = Context {

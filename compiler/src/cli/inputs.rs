@@ -34,6 +34,9 @@ pub(super) fn collect_inputs(paths: &[PathBuf], problems: &mut Vec<FileDiagnosti
             Err(e) => problems.push(io_problem(p, Code::ReadFailed, format!("cannot read `{}`: {e}", p.display()))),
         }
     }
+    // A file named twice (`a.kdl ./a.kdl`, or inside a folder also named) is one service, not two.
+    let mut seen = std::collections::BTreeSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone())));
     files
 }
 

@@ -415,6 +415,22 @@ fn rule_name(r: &mut NodeReader, diags: &mut Diagnostics, kind: AlertKind) -> Op
     None
 }
 
+/// `restarts above=N`: more than N restarts within `within`, N from 1 to
+/// 10 000. Zero is refused: the alert has no `for`, and a single restart
+/// (an OOM kill, a liveness probe failing once) is routine.
+fn restarts_above(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<u32>> {
+    if matches!(e.value(), kdl::KdlValue::Integer(0)) {
+        diags.push(
+            Diagnostic::error(Code::OutOfRange, "`restarts above=0` would fire on every single restart")
+                .at(reader::value_span(e), "must be between 1 and 10000")
+                .help("`above=1` fires from the second restart within `within`; a single restart (an OOM kill, a liveness probe failing once) is routine")
+                .note("the alert fires as soon as a pod restarted more than N times within `within` (1h by default): it has no `for`"),
+        );
+        return None;
+    }
+    reader::u32_in(diags, e, 1, 10_000)
+}
+
 /// The thresholds of the built-in alerts that have one.
 fn thresholds(r: &mut NodeReader, diags: &mut Diagnostics, rule: &mut AlertRule) {
     match rule.kind {
@@ -422,7 +438,7 @@ fn thresholds(r: &mut NodeReader, diags: &mut Diagnostics, rule: &mut AlertRule)
             rule.above = r.prop("above").and_then(|e| reader::ratio(diags, e));
         }
         AlertKind::Restarts => {
-            rule.above = r.prop("above").and_then(|e| reader::u32_in(diags, e, 1, 10_000)).map(|s| s.map(f64::from));
+            rule.above = r.prop("above").and_then(|e| restarts_above(diags, e)).map(|s| s.map(f64::from));
             rule.within = positive(r.prop("within").and_then(|e| reader::seconds(diags, e)), "within", diags);
         }
         AlertKind::Latency => {

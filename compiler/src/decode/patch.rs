@@ -184,9 +184,18 @@ fn scalar_value(e: &KdlEntry, diags: &mut Diagnostics) -> Option<PatchValue> {
                 return None;
             }
         },
-        KdlValue::Float(f) => {
-            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
-        }
+        KdlValue::Float(f) => match serde_json::Number::from_f64(*f) {
+            Some(n) => serde_json::Value::Number(n),
+            None => {
+                // JSON has no infinity or NaN: it would have become `null`.
+                diags.push(super::reader::wrong_type(
+                    e,
+                    "a JSON value",
+                    Some("JSON numbers are finite; write a number, or a string in quotes".into()),
+                ));
+                return None;
+            }
+        },
         KdlValue::Bool(b) => serde_json::Value::Bool(*b),
         KdlValue::Null => serde_json::Value::Null,
     };

@@ -41,6 +41,8 @@ pub fn type_name(v: &KdlValue) -> &'static str {
     match v {
         KdlValue::String(_) => "a string",
         KdlValue::Integer(_) => "an integer",
+        KdlValue::Float(f) if f.is_nan() => "`#nan` (not a number)",
+        KdlValue::Float(f) if f.is_infinite() => "an infinite number",
         KdlValue::Float(_) => "a number",
         KdlValue::Bool(_) => "a boolean",
         KdlValue::Null => "#null",
@@ -194,12 +196,30 @@ pub fn string(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<String>> 
     }
 }
 
+/// `#inf`, `#-inf` or `#nan`: KDL keywords no setting takes (a number too
+/// large for a float, like `1e400`, is infinite too).
+pub fn non_finite(e: &KdlEntry) -> bool {
+    matches!(e.value(), KdlValue::Float(f) if !f.is_finite())
+}
+
+/// The report for a non-finite number where `expected` is.
+fn refuse_non_finite(e: &KdlEntry, expected: &str, help: &str) -> Diagnostic {
+    wrong_type(e, expected, Some(help.to_string()))
+}
+
 /// A string, or a number or boolean taken as its text (`3000` → `"3000"`,
-/// `1.10` → `"1.10"` exactly as written).
+/// `1.10` → `"1.10"` exactly as written). `#inf`, `#-inf` and `#nan` are
+/// refused: taken as text they would become `"#inf"`.
 pub fn text(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<String>> {
     let span = value_span(e);
     match e.value() {
         KdlValue::String(s) => Some(Spanned::new(s.clone(), span)),
+        KdlValue::Float(_) if non_finite(e) => {
+            let repr = e.format().map(|f| f.value_repr.clone()).unwrap_or_default();
+            let help = format!("quote it if you mean the text: `\"{}\"`", repr.trim_start_matches('#'));
+            diags.push(refuse_non_finite(e, "a value", &help));
+            None
+        }
         KdlValue::Integer(_) | KdlValue::Float(_) => {
             let repr = e.format().map(|f| f.value_repr.clone()).unwrap_or_else(|| e.value().to_string());
             Some(Spanned::new(repr, span))
@@ -243,7 +263,7 @@ pub fn int(diags: &mut Diagnostics, e: &KdlEntry, min: i128, max: i128) -> Optio
             None
         }
         KdlValue::Float(_) => {
-            diags.push(wrong_type(e, "an integer", Some("write a whole number".into())));
+            diags.push(wrong_type(e, "an integer", Some(format!("write a whole number from {min} to {max}"))));
             None
         }
         _ => {
@@ -300,6 +320,10 @@ pub fn quantity(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<Quantit
     let span = value_span(e);
     let text = match e.value() {
         KdlValue::String(s) => s.clone(),
+        KdlValue::Float(_) if non_finite(e) => {
+            diags.push(refuse_non_finite(e, "a quantity", "write a quantity such as \"250m\" or \"512Mi\""));
+            return None;
+        }
         KdlValue::Integer(_) | KdlValue::Float(_) => {
             e.format().map(|f| f.value_repr.clone()).unwrap_or_else(|| e.value().to_string())
         }
@@ -367,8 +391,17 @@ pub fn invalid_name(span: Span, what: &str, value: &str, why: &str) -> Diagnosti
     Diagnostic::error(Code::InvalidName, format!("`{value}` is not a valid {what}")).at(span, why.to_string())
 }
 
-/// One of a fixed set of words.
+/// One of a fixed set of words. Another type gets the words as help, not
+/// "quote it": `traffic #false` quoted is `"false"`, no better.
 pub fn choice(diags: &mut Diagnostics, e: &KdlEntry, choices: &[&'static str]) -> Option<Spanned<String>> {
+    if !matches!(e.value(), KdlValue::String(_)) {
+        let help = match choices {
+            [one] => format!("write `{one}`, the only choice"),
+            _ => format!("write one of: {}", choices.join(", ")),
+        };
+        diags.push(wrong_type(e, &format!("one of: {}", choices.join(", ")), Some(help)));
+        return None;
+    }
     let s = string(diags, e)?;
     if choices.contains(&s.value.as_str()) {
         return Some(s);
@@ -432,6 +465,10 @@ pub fn number(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<f64>> {
     match e.value() {
         KdlValue::Integer(i) => Some(Spanned::new(*i as f64, span)),
         KdlValue::Float(f) if f.is_finite() => Some(Spanned::new(*f, span)),
+        KdlValue::Float(_) => {
+            diags.push(refuse_non_finite(e, "a number", "write a finite number, such as `0.05`"));
+            None
+        }
         KdlValue::String(s) if s.trim().parse::<f64>().is_ok() => {
             diags.push(wrong_type(e, "a number", Some(format!("write `{}` without quotes", s.trim()))));
             None

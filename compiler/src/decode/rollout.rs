@@ -274,6 +274,14 @@ fn canary(node: &KdlNode, diags: &mut Diagnostics) -> Canary {
 fn traffic(node: &KdlNode, diags: &mut Diagnostics, c: &mut Canary) {
     let mut r = NodeReader::new(node);
     let provider = match r.arg(0) {
+        Some(e) if matches!(e.value(), kdl::KdlValue::Bool(_)) => {
+            diags.push(reader::wrong_type(
+                e,
+                "a traffic router",
+                Some("name the router: `traffic nginx`; to split traffic by replica count, leave `traffic` out".into()),
+            ));
+            None
+        }
         Some(e) => reader::choice(diags, e, &["nginx"]),
         None => {
             diags.push(missing(name_span(node), "a traffic router", "write `traffic nginx ingress=\"my-app\"`"));

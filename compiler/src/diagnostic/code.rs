@@ -103,6 +103,8 @@ codes! {
     PatchWeakensSecurity = "SVC0405", "patch-weakens-security";
     LiteralSecret = "SVC0406", "literal-secret";
     UnusedException = "SVC0407", "unused-exception";
+    UnreachableBurnRate = "SVC0408", "unreachable-burn-rate";
+    ImplausibleResources = "SVC0409", "implausible-resources";
     SchemaViolation = "SVC0501", "schema-violation";
     PatchSchema = "SVC0502", "patch-schema";
     PatchUnknownField = "SVC0503", "patch-unknown-field";

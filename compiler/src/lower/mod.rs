@@ -230,7 +230,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     match &p.delivery {
         Some(d) => {
             out.push(rollout::rollout(p, d));
-            out.extend(d.analyses.iter().map(|a| rollout::analysis_template(p, a)));
+            out.extend(d.analyses.iter().map(|a| rollout::analysis_template(p, d, a)));
         }
         None => out.push(workload::deployment(p)),
     }

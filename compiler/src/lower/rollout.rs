@@ -5,17 +5,29 @@
 use std::collections::BTreeMap;
 
 use super::{Kind, Object, i32_of, int_or_percent, meta, object, pod_template, selector, workload_meta};
+use crate::check::rollout::NAMESPACE_ARG;
 use crate::crd::{
-    AnalysisMetric, AnalysisTemplate, AnalysisTemplateRef, AnalysisTemplateSpec, BlueGreenStrategy, CanaryStep,
-    CanaryStrategy, MetricProvider, NginxTrafficRouting, PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause,
-    RolloutSpec, RolloutStrategy, TrafficRouting,
+    AnalysisMetric, AnalysisRunArgument, AnalysisTemplate, AnalysisTemplateRef, AnalysisTemplateSpec, Argument,
+    ArgumentValueFrom, BlueGreenStrategy, CanaryStep, CanaryStrategy, FieldRef, MetricProvider, NginxTrafficRouting,
+    PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause, RolloutSpec, RolloutStrategy, TrafficRouting,
 };
 use crate::model::Duration;
 use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanStep, PlanStrategy};
 use crate::values::format_duration;
 
-fn analysis(template: &Option<String>) -> Option<RolloutAnalysis> {
-    template.as_ref().map(|t| RolloutAnalysis { templates: vec![AnalysisTemplateRef { template_name: t.clone() }] })
+/// The reference to one AnalysisTemplate, passing the Rollout's namespace
+/// when the templates read it ([`NAMESPACE_ARG`]).
+fn analysis(template: &Option<String>, namespace_arg: bool) -> Option<RolloutAnalysis> {
+    template.as_ref().map(|t| RolloutAnalysis {
+        templates: vec![AnalysisTemplateRef { template_name: t.clone() }],
+        args: namespace_arg
+            .then(|| AnalysisRunArgument {
+                name: NAMESPACE_ARG.to_string(),
+                value_from: ArgumentValueFrom { field_ref: FieldRef { field_path: "metadata.namespace".to_string() } },
+            })
+            .into_iter()
+            .collect(),
+    })
 }
 
 pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
@@ -33,14 +45,14 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
             template: template.into(),
-            strategy: strategy(&d.strategy),
+            strategy: strategy(&d.strategy, d.namespace_arg),
         },
     };
     object(&p.service, p, &r, prov)
 }
 
 /// Blue-green or canary, with the analyses that gate each.
-fn strategy(s: &PlanStrategy) -> RolloutStrategy {
+fn strategy(s: &PlanStrategy, ns_arg: bool) -> RolloutStrategy {
     match s {
         PlanStrategy::BlueGreen {
             active_service,
@@ -59,8 +71,8 @@ fn strategy(s: &PlanStrategy) -> RolloutStrategy {
                 auto_promotion_seconds: auto_promote_seconds.map(i32_of),
                 scale_down_delay_seconds: i32_of(*scale_down_delay),
                 preview_replica_count: preview_replicas.map(|r| i32_of(u64::from(r))),
-                pre_promotion_analysis: analysis(pre_promotion),
-                post_promotion_analysis: analysis(post_promotion),
+                pre_promotion_analysis: analysis(pre_promotion, ns_arg),
+                post_promotion_analysis: analysis(post_promotion, ns_arg),
             }),
             canary: None,
         },
@@ -79,7 +91,7 @@ fn strategy(s: &PlanStrategy) -> RolloutStrategy {
                 canary_service: canary_service.clone(),
                 max_surge: int_or_percent(*max_surge),
                 max_unavailable: int_or_percent(*max_unavailable),
-                analysis: analysis(background),
+                analysis: analysis(background, ns_arg),
                 steps: steps
                     .iter()
                     .map(|s| match s {
@@ -93,7 +105,7 @@ fn strategy(s: &PlanStrategy) -> RolloutStrategy {
                             ..CanaryStep::default()
                         },
                         PlanStep::Analysis(t) => {
-                            CanaryStep { analysis: analysis(&Some(t.clone())), ..CanaryStep::default() }
+                            CanaryStep { analysis: analysis(&Some(t.clone()), ns_arg), ..CanaryStep::default() }
                         }
                     })
                     .collect(),
@@ -105,7 +117,7 @@ fn strategy(s: &PlanStrategy) -> RolloutStrategy {
     }
 }
 
-pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
+pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object {
     let mut prov = BTreeMap::new();
     prov.insert("/spec".to_string(), a.span);
     let metrics = a
@@ -132,7 +144,10 @@ pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
         api_version: Kind::AnalysisTemplate.api_version().into(),
         kind: Kind::AnalysisTemplate.as_str().into(),
         metadata: meta(p, &a.name),
-        spec: AnalysisTemplateSpec { metrics },
+        spec: AnalysisTemplateSpec {
+            args: d.namespace_arg.then(|| Argument { name: NAMESPACE_ARG.to_string() }).into_iter().collect(),
+            metrics,
+        },
     };
     object(&a.name, p, &t, prov)
 }
