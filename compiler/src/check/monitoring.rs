@@ -168,7 +168,10 @@ pub(super) fn scrape_annotations(
             ("prometheus.io/path".into(), m.path.as_ref().map_or("/metrics".to_string(), |p| p.value.clone())),
         ],
         None => {
-            if m.port.is_none() && ports.none_declared() {
+            // `metrics` that org defaults or a preset lay under a service
+            // without ports (a worker) does nothing there: only a service
+            // that writes `metrics` itself needs a port for it.
+            if m.port.is_none() && ports.none_declared() && m.node.file == 0 {
                 diags.push(
                     Diagnostic::error(Code::UnknownPort, "`metrics` needs a port, and the service has none")
                         .at(m.node, "scrapes a port")
