@@ -7,7 +7,7 @@ use svcc::diagnostic::Code;
 use svcc::diagnostic::render::{self, FileDiagnostics, Format};
 use svcc::emit;
 
-use super::inputs::{collect_inputs, io_problem, refused, repo};
+use super::inputs::{io_problem, refused, repo};
 use super::output::{committed_folders, read_committed, read_committed_at_ref, replace_file};
 use super::*;
 
@@ -148,7 +148,7 @@ fn rewrite_spec(path: &Path, text: &str) -> Result<(), Box<FileDiagnostics>> {
 /// canonical layout. A file with syntax errors is reported and left alone.
 pub(super) fn fmt_command(f: &FmtArgs) -> ExitCode {
     let mut problems: Vec<FileDiagnostics> = Vec::new();
-    let specs = collect_inputs(&f.files, &mut problems);
+    let specs = super::inputs::collect_any(&f.files, &mut problems);
     let paths: Vec<&std::path::Path> = specs.iter().map(|s| s.path.as_path()).collect();
     let mut unformatted = Vec::new();
     let mut syntax_errors = false;
