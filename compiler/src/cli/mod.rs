@@ -107,6 +107,9 @@ struct BuildArgs {
     /// With --check, also print a unified diff of each changed file
     #[arg(short, long, requires = "check")]
     verbose: bool,
+    /// DIR holds the output of exactly these specs: also remove the folders svcc owns that no spec builds any more
+    #[arg(long, requires = "output", conflicts_with = "environments")]
+    prune: bool,
 }
 
 #[derive(Args, Debug)]
@@ -155,8 +158,11 @@ struct DiffArgs {
     #[arg(long = "ref", value_name = "REV")]
     git_ref: Option<String>,
     /// DIR holds the output of exactly these specs: objects in folders that no spec builds any more count as removed
-    #[arg(long)]
+    #[arg(long, conflicts_with = "environments")]
     prune: bool,
+    /// DIR may not exist yet (a first build): compare with nothing instead of failing
+    #[arg(long)]
+    allow_missing: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -183,8 +189,9 @@ pub fn run() -> ExitCode {
     };
     match cli.command {
         Command::Build(b) if b.check => build_check(&b),
-        Command::Build(b) => compile_command(&b.common, b.output.as_deref(), true),
-        Command::Check(c) => compile_command(&c, None, false),
+        Command::Build(BuildArgs { common, output: Some(dir), prune, .. }) => build_into(&common, &dir, prune),
+        Command::Build(b) => compile_command(&b.common, true),
+        Command::Check(c) => compile_command(&c, false),
         Command::Diff(d) => diff_command(&d),
         Command::Fmt(f) => fmt_command(&f),
         Command::Explain(e) if e.field.is_some() => explain_value(&e),
@@ -475,10 +482,7 @@ fn print_diagnostics(args: &CommonArgs, report: &[FileDiagnostics], stdout_free:
     }
 }
 
-fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> ExitCode {
-    if let (Some(dir), true) = (output, build) {
-        return build_into(args, dir);
-    }
+fn compile_command(args: &CommonArgs, build: bool) -> ExitCode {
     // `check` keeps only what it reports: results without diagnostics need
     // no text.
     let each = |c: &mut Compiled| {
@@ -513,7 +517,7 @@ fn slim(c: &mut Compiled) {
 /// compiled and then dropped, so memory stays flat however many services
 /// a folder holds; the staged folders are swapped in once all compiled
 /// cleanly.
-fn build_into(args: &CommonArgs, dir: &Path) -> ExitCode {
+fn build_into(args: &CommonArgs, dir: &Path, prune: bool) -> ExitCode {
     let read = read_args(args, false);
     if !read.problems.is_empty() {
         print_diagnostics(args, &read.problems, true);
@@ -552,7 +556,7 @@ fn build_into(args: &CommonArgs, dir: &Path) -> ExitCode {
     let Compilation { mut report, mut code, .. } = compile_read(read, &opts, &stage);
     if code == EXIT_OK {
         inputs.extend(imports.into_inner().unwrap_or_default().into_iter().map(PathBuf::from));
-        match writer.commit(&inputs) {
+        match writer.commit(&inputs, prune) {
             Ok(warnings) if warnings.is_empty() => {}
             Ok(warnings) => report.push(FileDiagnostics::without_source(shown, warnings)),
             Err(errors) => {
