@@ -121,10 +121,7 @@ type Files = BTreeMap<String, String>;
 
 /// The committed side of `svcc diff` (DIR, or DIR at `--ref`) and the
 /// fresh side (the build, with the working tree's `extra/` files).
-fn diff_sides(
-    d: &DiffArgs,
-    artifacts: Vec<Artifact>,
-) -> Result<(Files, Files), Vec<Diagnostic>> {
+fn diff_sides(d: &DiffArgs, artifacts: Vec<Artifact>) -> Result<(Files, Files), Vec<Diagnostic>> {
     let dir = d.output.as_path();
     let built = svcc::diff::owned_folders(&artifacts);
     let at_ref = match &d.git_ref {
