@@ -157,6 +157,12 @@ pub(super) fn scrape_annotations(
     diags: &mut Diagnostics,
 ) -> Vec<(String, String)> {
     let Some(m) = metrics else { return Vec::new() };
+    // `metrics` that org defaults or a preset lay under a service without
+    // ports (a worker) does nothing there: only a service that writes
+    // `metrics` itself needs a port for it.
+    if ports.none_declared() && m.node.file != 0 {
+        return Vec::new();
+    }
     let port = match &m.port {
         Some(n) => ports.find(n, "`metrics`", diags),
         None => ports.list.first().map(|p| p.number),
@@ -168,10 +174,7 @@ pub(super) fn scrape_annotations(
             ("prometheus.io/path".into(), m.path.as_ref().map_or("/metrics".to_string(), |p| p.value.clone())),
         ],
         None => {
-            // `metrics` that org defaults or a preset lay under a service
-            // without ports (a worker) does nothing there: only a service
-            // that writes `metrics` itself needs a port for it.
-            if m.port.is_none() && ports.none_declared() && m.node.file == 0 {
+            if m.port.is_none() && ports.none_declared() {
                 diags.push(
                     Diagnostic::error(Code::UnknownPort, "`metrics` needs a port, and the service has none")
                         .at(m.node, "scrapes a port")
