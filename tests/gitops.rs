@@ -8,6 +8,8 @@
 mod common;
 #[path = "gitops/lifecycle.rs"]
 mod lifecycle;
+#[path = "gitops/options.rs"]
+mod options;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
