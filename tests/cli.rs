@@ -610,3 +610,22 @@ fn check_fails_exactly_when_build_would() {
     assert!(specs.len() > 150, "{}", specs.len());
     assert!(mismatches.is_empty(), "check and build disagree:\n{}", mismatches.join("\n"));
 }
+
+/// docs/cli.md covers every command and every flag the command line has
+/// (read from each command's `--help`, so a new flag fails here until it
+/// is documented).
+#[test]
+fn cli_docs_cover_every_command_and_flag() {
+    let doc = std::fs::read_to_string(common::root().join("docs/cli.md")).unwrap();
+    for command in ["build", "check", "fmt", "diff", "explain", "schema", "completions", "man"] {
+        assert!(doc.contains(&format!("svcc {command}")), "docs/cli.md does not show `svcc {command}`");
+        let help = stdout(&svcc(&[command, "--help"]));
+        let flags: std::collections::BTreeSet<&str> = help
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("--") && w.len() > 2 && *w != "--help")
+            .collect();
+        for flag in flags {
+            assert!(doc.contains(&format!("`{flag}")), "docs/cli.md does not document `svcc {command} {flag}`");
+        }
+    }
+}

@@ -1,9 +1,15 @@
 //! The GitOps workflow end to end, with the real binary in temporary git
 //! repositories: drift check (`build --check`), semantic diff against a
 //! folder or a git revision, `fmt`, the pre-commit hooks, provenance
-//! (`explain KIND/NAME POINTER FILE`), completions and the man page.
+//! (`explain KIND/NAME POINTER FILE`), completions and the man page; in
+//! `gitops/lifecycle.rs`, the real pre-commit hooks and a repository's
+//! life (services added, changed, deleted; tags bumped) end to end.
 
 mod common;
+#[path = "gitops/lifecycle.rs"]
+mod lifecycle;
+#[path = "gitops/options.rs"]
+mod options;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -635,76 +641,6 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).starts_with(".ie"), "{}", &stdout(&o)[..80]);
     assert!(stdout(&o).contains("svcc\\-diff") || stdout(&o).contains("diff"), "man page lists subcommands");
-}
-
-// ---------------------------------------------------------------------------
-// pre-commit
-
-/// The hooks of `.pre-commit-hooks.yaml`, run by the real pre-commit from a
-/// scratch hooks repository, pass on a clean repository and fail for the
-/// right reasons. Skipped when pre-commit is not installed
-/// (`pip install pre-commit`); the commands the hooks run are tested above.
-#[test]
-fn pre_commit_hooks_pass_and_fail_for_the_right_reasons() {
-    if Command::new("pre-commit").arg("--version").output().is_err() {
-        return;
-    }
-    let bin = Path::new(env!("CARGO_BIN_EXE_svcc")).parent().unwrap().to_path_buf();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let hooks = Repo::new("hooks");
-    hooks.write(
-        ".pre-commit-hooks.yaml",
-        &std::fs::read_to_string(common::root().join(".pre-commit-hooks.yaml")).unwrap(),
-    );
-    hooks.commit("hooks");
-    let sha = stdout(&hooks.git(&["rev-parse", "HEAD"])).trim().to_string();
-    let r = Repo::new("pre-commit");
-    r.write("specs/hello.kdl", &example("minimal"));
-    assert_eq!(code(&r.svcc(&["build", "specs", "-o", "deploy"])), 0);
-    r.write(
-        ".pre-commit-config.yaml",
-        &format!(
-            "repos:\n  - repo: {}\n    rev: {sha}\n    hooks:\n      - id: svcc-check\n      - id: svcc-fmt\n      - id: svcc-output-current\n        args: [specs/, -o, deploy/]\n",
-            hooks.path().display()
-        ),
-    );
-    r.commit("init");
-    let run = |args: &[&str]| {
-        Command::new("pre-commit")
-            .args(["run", "--color", "never"])
-            .args(args)
-            .current_dir(r.path())
-            .env("PATH", &path)
-            .env("PRE_COMMIT_HOME", hooks.path().join(".pre-commit-home"))
-            .output()
-            .unwrap()
-    };
-    let o = run(&["--all-files"]);
-    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
-    // A badly indented change: fmt and the output check fail, check passes.
-    r.write(
-        "specs/hello.kdl",
-        &example("minimal").replace("    port http 8080\n", "    port http 8080\n      replicas 4\n"),
-    );
-    r.git(&["add", "specs/hello.kdl"]);
-    let o = run(&[]);
-    assert_eq!(code(&o), 1);
-    let out = stdout(&o);
-    assert!(out.contains("svcc check") && out.contains("Passed"), "{out}");
-    assert!(out.contains("specs/hello.kdl\nrun `svcc fmt` on them to fix"), "{out}");
-    assert!(out.contains("  changed  deploy/hello/default/deployment-hello.yaml"), "{out}");
-    // Fixed the way the messages say: everything passes.
-    assert_eq!(code(&r.svcc(&["fmt", "specs"])), 0);
-    assert_eq!(code(&r.svcc(&["build", "specs", "-o", "deploy"])), 0);
-    r.git(&["add", "-A"]);
-    let o = run(&[]);
-    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
-    // A broken spec fails `svcc check` with its code.
-    r.write("specs/hello.kdl", &example("minimal").replace("port http", "prot http"));
-    r.git(&["add", "-A"]);
-    let o = run(&[]);
-    assert_eq!(code(&o), 1);
-    assert!(stdout(&o).contains("SVC0202"), "{}", stdout(&o));
 }
 
 /// The pipeline folder (`<service>/pipeline/`, with the workflow in

@@ -230,8 +230,8 @@ fn check_and_diff_never_read_through_links() {
     assert_eq!(std::fs::read_to_string(t.join("secret.txt")).unwrap(), format!("password: {secret}\n"));
 }
 
-/// A committed link (or a service folder that is a link) is refused by
-/// `diff --ref` and `diff --prune` as well.
+/// A committed link is refused by `diff --ref`, and by `diff --prune
+/// --ref` in a folder it would prune.
 #[cfg(unix)]
 #[test]
 fn diff_at_a_revision_refuses_committed_links() {
@@ -259,10 +259,21 @@ fn diff_at_a_revision_refuses_committed_links() {
         "{}",
         text(&o)
     );
-    link(Path::new("/etc"), &t.join("deploy/other"));
+    // `--prune --ref` lists the folders to prune at the revision, not in
+    // the working tree: a link committed in an owned folder there is
+    // refused, one only in the working tree is not looked at.
+    std::fs::create_dir_all(t.join("deploy/other/default")).unwrap();
+    std::fs::write(t.join("deploy/other/default/.svcc-owned"), "").unwrap();
+    link(Path::new("/etc/passwd"), &t.join("deploy/other/default/x.yaml"));
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "a pruned folder with a link"]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(code(&svcc(t.path(), &["build", "specs", "-o", "deploy"])), Some(0));
+    link(Path::new("/etc"), &t.join("deploy/unrelated"));
     let o = svcc(t.path(), &["diff", "specs", "-o", "deploy", "--prune", "--ref", "HEAD"]);
     assert_eq!(code(&o), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("`deploy/other` is a symbolic link"), "{}", text(&o));
+    assert!(text(&o).contains("`deploy/other/default/x.yaml` is a symbolic link at `HEAD`"), "{}", text(&o));
+    assert!(!text(&o).contains("unrelated"), "{}", text(&o));
 }
 
 /// A journal and staging folder committed to the repository cannot make

@@ -123,11 +123,38 @@ struct Ctx<'a> {
     expanded: BTreeMap<String, Option<Body>>,
     /// The chain of files being expanded, for import cycles.
     stack: Vec<(String, Span)>,
+    /// Each standard-library preset read (its file id) and the `use` that
+    /// brought it in: diagnostics are shown there, not in the embedded file.
+    stdlib_uses: Vec<(FileId, Span)>,
+}
+
+/// Standard-library presets are embedded in svcc, so a diagnostic inside
+/// one is shown at the `use` that brought it in (following `use`s between
+/// standard-library presets up to the user's file). `uses` is what
+/// [`compose`] returned.
+pub fn relocate_stdlib(d: &mut Diagnostic, uses: &[(FileId, Span)], imports: &[SourceFile]) {
+    let use_of = |file: FileId| uses.iter().find(|(id, _)| *id == file).map(|(_, at)| *at);
+    for l in d.primary.iter_mut() {
+        let Some(mut at) = use_of(l.span.file) else { continue };
+        let preset = imports.get(usize::from(l.span.file) - 1).map(|f| f.name.clone()).unwrap_or_default();
+        // A standard-library preset used by another one.
+        for _ in 0..MAX_USE_DEPTH {
+            match use_of(at.file) {
+                Some(outer) => at = outer,
+                None => break,
+            }
+        }
+        l.span = at;
+        d.notes.push(format!(
+            "this comes from `{preset}`, a standard-library preset embedded in svcc: set the value in this file to override it"
+        ));
+    }
 }
 
 /// Lay `spec`'s presets and org `defaults` (outermost first) under it:
 /// `spec.body` becomes the merged service body. Files read are appended to
-/// `imports` (span file ids `1..`).
+/// `imports` (span file ids `1..`). Returns the standard-library presets
+/// read, for [`relocate_stdlib`].
 pub fn compose(
     spec: &mut Spec,
     main_name: &str,
@@ -135,19 +162,11 @@ pub fn compose(
     loader: &dyn Loader,
     diags: &mut Diagnostics,
     imports: &mut Vec<SourceFile>,
-) {
+) -> Vec<(FileId, Span)> {
     if defaults.is_empty() && spec.uses.is_empty() {
-        return;
+        return Vec::new();
     }
-    let mut cx = Ctx {
-        loader,
-        diags,
-        imports,
-        spec: main_name,
-        loaded: BTreeMap::new(),
-        expanded: BTreeMap::new(),
-        stack: vec![(main_name.to_string(), spec.node)],
-    };
+    let mut cx = Ctx::new(loader, diags, imports, main_name, spec.node);
     let mut base = Body::default();
     for d in defaults {
         let Some((id, preset)) = cx.read(d, PresetKind::Defaults) else {
@@ -161,6 +180,23 @@ pub fn compose(
     }
     let body = cx.stack_layers(&spec.uses, main_name, base, &spec.body, "the service");
     spec.body = body;
+    cx.stdlib_uses
+}
+
+/// Check a preset or org defaults file on its own (`svcc check
+/// presets/api.kdl`): resolve its `use`s (the files it names are read
+/// through `loader`, relative to `name`) and lay them under it, which
+/// finds cycles, presets that disagree and refinements of nothing.
+pub fn check_alone(
+    preset: &Preset,
+    name: &str,
+    loader: &dyn Loader,
+    diags: &mut Diagnostics,
+    imports: &mut Vec<SourceFile>,
+) -> Vec<(FileId, Span)> {
+    let mut cx = Ctx::new(loader, diags, imports, name, preset.node);
+    cx.expand(preset, name);
+    cx.stdlib_uses
 }
 
 /// Parse a preset or defaults file, once per process for each distinct
@@ -183,7 +219,26 @@ fn parse_cached(text: &str, diags: &mut Diagnostics) -> Option<std::sync::Arc<kd
     Some(doc)
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(
+        loader: &'a dyn Loader,
+        diags: &'a mut Diagnostics,
+        imports: &'a mut Vec<SourceFile>,
+        spec: &'a str,
+        node: Span,
+    ) -> Ctx<'a> {
+        Ctx {
+            loader,
+            diags,
+            imports,
+            spec,
+            loaded: BTreeMap::new(),
+            expanded: BTreeMap::new(),
+            stack: vec![(spec.to_string(), node)],
+            stdlib_uses: Vec::new(),
+        }
+    }
+
     /// Decode one file as a preset or defaults file, under a new file id.
     fn read(&mut self, input: &Input, kind: PresetKind) -> Option<(FileId, Preset)> {
         let id = FileId::try_from(self.imports.len() + 1).ok()?;
@@ -370,6 +425,7 @@ impl Ctx<'_> {
             );
             return None;
         }
+        let stdlib = STDLIB.iter().any(|(n, _)| format!("stdlib/presets/{n}.kdl") == name);
         let bytes = match STDLIB.iter().find(|(n, _)| format!("stdlib/presets/{n}.kdl") == name) {
             Some((_, text)) => Ok(text.as_bytes().to_vec()),
             None => {
@@ -381,7 +437,11 @@ impl Ctx<'_> {
         let preset = match bytes {
             Ok(bytes) => {
                 let input = Input { name: name.to_string(), bytes };
-                let preset = self.read(&input, PresetKind::Preset).map(|(_, p)| p);
+                let read = self.read(&input, PresetKind::Preset);
+                if let (true, Some((id, _))) = (stdlib, &read) {
+                    self.stdlib_uses.push((*id, u.span));
+                }
+                let preset = read.map(|(_, p)| p);
                 if preset.is_none() {
                     self.diags.push(
                         Diagnostic::error(Code::PresetFile, format!("preset `{}` has errors", u.value))

@@ -56,6 +56,17 @@ pub fn artifacts(service: &str, environment: &str, objects: &[Object]) -> Vec<Ar
     out
 }
 
+/// A generated `kustomization.yaml` with `more` (hand-written files of the
+/// folder, such as `extra/ingress.yaml`) appended to its resources.
+pub fn kustomization_with(text: &str, more: &[String]) -> String {
+    let Ok(mut docs) = parse_documents(text) else { return text.to_string() };
+    let (Some(doc), true) = (docs.first_mut(), !more.is_empty()) else { return text.to_string() };
+    if let Some(resources) = doc.get_mut("resources").and_then(serde_json::Value::as_array_mut) {
+        resources.extend(more.iter().cloned().map(serde_json::Value::String));
+    }
+    yaml(doc)
+}
+
 /// Whether an artifact is a kustomize root rather than a Kubernetes object.
 pub fn is_kustomization(a: &Artifact) -> bool {
     a.path.rsplit('/').next() == Some(KUSTOMIZATION)

@@ -53,12 +53,14 @@ use source::{SourceFile, Span};
 
 pub use compose::{FileKind, LoadError, Loader, NoFiles, Request};
 pub(crate) use pipeline::text_of;
-pub use pipeline::{Input, Options, Run, Unit, run};
+pub use pipeline::{Input, Options, Role, Run, Unit, run};
 
 /// What a build keeps of a [`Run`]: the diagnostics and the files.
 #[derive(Clone, Debug)]
 pub struct Compiled {
     pub file: SourceFile,
+    /// A service, or (for `svcc check`) a preset or org defaults file.
+    pub role: Role,
     pub diagnostics: Vec<Diagnostic>,
     /// Files read for this spec (presets, org defaults): spans with file id
     /// `k > 0` point into `imports[k - 1]`.
@@ -78,7 +80,14 @@ impl Compiled {
 impl From<Run> for Compiled {
     fn from(r: Run) -> Compiled {
         let service = r.spec.as_ref().map(|s| (s.name.value.clone(), s.name.span));
-        Compiled { file: r.file, diagnostics: r.diagnostics, imports: r.imports, service, artifacts: r.artifacts }
+        Compiled {
+            file: r.file,
+            role: r.role,
+            diagnostics: r.diagnostics,
+            imports: r.imports,
+            service,
+            artifacts: r.artifacts,
+        }
     }
 }
 

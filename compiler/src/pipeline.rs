@@ -19,9 +19,9 @@ use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::emit::{self, Artifact};
 use crate::lower::{self, Object};
-use crate::model::Spec;
+use crate::model::{PresetKind, Spec};
 use crate::plan::{Plan, PlanCi};
-use crate::source::{SourceFile, Span};
+use crate::source::{FileId, SourceFile, Span};
 use crate::{admission, check, decode, harden, patch, syntax, validate, values};
 
 /// What the caller decides rather than the spec.
@@ -39,6 +39,39 @@ pub struct Options {
     /// `--deny-warnings`: every warning is an error, so `check` fails
     /// exactly when a build with the same flag would.
     pub deny_warnings: bool,
+    /// `--image-tag NAME=TAG` and `--image-tags FILE`: the tag of one
+    /// service (by name), over `image_tag` and the spec's tags.
+    pub service_tags: std::collections::BTreeMap<String, String>,
+    /// `svcc check`: a preset or org defaults file is checked for what it
+    /// is ([`Role`]) instead of being refused as a service without one.
+    pub any_role: bool,
+}
+
+/// What a `.kdl` file of a repository is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// `service NAME { … }`: compiled.
+    Service,
+    /// `preset NAME { … }`: laid under the services that `use` it.
+    Preset,
+    /// `_defaults.kdl`: laid under every service below its folder.
+    Defaults,
+}
+
+impl Role {
+    /// A file named `_defaults.kdl` is org defaults; a file whose first
+    /// node is `preset` is a preset; anything else is read as a service
+    /// (whose decoder explains what is wrong with it).
+    pub fn of(name: &str, doc: &kdl::KdlDocument) -> Role {
+        let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        if file == crate::repo::DEFAULTS_FILE {
+            Role::Defaults
+        } else if doc.nodes().first().is_some_and(|n| n.name().value() == decode::PRESET.name) {
+            Role::Preset
+        } else {
+            Role::Service
+        }
+    }
 }
 
 /// One spec file as read from disk.
@@ -60,6 +93,9 @@ pub struct Unit {
 #[derive(Clone, Debug)]
 pub struct Run {
     pub file: SourceFile,
+    /// What the file is: always [`Role::Service`] unless
+    /// [`Options::any_role`] let a preset or defaults file be checked.
+    pub role: Role,
     /// Files read for this spec (org defaults, presets, templates): spans
     /// with file id `k > 0` point into `imports[k - 1]`.
     pub imports: Vec<SourceFile>,
@@ -102,6 +138,7 @@ pub fn run(input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Option
     let file = text_of(input, &mut diags);
     let mut run = Run {
         file,
+        role: Role::Service,
         imports: Vec::new(),
         spec: None,
         plans: Vec::new(),
@@ -110,19 +147,35 @@ pub fn run(input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Option
         diagnostics: Vec::new(),
         artifacts: Vec::new(),
     };
-    check_name(input, &mut diags);
-    if !diags.has_errors()
-        && let Some(doc) = syntax::parse(&run.file.text, &mut diags)
-        && let Some(spec) = decode::decode(&doc, &mut diags)
-    {
-        let spec = compose_and_plan(&mut run, spec, defaults, loader, opts, &mut diags);
-        if !diags.has_errors() {
-            build_environments(&mut run, opts, &mut diags);
-            build_ci(&mut run, &spec, loader, opts, &mut diags);
-        }
-        run.spec = Some(spec);
+    let mut stdlib_uses = Vec::new();
+    let doc = if diags.has_errors() { None } else { syntax::parse(&run.file.text, &mut diags) };
+    let role = doc.as_ref().map_or(Role::Service, |d| Role::of(&input.name, d));
+    if role == Role::Service || !opts.any_role {
+        check_name(input, &mut diags);
     }
-    finish(&mut run, diags, opts);
+    match doc {
+        Some(doc) if diags.has_errors() => drop(doc),
+        Some(doc) if role != Role::Service && opts.any_role => {
+            run.role = role;
+            let kind = if role == Role::Preset { PresetKind::Preset } else { PresetKind::Defaults };
+            if let Some(preset) = decode::decode_preset(&doc, kind, &mut diags) {
+                stdlib_uses = compose::check_alone(&preset, &run.file.name, loader, &mut diags, &mut run.imports);
+            }
+        }
+        Some(doc) => {
+            if let Some(spec) = decode::decode(&doc, &mut diags) {
+                let (spec, uses) = compose_and_plan(&mut run, spec, defaults, loader, opts, &mut diags);
+                stdlib_uses = uses;
+                if !diags.has_errors() {
+                    build_environments(&mut run, opts, &mut diags);
+                    build_ci(&mut run, &spec, loader, opts, &mut diags);
+                }
+                run.spec = Some(spec);
+            }
+        }
+        None => {}
+    }
+    finish(&mut run, diags, opts, &stdlib_uses);
     run
 }
 
@@ -150,12 +203,13 @@ fn compose_and_plan(
     loader: &dyn Loader,
     opts: &Options,
     diags: &mut Diagnostics,
-) -> Spec {
+) -> (Spec, Vec<(FileId, Span)>) {
     // Presets are laid under a spec that decoded cleanly; when they fail,
     // checking the half-composed service would only add noise.
     let errors_before = diags.error_count();
+    let mut stdlib_uses = Vec::new();
     if errors_before == 0 {
-        compose::compose(&mut spec, &run.file.name, defaults, loader, diags, &mut run.imports);
+        stdlib_uses = compose::compose(&mut spec, &run.file.name, defaults, loader, diags, &mut run.imports);
     }
     let composed = diags.error_count() == errors_before;
     unknown_environments(&spec, opts, diags);
@@ -163,7 +217,7 @@ fn compose_and_plan(
         run.plans = check::check(&spec, opts, diags);
         run.ci = check::ci::resolve(&spec, diags);
     }
-    spec
+    (spec, stdlib_uses)
 }
 
 /// `--env NAME` that the spec does not have.
@@ -233,13 +287,22 @@ fn build_ci(run: &mut Run, spec: &Spec, loader: &dyn Loader, opts: &Options, dia
     }
 }
 
-/// Sort the diagnostics, clamp every span into its file, and drop the
+/// Sort the diagnostics, show those inside standard-library presets at the
+/// `use` that brought them in, clamp every span into its file, and drop the
 /// artifacts of a run with errors.
-fn finish(run: &mut Run, mut diags: Diagnostics, opts: &Options) {
+fn finish(run: &mut Run, mut diags: Diagnostics, opts: &Options, stdlib_uses: &[(FileId, Span)]) {
     if opts.deny_warnings {
         diags.deny_warnings();
     }
     let mut diagnostics = diags.into_sorted();
+    if !stdlib_uses.is_empty() {
+        let mut relocated = Diagnostics::new();
+        relocated.extend(diagnostics.into_iter().map(|mut d| {
+            compose::relocate_stdlib(&mut d, stdlib_uses, &run.imports);
+            d
+        }));
+        diagnostics = relocated.into_sorted();
+    }
     for d in &mut diagnostics {
         for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
             l.span = match run.source(l.span) {

@@ -247,6 +247,20 @@ impl Repo {
         }
     }
 
+    /// The name a service's `imports` give the file at `path` (relative to
+    /// the base, or absolute) when it reads it: a preset by its resolved
+    /// path, an org defaults file by its resolved folder (as
+    /// [`Repo::defaults_for`] finds it).
+    pub fn import_name(&self, path: &Path, preset: bool) -> Option<String> {
+        let full = self.base.join(path);
+        let canonical = if preset {
+            full.canonicalize().ok()?
+        } else {
+            self.folder_of(&path.display().to_string()).ok()?.join(full.file_name()?)
+        };
+        Some(self.display(&canonical))
+    }
+
     /// The canonical folder holding the file `name` (relative to `base`).
     fn folder_of(&self, name: &str) -> Result<PathBuf, Refusal> {
         let full = self.base.join(name);

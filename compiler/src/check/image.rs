@@ -53,7 +53,8 @@ pub(super) fn resolve(cx: &Cx<'_>, image: Option<&Image>, diags: &mut Diagnostic
         );
         return ImagePlan { reference: String::new(), span: cx.origin, version: None, pull_policy: String::new() };
     };
-    let tag: Option<Spanned<String>> = match &cx.opts.image_tag {
+    let given = cx.opts.service_tags.get(cx.service).or(cx.opts.image_tag.as_ref());
+    let tag: Option<Spanned<String>> = match given {
         Some(t) => Some(Spanned::new(t.clone(), repo.span)),
         None => tag.clone(),
     };

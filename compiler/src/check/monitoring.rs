@@ -161,6 +161,12 @@ pub(super) fn scrape_annotations(
     diags: &mut Diagnostics,
 ) -> Vec<(String, String)> {
     let Some(m) = metrics else { return Vec::new() };
+    // `metrics` that org defaults or a preset lay under a service without
+    // ports (a worker) does nothing there: only a service that writes
+    // `metrics` itself needs a port for it.
+    if ports.none_declared() && m.node.file != 0 {
+        return Vec::new();
+    }
     let port = match &m.port {
         Some(n) => ports.find(n, "`metrics`", diags),
         None => ports.list.first().map(|p| p.number),

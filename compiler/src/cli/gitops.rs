@@ -1,21 +1,25 @@
 //! `build --check`, `diff` and `fmt`: the GitOps commands.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::ExitCode;
 
 use svcc::diagnostic::Code;
 use svcc::diagnostic::render::{self, FileDiagnostics, Format};
+use svcc::diff::{FileChange, FileStatus};
 use svcc::emit;
 
-use super::inputs::{collect_inputs, io_problem, refused, repo};
-use super::output::{committed_folders, read_committed, read_committed_at_ref, replace_file};
+use super::inputs::{io_problem, refused, repo};
+use super::output::{AtRef, exists, marked_folders, read_committed, replace_file, with_extras};
 use super::*;
 
 fn dir_report(dir: &Path, diagnostics: Vec<Diagnostic>) -> Vec<FileDiagnostics> {
     vec![FileDiagnostics::without_source(Some(dir.display().to_string()), diagnostics)]
 }
 
-/// `svcc build -o DIR --check`: render in memory, compare with DIR, write nothing.
+/// `svcc build -o DIR --check`: render in memory, compare with DIR, write
+/// nothing. With `--prune`, the owned folders no spec builds count as
+/// removed, as `build --prune` would remove them.
 pub(super) fn build_check(b: &BuildArgs) -> ExitCode {
     let args = &b.common;
     let Some(dir) = b.output.as_deref() else {
@@ -26,26 +30,59 @@ pub(super) fn build_check(b: &BuildArgs) -> ExitCode {
         print_diagnostics(args, &c.report, true);
         return ExitCode::from(c.code);
     }
+    let shown = dir.display().to_string();
     let artifacts = c.artifacts();
-    let existing = match read_committed(dir, &svcc::diff::owned_folders(&artifacts)) {
-        Ok(e) => e,
+    let built = svcc::diff::owned_folders(&artifacts);
+    let compared = marked_folders(dir).and_then(|marked| {
+        let stale: Vec<String> = marked.into_iter().filter(|f| !built.contains(f)).collect();
+        let pruned = if b.prune { stale.clone() } else { Vec::new() };
+        let existing = read_committed(dir, &[built.as_slice(), &pruned].concat())?;
+        let artifacts = with_extras(artifacts, &existing, &BTreeSet::new(), &shown)?;
+        let mut changes = svcc::diff::files(&artifacts, &existing);
+        changes.extend(removed_in(&existing, &pruned));
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok((changes, if b.prune { Vec::new() } else { stale }))
+    });
+    let (changes, stale) = match compared {
+        Ok(c) => c,
         Err(problems) => {
             print_diagnostics(args, &dir_report(dir, problems), true);
             return ExitCode::from(EXIT_USAGE_OR_IO);
         }
     };
-    let changes = svcc::diff::files(&artifacts, &existing);
     print_diagnostics(args, &c.report, false);
+    if !stale.is_empty() && args.environments.is_empty() {
+        let some: Vec<String> = stale.iter().take(3).map(|f| format!("{}/{f}", shown.trim_end_matches('/'))).collect();
+        err(&format!(
+            "svcc: note: {} folder(s) svcc wrote are not built by these specs ({}{}); if their services or environments are gone, `--prune` removes them\n",
+            stale.len(),
+            some.join(", "),
+            if stale.len() > 3 { ", …" } else { "" }
+        ));
+    }
     if changes.is_empty() {
         return ExitCode::from(EXIT_OK);
     }
-    let shown = dir.display().to_string();
+    out(&check_report(&shown, &changes, b.verbose));
+    ExitCode::from(EXIT_SPEC_ERRORS)
+}
+
+/// Every file of the `pruned` folders, as removed.
+fn removed_in(existing: &BTreeMap<String, String>, pruned: &[String]) -> Vec<FileChange> {
+    existing
+        .iter()
+        .filter(|(p, _)| pruned.iter().any(|f| p.starts_with(&format!("{f}/"))))
+        .map(|(p, old)| FileChange { status: FileStatus::Removed, path: p.clone(), old: Some(old.clone()), new: None })
+        .collect()
+}
+
+fn check_report(shown: &str, changes: &[FileChange], verbose: bool) -> String {
     let mut s = format!("{shown} is out of date: {} file(s) would change\n", changes.len());
-    for ch in &changes {
+    for ch in changes {
         s.push_str(&format!("  {:<8} {}/{}\n", ch.status.as_str(), shown.trim_end_matches('/'), ch.path));
     }
-    if b.verbose {
-        for ch in &changes {
+    if verbose {
+        for ch in changes {
             let (old, new) = (ch.old.as_deref().unwrap_or(""), ch.new.as_deref().unwrap_or(""));
             let name = &ch.path;
             let d = similar::TextDiff::from_lines(old, new);
@@ -55,13 +92,12 @@ pub(super) fn build_check(b: &BuildArgs) -> ExitCode {
         }
     }
     s.push_str("run the same `svcc build` without `--check` to update it\n");
-    out(&s);
-    ExitCode::from(EXIT_SPEC_ERRORS)
+    s
 }
 
 /// Parse every YAML file of a tree into manifests (kustomization files included;
 /// `diff::objects` skips what is not a Kubernetes object).
-fn manifests(files: &std::collections::BTreeMap<String, String>) -> Result<Vec<svcc::diff::Manifest>, String> {
+fn manifests(files: &BTreeMap<String, String>) -> Result<Vec<svcc::diff::Manifest>, String> {
     let mut out = Vec::new();
     for (path, text) in files {
         if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
@@ -73,6 +109,48 @@ fn manifests(files: &std::collections::BTreeMap<String, String>) -> Result<Vec<s
     Ok(out)
 }
 
+fn missing(dir: &Path, at: &str) -> Vec<Diagnostic> {
+    vec![
+        Diagnostic::error(Code::ReadFailed, format!("`{}` does not exist{at}", dir.display()))
+            .help("check the folder given to `-o`; before the first build, pass `--allow-missing` to compare with nothing (every object is then added)"),
+    ]
+}
+
+/// Files of an output folder: path relative to it → text.
+type Files = BTreeMap<String, String>;
+
+/// The committed side of `svcc diff` (DIR, or DIR at `--ref`) and the
+/// fresh side (the build, with the working tree's `extra/` files).
+fn diff_sides(d: &DiffArgs, artifacts: Vec<Artifact>) -> Result<(Files, Files), Vec<Diagnostic>> {
+    let dir = d.output.as_path();
+    let built = svcc::diff::owned_folders(&artifacts);
+    let at_ref = match &d.git_ref {
+        Some(rev) => match AtRef::open(dir, rev)? {
+            None if !d.allow_missing => return Err(missing(dir, &format!(" at `{rev}`"))),
+            t => t,
+        },
+        None if !exists(dir) && !d.allow_missing => return Err(missing(dir, "")),
+        None => None,
+    };
+    let marked = match (&at_ref, &d.git_ref) {
+        _ if !d.prune => Vec::new(),
+        (Some(t), _) => t.marked_folders(),
+        (None, Some(_)) => Vec::new(),
+        (None, None) => marked_folders(dir)?,
+    };
+    let pruned: Vec<String> = marked.into_iter().filter(|f| !built.contains(f)).collect();
+    let folders = [built.as_slice(), &pruned].concat();
+    let work = read_committed(dir, if d.git_ref.is_some() { &built } else { &folders })?;
+    let old = match (&at_ref, &d.git_ref) {
+        (Some(t), _) => t.read(&folders)?,
+        (None, Some(_)) => BTreeMap::new(),
+        (None, None) => work.clone(),
+    };
+    let shown = dir.display().to_string();
+    let fresh = with_extras(artifacts, &work, &BTreeSet::new(), &shown)?;
+    Ok((old, fresh.into_iter().map(|a| (a.path, a.contents)).collect()))
+}
+
 /// `svcc diff`: committed output (folder or git revision) against a fresh build.
 pub(super) fn diff_command(d: &DiffArgs) -> ExitCode {
     let args = &d.common;
@@ -81,26 +159,8 @@ pub(super) fn diff_command(d: &DiffArgs) -> ExitCode {
         print_diagnostics(args, &c.report, true);
         return ExitCode::from(c.code);
     }
-    let artifacts = c.artifacts();
     let dir = d.output.as_path();
-    let mut folders = svcc::diff::owned_folders(&artifacts);
-    let read = |folders: &mut Vec<String>| -> Result<_, Vec<Diagnostic>> {
-        if d.prune {
-            // Every `<service>/<environment>` folder under DIR, even those no spec builds.
-            for f in committed_folders(dir)? {
-                if !folders.contains(&f) {
-                    folders.push(f);
-                }
-            }
-        }
-        match &d.git_ref {
-            Some(rev) => read_committed_at_ref(dir, rev, folders),
-            None => read_committed(dir, folders),
-        }
-    };
-    let fresh: std::collections::BTreeMap<String, String> =
-        artifacts.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
-    let parsed = read(&mut folders).and_then(|old| {
+    let parsed = diff_sides(d, c.artifacts()).and_then(|(old, fresh)| {
         let parse = |files| manifests(files).map_err(|e| vec![Diagnostic::error(Code::ReadFailed, e)]);
         Ok((parse(&old)?, parse(&fresh)?))
     });
@@ -148,7 +208,7 @@ fn rewrite_spec(path: &Path, text: &str) -> Result<(), Box<FileDiagnostics>> {
 /// canonical layout. A file with syntax errors is reported and left alone.
 pub(super) fn fmt_command(f: &FmtArgs) -> ExitCode {
     let mut problems: Vec<FileDiagnostics> = Vec::new();
-    let specs = collect_inputs(&f.files, &mut problems);
+    let specs = super::inputs::collect_any(&f.files, &mut problems);
     let paths: Vec<&std::path::Path> = specs.iter().map(|s| s.path.as_path()).collect();
     let mut unformatted = Vec::new();
     let mut syntax_errors = false;

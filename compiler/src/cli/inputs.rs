@@ -22,12 +22,30 @@ pub(super) struct SpecPath {
 /// or `.`, and anything in a folder named `presets` or starting with `.`.
 /// Symlinked folders are not followed, so a link loop cannot recurse forever.
 pub(super) fn collect_inputs(paths: &[PathBuf], problems: &mut Vec<FileDiagnostics>) -> Vec<SpecPath> {
+    collect(paths, problems, Walk::Services)
+}
+
+/// Expand folders into every `*.kdl` file below them, presets and org
+/// defaults included (`svcc check`, `svcc fmt`); hidden files and folders
+/// are still left out.
+pub(super) fn collect_any(paths: &[PathBuf], problems: &mut Vec<FileDiagnostics>) -> Vec<SpecPath> {
+    collect(paths, problems, Walk::Everything)
+}
+
+/// Which `*.kdl` files a folder stands for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    Services,
+    Everything,
+}
+
+fn collect(paths: &[PathBuf], problems: &mut Vec<FileDiagnostics>, mode: Walk) -> Vec<SpecPath> {
     let mut files = Vec::new();
     for p in paths {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 let mut found = Vec::new();
-                walk(p, &mut found, problems);
+                walk(p, &mut found, problems, mode);
                 files.extend(found.into_iter().map(|path| SpecPath { path, argument: p.clone() }));
             }
             Ok(_) => files.push(SpecPath { path: p.clone(), argument: p.clone() }),
@@ -40,7 +58,7 @@ pub(super) fn collect_inputs(paths: &[PathBuf], problems: &mut Vec<FileDiagnosti
     files
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<FileDiagnostics>) {
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<FileDiagnostics>, mode: Walk) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -55,11 +73,13 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, problems: &mut Vec<FileDiagnostics
             continue;
         };
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let any = mode == Walk::Everything;
         if meta.is_dir() {
-            if name != "presets" && !name.starts_with('.') {
-                walk(&p, files, problems);
+            if (any || name != "presets") && !name.starts_with('.') {
+                walk(&p, files, problems, mode);
             }
-        } else if p.extension().is_some_and(|x| x == "kdl") && !name.starts_with('_') && !name.starts_with('.') {
+        } else if p.extension().is_some_and(|x| x == "kdl") && (any || !name.starts_with('_')) && !name.starts_with('.')
+        {
             files.push(p);
         }
     }

@@ -16,6 +16,8 @@ use svcc::{Compiled, Options, Unit};
 mod gitops;
 mod inputs;
 mod output;
+mod roles;
+mod tags;
 
 use gitops::{build_check, diff_command, fmt_command};
 use inputs::{collect_inputs, read_units};
@@ -75,9 +77,12 @@ struct CommonArgs {
     /// Only this environment (repeatable)
     #[arg(long = "env", value_name = "NAME")]
     environments: Vec<String>,
-    /// The image tag to deploy (overrides tags in the spec)
-    #[arg(long, value_name = "TAG")]
-    image_tag: Option<String>,
+    /// The image tag to deploy: TAG for every service, NAME=TAG for one (repeatable; overrides tags in the specs)
+    #[arg(long, value_name = "[NAME=]TAG")]
+    image_tag: Vec<String>,
+    /// A tags file: one `SERVICE TAG` line per service (over the specs' tags; under --image-tag NAME=TAG)
+    #[arg(long, value_name = "FILE")]
+    image_tags: Option<PathBuf>,
     /// How to print diagnostics
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
@@ -102,6 +107,9 @@ struct BuildArgs {
     /// With --check, also print a unified diff of each changed file
     #[arg(short, long, requires = "check")]
     verbose: bool,
+    /// DIR holds the output of exactly these specs: also remove the folders svcc owns that no spec builds any more
+    #[arg(long, requires = "output", conflicts_with = "environments")]
+    prune: bool,
 }
 
 #[derive(Args, Debug)]
@@ -150,8 +158,11 @@ struct DiffArgs {
     #[arg(long = "ref", value_name = "REV")]
     git_ref: Option<String>,
     /// DIR holds the output of exactly these specs: objects in folders that no spec builds any more count as removed
-    #[arg(long)]
+    #[arg(long, conflicts_with = "environments")]
     prune: bool,
+    /// DIR may not exist yet (a first build): compare with nothing instead of failing
+    #[arg(long)]
+    allow_missing: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -178,8 +189,9 @@ pub fn run() -> ExitCode {
     };
     match cli.command {
         Command::Build(b) if b.check => build_check(&b),
-        Command::Build(b) => compile_command(&b.common, b.output.as_deref(), true),
-        Command::Check(c) => compile_command(&c, None, false),
+        Command::Build(BuildArgs { common, output: Some(dir), prune, .. }) => build_into(&common, &dir, prune),
+        Command::Build(b) => compile_command(&b.common, true),
+        Command::Check(c) => compile_command(&c, false),
         Command::Diff(d) => diff_command(&d),
         Command::Fmt(f) => fmt_command(&f),
         Command::Explain(e) if e.field.is_some() => explain_value(&e),
@@ -367,45 +379,72 @@ struct ReadArgs {
     problems: Vec<FileDiagnostics>,
     repo: Option<svcc::repo::Repo>,
     units: Vec<Unit>,
+    tags: tags::Tags,
+    /// The tags file, when one was read: an input of the build.
+    tags_file: Option<String>,
 }
 
-fn read_args(args: &CommonArgs) -> ReadArgs {
+/// `any_role` (`svcc check`): folders stand for every `*.kdl` file in
+/// them, presets and org defaults included.
+fn read_args(args: &CommonArgs, any_role: bool) -> ReadArgs {
     let mut problems: Vec<FileDiagnostics> = Vec::new();
-    if let Some(tag) = &args.image_tag
-        && let Err(why) = svcc::values::check_image_tag(tag)
-    {
-        let d =
-            Diagnostic::error(Code::InvalidArgument, format!("`--image-tag {tag}` is not a valid image tag: {why}"));
-        problems.push(FileDiagnostics::without_source(None, vec![d]));
-    }
-    let paths = collect_inputs(&args.files, &mut problems);
+    let mut tags = tags::from_flags(&args.image_tag, &mut problems);
+    let paths = if any_role {
+        inputs::collect_any(&args.files, &mut problems)
+    } else {
+        collect_inputs(&args.files, &mut problems)
+    };
     let mut repo = inputs::repo(&mut problems);
+    let mut tags_file = None;
     let units = match &mut repo {
-        Some(repo) => read_units(repo, &paths, &mut problems),
+        Some(repo) => {
+            if let Some(file) = &args.image_tags {
+                tags_file = tags::read_file(repo, file, &mut tags, &mut problems);
+            }
+            read_units(repo, &paths, &mut problems)
+        }
         None => Vec::new(),
     };
     if paths.is_empty() && problems.is_empty() {
         let d = Diagnostic::error(Code::ReadFailed, "no `*.kdl` spec files found in the given folders");
         problems.push(FileDiagnostics::without_source(None, vec![d]));
     }
-    ReadArgs { problems, repo, units }
+    ReadArgs { problems, repo, units, tags, tags_file }
 }
 
-/// Only `svcc check` compiles without requiring a tag, and it writes nothing.
-fn options(args: &CommonArgs, require_tag: bool) -> Options {
+/// Only `svcc check` compiles without requiring a tag, writes nothing, and
+/// checks presets and org defaults files for what they are.
+fn options(args: &CommonArgs, tags: &tags::Tags, require_tag: bool) -> Options {
     Options {
-        image_tag: args.image_tag.clone(),
+        image_tag: tags.every.clone(),
+        service_tags: tags.by_service.clone(),
         require_tag,
         environments: args.environments.clone(),
         check_only: !require_tag,
         deny_warnings: args.deny_warnings,
+        any_role: !require_tag,
     }
 }
 
 /// Compile what was read, handing each result to `each` as it is done.
-fn compile_read(read: ReadArgs, opts: &Options, each: &(dyn Fn(&mut Compiled) + Sync)) -> Compilation {
-    let results: Vec<Compiled> = match &read.repo {
-        Some(repo) if read.problems.is_empty() => svcc::compile_units_each(&read.units, repo, opts, each),
+/// For `svcc check`, the services that a preset or defaults file among the
+/// inputs affects are checked too.
+fn compile_read(mut read: ReadArgs, opts: &Options, each: &(dyn Fn(&mut Compiled) + Sync)) -> Compilation {
+    let results: Vec<Compiled> = match &mut read.repo {
+        Some(repo) if read.problems.is_empty() => {
+            let mut results = svcc::compile_units_each(&read.units, repo, opts, each);
+            if opts.any_role {
+                let (units, names) = roles::affected(repo, &read.units, &results);
+                let mut more = svcc::compile_units(&units, repo, opts);
+                more.retain(|c| roles::uses_any(c, &names));
+                for c in &mut more {
+                    roles::explain_why(c, &names);
+                    each(c);
+                }
+                results.extend(more);
+            }
+            results
+        }
         _ => Vec::new(),
     };
     let spec_errors = results.iter().any(Compiled::has_errors);
@@ -422,7 +461,9 @@ fn compile_read(read: ReadArgs, opts: &Options, each: &(dyn Fn(&mut Compiled) + 
 }
 
 fn compile_args(args: &CommonArgs, require_tag: bool) -> Compilation {
-    compile_read(read_args(args), &options(args, require_tag), &|_| {})
+    let read = read_args(args, !require_tag);
+    let opts = options(args, &read.tags, require_tag);
+    compile_read(read, &opts, &|_| {})
 }
 
 /// Render diagnostics: machine formats go to stdout when `stdout_free`,
@@ -441,10 +482,7 @@ fn print_diagnostics(args: &CommonArgs, report: &[FileDiagnostics], stdout_free:
     }
 }
 
-fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> ExitCode {
-    if let (Some(dir), true) = (output, build) {
-        return build_into(args, dir);
-    }
+fn compile_command(args: &CommonArgs, build: bool) -> ExitCode {
     // `check` keeps only what it reports: results without diagnostics need
     // no text.
     let each = |c: &mut Compiled| {
@@ -452,7 +490,9 @@ fn compile_command(args: &CommonArgs, output: Option<&Path>, build: bool) -> Exi
             slim(c);
         }
     };
-    let Compilation { results, report, mut code } = compile_read(read_args(args), &options(args, build), &each);
+    let read = read_args(args, !build);
+    let opts = options(args, &read.tags, build);
+    let Compilation { results, report, mut code } = compile_read(read, &opts, &each);
     if code == EXIT_OK && build {
         let artifacts: Vec<Artifact> = results.into_iter().flat_map(|r| r.artifacts).collect();
         if !out(&emit::stream(&artifacts)) {
@@ -477,14 +517,15 @@ fn slim(c: &mut Compiled) {
 /// compiled and then dropped, so memory stays flat however many services
 /// a folder holds; the staged folders are swapped in once all compiled
 /// cleanly.
-fn build_into(args: &CommonArgs, dir: &Path) -> ExitCode {
-    let read = read_args(args);
+fn build_into(args: &CommonArgs, dir: &Path, prune: bool) -> ExitCode {
+    let read = read_args(args, false);
     if !read.problems.is_empty() {
         print_diagnostics(args, &read.problems, true);
         return ExitCode::from(EXIT_USAGE_OR_IO);
     }
     // Everything the build reads: an output folder holding any is refused.
     let mut inputs: Vec<PathBuf> = args.files.clone();
+    inputs.extend(read.tags_file.iter().map(PathBuf::from));
     for u in &read.units {
         inputs.push(PathBuf::from(&u.input.name));
         inputs.extend(u.defaults.iter().map(|d| PathBuf::from(&d.name)));
@@ -511,10 +552,11 @@ fn build_into(args: &CommonArgs, dir: &Path) -> ExitCode {
             slim(c);
         }
     };
-    let Compilation { mut report, mut code, .. } = compile_read(read, &options(args, true), &stage);
+    let opts = options(args, &read.tags, true);
+    let Compilation { mut report, mut code, .. } = compile_read(read, &opts, &stage);
     if code == EXIT_OK {
         inputs.extend(imports.into_inner().unwrap_or_default().into_iter().map(PathBuf::from));
-        match writer.commit(&inputs) {
+        match writer.commit(&inputs, prune) {
             Ok(warnings) if warnings.is_empty() => {}
             Ok(warnings) => report.push(FileDiagnostics::without_source(shown, warnings)),
             Err(errors) => {

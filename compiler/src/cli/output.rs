@@ -13,10 +13,12 @@ use svcc::diagnostic::{Code, Diagnostic};
 use svcc::emit::Artifact;
 
 mod committed;
+mod extra;
 mod scan;
 mod swap;
 
-pub(super) use committed::{committed_folders, read_committed, read_committed_at_ref};
+pub(super) use committed::{AtRef, exists, marked_folders, read_committed};
+pub(super) use extra::with_extras;
 
 /// The prefix of the staging folders a [`Writer`] creates under `-o`
 /// (and beside it, for a first build).
@@ -55,6 +57,8 @@ pub struct Writer {
 #[derive(Default)]
 struct Staged {
     folders: Vec<String>,
+    /// Every folder the build owns, changed or not (what `--prune` keeps).
+    built: BTreeSet<String>,
     errors: Vec<Diagnostic>,
 }
 
@@ -105,12 +109,15 @@ impl Writer {
     /// own where they go (reported at the commit), and write the folders
     /// whose files differ from what `root` holds.
     pub fn stage(&self, artifacts: &[Artifact]) {
+        let owned = svcc::diff::owned_folders(artifacts);
         let changed = if self.fresh {
             Ok(artifacts.to_vec())
         } else {
-            let found = scan::scan(&self.root, &svcc::diff::owned_folders(artifacts), false);
-            refuse_unsafe(&self.root, &self.shown, &found, artifacts)
-                .map(|()| changed_folders(&self.root, &found, artifacts))
+            // Unmarked folders are read too: their `extra/` files are carried over.
+            let found = scan::scan(&self.root, &owned, true);
+            with_extras(artifacts.to_vec(), &found.files, &found.binary, &self.shown).and_then(|all| {
+                refuse_unsafe(&self.root, &self.shown, &found, &all).map(|()| changed_folders(&self.root, &found, &all))
+            })
         };
         let written = changed.and_then(|changed| {
             write_files(&self.staging, &changed).map(|()| svcc::diff::owned_folders(&changed)).map_err(|e| {
@@ -121,6 +128,7 @@ impl Writer {
             })
         });
         let mut staged = self.staged.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        staged.built.extend(owned);
         match written {
             Ok(folders) => staged.folders.extend(folders),
             Err(errors) => staged.errors.extend(errors),
@@ -128,9 +136,10 @@ impl Writer {
     }
 
     /// Swap every staged folder in, after checking that the output holds
-    /// none of `inputs` (now with the presets and templates the build read).
+    /// none of `inputs` (now with the presets and templates the build read);
+    /// with `prune`, then remove the owned folders the build did not write.
     /// `Ok` carries warnings (an interrupted build recovered).
-    pub fn commit(self, inputs: &[PathBuf]) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    pub fn commit(self, inputs: &[PathBuf], prune: bool) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
         let staged = std::mem::take(&mut *self.staged.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         if !staged.errors.is_empty() {
             return Err(staged.errors);
@@ -164,8 +173,32 @@ impl Writer {
         if !folders.is_empty() {
             swap_in(&self.root, &self.staging, &folders).map_err(failed)?;
         }
+        if prune {
+            prune_folders(&self.root, &self.staging, &staged.built).map_err(failed)?;
+        }
         Ok(self.warnings.clone())
     }
+}
+
+/// `--prune`: remove the folders under `root` that svcc owns (marked) and
+/// that no service of this build writes, each moved into `staging` in one
+/// rename (no half-deleted folder is ever visible; the staging folder goes
+/// when the writer is dropped); a service folder left empty goes too.
+/// Nothing is followed: a link is never listed as an owned folder.
+fn prune_folders(root: &Path, staging: &Path, built: &BTreeSet<String>) -> std::io::Result<()> {
+    let gone = staging.join(".pruned");
+    for folder in scan::marked_folders(root).into_iter().filter(|f| !built.contains(f)) {
+        let to = gone.join(&folder);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(root.join(&folder), &to)?;
+        if let Some((service, _)) = folder.split_once('/') {
+            // Only when empty: anything else in it is not svcc's.
+            let _ = std::fs::remove_dir(root.join(service));
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Writer {
@@ -217,7 +250,7 @@ fn normalize(p: &Path) -> PathBuf {
 
 /// The output folder as an absolute path without links: the existing part
 /// resolved, the part still to create appended.
-fn resolve(dir: &Path) -> std::io::Result<PathBuf> {
+pub(super) fn resolve(dir: &Path) -> std::io::Result<PathBuf> {
     if std::fs::symlink_metadata(dir).is_ok() {
         return std::fs::canonicalize(dir);
     }

@@ -91,6 +91,8 @@ pub struct Found {
     pub present: BTreeSet<String>,
     /// Owned folders that hold a marker.
     pub marked: BTreeSet<String>,
+    /// Files read that are not UTF-8 (their text in `files` is lossy).
+    pub binary: BTreeSet<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -214,7 +216,14 @@ fn walk(root: &Path, rel: &str, at: Walk, found: &mut Found) {
             found.files.insert(path, String::new());
         } else {
             match read_capped(&root.join(&path)) {
-                Ok(text) => {
+                Ok(bytes) => {
+                    let text = match String::from_utf8(bytes) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            found.binary.insert(path.clone());
+                            String::from_utf8_lossy(e.as_bytes()).into_owned()
+                        }
+                    };
                     found.files.insert(path, text);
                 }
                 Err(Unread::Special) => found.problems.push(Problem::Special(path)),
@@ -234,7 +243,7 @@ enum Unread {
 /// Read a file the caller found to be a regular file, checking again on the
 /// open handle (it may have been replaced meanwhile) and reading at most
 /// the cap.
-fn read_capped(path: &Path) -> Result<String, Unread> {
+fn read_capped(path: &Path) -> Result<Vec<u8>, Unread> {
     let file = std::fs::File::open(path).map_err(Unread::Io)?;
     let meta = file.metadata().map_err(Unread::Io)?;
     if !meta.is_file() {
@@ -248,53 +257,44 @@ fn read_capped(path: &Path) -> Result<String, Unread> {
     if bytes.len() as u64 > MAX_OUTPUT_FILE_BYTES {
         return Err(Unread::TooLarge);
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(bytes)
 }
 
-/// Every `<service>/<environment>` folder under `root` (for `diff --prune`),
-/// in sorted order; links found at either level are problems.
-pub fn all_folders(root: &Path) -> (Vec<String>, Vec<Problem>) {
-    let mut folders = Vec::new();
-    let mut problems = Vec::new();
-    let list = |rel: &str, problems: &mut Vec<Problem>| -> Vec<(String, std::fs::FileType)> {
-        let mut out = Vec::new();
-        match std::fs::read_dir(root.join(rel)) {
-            Ok(entries) => {
-                for e in entries.flatten() {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    if let (false, Ok(kind)) = (name.starts_with('.'), e.file_type()) {
-                        out.push((name, kind));
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => problems.push(Problem::Io(rel.to_string(), e)),
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+/// Every folder under `root` that svcc owns: `<service>/<environment>` or
+/// `<service>/pipeline`, a real folder (not a link) holding the marker as
+/// a regular file; sorted. Hidden entries (staging folders) are skipped.
+pub fn marked_folders(root: &Path) -> Vec<String> {
+    let list = |dir: &Path| -> Vec<String> {
+        let mut out: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|k| k.is_dir()))
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
         out
     };
-    for (service, kind) in list("", &mut problems) {
-        if kind.is_symlink() {
-            problems.push(Problem::Symlink(service));
-        } else if kind.is_dir() {
-            for (env, kind) in list(&service, &mut problems) {
-                let f = format!("{service}/{env}");
-                if kind.is_symlink() {
-                    problems.push(Problem::Symlink(f));
-                } else if kind.is_dir() {
-                    folders.push(f);
-                }
+    let mut folders = Vec::new();
+    for service in list(root) {
+        for env in list(&root.join(&service)) {
+            let folder = format!("{service}/{env}");
+            if std::fs::symlink_metadata(root.join(&folder).join(MARKER)).is_ok_and(|m| m.is_file()) {
+                folders.push(folder);
             }
         }
     }
-    (folders, problems)
+    folders
 }
 
-/// Whether svcc could have written the file at `rel` (relative to its
-/// owned `folder`): the rule that lets a folder written before markers
-/// existed be adopted. Environment folders hold `*.yaml` files only;
-/// pipeline folders the generated files and this build's own (user
-/// templates).
+/// Whether the file at `rel` (relative to its owned `folder`) may be in
+/// a folder svcc adopts: the rule that lets a folder written before
+/// markers existed be taken over. Environment folders hold `*.yaml` files
+/// and the hand-written files of their `extra/` folder; pipeline folders
+/// the generated files and this build's own (user templates).
 pub fn svcc_would_write(folder: &str, rel: &str, built: &BTreeSet<&str>) -> bool {
     if built.contains(format!("{folder}/{rel}").as_str()) {
         return true;
@@ -304,9 +304,15 @@ pub fn svcc_would_write(folder: &str, rel: &str, built: &BTreeSet<&str>) -> bool
         matches!(rel, "Dockerfile" | "deploy.sh")
             || rel.strip_prefix(".github/workflows/").is_some_and(|n| !n.contains('/') && n.ends_with(".yml"))
     } else {
-        !rel.contains('/') && rel.ends_with(".yaml")
+        (!rel.contains('/') && rel.ends_with(".yaml")) || rel.starts_with(&format!("{EXTRA}/"))
     }
 }
+
+/// The folder inside an environment folder for hand-written objects: svcc
+/// lists its `*.yaml` and `*.yml` files in the environment's
+/// `kustomization.yaml` and carries it over, unchanged, when it replaces
+/// the folder (docs/gitops.md).
+pub const EXTRA: &str = "extra";
 
 const PIPELINE: &str = "pipeline";
 
@@ -349,6 +355,8 @@ mod tests {
         assert!(svcc_would_write("api/prod", "kustomization.yaml", &built));
         assert!(!svcc_would_write("api/prod", "notes.md", &built));
         assert!(!svcc_would_write("api/prod", "sub/x.yaml", &built));
+        assert!(svcc_would_write("api/prod", "extra/ingress.yaml", &built));
+        assert!(svcc_would_write("api/prod", "extra/README.md", &built));
         assert!(svcc_would_write("api/pipeline", "Dockerfile", &built));
         assert!(svcc_would_write("api/pipeline", ".github/workflows/api.yml", &built));
         assert!(svcc_would_write("api/pipeline", "RUNBOOK.md", &built));
