@@ -156,9 +156,14 @@ struct DiffArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
+    /// Annotated snippets for a person (on standard error)
     Human,
+    /// The versioned JSON report (docs/cli.md)
     Json,
+    /// GitHub Actions workflow commands: annotations on the spec lines
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -343,6 +348,7 @@ fn format_of(f: FormatArg) -> Format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
         FormatArg::Github => Format::Github,
+        FormatArg::Sarif => Format::Sarif,
     }
 }
 
@@ -434,7 +440,7 @@ fn print_diagnostics(args: &CommonArgs, report: &[FileDiagnostics], stdout_free:
     }
     let text = render::render(format, report, human_style(args.color));
     match format {
-        Format::Json | Format::Github if stdout_free => {
+        Format::Json | Format::Github | Format::Sarif if stdout_free => {
             out(&text);
         }
         _ => err(&text),
