@@ -1,7 +1,7 @@
 //! Machine formats of the real binary and its manual pages: SARIF judged
 //! by Microsoft's SARIF Multitool (the SARIF rules and GitHub code
-//! scanning's ingestion rules), and GitHub annotations that keep every
-//! label.
+//! scanning's ingestion rules), GitHub annotations that keep every label,
+//! and `svcc man` writing a page for every subcommand.
 //!
 //! The Multitool comes from npm (`@microsoft/sarif-multitool`, pinned
 //! below); `.ci/run` installs it into `~/.cache/svcc-sarif`. When it is
@@ -209,5 +209,47 @@ fn github_annotations_keep_every_label() {
     .remove(0);
     assert_eq!(lines[1], format!("here: {}", d.primary.as_ref().unwrap().message));
     assert_eq!(lines[2], format!("api.kdl:6:9: {}", d.secondary[0].message));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `svcc man --out DIR` writes `svcc.1` and one page per subcommand, and
+/// every page the main page refers to (`svcc\-build(1)`, …) is among them.
+#[test]
+fn man_writes_a_page_for_every_subcommand() {
+    let dir = temp("man");
+    let o = svcc(&["man", "--out", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut pages: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    pages.sort();
+    let listed: Vec<String> =
+        stdout(&o).lines().map(|l| Path::new(l).file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(listed.len(), pages.len(), "each written page is printed");
+    let main = std::fs::read_to_string(dir.join("svcc.1")).unwrap();
+    let referenced: Vec<String> = main
+        .split("svcc\\-")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("(1)").map(|(name, _)| format!("svcc-{name}.1")))
+        .collect();
+    assert!(referenced.len() >= 8, "{main}");
+    for page in &referenced {
+        assert!(pages.contains(page), "svcc.1 refers to {page}, which `svcc man --out` does not write: {pages:?}");
+    }
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        let name = page.trim_end_matches(".1");
+        assert!(text.contains(&format!(".TH {name} 1")), "{page}: {text}");
+        assert!(
+            text.contains(&format!("\"svcc {}\"", env!("CARGO_PKG_VERSION"))),
+            "{page} does not name svcc's version"
+        );
+    }
+    // One page to stdout, by name; an unknown name is a usage error.
+    let o = svcc(&["man", "build"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), std::fs::read_to_string(dir.join("svcc-build.1")).unwrap());
+    let o = svcc(&["man", "buidl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `build`?"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -15,6 +15,7 @@ use svcc::{Compiled, Options, Unit};
 
 mod gitops;
 mod inputs;
+mod man;
 mod output;
 
 use gitops::{build_check, diff_command, fmt_command};
@@ -58,8 +59,8 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) generated from the command-line definition
-    Man,
+    /// Print a manual page (roff): svcc's, or a subcommand's (`svcc man build`); `--out DIR` writes them all
+    Man(ManArgs),
     /// Print the JSON Schema svcc validates a kind with (e.g. `svcc schema Deployment`); without a kind, list them
     Schema {
         /// The kind, e.g. Deployment
@@ -124,6 +125,16 @@ struct ExplainArgs {
     /// Print the answer as JSON
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
+}
+
+#[derive(Args, Debug)]
+struct ManArgs {
+    /// The subcommand whose page to print (default: svcc's own page)
+    #[arg(value_name = "SUBCOMMAND")]
+    page: Option<String>,
+    /// Write every page (svcc.1, svcc-build.1, …) into DIR instead, printing each path
+    #[arg(long, value_name = "DIR", conflicts_with = "page")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -194,13 +205,7 @@ pub fn run() -> ExitCode {
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "svcc", &mut buf);
             ExitCode::from(if out(&String::from_utf8_lossy(&buf)) { EXIT_OK } else { EXIT_USAGE_OR_IO })
         }
-        Command::Man => {
-            let mut buf = Vec::new();
-            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut buf) {
-                Ok(()) if out(&String::from_utf8_lossy(&buf)) => ExitCode::from(EXIT_OK),
-                _ => ExitCode::from(EXIT_USAGE_OR_IO),
-            }
-        }
+        Command::Man(m) => man::man(m.page.as_deref(), m.out.as_deref()),
         Command::Schema { kind } => schema(kind.as_deref()),
     }
 }
