@@ -1,7 +1,8 @@
 //! The diagnostic code registry and its pages stay in sync.
 //!
-//! - every code has `docs/codes/<code>.md`, titled `# <code>: …`, and every
-//!   page names a code;
+//! - every code has `docs/codes/<code>.md`, titled `# <code>: …` with a
+//!   one-line description that says more than the slug (`svcc explain`
+//!   lists it), and every page names a code;
 //! - the first ```kdl block of a page is a spec that emits the page's code
 //!   (a `// options:` header line selects `build`, `env=NAME` and
 //!   `image-tag=TAG`, as in the diagnostics corpus);
@@ -112,6 +113,37 @@ fn every_code_has_a_page_and_every_page_a_code() {
     for e in EXEMPT {
         if !known.contains(e) {
             problems.push(format!("exemption {e} is not a diagnostic code"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Letters and digits only, lower case: `unknown-node` and "Unknown node"
+/// read the same.
+fn words(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// `svcc explain` lists each code with its page's title: a description,
+/// not the slug again.
+#[test]
+fn explain_lists_a_description_for_every_code() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_svcc")).arg("explain").output().unwrap();
+    assert!(o.status.success());
+    let listing = String::from_utf8(o.stdout).unwrap();
+    let mut problems = Vec::new();
+    for &code in Code::ALL {
+        let Some(line) = listing.lines().find(|l| l.trim_start().starts_with(code.as_str())) else {
+            problems.push(format!("{code}: not listed"));
+            continue;
+        };
+        let rest = line.trim_start()[code.as_str().len()..].trim_start();
+        let description = rest.strip_prefix(code.slug()).unwrap_or("").trim();
+        if description.is_empty() || words(description) == words(code.slug()) {
+            problems.push(format!(
+                "{code}: `svcc explain` lists `{description}`, which only repeats the slug `{}`: give docs/codes/{code}.md a title that says what is wrong",
+                code.slug()
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

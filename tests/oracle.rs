@@ -214,12 +214,103 @@ fn yaml_1_1_lookalikes_round_trip_as_strings() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn dirs_python() -> PathBuf {
-    let home = std::env::var_os("SVCC_ORACLE_HOME").map(PathBuf::from).unwrap_or_else(|| {
+/// Where `../shared/oracle/install` put the validators.
+fn oracle_home() -> PathBuf {
+    std::env::var_os("SVCC_ORACLE_HOME").map(PathBuf::from).unwrap_or_else(|| {
         let cache = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
         cache.join("svcc-oracle")
-    });
-    home.join("venv/bin/python")
+    })
+}
+
+fn dirs_python() -> PathBuf {
+    oracle_home().join("venv/bin/python")
+}
+
+/// Each form of `install-svcc` (a checked download, a build from one
+/// commit, svcc's action at one commit) gives a workflow the oracle
+/// accepts: actionlint, the workflow schema and zizmor.
+#[test]
+fn every_install_svcc_form_passes_the_oracle() {
+    if skip() {
+        return;
+    }
+    let rev = "0123456789abcdef0123456789abcdef01234567";
+    let forms = [
+        format!(
+            "url=\"https://github.com/acme/svcc/releases/download/v0.1.0/svcc-x86_64-unknown-linux-musl\" sha256=\"{}\"",
+            "ab".repeat(32)
+        ),
+        format!("git=\"https://github.com/acme/svcc\" rev=\"{rev}\""),
+        format!("action=\"acme/svcc\" rev=\"{rev}\""),
+    ];
+    let dir = temp("install-forms");
+    for (i, form) in forms.iter().enumerate() {
+        let spec = format!(
+            "service api{i} {{\n    image \"ghcr.io/acme/api\"\n    port http 8080\n    probes {{ readiness \"/ready\" }}\n    environment staging\n    environment production\n    pipeline node=20 {{\n        install-svcc {form}\n    }}\n}}\n"
+        );
+        let opts = svcc::Options { image_tag: Some("1.0.0".into()), require_tag: true, ..svcc::Options::default() };
+        let c = common::compile_str(&format!("api{i}.kdl"), &spec, &opts);
+        assert!(!c.has_errors(), "{form}: {:?}", c.diagnostics);
+        let workflows: Vec<svcc::emit::Artifact> =
+            c.artifacts.into_iter().filter(|a| a.path.contains("/.github/workflows/")).collect();
+        assert_eq!(workflows.len(), 1, "{form}");
+        write_tree(&dir, &workflows);
+    }
+    let (ok, report) = validate(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ok && report.contains("3 passed, 0 failed"), "{report}");
+}
+
+/// svcc's own workflows (`.github/workflows/*.yml`: CI and the release)
+/// pass the oracle like the generated ones. The oracle reads any other
+/// YAML file as a Kubernetes object, so the composite action (`action.yml`)
+/// is checked here with the tools that know actions: zizmor, the action
+/// metadata schema, and shellcheck on each of its scripts. actionlint
+/// reads `action.yml` too, through the CI workflow's `uses: ./` (an output
+/// the action does not declare is an error there).
+#[test]
+fn repository_workflows_and_action_pass_the_oracle() {
+    if skip() {
+        return;
+    }
+    let root = common::root();
+    let workflows = common::files(".github/workflows", "yml");
+    assert!(workflows.len() >= 2, "{workflows:?}");
+    let o = Command::new(oracle_dir().join("validate")).args(&workflows).output().expect("run the oracle");
+    let report = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{report}");
+    assert!(report.contains(&format!("{} passed, 0 failed", workflows.len())), "{report}");
+    let ci = std::fs::read_to_string(root.join(".github/workflows/ci.yml")).unwrap();
+    assert!(ci.contains("uses: ./ "), "CI no longer runs the action: actionlint would not read action.yml");
+
+    let action = root.join("action.yml");
+    let bin = oracle_home().join("venv/bin");
+    let run = |cmd: &mut Command| {
+        let o = cmd.output().expect("run a validator: install the oracle with ../shared/oracle/install");
+        assert!(
+            o.status.success(),
+            "{cmd:?}:\n{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run(Command::new(bin.join("zizmor")).args(["--offline", "--no-progress"]).arg(&action));
+    run(Command::new(bin.join("check-jsonschema")).args(["--builtin-schema", "vendor.github-actions"]).arg(&action));
+    let text = std::fs::read_to_string(&action).unwrap();
+    let doc = svcc::emit::parse_documents(&text).unwrap().remove(0);
+    let dir = temp("action-scripts");
+    let mut scripts = Vec::new();
+    for (i, step) in doc["runs"]["steps"].as_array().unwrap().iter().enumerate() {
+        if let Some(script) = step["run"].as_str() {
+            assert_eq!(step["shell"], "bash", "step {i} of action.yml");
+            let p = dir.join(format!("step-{i}.sh"));
+            std::fs::write(&p, format!("#!/usr/bin/env bash\n{script}")).unwrap();
+            scripts.push(p);
+        }
+    }
+    assert!(!scripts.is_empty());
+    run(Command::new(bin.join("shellcheck")).arg("--severity=style").args(&scripts));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -312,3 +312,44 @@ fn pinned_actions_carry_their_version() {
         }
     }
 }
+
+/// `install-svcc action="OWNER/REPO" rev="…"`: each job that runs svcc
+/// uses the action at that one commit, before its first svcc command, and
+/// passes it nothing (the commit is the whole input).
+#[test]
+fn install_svcc_action_is_used_at_one_commit() {
+    const REV: &str = "0123456789abcdef0123456789abcdef01234567";
+    let url_form = MINIMAL.lines().find(|l| l.contains("install-svcc")).unwrap();
+    let spec = MINIMAL.replace(url_form, &format!("        install-svcc action=\"acme/svcc\" rev=\"{REV}\""));
+    let wf = workflow_of(&common::compile_str("api.kdl", &spec, &opts()));
+    for job in ["svcc-check", "deploy-staging", "deploy-production"] {
+        let steps = wf["jobs"][job]["steps"].as_array().unwrap();
+        let at = |pred: &dyn Fn(&Value) -> bool| steps.iter().position(pred);
+        let install = at(&|s| s["name"] == "Install svcc").unwrap_or_else(|| panic!("`{job}` installs no svcc"));
+        let step = &steps[install];
+        assert_eq!(step["uses"], format!("acme/svcc@{REV}"), "{job}");
+        assert!(step["run"].is_null() && step["with"].is_null() && step["env"].is_null(), "{job}: {step}");
+        let first_svcc = at(&|s| s["run"].as_str().is_some_and(|r| r.starts_with("svcc "))).unwrap();
+        assert!(install < first_svcc, "`{job}` runs svcc before installing it");
+    }
+    let text = MINIMAL.replace(url_form, "");
+    for bad in [
+        "action=\"acme\" rev=\"REV\"",
+        "action=\"acme/svcc@v1\" rev=\"REV\"",
+        "action=\"acme/svcc/tools\" rev=\"REV\"",
+        "action=\"-acme/svcc\" rev=\"REV\"",
+        "action=\"acme/..\" rev=\"REV\"",
+        "action=\"acme/svcc\" rev=\"v1.0.0\"",
+        "action=\"acme/svcc\" rev=\"0123456789ABCDEF0123456789ABCDEF01234567\"",
+        "action=\"acme/svcc\"",
+        "action=\"acme/svcc\" git=\"https://github.com/acme/svcc\" rev=\"REV\"",
+        "action=\"acme/svcc\" url=\"https://example.com/svcc\" sha256=\"REV\" rev=\"REV\"",
+    ] {
+        let line = format!("        install-svcc {}\n", bad.replace("REV", REV));
+        let spec = text.replacen("        integration-tests", &format!("{line}        integration-tests"), 1);
+        let c = common::compile_str("api.kdl", &spec, &opts());
+        let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert!(codes.contains(&"SVC0346"), "`install-svcc {bad}` was accepted: {codes:?}");
+        assert!(c.diagnostics.iter().all(|d| d.code.as_str() == "SVC0346"), "{bad}: {:?}", c.diagnostics);
+    }
+}

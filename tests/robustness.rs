@@ -25,6 +25,7 @@ fn assert_sane(name: &str, c: &Compiled) {
     // Rendering must not panic either.
     let _ = common::render(c, svcc::diagnostic::render::Format::Human);
     let _ = common::render(c, svcc::diagnostic::render::Format::Json);
+    let _ = common::render(c, svcc::diagnostic::render::Format::Github);
 }
 
 #[test]

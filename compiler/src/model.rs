@@ -65,6 +65,9 @@ pub enum SvccInstall {
     Url { url: String, sha256: String },
     /// `cargo install --locked` from one commit of a git repository.
     Git { url: String, rev: String },
+    /// svcc's GitHub Action (`action.yml` of its repository) at one commit:
+    /// `uses: OWNER/REPO@<rev>`, which builds svcc from that commit.
+    Action { repo: String, rev: String },
 }
 
 #[derive(Clone, Debug)]

@@ -106,7 +106,7 @@ pub fn resolve(spec: &Spec, diags: &mut Diagnostics) -> Option<PlanCi> {
             diags.push(
                 Diagnostic::error(Code::UnverifiedInstall, "the pipeline does not say how CI installs svcc")
                     .at(p.node, "the workflow runs svcc before deploying")
-                    .help("add `install-svcc url=\"https://…/svcc\" sha256=\"<64 hex digits>\"` (a published binary) or `install-svcc git=\"https://…\" rev=\"<40 hex digits>\"` (built from that commit)"),
+                    .help("add `install-svcc url=\"https://…/svcc\" sha256=\"<64 hex digits>\"` (a published binary), `install-svcc git=\"https://…\" rev=\"<40 hex digits>\"` (built from that commit) or `install-svcc action=\"OWNER/REPO\" rev=\"<40 hex digits>\"` (svcc's GitHub Action at that commit)"),
             );
             None
         }

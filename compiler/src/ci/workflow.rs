@@ -255,9 +255,10 @@ fn job(name: &str, timeout: u32, steps: Vec<Step>) -> Job {
 
 /// Install svcc the way the spec names (`install-svcc`), proving what
 /// runs: a download is checked against its SHA-256 before it is made
-/// executable; a build names one commit. Nothing is cached: a cache entry
-/// is writable by other runs, and this binary runs next to deploy
-/// credentials. The values reach the script as environment variables.
+/// executable; a build, or svcc's action, names one commit. Nothing is
+/// cached: a cache entry is writable by other runs, and this binary runs
+/// next to deploy credentials. The values reach the script as environment
+/// variables, or the action as the commit of its `uses:`.
 fn install_svcc(how: &SvccInstall) -> Step {
     match how {
         SvccInstall::Url { url, sha256 } => Step::run(
@@ -277,6 +278,11 @@ fn install_svcc(how: &SvccInstall) -> Step {
         )
         .env("SVCC_GIT", url)
         .env("SVCC_REV", rev),
+        // The action builds svcc from its own checkout: the commit in
+        // `uses:` is the source that runs, and GitHub fetches exactly it.
+        SvccInstall::Action { repo, rev } => {
+            Step { name: Some("Install svcc".into()), uses: Some(format!("{repo}@{rev}")), ..Step::default() }
+        }
     }
 }
 

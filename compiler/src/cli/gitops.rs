@@ -178,7 +178,7 @@ pub(super) fn diff_command(d: &DiffArgs) -> ExitCode {
             let text = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
             out(&format!("{text}\n"));
         }
-        FormatArg::Human | FormatArg::Github => {
+        FormatArg::Human | FormatArg::Github | FormatArg::Sarif => {
             out(&report.to_text());
         }
     }

@@ -15,6 +15,7 @@ use svcc::{Compiled, Options, Unit};
 
 mod gitops;
 mod inputs;
+mod man;
 mod output;
 mod roles;
 mod tags;
@@ -60,8 +61,8 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) generated from the command-line definition
-    Man,
+    /// Print a manual page (roff): svcc's, or a subcommand's (`svcc man build`); `--out DIR` writes them all
+    Man(ManArgs),
     /// Print the JSON Schema svcc validates a kind with (e.g. `svcc schema Deployment`); without a kind, list them
     Schema {
         /// The kind, e.g. Deployment
@@ -135,6 +136,16 @@ struct ExplainArgs {
 }
 
 #[derive(Args, Debug)]
+struct ManArgs {
+    /// The subcommand whose page to print (default: svcc's own page)
+    #[arg(value_name = "SUBCOMMAND")]
+    page: Option<String>,
+    /// Write every page (svcc.1, svcc-build.1, …) into DIR instead, printing each path
+    #[arg(long, value_name = "DIR", conflicts_with = "page")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct FmtArgs {
     /// Spec files, or folders to search for `*.kdl` files
     #[arg(required = true, value_name = "FILE")]
@@ -167,9 +178,14 @@ struct DiffArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
+    /// Annotated snippets for a person (on standard error)
     Human,
+    /// The versioned JSON report (docs/cli.md)
     Json,
+    /// GitHub Actions workflow commands: annotations on the spec lines
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -201,13 +217,7 @@ pub fn run() -> ExitCode {
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "svcc", &mut buf);
             ExitCode::from(if out(&String::from_utf8_lossy(&buf)) { EXIT_OK } else { EXIT_USAGE_OR_IO })
         }
-        Command::Man => {
-            let mut buf = Vec::new();
-            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut buf) {
-                Ok(()) if out(&String::from_utf8_lossy(&buf)) => ExitCode::from(EXIT_OK),
-                _ => ExitCode::from(EXIT_USAGE_OR_IO),
-            }
-        }
+        Command::Man(m) => man::man(m.page.as_deref(), m.out.as_deref()),
         Command::Schema { kind } => schema(kind.as_deref()),
     }
 }
@@ -355,6 +365,7 @@ fn format_of(f: FormatArg) -> Format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
         FormatArg::Github => Format::Github,
+        FormatArg::Sarif => Format::Sarif,
     }
 }
 
@@ -475,7 +486,7 @@ fn print_diagnostics(args: &CommonArgs, report: &[FileDiagnostics], stdout_free:
     }
     let text = render::render(format, report, human_style(args.color));
     match format {
-        Format::Json | Format::Github if stdout_free => {
+        Format::Json | Format::Github | Format::Sarif if stdout_free => {
             out(&text);
         }
         _ => err(&text),

@@ -92,9 +92,9 @@ const PIPELINE: &[Node<Ci>] = &[
     },
     Node {
         name: "install-svcc",
-        summary: "How CI installs svcc: a checked binary, or one pinned commit",
+        summary: "How CI installs svcc: a checked binary, one pinned commit, or svcc's action at one commit",
         doc: "pipeline.md#syntax",
-        props: &["url", "sha256", "git", "rev"],
+        props: &["url", "sha256", "git", "action", "rev"],
         ..Node::new(|n, d, p| p.install_svcc = install_svcc(n, d))
     },
     Node {
@@ -479,10 +479,14 @@ fn url(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
     }
 }
 
-/// `install-svcc url="https://…" sha256="…"` or `install-svcc git="https://…"
-/// rev="…"`: a way to install svcc that names exactly what runs. The old
-/// command form (`install-svcc "cargo install …"`) put spec text into the
-/// workflow as shell, so it is refused with the new forms as help.
+/// The three forms of `install-svcc`, for help texts.
+const INSTALL_FORMS: &str = "write `install-svcc url=\"https://…/svcc\" sha256=\"<64 hex digits>\"` (a published binary), `install-svcc git=\"https://…\" rev=\"<40 hex digits>\"` (built from that commit) or `install-svcc action=\"OWNER/REPO\" rev=\"<40 hex digits>\"` (svcc's GitHub Action at that commit)";
+
+/// `install-svcc url="https://…" sha256="…"`, `install-svcc git="https://…"
+/// rev="…"` or `install-svcc action="OWNER/REPO" rev="…"`: a way to install
+/// svcc that names exactly what runs. The old command form (`install-svcc
+/// "cargo install …"`) put spec text into the workflow as shell, so it is
+/// refused with the new forms as help.
 fn install_svcc(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Option<SvccInstall>>> {
     let errors_before = diags.error_count();
     let mut r = NodeReader::new(node);
@@ -491,7 +495,7 @@ fn install_svcc(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Optio
         diags.push(
             Diagnostic::error(Code::UnverifiedInstall, "`install-svcc` no longer takes a command")
                 .at(reader::value_span(e), "a command here would run as shell in every deploy job")
-                .help("write `install-svcc url=\"https://…/svcc\" sha256=\"…\"` or `install-svcc git=\"https://…\" rev=\"<commit>\"`"),
+                .help(INSTALL_FORMS),
         );
     }
     let mut prop = |key: &'static str, check: &dyn Fn(&str) -> Result<(), String>| {
@@ -510,23 +514,62 @@ fn install_svcc(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Optio
     let url = prop("url", &values::check_https_url);
     let sha = prop("sha256", &|v| values::check_hex(v, 64));
     let git = prop("git", &values::check_https_url);
+    let action = prop("action", &check_action_slug);
     let rev = prop("rev", &|v| values::check_hex(v, 40));
     r.finish(diags);
     no_children(diags, node);
-    let install = match (url, sha, git, rev) {
-        (Some(url), Some(sha), None, None) => Some(SvccInstall::Url { url: url.value, sha256: sha.value }),
-        (None, None, Some(git), Some(rev)) => Some(SvccInstall::Git { url: git.value, rev: rev.value }),
+    let install = match (url, sha, git, action, rev) {
+        (Some(url), Some(sha), None, None, None) => Some(SvccInstall::Url { url: url.value, sha256: sha.value }),
+        (None, None, Some(git), None, Some(rev)) => Some(SvccInstall::Git { url: git.value, rev: rev.value }),
+        (None, None, None, Some(repo), Some(rev)) => Some(SvccInstall::Action { repo: repo.value, rev: rev.value }),
         _ => {
             // Say what is missing unless a value was already reported.
             if diags.error_count() == errors_before {
                 diags.push(
-                    Diagnostic::error(Code::UnverifiedInstall, "`install-svcc` needs `url` with `sha256`, or `git` with `rev`")
-                        .at(span, "incomplete")
-                        .help("write `install-svcc url=\"https://…/svcc\" sha256=\"<64 hex digits>\"` or `install-svcc git=\"https://…\" rev=\"<40 hex digits>\"`"),
+                    Diagnostic::error(
+                        Code::UnverifiedInstall,
+                        "`install-svcc` needs `url` with `sha256`, `git` with `rev`, or `action` with `rev`",
+                    )
+                    .at(span, "incomplete")
+                    .help(INSTALL_FORMS),
                 );
             }
             None
         }
     };
     Some(Spanned::new(install, span))
+}
+
+/// A GitHub repository as `OWNER/REPO`, the way `uses:` names an action:
+/// the owner is 1–39 letters, digits and single hyphens, not at either
+/// end; the repository is 1–100 of `A-Z a-z 0-9 . _ -`, not `.` or `..`.
+fn check_action_slug(v: &str) -> Result<(), String> {
+    if v.contains('@') {
+        return Err("name the repository only: the commit goes in `rev=`".into());
+    }
+    let Some((owner, repo)) = v.split_once('/') else {
+        return Err("expected `OWNER/REPO`, such as \"acme/svcc\"".into());
+    };
+    let owner_ok = (1..=39).contains(&owner.len())
+        && owner.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !owner.starts_with('-')
+        && !owner.ends_with('-')
+        && !owner.contains("--");
+    if !owner_ok {
+        return Err(format!(
+            "`{}` is not a GitHub owner: 1 to 39 letters, digits and single hyphens, not at either end",
+            owner.escape_debug()
+        ));
+    }
+    let repo_ok = (1..=100).contains(&repo.len())
+        && repo.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && repo != "."
+        && repo != "..";
+    if !repo_ok {
+        return Err(format!(
+            "`{}` is not a GitHub repository name: 1 to 100 of `A-Z a-z 0-9 . _ -`",
+            repo.escape_debug()
+        ));
+    }
+    Ok(())
 }

@@ -1,4 +1,7 @@
-//! Rendering diagnostics: human (miette), JSON, and GitHub annotations.
+//! Rendering diagnostics: human (miette), JSON, GitHub annotations, and
+//! SARIF for code scanning (`sarif.rs`).
+
+mod sarif;
 
 use std::fmt::Write as _;
 
@@ -50,6 +53,7 @@ pub enum Format {
     Human,
     Json,
     Github,
+    Sarif,
 }
 
 /// How human output looks.
@@ -70,6 +74,7 @@ pub fn render(format: Format, files: &[FileDiagnostics], style: HumanStyle) -> S
         Format::Human => human(files, style),
         Format::Json => json(files),
         Format::Github => github(files),
+        Format::Sarif => sarif::sarif(files),
     }
 }
 
@@ -383,6 +388,10 @@ fn escape_prop(s: &str) -> String {
 }
 
 /// GitHub Actions workflow commands: `::error file=…,line=…,col=…::message`.
+/// The message is `CODE: message`, then the primary label (`here: …`),
+/// each secondary label with its place (`FILE:LINE:COL: …`), notes and
+/// help, one per line: an annotation shows only its own line, so the
+/// other sites of a conflict are named in the text.
 fn github(files: &[FileDiagnostics]) -> String {
     let mut out = String::new();
     for f in files {
@@ -407,13 +416,33 @@ fn github(files: &[FileDiagnostics]) -> String {
                     props.push(format!("endColumn={ec}"));
                 }
             }
-            let mut msg = format!("{}: {}", d.code, d.message);
-            if let Some(h) = &d.help {
-                msg.push_str("\nhelp: ");
-                msg.push_str(h);
-            }
-            let _ = writeln!(out, "::{level} {}::{}", props.join(","), escape_data(&msg));
+            let _ = writeln!(out, "::{level} {}::{}", props.join(","), escape_data(&github_message(f, d)));
         }
     }
     out
+}
+
+fn github_message(f: &FileDiagnostics, d: &Diagnostic) -> String {
+    let mut msg = format!("{}: {}", d.code, d.message);
+    if let Some(p) = &d.primary {
+        let _ = write!(msg, "\nhere: {}", p.message);
+    }
+    for l in &d.secondary {
+        match f.source(l.span.file) {
+            Some(src) => {
+                let (line, col) = src.line_col(l.span.clamp_to(&src.text).start);
+                let _ = write!(msg, "\n{}:{line}:{col}: {}", src.name, l.message);
+            }
+            None => {
+                let _ = write!(msg, "\n{}", l.message);
+            }
+        }
+    }
+    for n in &d.notes {
+        let _ = write!(msg, "\nnote: {n}");
+    }
+    if let Some(h) = &d.help {
+        let _ = write!(msg, "\nhelp: {h}");
+    }
+    msg
 }
