@@ -30,7 +30,7 @@ use crate::model::*;
 use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
-use super::{image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
+use super::{image, lifecycle, monitoring, network, ports, probes, resources, rollout, scaling, security, volumes};
 
 /// How the upper layer relates to the lower one.
 #[derive(Clone, Copy, Debug)]
@@ -232,6 +232,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         slos: b_slos,
         blue_green: b_blue_green,
         canary: b_canary,
+        network: b_network,
         patches: b_patches,
     } = base;
     let Body {
@@ -262,6 +263,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         slos,
         blue_green,
         canary,
+        network,
         patches,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
@@ -293,6 +295,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         slos: monitoring::merge_slos(b_slos, slos),
         blue_green,
         canary,
+        network: network::merge(b_network, network),
         patches: b_patches.iter().chain(patches).cloned().collect(),
     }
 }

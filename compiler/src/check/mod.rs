@@ -24,6 +24,7 @@
 //! | `scheduling` | `node-selector`, `tolerations` |
 //! | `monitoring` | `metrics`, `alerts`, `slo` |
 //! | `rollout` | `blue-green`, `canary` |
+//! | `network` | `network` |
 //! | `ci` | `pipeline` (once for all environments, called by `lib::compile_with`) |
 
 pub mod ci;
@@ -34,6 +35,7 @@ mod lifecycle;
 pub mod merge;
 mod metadata;
 mod monitoring;
+pub(crate) mod network;
 mod ports;
 mod probes;
 mod resources;
@@ -169,6 +171,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         b,
         diags,
     );
+    let network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), &ports, diags);
 
     if diags.error_count() > errors_before {
         return None;
@@ -212,6 +215,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         tolerations: scheduling::tolerations(&b.tolerations),
         monitoring,
         delivery,
+        network,
     })
 }
 

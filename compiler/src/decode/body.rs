@@ -6,7 +6,7 @@ use kdl::KdlNode;
 
 use super::node::{self, Block, Info, Node, Place, Table, Twice};
 use super::{
-    ci, command, compose, env, environment, image, lifecycle, metadata, monitoring, patch, ports, probes, resources,
+    ci, command, compose, env, environment, image, lifecycle, metadata, monitoring, network, patch, ports, probes, resources,
     rollout, scaling, scheduling, security, volumes,
 };
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
@@ -38,6 +38,7 @@ pub const BLOCKS: &[&[Node<Contents>]] = &[
     lifecycle::NODES,
     scheduling::NODES,
     monitoring::NODES,
+    network::NODES,
     rollout::NODES,
     patch::NODES,
     compose::NODES,

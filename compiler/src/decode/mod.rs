@@ -18,6 +18,7 @@ mod image;
 mod lifecycle;
 mod metadata;
 mod monitoring;
+mod network;
 pub mod node;
 mod patch;
 mod ports;

@@ -61,7 +61,7 @@ macro_rules! kinds {
     };
 }
 
-use k8s_openapi::api::{apps, autoscaling, core, policy};
+use k8s_openapi::api::{apps, autoscaling, core, networking, policy};
 
 kinds! {
     ServiceAccount = "v1", "serviceaccount", core::v1::ServiceAccount, custom: false, template: None;
@@ -79,6 +79,8 @@ kinds! {
         custom: true, template: None;
     PrometheusRule = "monitoring.coreos.com/v1", "prometheusrule", crate::crd::PrometheusRule,
         custom: true, template: None;
+    NetworkPolicy = "networking.k8s.io/v1", "networkpolicy", networking::v1::NetworkPolicy,
+        custom: false, template: None;
 }
 
 #[cfg(test)]
@@ -90,7 +92,7 @@ mod tests {
     /// stems are the lower-case names the output folders have always used.
     #[test]
     fn the_table_agrees_with_k8s_openapi() {
-        use k8s_openapi::api::{apps, autoscaling, core, policy};
+        use k8s_openapi::api::{apps, autoscaling, core, networking, policy};
         let builtin = [
             (Kind::ServiceAccount, core::v1::ServiceAccount::API_VERSION, core::v1::ServiceAccount::KIND),
             (Kind::Service, core::v1::Service::API_VERSION, core::v1::Service::KIND),
@@ -104,6 +106,11 @@ mod tests {
                 Kind::PodDisruptionBudget,
                 policy::v1::PodDisruptionBudget::API_VERSION,
                 policy::v1::PodDisruptionBudget::KIND,
+            ),
+            (
+                Kind::NetworkPolicy,
+                networking::v1::NetworkPolicy::API_VERSION,
+                networking::v1::NetworkPolicy::KIND,
             ),
         ];
         for (kind, api_version, name) in builtin {

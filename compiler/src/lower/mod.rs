@@ -19,6 +19,7 @@ mod kinds;
 mod lifecycle;
 mod metadata;
 mod monitoring;
+mod network;
 mod ports;
 mod probes;
 mod resources;
@@ -239,5 +240,6 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     if let Some(m) = &p.monitoring {
         out.extend(monitoring::lower(p, m));
     }
+    out.extend(network::policy(p));
     out
 }
