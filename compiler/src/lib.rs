@@ -45,6 +45,7 @@ pub mod repo;
 pub mod diff;
 pub mod format;
 pub mod provenance;
+pub mod graph;
 
 use diagnostic::render::FileDiagnostics;
 use diagnostic::{Code, Diagnostic};
@@ -69,6 +70,9 @@ pub struct Compiled {
     pub service: Option<(String, Span)>,
     /// Generated files, in output order. Empty when there are errors.
     pub artifacts: Vec<Artifact>,
+    /// The service's place in the service graph (ports and declared calls
+    /// per environment), when it compiled without errors.
+    pub graph: Option<graph::Service>,
 }
 
 impl Compiled {
@@ -80,7 +84,12 @@ impl Compiled {
 impl From<Run> for Compiled {
     fn from(r: Run) -> Compiled {
         let service = r.spec.as_ref().map(|s| (s.name.value.clone(), s.name.span));
+        let graph = match &service {
+            Some((name, _)) if !r.has_errors() && !r.plans.is_empty() => Some(graph::Service::of(name, &r.plans)),
+            _ => None,
+        };
         Compiled {
+            graph,
             file: r.file,
             role: r.role,
             diagnostics: r.diagnostics,
@@ -113,8 +122,9 @@ pub fn compile_units(units: &[Unit], loader: &dyn Loader, opts: &Options) -> Vec
 /// [`compile_units`], handing each result to `each` on the worker that
 /// compiled it, as soon as it is done: `svcc build -o` writes a service's
 /// files there and drops them, so memory does not grow with the number of
-/// services. Conflicts between services are reported afterwards (an error:
-/// whatever `each` did with the second service's files must not be kept).
+/// services. Conflicts between services, and calls between them that do
+/// not fit (`graph::check`), are reported afterwards (an error: whatever
+/// `each` did with that service's files must not be kept).
 pub fn compile_units_each(
     units: &[Unit],
     loader: &dyn Loader,
@@ -152,6 +162,7 @@ pub fn compile_units_each(
         slots.into_iter().flatten().collect()
     };
     report_conflicts(&mut results);
+    graph::check(&mut results, opts.whole_graph, opts.deny_warnings);
     results
 }
 
