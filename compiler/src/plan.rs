@@ -116,6 +116,8 @@ pub struct PlanCaller {
 /// `egress "CIDR|HOST" port=N`: an address range outside the cluster.
 #[derive(Clone, Debug)]
 pub struct PlanEgress {
+    /// The host name, when the destination is one.
+    pub host: Option<String>,
     /// The ranges admitted (every address for a host without `cidr=`).
     pub cidrs: Vec<String>,
     pub port: Option<u16>,

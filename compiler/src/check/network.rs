@@ -162,6 +162,7 @@ fn egress(e: &crate::model::Egress, diags: &mut Diagnostics) -> PlanEgress {
         }
     };
     PlanEgress {
+        host: (!is_cidr).then(|| e.to.value.clone()),
         cidrs,
         port: e.port.as_ref().map(|p| p.value),
         protocol: e.protocol.as_ref().map_or("TCP".to_string(), |p| p.value.clone()),

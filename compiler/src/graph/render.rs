@@ -52,6 +52,9 @@ fn node_id(prefix: &str, env: &str, name: &str) -> String {
 
 fn label(env: &Env, s: &Service) -> Vec<String> {
     let mut lines = vec![s.name.clone()];
+    if let Some(ns) = env.namespace.as_deref().filter(|ns| *ns != env.name) {
+        lines.push(format!("namespace {ns}"));
+    }
     if !env.ports.is_empty() {
         lines.push(env.ports.iter().map(|p| format!("{} {}", p.name, p.number)).collect::<Vec<_>>().join(", "));
     }
@@ -93,11 +96,15 @@ fn picture<'a>(services: &'a [Service], env: &'a str) -> Picture<'a> {
         }
         if !net.exposed.is_empty() {
             extra.insert((node_id("x", env, "ingress"), Kind::Outside, "ingress controller".to_string()));
-            let ports: Vec<String> = net.exposed.iter().map(|(n, _)| n.to_string()).collect();
+            let name = |n: u16| e.ports.iter().find(|p| p.number == n).map_or(n.to_string(), |p| p.name.clone());
+            let ports: Vec<String> = net.exposed.iter().map(|(n, _)| name(*n)).collect();
             pic.edges.push((node_id("x", env, "ingress"), id(env, &s.name), ports.join(", "), true));
         }
         for eg in &net.egress {
-            let to = eg.cidrs.join(", ");
+            let to = match &eg.host {
+                Some(h) => format!("{h} ({})", eg.cidrs.join(", ")),
+                None => eg.cidrs.join(", "),
+            };
             extra.insert((node_id("x", env, &to), Kind::Outside, to.clone()));
             let port = eg.port.map_or("any port".to_string(), |p| p.to_string());
             pic.edges.push((id(env, &s.name), node_id("x", env, &to), port, true));
