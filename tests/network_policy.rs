@@ -315,12 +315,12 @@ fn cluster_pods() -> Vec<Pod> {
         pod("prometheus", "monitoring", &[("app.kubernetes.io/name", "prometheus"), ("prometheus", "k8s")], &[], 2),
         pod("ingress-nginx", "ingress-nginx", &[("app.kubernetes.io/name", "ingress-nginx")], &[], 3),
         // A debugging pod in production, and a pod in another namespace
-        // that wears the storefront's labels: neither declared anywhere.
+        // that wears the shop's labels: neither declared anywhere.
         pod("debug", "production", &[("app", "debug")], &[("http", 8080, "TCP")], 4),
         pod(
             "impostor",
             "sandbox",
-            &[("app.kubernetes.io/name", "storefront"), ("app.kubernetes.io/managed-by", "svcc")],
+            &[("app.kubernetes.io/name", "shop"), ("app.kubernetes.io/managed-by", "svcc")],
             &[],
             5,
         ),
@@ -371,23 +371,23 @@ fn undeclared_paths_are_denied() {
     let pod = |n: &str| End::Pod(find(&cluster, n));
     let out = |s: &str| End::Outside(s.parse().unwrap());
     let denied: &[(&str, End<'_>, u16, &str, &str)] = &[
-        ("storefront-production", pod("ledger-production"), 9090, "TCP", "skips a hop"),
+        ("shop-production", pod("ledger-production"), 9090, "TCP", "skips a hop"),
         ("ledger-production", pod("checkout-production"), 50051, "TCP", "calls back up"),
-        ("checkout-production", pod("storefront-production"), 3000, "TCP", "calls its caller"),
+        ("checkout-production", pod("shop-production"), 3000, "TCP", "calls its caller"),
         ("mailer-production", pod("checkout-production"), 3000, "TCP", "a worker calls an API"),
         ("checkout-production", pod("mailer-production"), 3000, "TCP", "the worker serves nothing"),
-        ("storefront-staging", pod("checkout-production"), 50051, "TCP", "staging reaches production"),
+        ("shop-staging", pod("checkout-production"), 50051, "TCP", "staging reaches production"),
         ("checkout-production", pod("ledger-staging"), 9090, "TCP", "production reaches staging"),
         ("debug", pod("checkout-production"), 50051, "TCP", "an undeclared pod of the namespace"),
         ("debug", pod("ledger-production"), 9090, "TCP", "an undeclared pod of the namespace"),
         ("impostor", pod("checkout-production"), 50051, "TCP", "the caller's labels in another namespace"),
-        ("storefront-production", pod("checkout-production"), 3000, "TCP", "a port it does not call"),
-        ("storefront-production", pod("checkout-production"), 50051, "UDP", "the wrong protocol"),
+        ("shop-production", pod("checkout-production"), 3000, "TCP", "a port it does not call"),
+        ("shop-production", pod("checkout-production"), 50051, "UDP", "the wrong protocol"),
         ("prometheus", pod("checkout-production"), 50051, "TCP", "Prometheus off the metrics port"),
         ("prometheus", pod("ledger-production"), 9090, "TCP", "Prometheus where nothing is scraped"),
         ("ingress-nginx", pod("checkout-production"), 50051, "TCP", "the ingress controller off the exposed port"),
         ("ingress-nginx", pod("ledger-production"), 9090, "TCP", "the ingress controller to an unexposed service"),
-        ("storefront-production", pod("dns-lookalike"), 53, "UDP", "DNS to another pod"),
+        ("shop-production", pod("dns-lookalike"), 53, "UDP", "DNS to another pod"),
         ("checkout-production", out("8.8.8.8"), 443, "TCP", "an undeclared address"),
         ("checkout-production", out("203.0.113.9"), 80, "TCP", "a declared address on another port"),
         ("ledger-production", out("10.40.1.1"), 22, "TCP", "the database range on another port"),
@@ -401,7 +401,7 @@ fn undeclared_paths_are_denied() {
         }
     }
     // And the evaluator is not simply denying everything.
-    assert!(cluster.allowed(pod("storefront-staging"), pod("checkout-staging"), 50051, "TCP"));
+    assert!(cluster.allowed(pod("shop-staging"), pod("checkout-staging"), 50051, "TCP"));
     assert!(cluster.allowed(pod("checkout-production"), out("203.0.113.9"), 443, "TCP"));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
