@@ -235,7 +235,9 @@ fn fixture_codes(path: &std::path::Path) -> BTreeSet<String> {
 #[test]
 fn every_code_has_a_fixture() {
     let mut covered = BTreeSet::new();
-    for path in common::files("tests/fixtures/err", "kdl").into_iter().chain(common::files("tests/fixtures/graph", "kdl")) {
+    for path in
+        common::files("tests/fixtures/err", "kdl").into_iter().chain(common::files("tests/fixtures/graph", "kdl"))
+    {
         covered.extend(fixture_codes(&path));
     }
     let missing: Vec<&str> =

@@ -84,11 +84,8 @@ fn graph_fixtures() {
                 failures.push(format!("{name}: {} has errors, yet artifacts", r.file.name));
             }
         }
-        let human = render::render(
-            Format::Human,
-            &svcc::file_diagnostics(&results),
-            HumanStyle { color: false, width: 100 },
-        );
+        let human =
+            render::render(Format::Human, &svcc::file_diagnostics(&results), HumanStyle { color: false, width: 100 });
         common::settings().bind(|| insta::assert_snapshot!(format!("graph__{name}"), human));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

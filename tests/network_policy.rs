@@ -236,7 +236,11 @@ fn monorepo() -> (Cluster, Vec<Path>) {
                         ports: ports
                             .map(|p| {
                                 let name = p["name"].as_str().unwrap().to_string();
-                                (name, p["containerPort"].as_u64().unwrap() as u16, p["protocol"].as_str().unwrap().to_string())
+                                (
+                                    name,
+                                    p["containerPort"].as_u64().unwrap() as u16,
+                                    p["protocol"].as_str().unwrap().to_string(),
+                                )
                             })
                             .collect(),
                         ip: Ipv4Addr::new(10, 244, 0, next_ip),

@@ -95,8 +95,8 @@ pub fn check(results: &mut [Compiled], whole: bool, deny_warnings: bool) {
                     found.push(i, d);
                 }
             }
-            for (target, d) in cx.callers(g, env, net) {
-                found.push(target.unwrap_or(i), d);
+            for d in cx.callers(g, env, net) {
+                found.push(i, d);
             }
         }
     }
@@ -212,31 +212,31 @@ impl Cx<'_> {
         admitted(from, env, call, &to.name, target)
     }
 
-    /// What is wrong with the `called-by` lines of `to` in `env`: the
-    /// result the diagnostic belongs to (`None`: `to`'s own) and it.
-    fn callers(&self, to: &Service, env: &Env, net: &PlanNetwork) -> Vec<(Option<usize>, Diagnostic)> {
+    /// What is wrong with the `called-by` lines of `to` in `env`.
+    fn callers(&self, to: &Service, env: &Env, net: &PlanNetwork) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for c in &net.callers {
             let from = match self.service(&c.service) {
                 Ok((_, g)) => g,
                 Err(true) => continue,
                 Err(false) => {
-                    out.extend(
-                        self.unknown(Code::UnknownCaller, &c.service, c.service_span, "admits calls from", false)
-                            .map(|d| (None, d)),
-                    );
+                    out.extend(self.unknown(
+                        Code::UnknownCaller,
+                        &c.service,
+                        c.service_span,
+                        "admits calls from",
+                        false,
+                    ));
                     continue;
                 }
             };
             let Some(source) = from.env(&env.name) else { continue };
             let calls = source.network.as_ref().map_or(&[][..], |n| &n.calls[..]);
-            let used = calls.iter().any(|call| {
-                call.service == to.name && c.port.as_ref().is_none_or(|p| *p == call.port)
-            });
+            let used =
+                calls.iter().any(|call| call.service == to.name && c.port.as_ref().is_none_or(|p| *p == call.port));
             if !used {
                 let port = c.port.as_ref().map_or(String::new(), |p| format!(" port={p}"));
-                out.push((
-                    None,
+                out.push(
                     Diagnostic::warning(
                         Code::UnusedAdmission,
                         format!(
@@ -249,7 +249,7 @@ impl Cx<'_> {
                         "remove the line, or declare the call in `{}`: `calls {}{port}`",
                         c.service, to.name
                     )),
-                ));
+                );
             }
         }
         out
@@ -319,7 +319,7 @@ fn admitted(from: &Service, env: &Env, call: &PlanCall, callee: &str, target: &E
 /// the call that closes it.
 fn cycles(cx: &Cx<'_>) -> Vec<(usize, Diagnostic)> {
     // Per environment: caller → (callee, the call).
-    let mut edges: BTreeMap<&str, BTreeMap<&str, Vec<(&str, &PlanCall)>>> = BTreeMap::new();
+    let mut edges: BTreeMap<&str, Calls<'_>> = BTreeMap::new();
     for r in cx.results {
         let Some(g) = &r.graph else { continue };
         for env in &g.envs {
@@ -347,20 +347,25 @@ fn cycles(cx: &Cx<'_>) -> Vec<(usize, Diagnostic)> {
             names.push(start);
             out.push((
                 i,
-                Diagnostic::warning(Code::CallCycle, format!("services call each other in a cycle: {}", names.join(" → ")))
-                    .at(closing.span, "this call closes the cycle")
-                    .help("break it: publish an event instead of calling back, or move what both need into a third service"),
+                Diagnostic::warning(
+                    Code::CallCycle,
+                    format!("services call each other in a cycle: {}", names.join(" → ")),
+                )
+                .at(closing.span, "this call closes the cycle")
+                .help(
+                    "break it: publish an event instead of calling back, or move what both need into a third service",
+                ),
             ));
         }
     }
     out
 }
 
+/// One environment's calls: caller → (callee, the call).
+type Calls<'a> = BTreeMap<&'a str, Vec<(&'a str, &'a PlanCall)>>;
+
 /// The shortest cycle through `start`: each step's caller and its call.
-fn shortest_cycle<'a>(
-    graph: &BTreeMap<&'a str, Vec<(&'a str, &'a PlanCall)>>,
-    start: &'a str,
-) -> Option<Vec<(&'a str, &'a PlanCall)>> {
+fn shortest_cycle<'a>(graph: &Calls<'a>, start: &'a str) -> Option<Vec<(&'a str, &'a PlanCall)>> {
     let mut prev: BTreeMap<&str, (&str, &PlanCall)> = BTreeMap::new();
     let mut queue = VecDeque::from([start]);
     while let Some(node) = queue.pop_front() {

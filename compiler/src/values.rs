@@ -243,7 +243,11 @@ pub fn check_dns1123_subdomain(s: &str) -> Result<(), String> {
 pub fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
     let (addr, len) = s.split_once('/')?;
     let addr: std::net::IpAddr = addr.parse().ok()?;
-    if len.is_empty() || len.len() > 3 || !len.bytes().all(|b| b.is_ascii_digit()) || (len.len() > 1 && len.starts_with('0')) {
+    if len.is_empty()
+        || len.len() > 3
+        || !len.bytes().all(|b| b.is_ascii_digit())
+        || (len.len() > 1 && len.starts_with('0'))
+    {
         return None;
     }
     let len: u8 = len.parse().ok()?;

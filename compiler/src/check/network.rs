@@ -26,7 +26,16 @@ pub mod defaults {
 
 pub(super) fn merge(base: &Option<Network>, over: &Option<Network>) -> Option<Network> {
     let (Some(b), Some(o)) = (base, over) else { return or(over, base) };
-    let Network { node: _, enabled: b_enabled, calls: b_calls, callers: b_callers, egress: b_egress, dns: b_dns, prometheus: b_prom, ingress_controller: b_ic } = b;
+    let Network {
+        node: _,
+        enabled: b_enabled,
+        calls: b_calls,
+        callers: b_callers,
+        egress: b_egress,
+        dns: b_dns,
+        prometheus: b_prom,
+        ingress_controller: b_ic,
+    } = b;
     let Network { node, enabled, calls, callers, egress, dns, prometheus, ingress_controller } = o;
     Some(Network {
         node: *node,

@@ -47,7 +47,7 @@ pub(super) fn graph_command(g: &GraphArgs) -> ExitCode {
         GraphFormatArg::Svg => match svg(&graph::render(&services, &g.environments, Format::Dot)) {
             Ok(svg) => svg,
             Err(d) => {
-                print_diagnostics(&args, &[FileDiagnostics::without_source(None, vec![d])], false);
+                print_diagnostics(&args, &[FileDiagnostics::without_source(None, vec![*d])], false);
                 return ExitCode::from(EXIT_USAGE_OR_IO);
             }
         },
@@ -59,8 +59,8 @@ pub(super) fn graph_command(g: &GraphArgs) -> ExitCode {
 }
 
 /// The DOT text rendered by Graphviz's `dot -Tsvg`.
-fn svg(dot: &str) -> Result<String, Diagnostic> {
-    let failed = |why: String| Diagnostic::error(Code::InvalidArgument, why);
+fn svg(dot: &str) -> Result<String, Box<Diagnostic>> {
+    let failed = |why: String| Box::new(Diagnostic::error(Code::InvalidArgument, why));
     let mut child = match std::process::Command::new("dot")
         .arg("-Tsvg")
         .stdin(Stdio::piped())
@@ -70,9 +70,9 @@ fn svg(dot: &str) -> Result<String, Diagnostic> {
     {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(failed("`--format svg` runs Graphviz's `dot`, which is not installed".into()).help(
+            return Err(Box::new(failed("`--format svg` runs Graphviz's `dot`, which is not installed".into()).help(
                 "install Graphviz (`apt-get install graphviz`, `brew install graphviz`), or print `--format dot` or `--format mermaid`",
-            ));
+            )));
         }
         Err(e) => return Err(failed(format!("cannot run Graphviz's `dot`: {e}"))),
     };

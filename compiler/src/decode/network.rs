@@ -223,8 +223,13 @@ fn cidr(diags: &mut Diagnostics, s: Spanned<String>) -> Option<Spanned<String>> 
         return Some(s);
     }
     diags.push(
-        reader::invalid_name(s.span, "CIDR", &s.value, "expected ADDRESS/PREFIX, the prefix at most 32 (IPv4) or 128 (IPv6)")
-            .help("write an IPv4 or IPv6 range such as \"10.20.0.0/16\" or \"2001:db8::/32\" (a single address is /32)"),
+        reader::invalid_name(
+            s.span,
+            "CIDR",
+            &s.value,
+            "expected ADDRESS/PREFIX, the prefix at most 32 (IPv4) or 128 (IPv6)",
+        )
+        .help("write an IPv4 or IPv6 range such as \"10.20.0.0/16\" or \"2001:db8::/32\" (a single address is /32)"),
     );
     None
 }

@@ -145,7 +145,9 @@ pub fn render(services: &[Service], only: &[String], format: Format) -> String {
 
 fn dot(pics: &[Picture<'_>]) -> String {
     let mut s = String::from("digraph services {\n  rankdir=LR;\n  fontname=\"Helvetica\";\n");
-    s.push_str("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\", fontname=\"Helvetica\", fontsize=11];\n");
+    s.push_str(
+        "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\", fontname=\"Helvetica\", fontsize=11];\n",
+    );
     s.push_str("  edge [fontname=\"Helvetica\", fontsize=10];\n");
     for p in pics {
         let _ = writeln!(

@@ -107,11 +107,7 @@ mod tests {
                 policy::v1::PodDisruptionBudget::API_VERSION,
                 policy::v1::PodDisruptionBudget::KIND,
             ),
-            (
-                Kind::NetworkPolicy,
-                networking::v1::NetworkPolicy::API_VERSION,
-                networking::v1::NetworkPolicy::KIND,
-            ),
+            (Kind::NetworkPolicy, networking::v1::NetworkPolicy::API_VERSION, networking::v1::NetworkPolicy::KIND),
         ];
         for (kind, api_version, name) in builtin {
             assert_eq!((kind.api_version(), kind.as_str()), (api_version, name));
