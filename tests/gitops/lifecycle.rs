@@ -267,8 +267,23 @@ fn a_repository_lifecycle_reports_exactly_what_changes() {
     assert!(out.contains("- Deployment/production/mailer"), "{out}");
     assert!(!r.path().join("deploy/mailer").exists(), "the service folder is gone");
 
+    // Calls stay within their environment (SVC0705): checkout calls the
+    // ledger in production only before the ledger's staging goes.
+    m.edit("services/checkout/service.kdl", "        calls ledger port=grpc\n", "");
+    m.edit(
+        "services/checkout/service.kdl",
+        "    environment production {\n",
+        "    environment production {\n        network { calls ledger port=grpc }\n",
+    );
     m.edit("services/ledger/service.kdl", "    environment staging { autoscale min=1 max=2 }\n", "");
-    step(&m, "delete an environment", &["removed deploy/ledger/staging/deployment-ledger.yaml"]);
+    step(
+        &m,
+        "delete an environment",
+        &[
+            "removed deploy/ledger/staging/deployment-ledger.yaml",
+            "changed deploy/checkout/staging/networkpolicy-checkout.yaml",
+        ],
+    );
     assert!(!r.path().join("deploy/ledger/staging").exists());
 
     m.edit("image-tags.txt", "ledger 0.14.2", "ledger 0.15.0");
