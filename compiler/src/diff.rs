@@ -145,11 +145,13 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// `None` for documents that are not Kubernetes objects (kustomization
-    /// files, documents without kind or name).
+    /// `None` for documents that are not Kubernetes objects (kustomize's
+    /// `kustomization.yaml` files, documents without kind or name). A Flux
+    /// `Kustomization` (kustomize.toolkit.fluxcd.io) is an object.
     pub fn key(&self) -> Option<ObjectKey> {
         let kind = self.value.get("kind")?.as_str()?;
-        if kind == "Kustomization" {
+        let api_version = self.api_version().unwrap_or_default();
+        if kind == "Kustomization" && api_version.starts_with("kustomize.config.k8s.io/") {
             return None;
         }
         let meta = self.value.get("metadata")?;

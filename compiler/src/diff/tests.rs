@@ -171,3 +171,13 @@ fn file_changes_cover_owned_folders_only() {
         ]
     );
 }
+
+#[test]
+fn kustomize_files_are_not_objects_but_flux_kustomizations_are() {
+    let root = json!({ "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [] });
+    assert!(m("a/b/kustomization.yaml", root).key().is_none());
+    let flux = json!({ "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": { "name": "production", "namespace": "flux-system" } });
+    let key = m("_flux/kustomization-production.yaml", flux).key().unwrap();
+    assert_eq!(key.to_string(), "Kustomization/flux-system/production");
+}
