@@ -382,6 +382,10 @@ impl Compilation {
     fn artifacts(&self) -> Vec<Artifact> {
         self.results.iter().flat_map(|r| r.artifacts.iter().cloned()).collect()
     }
+
+    fn deployed(&self) -> Vec<svcc::gitops::Deployed> {
+        self.results.iter().filter_map(|r| r.deployed.clone()).collect()
+    }
 }
 
 /// The specs named on the command line, read (with their org defaults)
@@ -550,11 +554,15 @@ fn build_into(args: &CommonArgs, dir: &Path, prune: bool) -> ExitCode {
         }
     };
     let imports = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let deployed = std::sync::Mutex::new(Vec::new());
     let stage = |c: &mut Compiled| {
         if !c.has_errors() {
             writer.stage(&c.artifacts);
         }
         c.artifacts = Vec::new();
+        if let Some(d) = c.deployed.take() {
+            deployed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(d);
+        }
         let mut seen = imports.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         seen.extend(c.imports.iter().map(|i| i.name.clone()));
         drop(seen);
@@ -565,6 +573,16 @@ fn build_into(args: &CommonArgs, dir: &Path, prune: bool) -> ExitCode {
     };
     let opts = options(args, &read.tags, true);
     let Compilation { mut report, mut code, .. } = compile_read(read, &opts, &stage);
+    let deployed = deployed.into_inner().unwrap_or_default();
+    if code == EXIT_OK {
+        match shared_files(&deployed, dir, prune) {
+            Ok(files) => writer.stage(&files),
+            Err(errors) => {
+                report.push(FileDiagnostics::without_source(shown.clone(), errors));
+                code = EXIT_SPEC_ERRORS;
+            }
+        }
+    }
     if code == EXIT_OK {
         inputs.extend(imports.into_inner().unwrap_or_default().into_iter().map(PathBuf::from));
         match writer.commit(&inputs, prune) {
@@ -578,4 +596,30 @@ fn build_into(args: &CommonArgs, dir: &Path, prune: bool) -> ExitCode {
     }
     print_diagnostics(args, &report, true);
     ExitCode::from(code)
+}
+
+/// The GitOps files that span services (`svcc::gitops`: environment roots,
+/// Namespaces, the engine's objects) for the services `deployed`. Only a
+/// build that owns the whole output folder (`prune`) writes them: one
+/// built from some of the services would drop the others from them. Any
+/// other build says so on standard error when a service asks for them.
+fn shared_files(
+    deployed: &[svcc::gitops::Deployed],
+    dir: &Path,
+    prune: bool,
+) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
+    if deployed.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !prune {
+        err(&format!(
+            "svcc: note: the GitOps folders that span services (`{}*`, `{}`, `{}`) are written only by builds that own all of `{}`: add `--prune` (which needs every service and no `--env`)\n",
+            svcc::gitops::ENV_ROOT_PREFIX,
+            svcc::gitops::ARGOCD_FOLDER,
+            svcc::gitops::FLUX_FOLDER,
+            dir.display()
+        ));
+        return Ok(Vec::new());
+    }
+    svcc::gitops::artifacts(deployed, output::repo_path(dir).as_deref())
 }

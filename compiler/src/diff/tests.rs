@@ -181,3 +181,12 @@ fn kustomize_files_are_not_objects_but_flux_kustomizations_are() {
     let key = m("_flux/kustomization-production.yaml", flux).key().unwrap();
     assert_eq!(key.to_string(), "Kustomization/flux-system/production");
 }
+
+#[test]
+fn folders_that_span_services_are_owned_whole() {
+    assert_eq!(owning_folder("api/prod/deployment-api.yaml"), "api/prod");
+    assert_eq!(owning_folder("api/pipeline/.github/workflows/api.yml"), "api/pipeline");
+    assert_eq!(owning_folder("_env.prod/kustomization.yaml"), "_env.prod");
+    assert_eq!(owning_folder("_env.prod/extra/policy.yaml"), "_env.prod");
+    assert_eq!(owning_folder("_argocd/applicationset-svcc.yaml"), "_argocd");
+}
