@@ -70,10 +70,25 @@ fn every_example_passes_the_oracle() {
             .count();
         write_tree(&dir, &c.artifacts);
     }
+    // The files a `gitops` block adds beside the services (Namespaces,
+    // Argo CD and Flux objects), written where `-o deploy` puts them.
+    for example in example_dirs() {
+        let shared = common::shared_files(&example);
+        count += shared.iter().filter(|a| !svcc::emit::is_kustomization(a)).count();
+        write_tree(&dir.join(&example).join("deploy"), &shared);
+    }
     let (ok, report) = validate(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(ok, "oracle rejected generated files:\n{report}");
     assert!(report.contains(&format!("{count} passed, 0 failed")), "{report}");
+}
+
+/// The example folders (`examples/NAME`), sorted.
+fn example_dirs() -> Vec<String> {
+    let mut dirs: Vec<String> =
+        std::fs::read_dir(common::root().join("examples")).unwrap().map(|d| common::rel(&d.unwrap().path())).collect();
+    dirs.sort();
+    dirs
 }
 
 /// The accepted fixtures (`tests/fixtures/ok/`: the good spec beside each
@@ -95,52 +110,84 @@ fn every_accepted_fixture_passes_the_oracle() {
         let c = common::compile_file(&path, &opts);
         assert!(!c.has_errors(), "{}", path.display());
         write_tree(&dir.join(path.file_stem().unwrap()), &c.artifacts);
+        if let Some(d) = &c.deployed {
+            let shared = svcc::gitops::artifacts(std::slice::from_ref(d), Some("deploy")).unwrap();
+            write_tree(&dir.join(path.file_stem().unwrap()), &shared);
+        }
     }
     let (ok, report) = validate(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(ok, "oracle rejected generated files:\n{report}");
 }
 
+/// `kubectl kustomize FOLDER`, as objects.
+fn kustomize(folder: &std::path::Path) -> Vec<serde_json::Value> {
+    let o = Command::new("kubectl").arg("kustomize").arg(folder).output().unwrap();
+    assert!(o.status.success(), "{}: {}", folder.display(), String::from_utf8_lossy(&o.stderr));
+    svcc::emit::parse_documents(&String::from_utf8_lossy(&o.stdout)).unwrap()
+}
+
+/// The objects of the files under `folder/` (kustomization files left out).
+fn objects_in(artifacts: &[svcc::emit::Artifact], folder: &str) -> Vec<serde_json::Value> {
+    artifacts
+        .iter()
+        .filter(|a| a.path.starts_with(&format!("{folder}/")) && !svcc::emit::is_kustomization(a))
+        .flat_map(|a| svcc::emit::parse_documents(&a.contents).unwrap())
+        .collect()
+}
+
+/// `rendered` holds exactly `expected` (kustomize orders by kind: the sets
+/// are compared, then each object's contents).
+fn same_objects(folder: &str, rendered: &[serde_json::Value], expected: &[serde_json::Value]) {
+    let key = |v: &serde_json::Value| format!("{}/{}/{}", v["kind"], v["metadata"]["namespace"], v["metadata"]["name"]);
+    let mut got: Vec<String> = rendered.iter().map(key).collect();
+    let mut want: Vec<String> = expected.iter().map(key).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "{folder}");
+    for e in expected {
+        assert!(rendered.contains(e), "{folder}: kustomize changed {}", key(e));
+    }
+}
+
 /// Each environment folder, written in full, renders with `kubectl
-/// kustomize` to exactly the objects of the folder, in order. Skipped when
-/// kubectl is not installed.
+/// kustomize` to exactly the objects of the folder; and each root a
+/// `gitops` block adds renders too: an environment's root to its
+/// Namespaces and every service's objects of that environment, the
+/// engine's folder to its objects. Skipped when kubectl is not installed.
 #[test]
 fn every_environment_folder_builds_with_kubectl_kustomize() {
     if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
         return;
     }
     let dir = temp("kustomize");
-    for path in common::files("examples", "kdl") {
-        let c = common::compile_file(&path, &common::example_options(&path));
-        for a in &c.artifacts {
-            let p = dir.join(&a.path);
+    for example in example_dirs() {
+        let root = dir.join(&example).join("deploy");
+        let mut all = Vec::new();
+        for path in common::services(&example) {
+            let c = common::compile_file(&path, &common::example_options(&path));
+            all.extend(c.artifacts);
+        }
+        let shared = common::shared_files(&example);
+        for a in all.iter().chain(&shared) {
+            let p = root.join(&a.path);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, &a.contents).unwrap();
         }
-        for folder in svcc::diff::owned_folders(&c.artifacts) {
-            if c.artifacts.iter().any(|a| a.path.starts_with(&format!("{folder}/")) && svcc::emit::is_pipeline_file(a))
-            {
+        for folder in svcc::diff::owned_folders(&all) {
+            if all.iter().any(|a| a.path.starts_with(&format!("{folder}/")) && svcc::emit::is_pipeline_file(a)) {
                 continue;
             }
-            let o = Command::new("kubectl").arg("kustomize").arg(dir.join(&folder)).output().unwrap();
-            assert!(o.status.success(), "{folder}: {}", String::from_utf8_lossy(&o.stderr));
-            let rendered = svcc::emit::parse_documents(&String::from_utf8_lossy(&o.stdout)).unwrap();
-            let expected: Vec<serde_json::Value> = c
-                .artifacts
-                .iter()
-                .filter(|a| a.path.starts_with(&format!("{folder}/")) && !svcc::emit::is_kustomization(a))
-                .flat_map(|a| svcc::emit::parse_documents(&a.contents).unwrap())
-                .collect();
-            let key = |v: &serde_json::Value| format!("{}/{}", v["kind"], v["metadata"]["name"]);
-            let mut got: Vec<String> = rendered.iter().map(key).collect();
-            let mut want: Vec<String> = expected.iter().map(key).collect();
-            // kustomize orders by kind; compare the sets, then the contents.
-            got.sort();
-            want.sort();
-            assert_eq!(got, want, "{folder}");
-            for e in &expected {
-                assert!(rendered.contains(e), "{folder}: kustomize changed {}", key(e));
+            same_objects(&folder, &kustomize(&root.join(&folder)), &objects_in(&all, &folder));
+        }
+        for folder in svcc::diff::owned_folders(&shared) {
+            let mut expected = objects_in(&shared, &folder);
+            if let Some(env) = folder.strip_prefix(svcc::gitops::ENV_ROOT_PREFIX) {
+                for service in svcc::diff::owned_folders(&all).iter().filter(|f| f.ends_with(&format!("/{env}"))) {
+                    expected.extend(objects_in(&all, service));
+                }
             }
+            same_objects(&folder, &kustomize(&root.join(&folder)), &expected);
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -95,6 +95,22 @@ pub fn example_options(path: &Path) -> Options {
     Options { image_tag, require_tag: true, ..Options::default() }
 }
 
+/// The files that span the services of the example folder `dir` (its
+/// `gitops` block: environment roots, Namespaces, the engine's objects), as
+/// `svcc build DIR/services -o deploy --prune` writes them in a repository
+/// whose root holds `deploy/`.
+pub fn shared_files(dir: &str) -> Vec<svcc::emit::Artifact> {
+    let deployed: Vec<svcc::gitops::Deployed> = services(dir)
+        .iter()
+        .filter_map(|p| {
+            let c = compile_file(p, &example_options(p));
+            assert!(!c.has_errors(), "{}", rel(p));
+            c.deployed
+        })
+        .collect();
+    svcc::gitops::artifacts(&deployed, Some("deploy")).unwrap_or_else(|e| panic!("{dir}: {e:?}"))
+}
+
 pub fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_snapshot_path(root().join("snapshots"));
