@@ -1,4 +1,4 @@
-//! The GitOps files that span services (docs/gitops.md#layout), written
+//! The GitOps files that span services (docs/gitops.md#the-shared-folders), written
 //! once every service compiled, from what each one deploys ([`Deployed`]:
 //! its name, and per environment the namespace and resolved `gitops`):
 //!

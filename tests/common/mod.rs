@@ -34,6 +34,21 @@ fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every file below `dir` (an absolute path), sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Path relative to the repository root, with `/` separators.
 pub fn rel(p: &Path) -> String {
     p.strip_prefix(root()).unwrap_or(p).to_string_lossy().replace('\\', "/")

@@ -13,6 +13,7 @@ use svcc::diagnostic::{Code, Diagnostic};
 use svcc::emit::{self, Artifact};
 use svcc::{Compiled, Options, Unit};
 
+mod cmp;
 mod gitops;
 mod inputs;
 mod man;
@@ -68,6 +69,18 @@ enum Command {
         /// The kind, e.g. Deployment
         kind: Option<String>,
     },
+    /// svcc as an Argo CD config management plugin: print its plugin.yaml, or generate in the repo server
+    #[command(subcommand)]
+    Cmp(CmpCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CmpCommand {
+    /// Print the plugin definition (plugin.yaml, a ConfigManagementPlugin for a repo-server sidecar)
+    Plugin,
+    /// Print the YAML of the Application's environment: run by Argo CD in the Application's path, with
+    /// ARGOCD_ENV_SVCC_ENVIRONMENT (and ARGOCD_ENV_SVCC_IMAGE_TAG, ARGOCD_ENV_SVCC_IMAGE_TAGS) set; writes nothing
+    Generate,
 }
 
 #[derive(Args, Debug)]
@@ -219,6 +232,8 @@ pub fn run() -> ExitCode {
         }
         Command::Man(m) => man::man(m.page.as_deref(), m.out.as_deref()),
         Command::Schema { kind } => schema(kind.as_deref()),
+        Command::Cmp(CmpCommand::Plugin) => cmp::plugin(),
+        Command::Cmp(CmpCommand::Generate) => cmp::generate(),
     }
 }
 
