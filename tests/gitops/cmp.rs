@@ -119,6 +119,7 @@ fn generate_fails_loudly_with_nothing_on_stdout() {
         let err = stderr(&o);
         assert!(err.contains(&format!("Argo CD application `{app}`")), "{err}");
         assert!(err.contains(message), "{err}");
+        assert!(!err.contains('\u{1b}') && !err.contains("\nlevel=info"), "{err:?}");
     };
     // Two environments and none named.
     failing("services/ledger", "ledger", "production", &[], "has 2 environments (staging, production)");
@@ -126,6 +127,20 @@ fn generate_fails_loudly_with_nothing_on_stdout() {
     failing("services/ledger", "ledger", "ledger", &[("SVCC_ENVIRONMENT", "production")], "destination is `ledger`");
     // An environment the spec does not have.
     failing("services/ledger", "ledger", "production", &[("SVCC_ENVIRONMENT", "prod")], "SVC0903");
+    // Hostile values from the Application: refused, and shown without
+    // their control characters (a terminal escape, a forged log line).
+    let hostile = [("SVCC_ENVIRONMENT", "prod\u{1b}[2J\nlevel=info msg=synced")];
+    failing("services/ledger", "ledger", "production", &hostile, "no environment `prod\\u{1b}[2J\\nlevel=info");
+    let hostile = [("SVCC_ENVIRONMENT", "production"), ("SVCC_IMAGE_TAG", "ledger=$(id)")];
+    failing("services/ledger", "ledger", "production", &hostile, "ledger=$(id)");
+    let o = repo.generate(
+        "services/ledger",
+        "ledger\u{1b}]0;x\u{7}",
+        "prod\u{1b}[2J",
+        &[("SVCC_ENVIRONMENT", "production")],
+    );
+    assert_ne!(code(&o), 0);
+    assert!(stdout(&o).is_empty() && !stderr(&o).contains('\u{1b}'), "{:?}", stderr(&o));
     // A tags file outside the repository.
     let outside = [("SVCC_ENVIRONMENT", "production"), ("SVCC_IMAGE_TAGS", "../tags.txt")];
     failing("services/ledger", "ledger", "production", &outside, "not a path from the repository root");

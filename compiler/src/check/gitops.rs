@@ -209,7 +209,7 @@ pub(super) fn resolve(
     let cluster = g.clusters.get(cx.env).map(|c| c.name.clone());
     let plan_engine = match engine {
         Engine::ArgoCd => argo_cd(cx, g, diags),
-        Engine::Flux => flux(g, cluster.as_ref(), diags),
+        Engine::Flux => flux(cx, g, cluster.as_ref(), diags),
     };
     if diags.error_count() > errors_before {
         return None;
@@ -252,7 +252,25 @@ fn argo_cd(cx: &Cx<'_>, g: &Gitops, diags: &mut Diagnostics) -> Option<PlanEngin
     })
 }
 
-fn flux(g: &Gitops, cluster: Option<&Spanned<String>>, diags: &mut Diagnostics) -> Option<PlanEngine> {
+/// The longest Flux Kustomization name: kustomize-controller labels every
+/// object it applies with `kustomize.toolkit.fluxcd.io/name: NAME`, and a
+/// label value holds at most 63 characters (fluxcd/flux2#2004).
+const FLUX_NAME_MAX: usize = 63;
+
+fn flux(cx: &Cx<'_>, g: &Gitops, cluster: Option<&Spanned<String>>, diags: &mut Diagnostics) -> Option<PlanEngine> {
+    let name = g.name.as_ref().map_or(DEFAULT_NAME, |n| n.value.as_str());
+    let full = format!("{name}-{}", cx.env);
+    if full.len() > FLUX_NAME_MAX {
+        let at = g.name.as_ref().map_or(g.node, |n| n.span);
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidName,
+                format!("the Flux Kustomization of environment `{}` would be named `{full}`, {} characters long", cx.env, full.len()),
+            )
+            .at(at, format!("`NAME-{}` is longer than {FLUX_NAME_MAX} characters", cx.env))
+            .help("Flux labels every object it applies with the Kustomization's name, and a label value holds at most 63 characters: shorten `name` (or the environment's name)"),
+        );
+    }
     // Flux names a remote cluster by the Secret holding its kubeconfig.
     if let Some(c) = cluster
         && let Err(why) = values::check_dns1123_subdomain(&c.value)

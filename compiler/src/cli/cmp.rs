@@ -68,6 +68,12 @@ impl Build {
     }
 }
 
+/// A value from the environment, as messages show it: control characters
+/// escaped, so a variable cannot rewrite the terminal or the log it lands in.
+fn shown(v: &str) -> String {
+    v.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
+}
+
 fn problem(message: String, help: &str) -> FileDiagnostics {
     FileDiagnostics::without_source(
         None,
@@ -88,7 +94,7 @@ fn root(source_path: Option<&str>) -> Result<Option<PathBuf>, Box<FileDiagnostic
     let parts: Vec<Component> = rel.components().filter(|c| !matches!(c, Component::CurDir)).collect();
     if parts.iter().any(|c| !matches!(c, Component::Normal(_))) {
         return Err(Box::new(problem(
-            format!("`ARGOCD_APP_SOURCE_PATH` is not a path in the repository: `{}`", rel.display()),
+            format!("`ARGOCD_APP_SOURCE_PATH` is not a path in the repository: `{}`", shown(&rel.to_string_lossy())),
             "Argo CD sets it to the Application's `spec.source.path`",
         )));
     }
@@ -96,7 +102,11 @@ fn root(source_path: Option<&str>) -> Result<Option<PathBuf>, Box<FileDiagnostic
     for part in parts.iter().rev() {
         if root.file_name() != Some(part.as_os_str()) || !root.pop() {
             return Err(Box::new(problem(
-                format!("the current folder `{}` is not `{}` of a repository", cwd.display(), rel.display()),
+                format!(
+                    "the current folder `{}` is not `{}` of a repository",
+                    shown(&cwd.to_string_lossy()),
+                    shown(&rel.to_string_lossy())
+                ),
                 "Argo CD runs the plugin in the Application's source path",
             )));
         }
@@ -110,7 +120,7 @@ fn in_root(root: Option<&Path>, rel: &str) -> Result<PathBuf, Box<FileDiagnostic
     let plain = p.components().all(|c| matches!(c, Component::Normal(s) if !s.to_string_lossy().starts_with('.')));
     if !plain || p.as_os_str().is_empty() {
         return Err(Box::new(problem(
-            format!("`{IMAGE_TAGS_VAR}` is not a path from the repository root: `{rel}`"),
+            format!("`{IMAGE_TAGS_VAR}` is not a path from the repository root: `{}`", shown(rel)),
             "name the tags file from the repository's root, such as `image-tags.txt`, without `..` or hidden folders",
         )));
     }
@@ -163,7 +173,7 @@ pub(super) fn generate() -> ExitCode {
         _ => EXIT_USAGE_OR_IO,
     };
     if let Some(app) = &b.app {
-        err(&format!("svcc: cannot generate the manifests of Argo CD application `{app}`\n"));
+        err(&format!("svcc: cannot generate the manifests of Argo CD application `{}`\n", shown(app)));
     }
     err(&render::render(Format::Human, &problems, style));
     ExitCode::from(code)
@@ -214,7 +224,7 @@ fn render(
                 && want != ns
             {
                 problems.push(problem(
-                    format!("`{name}` deploys environment `{}` to namespace `{ns}`, but the Application's destination is `{want}`", p.environment),
+                    format!("`{name}` deploys environment `{}` to namespace `{ns}`, but the Application's destination is `{}`", p.environment, shown(want)),
                     "make the Application's `spec.destination.namespace` the environment's namespace, or change `namespace` in the spec",
                 ));
             }

@@ -281,9 +281,16 @@ fn plain(s: &str, max: usize) -> Result<(), String> {
 }
 
 /// A git repository as Argo CD names it: `https://…`, `http://…`,
-/// `ssh://…` or `git@host:path`.
+/// `ssh://…` or `git@host:path`, in the characters a URL may hold
+/// (RFC 3986). No `{` or `}`: an ApplicationSet's template would read
+/// them as Go template actions. Credentials in the URL are the secret
+/// scanner's (`secrets.rs`), as everywhere.
 fn check_repo_url(s: &str) -> Result<(), String> {
     plain(s, 2048)?;
+    let url_char = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c);
+    if let Some(c) = s.chars().find(|c| !url_char(*c)) {
+        return Err(format!("{} is not allowed in a repository URL (percent-encode it)", values::describe_char(c)));
+    }
     let scheme = ["https://", "http://", "ssh://"].iter().find_map(|p| s.strip_prefix(p));
     let host = match scheme {
         Some(rest) => rest.split(['/', '?', '#']).next().unwrap_or(""),
@@ -292,15 +299,26 @@ fn check_repo_url(s: &str) -> Result<(), String> {
             None => return Err("expected `https://…`, `ssh://…` or `git@host:path`".into()),
         },
     };
-    if host.is_empty() {
+    let host = host.rsplit('@').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
         return Err("the URL needs a host".into());
     }
     Ok(())
 }
 
-/// A branch, tag or commit (`main`, `v1.2.0`, `HEAD`).
+/// A branch, tag or commit (`main`, `v1.2.0`, `HEAD`, a SHA) as git
+/// allows a ref name (`git check-ref-format`), without `{` or `}` (Go
+/// template actions in an ApplicationSet).
 fn check_revision(s: &str) -> Result<(), String> {
-    plain(s, 255)
+    plain(s, 255)?;
+    if let Some(c) = s.chars().find(|c| !c.is_ascii() || "~^:?*[\\{}".contains(*c)) {
+        return Err(format!("{} is not allowed in a git revision", values::describe_char(c)));
+    }
+    let bad_part = |p: &str| p.is_empty() || p.starts_with('.') || p.ends_with(".lock");
+    if s == "@" || s.contains("..") || s.ends_with('.') || s.starts_with('-') || s.split('/').any(bad_part) {
+        return Err("not a git branch, tag or commit: write one such as `main`, `v1.2.0` or `HEAD`".into());
+    }
+    Ok(())
 }
 
 /// A folder of the repository: relative, `/`-separated, without `.` or
@@ -348,6 +366,16 @@ mod tests {
         assert!(check_repo_url("github.com/acme/deploy").is_err());
         assert!(check_repo_url("git@github.com").is_err());
         assert!(check_repo_url("https:// x").is_err());
+        assert!(check_repo_url("https://ex.com/{{.path}}").is_err(), "a Go template action");
+        assert!(check_repo_url("https://ex.com/a\"b").is_err());
+        assert!(check_repo_url("https://user@ex.com/a.git").is_ok());
+        assert!(check_repo_url("https://@/a").is_err());
+        for ok in ["main", "HEAD", "v1.2.0", "release/2.x", "0123456789abcdef0123456789abcdef01234567"] {
+            assert!(check_revision(ok).is_ok(), "{ok}");
+        }
+        for bad in ["{{.path}}", "a..b", "-main", "a/.b", "x.lock", "a b", "a~1", "main:x", "@", "a//b", "é"] {
+            assert!(check_revision(bad).is_err(), "{bad}");
+        }
         assert!(check_path("deploy").is_ok() && check_path("gitops/deploy").is_ok());
         for bad in ["/deploy", "deploy/", "../deploy", "a/./b", "", "a b"] {
             assert!(check_path(bad).is_err(), "{bad}");

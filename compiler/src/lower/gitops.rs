@@ -121,11 +121,16 @@ pub fn application(p: &AppParams, namespace: &str, sync: SyncPolicy, prune: bool
 
 /// One ApplicationSet for `apps`: a list generator with one element per
 /// Application and a Go template. Parameters that every element shares
-/// (repository, revision, project) are written into the template.
+/// (repository, revision, project) are written into the template, unless
+/// they hold a brace: the controller executes the template, so spec text
+/// reaches it only as an element's value, which it substitutes as data.
+/// (The decoder refuses braces in these values; this is the encoder's
+/// side of it.)
 pub fn application_set(name: &str, namespace: &str, apps: &[AppParams], sync: SyncPolicy, prune: bool) -> Shared {
     let same = |f: fn(&AppParams) -> &str| -> Option<String> {
         let first = f(apps.first()?);
-        apps.iter().all(|a| f(a) == first).then(|| first.to_string())
+        let literal = !first.contains(['{', '}']);
+        (literal && apps.iter().all(|a| f(a) == first)).then(|| first.to_string())
     };
     let repo = same(|a| &a.repo);
     let revision = same(|a| &a.revision);
@@ -246,4 +251,38 @@ pub fn flux_kustomization(p: &FluxParams) -> Shared {
         spec,
     };
     shared(&p.name, &k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(service: &str, repo: &str) -> AppParams {
+        AppParams {
+            service: service.into(),
+            environment: "production".into(),
+            repo: repo.into(),
+            revision: "main".into(),
+            path: format!("deploy/{service}/production"),
+            project: "default".into(),
+            destination: ApplicationDestination { name: "in-cluster".into(), namespace: "production".into() },
+        }
+    }
+
+    /// Spec text reaches the ApplicationSet's Go template only as an
+    /// element's value, never as template text.
+    #[test]
+    fn braces_stay_out_of_the_template() {
+        let sync = sync_policy(true, true, true);
+        let plain = application_set("svcc", "argocd", &[app("a", "https://x.example/d.git")], sync.clone(), true);
+        assert_eq!(plain.value["spec"]["template"]["spec"]["source"]["repoURL"], "https://x.example/d.git");
+        let hostile = "https://x.example/{{.path}}";
+        let set = application_set("svcc", "argocd", &[app("a", hostile), app("b", hostile)], sync, true);
+        let template = serde_json::to_string(&set.value["spec"]["template"]).unwrap();
+        assert!(!template.contains("x.example"), "{template}");
+        assert_eq!(set.value["spec"]["template"]["spec"]["source"]["repoURL"], "{{.repoURL}}");
+        let elements = &set.value["spec"]["generators"][0]["list"]["elements"];
+        assert_eq!(elements[0]["repoURL"], hostile);
+        assert_eq!(elements[1]["repoURL"], hostile);
+    }
 }
