@@ -193,6 +193,134 @@ fn every_environment_folder_builds_with_kubectl_kustomize() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `examples/monorepo` in a scratch git repository, with `edit` applied to
+/// its files, built as a GitOps repository builds it: `svcc build services
+/// -o deploy --prune`. Returns the repository's folder.
+fn built_monorepo(tag: &str, edit: fn(&std::path::Path)) -> PathBuf {
+    let dir = temp(tag);
+    let example = common::root().join("examples/monorepo");
+    for f in common::files("examples/monorepo", "kdl") {
+        let to = dir.join(f.strip_prefix(&example).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &to).unwrap();
+    }
+    assert!(Command::new("git").args(["init", "-q"]).current_dir(&dir).status().unwrap().success());
+    edit(&dir);
+    let o = Command::new(env!("CARGO_BIN_EXE_svcc"))
+        .args(["build", "services", "-o", "deploy", "--prune"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{tag}: {}", String::from_utf8_lossy(&o.stderr));
+    dir
+}
+
+/// The monorepo deployed by Flux instead: the org defaults' block names
+/// Flux and its source, and the mailer drops its Argo CD-only settings.
+fn with_flux(dir: &std::path::Path) {
+    let defaults = dir.join("_defaults.kdl");
+    let text = std::fs::read_to_string(&defaults).unwrap();
+    let start = text.find("    gitops argocd {").unwrap();
+    let end = start + text[start..].find("\n    }\n").unwrap() + "\n    }\n".len();
+    let flux = "    gitops flux {\n        source \"deploy\"\n        cluster production \"prod-eu-kubeconfig\"\n        sync interval=\"2m\" timeout=\"90s\"\n    }\n";
+    std::fs::write(&defaults, format!("{}{flux}{}", &text[..start], &text[end..])).unwrap();
+    let mailer = dir.join("services/mailer/service.kdl");
+    let text = std::fs::read_to_string(&mailer).unwrap();
+    let start = text.find("    gitops {").unwrap();
+    let end = start + text[start..].find("\n    }\n").unwrap() + "\n    }\n".len();
+    std::fs::write(&mailer, format!("{}{}", &text[..start], &text[end..])).unwrap();
+}
+
+/// The folders (from the repository root) that the engine's objects in
+/// `deploy/_argocd` or `deploy/_flux` deploy.
+fn engine_paths(deploy: &std::path::Path) -> Vec<String> {
+    let mut paths = Vec::new();
+    for folder in ["_argocd", "_flux"] {
+        let Ok(entries) = std::fs::read_dir(deploy.join(folder)) else { continue };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap() == "kustomization.yaml" || p.extension().is_none_or(|x| x != "yaml") {
+                continue;
+            }
+            for doc in svcc::emit::parse_documents(&std::fs::read_to_string(&p).unwrap()).unwrap() {
+                match doc["kind"].as_str().unwrap() {
+                    "Kustomization" => {
+                        paths.push(doc["spec"]["path"].as_str().unwrap().trim_start_matches("./").to_string())
+                    }
+                    "Application" => paths.push(doc["spec"]["source"]["path"].as_str().unwrap().to_string()),
+                    "ApplicationSet" => {
+                        for el in doc["spec"]["generators"][0]["list"]["elements"].as_array().unwrap() {
+                            paths.push(el["path"].as_str().unwrap().to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    paths.sort();
+    paths
+}
+
+/// The monorepo as committed (Argo CD: an ApplicationSet, the mailer's
+/// Applications, an AppProject) and its Flux variant, built by the real
+/// binary: the whole output folder, kustomization files included, passes
+/// the oracle (which runs `kubectl kustomize` on every one of them); each
+/// root renders, and each folder the engine's objects name is a root of
+/// the output: the service folders for Argo CD (never a `pipeline`
+/// folder), the environment roots for Flux.
+#[test]
+fn the_monorepo_deploys_with_argo_cd_or_flux() {
+    if skip() || Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+        return;
+    }
+    let none: fn(&std::path::Path) = |_| {};
+    for (tag, edit, engine) in
+        [("monorepo-argocd", none, "_argocd"), ("monorepo-flux", with_flux as fn(&std::path::Path), "_flux")]
+    {
+        let dir = built_monorepo(tag, edit);
+        let deploy = dir.join("deploy");
+        let (ok, report) = validate(&deploy);
+        assert!(ok && report.contains(" passed, 0 failed"), "{tag}: oracle:\n{report}");
+        assert!(
+            report.contains(&format!(
+                "OK {}/{engine}/kustomization.yaml#0 Kustomization/?: kubectl kustomize",
+                deploy.display()
+            )),
+            "{tag}:\n{report}"
+        );
+        let mut roots: Vec<String> = std::fs::read_dir(&deploy)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('_'))
+            .collect();
+        roots.sort();
+        let mut want = vec![engine, "_env.production", "_env.staging"];
+        want.sort_unstable();
+        assert_eq!(roots, want, "{tag}");
+        for root in &roots {
+            assert!(!kustomize(&deploy.join(root)).is_empty(), "{tag}: {root} renders nothing");
+        }
+        let paths = engine_paths(&deploy);
+        let expected: Vec<String> = if engine == "_flux" {
+            vec!["deploy/_env.production".into(), "deploy/_env.staging".into()]
+        } else {
+            let mut v: Vec<String> = ["checkout", "ledger", "mailer"]
+                .iter()
+                .flat_map(|s| ["production", "staging"].map(|e| format!("deploy/{s}/{e}")))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(paths, expected, "{tag}");
+        for p in &paths {
+            assert!(dir.join(p).join("kustomization.yaml").is_file(), "{tag}: {p} is not a root");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 /// Strings that YAML 1.1 readers would turn into booleans, numbers, nulls or
 /// dates survive as strings: checked by the oracle's typing check (PyYAML
 /// plus go-yaml v2's y/n rules) and by reading the values back here.
