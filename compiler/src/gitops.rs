@@ -160,8 +160,16 @@ fn argo_cd(all: &[&Deployed], base: &dyn Fn(&PlanGitops) -> String) -> Vec<Share
     for d in all {
         for e in &d.environments {
             let g = &e.gitops;
-            let PlanEngine::ArgoCd { repo, revision, project, create_project, application_set, automated, self_heal } =
-                &g.engine
+            let PlanEngine::ArgoCd {
+                repo,
+                revision,
+                project,
+                create_project,
+                application_set,
+                automated,
+                self_heal,
+                sync_options,
+            } = &g.engine
             else {
                 continue;
             };
@@ -188,7 +196,7 @@ fn argo_cd(all: &[&Deployed], base: &dyn Fn(&PlanGitops) -> String) -> Vec<Share
                 apps.push(objects::application(
                     &params,
                     namespace,
-                    objects::sync_policy(*automated, g.prune, *self_heal),
+                    objects::sync_policy(*automated, g.prune, *self_heal, sync_options),
                     g.prune,
                 ));
             }
@@ -201,12 +209,12 @@ fn argo_cd(all: &[&Deployed], base: &dyn Fn(&PlanGitops) -> String) -> Vec<Share
         })
         .collect();
     for (name, (g, params)) in sets {
-        let PlanEngine::ArgoCd { automated, self_heal, .. } = g.engine else { continue };
+        let PlanEngine::ArgoCd { automated, self_heal, sync_options, .. } = &g.engine else { continue };
         out.push(objects::application_set(
             name,
             namespace,
             &params,
-            objects::sync_policy(automated, g.prune, self_heal),
+            objects::sync_policy(*automated, g.prune, *self_heal, sync_options),
             g.prune,
         ));
     }
@@ -283,12 +291,19 @@ fn agreements(e: &DeployedEnv) -> Vec<Agreement> {
         ),
     ];
     match &g.engine {
-        PlanEngine::ArgoCd { application_set: true, automated, self_heal, .. } => out.push(agree(
-            format!("ApplicationSet `{}`", g.name),
-            "gitops.sync",
-            format!("automated={automated} prune={} self-heal={self_heal}", g.prune),
-            "an ApplicationSet has one sync policy: give the services the same `sync`, or put one into an ApplicationSet of its own (`name \"…\"`) or into Applications of its own (`application-set #false`)",
-        )),
+        PlanEngine::ArgoCd { application_set: true, automated, self_heal, sync_options, .. } => {
+            let help = "an ApplicationSet has one sync policy: give the services the same `sync` and `sync-options`, or put one into an ApplicationSet of its own (`name \"…\"`) or into Applications of its own (`application-set #false`)";
+            let object = format!("ApplicationSet `{}`", g.name);
+            out.extend([
+                agree(
+                    object.clone(),
+                    "gitops.sync",
+                    format!("automated={automated} prune={} self-heal={self_heal}", g.prune),
+                    help,
+                ),
+                agree(object, "gitops.sync-options", format!("[{}]", sync_options.join(" ")), help),
+            ]);
+        }
         PlanEngine::ArgoCd { .. } => {}
         PlanEngine::Flux { source, source_kind, source_namespace, interval, wait, timeout } => {
             let help = "Flux applies each environment's root folder, which holds every service, with one Kustomization: give the services the same `gitops` settings, in the org defaults";
@@ -296,12 +311,21 @@ fn agreements(e: &DeployedEnv) -> Vec<Agreement> {
             let ns = source_namespace.as_deref().unwrap_or("(its own)");
             out.extend([
                 agree(object.clone(), "gitops.name", g.name.clone(), help),
-                agree(object.clone(), "gitops.path", g.path.clone().unwrap_or_else(|| "(the output folder)".into()), help),
+                agree(
+                    object.clone(),
+                    "gitops.path",
+                    g.path.clone().unwrap_or_else(|| "(the output folder)".into()),
+                    help,
+                ),
                 agree(object.clone(), "gitops.source", format!("{source_kind} {source} in {ns}"), help),
                 agree(
                     object.clone(),
                     "gitops.sync",
-                    format!("interval={interval} prune={} wait={wait} timeout={}", g.prune, timeout.as_deref().unwrap_or("(the interval)")),
+                    format!(
+                        "interval={interval} prune={} wait={wait} timeout={}",
+                        g.prune,
+                        timeout.as_deref().unwrap_or("(the interval)")
+                    ),
                     help,
                 ),
                 agree(object, "gitops.cluster", g.cluster.clone().unwrap_or_else(|| "(Flux's own)".into()), help),

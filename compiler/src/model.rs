@@ -266,6 +266,8 @@ pub struct Gitops {
     pub interval: Option<Spanned<Duration>>,
     pub wait: Option<Spanned<bool>>,
     pub timeout: Option<Spanned<Duration>>,
+    /// Argo CD: `sync-options "ServerSideApply=true" …`, as written.
+    pub sync_options: Option<Spanned<Vec<String>>>,
     /// `cluster ENV NAME`: each environment's cluster, by environment name.
     pub clusters: Map<Cluster>,
 }
@@ -293,6 +295,7 @@ impl Gitops {
             interval: None,
             wait: None,
             timeout: None,
+            sync_options: None,
             clusters: Map::new(),
         }
     }

@@ -93,6 +93,8 @@ pub enum PlanEngine {
         application_set: bool,
         automated: bool,
         self_heal: bool,
+        /// `syncPolicy.syncOptions` besides `CreateNamespace=true`.
+        sync_options: Vec<String>,
     },
     Flux {
         source: String,

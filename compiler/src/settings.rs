@@ -315,6 +315,7 @@ registry! {
     GITOPS_SYNC_INTERVAL = Setting::new("gitops.sync.interval");
     GITOPS_SYNC_WAIT = Setting::new("gitops.sync.wait");
     GITOPS_SYNC_TIMEOUT = Setting::new("gitops.sync.timeout");
+    GITOPS_SYNC_OPTIONS = Setting::new("gitops.sync-options");
     GITOPS_CLUSTER = Setting::new("gitops.cluster.ENV");
 }
 

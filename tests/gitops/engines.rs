@@ -109,11 +109,29 @@ fn services_that_disagree_on_a_shared_object_write_nothing() {
     assert!(err.contains("services `api` (services/api/service.kdl) and `web` (services/web/service.kdl)"), "{err}");
     assert!(err.contains("ApplicationSet `svcc` different `gitops.sync`"), "{err}");
     assert!(!r.path().join("deploy").exists(), "a failed build wrote something");
+    // Sync options are the ApplicationSet's too.
+    r.write("services/web/service.kdl", &service("web", "    gitops { sync-options \"ServerSideApply=true\" }\n"));
+    let o = r.svcc(&["build", "services", "-o", "deploy", "--prune"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("different `gitops.sync-options`: [] and [ServerSideApply=true]"), "{}", stderr(&o));
     // An ApplicationSet of its own settles it.
     r.write("services/web/service.kdl", &service("web", "    gitops { name \"web\"; sync prune=#false }\n"));
     let o = r.svcc(&["build", "services", "-o", "deploy", "--prune"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(r.read("deploy/_argocd/applicationset-web.yaml").contains("preserveResourcesOnDeletion: true"));
+    r.write(
+        "services/web/service.kdl",
+        &service("web", "    gitops { name \"web\"; sync-options \"ServerSideApply=true\" \"PruneLast=true\" }\n"),
+    );
+    assert_eq!(code(&r.svcc(&["build", "services", "-o", "deploy", "--prune"])), 0);
+    let web = r.read("deploy/_argocd/applicationset-web.yaml");
+    assert!(
+        web.contains(
+            "syncOptions:\n        - CreateNamespace=true\n        - ServerSideApply=true\n        - PruneLast=true\n"
+        ),
+        "{web}"
+    );
+    assert!(!r.read("deploy/_argocd/applicationset-svcc.yaml").contains("ServerSideApply"));
     // Two engines would both apply the roots.
     r.write("services/web/service.kdl", &service("web", "    gitops flux { source \"deploy\" }\n"));
     let o = r.svcc(&["build", "services", "-o", "deploy", "--prune"]);

@@ -68,6 +68,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Option<Gitops>, over: &Option<Git
         interval: b_interval,
         wait: b_wait,
         timeout: b_timeout,
+        sync_options: b_sync_options,
         clusters: b_clusters,
     } = b;
     let Gitops {
@@ -90,6 +91,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Option<Gitops>, over: &Option<Git
         interval,
         wait,
         timeout,
+        sync_options,
         clusters,
     } = o;
     Some(Gitops {
@@ -112,6 +114,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Option<Gitops>, over: &Option<Git
         interval: c.pick(&s::GITOPS_SYNC_INTERVAL, interval, b_interval),
         wait: c.pick(&s::GITOPS_SYNC_WAIT, wait, b_wait),
         timeout: c.pick(&s::GITOPS_SYNC_TIMEOUT, timeout, b_timeout),
+        sync_options: c.pick(&s::GITOPS_SYNC_OPTIONS, sync_options, b_sync_options),
         clusters: c.map(&s::GITOPS_CLUSTER, b_clusters, clusters),
     })
 }
@@ -133,6 +136,7 @@ fn only_for(g: &Gitops, engine: Engine) -> Vec<(&'static str, Span)> {
             at(g.create_project.as_ref().map(|v| v.span), "project create="),
             at(g.automated.as_ref().map(|v| v.span), "sync automated="),
             at(g.self_heal.as_ref().map(|v| v.span), "sync self-heal="),
+            at(g.sync_options.as_ref().map(|v| v.span), "sync-options"),
         ],
         Engine::Flux => vec![
             at(g.source.as_ref().map(|v| v.span), "source"),
@@ -249,6 +253,7 @@ fn argo_cd(cx: &Cx<'_>, g: &Gitops, diags: &mut Diagnostics) -> Option<PlanEngin
         application_set: on(&g.application_set, true),
         automated: on(&g.automated, true),
         self_heal: on(&g.self_heal, true),
+        sync_options: g.sync_options.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
     })
 }
 

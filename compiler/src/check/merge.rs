@@ -363,6 +363,7 @@ mod tests {
             project "a" create=#true
             source "a" kind="GitRepository" namespace="a"
             sync automated=#true prune=#true self-heal=#true interval="1m" wait=#true timeout="1m"
+            sync-options "PruneLast=true"
             cluster production "a"
         }
     "#;
@@ -413,6 +414,7 @@ mod tests {
             project "b" create=#false
             source "b" kind="Bucket" namespace="b"
             sync automated=#false prune=#false self-heal=#false interval="2m" wait=#false timeout="2m"
+            sync-options "Replace=true"
             cluster production "b"
         }
     "#;

@@ -90,6 +90,13 @@ const GITOPS: &[Node<Gitops>] = &[
         ..Node::new(sync)
     },
     Node {
+        name: "sync-options",
+        summary: "Argo CD: sync options for the Applications, such as `ServerSideApply=true`",
+        doc: "gitops.md#the-gitops-block",
+        args: "OPTION…",
+        ..Node::new(sync_options)
+    },
+    Node {
         name: "cluster",
         summary: "The cluster an environment deploys to (default: the engine's own)",
         doc: "gitops.md#the-gitops-block",
@@ -184,6 +191,73 @@ fn sync(node: &KdlNode, diags: &mut Diagnostics, g: &mut Gitops) {
     g.timeout = r.prop("timeout").and_then(|e| positive(diags, e));
     r.finish(diags);
     no_children(diags, node);
+}
+
+/// The Application-level sync options of Argo CD that svcc passes on, with
+/// the values each takes (Argo CD's docs/user-guide/sync-options.md).
+/// `CreateNamespace=true` is always set; `Prune` and `Delete` are the
+/// `sync` node's and the Namespaces' business.
+pub const SYNC_OPTIONS: &[(&str, &[&str])] = &[
+    ("ApplyOutOfSyncOnly", &["true"]),
+    ("FailOnSharedResource", &["true"]),
+    ("PruneLast", &["true"]),
+    ("PrunePropagationPolicy", &["foreground", "background", "orphan"]),
+    ("Replace", &["true"]),
+    ("RespectIgnoreDifferences", &["true"]),
+    ("ServerSideApply", &["true", "false"]),
+    ("Validate", &["false"]),
+];
+
+/// `sync-options "ServerSideApply=true" "PruneLast=true"`: each a known
+/// option with one of its values, once.
+fn sync_options(node: &KdlNode, diags: &mut Diagnostics, g: &mut Gitops) {
+    let mut r = NodeReader::new(node);
+    let at = r.name_span();
+    let mut options: Vec<Spanned<String>> = Vec::new();
+    let mut ok = true;
+    for e in r.rest_args(0) {
+        let Some(o) = reader::name(diags, e, "sync option", check_sync_option) else {
+            ok = false;
+            continue;
+        };
+        let key = |s: &str| s.split('=').next().unwrap_or("").to_string();
+        if let Some(prev) = options.iter().find(|p| key(&p.value) == key(&o.value)) {
+            diags.push(
+                Diagnostic::error(Code::Duplicate, format!("sync option `{}` is given twice", key(&o.value)))
+                    .at(o.span, "again here")
+                    .also(prev.span, "first here")
+                    .help("keep one value for it"),
+            );
+            ok = false;
+            continue;
+        }
+        options.push(o);
+    }
+    r.finish(diags);
+    no_children(diags, node);
+    if ok {
+        g.sync_options = Some(Spanned::new(options.into_iter().map(|o| o.value).collect(), at));
+    }
+}
+
+/// `NAME=VALUE`, one of [`SYNC_OPTIONS`].
+fn check_sync_option(s: &str) -> Result<(), String> {
+    let (key, value) = s.split_once('=').unwrap_or((s, ""));
+    if key == "CreateNamespace" {
+        return Err("svcc always sets `CreateNamespace=true`, and generates the Namespaces".into());
+    }
+    let known: Vec<&str> = SYNC_OPTIONS.iter().map(|(k, _)| *k).collect();
+    let Some((_, values)) = SYNC_OPTIONS.iter().find(|(k, _)| *k == key) else {
+        let hint = crate::diagnostic::suggest::did_you_mean(key, &known)
+            .map(|m| format!("did you mean `{m}`? "))
+            .unwrap_or_default();
+        return Err(format!("{hint}known options: {}", known.join(", ")));
+    };
+    if !values.contains(&value) {
+        let all: Vec<String> = values.iter().map(|v| format!("`{key}={v}`")).collect();
+        return Err(format!("write {}", all.join(" or ")));
+    }
+    Ok(())
 }
 
 /// `cluster production "prod-eu"`.
@@ -383,5 +457,11 @@ mod tests {
         assert!(check_cluster("arn:aws:eks:eu-west-1:123456789012:cluster/prod").is_ok());
         assert!(check_cluster("prod eu").is_err());
         assert!(check_name("svcc").is_ok() && check_name(&"a".repeat(56)).is_err());
+        for ok in ["ServerSideApply=true", "PruneLast=true", "PrunePropagationPolicy=orphan", "Validate=false"] {
+            assert!(check_sync_option(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ServerSideApply", "PruneLast=false", "CreateNamespace=true", "ServerSideAply=true", "X=1", ""] {
+            assert!(check_sync_option(bad).is_err(), "{bad}");
+        }
     }
 }

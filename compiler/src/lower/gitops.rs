@@ -69,12 +69,12 @@ pub fn namespace(name: &str) -> Shared {
 }
 
 /// Argo CD's sync policy: automated (with prune and self-heal) or by hand;
-/// the destination namespace is created if missing.
-pub fn sync_policy(automated: bool, prune: bool, self_heal: bool) -> SyncPolicy {
-    SyncPolicy {
-        automated: automated.then_some(AutomatedSync { prune, self_heal }),
-        sync_options: vec!["CreateNamespace=true".to_string()],
-    }
+/// the destination namespace is created if missing, then the spec's
+/// `sync-options` (checked against Argo CD's list when decoded).
+pub fn sync_policy(automated: bool, prune: bool, self_heal: bool, options: &[String]) -> SyncPolicy {
+    let mut sync_options = vec!["CreateNamespace=true".to_string()];
+    sync_options.extend(options.iter().cloned());
+    SyncPolicy { automated: automated.then_some(AutomatedSync { prune, self_heal }), sync_options }
 }
 
 /// What one Argo CD Application deploys: a service's environment.
@@ -273,7 +273,7 @@ mod tests {
     /// element's value, never as template text.
     #[test]
     fn braces_stay_out_of_the_template() {
-        let sync = sync_policy(true, true, true);
+        let sync = sync_policy(true, true, true, &[]);
         let plain = application_set("svcc", "argocd", &[app("a", "https://x.example/d.git")], sync.clone(), true);
         assert_eq!(plain.value["spec"]["template"]["spec"]["source"]["repoURL"], "https://x.example/d.git");
         let hostile = "https://x.example/{{.path}}";
