@@ -24,10 +24,13 @@ fn service(name: &str, extra: &str) -> String {
 fn two_services(tag: &str) -> Repo {
     let r = Repo::new(tag);
     r.write("_defaults.kdl", DEFAULTS);
-    r.write("services/api/service.kdl", &service("api", ""));
+    r.write("services/api/service.kdl", &service("api", PIPELINE));
     r.write("services/web/service.kdl", &service("web", ""));
     r
 }
+
+/// A pipeline, so that `deploy/api/pipeline` sits beside the environments.
+const PIPELINE: &str = "    pipeline node=20 {\n        install-svcc git=\"https://git.example.com/svcc\" rev=\"0123456789abcdef0123456789abcdef01234567\"\n        deploy staging\n        deploy production\n    }\n";
 
 /// The folders two levels below `deploy/`, as a `deploy/*/*` glob sees them.
 fn depth_two(r: &Repo) -> Vec<String> {
@@ -53,10 +56,16 @@ fn full_builds_write_the_shared_folders_out_of_the_services_glob() {
     let r = two_services("engines-layout");
     let o = r.svcc(&["build", "services", "-o", "deploy", "--prune"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    // `deploy/*/*` finds the service folders and nothing else.
-    assert_eq!(depth_two(&r), ["api/production", "api/staging", "web/production", "web/staging"]);
+    // A `deploy/*/*` glob would take `api/pipeline` for an environment; the
+    // list generator names exactly the environment folders.
+    assert_eq!(depth_two(&r), ["api/pipeline", "api/production", "api/staging", "web/production", "web/staging"]);
     let set = r.read("deploy/_argocd/applicationset-svcc.yaml");
-    assert!(set.contains("path: deploy/web/production\n"), "{set}");
+    let paths: Vec<&str> = set.lines().filter_map(|l| l.trim().strip_prefix("path: ")).collect();
+    assert_eq!(
+        paths,
+        ["deploy/api/staging", "deploy/api/production", "deploy/web/staging", "deploy/web/production", "\"{{.path}}\""],
+        "{set}"
+    );
     assert!(!set.contains("pipeline"), "{set}");
     let root = r.read("deploy/_env.production/kustomization.yaml");
     assert!(root.contains("- namespace-production.yaml\n- ../api/production\n- ../web/production\n"), "{root}");
