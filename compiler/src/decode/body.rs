@@ -6,7 +6,7 @@ use kdl::KdlNode;
 
 use super::node::{self, Block, Info, Node, Place, Table, Twice};
 use super::{
-    ci, command, compose, env, environment, image, lifecycle, metadata, monitoring, network, patch, ports, probes,
+    ci, command, compose, env, environment, gitops, image, lifecycle, metadata, monitoring, network, patch, ports, probes,
     resources, rollout, scaling, scheduling, security, volumes,
 };
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
@@ -44,6 +44,7 @@ pub const BLOCKS: &[&[Node<Contents>]] = &[
     compose::NODES,
     environment::NODES,
     ci::NODES,
+    gitops::NODES,
 ];
 
 /// The body node called `name`.
