@@ -244,8 +244,10 @@ fn a_repository_lifecycle_reports_exactly_what_changes() {
         ],
     );
     // The org defaults' `gitops` block: the new service joins the
-    // ApplicationSet and its environments' roots.
-    assert!(out.contains("7 added, 0 removed, 1 changed; 0 breaking"), "{out}");
+    // ApplicationSet and its environments' roots; their `network` block
+    // gives it a NetworkPolicy per environment.
+    assert!(out.contains("9 added, 0 removed, 1 changed; 0 breaking"), "{out}");
+    assert!(out.contains("+ NetworkPolicy/staging/notifier"), "{out}");
     assert!(out.contains("~ ApplicationSet/argocd/svcc"), "{out}");
     assert!(r.read("deploy/_env.production/kustomization.yaml").contains("- ../notifier/production\n"));
 

@@ -30,7 +30,9 @@ use crate::model::*;
 use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
-use super::{gitops, image, lifecycle, monitoring, network, ports, probes, resources, rollout, scaling, security, volumes};
+use super::{
+    gitops, image, lifecycle, monitoring, network, ports, probes, resources, rollout, scaling, security, volumes,
+};
 
 /// How the upper layer relates to the lower one.
 #[derive(Clone, Copy, Debug)]
