@@ -139,7 +139,8 @@ pub struct BlueGreenStrategy {
 pub struct CanaryStrategy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stable_service: Option<String>,
-    pub canary_service: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_service: Option<String>,
     pub max_surge: IntOrString,
     pub max_unavailable: IntOrString,
     #[serde(skip_serializing_if = "Option::is_none")]

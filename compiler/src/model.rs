@@ -10,6 +10,9 @@ use indexmap::IndexMap;
 
 use crate::source::{Span, Spanned};
 
+mod objects;
+pub use objects::*;
+
 pub type Map<V> = IndexMap<String, V>;
 
 #[derive(Clone, Debug)]
@@ -228,6 +231,8 @@ pub struct Body {
     pub canary: Option<Canary>,
     /// Escape-hatch patches, applied in order after lowering.
     pub patches: Vec<Patch>,
+    /// Object names, Services, selector and per-object metadata (`objects.rs`).
+    pub names: Names,
 }
 
 #[derive(Clone, Debug)]

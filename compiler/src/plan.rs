@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use crate::model::{Duration, IntOrPercent, ProbeKind};
 use crate::source::Span;
 
+mod objects;
+pub use objects::*;
+
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub service: String,
@@ -59,6 +62,8 @@ pub struct Plan {
     pub monitoring: Option<PlanMonitoring>,
     /// `Some` when an Argo Rollouts strategy replaces the rolling Deployment.
     pub delivery: Option<PlanDelivery>,
+    /// The generated objects' names (`objects.rs`).
+    pub names: PlanNames,
 }
 
 /// Progressive delivery: the Rollout's strategy, its extra Service and its
@@ -67,8 +72,8 @@ pub struct Plan {
 pub struct PlanDelivery {
     pub strategy: PlanStrategy,
     /// The Service Argo Rollouts points at the new version only (preview or
-    /// canary); the main Service keeps the service's name.
-    pub second_service: String,
+    /// canary; `None`: a canary without one).
+    pub second_service: Option<String>,
     pub analyses: Vec<PlanAnalysis>,
     /// No namespace is known at build time (no `namespace`, no
     /// environments): the analyses' queries read it from an argument the
@@ -96,7 +101,7 @@ pub enum PlanStrategy {
     },
     Canary {
         stable_service: Option<String>,
-        canary_service: String,
+        canary_service: Option<String>,
         max_surge: IntOrPercent,
         max_unavailable: IntOrPercent,
         /// The existing Ingress the NGINX router splits traffic from.

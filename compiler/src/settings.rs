@@ -294,6 +294,14 @@ registry! {
             (Kind::PodDisruptionBudget, "/spec/minAvailable"),
         ]);
     NODE_SELECTOR = Setting::new("node-selector.KEY");
+    NAMES_WORKLOAD = Setting::new("names.workload");
+    NAMES_SERVICE = Setting::new("names.service");
+    NAMES_PREVIEW_SERVICE = Setting::new("names.preview-service");
+    NAMES_CANARY_SERVICE = Setting::new("names.canary-service");
+    NAMES_AUTOSCALER = Setting::new("names.autoscaler");
+    NAMES_DISRUPTION_BUDGET = Setting::new("names.disruption-budget");
+    NAMES_SERVICE_MONITOR = Setting::new("names.service-monitor");
+    NAMES_PROMETHEUS_RULE = Setting::new("names.prometheus-rule");
     METRICS_PATH = Setting::new("metrics.path");
     METRICS_PORT = Setting::new("metrics.port");
 }

@@ -30,7 +30,7 @@ use crate::model::*;
 use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
-use super::{image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
+use super::{image, lifecycle, metadata, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
 
 /// How the upper layer relates to the lower one.
 #[derive(Clone, Copy, Debug)]
@@ -233,6 +233,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         blue_green: b_blue_green,
         canary: b_canary,
         patches: b_patches,
+        names: b_names,
     } = base;
     let Body {
         image,
@@ -263,6 +264,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         blue_green,
         canary,
         patches,
+        names,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
     Body {
@@ -294,6 +296,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         blue_green,
         canary,
         patches: b_patches.iter().chain(patches).cloned().collect(),
+        names: metadata::merge_names(c, b_names, names),
     }
 }
 
@@ -350,6 +353,10 @@ mod tests {
         shutdown pre-stop="1s" grace="10s"
         node-selector { zone "a" }
         metrics path="/a" port="http"
+        names {
+            workload "a"; service "a"; preview-service "a"; canary-service "a"
+            autoscaler "a"; disruption-budget "a"; service-monitor "a"; prometheus-rule "a"
+        }
     "#;
 
     const B: &str = r#"
@@ -389,6 +396,10 @@ mod tests {
         shutdown pre-stop="2s" grace="20s"
         node-selector { zone "b" }
         metrics path="/b" port="metrics"
+        names {
+            workload "b"; service "b"; preview-service "b"; canary-service #false
+            autoscaler "b"; disruption-budget "b"; service-monitor "b"; prometheus-rule "b"
+        }
     "#;
 
     const C: &str = r#"image "ghcr.io/acme/c""#;

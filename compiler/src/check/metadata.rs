@@ -6,8 +6,11 @@
 use std::collections::BTreeMap;
 
 use super::Cx;
+use super::merge::Merger;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::Map;
+use crate::model::{Map, Names};
+use crate::plan::{PlanName, PlanNames};
+use crate::settings as s;
 use crate::source::Spanned;
 
 /// The labels svcc derives; a spec may not set them (SVC0312).
@@ -74,5 +77,76 @@ pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, version: Option<&str>, diags
         selector,
         annotations: strings(w.annotations),
         pod_annotations: strings(w.pod_annotations),
+    }
+}
+
+/// Each name replaces the lower layer's.
+pub(super) fn merge_names(c: &mut Merger<'_>, base: &Names, over: &Names) -> Names {
+    let Names {
+        node: b_node,
+        workload: b_workload,
+        service: b_service,
+        preview_service: b_preview_service,
+        canary_service: b_canary_service,
+        autoscaler: b_autoscaler,
+        disruption_budget: b_disruption_budget,
+        service_monitor: b_service_monitor,
+        prometheus_rule: b_prometheus_rule,
+    } = base;
+    let Names {
+        node,
+        workload,
+        service,
+        preview_service,
+        canary_service,
+        autoscaler,
+        disruption_budget,
+        service_monitor,
+        prometheus_rule,
+    } = over;
+    Names {
+        node: node.or(*b_node),
+        workload: c.pick(&s::NAMES_WORKLOAD, workload, b_workload),
+        service: c.pick(&s::NAMES_SERVICE, service, b_service),
+        preview_service: c.pick(&s::NAMES_PREVIEW_SERVICE, preview_service, b_preview_service),
+        canary_service: c.pick(&s::NAMES_CANARY_SERVICE, canary_service, b_canary_service),
+        autoscaler: c.pick(&s::NAMES_AUTOSCALER, autoscaler, b_autoscaler),
+        disruption_budget: c.pick(&s::NAMES_DISRUPTION_BUDGET, disruption_budget, b_disruption_budget),
+        service_monitor: c.pick(&s::NAMES_SERVICE_MONITOR, service_monitor, b_service_monitor),
+        prometheus_rule: c.pick(&s::NAMES_PROMETHEUS_RULE, prometheus_rule, b_prometheus_rule),
+    }
+}
+
+/// The preview Service of a blue-green update, unless `names` says otherwise.
+pub fn preview_service(service: &str) -> String {
+    format!("{service}-preview")
+}
+
+/// The canary Service of a canary update, unless `names` says otherwise.
+pub fn canary_service(service: &str) -> String {
+    format!("{service}-canary")
+}
+
+/// Every generated object's name: as written in `names`, else derived from
+/// the service name. The one place names are derived.
+pub(super) fn names(service: &str, n: &Names) -> PlanNames {
+    let name = |v: &Option<Spanned<String>>, default: String| match v {
+        Some(v) => PlanName { name: v.value.clone(), span: Some(v.span) },
+        None => PlanName::derived(default),
+    };
+    let own = || service.to_string();
+    PlanNames {
+        workload: name(&n.workload, own()),
+        service: name(&n.service, own()),
+        preview_service: name(&n.preview_service, preview_service(service)),
+        canary_service: match &n.canary_service {
+            Some(Spanned { value: Some(v), span }) => Some(PlanName { name: v.clone(), span: Some(*span) }),
+            Some(Spanned { value: None, .. }) => None,
+            None => Some(PlanName::derived(canary_service(service))),
+        },
+        autoscaler: name(&n.autoscaler, own()),
+        disruption_budget: name(&n.disruption_budget, own()),
+        service_monitor: name(&n.service_monitor, own()),
+        prometheus_rule: name(&n.prometheus_rule, own()),
     }
 }

@@ -133,6 +133,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         pod_annotations: &b.pod_annotations,
     };
     let mut metadata = metadata::resolve(&cx, &written, image.version.as_deref(), diags);
+    let names = metadata::names(cx.service, &b.names);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), &ports, diags));
     let volumes = volumes::resolve(&b.volumes, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
@@ -151,6 +152,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             limits: &resources.limits,
             vocab: vocab.as_ref(),
             rollout: rollout::declared(b),
+            names: &names,
         },
         b,
         diags,
@@ -165,6 +167,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             autoscale: scaling.autoscale.as_ref(),
             origin: cx.origin,
             vocab: vocab.as_ref(),
+            names: &names,
         },
         b,
         diags,
@@ -212,6 +215,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         tolerations: scheduling::tolerations(&b.tolerations),
         monitoring,
         delivery,
+        names,
     })
 }
 

@@ -24,6 +24,8 @@ pub struct Context<'a> {
     pub vocab: Option<&'a Vocabulary>,
     /// An Argo Rollout runs the pods rather than a Deployment.
     pub rollout: bool,
+    /// The generated objects' names: the main Service is the `job`.
+    pub names: &'a crate::plan::PlanNames,
 }
 
 /// `path=` and `port=` replace (and can conflict); the other properties
@@ -282,9 +284,10 @@ fn vocabulary_unchecked(b: &Body) -> Vocabulary {
 
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanMonitoring> {
     let target = Target {
-        job: cx.service.to_string(),
+        job: cx.names.service.name.clone(),
         namespace: cx.namespace.map(str::to_string),
-        workload: cx.service.to_string(),
+        workload: cx.names.workload.name.clone(),
+        container: cx.service.to_string(),
     };
     let m = b.metrics.as_ref();
     let vocab = cx.vocab?;

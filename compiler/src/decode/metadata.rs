@@ -5,10 +5,10 @@ use indexmap::IndexMap;
 use kdl::KdlNode;
 
 use super::body::Contents;
-use super::node::Node;
+use super::node::{self, Node, Twice};
 use super::reader::{self, NodeReader, children, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::Map;
+use crate::model::{Map, Names};
 use crate::source::{Span, Spanned};
 use crate::values;
 
@@ -42,7 +42,99 @@ pub const NODES: &[Node<Contents>] = &[
         doc: "language.md#labels-annotations-pod-annotations",
         ..Node::new(|n, d, c| c.body.pod_annotations = string_map(n, d, "annotation", false))
     },
+    Node {
+        name: "names",
+        order: 13,
+        summary: "Names of generated objects other than the service's: the workload, the Services, …",
+        doc: "language.md#names-object-names",
+        children: Some(&NAMES),
+        ..Node::new(|n, d, c| c.body.names = names(n, d))
+    },
 ];
+
+/// A child of `names`: the name of one generated object.
+const fn object_name(
+    name: &'static str,
+    summary: &'static str,
+    decode: fn(&KdlNode, &mut Diagnostics, &mut Names),
+) -> Node<Names> {
+    Node { name, summary, doc: "language.md#names-object-names", args: "NAME", ..Node::new(decode) }
+}
+
+/// Children of `names`, one per object whose name can differ from the service's.
+const NAMES: &[Node<Names>] = &[
+    object_name("workload", "The Deployment or Rollout (and the autoscaler's target)", |n, d, x| {
+        x.workload = object(n, d, values::check_dns1123_subdomain);
+    }),
+    object_name("service", "The main Service (blue-green's active, canary's stable)", |n, d, x| {
+        x.service = object(n, d, values::check_dns1035_label);
+    }),
+    object_name("preview-service", "The blue-green preview Service (default NAME-preview)", |n, d, x| {
+        x.preview_service = object(n, d, values::check_dns1035_label);
+    }),
+    Node {
+        args: "NAME|#false",
+        ..object_name("canary-service", "The canary Service (default NAME-canary); `#false`: none", canary_service)
+    },
+    object_name("autoscaler", "The HorizontalPodAutoscaler", |n, d, x| {
+        x.autoscaler = object(n, d, values::check_dns1123_subdomain);
+    }),
+    object_name("disruption-budget", "The PodDisruptionBudget", |n, d, x| {
+        x.disruption_budget = object(n, d, values::check_dns1123_subdomain);
+    }),
+    object_name("service-monitor", "The ServiceMonitor", |n, d, x| {
+        x.service_monitor = object(n, d, values::check_dns1123_subdomain);
+    }),
+    object_name("prometheus-rule", "The PrometheusRule", |n, d, x| {
+        x.prometheus_rule = object(n, d, values::check_dns1123_subdomain);
+    }),
+];
+
+fn names(node: &KdlNode, diags: &mut Diagnostics) -> Names {
+    NodeReader::new(node).finish(diags);
+    let mut names = Names { node: Some(name_span(node)), ..Names::default() };
+    node::decode_children(NAMES, node, Twice::InParent, &mut names, diags);
+    names
+}
+
+/// The one argument of a `names` child: an object name `check` accepts.
+fn object(node: &KdlNode, diags: &mut Diagnostics, check: fn(&str) -> Result<(), String>) -> Option<Spanned<String>> {
+    let mut r = NodeReader::new(node);
+    let what = format!("{} name", node.name().value());
+    let v = match r.arg(0) {
+        Some(e) => reader::name(diags, e, &what, check),
+        None => {
+            diags.push(missing(r.name_span(), "a name", format!("write `{} \"my-name\"`", r.name())));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    v
+}
+
+/// `canary-service "NAME"`, or `canary-service #false` for none.
+fn canary_service(node: &KdlNode, diags: &mut Diagnostics, x: &mut Names) {
+    if let Some(e) = node.entries().iter().find(|e| e.name().is_none())
+        && let kdl::KdlValue::Bool(b) = e.value()
+    {
+        let mut r = NodeReader::new(node);
+        let off = r.arg(0).and_then(|e| reader::boolean(diags, e));
+        r.finish(diags);
+        no_children(diags, node);
+        if *b {
+            diags.push(reader::wrong_type(
+                e,
+                "a Service name or `#false`",
+                Some("name the Service (`canary-service \"api-canary\"`), or write `#false` for none".into()),
+            ));
+        } else if let Some(off) = off {
+            x.canary_service = Some(Spanned::new(None, off.span));
+        }
+        return;
+    }
+    x.canary_service = object(node, diags, values::check_dns1035_label).map(|s| s.map(Some));
+}
 
 fn namespace(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {
     let mut r = NodeReader::new(node);

@@ -3,7 +3,10 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
-use crate::plan::Plan;
+use std::collections::BTreeMap;
+
+use crate::plan::{Plan, PlanName};
+use crate::source::Span;
 
 /// The label that carries the image tag: only on the workload and its pod
 /// template, so a tag bump changes one file, not every object.
@@ -11,6 +14,15 @@ pub(crate) const VERSION_LABEL: &str = "app.kubernetes.io/version";
 
 /// The label every object svcc writes carries (`managed-by: svcc`).
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
+/// The name of an object, recording the `names` entry that set it (a
+/// derived name is traced to the service name by `super::object`).
+pub(crate) fn named<'n>(n: &'n PlanName, prov: &mut BTreeMap<String, Span>) -> &'n str {
+    if let Some(span) = n.span {
+        prov.insert("/metadata/name".to_string(), span);
+    }
+    &n.name
+}
 
 /// The metadata of an object named `name`: the service's namespace,
 /// labels (without the version) and annotations.

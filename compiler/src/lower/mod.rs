@@ -31,7 +31,7 @@ mod workload;
 
 pub use kinds::Kind;
 use kinds::OfKind;
-pub(crate) use metadata::{meta, selector, workload_meta};
+pub(crate) use metadata::{meta, named, selector, workload_meta};
 pub use workload::pod_template;
 
 use crate::model::IntOrPercent;

@@ -53,13 +53,21 @@ pub(super) fn services(p: &Plan) -> Vec<Object> {
             }
         })
         .collect();
-    let mut names = vec![p.service.as_str()];
-    if let Some(d) = &p.delivery {
-        names.push(&d.second_service);
+    let mut names = vec![(p.names.service.name.as_str(), p.names.service.span)];
+    if let Some(second) = p.delivery.as_ref().and_then(|d| d.second_service.as_ref()) {
+        let span = [&p.names.preview_service, &p.names.canary_service.clone().unwrap_or(p.names.service.clone())]
+            .into_iter()
+            .find(|n| n.name == *second)
+            .and_then(|n| n.span);
+        names.push((second, span));
     }
     names
         .into_iter()
-        .map(|n| {
+        .map(|(n, span)| {
+            let mut prov = prov.clone();
+            if let Some(span) = span {
+                prov.insert("/metadata/name".to_string(), span);
+            }
             let svc = Service {
                 metadata: meta(p, n),
                 spec: Some(ServiceSpec {
@@ -70,7 +78,7 @@ pub(super) fn services(p: &Plan) -> Vec<Object> {
                 }),
                 ..Service::default()
             };
-            object(n, p, &svc, prov.clone())
+            object(n, p, &svc, prov)
         })
         .collect()
 }
