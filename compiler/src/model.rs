@@ -233,6 +233,7 @@ pub struct Body {
     pub patches: Vec<Patch>,
     /// Object names, Services, selector and per-object metadata (`objects.rs`).
     pub names: Names,
+    pub exposes: Map<Expose>,
 }
 
 #[derive(Clone, Debug)]

@@ -64,6 +64,8 @@ pub struct Plan {
     pub delivery: Option<PlanDelivery>,
     /// The generated objects' names (`objects.rs`).
     pub names: PlanNames,
+    /// The main Service first (when the service has ports), then `expose`'s.
+    pub services: Vec<PlanService>,
 }
 
 /// Progressive delivery: the Rollout's strategy, its extra Service and its

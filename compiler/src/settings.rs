@@ -185,6 +185,13 @@ registry! {
     PORT = Setting::new("port.NAME");
     PORT_SERVICE_PORT = Setting::new("port.NAME.service-port");
     PORT_PROTOCOL = Setting::new("port.NAME.protocol");
+    /// `expose NAME #false`.
+    EXPOSE = Setting::new("expose.NAME");
+    EXPOSE_TYPE = Setting::new("expose.NAME.type");
+    EXPOSE_HEADLESS = Setting::new("expose.NAME.headless");
+    EXPOSE_EXTERNAL_TRAFFIC_POLICY = Setting::new("expose.NAME.external-traffic-policy");
+    /// The `port` list, replaced as a whole.
+    EXPOSE_PORT = Setting::new("expose.NAME.port");
     REPLICAS = Setting::new("replicas").written(|b| at(&b.replicas)).traced(&["/spec/replicas"]);
     REQUESTS_CPU = Setting::new("resources.requests.cpu").traced(&["/resources/requests/cpu"]);
     REQUESTS_MEMORY = Setting::new("resources.requests.memory").traced(&["/resources/requests/memory"]);

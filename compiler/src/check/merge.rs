@@ -234,6 +234,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         canary: b_canary,
         patches: b_patches,
         names: b_names,
+        exposes: b_exposes,
     } = base;
     let Body {
         image,
@@ -265,6 +266,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         canary,
         patches,
         names,
+        exposes,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
     Body {
@@ -297,6 +299,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         canary,
         patches: b_patches.iter().chain(patches).cloned().collect(),
         names: metadata::merge_names(c, b_names, names),
+        exposes: ports::merge_exposes(c, b_exposes, exposes),
     }
 }
 

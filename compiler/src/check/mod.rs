@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `image` | `image` |
 //! | `command` | `command`, `args` |
-//! | `ports` | `port` |
+//! | `ports` | `port`, `expose` |
 //! | `scaling` | `replicas`, `autoscale`, `disruption-budget` |
 //! | `resources` | `resources` |
 //! | `probes` | `probes` |
@@ -134,6 +134,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     };
     let mut metadata = metadata::resolve(&cx, &written, image.version.as_deref(), diags);
     let names = metadata::names(cx.service, &b.names);
+    let services = ports::services(&ports, &b.exposes, &names, cx.origin, diags);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), &ports, diags));
     let volumes = volumes::resolve(&b.volumes, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
@@ -144,7 +145,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
 
     // The metric names are checked once; alerts, SLOs and analyses share them.
     let vocab = monitoring::vocabulary(b, diags);
-    let monitoring = monitoring::resolve(
+    let mut monitoring = monitoring::resolve(
         &monitoring::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
@@ -161,7 +162,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         &rollout::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
-            has_ports: !ports.list.is_empty(),
+            has_ports: services.first().is_some_and(|s| !s.extra),
             scraped: monitoring.as_ref().is_some_and(|m| m.scrape.is_some()),
             declares_metrics: b.metrics.is_some(),
             autoscale: scaling.autoscale.as_ref(),
@@ -172,6 +173,10 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         b,
         diags,
     );
+    if let (Some(m), Some(x)) = (monitoring.as_mut(), b.metrics.as_ref()) {
+        ports::scrape_port(m, &services, x.node, diags);
+    }
+    ports::unique_names(&services, delivery.as_ref(), &names, diags);
 
     if diags.error_count() > errors_before {
         return None;
@@ -216,6 +221,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         monitoring,
         delivery,
         names,
+        services,
     })
 }
 

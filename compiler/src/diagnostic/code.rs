@@ -96,6 +96,9 @@ codes! {
     TemplatePartial = "SVC0344", "template-partial";
     TemplateLimit = "SVC0345", "template-limit";
     UnverifiedInstall = "SVC0346", "unverified-install";
+    ServiceType = "SVC0360", "service-type";
+    ServiceNameTaken = "SVC0361", "service-name-taken";
+    ScrapePortNotServed = "SVC0362", "scrape-port-not-served";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

@@ -1,7 +1,7 @@
 //! Names, labels and annotations: the metadata every object shares and
 //! the selector every object uses, derived once from the plan.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta};
 
 use std::collections::BTreeMap;
 
@@ -56,7 +56,14 @@ pub(crate) fn service_selector(p: &Plan) -> LabelSelector {
     if let Some(v) = p.labels.get(MANAGED_BY) {
         labels.insert(MANAGED_BY.to_string(), v.clone());
     }
-    LabelSelector { match_labels: Some(labels), ..LabelSelector::default() }
+    let match_expressions = p.services.iter().any(|s| s.extra).then(|| {
+        vec![LabelSelectorRequirement {
+            key: super::ports::EXPOSE_LABEL.to_string(),
+            operator: "DoesNotExist".to_string(),
+            values: None,
+        }]
+    });
+    LabelSelector { match_labels: Some(labels), match_expressions }
 }
 
 /// The pod template's metadata: the labels, and the pod annotations.

@@ -2,7 +2,6 @@
 //! pod: their names, the Services, the selector, per-object metadata
 //! (docs/language.md, "Objects").
 
-use super::Map;
 use crate::source::{Span, Spanned};
 
 /// `names { … }`: names of generated objects other than the service's own.
@@ -22,4 +21,31 @@ pub struct Names {
     pub disruption_budget: Option<Spanned<String>>,
     pub service_monitor: Option<Spanned<String>>,
     pub prometheus_rule: Option<Spanned<String>>,
+}
+
+/// `expose NAME type="LoadBalancer" { port https 443 target=http }`: a
+/// Service beside the main one, or (named like it) the main Service's own
+/// type and ports.
+#[derive(Clone, Debug)]
+pub struct Expose {
+    pub name: Spanned<String>,
+    /// `expose NAME #false` in an environment: not there.
+    pub enabled: Option<Spanned<bool>>,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    pub type_: Option<Spanned<String>>,
+    /// `clusterIP: None`.
+    pub headless: Option<Spanned<bool>>,
+    pub external_traffic_policy: Option<Spanned<String>>,
+    /// `None`: every `port`, one to one; replaced as a whole.
+    pub ports: Option<Spanned<Vec<ExposePort>>>,
+}
+
+/// `port https 443 target=http node-port=30443`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExposePort {
+    pub name: Spanned<String>,
+    pub number: Spanned<u16>,
+    /// The container port (by name) it forwards to; default: the one named like it.
+    pub target: Option<Spanned<String>>,
+    pub node_port: Option<Spanned<u16>>,
 }

@@ -38,3 +38,32 @@ pub struct PlanNames {
     pub service_monitor: PlanName,
     pub prometheus_rule: PlanName,
 }
+
+/// One Service: the main one (from `port`, or its `expose`) or another
+/// `expose`. The preview or canary Service is the main one's copy
+/// (`lower::ports`).
+#[derive(Clone, Debug)]
+pub struct PlanService {
+    pub name: PlanName,
+    /// Another Service than the main one (`expose`), which the
+    /// ServiceMonitor does not scrape.
+    pub extra: bool,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    pub type_: String,
+    pub headless: bool,
+    pub external_traffic_policy: Option<String>,
+    pub ports: Vec<PlanServicePort>,
+    /// The `expose` name, or the service name for the main Service.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanServicePort {
+    pub name: String,
+    pub port: u16,
+    /// The container port's name.
+    pub target: String,
+    pub protocol: String,
+    pub node_port: Option<u16>,
+    pub span: Span,
+}
