@@ -233,6 +233,10 @@ pub struct Body {
     pub patches: Vec<Patch>,
     /// Object names, Services, selector and per-object metadata (`objects.rs`).
     pub names: Names,
+    /// `selector { … }`: the labels a live workload already selects on,
+    /// kept as given (the span is the `selector` node's).
+    pub selector: Option<Spanned<Map<Spanned<String>>>>,
+    /// `expose NAME { … }`: Services beside the main one, or its own shape.
     pub exposes: Map<Expose>,
 }
 

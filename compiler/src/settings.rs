@@ -301,6 +301,8 @@ registry! {
             (Kind::PodDisruptionBudget, "/spec/minAvailable"),
         ]);
     NODE_SELECTOR = Setting::new("node-selector.KEY");
+    /// Replaced as a whole by the layer above.
+    SELECTOR = Setting::new("selector").unreported().written(|b| at(&b.selector));
     NAMES_WORKLOAD = Setting::new("names.workload");
     NAMES_SERVICE = Setting::new("names.service");
     NAMES_PREVIEW_SERVICE = Setting::new("names.preview-service");

@@ -234,6 +234,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         canary: b_canary,
         patches: b_patches,
         names: b_names,
+        selector: b_selector,
         exposes: b_exposes,
     } = base;
     let Body {
@@ -266,6 +267,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         canary,
         patches,
         names,
+        selector,
         exposes,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
@@ -299,6 +301,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         canary,
         patches: b_patches.iter().chain(patches).cloned().collect(),
         names: metadata::merge_names(c, b_names, names),
+        selector: or(selector, b_selector),
         exposes: ports::merge_exposes(c, b_exposes, exposes),
     }
 }
@@ -356,6 +359,7 @@ mod tests {
         shutdown pre-stop="1s" grace="10s"
         node-selector { zone "a" }
         metrics path="/a" port="http"
+        expose "x" #true type="NodePort" headless=#false external-traffic-policy="Local" { port http 80; }
         names {
             workload "a"; service "a"; preview-service "a"; canary-service "a"
             autoscaler "a"; disruption-budget "a"; service-monitor "a"; prometheus-rule "a"
@@ -399,6 +403,7 @@ mod tests {
         shutdown pre-stop="2s" grace="20s"
         node-selector { zone "b" }
         metrics path="/b" port="metrics"
+        expose "x" #false type="LoadBalancer" headless=#true external-traffic-policy="Cluster" { port http 90; }
         names {
             workload "b"; service "b"; preview-service "b"; canary-service #false
             autoscaler "b"; disruption-budget "b"; service-monitor "b"; prometheus-rule "b"

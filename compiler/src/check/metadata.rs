@@ -38,7 +38,17 @@ pub(super) struct Written<'b> {
     pub labels: &'b Map<Spanned<String>>,
     pub annotations: &'b Map<Spanned<String>>,
     pub pod_annotations: &'b Map<Spanned<String>>,
+    pub selector: &'b Option<Spanned<Map<Spanned<String>>>>,
 }
+
+/// Labels a selector must not hold: they change with every release, or
+/// the controllers set them per ReplicaSet (SVC0363).
+const UNSTABLE: &[(&str, &str)] = &[
+    ("app.kubernetes.io/version", "changes with every release"),
+    ("pod-template-hash", "is set by the Deployment controller, per ReplicaSet"),
+    ("rollouts-pod-template-hash", "is set by Argo Rollouts, per ReplicaSet"),
+    ("controller-revision-hash", "is set by the controller, per revision"),
+];
 
 /// `version` is the image tag (the `app.kubernetes.io/version` label when
 /// it is a valid label value).
@@ -55,9 +65,14 @@ pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, version: Option<&str>, diags
         }
         labels.insert(k.clone(), v.value.clone());
     }
-    let mut selector = BTreeMap::new();
-    selector.insert("app.kubernetes.io/name".to_string(), cx.service.to_string());
-    selector.insert("app.kubernetes.io/instance".to_string(), cx.service.to_string());
+    let mut identity = BTreeMap::new();
+    identity.insert("app.kubernetes.io/name".to_string(), cx.service.to_string());
+    identity.insert("app.kubernetes.io/instance".to_string(), cx.service.to_string());
+    labels.extend(identity.clone());
+    let selector = match w.selector {
+        Some(given) => legacy_selector(given, w.labels, &identity, diags),
+        None => identity,
+    };
     labels.extend(selector.clone());
     labels.insert("app.kubernetes.io/managed-by".to_string(), "svcc".to_string());
     if let Some(v) = version
@@ -78,6 +93,51 @@ pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, version: Option<&str>, diags
         annotations: strings(w.annotations),
         pod_annotations: strings(w.pod_annotations),
     }
+}
+
+/// `selector { … }`: the given labels, as they are, when none changes
+/// between releases (SVC0363) and none disagrees with `labels` or the
+/// identity labels (SVC0364).
+fn legacy_selector(
+    given: &Spanned<Map<Spanned<String>>>,
+    labels: &Map<Spanned<String>>,
+    identity: &BTreeMap<String, String>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (k, v) in &given.value {
+        if let Some((_, why)) = UNSTABLE.iter().find(|(u, _)| u == k) {
+            diags.push(
+                Diagnostic::error(Code::SelectorNotStable, format!("selector label `{k}` {why}"))
+                    .at(v.span, "would change the selector")
+                    .help(format!("remove `{k}` from `selector`: the workload's pods carry it anyway"))
+                    .note("a Deployment's selector is immutable: once applied, a changed selector is refused, and the only way out is to delete the workload and create it again, which takes the service down"),
+            );
+            continue;
+        }
+        let other = labels
+            .get(k)
+            .map(|l| (l.value.as_str(), Some(l.span)))
+            .or_else(|| identity.get(k).map(|x| (x.as_str(), None)));
+        if let Some((value, at)) = other
+            && value != v.value
+        {
+            let mut d = Diagnostic::error(
+                Code::SelectorDisagrees,
+                format!("selector label `{k}` is `{}`, but the pods are labelled `{value}`", v.value),
+            )
+            .at(v.span, "selects on this value")
+            .help("a selector must match its own pods: give the label one value, in `selector` only");
+            d = match at {
+                Some(at) => d.also(at, "the pods' label"),
+                None => d.note("svcc labels every pod with `app.kubernetes.io/name` and `app.kubernetes.io/instance` set to the service name"),
+            };
+            diags.push(d);
+            continue;
+        }
+        out.insert(k.clone(), v.value.clone());
+    }
+    out
 }
 
 /// Each name replaces the lower layer's.

@@ -131,6 +131,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         labels: &b.labels,
         annotations: &b.annotations,
         pod_annotations: &b.pod_annotations,
+        selector: &b.selector,
     };
     let mut metadata = metadata::resolve(&cx, &written, image.version.as_deref(), diags);
     let names = metadata::names(cx.service, &b.names);

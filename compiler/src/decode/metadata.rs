@@ -43,6 +43,13 @@ pub const NODES: &[Node<Contents>] = &[
         ..Node::new(|n, d, c| c.body.pod_annotations = string_map(n, d, "annotation", false))
     },
     Node {
+        name: "selector",
+        order: 13,
+        summary: "Adopt a live workload: the selector labels it already has, kept as given",
+        doc: "language.md#selector-adopting-a-workload",
+        ..Node::new(|n, d, c| c.body.selector = selector(n, d))
+    },
+    Node {
         name: "names",
         order: 13,
         summary: "Names of generated objects other than the service's: the workload, the Services, …",
@@ -134,6 +141,20 @@ fn canary_service(node: &KdlNode, diags: &mut Diagnostics, x: &mut Names) {
         return;
     }
     x.canary_service = object(node, diags, values::check_dns1035_label).map(|s| s.map(Some));
+}
+
+/// `selector { app "details" }`: the legacy selector, at least one label.
+fn selector(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Map<Spanned<String>>>> {
+    let labels = string_map(node, diags, "selector label", true);
+    if labels.is_empty() && children(node).is_empty() {
+        diags.push(
+            Diagnostic::error(Code::EmptySelector, "a selector needs at least one label")
+                .at(name_span(node), "selects every pod of the namespace")
+                .help("write the live workload's selector labels, e.g. `selector { app \"details\" }`, or remove `selector` to let svcc select on its identity labels"),
+        );
+        return None;
+    }
+    Some(Spanned::new(labels, name_span(node)))
 }
 
 fn namespace(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {

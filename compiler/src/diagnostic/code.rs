@@ -63,6 +63,7 @@ codes! {
     PresetFile = "SVC0231", "preset-file";
     OutsideRepository = "SVC0232", "outside-repository";
     HiddenFile = "SVC0233", "hidden-file";
+    EmptySelector = "SVC0240", "empty-selector";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -99,6 +100,8 @@ codes! {
     ServiceType = "SVC0360", "service-type";
     ServiceNameTaken = "SVC0361", "service-name-taken";
     ScrapePortNotServed = "SVC0362", "scrape-port-not-served";
+    SelectorNotStable = "SVC0363", "selector-not-stable";
+    SelectorDisagrees = "SVC0364", "selector-disagrees";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

@@ -12,6 +12,9 @@ use crate::source::Span;
 /// template, so a tag bump changes one file, not every object.
 pub(crate) const VERSION_LABEL: &str = "app.kubernetes.io/version";
 
+/// The label that names the service on every object.
+const NAME_LABEL: &str = "app.kubernetes.io/name";
+
 /// The label every object svcc writes carries (`managed-by: svcc`).
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
@@ -51,11 +54,9 @@ pub(crate) fn workload_meta(p: &Plan, name: &str) -> ObjectMeta {
 /// tracking (the default before Argo CD 3) rewrites on every object it
 /// manages; selecting by it would silently stop the scrape.
 pub(crate) fn service_selector(p: &Plan) -> LabelSelector {
-    let mut labels = p.selector.clone();
-    labels.retain(|k, _| k != "app.kubernetes.io/instance");
-    if let Some(v) = p.labels.get(MANAGED_BY) {
-        labels.insert(MANAGED_BY.to_string(), v.clone());
-    }
+    // Every Service carries the identity labels, whatever the pods' selector.
+    let labels: BTreeMap<String, String> =
+        [NAME_LABEL, MANAGED_BY].into_iter().filter_map(|k| Some((k.to_string(), p.labels.get(k)?.clone()))).collect();
     let match_expressions = p.services.iter().any(|s| s.extra).then(|| {
         vec![LabelSelectorRequirement {
             key: super::ports::EXPOSE_LABEL.to_string(),

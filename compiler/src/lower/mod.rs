@@ -173,6 +173,14 @@ pub(crate) fn object<T: Serialize + OfKind>(name: &str, p: &Plan, t: &T, spans: 
         };
         provenance.insert("/metadata/namespace".to_string(), origin);
     }
+    // A legacy selector is written, not derived.
+    if let Some(span) = p.settings.get("selector") {
+        for ptr in ["/spec/selector", "/spec/template/metadata/labels"] {
+            if at(&value, ptr).is_some() {
+                provenance.insert(ptr.to_string(), origin_of(p, *span, ptr));
+            }
+        }
+    }
     // Fields that one documented setting decides: the spec's span when the
     // setting is written, its default otherwise.
     for &(setting, k, ptr) in settings::fields() {
