@@ -238,6 +238,8 @@ pub struct Body {
     pub selector: Option<Spanned<Map<Spanned<String>>>>,
     /// `expose NAME { … }`: Services beside the main one, or its own shape.
     pub exposes: Map<Expose>,
+    /// `object OBJECT { … }`: labels and annotations of one object only.
+    pub objects: Map<ObjectMetadata>,
 }
 
 #[derive(Clone, Debug)]

@@ -66,6 +66,9 @@ pub struct Plan {
     pub names: PlanNames,
     /// The main Service first (when the service has ports), then `expose`'s.
     pub services: Vec<PlanService>,
+    /// `object`: labels and annotations of one object, by object
+    /// (`workload`, `service-account`, … or an `expose` name).
+    pub objects: BTreeMap<String, PlanObjectMetadata>,
 }
 
 /// Progressive delivery: the Rollout's strategy, its extra Service and its

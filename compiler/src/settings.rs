@@ -301,6 +301,8 @@ registry! {
             (Kind::PodDisruptionBudget, "/spec/minAvailable"),
         ]);
     NODE_SELECTOR = Setting::new("node-selector.KEY");
+    /// One object's labels and annotations, merged key by key.
+    OBJECT = Setting::new("object.OBJECT").unreported();
     /// Replaced as a whole by the layer above.
     SELECTOR = Setting::new("selector").unreported().written(|b| at(&b.selector));
     NAMES_WORKLOAD = Setting::new("names.workload");

@@ -236,6 +236,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         names: b_names,
         selector: b_selector,
         exposes: b_exposes,
+        objects: b_objects,
     } = base;
     let Body {
         image,
@@ -269,6 +270,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         names,
         selector,
         exposes,
+        objects,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
     Body {
@@ -303,6 +305,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         names: metadata::merge_names(c, b_names, names),
         selector: or(selector, b_selector),
         exposes: ports::merge_exposes(c, b_exposes, exposes),
+        objects: metadata::merge_objects(b_objects, objects),
     }
 }
 

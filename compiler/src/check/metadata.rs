@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 
 use super::Cx;
 use super::merge::Merger;
+use super::merge::merge_map;
+use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Map, Names};
-use crate::plan::{PlanName, PlanNames};
+use crate::model::{Expose, Map, Names, ObjectMetadata};
+use crate::plan::{PlanName, PlanNames, PlanObjectMetadata};
 use crate::settings as s;
 use crate::source::Spanned;
 
@@ -136,6 +138,78 @@ fn legacy_selector(
             continue;
         }
         out.insert(k.clone(), v.value.clone());
+    }
+    out
+}
+
+/// Object by object, by name; its labels and annotations key by key.
+pub(super) fn merge_objects(base: &Map<ObjectMetadata>, over: &Map<ObjectMetadata>) -> Map<ObjectMetadata> {
+    let mut out = base.clone();
+    for (key, o) in over {
+        let ObjectMetadata { name, labels, annotations } = o;
+        let merged = match base.get(key) {
+            Some(b) => ObjectMetadata {
+                name: b.name.clone(),
+                labels: merge_map(&b.labels, labels),
+                annotations: merge_map(&b.annotations, annotations),
+            },
+            None => ObjectMetadata { name: name.clone(), labels: labels.clone(), annotations: annotations.clone() },
+        };
+        out.insert(key.clone(), merged);
+    }
+    out
+}
+
+/// The objects `object` can name, besides an `expose` Service.
+pub const OBJECTS: &[&str] = &[
+    "workload",
+    "service",
+    "preview-service",
+    "canary-service",
+    "service-account",
+    "autoscaler",
+    "disruption-budget",
+    "service-monitor",
+    "prometheus-rule",
+    "analysis-templates",
+];
+
+/// Each `object`'s labels and annotations, by object (SVC0365 for one that
+/// is neither a word of [`OBJECTS`] nor an `expose`; SVC0312 for a label
+/// svcc derives).
+pub(super) fn objects(
+    objects: &Map<ObjectMetadata>,
+    exposes: &Map<Expose>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, PlanObjectMetadata> {
+    let mut out = BTreeMap::new();
+    for (key, o) in objects {
+        if !OBJECTS.contains(&key.as_str()) && !exposes.contains_key(key) {
+            let mut known: Vec<&str> = OBJECTS.to_vec();
+            known.extend(exposes.keys().map(String::as_str));
+            let mut d = Diagnostic::error(Code::UnknownObject, format!("svcc generates no object `{key}`"))
+                .at(o.name.span, "not a generated object");
+            d = match did_you_mean(key, &known) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("name one of: {}, or an `expose` Service", OBJECTS.join(", "))),
+            };
+            diags.push(d);
+            continue;
+        }
+        let mut labels = BTreeMap::new();
+        for (k, v) in &o.labels {
+            if RESERVED_LABELS.contains(&k.as_str()) {
+                diags.push(
+                    Diagnostic::error(Code::ReservedLabel, format!("label `{k}` is set by svcc"))
+                        .at(v.span, "derived from the service")
+                        .help("remove it; svcc derives the standard `app.kubernetes.io/*` labels so selectors stay consistent"),
+                );
+                continue;
+            }
+            labels.insert(k.clone(), (v.value.clone(), v.span));
+        }
+        let annotations = o.annotations.iter().map(|(k, v)| (k.clone(), (v.value.clone(), v.span))).collect();
+        out.insert(key.clone(), PlanObjectMetadata { labels, annotations });
     }
     out
 }

@@ -17,7 +17,7 @@
 //! | `resources` | `resources` |
 //! | `probes` | `probes` |
 //! | `env` | `env`, `env-from` |
-//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations` |
+//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations`, `selector`, `object`, `names` |
 //! | `volumes` | `volumes` |
 //! | `security` | `security`, `service-account` |
 //! | `lifecycle` | `rolling-update`, `shutdown` |
@@ -135,6 +135,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     };
     let mut metadata = metadata::resolve(&cx, &written, image.version.as_deref(), diags);
     let names = metadata::names(cx.service, &b.names);
+    let objects = metadata::objects(&b.objects, &b.exposes, diags);
     let services = ports::services(&ports, &b.exposes, &names, cx.origin, diags);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), &ports, diags));
     let volumes = volumes::resolve(&b.volumes, diags);
@@ -223,6 +224,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         delivery,
         names,
         services,
+        objects,
     })
 }
 

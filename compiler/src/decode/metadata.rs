@@ -8,7 +8,7 @@ use super::body::Contents;
 use super::node::{self, Node, Twice};
 use super::reader::{self, NodeReader, children, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Map, Names};
+use crate::model::{Map, Names, ObjectMetadata};
 use crate::source::{Span, Spanned};
 use crate::values;
 
@@ -41,6 +41,16 @@ pub const NODES: &[Node<Contents>] = &[
         summary: "Annotations of the pod template",
         doc: "language.md#labels-annotations-pod-annotations",
         ..Node::new(|n, d, c| c.body.pod_annotations = string_map(n, d, "annotation", false))
+    },
+    Node {
+        name: "object",
+        order: 13,
+        summary: "Labels and annotations of one generated object only (the ServiceAccount, an `expose`d Service, …)",
+        doc: "language.md#object-per-object-labels-and-annotations",
+        args: "OBJECT",
+        repeat: true,
+        children: Some(&OBJECT),
+        ..Node::new(|n, d, c| object_metadata(n, d, &mut c.body.objects))
     },
     Node {
         name: "selector",
@@ -141,6 +151,59 @@ fn canary_service(node: &KdlNode, diags: &mut Diagnostics, x: &mut Names) {
         return;
     }
     x.canary_service = object(node, diags, values::check_dns1035_label).map(|s| s.map(Some));
+}
+
+/// Children of `object`.
+const OBJECT: &[Node<ObjectMetadata>] = &[
+    Node {
+        name: "labels",
+        summary: "Labels of this object only",
+        doc: "language.md#object-per-object-labels-and-annotations",
+        ..Node::new(|n, d, o| o.labels = string_map(n, d, "label", true))
+    },
+    Node {
+        name: "annotations",
+        summary: "Annotations of this object only",
+        doc: "language.md#object-per-object-labels-and-annotations",
+        ..Node::new(|n, d, o| o.annotations = string_map(n, d, "annotation", false))
+    },
+];
+
+/// `object "service-account" { labels { … } annotations { … } }`.
+fn object_metadata(node: &KdlNode, diags: &mut Diagnostics, objects: &mut Map<ObjectMetadata>) {
+    let mut r = NodeReader::new(node);
+    let name = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "object", values::check_dns1035_label),
+        None => {
+            diags.push(missing(
+                r.name_span(),
+                "the object",
+                "write `object \"service-account\" { labels { team \"search\" } }`",
+            ));
+            None
+        }
+    };
+    r.finish(diags);
+    // The children are checked even when the object's name is not.
+    let mut o = ObjectMetadata {
+        name: name.clone().unwrap_or_else(|| Spanned::new(String::new(), name_span(node))),
+        labels: Map::new(),
+        annotations: Map::new(),
+    };
+    node::decode_children(OBJECT, node, Twice::InParent, &mut o, diags);
+    if name.is_none() {
+        return;
+    }
+    if let Some(prev) = objects.get(&o.name.value) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("`object {}` is declared twice", o.name.value))
+                .at(o.name.span, "declared again here")
+                .also(prev.name.span, "first declared here")
+                .help("write its labels and annotations in one `object` block"),
+        );
+        return;
+    }
+    objects.insert(o.name.value.clone(), o);
 }
 
 /// `selector { app "details" }`: the legacy selector, at least one label.

@@ -102,6 +102,7 @@ codes! {
     ScrapePortNotServed = "SVC0362", "scrape-port-not-served";
     SelectorNotStable = "SVC0363", "selector-not-stable";
     SelectorDisagrees = "SVC0364", "selector-disagrees";
+    UnknownObject = "SVC0365", "unknown-object";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

@@ -5,6 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelecto
 
 use std::collections::BTreeMap;
 
+use super::{Kind, Object};
 use crate::plan::{Plan, PlanName};
 use crate::source::Span;
 
@@ -79,4 +80,49 @@ pub(super) fn pod_meta(p: &Plan) -> ObjectMeta {
 /// The identity labels (never the version): what every selector matches.
 pub(crate) fn selector(p: &Plan) -> LabelSelector {
     LabelSelector { match_labels: Some(p.selector.clone()), ..LabelSelector::default() }
+}
+
+/// The `object` word that names `o` (`workload`, `service-account`, …, or
+/// an `expose` name).
+fn role(p: &Plan, o: &Object) -> Option<String> {
+    let word = match o.kind {
+        Kind::Deployment | Kind::Rollout => "workload",
+        Kind::ServiceAccount => "service-account",
+        Kind::HorizontalPodAutoscaler => "autoscaler",
+        Kind::PodDisruptionBudget => "disruption-budget",
+        Kind::ServiceMonitor => "service-monitor",
+        Kind::PrometheusRule => "prometheus-rule",
+        Kind::AnalysisTemplate => "analysis-templates",
+        Kind::Service if o.name == p.names.service.name => "service",
+        Kind::Service if o.name == p.names.preview_service.name && p.services.iter().all(|s| s.name.name != o.name) => {
+            "preview-service"
+        }
+        Kind::Service if p.names.canary_service.as_ref().is_some_and(|c| c.name == o.name) => "canary-service",
+        Kind::Service => return Some(o.name.clone()),
+    };
+    Some(word.to_string())
+}
+
+/// `object`'s labels and annotations on the object they name, each traced
+/// to its spec value.
+pub(super) fn object_metadata(p: &Plan, o: &mut Object) {
+    let Some(m) = role(p, o).and_then(|r| p.objects.get(&r)) else { return };
+    let Some(meta) = o.value.get_mut("metadata").and_then(|v| v.as_object_mut()) else { return };
+    for (field, entries) in [("labels", &m.labels), ("annotations", &m.annotations)] {
+        if entries.is_empty() {
+            continue;
+        }
+        let map = meta.entry(field).or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        let Some(map) = map.as_object_mut() else { continue };
+        for (k, (v, span)) in entries {
+            map.insert(k.clone(), serde_json::Value::String(v.clone()));
+            let pointer = format!("/metadata/{field}/{}", k.replace('~', "~0").replace('/', "~1"));
+            o.provenance.insert(pointer, super::origin_of(p, *span, ""));
+        }
+        // Keys in order, as every other map svcc writes.
+        let sorted: BTreeMap<String, serde_json::Value> = std::mem::take(map).into_iter().collect();
+        map.extend(sorted);
+    }
+    let sorted: BTreeMap<String, serde_json::Value> = std::mem::take(meta).into_iter().collect();
+    meta.extend(sorted);
 }

@@ -247,5 +247,10 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     if let Some(m) = &p.monitoring {
         out.extend(monitoring::lower(p, m));
     }
+    if !p.objects.is_empty() {
+        for o in &mut out {
+            metadata::object_metadata(p, o);
+        }
+    }
     out
 }

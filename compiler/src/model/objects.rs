@@ -2,6 +2,7 @@
 //! pod: their names, the Services, the selector, per-object metadata
 //! (docs/language.md, "Objects").
 
+use super::Map;
 use crate::source::{Span, Spanned};
 
 /// `names { … }`: names of generated objects other than the service's own.
@@ -21,6 +22,16 @@ pub struct Names {
     pub disruption_budget: Option<Spanned<String>>,
     pub service_monitor: Option<Spanned<String>>,
     pub prometheus_rule: Option<Spanned<String>>,
+}
+
+/// `object OBJECT { labels { … } annotations { … } }`: metadata of one
+/// generated object only, on top of the service's.
+#[derive(Clone, Debug)]
+pub struct ObjectMetadata {
+    /// `workload`, `service-account`, … or an `expose` name.
+    pub name: Spanned<String>,
+    pub labels: Map<Spanned<String>>,
+    pub annotations: Map<Spanned<String>>,
 }
 
 /// `expose NAME type="LoadBalancer" { port https 443 target=http }`: a

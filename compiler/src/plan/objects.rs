@@ -1,6 +1,8 @@
 //! The plan's generated objects as objects: their names, derived once here
 //! from the spec and used by every reference (docs/language.md, "Objects").
 
+use std::collections::BTreeMap;
+
 use crate::source::Span;
 
 /// An object name, with the span of the spec value that set it (`None`:
@@ -66,4 +68,12 @@ pub struct PlanServicePort {
     pub protocol: String,
     pub node_port: Option<u16>,
     pub span: Span,
+}
+
+/// `object OBJECT { … }`: labels and annotations of one object, on top of
+/// the service's, each with its spec span.
+#[derive(Clone, Debug, Default)]
+pub struct PlanObjectMetadata {
+    pub labels: BTreeMap<String, (String, Span)>,
+    pub annotations: BTreeMap<String, (String, Span)>,
 }
