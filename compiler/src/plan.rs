@@ -162,6 +162,13 @@ pub struct PlanScrape {
     pub path: String,
     pub interval: Option<String>,
     pub scheme: Option<String>,
+    pub scrape_timeout: Option<String>,
+    pub honor_labels: Option<bool>,
+    pub tls: Option<crate::crd::TlsConfig>,
+    pub authorization: Option<crate::crd::SafeAuthorization>,
+    pub bearer_token_file: Option<String>,
+    pub relabelings: Vec<crate::crd::RelabelConfig>,
+    pub metric_relabelings: Vec<crate::crd::RelabelConfig>,
 }
 
 #[derive(Clone, Debug)]

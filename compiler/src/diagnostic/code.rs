@@ -103,6 +103,10 @@ codes! {
     SelectorNotStable = "SVC0363", "selector-not-stable";
     SelectorDisagrees = "SVC0364", "selector-disagrees";
     UnknownObject = "SVC0365", "unknown-object";
+    ScrapeCredentials = "SVC0366", "scrape-credentials";
+    RelabelIncomplete = "SVC0367", "relabel-incomplete";
+    ScrapeTimeout = "SVC0368", "scrape-timeout";
+    ScrapeNotSecured = "SVC0369", "scrape-not-secured";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

@@ -30,6 +30,13 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
                     path: Some(s.path.clone()),
                     interval: s.interval.clone(),
                     scheme: s.scheme.clone(),
+                    scrape_timeout: s.scrape_timeout.clone(),
+                    honor_labels: s.honor_labels,
+                    tls_config: s.tls.clone(),
+                    authorization: s.authorization.clone(),
+                    bearer_token_file: s.bearer_token_file.clone(),
+                    relabelings: s.relabelings.clone(),
+                    metric_relabelings: s.metric_relabelings.clone(),
                 }],
             },
         };
