@@ -30,7 +30,9 @@ use crate::model::*;
 use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
-use super::{image, lifecycle, metadata, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
+use super::{
+    gitops, image, lifecycle, metadata, monitoring, ports, probes, resources, rollout, scaling, security, volumes,
+};
 
 /// How the upper layer relates to the lower one.
 #[derive(Clone, Copy, Debug)]
@@ -237,6 +239,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         selector: b_selector,
         exposes: b_exposes,
         objects: b_objects,
+        gitops: b_gitops,
     } = base;
     let Body {
         image,
@@ -271,6 +274,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         selector,
         exposes,
         objects,
+        gitops,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
     Body {
@@ -306,6 +310,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         selector: or(selector, b_selector),
         exposes: ports::merge_exposes(c, b_exposes, exposes),
         objects: metadata::merge_objects(b_objects, objects),
+        gitops: gitops::merge(c, b_gitops, gitops),
     }
 }
 
@@ -324,7 +329,8 @@ mod tests {
 
     /// Every setting the merge reports, given differently by two presets
     /// (`c` names another repository, so `image` conflicts and its tag and
-    /// digest are not inherited).
+    /// digest are not inherited; and another GitOps engine, so `gitops`
+    /// conflicts and no setting of the block below is inherited).
     const A: &str = r#"
         image "ghcr.io/acme/a" tag="1" digest="sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" pull-policy="Always"
         namespace "a"
@@ -366,6 +372,18 @@ mod tests {
         names {
             workload "a"; service "a"; preview-service "a"; canary-service "a"
             autoscaler "a"; disruption-budget "a"; service-monitor "a"; prometheus-rule "a"
+        }
+        gitops argocd {
+            repo "https://a.example.com/deploy.git" revision="a"
+            path "a"
+            namespace "a"
+            name "a"
+            application-set #true
+            project "a" create=#true
+            source "a" kind="GitRepository" namespace="a"
+            sync automated=#true prune=#true self-heal=#true interval="1m" wait=#true timeout="1m"
+            sync-options "PruneLast=true"
+            cluster production "a"
         }
     "#;
 
@@ -411,9 +429,21 @@ mod tests {
             workload "b"; service "b"; preview-service "b"; canary-service #false
             autoscaler "b"; disruption-budget "b"; service-monitor "b"; prometheus-rule "b"
         }
+        gitops argocd {
+            repo "https://b.example.com/deploy.git" revision="b"
+            path "b"
+            namespace "b"
+            name "b"
+            application-set #false
+            project "b" create=#false
+            source "b" kind="Bucket" namespace="b"
+            sync automated=#false prune=#false self-heal=#false interval="2m" wait=#false timeout="2m"
+            sync-options "Replace=true"
+            cluster production "b"
+        }
     "#;
 
-    const C: &str = r#"image "ghcr.io/acme/c""#;
+    const C: &str = r#"image "ghcr.io/acme/c"; gitops flux"#;
 
     /// The conflicts and set paths of `over` combined with `base`.
     fn combine(base: &str, over: &str) -> (Vec<String>, Vec<String>) {

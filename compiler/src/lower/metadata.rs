@@ -99,6 +99,8 @@ fn role(p: &Plan, o: &Object) -> Option<String> {
         }
         Kind::Service if p.names.canary_service.as_ref().is_some_and(|c| c.name == o.name) => "canary-service",
         Kind::Service => return Some(o.name.clone()),
+        // The GitOps engine's objects are not the service's.
+        _ => return None,
     };
     Some(word.to_string())
 }
