@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use crate::model::{Duration, IntOrPercent, ProbeKind};
 use crate::source::Span;
 
+mod objects;
+pub use objects::*;
+
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub service: String,
@@ -59,6 +62,13 @@ pub struct Plan {
     pub monitoring: Option<PlanMonitoring>,
     /// `Some` when an Argo Rollouts strategy replaces the rolling Deployment.
     pub delivery: Option<PlanDelivery>,
+    /// The generated objects' names (`objects.rs`).
+    pub names: PlanNames,
+    /// The main Service first (when the service has ports), then `expose`'s.
+    pub services: Vec<PlanService>,
+    /// `object`: labels and annotations of one object, by object
+    /// (`workload`, `service-account`, … or an `expose` name).
+    pub objects: BTreeMap<String, PlanObjectMetadata>,
     /// `Some` when a GitOps engine deploys this environment (`gitops`).
     pub gitops: Option<PlanGitops>,
     /// `Some` when a `network` block applies (in the service, a preset or
@@ -75,6 +85,8 @@ pub struct PlanNetwork {
     pub calls: Vec<PlanCall>,
     pub callers: Vec<PlanCaller>,
     pub egress: Vec<PlanEgress>,
+    /// `ingress "CIDR"`: address ranges outside the cluster admitted in.
+    pub ingress: Vec<PlanIngress>,
     pub dns: PlanPeer,
     pub prometheus: PlanPeer,
     pub ingress_controller: PlanPeer,
@@ -124,6 +136,15 @@ pub struct PlanEgress {
     pub cidrs: Vec<String>,
     pub port: Option<u16>,
     pub protocol: String,
+    pub span: Span,
+}
+
+/// `ingress "CIDR" [port=PORT]`: the range and the ports it reaches
+/// (number, protocol).
+#[derive(Clone, Debug)]
+pub struct PlanIngress {
+    pub cidr: String,
+    pub ports: Vec<(u16, String)>,
     pub span: Span,
 }
 
@@ -184,8 +205,8 @@ pub enum PlanEngine {
 pub struct PlanDelivery {
     pub strategy: PlanStrategy,
     /// The Service Argo Rollouts points at the new version only (preview or
-    /// canary); the main Service keeps the service's name.
-    pub second_service: String,
+    /// canary; `None`: a canary without one).
+    pub second_service: Option<String>,
     pub analyses: Vec<PlanAnalysis>,
     /// No namespace is known at build time (no `namespace`, no
     /// environments): the analyses' queries read it from an argument the
@@ -213,7 +234,7 @@ pub enum PlanStrategy {
     },
     Canary {
         stable_service: Option<String>,
-        canary_service: String,
+        canary_service: Option<String>,
         max_surge: IntOrPercent,
         max_unavailable: IntOrPercent,
         /// The existing Ingress the NGINX router splits traffic from.
@@ -269,6 +290,13 @@ pub struct PlanScrape {
     pub path: String,
     pub interval: Option<String>,
     pub scheme: Option<String>,
+    pub scrape_timeout: Option<String>,
+    pub honor_labels: Option<bool>,
+    pub tls: Option<crate::crd::TlsConfig>,
+    pub authorization: Option<crate::crd::SafeAuthorization>,
+    pub bearer_token_file: Option<String>,
+    pub relabelings: Vec<crate::crd::RelabelConfig>,
+    pub metric_relabelings: Vec<crate::crd::RelabelConfig>,
 }
 
 #[derive(Clone, Debug)]

@@ -31,7 +31,8 @@ use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
 use super::{
-    gitops, image, lifecycle, monitoring, network, ports, probes, resources, rollout, scaling, security, volumes,
+    gitops, image, lifecycle, metadata, monitoring, network, ports, probes, resources, rollout, scaling, security,
+    volumes,
 };
 
 /// How the upper layer relates to the lower one.
@@ -236,6 +237,10 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         canary: b_canary,
         network: b_network,
         patches: b_patches,
+        names: b_names,
+        selector: b_selector,
+        exposes: b_exposes,
+        objects: b_objects,
         gitops: b_gitops,
     } = base;
     let Body {
@@ -268,6 +273,10 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         canary,
         network,
         patches,
+        names,
+        selector,
+        exposes,
+        objects,
         gitops,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
@@ -301,6 +310,10 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         canary,
         network: network::merge(b_network, network),
         patches: b_patches.iter().chain(patches).cloned().collect(),
+        names: metadata::merge_names(c, b_names, names),
+        selector: or(selector, b_selector),
+        exposes: ports::merge_exposes(c, b_exposes, exposes),
+        objects: metadata::merge_objects(b_objects, objects),
         gitops: gitops::merge(c, b_gitops, gitops),
     }
 }
@@ -359,6 +372,11 @@ mod tests {
         shutdown pre-stop="1s" grace="10s"
         node-selector { zone "a" }
         metrics path="/a" port="http"
+        expose "x" #true type="NodePort" headless=#false external-traffic-policy="Local" { port http 80; }
+        names {
+            workload "a"; service "a"; preview-service "a"; canary-service "a"
+            autoscaler "a"; disruption-budget "a"; service-monitor "a"; prometheus-rule "a"
+        }
         gitops argocd {
             repo "https://a.example.com/deploy.git" revision="a"
             path "a"
@@ -410,6 +428,11 @@ mod tests {
         shutdown pre-stop="2s" grace="20s"
         node-selector { zone "b" }
         metrics path="/b" port="metrics"
+        expose "x" #false type="LoadBalancer" headless=#true external-traffic-policy="Cluster" { port http 90; }
+        names {
+            workload "b"; service "b"; preview-service "b"; canary-service #false
+            autoscaler "b"; disruption-budget "b"; service-monitor "b"; prometheus-rule "b"
+        }
         gitops argocd {
             repo "https://b.example.com/deploy.git" revision="b"
             path "b"

@@ -12,12 +12,12 @@
 //! |---|---|
 //! | `image` | `image` |
 //! | `command` | `command`, `args` |
-//! | `ports` | `port` |
+//! | `ports` | `port`, `expose` |
 //! | `scaling` | `replicas`, `autoscale`, `disruption-budget` |
 //! | `resources` | `resources` |
 //! | `probes` | `probes` |
 //! | `env` | `env`, `env-from` |
-//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations` |
+//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations`, `selector`, `object`, `names` |
 //! | `volumes` | `volumes` |
 //! | `security` | `security`, `service-account` |
 //! | `lifecycle` | `rolling-update`, `shutdown` |
@@ -136,8 +136,12 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         labels: &b.labels,
         annotations: &b.annotations,
         pod_annotations: &b.pod_annotations,
+        selector: &b.selector,
     };
     let mut metadata = metadata::resolve(&cx, &written, image.version.as_deref(), diags);
+    let names = metadata::names(cx.service, &b.names);
+    let objects = metadata::objects(&b.objects, &b.exposes, diags);
+    let services = ports::services(&ports, &b.exposes, &names, cx.origin, diags);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), &ports, diags));
     let volumes = volumes::resolve(&b.volumes, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
@@ -148,7 +152,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
 
     // The metric names are checked once; alerts, SLOs and analyses share them.
     let vocab = monitoring::vocabulary(b, diags);
-    let monitoring = monitoring::resolve(
+    let mut monitoring = monitoring::resolve(
         &monitoring::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
@@ -156,6 +160,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             limits: &resources.limits,
             vocab: vocab.as_ref(),
             rollout: rollout::declared(b),
+            names: &names,
         },
         b,
         diags,
@@ -164,16 +169,21 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         &rollout::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
-            has_ports: !ports.list.is_empty(),
+            has_ports: services.first().is_some_and(|s| !s.extra),
             scraped: monitoring.as_ref().is_some_and(|m| m.scrape.is_some()),
             declares_metrics: b.metrics.is_some(),
             autoscale: scaling.autoscale.as_ref(),
             origin: cx.origin,
             vocab: vocab.as_ref(),
+            names: &names,
         },
         b,
         diags,
     );
+    if let (Some(m), Some(x)) = (monitoring.as_mut(), b.metrics.as_ref()) {
+        ports::scrape_port(m, &services, x.node, diags);
+    }
+    ports::unique_names(&services, delivery.as_ref(), &names, diags);
     let network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), &ports, diags);
 
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
@@ -220,6 +230,9 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         tolerations: scheduling::tolerations(&b.tolerations),
         monitoring,
         delivery,
+        names,
+        services,
+        objects,
         gitops,
         network,
     })

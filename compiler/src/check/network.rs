@@ -11,7 +11,7 @@ use super::merge::{merge_map, or};
 use super::ports::Ports;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Map, Network, Peer};
-use crate::plan::{PlanCall, PlanCaller, PlanEgress, PlanNetwork, PlanPeer};
+use crate::plan::{PlanCall, PlanCaller, PlanEgress, PlanIngress, PlanNetwork, PlanPeer};
 use crate::source::{Span, Spanned};
 
 /// The documented defaults of the cluster's peers: CoreDNS as kubeadm,
@@ -32,17 +32,19 @@ pub(super) fn merge(base: &Option<Network>, over: &Option<Network>) -> Option<Ne
         calls: b_calls,
         callers: b_callers,
         egress: b_egress,
+        ingress: b_ingress,
         dns: b_dns,
         prometheus: b_prom,
         ingress_controller: b_ic,
     } = b;
-    let Network { node, enabled, calls, callers, egress, dns, prometheus, ingress_controller } = o;
+    let Network { node, enabled, calls, callers, egress, ingress, dns, prometheus, ingress_controller } = o;
     Some(Network {
         node: *node,
         enabled: or(enabled, b_enabled),
         calls: merge_map(b_calls, calls),
         callers: merge_map(b_callers, callers),
         egress: merge_map(b_egress, egress),
+        ingress: merge_map(b_ingress, ingress),
         dns: merge_peer(b_dns, dns),
         prometheus: merge_peer(b_prom, prometheus),
         ingress_controller: merge_peer(b_ic, ingress_controller),
@@ -119,6 +121,18 @@ pub(super) fn resolve(
             service_span: c.service.span,
         });
     }
+    let mut ingress = Vec::new();
+    for i in net.ingress.values() {
+        let admitted = match &i.port {
+            Some(p) => ports
+                .find(p, &format!("`ingress \"{}\"`", i.cidr.value), diags)
+                .and_then(|n| protocol_of(ports, &p.value).map(|pr| vec![(n, pr)])),
+            None => Some(ports.list.iter().map(|p| (p.number, p.protocol.clone())).collect()),
+        };
+        if let Some(admitted) = admitted {
+            ingress.push(PlanIngress { cidr: i.cidr.value.clone(), ports: admitted, span: i.node });
+        }
+    }
     let mut exposed = Vec::new();
     if let Some(p) = net.ingress_controller.as_ref().and_then(|ic| ic.port.as_ref())
         && let Some(n) = ports.find(p, "`ingress-controller`", diags)
@@ -131,6 +145,7 @@ pub(super) fn resolve(
         calls,
         callers,
         egress: net.egress.values().map(|e| egress(e, diags)).collect(),
+        ingress,
         dns: peer(net.dns.as_ref(), defaults::DNS),
         prometheus: peer(net.prometheus.as_ref(), defaults::PROMETHEUS),
         ingress_controller: peer(net.ingress_controller.as_ref(), defaults::INGRESS_CONTROLLER),

@@ -10,7 +10,7 @@ use super::monitoring::label_map;
 use super::node::{self, Node, Twice};
 use super::reader::{self, NodeReader, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Call, Caller, Egress, Map, Network, Peer};
+use crate::model::{Call, Caller, Egress, Ingress, Map, Network, Peer};
 use crate::source::Spanned;
 use crate::values;
 
@@ -56,6 +56,15 @@ const NETWORK: &[Node<Network>] = &[
         ..Node::new(egress)
     },
     Node {
+        name: "ingress",
+        summary: "Addresses outside the cluster that reach a port (a LoadBalancer's clients): a CIDR",
+        doc: "language.md#network",
+        args: "CIDR",
+        props: &["port"],
+        repeat: true,
+        ..Node::new(ingress)
+    },
+    Node {
         name: "dns",
         summary: "Where the cluster DNS runs: its namespace and pod labels (port 53, UDP and TCP)",
         doc: "language.md#network",
@@ -88,6 +97,7 @@ fn network(node: &KdlNode, diags: &mut Diagnostics) -> Network {
         calls: IndexMap::new(),
         callers: IndexMap::new(),
         egress: IndexMap::new(),
+        ingress: IndexMap::new(),
         dns: None,
         prometheus: None,
         ingress_controller: None,
@@ -202,6 +212,28 @@ fn egress(node: &KdlNode, diags: &mut Diagnostics, net: &mut Network) {
         return;
     }
     net.egress.insert(key, Egress { node: name_span(node), to, cidr, port, protocol });
+}
+
+/// `ingress "0.0.0.0/0" port=http`.
+fn ingress(node: &KdlNode, diags: &mut Diagnostics, net: &mut Network) {
+    let mut r = NodeReader::new(node);
+    let cidr_arg = match r.arg(0) {
+        Some(e) => reader::string(diags, e).and_then(|s| cidr(diags, s)),
+        None => {
+            diags.push(missing(name_span(node), "an address range", "write `ingress \"0.0.0.0/0\" port=http`"));
+            None
+        }
+    };
+    let port = r.prop("port").and_then(|e| port_name(diags, e));
+    r.finish(diags);
+    no_children(diags, node);
+    let Some(c) = cidr_arg else { return };
+    let key = format!("{}/{}", c.value, port.as_ref().map_or("", |p| p.value.as_str()));
+    if let Some(first) = net.ingress.get(&key) {
+        twice(diags, format!("`ingress \"{}\"`", c.value), c.span, first.cidr.span);
+        return;
+    }
+    net.ingress.insert(key, Ingress { node: name_span(node), cidr: c, port });
 }
 
 /// A CIDR, or a DNS host name.

@@ -65,6 +65,7 @@ codes! {
     PresetFile = "SVC0231", "preset-file";
     OutsideRepository = "SVC0232", "outside-repository";
     HiddenFile = "SVC0233", "hidden-file";
+    EmptySelector = "SVC0240", "empty-selector";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -103,6 +104,16 @@ codes! {
     GitopsNoNamespace = "SVC0352", "gitops-no-namespace";
     GitopsConflict = "SVC0353", "gitops-conflict";
     GitopsUnknownEnvironment = "SVC0354", "gitops-unknown-environment";
+    ServiceType = "SVC0360", "service-type";
+    ServiceNameTaken = "SVC0361", "service-name-taken";
+    ScrapePortNotServed = "SVC0362", "scrape-port-not-served";
+    SelectorNotStable = "SVC0363", "selector-not-stable";
+    SelectorDisagrees = "SVC0364", "selector-disagrees";
+    UnknownObject = "SVC0365", "unknown-object";
+    ScrapeCredentials = "SVC0366", "scrape-credentials";
+    RelabelIncomplete = "SVC0367", "relabel-incomplete";
+    ScrapeTimeout = "SVC0368", "scrape-timeout";
+    ScrapeNotSecured = "SVC0369", "scrape-not-secured";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

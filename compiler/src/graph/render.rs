@@ -100,6 +100,11 @@ fn picture<'a>(services: &'a [Service], env: &'a str) -> Picture<'a> {
             let ports: Vec<String> = net.exposed.iter().map(|(n, _)| name(*n)).collect();
             pic.edges.push((node_id("x", env, "ingress"), id(env, &s.name), ports.join(", "), true));
         }
+        for i in &net.ingress {
+            extra.insert((node_id("x", env, &i.cidr), Kind::Outside, i.cidr.clone()));
+            let ports: Vec<String> = i.ports.iter().map(|(n, _)| n.to_string()).collect();
+            pic.edges.push((node_id("x", env, &i.cidr), id(env, &s.name), ports.join(", "), true));
+        }
         for eg in &net.egress {
             let to = match &eg.host {
                 Some(h) => format!("{h} ({})", eg.cidrs.join(", ")),

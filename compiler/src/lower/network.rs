@@ -14,7 +14,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Object, meta, metadata::service_selector, object};
+use super::{Object, meta, object, selector};
 use crate::check::network::service_pods;
 use crate::plan::{Plan, PlanNetwork, PlanPeer};
 use crate::source::Span;
@@ -30,7 +30,7 @@ pub(super) fn policy(p: &Plan) -> Option<Object> {
     let np = NetworkPolicy {
         metadata: meta(p, &p.service),
         spec: Some(NetworkPolicySpec {
-            pod_selector: Some(service_selector(p)),
+            pod_selector: Some(selector(p)),
             policy_types: Some(vec!["Ingress".to_string(), "Egress".to_string()]),
             // An empty list and no list both deny: written out, so the file
             // says it.
@@ -83,13 +83,22 @@ fn ingress(p: &Plan, net: &PlanNetwork, spans: &mut BTreeMap<String, Span>) -> V
         };
         push(rule, c.span, &mut rules);
     }
-    let scrape = p.monitoring.as_ref().and_then(|m| m.scrape.as_ref());
-    if let Some(metrics) = scrape.and_then(|s| p.ports.iter().find(|port| port.name == s.port)) {
+    if let Some(metrics) = scraped_port(p) {
         let rule = NetworkPolicyIngressRule {
             from: Some(vec![peer(p, &net.prometheus)]),
             ports: Some(vec![port(metrics.number, &metrics.protocol)]),
         };
         push(rule, net.span, &mut rules);
+    }
+    for i in &net.ingress {
+        let rule = NetworkPolicyIngressRule {
+            from: Some(vec![NetworkPolicyPeer {
+                ip_block: Some(IPBlock { cidr: i.cidr.clone(), except: None }),
+                ..NetworkPolicyPeer::default()
+            }]),
+            ports: Some(i.ports.iter().map(|(n, pr)| port(*n, pr)).collect()),
+        };
+        push(rule, i.span, &mut rules);
     }
     if !net.exposed.is_empty() {
         let rule = NetworkPolicyIngressRule {
@@ -99,6 +108,20 @@ fn ingress(p: &Plan, net: &PlanNetwork, spans: &mut BTreeMap<String, Span>) -> V
         push(rule, net.span, &mut rules);
     }
     rules
+}
+
+/// The container port Prometheus scrapes: the ServiceMonitor names a port
+/// of the main Service, whose target is a container port.
+fn scraped_port(p: &Plan) -> Option<&crate::plan::PlanPort> {
+    let scrape = p.monitoring.as_ref()?.scrape.as_ref()?;
+    let target = p
+        .services
+        .iter()
+        .filter(|s| !s.extra)
+        .flat_map(|s| &s.ports)
+        .find(|sp| sp.name == scrape.port)
+        .map_or(scrape.port.as_str(), |sp| sp.target.as_str());
+    p.ports.iter().find(|port| port.name == target)
 }
 
 fn egress(p: &Plan, net: &PlanNetwork, spans: &mut BTreeMap<String, Span>) -> Vec<NetworkPolicyEgressRule> {
