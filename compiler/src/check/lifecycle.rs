@@ -66,9 +66,14 @@ pub(super) fn resolve(cx: &Cx<'_>, rolling: &Rolling, shutdown: &Shutdown, diags
                 d = d.also(g.span, "grace period");
             }
         }
-        diags.push(
-            d.help(format!("raise `grace` to at least \"{}s\" so the app can drain after the pause", pre_stop + 10)),
-        );
+        let lower = match grace {
+            0 | 1 => "turn the pause off with `pre-stop=\"0s\"`".to_string(),
+            g => format!("lower `pre-stop` below the grace period (e.g. `pre-stop=\"{}s\"`)", (g / 2).max(1)),
+        };
+        diags.push(d.help(format!(
+            "raise `grace` to at least \"{}s\" so the app can drain after the pause, or {lower}",
+            pre_stop + 10
+        )));
     }
     Lifecycle { max_surge, max_unavailable, pre_stop_seconds: pre_stop, grace_seconds: grace }
 }
