@@ -226,6 +226,9 @@ pub struct Body {
     pub blue_green: Option<BlueGreen>,
     /// `canary { … }`: an Argo Rollouts canary update instead of a rolling Deployment.
     pub canary: Option<Canary>,
+    /// `min-ready`, `progress-deadline`, `revision-history`: how the
+    /// workload (Deployment or Rollout) judges and remembers its updates.
+    pub updates: Updates,
     /// Escape-hatch patches, applied in order after lowering.
     pub patches: Vec<Patch>,
 }
@@ -699,4 +702,12 @@ pub struct Gate {
     pub count: Option<Spanned<u32>>,
     pub failure_limit: Option<Spanned<u32>>,
     pub inconclusive_limit: Option<Spanned<u32>>,
+}
+
+/// `min-ready "10s"`, `progress-deadline "10m"`, `revision-history 5`.
+#[derive(Clone, Debug, Default)]
+pub struct Updates {
+    pub min_ready: Option<Spanned<Duration>>,
+    pub progress_deadline: Option<Spanned<Duration>>,
+    pub revision_history: Option<Spanned<u32>>,
 }

@@ -59,6 +59,17 @@ pub struct Plan {
     pub monitoring: Option<PlanMonitoring>,
     /// `Some` when an Argo Rollouts strategy replaces the rolling Deployment.
     pub delivery: Option<PlanDelivery>,
+    /// `min-ready`, `progress-deadline`, `revision-history` (the workload's).
+    pub updates: PlanUpdates,
+}
+
+/// The workload's update settings, in seconds and versions; `None` leaves
+/// the Kubernetes default (0 s, 600 s, 10).
+#[derive(Clone, Debug, Default)]
+pub struct PlanUpdates {
+    pub min_ready: Option<u64>,
+    pub progress_deadline: Option<u64>,
+    pub revision_history: Option<u32>,
 }
 
 /// Progressive delivery: the Rollout's strategy, its extra Service and its

@@ -282,6 +282,17 @@ registry! {
     GRACE = Setting::new("shutdown.grace")
         .written(|b| at(&b.shutdown.grace))
         .fields(&[(Kind::Deployment, "/spec/template/spec/terminationGracePeriodSeconds")]);
+    MIN_READY = Setting::new("min-ready")
+        .written(|b| at(&b.updates.min_ready))
+        .fields(&[(Kind::Deployment, "/spec/minReadySeconds"), (Kind::Rollout, "/spec/minReadySeconds")]);
+    PROGRESS_DEADLINE = Setting::new("progress-deadline").written(|b| at(&b.updates.progress_deadline)).fields(&[
+        (Kind::Deployment, "/spec/progressDeadlineSeconds"),
+        (Kind::Rollout, "/spec/progressDeadlineSeconds"),
+    ]);
+    REVISION_HISTORY = Setting::new("revision-history").written(|b| at(&b.updates.revision_history)).fields(&[
+        (Kind::Deployment, "/spec/revisionHistoryLimit"),
+        (Kind::Rollout, "/spec/revisionHistoryLimit"),
+    ]);
     /// Replaced as a whole by the layer above.
     DISRUPTION_BUDGET = Setting::new("disruption-budget")
         .unreported()

@@ -232,6 +232,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         slos: b_slos,
         blue_green: b_blue_green,
         canary: b_canary,
+        updates: b_updates,
         patches: b_patches,
     } = base;
     let Body {
@@ -262,6 +263,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         slos,
         blue_green,
         canary,
+        updates,
         patches,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
@@ -293,6 +295,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         slos: monitoring::merge_slos(b_slos, slos),
         blue_green,
         canary,
+        updates: lifecycle::merge_updates(c, b_updates, updates),
         patches: b_patches.iter().chain(patches).cloned().collect(),
     }
 }
@@ -348,6 +351,9 @@ mod tests {
         autoscale #false min=1 max=2 { cpu 10; memory 10 }
         rolling-update max-surge=1 max-unavailable=1
         shutdown pre-stop="1s" grace="10s"
+        min-ready "1s"
+        progress-deadline "100s"
+        revision-history 1
         node-selector { zone "a" }
         metrics path="/a" port="http"
     "#;
@@ -387,6 +393,9 @@ mod tests {
         autoscale #true min=2 max=3 { cpu 20; memory 20 }
         rolling-update max-surge=2 max-unavailable=2
         shutdown pre-stop="2s" grace="20s"
+        min-ready "2s"
+        progress-deadline "200s"
+        revision-history 2
         node-selector { zone "b" }
         metrics path="/b" port="metrics"
     "#;

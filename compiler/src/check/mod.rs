@@ -140,6 +140,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     metadata.pod_annotations.extend(security::annotations(&security));
     let lifecycle = lifecycle::resolve(&cx, &b.rolling, &b.shutdown, diags);
     let disruption = scaling::disruption(b.disruption.as_ref(), &scaling, diags);
+    let updates = lifecycle::updates(&b.updates, diags);
 
     // The metric names are checked once; alerts, SLOs and analyses share them.
     let vocab = monitoring::vocabulary(b, diags);
@@ -212,6 +213,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         tolerations: scheduling::tolerations(&b.tolerations),
         monitoring,
         delivery,
+        updates,
     })
 }
 

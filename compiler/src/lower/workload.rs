@@ -82,6 +82,9 @@ pub(super) fn deployment(p: &Plan) -> Object {
                 }),
             }),
             template,
+            min_ready_seconds: p.updates.min_ready.map(super::i32_of),
+            progress_deadline_seconds: p.updates.progress_deadline.map(super::i32_of),
+            revision_history_limit: p.updates.revision_history.map(|n| super::i32_of(u64::from(n))),
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
