@@ -10,6 +10,9 @@ use indexmap::IndexMap;
 
 use crate::source::{Span, Spanned};
 
+mod pod;
+pub use pod::*;
+
 pub type Map<V> = IndexMap<String, V>;
 
 #[derive(Clone, Debug)]
@@ -226,6 +229,11 @@ pub struct Body {
     pub blue_green: Option<BlueGreen>,
     /// `canary { … }`: an Argo Rollouts canary update instead of a rolling Deployment.
     pub canary: Option<Canary>,
+    /// `container-name NAME`: the service's container's name (default: the
+    /// service's).
+    pub container_name: Option<Spanned<String>>,
+    /// `container NAME { … }` and `init-container NAME { … }`, by name.
+    pub containers: Map<Container>,
     /// `min-ready`, `progress-deadline`, `revision-history`: how the
     /// workload (Deployment or Rollout) judges and remembers its updates.
     pub updates: Updates,

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use crate::model::{Duration, IntOrPercent, ProbeKind};
 use crate::source::Span;
 
+mod pod;
+pub use pod::*;
+
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub service: String,
@@ -17,28 +20,21 @@ pub struct Plan {
     pub namespace: Option<String>,
     /// The `service` node: origin of every generated object.
     pub origin: Span,
-    pub image: String,
-    pub image_span: Span,
-    pub pull_policy: String,
+    /// The service's container: its image, ports (which the Services
+    /// expose), resources, probes, environment and mounts.
+    pub container: PlanContainer,
+    /// The pod's other containers, in declaration order.
+    pub containers: Vec<PlanContainer>,
     /// The image tag, used as the `app.kubernetes.io/version` label.
     pub version: Option<String>,
-    pub ports: Vec<PlanPort>,
     /// `None` when an autoscaler owns the replica count.
     pub replicas: Option<(u32, Span)>,
-    pub requests: BTreeMap<&'static str, (String, Span)>,
-    pub limits: BTreeMap<&'static str, (String, Span)>,
-    pub probes: Vec<PlanProbe>,
-    pub env: Vec<PlanEnv>,
-    pub env_from: Vec<PlanEnvFrom>,
-    pub command: Option<Vec<String>>,
-    pub args: Option<Vec<String>>,
     /// Labels on every object: the derived `app.kubernetes.io/*` ones plus the spec's.
     pub labels: BTreeMap<String, String>,
     /// The identity labels a selector uses (never a version).
     pub selector: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
-    pub volumes: Vec<PlanVolume>,
     pub service_account: PlanServiceAccount,
     pub security: PlanSecurity,
     pub autoscale: Option<PlanAutoscale>,

@@ -179,6 +179,13 @@ registry! {
     IMAGE_PULL_POLICY = Setting::new("image.pull-policy")
         .written(|b| b.image.as_ref().and_then(|i| at(&i.pull_policy)))
         .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/imagePullPolicy")]);
+    /// `container-name NAME`: the service's container (default: the service's name).
+    CONTAINER_NAME = Setting::new("container-name")
+        .written(|b| at(&b.container_name))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/name")]);
+    /// Another container of the pod: its settings are reported under this
+    /// path (`container.envoy.image.tag`).
+    CONTAINER = Setting::new("container.NAME").unreported();
     /// Lowering attributes `/metadata/namespace` of every object itself
     /// (derived from the environment when not written).
     NAMESPACE = Setting::new("namespace").written(|b| at(&b.namespace));

@@ -30,7 +30,7 @@ use crate::model::*;
 use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
-use super::{image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
+use super::{containers, image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
 
 /// How the upper layer relates to the lower one.
 #[derive(Clone, Copy, Debug)]
@@ -178,6 +178,30 @@ impl<'d> Merger<'d> {
         self.set_paths.extend(settings.iter().map(|s| s.path.to_string()));
     }
 
+    /// The diagnostics sink, for a block's own merge errors.
+    pub(super) fn diags(&mut self) -> &mut Diagnostics {
+        self.diags
+    }
+
+    /// `f` on a merger of the same layers that reports the settings it
+    /// merges under `prefix` (a container's body: `container.envoy.image.tag`).
+    pub(super) fn within<T>(&mut self, prefix: &str, f: impl FnOnce(&mut Merger<'_>) -> T) -> T {
+        let mut inner = Merger {
+            diags: &mut *self.diags,
+            what: self.what.clone(),
+            base_site: self.base_site,
+            below: self.below.clone(),
+            mode: self.mode,
+            conflicts: Vec::new(),
+            set_paths: Vec::new(),
+        };
+        let out = f(&mut inner);
+        let Merger { conflicts, set_paths, .. } = inner;
+        self.conflicts.extend(conflicts.into_iter().map(|c| Conflict { path: format!("{prefix}.{}", c.path), ..c }));
+        self.set_paths.extend(set_paths.into_iter().map(|p| format!("{prefix}.{p}")));
+        out
+    }
+
     /// SVC0305: the upper layer refines `thing` (e.g. "port `http`"), which
     /// no lower layer declares.
     pub(super) fn refines(&mut self, thing: &str, at: Span, help: &str) {
@@ -232,6 +256,8 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         slos: b_slos,
         blue_green: b_blue_green,
         canary: b_canary,
+        container_name: b_container_name,
+        containers: b_containers,
         updates: b_updates,
         patches: b_patches,
     } = base;
@@ -263,6 +289,8 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         slos,
         blue_green,
         canary,
+        container_name,
+        containers,
         updates,
         patches,
     } = over;
@@ -295,6 +323,8 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         slos: monitoring::merge_slos(b_slos, slos),
         blue_green,
         canary,
+        container_name: c.pick(&s::CONTAINER_NAME, container_name, b_container_name),
+        containers: containers::merge(c, b_containers, containers),
         updates: lifecycle::merge_updates(c, b_updates, updates),
         patches: b_patches.iter().chain(patches).cloned().collect(),
     }
@@ -317,6 +347,7 @@ mod tests {
     /// (`c` names another repository, so `image` conflicts and its tag and
     /// digest are not inherited).
     const A: &str = r#"
+        container-name "a"
         image "ghcr.io/acme/a" tag="1" digest="sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" pull-policy="Always"
         namespace "a"
         port http 8080 service-port=80 protocol="TCP"
@@ -359,6 +390,7 @@ mod tests {
     "#;
 
     const B: &str = r#"
+        container-name "b"
         image tag="2" digest="sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" pull-policy="Never"
         namespace "b"
         port http 9090 service-port=90 protocol="UDP"

@@ -94,7 +94,13 @@ pub(super) fn resolve(cx: &Cx<'_>, probes: &Probes, ports: &Ports<'_>, diags: &m
     }
     // Declared (even if it failed to resolve, which is reported already) or turned off.
     let readiness_declared = probes.readiness.is_some();
-    if !ports.list.is_empty() && !out.iter().any(|p| p.kind == ProbeKind::Readiness) && !readiness_declared {
+    // The service's container serves traffic through its Service; the
+    // others are probed only as their spec says.
+    if cx.container.is_none()
+        && !ports.list.is_empty()
+        && !out.iter().any(|p| p.kind == ProbeKind::Readiness)
+        && !readiness_declared
+    {
         diags.push(
             Diagnostic::warning(Code::NoReadiness, "no readiness probe: svcc probes the first port over TCP")
                 .at(cx.origin, "serves traffic without a readiness check")

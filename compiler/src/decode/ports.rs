@@ -3,7 +3,7 @@
 use kdl::{KdlEntry, KdlNode, KdlValue};
 
 use super::body::Contents;
-use super::node::Node;
+use super::node::{Node, Place};
 use super::reader::{self, NodeReader, missing, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Map, Port};
@@ -11,6 +11,7 @@ use crate::values;
 
 pub const NODES: &[Node<Contents>] = &[Node {
     name: "port",
+    place: Place::ANY_CONTAINER,
     order: 3,
     summary: "A named container port, and the Service port in front of it",
     doc: "language.md#port",

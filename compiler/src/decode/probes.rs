@@ -3,7 +3,7 @@
 use kdl::{KdlNode, KdlValue};
 
 use super::body::Contents;
-use super::node::{self, Node, Twice};
+use super::node::{self, Node, Place, Twice};
 use super::reader::{self, NodeReader, missing, name_span, no_children, value_span};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Probe, ProbeHandler, ProbeKind, ProbeSetting, Probes};
@@ -12,6 +12,7 @@ use crate::values;
 
 pub const NODES: &[Node<Contents>] = &[Node {
     name: "probes",
+    place: Place::ANY_CONTAINER,
     order: 6,
     summary: "The container's startup, liveness and readiness probes",
     doc: "language.md#probes",

@@ -4,7 +4,7 @@
 use kdl::KdlNode;
 
 use super::body::Contents;
-use super::node::Node;
+use super::node::{Node, Place};
 use super::reader::{self, NodeReader, children, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Map, Volume, VolumeSource};
@@ -13,6 +13,7 @@ use crate::values;
 
 pub const NODES: &[Node<Contents>] = &[Node {
     name: "volumes",
+    place: Place::ANY_CONTAINER,
     order: 14,
     summary: "Volumes, one per child: `NAME \"/mount/path\"`, a scratch folder unless `secret=` or `config-map=`",
     doc: "language.md#volumes",

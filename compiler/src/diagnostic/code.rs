@@ -96,6 +96,8 @@ codes! {
     TemplatePartial = "SVC0344", "template-partial";
     TemplateLimit = "SVC0345", "template-limit";
     UnverifiedInstall = "SVC0346", "unverified-install";
+    InitContainerProbe = "SVC0370", "init-container-probe";
+    ContainerConflict = "SVC0371", "container-conflict";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
