@@ -222,6 +222,8 @@ pub struct Body {
     pub disruption: Option<Disruption>,
     pub node_selector: Map<Spanned<String>>,
     pub tolerations: Map<Toleration>,
+    /// `affinity { … }`, `priority-class`.
+    pub placement: Placement,
     pub metrics: Option<Metrics>,
     pub alerts: Alerts,
     pub slos: Map<Slo>,
@@ -256,6 +258,8 @@ pub struct Port {
     pub number: Option<Spanned<u16>>,
     pub service_port: Option<Spanned<u16>>,
     pub protocol: Option<Spanned<String>>,
+    /// `host-port=`: the port on the node's own address (a warning).
+    pub host_port: Option<Spanned<u16>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -361,6 +365,8 @@ pub struct Probe {
     pub timeout: Option<Spanned<Duration>>,
     pub failure_threshold: Option<Spanned<u32>>,
     pub success_threshold: Option<Spanned<u32>>,
+    /// `header NAME VALUE` children of an HTTP probe (`httpHeaders`).
+    pub headers: Option<Spanned<Vec<(String, String)>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -419,6 +425,11 @@ pub struct Volume {
     pub source: Option<VolumeSource>,
     pub size_limit: Option<Spanned<Quantity>>,
     pub memory: Option<Spanned<bool>>,
+    /// `optional=#true`: a secret or config map that may be missing.
+    pub optional: Option<Spanned<bool>>,
+    /// The keys to mount, each at its path: `"app.yaml" "config.yaml"`
+    /// children; `None` mounts every key under its own name.
+    pub items: Option<Spanned<Vec<(String, String)>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

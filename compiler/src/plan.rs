@@ -45,6 +45,8 @@ pub struct Plan {
     pub disruption: Option<IntOrPercentBound>,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<PlanToleration>,
+    pub affinity: PlanAffinity,
+    pub priority_class: Option<String>,
     /// The `environment NAME { … }` block this plan merged, if any: values
     /// whose span lies inside it are environment overrides.
     pub environment_block: Option<Span>,
@@ -185,6 +187,8 @@ pub struct PlanPort {
     pub number: u16,
     pub service_port: u16,
     pub protocol: String,
+    /// `host-port=`: the node's port that reaches it (a warning).
+    pub host_port: Option<u16>,
     pub span: Span,
 }
 
@@ -202,7 +206,7 @@ pub struct PlanProbe {
 
 #[derive(Clone, Debug)]
 pub enum PlanProbeHandler {
-    Http { path: String, port: String, scheme: Option<String> },
+    Http { path: String, port: String, scheme: Option<String>, headers: Vec<(String, String)> },
     Tcp { port: String },
     Grpc { port: u16, service: Option<String> },
     Exec(Vec<String>),
@@ -238,6 +242,9 @@ pub struct PlanVolume {
     pub source: crate::model::VolumeSource,
     pub size_limit: Option<String>,
     pub memory: bool,
+    pub optional: bool,
+    /// (key, path) of each item; empty mounts every key.
+    pub items: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]

@@ -208,13 +208,18 @@ fn shared_volumes(c: &Container, plan: &mut PlanContainer, pod: &mut Vec<PlanVol
             continue;
         };
         let own = written.and_then(|w| w.source.clone());
+        let only_path = written
+            .is_some_and(|w| w.size_limit.is_none() && w.memory.is_none() && w.optional.is_none() && w.items.is_none());
+        let same = |a: &PlanVolume, b: &PlanVolume| {
+            (&a.source, &a.size_limit, a.memory, a.optional, &a.items)
+                == (&b.source, &b.size_limit, b.memory, b.optional, &b.items)
+        };
         match own {
-            None if written.is_some_and(|w| w.size_limit.is_none() && w.memory.is_none()) => {
-                v.source = shared.source.clone();
-                v.size_limit = shared.size_limit.clone();
-                v.memory = shared.memory;
+            None if only_path => {
+                let path = std::mem::take(&mut v.path);
+                *v = PlanVolume { path, ..shared.clone() };
             }
-            _ if v.source == shared.source && v.size_limit == shared.size_limit && v.memory == shared.memory => {}
+            _ if same(v, shared) => {}
             _ => {
                 let at = written.map_or(c.name.span, |w| w.name.span);
                 diags.push(

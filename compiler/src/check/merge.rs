@@ -30,7 +30,9 @@ use crate::model::*;
 use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
-use super::{containers, image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
+use super::{
+    containers, image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, scheduling, security, volumes,
+};
 
 /// How the upper layer relates to the lower one.
 #[derive(Clone, Copy, Debug)]
@@ -251,6 +253,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         disruption: b_disruption,
         node_selector: b_node_selector,
         tolerations: b_tolerations,
+        placement: b_placement,
         metrics: b_metrics,
         alerts: b_alerts,
         slos: b_slos,
@@ -284,6 +287,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         disruption,
         node_selector,
         tolerations,
+        placement,
         metrics,
         alerts,
         slos,
@@ -318,6 +322,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         disruption: or(disruption, b_disruption),
         node_selector: c.map(&s::NODE_SELECTOR, b_node_selector, node_selector),
         tolerations: merge_map(b_tolerations, tolerations),
+        placement: scheduling::merge_placement(c, b_placement, placement),
         metrics: monitoring::merge_metrics(c, b_metrics, metrics),
         alerts: monitoring::merge_alerts(b_alerts, alerts),
         slos: monitoring::merge_slos(b_slos, slos),
@@ -350,14 +355,14 @@ mod tests {
         container-name "a"
         image "ghcr.io/acme/a" tag="1" digest="sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" pull-policy="Always"
         namespace "a"
-        port http 8080 service-port=80 protocol="TCP"
+        port http 8080 service-port=80 protocol="TCP" host-port=80
         replicas 1
         resources {
             requests cpu="100m" memory="1Mi" ephemeral-storage="1Mi"
             limits cpu="200m" memory="2Mi" ephemeral-storage="2Mi"
         }
         probes {
-            liveness "/a" port="http" scheme="HTTP" initial-delay="1s" period="1s" timeout="1s" failure-threshold=1 success-threshold=1
+            liveness "/a" port="http" scheme="HTTP" initial-delay="1s" period="1s" timeout="1s" failure-threshold=1 success-threshold=1 { header "X-A" "a" }
             readiness "grpc" service="a"
         }
         env { A "a" }
@@ -366,7 +371,10 @@ mod tests {
         labels { team "a" }
         annotations { note "a" }
         pod-annotations { note "a" }
-        volumes { tmp "/a" size-limit="1Mi" memory=#false }
+        volumes {
+            tmp "/a" size-limit="1Mi" memory=#false
+            conf "/c" config-map="a" optional=#true { "a.yaml" "a" }
+        }
         service-account "a" create=#true automount-token=#false
         security {
             run-as-user 1
@@ -386,6 +394,7 @@ mod tests {
         progress-deadline "100s"
         revision-history 1
         node-selector { zone "a" }
+        priority-class "a"
         metrics path="/a" port="http"
     "#;
 
@@ -393,14 +402,14 @@ mod tests {
         container-name "b"
         image tag="2" digest="sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" pull-policy="Never"
         namespace "b"
-        port http 9090 service-port=90 protocol="UDP"
+        port http 9090 service-port=90 protocol="UDP" host-port=90
         replicas 2
         resources {
             requests cpu="300m" memory="3Mi" ephemeral-storage="3Mi"
             limits cpu="400m" memory="4Mi" ephemeral-storage="4Mi"
         }
         probes {
-            liveness "/b" port="metrics" scheme="HTTPS" initial-delay="2s" period="2s" timeout="2s" failure-threshold=2 success-threshold=2
+            liveness "/b" port="metrics" scheme="HTTPS" initial-delay="2s" period="2s" timeout="2s" failure-threshold=2 success-threshold=2 { header "X-B" "b" }
             readiness "grpc" service="b"
         }
         env { A "b" }
@@ -409,7 +418,10 @@ mod tests {
         labels { team "b" }
         annotations { note "b" }
         pod-annotations { note "b" }
-        volumes { tmp "/b" size-limit="2Mi" memory=#true }
+        volumes {
+            tmp "/b" size-limit="2Mi" memory=#true
+            conf "/d" config-map="b" optional=#false { "b.yaml" "b" }
+        }
         service-account "b" create=#false automount-token=#true
         security {
             run-as-user 2
@@ -429,6 +441,7 @@ mod tests {
         progress-deadline "200s"
         revision-history 2
         node-selector { zone "b" }
+        priority-class "b"
         metrics path="/b" port="metrics"
     "#;
 

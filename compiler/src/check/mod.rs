@@ -208,6 +208,8 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         disruption,
         node_selector: scheduling::node_selector(&b.node_selector),
         tolerations: scheduling::tolerations(&b.tolerations),
+        affinity: scheduling::affinity(&b.placement),
+        priority_class: b.placement.priority_class.as_ref().map(|p| p.value.clone()),
         monitoring,
         delivery,
         updates,

@@ -16,7 +16,7 @@ pub const NODES: &[Node<Contents>] = &[Node {
     summary: "A named container port, and the Service port in front of it",
     doc: "language.md#port",
     args: "NAME NUMBER",
-    props: &["service-port", "protocol"],
+    props: &["service-port", "protocol", "host-port"],
     repeat: true,
     ..Node::new(|n, d, c| port(n, d, &mut c.body.ports))
 }];
@@ -41,6 +41,10 @@ fn port(node: &KdlNode, diags: &mut Diagnostics, ports: &mut Map<Port>) {
         .and_then(|e| reader::int(diags, e, 1, 65535))
         .map(|s| s.map(|v| u16::try_from(v).unwrap_or(0)));
     let protocol = r.prop("protocol").and_then(|e| reader::choice(diags, e, &["TCP", "UDP", "SCTP"]));
+    let host_port = r
+        .prop("host-port")
+        .and_then(|e| reader::int(diags, e, 1, 65535))
+        .map(|s| s.map(|v| u16::try_from(v).unwrap_or(0)));
     r.finish(diags);
     no_children(diags, node);
     let Some(name) = name else { return };
@@ -53,7 +57,7 @@ fn port(node: &KdlNode, diags: &mut Diagnostics, ports: &mut Map<Port>) {
         );
         return;
     }
-    ports.insert(name.value.clone(), Port { name, number, service_port, protocol });
+    ports.insert(name.value.clone(), Port { name, number, service_port, protocol, host_port });
 }
 
 /// `port 8080` or `port "8080"`: a number where the name goes.

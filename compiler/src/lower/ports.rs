@@ -22,6 +22,7 @@ pub(super) fn container_ports(c: &PlanContainer, at: &str, prov: &mut BTreeMap<S
                 name: Some(port.name.clone()),
                 container_port: i32::from(port.number),
                 protocol: Some(port.protocol.clone()),
+                host_port: port.host_port.map(i32::from),
                 ..ContainerPort::default()
             }
         })

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Container, ExecAction, GRPCAction, HTTPGetAction, Probe, TCPSocketAction};
+use k8s_openapi::api::core::v1::{
+    Container, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader, Probe, TCPSocketAction,
+};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::i32_of;
@@ -42,11 +44,17 @@ fn probe(pp: &PlanProbe) -> Probe {
 /// A probe with only its check set.
 fn handler(h: &PlanProbeHandler) -> Probe {
     match h {
-        PlanProbeHandler::Http { path, port, scheme } => Probe {
+        PlanProbeHandler::Http { path, port, scheme, headers } => Probe {
             http_get: Some(HTTPGetAction {
                 path: Some(path.clone()),
                 port: IntOrString::String(port.clone()),
                 scheme: scheme.clone(),
+                http_headers: super::non_empty(
+                    headers
+                        .iter()
+                        .map(|(name, value)| HTTPHeader { name: name.clone(), value: value.clone() })
+                        .collect(),
+                ),
                 ..HTTPGetAction::default()
             }),
             ..Probe::default()

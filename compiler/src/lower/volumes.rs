@@ -1,7 +1,7 @@
 //! `volumes`: the pod's volumes and the container's mounts of them.
 
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, EmptyDirVolumeSource, SecretVolumeSource, Volume, VolumeMount,
+    ConfigMapVolumeSource, EmptyDirVolumeSource, KeyToPath, SecretVolumeSource, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
@@ -47,15 +47,30 @@ pub(super) fn volumes(p: &Plan) -> Vec<Volume> {
                     });
                 }
                 VolumeSource::Secret(s) => {
-                    vol.secret =
-                        Some(SecretVolumeSource { secret_name: Some(s.clone()), ..SecretVolumeSource::default() });
+                    vol.secret = Some(SecretVolumeSource {
+                        secret_name: Some(s.clone()),
+                        items: items(v),
+                        optional: v.optional.then_some(true),
+                        ..SecretVolumeSource::default()
+                    });
                 }
                 VolumeSource::ConfigMap(cm) => {
-                    vol.config_map =
-                        Some(ConfigMapVolumeSource { name: cm.clone(), ..ConfigMapVolumeSource::default() });
+                    vol.config_map = Some(ConfigMapVolumeSource {
+                        name: cm.clone(),
+                        items: items(v),
+                        optional: v.optional.then_some(true),
+                        ..ConfigMapVolumeSource::default()
+                    });
                 }
             }
             vol
         })
         .collect()
+}
+
+/// The keys a secret or config-map volume mounts; `None`: every key.
+fn items(v: &PlanVolume) -> Option<Vec<KeyToPath>> {
+    super::non_empty(
+        v.items.iter().map(|(key, path)| KeyToPath { key: key.clone(), path: path.clone(), mode: None }).collect(),
+    )
 }

@@ -45,6 +45,8 @@ pub fn pod_template(p: &Plan, prov: &mut BTreeMap<String, Span>) -> PodTemplateS
             volumes: non_empty(volumes::volumes(p)),
             node_selector: scheduling::node_selector(p),
             tolerations: non_empty(scheduling::tolerations(p)),
+            affinity: scheduling::affinity(p),
+            priority_class_name: p.priority_class.clone(),
             topology_spread_constraints: Some(scheduling::spread(p)),
             ..PodSpec::default()
         }),

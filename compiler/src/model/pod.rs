@@ -20,3 +20,39 @@ pub struct Container {
     pub sidecar: Option<Spanned<bool>>,
     pub body: Body,
 }
+
+/// `affinity { … }` and `priority-class`: where the scheduler places the
+/// pods, beyond `node-selector` and `tolerations`.
+#[derive(Clone, Debug, Default)]
+pub struct Placement {
+    /// Replaced as a whole by the layer above.
+    pub affinity: Option<Affinity>,
+    pub priority_class: Option<Spanned<String>>,
+}
+
+/// `affinity { node …; pod-anti-affinity … }`.
+#[derive(Clone, Debug)]
+pub struct Affinity {
+    pub node: Span,
+    pub nodes: Vec<NodeAffinity>,
+    pub anti: Vec<PodAntiAffinity>,
+}
+
+/// `node "kubernetes.io/arch" "amd64" "arm64" [prefer=50]`: a node label
+/// whose value must (or, with `prefer=`, should) be one of these.
+#[derive(Clone, Debug)]
+pub struct NodeAffinity {
+    pub key: Spanned<String>,
+    pub values: Vec<Spanned<String>>,
+    /// `prefer=WEIGHT` (1–100): a preference, not a requirement.
+    pub prefer: Option<Spanned<u32>>,
+}
+
+/// `pod-anti-affinity "node" [required=#true]`: keep the service's pods
+/// apart, one per node (or zone).
+#[derive(Clone, Debug)]
+pub struct PodAntiAffinity {
+    /// `node` or `zone`.
+    pub topology: Spanned<String>,
+    pub required: Option<Spanned<bool>>,
+}

@@ -49,3 +49,14 @@ pub struct PlanContainer {
     /// Its mounts; the pod's volumes are those of every container, by name.
     pub volumes: Vec<PlanVolume>,
 }
+
+/// The pods' affinity; empty when the spec sets none.
+#[derive(Clone, Debug, Default)]
+pub struct PlanAffinity {
+    /// (label, values): the node's label must be one of them.
+    pub required_nodes: Vec<(String, Vec<String>)>,
+    /// (weight, label, values).
+    pub preferred_nodes: Vec<(u32, String, Vec<String>)>,
+    /// (topology key, required): keep the service's pods apart.
+    pub anti: Vec<(String, bool)>,
+}
