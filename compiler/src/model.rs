@@ -289,6 +289,9 @@ impl ResourceKind {
 pub struct Resources {
     pub requests: IndexMap<ResourceKind, Spanned<Quantity>>,
     pub limits: IndexMap<ResourceKind, Spanned<Quantity>>,
+    /// `limits cpu=#false`: no CPU limit (an org's choice); a layer that
+    /// writes a limit above it takes it back.
+    pub no_cpu_limit: Option<Spanned<bool>>,
 }
 
 /// A Kubernetes resource quantity, held exactly in thousandths.
@@ -448,6 +451,11 @@ pub struct ServiceAccount {
     pub automount: Option<Spanned<bool>>,
     pub annotations: Map<Spanned<String>>,
 }
+
+/// `run-as-user "image"` / `run-as-group "image"`: no id in the pod, the
+/// image's own `USER` applies. Outside the ids Kubernetes takes (0 and up),
+/// so a layer above replaces it like any id.
+pub const IMAGE_ID: i64 = -1;
 
 #[derive(Clone, Debug, Default)]
 pub struct Security {

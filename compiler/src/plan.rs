@@ -257,8 +257,13 @@ pub struct PlanServiceAccount {
 
 #[derive(Clone, Debug)]
 pub struct PlanSecurity {
+    /// The pod's ids, also the `USER` of svcc's Dockerfile.
     pub run_as_user: i64,
     pub run_as_group: i64,
+    /// `run-as-user "image"`, `run-as-group "image"`: the pod sets no id,
+    /// the image's own `USER` applies.
+    pub user_from_image: bool,
+    pub group_from_image: bool,
     pub fs_group: i64,
     pub run_as_non_root: bool,
     pub read_only_root_filesystem: bool,

@@ -63,6 +63,7 @@ codes! {
     PresetFile = "SVC0231", "preset-file";
     OutsideRepository = "SVC0232", "outside-repository";
     HiddenFile = "SVC0233", "hidden-file";
+    LimitRequired = "SVC0250", "limit-required";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -98,6 +99,7 @@ codes! {
     UnverifiedInstall = "SVC0346", "unverified-install";
     InitContainerProbe = "SVC0370", "init-container-probe";
     ContainerConflict = "SVC0371", "container-conflict";
+    TokenNeeded = "SVC0372", "token-needed";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
