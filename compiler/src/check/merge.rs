@@ -31,7 +31,8 @@ use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
 use super::{
-    containers, image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, scheduling, security, volumes,
+    containers, gitops, image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, scheduling, security,
+    volumes,
 };
 
 /// How the upper layer relates to the lower one.
@@ -263,6 +264,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         containers: b_containers,
         updates: b_updates,
         patches: b_patches,
+        gitops: b_gitops,
     } = base;
     let Body {
         image,
@@ -297,6 +299,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         containers,
         updates,
         patches,
+        gitops,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
     Body {
@@ -332,6 +335,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         containers: containers::merge(c, b_containers, containers),
         updates: lifecycle::merge_updates(c, b_updates, updates),
         patches: b_patches.iter().chain(patches).cloned().collect(),
+        gitops: gitops::merge(c, b_gitops, gitops),
     }
 }
 
@@ -350,7 +354,8 @@ mod tests {
 
     /// Every setting the merge reports, given differently by two presets
     /// (`c` names another repository, so `image` conflicts and its tag and
-    /// digest are not inherited).
+    /// digest are not inherited; and another GitOps engine, so `gitops`
+    /// conflicts and no setting of the block below is inherited).
     const A: &str = r#"
         container-name "a"
         image "ghcr.io/acme/a" tag="1" digest="sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" pull-policy="Always"
@@ -396,6 +401,18 @@ mod tests {
         node-selector { zone "a" }
         priority-class "a"
         metrics path="/a" port="http"
+        gitops argocd {
+            repo "https://a.example.com/deploy.git" revision="a"
+            path "a"
+            namespace "a"
+            name "a"
+            application-set #true
+            project "a" create=#true
+            source "a" kind="GitRepository" namespace="a"
+            sync automated=#true prune=#true self-heal=#true interval="1m" wait=#true timeout="1m"
+            sync-options "PruneLast=true"
+            cluster production "a"
+        }
     "#;
 
     const B: &str = r#"
@@ -443,9 +460,21 @@ mod tests {
         node-selector { zone "b" }
         priority-class "b"
         metrics path="/b" port="metrics"
+        gitops argocd {
+            repo "https://b.example.com/deploy.git" revision="b"
+            path "b"
+            namespace "b"
+            name "b"
+            application-set #false
+            project "b" create=#false
+            source "b" kind="Bucket" namespace="b"
+            sync automated=#false prune=#false self-heal=#false interval="2m" wait=#false timeout="2m"
+            sync-options "Replace=true"
+            cluster production "b"
+        }
     "#;
 
-    const C: &str = r#"image "ghcr.io/acme/c""#;
+    const C: &str = r#"image "ghcr.io/acme/c"; gitops flux"#;
 
     /// The conflicts and set paths of `over` combined with `base`.
     fn combine(base: &str, over: &str) -> (Vec<String>, Vec<String>) {

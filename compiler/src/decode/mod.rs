@@ -15,6 +15,7 @@ mod compose;
 mod containers;
 mod env;
 mod environment;
+mod gitops;
 mod image;
 mod lifecycle;
 mod metadata;

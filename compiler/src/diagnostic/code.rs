@@ -97,6 +97,11 @@ codes! {
     TemplatePartial = "SVC0344", "template-partial";
     TemplateLimit = "SVC0345", "template-limit";
     UnverifiedInstall = "SVC0346", "unverified-install";
+    GitopsIncomplete = "SVC0350", "gitops-incomplete";
+    GitopsOtherEngine = "SVC0351", "gitops-other-engine";
+    GitopsNoNamespace = "SVC0352", "gitops-no-namespace";
+    GitopsConflict = "SVC0353", "gitops-conflict";
+    GitopsUnknownEnvironment = "SVC0354", "gitops-unknown-environment";
     InitContainerProbe = "SVC0370", "init-container-probe";
     ContainerConflict = "SVC0371", "container-conflict";
     TokenNeeded = "SVC0372", "token-needed";
