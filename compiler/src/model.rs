@@ -10,6 +10,8 @@ use indexmap::IndexMap;
 
 use crate::source::{Span, Spanned};
 
+mod objects;
+pub use objects::*;
 mod pod;
 pub use pod::*;
 
@@ -241,6 +243,15 @@ pub struct Body {
     pub updates: Updates,
     /// Escape-hatch patches, applied in order after lowering.
     pub patches: Vec<Patch>,
+    /// Object names, Services, selector and per-object metadata (`objects.rs`).
+    pub names: Names,
+    /// `selector { … }`: the labels a live workload already selects on,
+    /// kept as given (the span is the `selector` node's).
+    pub selector: Option<Spanned<Map<Spanned<String>>>>,
+    /// `expose NAME { … }`: Services beside the main one, or its own shape.
+    pub exposes: Map<Expose>,
+    /// `object OBJECT { … }`: labels and annotations of one object only.
+    pub objects: Map<ObjectMetadata>,
     /// `gitops argocd { … }`: how a GitOps engine deploys the service
     /// (service, preset and org defaults only; docs/gitops.md).
     pub gitops: Option<Gitops>,
@@ -668,6 +679,54 @@ pub struct Metrics {
     pub prometheus_labels: Map<Spanned<String>>,
     /// The Prometheus URL rollout analyses query.
     pub prometheus: Option<Spanned<String>>,
+    /// The ServiceMonitor endpoint's other settings.
+    pub scrape: ScrapeOptions,
+}
+
+/// `metrics scrape-timeout=… honor-labels=… { tls …; authorization …; relabel … }`:
+/// how Prometheus scrapes the endpoint. Each replaces the lower layer's; a
+/// relabeling list replaces it as a whole.
+#[derive(Clone, Debug, Default)]
+pub struct ScrapeOptions {
+    pub scrape_timeout: Option<Spanned<Duration>>,
+    pub honor_labels: Option<Spanned<bool>>,
+    pub tls: Option<ScrapeTls>,
+    pub authorization: Option<ScrapeAuthorization>,
+    pub bearer_token_file: Option<Spanned<String>>,
+    pub relabelings: Option<Spanned<Vec<Relabel>>>,
+    pub metric_relabelings: Option<Spanned<Vec<Relabel>>>,
+}
+
+/// `tls server-name="…" ca-secret="…" ca-key="…" insecure-skip-verify=#false`.
+#[derive(Clone, Debug)]
+pub struct ScrapeTls {
+    pub node: Span,
+    pub server_name: Option<Spanned<String>>,
+    pub ca_secret: Option<Spanned<String>>,
+    pub ca_key: Option<Spanned<String>>,
+    pub insecure_skip_verify: Option<Spanned<bool>>,
+}
+
+/// `authorization secret="…" key="…" type="Bearer"`.
+#[derive(Clone, Debug)]
+pub struct ScrapeAuthorization {
+    pub node: Span,
+    pub type_: Option<Spanned<String>>,
+    pub secret: Spanned<String>,
+    pub key: Spanned<String>,
+}
+
+/// `relabel "SOURCE"… action=… target-label=… regex=… replacement=…`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relabel {
+    pub node: Span,
+    pub source_labels: Vec<Spanned<String>>,
+    pub action: Option<Spanned<String>>,
+    pub target_label: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
+    pub replacement: Option<Spanned<String>>,
+    pub separator: Option<Spanned<String>>,
+    pub modulus: Option<Spanned<u64>>,
 }
 
 /// `alerts { … }`: built-in alert kinds and custom rules.

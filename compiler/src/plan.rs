@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use crate::model::{Duration, IntOrPercent, ProbeKind};
 use crate::source::Span;
 
+mod objects;
+pub use objects::*;
 mod pod;
 pub use pod::*;
 
@@ -57,6 +59,13 @@ pub struct Plan {
     pub monitoring: Option<PlanMonitoring>,
     /// `Some` when an Argo Rollouts strategy replaces the rolling Deployment.
     pub delivery: Option<PlanDelivery>,
+    /// The generated objects' names (`objects.rs`).
+    pub names: PlanNames,
+    /// The main Service first (when the service has ports), then `expose`'s.
+    pub services: Vec<PlanService>,
+    /// `object`: labels and annotations of one object, by object
+    /// (`workload`, `service-account`, … or an `expose` name).
+    pub objects: BTreeMap<String, PlanObjectMetadata>,
     /// `Some` when a GitOps engine deploys this environment (`gitops`).
     pub gitops: Option<PlanGitops>,
     /// `min-ready`, `progress-deadline`, `revision-history` (the workload's).
@@ -122,8 +131,8 @@ pub enum PlanEngine {
 pub struct PlanDelivery {
     pub strategy: PlanStrategy,
     /// The Service Argo Rollouts points at the new version only (preview or
-    /// canary); the main Service keeps the service's name.
-    pub second_service: String,
+    /// canary; `None`: a canary without one).
+    pub second_service: Option<String>,
     pub analyses: Vec<PlanAnalysis>,
     /// No namespace is known at build time (no `namespace`, no
     /// environments): the analyses' queries read it from an argument the
@@ -151,7 +160,7 @@ pub enum PlanStrategy {
     },
     Canary {
         stable_service: Option<String>,
-        canary_service: String,
+        canary_service: Option<String>,
         max_surge: IntOrPercent,
         max_unavailable: IntOrPercent,
         /// The existing Ingress the NGINX router splits traffic from.
@@ -207,6 +216,13 @@ pub struct PlanScrape {
     pub path: String,
     pub interval: Option<String>,
     pub scheme: Option<String>,
+    pub scrape_timeout: Option<String>,
+    pub honor_labels: Option<bool>,
+    pub tls: Option<crate::crd::TlsConfig>,
+    pub authorization: Option<crate::crd::SafeAuthorization>,
+    pub bearer_token_file: Option<String>,
+    pub relabelings: Vec<crate::crd::RelabelConfig>,
+    pub metric_relabelings: Vec<crate::crd::RelabelConfig>,
 }
 
 #[derive(Clone, Debug)]

@@ -202,6 +202,13 @@ registry! {
     PORT_SERVICE_PORT = Setting::new("port.NAME.service-port");
     PORT_PROTOCOL = Setting::new("port.NAME.protocol");
     PORT_HOST_PORT = Setting::new("port.NAME.host-port");
+    /// `expose NAME #false`.
+    EXPOSE = Setting::new("expose.NAME");
+    EXPOSE_TYPE = Setting::new("expose.NAME.type");
+    EXPOSE_HEADLESS = Setting::new("expose.NAME.headless");
+    EXPOSE_EXTERNAL_TRAFFIC_POLICY = Setting::new("expose.NAME.external-traffic-policy");
+    /// The `port` list, replaced as a whole.
+    EXPOSE_PORT = Setting::new("expose.NAME.port");
     REPLICAS = Setting::new("replicas").written(|b| at(&b.replicas)).traced(&["/spec/replicas"]).default(
         "2, where Kubernetes runs 1: one pod can be lost to a drain or a failure without an outage",
         "`replicas 1` for a service that must run once",
@@ -358,6 +365,18 @@ registry! {
     PRIORITY_CLASS = Setting::new("priority-class")
         .written(|b| at(&b.placement.priority_class))
         .fields(&[(Kind::Deployment, "/spec/template/spec/priorityClassName")]);
+    /// One object's labels and annotations, merged key by key.
+    OBJECT = Setting::new("object.OBJECT").unreported();
+    /// Replaced as a whole by the layer above.
+    SELECTOR = Setting::new("selector").unreported().written(|b| at(&b.selector));
+    NAMES_WORKLOAD = Setting::new("names.workload");
+    NAMES_SERVICE = Setting::new("names.service");
+    NAMES_PREVIEW_SERVICE = Setting::new("names.preview-service");
+    NAMES_CANARY_SERVICE = Setting::new("names.canary-service");
+    NAMES_AUTOSCALER = Setting::new("names.autoscaler");
+    NAMES_DISRUPTION_BUDGET = Setting::new("names.disruption-budget");
+    NAMES_SERVICE_MONITOR = Setting::new("names.service-monitor");
+    NAMES_PROMETHEUS_RULE = Setting::new("names.prometheus-rule");
     METRICS_PATH = Setting::new("metrics.path");
     METRICS_PORT = Setting::new("metrics.port");
     /// The engine (`gitops argocd`, `gitops #false`).

@@ -31,8 +31,8 @@ use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
 use super::{
-    containers, gitops, image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, scheduling, security,
-    volumes,
+    containers, gitops, image, lifecycle, metadata, monitoring, ports, probes, resources, rollout, scaling, scheduling,
+    security, volumes,
 };
 
 /// How the upper layer relates to the lower one.
@@ -264,6 +264,10 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         containers: b_containers,
         updates: b_updates,
         patches: b_patches,
+        names: b_names,
+        selector: b_selector,
+        exposes: b_exposes,
+        objects: b_objects,
         gitops: b_gitops,
     } = base;
     let Body {
@@ -299,6 +303,10 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         containers,
         updates,
         patches,
+        names,
+        selector,
+        exposes,
+        objects,
         gitops,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
@@ -335,6 +343,10 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         containers: containers::merge(c, b_containers, containers),
         updates: lifecycle::merge_updates(c, b_updates, updates),
         patches: b_patches.iter().chain(patches).cloned().collect(),
+        names: metadata::merge_names(c, b_names, names),
+        selector: or(selector, b_selector),
+        exposes: ports::merge_exposes(c, b_exposes, exposes),
+        objects: metadata::merge_objects(b_objects, objects),
         gitops: gitops::merge(c, b_gitops, gitops),
     }
 }
@@ -401,6 +413,11 @@ mod tests {
         node-selector { zone "a" }
         priority-class "a"
         metrics path="/a" port="http"
+        expose "x" #true type="NodePort" headless=#false external-traffic-policy="Local" { port http 80; }
+        names {
+            workload "a"; service "a"; preview-service "a"; canary-service "a"
+            autoscaler "a"; disruption-budget "a"; service-monitor "a"; prometheus-rule "a"
+        }
         gitops argocd {
             repo "https://a.example.com/deploy.git" revision="a"
             path "a"
@@ -460,6 +477,11 @@ mod tests {
         node-selector { zone "b" }
         priority-class "b"
         metrics path="/b" port="metrics"
+        expose "x" #false type="LoadBalancer" headless=#true external-traffic-policy="Cluster" { port http 90; }
+        names {
+            workload "b"; service "b"; preview-service "b"; canary-service #false
+            autoscaler "b"; disruption-budget "b"; service-monitor "b"; prometheus-rule "b"
+        }
         gitops argocd {
             repo "https://b.example.com/deploy.git" revision="b"
             path "b"

@@ -13,12 +13,12 @@
 //! | `image` | `image` |
 //! | `command` | `command`, `args` |
 //! | `containers` | `container-name`, `container`, `init-container` (every container, by the blocks above) |
-//! | `ports` | `port` |
+//! | `ports` | `port`, `expose` |
 //! | `scaling` | `replicas`, `autoscale`, `disruption-budget` |
 //! | `resources` | `resources` |
 //! | `probes` | `probes` |
 //! | `env` | `env`, `env-from` |
-//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations` |
+//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations`, `selector`, `object`, `names` |
 //! | `volumes` | `volumes` |
 //! | `security` | `security`, `service-account` |
 //! | `lifecycle` | `rolling-update`, `shutdown` |
@@ -142,8 +142,12 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         labels: &b.labels,
         annotations: &b.annotations,
         pod_annotations: &b.pod_annotations,
+        selector: &b.selector,
     };
     let mut metadata = metadata::resolve(&cx, &written, main.version.as_deref(), diags);
+    let names = metadata::names(cx.service, &b.names);
+    let objects = metadata::objects(&b.objects, &b.exposes, diags);
+    let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), ports, diags));
     let others = containers::others(&cx, b, &main.plan, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
@@ -155,7 +159,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
 
     // The metric names are checked once; alerts, SLOs and analyses share them.
     let vocab = monitoring::vocabulary(b, diags);
-    let monitoring = monitoring::resolve(
+    let mut monitoring = monitoring::resolve(
         &monitoring::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
@@ -163,6 +167,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             limits: &main.plan.limits,
             vocab: vocab.as_ref(),
             rollout: rollout::declared(b),
+            names: &names,
         },
         b,
         diags,
@@ -171,16 +176,21 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         &rollout::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
-            has_ports: !ports.list.is_empty(),
+            has_ports: services.first().is_some_and(|s| !s.extra),
             scraped: monitoring.as_ref().is_some_and(|m| m.scrape.is_some()),
             declares_metrics: b.metrics.is_some(),
             autoscale: scaling.autoscale.as_ref(),
             origin: cx.origin,
             vocab: vocab.as_ref(),
+            names: &names,
         },
         b,
         diags,
     );
+    if let (Some(m), Some(x)) = (monitoring.as_mut(), b.metrics.as_ref()) {
+        ports::scrape_port(m, &services, x.node, diags);
+    }
+    ports::unique_names(&services, delivery.as_ref(), &names, diags);
 
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
 
@@ -218,6 +228,9 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         monitoring,
         delivery,
         updates,
+        names,
+        services,
+        objects,
         gitops,
     })
 }

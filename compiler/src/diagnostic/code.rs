@@ -63,6 +63,7 @@ codes! {
     PresetFile = "SVC0231", "preset-file";
     OutsideRepository = "SVC0232", "outside-repository";
     HiddenFile = "SVC0233", "hidden-file";
+    EmptySelector = "SVC0240", "empty-selector";
     LimitRequired = "SVC0250", "limit-required";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
@@ -102,6 +103,16 @@ codes! {
     GitopsNoNamespace = "SVC0352", "gitops-no-namespace";
     GitopsConflict = "SVC0353", "gitops-conflict";
     GitopsUnknownEnvironment = "SVC0354", "gitops-unknown-environment";
+    ServiceType = "SVC0360", "service-type";
+    ServiceNameTaken = "SVC0361", "service-name-taken";
+    ScrapePortNotServed = "SVC0362", "scrape-port-not-served";
+    SelectorNotStable = "SVC0363", "selector-not-stable";
+    SelectorDisagrees = "SVC0364", "selector-disagrees";
+    UnknownObject = "SVC0365", "unknown-object";
+    ScrapeCredentials = "SVC0366", "scrape-credentials";
+    RelabelIncomplete = "SVC0367", "relabel-incomplete";
+    ScrapeTimeout = "SVC0368", "scrape-timeout";
+    ScrapeNotSecured = "SVC0369", "scrape-not-secured";
     InitContainerProbe = "SVC0370", "init-container-probe";
     ContainerConflict = "SVC0371", "container-conflict";
     TokenNeeded = "SVC0372", "token-needed";
