@@ -248,7 +248,7 @@ fn monorepo() -> (Cluster, Vec<Path>) {
                 }
                 if o.kind == Kind::ServiceMonitor {
                     let port = o.value["spec"]["endpoints"][0]["port"].as_str().unwrap();
-                    let number = plan.ports.iter().find(|p| p.name == port).unwrap().number;
+                    let number = plan.container.ports.iter().find(|p| p.name == port).unwrap().number;
                     paths.push(Path {
                         from: "prometheus".into(),
                         to: To::Pod(format!("{}-{}", plan.service, plan.environment)),

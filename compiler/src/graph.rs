@@ -43,7 +43,7 @@ impl Service {
             .map(|p| Env {
                 name: p.environment.clone(),
                 namespace: p.namespace.clone(),
-                ports: p.ports.clone(),
+                ports: p.container.ports.clone(),
                 network: p.network.clone(),
             })
             .collect();
