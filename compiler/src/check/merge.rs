@@ -31,8 +31,8 @@ use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
 use super::{
-    containers, gitops, image, lifecycle, metadata, monitoring, network, ports, probes, resources, rollout, scaling, scheduling,
-    security, volumes,
+    containers, gitops, image, lifecycle, metadata, monitoring, network, ports, probes, resources, rollout, scaling,
+    scheduling, security, volumes,
 };
 
 /// How the upper layer relates to the lower one.
@@ -230,6 +230,10 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
 /// merged in the order of [`Body`], which is the order conflicts are
 /// reported in.
 #[deny(unused_variables)]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one line per field of `Body`, destructured exhaustively on both sides: splitting it would hide a missed field"
+)]
 pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
     let Body {
         image: b_image,

@@ -193,7 +193,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         ports::scrape_port(m, &services, x.node, diags);
     }
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
-    let network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), &ports, diags);
+    let network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), ports, diags);
 
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
 
