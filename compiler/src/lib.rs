@@ -53,7 +53,7 @@ use source::{SourceFile, Span};
 
 pub use compose::{FileKind, LoadError, Loader, NoFiles, Request};
 pub(crate) use pipeline::text_of;
-pub use pipeline::{Input, Options, Role, Run, Unit, run};
+pub use pipeline::{Input, Options, Role, Run, Session, Unit, run};
 
 /// What a build keeps of a [`Run`]: the diagnostics and the files.
 #[derive(Clone, Debug)]
@@ -121,8 +121,20 @@ pub fn compile_units_each(
     opts: &Options,
     each: &(dyn Fn(&mut Compiled) + Sync),
 ) -> Vec<Compiled> {
+    compile_units_in(&Session::new(), units, loader, opts, each)
+}
+
+/// [`compile_units_each`] in `session`: every service of a build shares its
+/// parsed presets and compiled templates.
+pub fn compile_units_in(
+    session: &Session,
+    units: &[Unit],
+    loader: &dyn Loader,
+    opts: &Options,
+    each: &(dyn Fn(&mut Compiled) + Sync),
+) -> Vec<Compiled> {
     let one = |u: &Unit| {
-        let mut c = compile_with(&u.input, &u.defaults, loader, opts);
+        let mut c = Compiled::from(session.run(&u.input, &u.defaults, loader, opts));
         each(&mut c);
         c
     };

@@ -130,10 +130,43 @@ impl Run {
     }
 }
 
-/// Run one spec file through every stage: `defaults` are the org defaults
-/// files above it (outermost first); `loader` reads the preset files and
-/// templates it uses.
+/// What the runs of one owner share, and nothing else: the parsed preset
+/// and defaults files ([`compose::ParseCache`], bounded) and the compiled
+/// embedded templates ([`ci::Templates`]). The library keeps no state of
+/// its own; whoever runs the pipeline owns a session: the CLI one per
+/// command (every service of a build shares it, on every core), the
+/// language server one per workspace, a test one per run ([`run`]).
+#[derive(Default)]
+pub struct Session {
+    pub(crate) parsed: compose::ParseCache,
+    pub(crate) templates: ci::Templates,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// Run one spec file through every stage: `defaults` are the org
+    /// defaults files above it (outermost first); `loader` reads the preset
+    /// files and templates it uses.
+    pub fn run(&self, input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Options) -> Run {
+        run_in(self, input, defaults, loader, opts)
+    }
+
+    /// How many parsed preset and defaults texts the session keeps.
+    pub fn parsed_files(&self) -> usize {
+        self.parsed.len()
+    }
+}
+
+/// [`Session::run`] in a session of its own: for one-off runs (tests, a
+/// single `svcc explain`). Many runs should share a [`Session`].
 pub fn run(input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Options) -> Run {
+    Session::new().run(input, defaults, loader, opts)
+}
+
+fn run_in(session: &Session, input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Options) -> Run {
     let mut diags = Diagnostics::new();
     let file = text_of(input, &mut diags);
     let mut run = Run {
@@ -153,22 +186,23 @@ pub fn run(input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Option
     if role == Role::Service || !opts.any_role {
         check_name(input, &mut diags);
     }
-    match doc {
-        Some(doc) if diags.has_errors() => drop(doc),
+    match &doc {
+        Some(_) if diags.has_errors() => {}
         Some(doc) if role != Role::Service && opts.any_role => {
             run.role = role;
             let kind = if role == Role::Preset { PresetKind::Preset } else { PresetKind::Defaults };
-            if let Some(preset) = decode::decode_preset(&doc, kind, &mut diags) {
-                stdlib_uses = compose::check_alone(&preset, &run.file.name, loader, &mut diags, &mut run.imports);
+            if let Some(preset) = decode::decode_preset(doc, kind, &mut diags) {
+                let p = &session.parsed;
+                stdlib_uses = compose::check_alone(&preset, &run.file.name, loader, p, &mut diags, &mut run.imports);
             }
         }
         Some(doc) => {
-            if let Some(spec) = decode::decode(&doc, &mut diags) {
-                let (spec, uses) = compose_and_plan(&mut run, spec, defaults, loader, opts, &mut diags);
+            if let Some(spec) = decode::decode(doc, &mut diags) {
+                let (spec, uses) = compose_and_plan(session, &mut run, spec, (defaults, loader), opts, &mut diags);
                 stdlib_uses = uses;
                 if !diags.has_errors() {
                     build_environments(&mut run, opts, &mut diags);
-                    build_ci(&mut run, &spec, loader, opts, &mut diags);
+                    build_ci(session, &mut run, &spec, loader, opts, &mut diags);
                 }
                 run.spec = Some(spec);
             }
@@ -197,10 +231,10 @@ fn check_name(input: &Input, diags: &mut Diagnostics) {
 /// Compose, then check: the plans of the selected environments and the CI
 /// plan, when composition succeeded.
 fn compose_and_plan(
+    session: &Session,
     run: &mut Run,
     mut spec: Spec,
-    defaults: &[Input],
-    loader: &dyn Loader,
+    (defaults, loader): (&[Input], &dyn Loader),
     opts: &Options,
     diags: &mut Diagnostics,
 ) -> (Spec, Vec<(FileId, Span)>) {
@@ -209,7 +243,8 @@ fn compose_and_plan(
     let errors_before = diags.error_count();
     let mut stdlib_uses = Vec::new();
     if errors_before == 0 {
-        stdlib_uses = compose::compose(&mut spec, &run.file.name, defaults, loader, diags, &mut run.imports);
+        let name = &run.file.name;
+        stdlib_uses = compose::compose(&mut spec, name, defaults, loader, &session.parsed, diags, &mut run.imports);
     }
     let composed = diags.error_count() == errors_before;
     unknown_environments(&spec, opts, diags);
@@ -264,7 +299,14 @@ fn build_environments(run: &mut Run, opts: &Options, diags: &mut Diagnostics) {
 /// The pipeline files span every environment: written by full builds only.
 /// `check` renders only the user's templates, which can fail; the embedded
 /// ones cannot for a checked spec.
-fn build_ci(run: &mut Run, spec: &Spec, loader: &dyn Loader, opts: &Options, diags: &mut Diagnostics) {
+fn build_ci(
+    session: &Session,
+    run: &mut Run,
+    spec: &Spec,
+    loader: &dyn Loader,
+    opts: &Options,
+    diags: &mut Diagnostics,
+) {
     let image = spec.body.image.as_ref().and_then(|i| i.repository.as_ref()).map(|r| r.value.as_str());
     let (Some(p), Some(image), true) = (&run.ci, image, opts.environments.is_empty()) else {
         return;
@@ -272,7 +314,7 @@ fn build_ci(run: &mut Run, spec: &Spec, loader: &dyn Loader, opts: &Options, dia
     let plans = &run.plans;
     let name = &spec.name.value;
     if !opts.check_only {
-        run.artifacts.extend(ci::artifacts(name, &run.file.name, image, p, plans));
+        run.artifacts.extend(ci::artifacts(&session.templates, name, &run.file.name, image, p, plans));
     }
     if p.templates.is_empty() {
         return;

@@ -69,7 +69,14 @@ pub struct Context<'a> {
 }
 
 /// The pipeline files of one service. `plans` are all of its environments.
-pub fn artifacts(service: &str, spec_path: &str, image: &str, p: &PlanCi, plans: &[Plan]) -> Vec<Artifact> {
+pub fn artifacts(
+    templates: &Templates,
+    service: &str,
+    spec_path: &str,
+    image: &str,
+    p: &PlanCi,
+    plans: &[Plan],
+) -> Vec<Artifact> {
     let targets: Vec<EnvTarget> = plans
         .iter()
         .map(|pl| EnvTarget {
@@ -104,11 +111,11 @@ pub fn artifacts(service: &str, spec_path: &str, image: &str, p: &PlanCi, plans:
         let rt = runtime::preset(p.runtime);
         out.push(Artifact {
             path: format!("{dir}/Dockerfile"),
-            contents: render(rt.dockerfile, &dockerfile_context(&cx, plan)),
+            contents: templates.render(rt.dockerfile, &dockerfile_context(&cx, plan)),
         });
         out.push(Artifact {
             path: format!("{dir}/deploy.sh"),
-            contents: render(DEPLOY_SH, &deploy_context(&cx, plans, plan)),
+            contents: templates.render(DEPLOY_SH, &deploy_context(&cx, plans, plan)),
         });
     }
     out
@@ -211,38 +218,45 @@ pub fn user_context(service: &str, spec_path: &str, image: &str, p: &PlanCi, pla
     })
 }
 
-/// Render an embedded template. The templates are tested with every
-/// context shape (`tests/golden.rs`), so a failure is a compiler bug; the
-/// output then says so rather than silently dropping text. Each template is
-/// compiled once per process (handlebars' parser is slow: compiling the
-/// two templates cost more than the rest of a service's build), and shared
-/// by every service built in parallel.
-pub fn render(template: &'static str, context: &serde_json::Value) -> String {
-    use std::sync::{OnceLock, RwLock};
-    static REGISTRY: OnceLock<RwLock<handlebars::Handlebars<'static>>> = OnceLock::new();
-    let registry = REGISTRY.get_or_init(|| {
+/// The embedded templates, compiled: handlebars' parser is slow (compiling
+/// the two templates cost more than the rest of a service's build), so a
+/// [`crate::Session`] compiles each once and every service it builds, in
+/// parallel, shares them. Only the embedded `&'static str` templates are
+/// registered, so the registry never holds more than svcc ships.
+pub struct Templates(std::sync::RwLock<handlebars::Handlebars<'static>>);
+
+impl Default for Templates {
+    fn default() -> Self {
         let mut hb = handlebars::Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_escape_fn(handlebars::no_escape);
         encode::register(&mut hb);
-        RwLock::new(hb)
-    });
-    // An embedded template is a `&'static str`: its address names it.
-    let name = format!("{:p}", template.as_ptr());
-    let known = registry.read().is_ok_and(|hb| hb.has_template(&name));
-    if !known
-        && let Ok(mut hb) = registry.write()
-        && let Err(e) = hb.register_template_string(&name, template)
-    {
-        return format!("# svcc: template error: {e}\n");
+        Templates(std::sync::RwLock::new(hb))
     }
-    let rendered = match registry.read() {
-        Ok(hb) => hb.render(&name, context),
-        Err(_) => return "# svcc: template error: the template registry is unusable\n".to_string(),
-    };
-    match rendered {
-        Ok(s) => s,
-        Err(e) => format!("# svcc: template error: {e}\n"),
+}
+
+impl Templates {
+    /// Render an embedded template. The templates are tested with every
+    /// context shape (`tests/golden.rs`), so a failure is a compiler bug; the
+    /// output then says so rather than silently dropping text.
+    pub fn render(&self, template: &'static str, context: &serde_json::Value) -> String {
+        // An embedded template is a `&'static str`: its address names it.
+        let name = format!("{:p}", template.as_ptr());
+        let known = self.0.read().is_ok_and(|hb| hb.has_template(&name));
+        if !known
+            && let Ok(mut hb) = self.0.write()
+            && let Err(e) = hb.register_template_string(&name, template)
+        {
+            return format!("# svcc: template error: {e}\n");
+        }
+        let rendered = match self.0.read() {
+            Ok(hb) => hb.render(&name, context),
+            Err(_) => return "# svcc: template error: the template registry is unusable\n".to_string(),
+        };
+        match rendered {
+            Ok(s) => s,
+            Err(e) => format!("# svcc: template error: {e}\n"),
+        }
     }
 }
 
@@ -263,7 +277,8 @@ mod tests {
     #[test]
     fn strict_mode_reports_missing_variables_and_never_escapes() {
         let ctx = json!({ "a": "x && y < 'z'" });
-        assert_eq!(render("{{a}}", &ctx), "x && y < 'z'");
-        assert!(render("{{b}}", &ctx).starts_with("# svcc: template error"));
+        let t = Templates::default();
+        assert_eq!(t.render("{{a}}", &ctx), "x && y < 'z'");
+        assert!(t.render("{{b}}", &ctx).starts_with("# svcc: template error"));
     }
 }

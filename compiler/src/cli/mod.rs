@@ -443,10 +443,12 @@ fn options(args: &CommonArgs, tags: &tags::Tags, require_tag: bool) -> Options {
 fn compile_read(mut read: ReadArgs, opts: &Options, each: &(dyn Fn(&mut Compiled) + Sync)) -> Compilation {
     let results: Vec<Compiled> = match &mut read.repo {
         Some(repo) if read.problems.is_empty() => {
-            let mut results = svcc::compile_units_each(&read.units, repo, opts, each);
+            // One session for the command: the services share parsed presets.
+            let session = svcc::Session::new();
+            let mut results = svcc::compile_units_in(&session, &read.units, repo, opts, each);
             if opts.any_role {
                 let (units, names) = roles::affected(repo, &read.units, &results);
-                let mut more = svcc::compile_units(&units, repo, opts);
+                let mut more = svcc::compile_units_in(&session, &units, repo, opts, &|_| {});
                 more.retain(|c| roles::uses_any(c, &names));
                 for c in &mut more {
                     roles::explain_why(c, &names);
