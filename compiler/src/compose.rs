@@ -421,7 +421,7 @@ impl<'a> Ctx<'a> {
         let mut d = Diagnostic::error(Code::UnknownPreset, format!("unknown preset `{}`", u.value))
             .at(u.span, "not a standard-library preset");
         d = match did_you_mean(&u.value, &names) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
+            Some(s) => d.did_you_mean(s, u.span, crate::diagnostic::kdl_string(s)),
             None => d.help(format!(
                 "the standard library has: {}; a file of your own is written as a path: `use \"./presets/{}.kdl\"`",
                 names.join(", "),

@@ -143,6 +143,8 @@ pub struct PatchOp {
     pub op: PatchOpKind,
     /// The `set` / `merge` / `remove` token.
     pub node: Span,
+    /// The whole operation, with its value or block.
+    pub whole: Span,
     /// A JSON pointer (RFC 6901), e.g. `/spec/template/spec/hostAliases`.
     pub pointer: Spanned<String>,
     /// The value (`None` for `remove`).

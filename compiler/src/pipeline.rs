@@ -24,6 +24,8 @@ use crate::plan::{Plan, PlanCi};
 use crate::source::{FileId, SourceFile, Span};
 use crate::{admission, check, decode, harden, patch, syntax, validate, values};
 
+mod fixes;
+
 /// What the caller decides rather than the spec.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -210,6 +212,9 @@ fn run_in(session: &Session, input: &Input, defaults: &[Input], loader: &dyn Loa
         None => {}
     }
     finish(&mut run, diags, opts, &stdlib_uses);
+    if let Some(doc) = &doc {
+        fixes::attach(doc, &run.file.text, &mut run.diagnostics);
+    }
     run
 }
 
@@ -351,6 +356,15 @@ fn finish(run: &mut Run, mut diags: Diagnostics, opts: &Options, stdlib_uses: &[
                 Some(f) => l.span.clamp_to(&f.text),
                 None => Span::in_file(0, 0, 0),
             };
+        }
+        // Standard-library presets are embedded: nothing there to edit.
+        let embedded = |s: Span| s.file != 0 && stdlib_uses.iter().any(|(id, _)| *id == s.file);
+        if let Some(fix) = &mut d.fix {
+            if fix.edits.iter().any(|e| embedded(e.span) || run.source(e.span).is_none()) {
+                d.fix = None;
+            } else {
+                fix.fit(|s| run.source(s).map(|f| f.text.clone()));
+            }
         }
     }
     run.diagnostics = diagnostics;

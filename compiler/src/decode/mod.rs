@@ -102,7 +102,7 @@ pub fn decode(doc: &KdlDocument, diags: &mut Diagnostics) -> Option<Spec> {
             let mut d = Diagnostic::error(Code::UnknownNode, format!("unknown top-level node `{name}`"))
                 .at(name_span(node), "expected `service`");
             d = match did_you_mean(name, &[SERVICE.name]) {
-                Some(_) => d.help("did you mean `service`?"),
+                Some(s) => d.did_you_mean(s, name_span(node), s.to_string()),
                 None => {
                     if body::find(name).is_some() {
                         d.help(format!("`{name}` belongs inside a `service NAME {{ … }}` block"))
@@ -181,7 +181,7 @@ pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostic
             let mut d = Diagnostic::error(Code::UnknownNode, format!("unknown top-level node `{name}`"))
                 .at(name_span(node), format!("expected `{want}`"));
             d = match did_you_mean(name, &[want]) {
-                Some(_) => d.help(format!("did you mean `{want}`?")),
+                Some(s) => d.did_you_mean(s, name_span(node), s.to_string()),
                 None if name == SERVICE.name => d.help(format!(
                     "this file is read as a {}; services live in their own files",
                     if kind == PresetKind::Preset { "preset" } else { "defaults file" }
