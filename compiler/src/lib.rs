@@ -45,6 +45,8 @@ pub mod repo;
 pub mod diff;
 pub mod format;
 pub mod provenance;
+// The language server (`svcc lsp`): runs the pipeline as the user types.
+pub mod lsp;
 
 use diagnostic::render::FileDiagnostics;
 use diagnostic::{Code, Diagnostic};

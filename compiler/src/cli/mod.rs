@@ -68,6 +68,12 @@ enum Command {
         /// The kind, e.g. Deployment
         kind: Option<String>,
     },
+    /// Run the language server on stdin and stdout (diagnostics, completion, hover, quick fixes; docs/editors.md)
+    Lsp {
+        /// Accepted for editors that pass it: stdio is the only transport
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -219,6 +225,28 @@ pub fn run() -> ExitCode {
         }
         Command::Man(m) => man::man(m.page.as_deref(), m.out.as_deref()),
         Command::Schema { kind } => schema(kind.as_deref()),
+        Command::Lsp { .. } => lsp(),
+    }
+}
+
+/// `svcc lsp`: serve one editor over stdio. Exit code 0 after `shutdown`
+/// and `exit`, 1 when the client exits without `shutdown` (as the protocol
+/// says) or the connection breaks.
+fn lsp() -> ExitCode {
+    let (connection, io_threads) = lsp_server::Connection::stdio();
+    let served = svcc::lsp::serve(&connection);
+    drop(connection);
+    let joined = io_threads.join();
+    match (served, joined) {
+        (Ok(()), Ok(())) => ExitCode::from(EXIT_OK),
+        (Err(e), _) => {
+            err(&format!("svcc lsp: {e}\n"));
+            ExitCode::from(EXIT_SPEC_ERRORS)
+        }
+        (_, Err(e)) => {
+            err(&format!("svcc lsp: {e}\n"));
+            ExitCode::from(EXIT_SPEC_ERRORS)
+        }
     }
 }
 
