@@ -18,6 +18,8 @@ pub struct Client {
     next_id: i64,
     /// Notifications received while waiting for something else.
     pub notifications: Vec<Value>,
+    /// What the server wrote to stderr (complete once it has exited).
+    errors: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -30,11 +32,19 @@ impl Client {
             .current_dir(root)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("svcc lsp starts");
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let errors = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = errors.clone();
+        std::thread::spawn(move || {
+            let mut buf = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut buf);
+            sink.lock().unwrap().push_str(&buf);
+        });
         let (tx, rx) = channel();
         std::thread::spawn(move || {
             let mut r = BufReader::new(stdout);
@@ -44,7 +54,7 @@ impl Client {
                 }
             }
         });
-        let mut c = Client { child, stdin, incoming: rx, next_id: 1, notifications: Vec::new() };
+        let mut c = Client { child, stdin, incoming: rx, next_id: 1, notifications: Vec::new(), errors };
         let init = c.request(
             "initialize",
             json!({
@@ -212,6 +222,11 @@ pub fn repo(name: &str) -> std::path::PathBuf {
 }
 
 impl Client {
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.errors.lock().unwrap().clone()
+    }
+
     /// The exit code, if the server has exited.
     pub fn try_wait(&mut self) -> std::io::Result<Option<i32>> {
         Ok(self.child.try_wait()?.map(|s| s.code().unwrap_or(-1)))

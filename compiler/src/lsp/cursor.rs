@@ -142,7 +142,7 @@ fn context(path: Vec<Frame>, stmt: &[&Lexeme], on: Option<(&Lexeme, bool)>) -> A
         let role = match stmt.last() {
             None => Role::Name,
             Some(prev) if prev.tok == Tok::Eq => {
-                Role::Value(stmt.get(stmt.len() - 2).and_then(|k| text_of(&k.tok)).unwrap_or_default())
+                Role::Value(stmt.len().checked_sub(2).and_then(|k| text_of(&stmt[k].tok)).unwrap_or_default())
             }
             Some(_) if key => Role::Key,
             Some(_) => Role::Arg(args.len()),
@@ -236,9 +236,10 @@ fn string(text: &str, i: usize, hashes: usize) -> (usize, String) {
     let open = if triple { 3 } else { 1 };
     let close: String = format!("{}{}", if triple { "\"\"\"" } else { "\"" }, "#".repeat(hashes));
     let mut j = i + open;
+    let step = |j: usize| j + text[j..].chars().next().map_or(1, char::len_utf8);
     while j < b.len() {
         if hashes == 0 && b[j] == b'\\' {
-            j += 2;
+            j = step(j + 1).min(b.len());
             continue;
         }
         if text[j..].starts_with(&close) {
@@ -248,7 +249,7 @@ fn string(text: &str, i: usize, hashes: usize) -> (usize, String) {
         if !triple && b[j] == b'\n' {
             break;
         }
-        j += 1;
+        j = step(j);
     }
     let j = j.min(b.len());
     let mut end = j;
@@ -315,6 +316,18 @@ mod tests {
         assert_eq!(a.token.unwrap().role, Role::Key);
         let a = at_mark("service api {\n  replicas |\n}");
         assert_eq!((a.node.as_deref(), a.token.is_none()), (Some("replicas"), true));
+    }
+
+    #[test]
+    fn a_node_that_starts_with_equals() {
+        let a = at_mark("= |x");
+        assert!(a.token.is_some());
+    }
+
+    #[test]
+    fn escapes_before_multibyte_characters() {
+        let a = at_mark("service api { env { A \"\\é\" } |");
+        assert_eq!(a.path.len(), 1);
     }
 
     #[test]
