@@ -38,10 +38,11 @@ fn tmgrammar_test() -> Option<PathBuf> {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // say why the test is skipped
 fn the_vscode_grammar_passes_its_tests() {
     let Some(bin) = tmgrammar_test() else {
         assert!(std::env::var("CI").is_err(), "vscode-tmgrammar-test is missing and npm could not install it");
-        println!("SKIPPED: vscode-tmgrammar-test is not installed and npm could not install it");
+        eprintln!("SKIPPED: vscode-tmgrammar-test is not installed and npm could not install it");
         return;
     };
     let o = Command::new(bin)
@@ -74,10 +75,11 @@ fn the_vscode_extension_names_what_the_server_serves() {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // say why the test is skipped
 fn neovim_receives_the_diagnostics() {
     if Command::new("nvim").arg("--version").output().is_err() {
         assert!(std::env::var("SVCC_REQUIRE_NVIM").is_err(), "SVCC_REQUIRE_NVIM is set but `nvim` is not on PATH");
-        println!("SKIPPED: `nvim` is not installed (apt-get install neovim); the editor run is not checked");
+        eprintln!("SKIPPED: `nvim` is not installed (apt-get install neovim); the editor run is not checked");
         return;
     }
     let dir = std::env::temp_dir().join(format!("svcc-nvim-{}", std::process::id()));
