@@ -224,38 +224,11 @@ fn presets(ws: &Workspace, from: &Path) -> Vec<Item> {
         })
         .collect();
     let dir = from.parent().unwrap_or(&ws.root);
-    for file in preset_files(&ws.root) {
+    for file in crate::repo::preset_files(&ws.root) {
         let Some(rel) = relative(dir, &file) else { continue };
         let doc = format!("Preset file {}", file.strip_prefix(&ws.root).unwrap_or(&file).display());
         out.push(item(&rel, lsp::CompletionItemKind::FILE, &doc, kdl_string(&rel)));
     }
-    out
-}
-
-/// `.kdl` files in folders named `presets`, below `root` (bounded walk,
-/// hidden folders skipped).
-fn preset_files(root: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![(root.to_path_buf(), 0usize)];
-    let mut seen = 0usize;
-    while let Some((dir, depth)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for e in entries.flatten() {
-            seen += 1;
-            if seen > 20_000 {
-                return out;
-            }
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().to_string();
-            let Ok(t) = e.file_type() else { continue };
-            if t.is_dir() && !name.starts_with('.') && name != "target" && name != "node_modules" && depth < 8 {
-                stack.push((p, depth + 1));
-            } else if t.is_file() && name.ends_with(".kdl") && dir.file_name().is_some_and(|d| d == "presets") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
     out
 }
 
