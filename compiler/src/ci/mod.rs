@@ -223,33 +223,35 @@ pub fn user_context(service: &str, spec_path: &str, image: &str, p: &PlanCi, pla
 /// [`crate::Session`] compiles each once and every service it builds, in
 /// parallel, shares them. Only the embedded `&'static str` templates are
 /// registered, so the registry never holds more than svcc ships.
-pub struct Templates(std::sync::RwLock<handlebars::Handlebars<'static>>);
-
-impl Default for Templates {
-    fn default() -> Self {
-        let mut hb = handlebars::Handlebars::new();
-        hb.set_strict_mode(true);
-        hb.register_escape_fn(handlebars::no_escape);
-        encode::register(&mut hb);
-        Templates(std::sync::RwLock::new(hb))
-    }
-}
+/// The registry is made at the first render: `svcc check` renders none.
+#[derive(Default)]
+pub struct Templates(std::sync::OnceLock<std::sync::RwLock<handlebars::Handlebars<'static>>>);
 
 impl Templates {
+    fn registry(&self) -> &std::sync::RwLock<handlebars::Handlebars<'static>> {
+        self.0.get_or_init(|| {
+            let mut hb = handlebars::Handlebars::new();
+            hb.set_strict_mode(true);
+            hb.register_escape_fn(handlebars::no_escape);
+            encode::register(&mut hb);
+            std::sync::RwLock::new(hb)
+        })
+    }
+
     /// Render an embedded template. The templates are tested with every
     /// context shape (`tests/golden.rs`), so a failure is a compiler bug; the
     /// output then says so rather than silently dropping text.
     pub fn render(&self, template: &'static str, context: &serde_json::Value) -> String {
         // An embedded template is a `&'static str`: its address names it.
         let name = format!("{:p}", template.as_ptr());
-        let known = self.0.read().is_ok_and(|hb| hb.has_template(&name));
+        let known = self.registry().read().is_ok_and(|hb| hb.has_template(&name));
         if !known
-            && let Ok(mut hb) = self.0.write()
+            && let Ok(mut hb) = self.registry().write()
             && let Err(e) = hb.register_template_string(&name, template)
         {
             return format!("# svcc: template error: {e}\n");
         }
-        let rendered = match self.0.read() {
+        let rendered = match self.registry().read() {
             Ok(hb) => hb.render(&name, context),
             Err(_) => return "# svcc: template error: the template registry is unusable\n".to_string(),
         };
