@@ -2,7 +2,8 @@
 //! transport: diagnostics as you type (with exact UTF-16 ranges), their
 //! clearing, completion, hover with effective values, quick fixes, go to
 //! definition, symbols, formatting, the generated-YAML command, preset
-//! diagnostics and dependents, and a clean shutdown.
+//! and org-defaults diagnostics and their dependents, related information,
+//! and a clean shutdown.
 
 #[path = "lsp/client.rs"]
 mod client;
@@ -191,5 +192,148 @@ fn exit_without_shutdown_is_exit_code_1() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
     assert_eq!(code, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A monorepo-like tree: org defaults above the service, a pipeline that
+/// deploys its environments, a second definition of a port.
+const DEFAULTS: &str = "defaults {\n    labels { \"example.com/org\" \"acme\" }\n    shutdown grace=\"40s\"\n}\n";
+
+const SERVICE: &str = r#"service shop {
+    image "ghcr.io/acme/shop" pull-policy="Always"
+    port http 8080
+    port admin 8080
+    probes { readiness "/ready" }
+    use "node-http-api"
+    metrics { prometheus-labels { release "kps" } }
+    autoscale min=2 max=4 { pods "x" 10 }
+    pipeline {
+        install-svcc git="https://git.example.com/svcc" rev="0123456789abcdef0123456789abcdef01234567"
+        deploy staging
+        deploy production
+    }
+    environment staging { autoscale #false }
+    environment production { autoscale #false; replicas 3 }
+}
+"#;
+
+/// The text of a completion's items, by label.
+fn completion(c: &mut Client, uri: &str, line: u32, character: u32) -> Vec<String> {
+    labels(&c.request("textDocument/completion", pos(line, character, uri)))
+}
+
+#[test]
+fn defaults_related_information_and_navigation() {
+    let dir = repo("defaults");
+    std::fs::create_dir_all(dir.join("services/shop")).unwrap();
+    std::fs::write(dir.join("_defaults.kdl"), DEFAULTS).unwrap();
+    std::fs::write(dir.join("services/shop/service.kdl"), SERVICE).unwrap();
+    let shop = uri(&dir.join("services/shop/service.kdl"));
+    let defaults = uri(&dir.join("_defaults.kdl"));
+    let mut c = Client::start(&dir);
+
+    // "Used twice": the other port is the related information, with its exact range.
+    c.open(&shop, SERVICE);
+    let diags = c.diagnostics(&shop);
+    let d = diags.iter().find(|d| d["code"] == "SVC0301").unwrap_or_else(|| panic!("{diags:#?}"));
+    assert_eq!(d["range"]["start"], json!({ "line": 3, "character": 15 }), "{d}");
+    let related = d["relatedInformation"].as_array().unwrap_or_else(|| panic!("no related information: {d}"));
+    assert_eq!(related[0]["location"]["uri"], shop.as_str());
+    assert_eq!(related[0]["location"]["range"]["start"]["line"], 2, "{d}");
+    c.change(&shop, 2, [3, 15, 3, 19], "9090");
+    let diags = c.diagnostics(&shop);
+    assert_eq!(codes(&diags), Vec::<String>::new(), "{diags:#?}");
+
+    // Completion: enum values, environment names, metric names, with docs.
+    let items = c.request("textDocument/completion", pos(1, 44, &shop));
+    let policies = labels(&items);
+    assert_eq!(policies, ["Always", "IfNotPresent", "Never"], "{items}");
+    assert!(items[0]["documentation"]["value"].as_str().unwrap().contains("pull-policy"), "{items}");
+    assert_eq!(completion(&mut c, &shop, 10, 15), ["staging", "production"]);
+    let metrics = completion(&mut c, &shop, 7, 34);
+    assert!(metrics.iter().any(|m| m.starts_with("http_request")), "{metrics:?}");
+
+    // Hover: the value per environment, a default where nothing sets it.
+    let hover = c.request("textDocument/hover", pos(14, 49, &shop));
+    let text = hover["contents"]["value"].as_str().unwrap().to_string();
+    assert!(text.contains("- production: 3 — from environment `production`"), "{text}");
+    assert!(text.contains("- staging: 2 — default"), "{text}");
+
+    // Definitions: the standard library's preset, read-only; a deployed environment.
+    let def = c.request("textDocument/definition", pos(5, 12, &shop));
+    assert_eq!(def["uri"], "svcc:/stdlib/presets/node-http-api.kdl");
+    let stdlib = c.request("svcc/virtualDocument", json!({ "uri": def["uri"] }));
+    assert!(stdlib["text"].as_str().unwrap().contains("preset node-http-api"), "{stdlib}");
+    let def = c.request("textDocument/definition", pos(11, 17, &shop));
+    assert_eq!(def["uri"], shop.as_str());
+    assert_eq!(def["range"]["start"], json!({ "line": 14, "character": 16 }), "{def}");
+
+    // An error in the org defaults is published there; fixing the open
+    // buffer re-checks the service that reads it.
+    let broken = DEFAULTS.replace("shutdown grace", "shutdwn grace");
+    c.open(&defaults, &broken);
+    let diags = c.diagnostics(&defaults);
+    let d = diags.iter().find(|d| d["code"] == "SVC0202").unwrap_or_else(|| panic!("{diags:#?}"));
+    assert_eq!(d["range"]["start"], json!({ "line": 2, "character": 4 }), "{d}");
+    // The service that reads the defaults is run again with the open buffer.
+    let _ = c.diagnostics(&shop);
+    let hover = c.request("textDocument/hover", pos(14, 49, &shop));
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("once the spec has no errors"), "{hover}");
+    c.change(&defaults, 2, [2, 4, 2, 11], "shutdown");
+    let mut cleared = false;
+    for _ in 0..4 {
+        if c.diagnostics(&defaults).is_empty() {
+            cleared = true;
+            break;
+        }
+    }
+    assert!(cleared, "the defaults' diagnostics clear");
+    let hover = c.request("textDocument/hover", pos(14, 49, &shop));
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("- staging: 2 — default"), "{hover}");
+    assert_eq!(c.shutdown(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The edits of the quick fix for the first `code` diagnostic of `uri`.
+fn fix_for(c: &mut Client, uri: &str, diags: &[Value], code: &str) -> Value {
+    let d = diags.iter().find(|d| d["code"] == code).unwrap_or_else(|| panic!("no {code}: {diags:#?}"));
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": d["range"], "context": { "diagnostics": [d] } }),
+    );
+    actions[0]["edit"]["documentChanges"][0]["edits"].clone()
+}
+
+#[test]
+fn quick_fixes_add_a_probe_quote_a_value_and_remove_a_no_op_patch() {
+    let dir = repo("fixes");
+    let u = uri(&dir.join("api.kdl"));
+    let mut c = Client::start(&dir);
+    let text = "service api {\n    image \"ghcr.io/acme/api\"\n    port http 8080\n    replicas 2\n    patch Deployment {\n        set \"/spec/replicas\" 2\n    }\n}\n";
+    c.open(&u, text);
+    let diags = c.diagnostics(&u);
+    // The readiness skeleton goes in a new `probes` block above the closing brace.
+    let edits = fix_for(&mut c, &u, &diags, "SVC0401");
+    assert_eq!(edits[0]["newText"], "    probes { readiness \"/ready\" }\n", "{edits}");
+    assert_eq!(edits[0]["range"]["start"], json!({ "line": 7, "character": 0 }), "{edits}");
+    // A patch that sets what is already there: its whole line goes.
+    let edits = fix_for(&mut c, &u, &diags, "SVC0334");
+    assert_eq!(edits[0]["newText"], "", "{edits}");
+    assert_eq!(
+        edits[0]["range"],
+        json!({ "start": { "line": 5, "character": 0 }, "end": { "line": 6, "character": 0 } }),
+        "{edits}"
+    );
+    // A number where a string belongs: quoted.
+    c.change(&u, 2, [6, 5, 6, 5], "\n    namespace 7");
+    let diags = c.diagnostics(&u);
+    let edits = fix_for(&mut c, &u, &diags, "SVC0204");
+    assert_eq!(edits[0]["newText"], "\"7\"", "{edits}");
+    assert_eq!(
+        edits[0]["range"],
+        json!({ "start": { "line": 7, "character": 14 }, "end": { "line": 7, "character": 15 } }),
+        "{edits}"
+    );
+    assert_eq!(c.shutdown(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -47,7 +47,8 @@ impl Fix {
     }
 }
 
-/// A string value as KDL writes it: quoted, with `"` and `\` escaped.
+/// A string value as KDL writes it: quoted, with `"`, `\` and what KDL
+/// forbids literally (controls, bidirectional marks) escaped.
 pub fn kdl_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -56,6 +57,15 @@ pub fn kdl_string(s: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // KDL forbids these literally (controls, direction marks,
+            // line separators): a value from a hostile file may hold them.
+            c if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}') =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
             c => out.push(c),
         }
     }
@@ -100,5 +110,11 @@ mod tests {
     #[test]
     fn strings_are_quoted_as_kdl_reads_them() {
         assert_eq!(kdl_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(kdl_string("a\tb\r\u{0}\u{202e}é"), "\"a\\tb\\r\\u{0}\\u{202e}é\"");
+        // What it writes, KDL reads back as the same string.
+        for s in ["plain", "q\"uote", "tab\there", "nul\u{0}", "rtl\u{202e}x", "bom\u{feff}", "line\u{2028}sep"] {
+            let doc: kdl::KdlDocument = format!("n {}", kdl_string(s)).parse().unwrap_or_else(|e| panic!("{s:?}: {e}"));
+            assert_eq!(doc.nodes()[0].entries()[0].value().as_string(), Some(s));
+        }
     }
 }

@@ -137,7 +137,9 @@ fn item(label: &str, kind: lsp::CompletionItemKind, doc: &str, insert: String) -
 pub(super) fn summary(i: &Info) -> String {
     let mut s = i.summary.to_string();
     if !i.doc.is_empty() {
-        s.push_str(&format!("\n\n[docs/{}](docs/{})", i.doc, i.doc));
+        // svcc's documentation, not a file of the workspace: a relative
+        // link would resolve against the spec and lead nowhere.
+        s.push_str(&format!("\n\nsvcc docs: `docs/{}`", i.doc));
     }
     s
 }

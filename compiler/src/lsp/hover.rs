@@ -44,7 +44,7 @@ pub fn hover(ws: &Workspace, p: lsp::HoverParams) -> Option<lsp::Hover> {
     }
     if let Some(a) = ws.analyses.get(&path) {
         let arg = at.args.first().map(String::as_str);
-        md.push_str(&effective(ws, &a.run, &setting_path(&at.path, &name, arg, key.as_deref())));
+        md.push_str(&effective(&a.run, &setting_path(&at.path, &name, arg, key.as_deref())));
     }
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: md }),
@@ -77,7 +77,7 @@ fn setting_path(path: &[Frame], name: &str, arg: Option<&str>, key: Option<&str>
 }
 
 /// "Effective value" lines for the first of `paths` that names a setting.
-fn effective(ws: &Workspace, run: &Run, paths: &[String]) -> String {
+fn effective(run: &Run, paths: &[String]) -> String {
     let Some((path, setting)) = paths.iter().find_map(|p| crate::settings::by_path(p).map(|s| (p, s))) else {
         return String::new();
     };
@@ -89,8 +89,11 @@ fn effective(ws: &Workspace, run: &Run, paths: &[String]) -> String {
     };
     let mut s = format!("\n\n**Effective value** (`{}`)", setting.path);
     for a in &answers {
-        let value = a.value.as_ref().map_or_else(|| "not set".to_string(), shown);
-        s.push_str(&format!("\n- {}: {value} — {}", a.environment, origin(ws, run, &a.origin)));
+        match &a.value {
+            Some(v) => s.push_str(&format!("\n- {}: {} — {}", a.environment, shown(v), origin(run, &a.origin))),
+            // Nothing to trace: an origin here would be the object's, not the value's.
+            None => s.push_str(&format!("\n- {}: not in the generated YAML", a.environment)),
+        }
     }
     s
 }
@@ -113,7 +116,7 @@ fn shown(v: &serde_json::Value) -> String {
 }
 
 /// Where a value came from, in a few words.
-fn origin(ws: &Workspace, run: &Run, o: &Origin) -> String {
+fn origin(run: &Run, o: &Origin) -> String {
     let file = |span: crate::source::Span| {
         let f = run.source(span)?;
         let line = f.line_col(span.start).0;
@@ -124,7 +127,6 @@ fn origin(ws: &Workspace, run: &Run, o: &Origin) -> String {
             None => format!("preset {}:{line}", f.name),
         })
     };
-    let _ = ws;
     match o {
         Origin::Default { .. } => "default".into(),
         Origin::Environment { name, span } => {
