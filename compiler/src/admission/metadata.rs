@@ -18,24 +18,29 @@ const FILE_NAME_MAX_BYTES: usize = 255;
 
 pub(super) fn check(obj: &Object, sink: &mut Sink) {
     name(obj, sink);
+    // svcc checks the labels and annotations a spec writes when it decodes
+    // them; here only what a patch wrote or merged needs a second look.
+    let patched = |p: &str| obj.patched.iter().any(|q| q.starts_with(p) || p.starts_with(q.as_str()));
     for base in ["/metadata", "/spec/template/metadata"] {
-        labels(&obj.value, &format!("{base}/labels"), sink);
-        annotations(&obj.value, &format!("{base}/annotations"), sink);
+        for (field, check) in [("labels", labels as fn(&Value, &str, &mut Sink)), ("annotations", annotations)] {
+            let at = format!("{base}/{field}");
+            if patched(&at) {
+                check(&obj.value, &at, sink);
+            }
+        }
     }
     for selector in ["/spec/selector/matchLabels", "/spec/selector"] {
-        if obj.kind == Kind::Service || selector.ends_with("matchLabels") {
+        if (obj.kind == Kind::Service || selector.ends_with("matchLabels")) && patched(selector) {
             labels(&obj.value, selector, sink);
         }
     }
-    let mut at = String::new();
-    control_characters(&obj.value, &mut at, sink);
 }
 
 /// `metadata.name`: a DNS-1123 subdomain, a DNS-1035 label for a Service
 /// (`ValidateObjectMeta` with the kind's name function), and short enough
 /// to be a file name.
 fn name(obj: &Object, sink: &mut Sink) {
-    let Some(name) = obj.value.pointer("/metadata/name").and_then(Value::as_str) else {
+    let Some(name) = super::get(&obj.value, "/metadata/name").and_then(Value::as_str) else {
         sink.push(Code::InvalidMetadata, "/metadata/name", "the object has no name");
         return;
     };
@@ -61,27 +66,27 @@ fn name(obj: &Object, sink: &mut Sink) {
 }
 
 fn labels(value: &Value, pointer: &str, sink: &mut Sink) {
-    let Some(map) = value.pointer(pointer).and_then(Value::as_object) else { return };
+    let Some(map) = super::get(value, pointer).and_then(Value::as_object) else { return };
     for (k, v) in map {
-        let at = format!("{pointer}/{}", escape(k));
+        let at = || format!("{pointer}/{}", escape(k));
         if let Err(why) = values::check_qualified_name(k) {
-            sink.push(Code::InvalidMetadata, at.clone(), format!("the label key `{k}` is invalid: {why}"));
+            sink.push(Code::InvalidMetadata, at(), format!("the label key `{k}` is invalid: {why}"));
         }
         match v.as_str() {
             Some(s) => {
                 if let Err(why) = values::check_label_value(s) {
-                    sink.push(Code::InvalidMetadata, at, format!("the value `{s}` of label `{k}` is invalid: {why}"));
+                    sink.push(Code::InvalidMetadata, at(), format!("the value `{s}` of label `{k}` is invalid: {why}"));
                 }
             }
             None => {
-                sink.push(Code::InvalidMetadata, at, format!("the value of label `{k}` is not a string"));
+                sink.push(Code::InvalidMetadata, at(), format!("the value of label `{k}` is not a string"));
             }
         }
     }
 }
 
 fn annotations(value: &Value, pointer: &str, sink: &mut Sink) {
-    let Some(map) = value.pointer(pointer).and_then(Value::as_object) else { return };
+    let Some(map) = super::get(value, pointer).and_then(Value::as_object) else { return };
     let mut total = 0;
     for (k, v) in map {
         total += k.len() + v.as_str().map_or(0, str::len);
@@ -99,44 +104,5 @@ fn annotations(value: &Value, pointer: &str, sink: &mut Sink) {
             pointer,
             format!("the annotations total {total} bytes, over the {ANNOTATIONS_MAX_BYTES} the API server accepts"),
         );
-    }
-}
-
-/// A control character other than tab, line feed or carriage return (C0,
-/// DEL, C1): YAML cannot hold it unescaped, and `kubectl kustomize` (so
-/// `kubectl apply -k`) refuses the escaped form too.
-fn control_characters(value: &Value, at: &mut String, sink: &mut Sink) {
-    match value {
-        Value::String(s) => {
-            if let Some(c) = s.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
-                sink.push(
-                    Code::ControlCharacter,
-                    at.clone(),
-                    format!("a value holds the control character {}", values::describe_char(c)),
-                )
-                .help("remove it: Kubernetes manifests hold printable text");
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                let len = at.len();
-                at.push_str(&format!("/{i}"));
-                control_characters(v, at, sink);
-                at.truncate(len);
-            }
-        }
-        Value::Object(map) => {
-            for (k, v) in map {
-                let len = at.len();
-                at.push('/');
-                at.push_str(&escape(k));
-                if k.chars().any(|c| c.is_control()) {
-                    sink.push(Code::ControlCharacter, at.clone(), "a key holds a control character");
-                }
-                control_characters(v, at, sink);
-                at.truncate(len);
-            }
-        }
-        _ => {}
     }
 }

@@ -12,7 +12,7 @@
 //! | counts: replicas ≥ 0, HPA 1 ≤ min ≤ max, positive targets, PDB budgets | `apps/validation`, `autoscaling/validation.validateMetricTarget` ("must be positive"), `policy/validation` | SVC0603 |
 //! | pod structure: containers, unique names and ports, mounts of declared volumes, env names, probe ports that exist, probe thresholds | `core/validation.ValidatePodSpec`, `validateContainers`, `validateContainerPorts`, `ValidateVolumeMounts`, `validateProbe`; kubelet for named probe ports | SVC0604 |
 //! | requests ≤ limits | `core/validation.ValidateResourceRequirements` | SVC0304 (as for the spec's own `resources`) |
-//! | no control characters in strings | YAML 1.2 printable characters; `kubectl kustomize` refuses DEL | SVC0605 |
+//! | no control characters in strings (checked where every string is decoded, `decode::control_character`) | YAML 1.2 printable characters; `kubectl kustomize` refuses DEL | SVC0605 |
 //! | Rollout: distinct active/preview and stable/canary Services that exist, analysis templates that exist, weights 0–100 | Argo Rollouts `pkg/apis/rollouts/validation` | SVC0606 |
 //! | Service ports: named when several, unique, target ports the pods declare | `core/validation.ValidateService` | SVC0607 |
 //! | the HPA scales, and the ServiceMonitor scrapes, what this environment has | `autoscaling` (a missing target never scales), prometheus-operator (an unknown port scrapes nothing) | SVC0608 |
@@ -112,7 +112,7 @@ fn report(obj: &Object, findings: Vec<Finding>, diags: &mut Diagnostics) {
 
 /// `value[key]` as a string, when it is one.
 fn str_at<'v>(value: &'v Value, pointer: &str) -> Option<&'v str> {
-    value.pointer(pointer).and_then(Value::as_str)
+    get(value, pointer).and_then(Value::as_str)
 }
 
 /// Escape a map key for a JSON pointer.
@@ -132,4 +132,18 @@ fn string_map<'v>(value: &'v Value, pointer: &str) -> Vec<(&'v str, &'v str)> {
 /// Whether every pair of `selector` is in `labels`.
 fn selects(selector: &[(&str, &str)], labels: &[(&str, &str)]) -> bool {
     selector.iter().all(|s| labels.contains(s))
+}
+
+/// `value.pointer(ptr)` without unescaping each segment when the pointer
+/// has no `~` (the rules' pointers, and paths built from plain keys):
+/// admission looks up tens of thousands of pointers in a folder build.
+fn get<'v>(value: &'v Value, ptr: &str) -> Option<&'v Value> {
+    if ptr.contains('~') {
+        return value.pointer(ptr);
+    }
+    ptr.split('/').skip(1).try_fold(value, |v, seg| match v {
+        Value::Object(m) => m.get(seg),
+        Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+        _ => None,
+    })
 }

@@ -11,7 +11,7 @@ use crate::values;
 
 /// The pod spec at `at` (`/spec/template/spec`).
 pub(super) fn check(v: &Value, at: &str, sink: &mut Sink) {
-    let Some(spec) = v.pointer(at) else {
+    let Some(spec) = super::get(v, at) else {
         sink.push(Code::PodStructure, at, "it has no pod spec");
         return;
     };
@@ -159,7 +159,7 @@ fn probe(p: &Value, at: &str, kind: &str, ports: &[(String, i64)], sink: &mut Si
         );
     }
     for handler in ["httpGet", "tcpSocket", "grpc"] {
-        let Some(port) = p.pointer(&format!("/{handler}/port")) else { continue };
+        let Some(port) = p.get(handler).and_then(|h| h.get("port")) else { continue };
         let ok = match port {
             Value::String(name) => ports.iter().any(|(n, _)| n == name),
             Value::Number(n) => n.as_i64().is_some_and(|n| (1..=65535).contains(&n)),
@@ -178,9 +178,9 @@ fn probe(p: &Value, at: &str, kind: &str, ports: &[(String, i64)], sink: &mut Si
 
 /// `ValidateResourceRequirements`: each request at most its limit.
 fn resources(c: &Value, at: &str, sink: &mut Sink) {
-    let Some(requests) = c.pointer("/resources/requests").and_then(Value::as_object) else { return };
+    let Some(requests) = super::get(c, "/resources/requests").and_then(Value::as_object) else { return };
     for (resource, req) in requests {
-        let Some(limit) = c.pointer(&format!("/resources/limits/{}", escape(resource))) else { continue };
+        let Some(limit) = super::get(c, "/resources/limits").and_then(|l| l.get(resource)) else { continue };
         let q = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
         let (Ok(r), Ok(l)) = (values::parse_quantity(&q(req)), values::parse_quantity(&q(limit))) else { continue };
         if r.millis > l.millis {

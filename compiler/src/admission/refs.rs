@@ -42,12 +42,12 @@ fn selects_pods(obj: &Object, workload: Option<&Object>, sink: &mut Sink) {
     }
     let declared: Vec<&str> = ["containers", "initContainers"]
         .iter()
-        .filter_map(|g| w.value.pointer(&format!("/spec/template/spec/{g}")).and_then(Value::as_array))
+        .filter_map(|g| super::get(&w.value, &format!("/spec/template/spec/{g}")).and_then(Value::as_array))
         .flatten()
         .flat_map(|c| c.get("ports").and_then(Value::as_array).map_or(&[][..], Vec::as_slice))
         .filter_map(|p| p.get("name").and_then(Value::as_str))
         .collect();
-    let ports = obj.value.pointer("/spec/ports").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let ports = super::get(&obj.value, "/spec/ports").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     for (i, p) in ports.iter().enumerate() {
         if let Some(Value::String(target)) = p.get("targetPort")
             && !declared.contains(&target.as_str())
@@ -64,7 +64,7 @@ fn selects_pods(obj: &Object, workload: Option<&Object>, sink: &mut Sink) {
 /// `ValidateService`: with several ports each has a name, names are
 /// unique, and no two share a port number and protocol.
 pub(super) fn check_service_ports(obj: &Object, sink: &mut Sink) {
-    let ports = obj.value.pointer("/spec/ports").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let ports = super::get(&obj.value, "/spec/ports").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     let mut names = Vec::new();
     let mut numbers = Vec::new();
     for (i, p) in ports.iter().enumerate() {
@@ -116,7 +116,7 @@ fn monitor_targets(obj: &Object, all: &[Object], sink: &mut Sink) {
             .help("Prometheus would scrape nothing, and every alert on this service would stay silent");
         return;
     }
-    let endpoints = obj.value.pointer("/spec/endpoints").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let endpoints = super::get(&obj.value, "/spec/endpoints").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     for (i, e) in endpoints.iter().enumerate() {
         let Some(port) = e.get("port").and_then(Value::as_str) else { continue };
         let named = services.iter().any(|s| {
@@ -171,7 +171,7 @@ fn rollout_refs(obj: &Object, all: &[Object], sink: &mut Sink) {
             );
         }
     }
-    let steps = v.pointer("/spec/strategy/canary/steps").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let steps = super::get(v, "/spec/strategy/canary/steps").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     for (i, s) in steps.iter().enumerate() {
         if let Some(w) = s.get("setWeight").and_then(Value::as_i64)
             && !(0..=100).contains(&w)

@@ -12,7 +12,7 @@ use crate::lower::{Kind, Object};
 /// non-negative counts.
 pub(super) fn check(obj: &Object, sink: &mut Sink) {
     let v = &obj.value;
-    if v.pointer("/spec").is_none_or(Value::is_null) {
+    if super::get(v, "/spec").is_none_or(Value::is_null) {
         sink.push(Code::PodStructure, "/spec", "it has no spec");
         return;
     }
@@ -34,7 +34,7 @@ pub(super) fn check(obj: &Object, sink: &mut Sink) {
         ("/spec/revisionHistoryLimit", "revisionHistoryLimit"),
         ("/spec/minReadySeconds", "minReadySeconds"),
     ] {
-        if let Some(n) = v.pointer(field).and_then(Value::as_i64)
+        if let Some(n) = super::get(v, field).and_then(Value::as_i64)
             && n < 0
         {
             sink.push(Code::InvalidCount, field, format!("`{what}` is {n}, below 0"));
@@ -47,8 +47,8 @@ pub(super) fn check(obj: &Object, sink: &mut Sink) {
 }
 
 fn deployment(v: &Value, sink: &mut Sink) {
-    let min_ready = v.pointer("/spec/minReadySeconds").and_then(Value::as_i64).unwrap_or(0);
-    if let Some(deadline) = v.pointer("/spec/progressDeadlineSeconds").and_then(Value::as_i64)
+    let min_ready = super::get(v, "/spec/minReadySeconds").and_then(Value::as_i64).unwrap_or(0);
+    if let Some(deadline) = super::get(v, "/spec/progressDeadlineSeconds").and_then(Value::as_i64)
         && deadline <= min_ready
     {
         sink.push(
@@ -57,7 +57,7 @@ fn deployment(v: &Value, sink: &mut Sink) {
             format!("`progressDeadlineSeconds` ({deadline}) must be greater than `minReadySeconds` ({min_ready})"),
         );
     }
-    let zero = |p: &str| match v.pointer(p) {
+    let zero = |p: &str| match super::get(v, p) {
         Some(Value::Number(n)) => n.as_i64() == Some(0),
         Some(Value::String(s)) => s == "0" || s == "0%",
         _ => false,
@@ -75,8 +75,8 @@ fn deployment(v: &Value, sink: &mut Sink) {
 /// target positive.
 pub(super) fn check_hpa(obj: &Object, sink: &mut Sink) {
     let v = &obj.value;
-    let min = v.pointer("/spec/minReplicas").and_then(Value::as_i64).unwrap_or(1);
-    let max = v.pointer("/spec/maxReplicas").and_then(Value::as_i64).unwrap_or(0);
+    let min = super::get(v, "/spec/minReplicas").and_then(Value::as_i64).unwrap_or(1);
+    let max = super::get(v, "/spec/maxReplicas").and_then(Value::as_i64).unwrap_or(0);
     if min < 1 {
         sink.push(Code::InvalidCount, "/spec/minReplicas", format!("`minReplicas` is {min}, below 1"));
     }
@@ -87,10 +87,10 @@ pub(super) fn check_hpa(obj: &Object, sink: &mut Sink) {
             format!("`maxReplicas` ({max}) is below `minReplicas` ({min})"),
         );
     }
-    let metrics = v.pointer("/spec/metrics").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let metrics = super::get(v, "/spec/metrics").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     for (i, m) in metrics.iter().enumerate() {
         for source in ["resource", "pods", "object", "external", "containerResource"] {
-            let Some(target) = m.pointer(&format!("/{source}/target")) else { continue };
+            let Some(target) = super::get(m, &format!("/{source}/target")) else { continue };
             positive_target(target, &format!("/spec/metrics/{i}/{source}/target"), sink);
         }
     }
@@ -127,8 +127,8 @@ fn positive_target(target: &Value, at: &str, sink: &mut Sink) {
 /// negative.
 pub(super) fn check_pdb(obj: &Object, sink: &mut Sink) {
     let v = &obj.value;
-    let min = v.pointer("/spec/minAvailable");
-    let max = v.pointer("/spec/maxUnavailable");
+    let min = super::get(v, "/spec/minAvailable");
+    let max = super::get(v, "/spec/maxUnavailable");
     if min.is_some() && max.is_some() {
         sink.push(Code::InvalidCount, "/spec", "it sets both `minAvailable` and `maxUnavailable`");
     }

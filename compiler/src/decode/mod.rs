@@ -248,7 +248,32 @@ fn forbid_expressions(nodes: &[kdl::KdlNode], diags: &mut Diagnostics) {
             if in_value || e.name().is_some_and(|n| n.value().contains(OPEN)) {
                 report(diags, reader::value_span(e));
             }
+            if let kdl::KdlValue::String(s) = e.value() {
+                control_character(s, reader::value_span(e), diags);
+            }
         }
         forbid_expressions(children(node), diags);
+    }
+}
+
+/// A control character other than tab, line feed or carriage return (C0,
+/// DEL, C1) in a spec string: YAML can only hold it escaped, and `kubectl
+/// kustomize` (so `kubectl apply -k`) refuses the file even then, so the
+/// build would pass and the deploy fail. Every string reaches the output
+/// only from a spec, a preset or a defaults file, so this one check covers
+/// values and patches alike.
+fn control_character(s: &str, span: Span, diags: &mut Diagnostics) {
+    if !s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+        return;
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        diags.push(
+            Diagnostic::error(
+                Code::ControlCharacter,
+                format!("a value holds the control character {}", values::describe_char(c)),
+            )
+            .at(span, "here")
+            .help("remove it: Kubernetes manifests hold printable text"),
+        );
     }
 }

@@ -75,7 +75,9 @@ impl Audit {
         for (o, before) in objects.iter().zip(&self.before) {
             let (Some(before), Some(template)) = (before, o.kind.pod_template()) else { continue };
             let ops: Vec<&PatchOp> = plan.patches.iter().filter(|p| targets(p, o)).flat_map(|p| &p.ops).collect();
-            if ops.is_empty() {
+            // Patches elsewhere in the object leave the pod as it was.
+            let touched = o.patched.iter().any(|p| p.starts_with(template) || template.starts_with(p.as_str()));
+            if ops.is_empty() || !touched {
                 continue;
             }
             for f in rules::findings(&o.value, template) {
