@@ -10,6 +10,11 @@ use indexmap::IndexMap;
 
 use crate::source::{Span, Spanned};
 
+mod objects;
+pub use objects::*;
+mod pod;
+pub use pod::*;
+
 pub type Map<V> = IndexMap<String, V>;
 
 #[derive(Clone, Debug)]
@@ -221,6 +226,8 @@ pub struct Body {
     pub disruption: Option<Disruption>,
     pub node_selector: Map<Spanned<String>>,
     pub tolerations: Map<Toleration>,
+    /// `affinity { … }`, `priority-class`.
+    pub placement: Placement,
     pub metrics: Option<Metrics>,
     pub alerts: Alerts,
     pub slos: Map<Slo>,
@@ -228,8 +235,122 @@ pub struct Body {
     pub blue_green: Option<BlueGreen>,
     /// `canary { … }`: an Argo Rollouts canary update instead of a rolling Deployment.
     pub canary: Option<Canary>,
+    /// `container-name NAME`: the service's container's name (default: the
+    /// service's).
+    pub container_name: Option<Spanned<String>>,
+    /// `container NAME { … }` and `init-container NAME { … }`, by name.
+    pub containers: Map<Container>,
+    /// `min-ready`, `progress-deadline`, `revision-history`: how the
+    /// workload (Deployment or Rollout) judges and remembers its updates.
+    pub updates: Updates,
     /// Escape-hatch patches, applied in order after lowering.
     pub patches: Vec<Patch>,
+    /// Object names, Services, selector and per-object metadata (`objects.rs`).
+    pub names: Names,
+    /// `selector { … }`: the labels a live workload already selects on,
+    /// kept as given (the span is the `selector` node's).
+    pub selector: Option<Spanned<Map<Spanned<String>>>>,
+    /// `expose NAME { … }`: Services beside the main one, or its own shape.
+    pub exposes: Map<Expose>,
+    /// `object OBJECT { … }`: labels and annotations of one object only.
+    pub objects: Map<ObjectMetadata>,
+    /// `gitops argocd { … }`: how a GitOps engine deploys the service
+    /// (service, preset and org defaults only; docs/gitops.md).
+    pub gitops: Option<Gitops>,
+}
+
+/// `gitops argocd { … }` or `gitops flux { … }` as one layer writes it:
+/// every setting `None` when the layer does not give it.
+#[derive(Clone, Debug)]
+pub struct Gitops {
+    /// The `gitops` node's name token.
+    pub node: Span,
+    /// `argocd` or `flux`; `Some(None)` for `gitops #false` (the service is
+    /// not deployed by an engine); `None` refines the engine a layer below chose.
+    pub engine: Option<Spanned<Option<Engine>>>,
+    /// Argo CD: the repository it reads (`repo URL revision=REV`).
+    pub repo: Option<Spanned<String>>,
+    pub revision: Option<Spanned<String>>,
+    /// The output folder's path in the repository.
+    pub path: Option<Spanned<String>>,
+    /// Where the engine's objects live (`argocd`, `flux-system`).
+    pub namespace: Option<Spanned<String>>,
+    /// The ApplicationSet's name; the Flux Kustomizations' prefix.
+    pub name: Option<Spanned<String>>,
+    /// Argo CD: one ApplicationSet (`#true`) or an Application each.
+    pub application_set: Option<Spanned<bool>>,
+    pub project: Option<Spanned<String>>,
+    pub create_project: Option<Spanned<bool>>,
+    /// Flux: the source (`source NAME kind=… namespace=…`).
+    pub source: Option<Spanned<String>>,
+    pub source_kind: Option<Spanned<String>>,
+    pub source_namespace: Option<Spanned<String>>,
+    /// `sync …`: Argo CD's automated sync; prune for both; Flux's timing.
+    pub automated: Option<Spanned<bool>>,
+    pub prune: Option<Spanned<bool>>,
+    pub self_heal: Option<Spanned<bool>>,
+    pub interval: Option<Spanned<Duration>>,
+    pub wait: Option<Spanned<bool>>,
+    pub timeout: Option<Spanned<Duration>>,
+    /// Argo CD: `sync-options "ServerSideApply=true" …`, as written.
+    pub sync_options: Option<Spanned<Vec<String>>>,
+    /// `cluster ENV NAME`: each environment's cluster, by environment name.
+    pub clusters: Map<Cluster>,
+}
+
+impl Gitops {
+    /// A block that gives nothing (what a layer without `gitops` gives).
+    pub fn new(node: Span) -> Gitops {
+        Gitops {
+            node,
+            engine: None,
+            repo: None,
+            revision: None,
+            path: None,
+            namespace: None,
+            name: None,
+            application_set: None,
+            project: None,
+            create_project: None,
+            source: None,
+            source_kind: None,
+            source_namespace: None,
+            automated: None,
+            prune: None,
+            self_heal: None,
+            interval: None,
+            wait: None,
+            timeout: None,
+            sync_options: None,
+            clusters: Map::new(),
+        }
+    }
+}
+
+/// The engine a `gitops` block deploys with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    ArgoCd,
+    Flux,
+}
+
+impl Engine {
+    /// The argument names (`gitops argocd`).
+    pub const ALL: [(&'static str, Engine); 2] = [("argocd", Engine::ArgoCd), ("flux", Engine::Flux)];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::ArgoCd => "argocd",
+            Engine::Flux => "flux",
+        }
+    }
+}
+
+/// `cluster production "prod-eu"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cluster {
+    pub environment: Spanned<String>,
+    pub name: Spanned<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -247,6 +368,8 @@ pub struct Port {
     pub number: Option<Spanned<u16>>,
     pub service_port: Option<Spanned<u16>>,
     pub protocol: Option<Spanned<String>>,
+    /// `host-port=`: the port on the node's own address (a warning).
+    pub host_port: Option<Spanned<u16>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -276,6 +399,9 @@ impl ResourceKind {
 pub struct Resources {
     pub requests: IndexMap<ResourceKind, Spanned<Quantity>>,
     pub limits: IndexMap<ResourceKind, Spanned<Quantity>>,
+    /// `limits cpu=#false`: no CPU limit (an org's choice); a layer that
+    /// writes a limit above it takes it back.
+    pub no_cpu_limit: Option<Spanned<bool>>,
 }
 
 /// A Kubernetes resource quantity, held exactly in thousandths.
@@ -352,6 +478,8 @@ pub struct Probe {
     pub timeout: Option<Spanned<Duration>>,
     pub failure_threshold: Option<Spanned<u32>>,
     pub success_threshold: Option<Spanned<u32>>,
+    /// `header NAME VALUE` children of an HTTP probe (`httpHeaders`).
+    pub headers: Option<Spanned<Vec<(String, String)>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -410,6 +538,11 @@ pub struct Volume {
     pub source: Option<VolumeSource>,
     pub size_limit: Option<Spanned<Quantity>>,
     pub memory: Option<Spanned<bool>>,
+    /// `optional=#true`: a secret or config map that may be missing.
+    pub optional: Option<Spanned<bool>>,
+    /// The keys to mount, each at its path: `"app.yaml" "config.yaml"`
+    /// children; `None` mounts every key under its own name.
+    pub items: Option<Spanned<Vec<(String, String)>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -428,6 +561,11 @@ pub struct ServiceAccount {
     pub automount: Option<Spanned<bool>>,
     pub annotations: Map<Spanned<String>>,
 }
+
+/// `run-as-user "image"` / `run-as-group "image"`: no id in the pod, the
+/// image's own `USER` applies. Outside the ids Kubernetes takes (0 and up),
+/// so a layer above replaces it like any id.
+pub const IMAGE_ID: i64 = -1;
 
 #[derive(Clone, Debug, Default)]
 pub struct Security {
@@ -543,6 +681,54 @@ pub struct Metrics {
     pub prometheus_labels: Map<Spanned<String>>,
     /// The Prometheus URL rollout analyses query.
     pub prometheus: Option<Spanned<String>>,
+    /// The ServiceMonitor endpoint's other settings.
+    pub scrape: ScrapeOptions,
+}
+
+/// `metrics scrape-timeout=… honor-labels=… { tls …; authorization …; relabel … }`:
+/// how Prometheus scrapes the endpoint. Each replaces the lower layer's; a
+/// relabeling list replaces it as a whole.
+#[derive(Clone, Debug, Default)]
+pub struct ScrapeOptions {
+    pub scrape_timeout: Option<Spanned<Duration>>,
+    pub honor_labels: Option<Spanned<bool>>,
+    pub tls: Option<ScrapeTls>,
+    pub authorization: Option<ScrapeAuthorization>,
+    pub bearer_token_file: Option<Spanned<String>>,
+    pub relabelings: Option<Spanned<Vec<Relabel>>>,
+    pub metric_relabelings: Option<Spanned<Vec<Relabel>>>,
+}
+
+/// `tls server-name="…" ca-secret="…" ca-key="…" insecure-skip-verify=#false`.
+#[derive(Clone, Debug)]
+pub struct ScrapeTls {
+    pub node: Span,
+    pub server_name: Option<Spanned<String>>,
+    pub ca_secret: Option<Spanned<String>>,
+    pub ca_key: Option<Spanned<String>>,
+    pub insecure_skip_verify: Option<Spanned<bool>>,
+}
+
+/// `authorization secret="…" key="…" type="Bearer"`.
+#[derive(Clone, Debug)]
+pub struct ScrapeAuthorization {
+    pub node: Span,
+    pub type_: Option<Spanned<String>>,
+    pub secret: Spanned<String>,
+    pub key: Spanned<String>,
+}
+
+/// `relabel "SOURCE"… action=… target-label=… regex=… replacement=…`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relabel {
+    pub node: Span,
+    pub source_labels: Vec<Spanned<String>>,
+    pub action: Option<Spanned<String>>,
+    pub target_label: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
+    pub replacement: Option<Spanned<String>>,
+    pub separator: Option<Spanned<String>>,
+    pub modulus: Option<Spanned<u64>>,
 }
 
 /// `alerts { … }`: built-in alert kinds and custom rules.
@@ -701,4 +887,12 @@ pub struct Gate {
     pub count: Option<Spanned<u32>>,
     pub failure_limit: Option<Spanned<u32>>,
     pub inconclusive_limit: Option<Spanned<u32>>,
+}
+
+/// `min-ready "10s"`, `progress-deadline "10m"`, `revision-history 5`.
+#[derive(Clone, Debug, Default)]
+pub struct Updates {
+    pub min_ready: Option<Spanned<Duration>>,
+    pub progress_deadline: Option<Spanned<Duration>>,
+    pub revision_history: Option<Spanned<u32>>,
 }

@@ -37,18 +37,22 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
         prov.insert("/spec/replicas".to_string(), span);
     }
     prov.insert("/spec/strategy".to_string(), d.span);
+    let name = super::named(&p.names.workload, &mut prov);
     let r = Rollout {
         api_version: Kind::Rollout.api_version().into(),
         kind: Kind::Rollout.as_str().into(),
-        metadata: workload_meta(p, &p.service),
+        metadata: workload_meta(p, name),
         spec: RolloutSpec {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
             template: template.into(),
             strategy: strategy(&d.strategy, d.namespace_arg),
+            min_ready_seconds: p.updates.min_ready.map(i32_of),
+            progress_deadline_seconds: p.updates.progress_deadline.map(i32_of),
+            revision_history_limit: p.updates.revision_history.map(|n| i32_of(u64::from(n))),
         },
     };
-    object(&p.service, p, &r, prov)
+    object(name, p, &r, prov)
 }
 
 /// Blue-green or canary, with the analyses that gate each.
