@@ -27,6 +27,7 @@ pub(crate) mod settings;
 pub(crate) mod check;
 pub mod plan;
 pub(crate) mod promql;
+pub(crate) mod condition;
 pub mod lower;
 pub(crate) mod crd;
 pub(crate) mod harden;

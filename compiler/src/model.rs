@@ -10,7 +10,9 @@ use indexmap::IndexMap;
 
 use crate::source::{Span, Spanned};
 
+mod analysis;
 mod objects;
+pub use analysis::*;
 pub use objects::*;
 
 pub type Map<V> = IndexMap<String, V>;
@@ -835,12 +837,16 @@ pub enum Step {
 pub struct Analysis {
     pub node: Span,
     pub gates: Vec<Gate>,
+    /// `arg NAME …`: values the Rollout passes, read as `{{args.NAME}}`.
+    pub args: Vec<AnalysisArg>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GateKind {
     SuccessRate,
     Latency,
+    /// `query NAME expr=… success=… failure=…`: the user's PromQL.
+    Query,
 }
 
 /// `success-rate at-least=0.95 interval="60s" count=5 failure-limit=3` or
@@ -854,6 +860,10 @@ pub struct Gate {
     pub at_most: Option<Spanned<Duration>>,
     pub interval: Option<Spanned<Duration>>,
     pub count: Option<Spanned<u32>>,
+    /// `count="whole-update"`: no count, measured until the update ends.
+    pub whole_update: Option<Span>,
     pub failure_limit: Option<Spanned<u32>>,
     pub inconclusive_limit: Option<Spanned<u32>>,
+    /// The query and conditions of a `query` gate.
+    pub query: Option<Box<QueryGate>>,
 }

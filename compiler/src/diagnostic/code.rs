@@ -64,6 +64,8 @@ codes! {
     OutsideRepository = "SVC0232", "outside-repository";
     HiddenFile = "SVC0233", "hidden-file";
     EmptySelector = "SVC0240", "empty-selector";
+    InvalidCondition = "SVC0241", "invalid-condition";
+    AnalysisArg = "SVC0242", "analysis-arg";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -112,6 +114,10 @@ codes! {
     RelabelIncomplete = "SVC0367", "relabel-incomplete";
     ScrapeTimeout = "SVC0368", "scrape-timeout";
     ScrapeNotSecured = "SVC0369", "scrape-not-secured";
+    AnalysisQuery = "SVC0390", "analysis-query";
+    ConditionResultType = "SVC0391", "condition-result-type";
+    WholeUpdateCount = "SVC0392", "whole-update-count";
+    TrafficNeedsCanaryService = "SVC0393", "traffic-needs-canary-service";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
