@@ -30,6 +30,16 @@ pub struct Spec {
     /// `pipeline { … }`: the CI/CD workflow, Dockerfile and deploy script
     /// (service-level only; docs/pipeline.md).
     pub ci: Option<Ci>,
+    /// `service NAME folder="…"`: the output folder, when not the name.
+    pub folder: Option<Spanned<String>>,
+}
+
+impl Spec {
+    /// The service's output folder (`FOLDER/ENVIRONMENT/`, `FOLDER/pipeline/`):
+    /// `folder=`, else the service name.
+    pub fn folder(&self) -> &str {
+        self.folder.as_ref().map_or(&self.name.value, |f| &f.value)
+    }
 }
 
 /// `pipeline node=20 { … }` as written: every setting `None` when it takes
