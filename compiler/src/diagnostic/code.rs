@@ -66,6 +66,7 @@ codes! {
     EmptySelector = "SVC0240", "empty-selector";
     InvalidCondition = "SVC0241", "invalid-condition";
     AnalysisArg = "SVC0242", "analysis-arg";
+    LimitRequired = "SVC0250", "limit-required";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -114,6 +115,9 @@ codes! {
     RelabelIncomplete = "SVC0367", "relabel-incomplete";
     ScrapeTimeout = "SVC0368", "scrape-timeout";
     ScrapeNotSecured = "SVC0369", "scrape-not-secured";
+    InitContainerProbe = "SVC0370", "init-container-probe";
+    ContainerConflict = "SVC0371", "container-conflict";
+    TokenNeeded = "SVC0372", "token-needed";
     AnalysisQuery = "SVC0390", "analysis-query";
     ConditionResultType = "SVC0391", "condition-result-type";
     WholeUpdateCount = "SVC0392", "whole-update-count";
