@@ -203,7 +203,7 @@ fn run_in(session: &Session, input: &Input, defaults: &[Input], loader: &dyn Loa
                 let (spec, uses) = compose_and_plan(session, &mut run, spec, (defaults, loader), opts, &mut diags);
                 stdlib_uses = uses;
                 if !diags.has_errors() {
-                    build_environments(&mut run, opts, &mut diags);
+                    build_environments(&mut run, spec.folder(), opts, &mut diags);
                     build_ci(session, &mut run, &spec, loader, opts, &mut diags);
                 }
                 run.spec = Some(spec);
@@ -279,7 +279,7 @@ fn unknown_environments(spec: &Spec, opts: &Options, diags: &mut Diagnostics) {
 }
 
 /// Lower, harden, patch and validate every environment, and emit its files.
-fn build_environments(run: &mut Run, opts: &Options, diags: &mut Diagnostics) {
+fn build_environments(run: &mut Run, folder: &str, opts: &Options, diags: &mut Diagnostics) {
     let mut exceptions = harden::Exceptions::default();
     for plan in &run.plans {
         let mut objects = lower::lower(plan);
@@ -294,7 +294,7 @@ fn build_environments(run: &mut Run, opts: &Options, diags: &mut Diagnostics) {
             admission::admit(&objects, diags);
         }
         if !opts.check_only {
-            run.artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
+            run.artifacts.extend(emit::artifacts(folder, &plan.environment, &objects));
         }
         run.objects.push(objects);
     }
@@ -322,14 +322,14 @@ fn build_ci(
     let plans = &run.plans;
     let name = &spec.name.value;
     if !opts.check_only {
-        run.artifacts.extend(ci::artifacts(&session.templates, name, &run.file.name, image, p, plans));
+        run.artifacts.extend(ci::artifacts(&session.templates, (name, spec.folder()), &run.file.name, image, p, plans));
     }
     if p.templates.is_empty() {
         return;
     }
     let cx = ci::user_context(name, &run.file.name, image, p, plans);
     for (path, span, to) in &p.templates {
-        let out = format!("{name}/{}/{to}", check::ci::PIPELINE_FOLDER);
+        let out = format!("{}/{}/{to}", spec.folder(), check::ci::PIPELINE_FOLDER);
         let u = ci::user::Use { path, span: *span, spec: &run.file.name };
         if let Some(text) = ci::user::render_file(&u, &cx, loader, diags, &mut run.imports) {
             run.artifacts.push(Artifact { path: out, contents: text });

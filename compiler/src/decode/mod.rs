@@ -50,7 +50,7 @@ pub const SERVICE: Info = Info {
     summary: "The service a spec file describes: every setting lives in its block",
     doc: "language.md#one-service-per-file",
     args: "NAME",
-    props: &[],
+    props: &["folder"],
     item_props: &[],
     repeat: false,
     place: Place::SERVICE,
@@ -63,6 +63,7 @@ pub const PRESET: Info = Info {
     summary: "Settings that services lay under their own with `use`",
     doc: "presets.md#presets-use",
     place: Place::PRESET,
+    props: &[],
     ..SERVICE
 };
 
@@ -73,6 +74,7 @@ pub const DEFAULTS: Info = Info {
     doc: "presets.md#org-defaults-_defaultskdl",
     args: "",
     place: Place::PRESET,
+    props: &[],
     ..SERVICE
 };
 
@@ -148,6 +150,7 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
             None
         }
     };
+    let folder = r.prop("folder").and_then(|e| reader::name(diags, e, "output folder", values::check_dns1123_label));
     r.finish(diags);
     let c = body::decode_body(children(node), SERVICE.name, Place::SERVICE, diags);
     if node.children().is_none() {
@@ -164,6 +167,7 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
         body: c.body,
         environments: c.environments,
         ci: c.ci,
+        folder,
     })
 }
 
