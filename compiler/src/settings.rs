@@ -179,12 +179,20 @@ registry! {
     IMAGE_PULL_POLICY = Setting::new("image.pull-policy")
         .written(|b| b.image.as_ref().and_then(|i| at(&i.pull_policy)))
         .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/imagePullPolicy")]);
+    /// `container-name NAME`: the service's container (default: the service's name).
+    CONTAINER_NAME = Setting::new("container-name")
+        .written(|b| at(&b.container_name))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/name")]);
+    /// Another container of the pod: its settings are reported under this
+    /// path (`container.envoy.image.tag`).
+    CONTAINER = Setting::new("container.NAME").unreported();
     /// Lowering attributes `/metadata/namespace` of every object itself
     /// (derived from the environment when not written).
     NAMESPACE = Setting::new("namespace").written(|b| at(&b.namespace));
     PORT = Setting::new("port.NAME");
     PORT_SERVICE_PORT = Setting::new("port.NAME.service-port");
     PORT_PROTOCOL = Setting::new("port.NAME.protocol");
+    PORT_HOST_PORT = Setting::new("port.NAME.host-port");
     REPLICAS = Setting::new("replicas").written(|b| at(&b.replicas)).traced(&["/spec/replicas"]);
     REQUESTS_CPU = Setting::new("resources.requests.cpu").traced(&["/resources/requests/cpu"]);
     REQUESTS_MEMORY = Setting::new("resources.requests.memory").traced(&["/resources/requests/memory"]);
@@ -203,6 +211,8 @@ registry! {
     PROBE_TIMEOUT = Setting::new("probes.KIND.timeout");
     PROBE_FAILURE_THRESHOLD = Setting::new("probes.KIND.failure-threshold");
     PROBE_SUCCESS_THRESHOLD = Setting::new("probes.KIND.success-threshold");
+    /// Replaced as a whole list by the layer above.
+    PROBE_HEADERS = Setting::new("probes.KIND.header");
     ENV = Setting::new("env.KEY");
     COMMAND = Setting::new("command");
     ARGS = Setting::new("args");
@@ -213,6 +223,9 @@ registry! {
     VOLUME = Setting::new("volumes.NAME");
     VOLUME_SIZE_LIMIT = Setting::new("volumes.NAME.size-limit");
     VOLUME_MEMORY = Setting::new("volumes.NAME.memory");
+    VOLUME_OPTIONAL = Setting::new("volumes.NAME.optional");
+    /// Replaced as a whole list by the layer above.
+    VOLUME_ITEMS = Setting::new("volumes.NAME.items");
     SERVICE_ACCOUNT_NAME =
         Setting::new("service-account.name").written(|b| b.service_account.as_ref().and_then(|s| at(&s.name)));
     SERVICE_ACCOUNT_CREATE = Setting::new("service-account.create");
@@ -282,6 +295,17 @@ registry! {
     GRACE = Setting::new("shutdown.grace")
         .written(|b| at(&b.shutdown.grace))
         .fields(&[(Kind::Deployment, "/spec/template/spec/terminationGracePeriodSeconds")]);
+    MIN_READY = Setting::new("min-ready")
+        .written(|b| at(&b.updates.min_ready))
+        .fields(&[(Kind::Deployment, "/spec/minReadySeconds"), (Kind::Rollout, "/spec/minReadySeconds")]);
+    PROGRESS_DEADLINE = Setting::new("progress-deadline").written(|b| at(&b.updates.progress_deadline)).fields(&[
+        (Kind::Deployment, "/spec/progressDeadlineSeconds"),
+        (Kind::Rollout, "/spec/progressDeadlineSeconds"),
+    ]);
+    REVISION_HISTORY = Setting::new("revision-history").written(|b| at(&b.updates.revision_history)).fields(&[
+        (Kind::Deployment, "/spec/revisionHistoryLimit"),
+        (Kind::Rollout, "/spec/revisionHistoryLimit"),
+    ]);
     /// Replaced as a whole by the layer above.
     DISRUPTION_BUDGET = Setting::new("disruption-budget")
         .unreported()
@@ -294,6 +318,14 @@ registry! {
             (Kind::PodDisruptionBudget, "/spec/minAvailable"),
         ]);
     NODE_SELECTOR = Setting::new("node-selector.KEY");
+    /// Replaced as a whole by the layer above.
+    AFFINITY = Setting::new("affinity")
+        .unreported()
+        .written(|b| b.placement.affinity.as_ref().map(|a| a.node))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/affinity")]);
+    PRIORITY_CLASS = Setting::new("priority-class")
+        .written(|b| at(&b.placement.priority_class))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/priorityClassName")]);
     METRICS_PATH = Setting::new("metrics.path");
     METRICS_PORT = Setting::new("metrics.port");
     /// The engine (`gitops argocd`, `gitops #false`).
@@ -326,8 +358,9 @@ mod tests {
 
     /// Path segments that name an argument rather than a word of the
     /// language: a probe's `handler` is its path, `tcp`, `grpc` or `exec`,
-    /// and `autoscale.enabled` is `autoscale #false`.
-    const ARGUMENTS: &[&str] = &["handler", "enabled"];
+    /// `autoscale.enabled` is `autoscale #false`, and a volume's `items`
+    /// are its `KEY "PATH"` children.
+    const ARGUMENTS: &[&str] = &["handler", "enabled", "items"];
 
     /// Every path is spelled as the language is (the decoder's node tables,
     /// which `tests/language_docs.rs` holds to the documentation): a body

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use kdl::KdlNode;
 
 use super::body::Contents;
-use super::node::{self, Node, Twice};
+use super::node::{self, Node, Place, Twice};
 use super::reader::{self, NodeReader, no_children};
 use crate::diagnostic::Diagnostics;
 use crate::model::{Quantity, ResourceKind, Resources};
@@ -13,6 +13,7 @@ use crate::source::Spanned;
 
 pub const NODES: &[Node<Contents>] = &[Node {
     name: "resources",
+    place: Place::ANY_CONTAINER,
     order: 5,
     summary: "Requests and limits of the container (defaults: 100m CPU, 128Mi memory, limits twice the requests)",
     doc: "language.md#resources",

@@ -101,6 +101,8 @@ codes! {
     GitopsNoNamespace = "SVC0352", "gitops-no-namespace";
     GitopsConflict = "SVC0353", "gitops-conflict";
     GitopsUnknownEnvironment = "SVC0354", "gitops-unknown-environment";
+    InitContainerProbe = "SVC0370", "init-container-probe";
+    ContainerConflict = "SVC0371", "container-conflict";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

@@ -6,22 +6,23 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{ContainerPort, Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::workload::CONTAINER;
 use super::{Object, meta, object};
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanContainer};
 use crate::source::Span;
 
-/// The container's ports, each recorded at its `port` line.
-pub(super) fn container_ports(p: &Plan, prov: &mut BTreeMap<String, Span>) -> Vec<ContainerPort> {
-    p.ports
+/// A container's ports (at the JSON pointer `at`), each recorded at its
+/// `port` line.
+pub(super) fn container_ports(c: &PlanContainer, at: &str, prov: &mut BTreeMap<String, Span>) -> Vec<ContainerPort> {
+    c.ports
         .iter()
         .enumerate()
         .map(|(i, port)| {
-            prov.insert(format!("{CONTAINER}/ports/{i}"), port.span);
+            prov.insert(format!("{at}/ports/{i}"), port.span);
             ContainerPort {
                 name: Some(port.name.clone()),
                 container_port: i32::from(port.number),
                 protocol: Some(port.protocol.clone()),
+                host_port: port.host_port.map(i32::from),
                 ..ContainerPort::default()
             }
         })
@@ -34,11 +35,12 @@ pub(super) fn container_ports(p: &Plan, prov: &mut BTreeMap<String, Span>) -> Ve
 /// these selectors; svcc writes the identity selector, which is what both
 /// Services select between updates.
 pub(super) fn services(p: &Plan) -> Vec<Object> {
-    if p.ports.is_empty() {
+    if p.container.ports.is_empty() {
         return Vec::new();
     }
     let mut prov = BTreeMap::new();
     let ports: Vec<ServicePort> = p
+        .container
         .ports
         .iter()
         .enumerate()
