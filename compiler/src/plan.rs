@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use crate::model::{Duration, IntOrPercent, ProbeKind};
 use crate::source::Span;
 
+mod jobs;
 mod pod;
+pub use jobs::*;
 pub use pod::*;
 
 #[derive(Clone, Debug)]
@@ -61,6 +63,12 @@ pub struct Plan {
     pub gitops: Option<PlanGitops>,
     /// `min-ready`, `progress-deadline`, `revision-history` (the workload's).
     pub updates: PlanUpdates,
+    /// `job` and `cron-job`, in declaration order.
+    pub jobs: Vec<PlanJob>,
+    /// `config-map`, in declaration order.
+    pub config_maps: Vec<PlanConfigMap>,
+    /// `external-secret`, in declaration order.
+    pub external_secrets: Vec<PlanExternalSecret>,
 }
 
 /// How a GitOps engine deploys one environment of a service: `gitops`

@@ -31,8 +31,8 @@ use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
 use super::{
-    containers, gitops, image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, scheduling, security,
-    volumes,
+    config, containers, gitops, image, jobs, lifecycle, monitoring, ports, probes, resources, rollout, scaling,
+    scheduling, security, volumes,
 };
 
 /// How the upper layer relates to the lower one.
@@ -263,6 +263,9 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         container_name: b_container_name,
         containers: b_containers,
         updates: b_updates,
+        jobs: b_jobs,
+        config_maps: b_config_maps,
+        external_secrets: b_external_secrets,
         patches: b_patches,
         gitops: b_gitops,
     } = base;
@@ -298,6 +301,9 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         container_name,
         containers,
         updates,
+        jobs,
+        config_maps,
+        external_secrets,
         patches,
         gitops,
     } = over;
@@ -334,6 +340,9 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         container_name: c.pick(&s::CONTAINER_NAME, container_name, b_container_name),
         containers: containers::merge(c, b_containers, containers),
         updates: lifecycle::merge_updates(c, b_updates, updates),
+        jobs: jobs::merge(c, b_jobs, jobs),
+        config_maps: config::merge_config_maps(c, b_config_maps, config_maps),
+        external_secrets: config::merge_external_secrets(c, b_external_secrets, external_secrets),
         patches: b_patches.iter().chain(patches).cloned().collect(),
         gitops: gitops::merge(c, b_gitops, gitops),
     }

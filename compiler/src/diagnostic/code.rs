@@ -63,6 +63,10 @@ codes! {
     PresetFile = "SVC0231", "preset-file";
     OutsideRepository = "SVC0232", "outside-repository";
     HiddenFile = "SVC0233", "hidden-file";
+    InvalidCron = "SVC0260", "invalid-cron";
+    InvalidTimeZone = "SVC0261", "invalid-time-zone";
+    ConfigFile = "SVC0262", "config-file";
+    ConfigKeyConflict = "SVC0263", "config-key-conflict";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -103,6 +107,11 @@ codes! {
     GitopsUnknownEnvironment = "SVC0354", "gitops-unknown-environment";
     InitContainerProbe = "SVC0370", "init-container-probe";
     ContainerConflict = "SVC0371", "container-conflict";
+    JobNameTooLong = "SVC0380", "job-name-too-long";
+    JobSettingMisplaced = "SVC0381", "job-setting-misplaced";
+    ConfigTooLarge = "SVC0382", "config-too-large";
+    HookWithoutArgoCd = "SVC0383", "hook-without-argocd";
+    ExternalSecretIncomplete = "SVC0384", "external-secret-incomplete";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
