@@ -54,6 +54,71 @@ pub struct Endpoint {
     pub interval: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrape_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub honor_labels: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<SafeAuthorization>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bearer_token_file: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relabelings: Vec<RelabelConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metric_relabelings: Vec<RelabelConfig>,
+}
+
+/// A ServiceMonitor endpoint's `tlsConfig`.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<SecretOrConfigMap>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure_skip_verify: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct SecretOrConfigMap {
+    pub secret: SecretKeySelector,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct SecretKeySelector {
+    pub name: String,
+    pub key: String,
+}
+
+/// A ServiceMonitor endpoint's `authorization`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct SafeAuthorization {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    pub credentials: SecretKeySelector,
+}
+
+/// One `relabelings` or `metricRelabelings` entry.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RelabelConfig {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source_labels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub separator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modulus: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
 /// monitoring.coreos.com/v1 PrometheusRule.
@@ -151,7 +216,8 @@ pub struct BlueGreenStrategy {
 pub struct CanaryStrategy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stable_service: Option<String>,
-    pub canary_service: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_service: Option<String>,
     pub max_surge: IntOrString,
     pub max_unavailable: IntOrString,
     #[serde(skip_serializing_if = "Option::is_none")]

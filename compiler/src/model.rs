@@ -12,6 +12,8 @@ use crate::source::{Span, Spanned};
 
 mod config;
 mod jobs;
+mod objects;
+pub use objects::*;
 mod pod;
 pub use config::*;
 pub use jobs::*;
@@ -251,6 +253,15 @@ pub struct Body {
     pub external_secrets: Map<ExternalSecret>,
     /// Escape-hatch patches, applied in order after lowering.
     pub patches: Vec<Patch>,
+    /// Object names, Services, selector and per-object metadata (`objects.rs`).
+    pub names: Names,
+    /// `selector { … }`: the labels a live workload already selects on,
+    /// kept as given (the span is the `selector` node's).
+    pub selector: Option<Spanned<Map<Spanned<String>>>>,
+    /// `expose NAME { … }`: Services beside the main one, or its own shape.
+    pub exposes: Map<Expose>,
+    /// `object OBJECT { … }`: labels and annotations of one object only.
+    pub objects: Map<ObjectMetadata>,
     /// `gitops argocd { … }`: how a GitOps engine deploys the service
     /// (service, preset and org defaults only; docs/gitops.md).
     pub gitops: Option<Gitops>,
@@ -396,6 +407,9 @@ impl ResourceKind {
 pub struct Resources {
     pub requests: IndexMap<ResourceKind, Spanned<Quantity>>,
     pub limits: IndexMap<ResourceKind, Spanned<Quantity>>,
+    /// `limits cpu=#false`: no CPU limit (an org's choice); a layer that
+    /// writes a limit above it takes it back.
+    pub no_cpu_limit: Option<Spanned<bool>>,
 }
 
 /// A Kubernetes resource quantity, held exactly in thousandths.
@@ -556,6 +570,11 @@ pub struct ServiceAccount {
     pub annotations: Map<Spanned<String>>,
 }
 
+/// `run-as-user "image"` / `run-as-group "image"`: no id in the pod, the
+/// image's own `USER` applies. Outside the ids Kubernetes takes (0 and up),
+/// so a layer above replaces it like any id.
+pub const IMAGE_ID: i64 = -1;
+
 #[derive(Clone, Debug, Default)]
 pub struct Security {
     pub run_as_user: Option<Spanned<i64>>,
@@ -670,6 +689,54 @@ pub struct Metrics {
     pub prometheus_labels: Map<Spanned<String>>,
     /// The Prometheus URL rollout analyses query.
     pub prometheus: Option<Spanned<String>>,
+    /// The ServiceMonitor endpoint's other settings.
+    pub scrape: ScrapeOptions,
+}
+
+/// `metrics scrape-timeout=… honor-labels=… { tls …; authorization …; relabel … }`:
+/// how Prometheus scrapes the endpoint. Each replaces the lower layer's; a
+/// relabeling list replaces it as a whole.
+#[derive(Clone, Debug, Default)]
+pub struct ScrapeOptions {
+    pub scrape_timeout: Option<Spanned<Duration>>,
+    pub honor_labels: Option<Spanned<bool>>,
+    pub tls: Option<ScrapeTls>,
+    pub authorization: Option<ScrapeAuthorization>,
+    pub bearer_token_file: Option<Spanned<String>>,
+    pub relabelings: Option<Spanned<Vec<Relabel>>>,
+    pub metric_relabelings: Option<Spanned<Vec<Relabel>>>,
+}
+
+/// `tls server-name="…" ca-secret="…" ca-key="…" insecure-skip-verify=#false`.
+#[derive(Clone, Debug)]
+pub struct ScrapeTls {
+    pub node: Span,
+    pub server_name: Option<Spanned<String>>,
+    pub ca_secret: Option<Spanned<String>>,
+    pub ca_key: Option<Spanned<String>>,
+    pub insecure_skip_verify: Option<Spanned<bool>>,
+}
+
+/// `authorization secret="…" key="…" type="Bearer"`.
+#[derive(Clone, Debug)]
+pub struct ScrapeAuthorization {
+    pub node: Span,
+    pub type_: Option<Spanned<String>>,
+    pub secret: Spanned<String>,
+    pub key: Spanned<String>,
+}
+
+/// `relabel "SOURCE"… action=… target-label=… regex=… replacement=…`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relabel {
+    pub node: Span,
+    pub source_labels: Vec<Spanned<String>>,
+    pub action: Option<Spanned<String>>,
+    pub target_label: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
+    pub replacement: Option<Spanned<String>>,
+    pub separator: Option<Spanned<String>>,
+    pub modulus: Option<Spanned<u64>>,
 }
 
 /// `alerts { … }`: built-in alert kinds and custom rules.

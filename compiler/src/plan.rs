@@ -9,6 +9,8 @@ use crate::model::{Duration, IntOrPercent, ProbeKind};
 use crate::source::Span;
 
 mod jobs;
+mod objects;
+pub use objects::*;
 mod pod;
 pub use jobs::*;
 pub use pod::*;
@@ -59,6 +61,13 @@ pub struct Plan {
     pub monitoring: Option<PlanMonitoring>,
     /// `Some` when an Argo Rollouts strategy replaces the rolling Deployment.
     pub delivery: Option<PlanDelivery>,
+    /// The generated objects' names (`objects.rs`).
+    pub names: PlanNames,
+    /// The main Service first (when the service has ports), then `expose`'s.
+    pub services: Vec<PlanService>,
+    /// `object`: labels and annotations of one object, by object
+    /// (`workload`, `service-account`, … or an `expose` name).
+    pub objects: BTreeMap<String, PlanObjectMetadata>,
     /// `Some` when a GitOps engine deploys this environment (`gitops`).
     pub gitops: Option<PlanGitops>,
     /// `min-ready`, `progress-deadline`, `revision-history` (the workload's).
@@ -69,6 +78,15 @@ pub struct Plan {
     pub config_maps: Vec<PlanConfigMap>,
     /// `external-secret`, in declaration order.
     pub external_secrets: Vec<PlanExternalSecret>,
+}
+
+/// The workload's update settings, in seconds and versions; `None` leaves
+/// the Kubernetes default (0 s, 600 s, 10).
+#[derive(Clone, Debug, Default)]
+pub struct PlanUpdates {
+    pub min_ready: Option<u64>,
+    pub progress_deadline: Option<u64>,
+    pub revision_history: Option<u32>,
 }
 
 /// How a GitOps engine deploys one environment of a service: `gitops`
@@ -115,23 +133,14 @@ pub enum PlanEngine {
     },
 }
 
-/// The workload's update settings, in seconds and versions; `None` leaves
-/// the Kubernetes default (0 s, 600 s, 10).
-#[derive(Clone, Debug, Default)]
-pub struct PlanUpdates {
-    pub min_ready: Option<u64>,
-    pub progress_deadline: Option<u64>,
-    pub revision_history: Option<u32>,
-}
-
 /// Progressive delivery: the Rollout's strategy, its extra Service and its
 /// analyses, with every name already derived.
 #[derive(Clone, Debug)]
 pub struct PlanDelivery {
     pub strategy: PlanStrategy,
     /// The Service Argo Rollouts points at the new version only (preview or
-    /// canary); the main Service keeps the service's name.
-    pub second_service: String,
+    /// canary; `None`: a canary without one).
+    pub second_service: Option<String>,
     pub analyses: Vec<PlanAnalysis>,
     /// No namespace is known at build time (no `namespace`, no
     /// environments): the analyses' queries read it from an argument the
@@ -159,7 +168,7 @@ pub enum PlanStrategy {
     },
     Canary {
         stable_service: Option<String>,
-        canary_service: String,
+        canary_service: Option<String>,
         max_surge: IntOrPercent,
         max_unavailable: IntOrPercent,
         /// The existing Ingress the NGINX router splits traffic from.
@@ -215,6 +224,13 @@ pub struct PlanScrape {
     pub path: String,
     pub interval: Option<String>,
     pub scheme: Option<String>,
+    pub scrape_timeout: Option<String>,
+    pub honor_labels: Option<bool>,
+    pub tls: Option<crate::crd::TlsConfig>,
+    pub authorization: Option<crate::crd::SafeAuthorization>,
+    pub bearer_token_file: Option<String>,
+    pub relabelings: Vec<crate::crd::RelabelConfig>,
+    pub metric_relabelings: Vec<crate::crd::RelabelConfig>,
 }
 
 #[derive(Clone, Debug)]
@@ -311,8 +327,13 @@ pub struct PlanServiceAccount {
 
 #[derive(Clone, Debug)]
 pub struct PlanSecurity {
+    /// The pod's ids, also the `USER` of svcc's Dockerfile.
     pub run_as_user: i64,
     pub run_as_group: i64,
+    /// `run-as-user "image"`, `run-as-group "image"`: the pod sets no id,
+    /// the image's own `USER` applies.
+    pub user_from_image: bool,
+    pub group_from_image: bool,
     pub fs_group: i64,
     pub run_as_non_root: bool,
     pub read_only_root_filesystem: bool,

@@ -40,8 +40,10 @@ pub struct Target {
     /// `job` label: prometheus-operator sets it to the Service name.
     pub job: String,
     pub namespace: Option<String>,
-    /// Container and Deployment name (cAdvisor and kube-state-metrics series).
+    /// The Deployment or Rollout name (kube-state-metrics series).
     pub workload: String,
+    /// The container name (cAdvisor and kube-state-metrics container series).
+    pub container: String,
 }
 
 fn quote(s: &str) -> String {
@@ -74,7 +76,7 @@ impl Target {
         if let Some(ns) = &self.namespace {
             parts.push(format!("namespace={}", quote(ns)));
         }
-        parts.push(format!("container={}", quote(&self.workload)));
+        parts.push(format!("container={}", quote(&self.container)));
         parts.join(",")
     }
 
@@ -321,7 +323,12 @@ mod tests {
     use super::*;
 
     fn target() -> Target {
-        Target { job: "backend-api".into(), namespace: Some("production".into()), workload: "backend-api".into() }
+        Target {
+            job: "backend-api".into(),
+            namespace: Some("production".into()),
+            workload: "backend-api".into(),
+            container: "backend-api".into(),
+        }
     }
 
     #[test]

@@ -47,11 +47,20 @@ pub struct Setting {
     /// Pointer suffixes of values the plan traces to a span itself, where
     /// the service's own span stands for this setting's default.
     pub traced: &'static [&'static str],
+    /// For a default that changes what services relying on Kubernetes'
+    /// own notice: what it is and why, and how to change it (`svcc
+    /// explain` prints both).
+    pub default: Option<(&'static str, &'static str)>,
 }
 
 impl Setting {
     const fn new(path: &'static str) -> Setting {
-        Setting { path, reported: true, written: None, fields: &[], traced: &[] }
+        Setting { path, reported: true, written: None, fields: &[], traced: &[], default: None }
+    }
+
+    const fn default(mut self, why: &'static str, change: &'static str) -> Setting {
+        self.default = Some((why, change));
+        self
     }
 
     const fn unreported(mut self) -> Setting {
@@ -200,12 +209,34 @@ registry! {
     PORT_SERVICE_PORT = Setting::new("port.NAME.service-port");
     PORT_PROTOCOL = Setting::new("port.NAME.protocol");
     PORT_HOST_PORT = Setting::new("port.NAME.host-port");
-    REPLICAS = Setting::new("replicas").written(|b| at(&b.replicas)).traced(&["/spec/replicas"]);
-    REQUESTS_CPU = Setting::new("resources.requests.cpu").traced(&["/resources/requests/cpu"]);
-    REQUESTS_MEMORY = Setting::new("resources.requests.memory").traced(&["/resources/requests/memory"]);
+    /// `expose NAME #false`.
+    EXPOSE = Setting::new("expose.NAME");
+    EXPOSE_TYPE = Setting::new("expose.NAME.type");
+    EXPOSE_HEADLESS = Setting::new("expose.NAME.headless");
+    EXPOSE_EXTERNAL_TRAFFIC_POLICY = Setting::new("expose.NAME.external-traffic-policy");
+    /// The `port` list, replaced as a whole.
+    EXPOSE_PORT = Setting::new("expose.NAME.port");
+    REPLICAS = Setting::new("replicas").written(|b| at(&b.replicas)).traced(&["/spec/replicas"]).default(
+        "2, where Kubernetes runs 1: one pod can be lost to a drain or a failure without an outage",
+        "`replicas 1` for a service that must run once",
+    );
+    REQUESTS_CPU = Setting::new("resources.requests.cpu").traced(&["/resources/requests/cpu"]).default(
+        "100m, so the pod is scheduled with room to run and CPU autoscaling has a base",
+        "`resources { requests cpu=\"…\" }`",
+    );
+    REQUESTS_MEMORY = Setting::new("resources.requests.memory").traced(&["/resources/requests/memory"]).default(
+        "128Mi, so the scheduler reserves real memory for the pod",
+        "`resources { requests memory=\"…\" }`",
+    );
     REQUESTS_EPHEMERAL_STORAGE = Setting::new("resources.requests.ephemeral-storage");
-    LIMITS_CPU = Setting::new("resources.limits.cpu").traced(&["/resources/limits/cpu"]);
-    LIMITS_MEMORY = Setting::new("resources.limits.memory").traced(&["/resources/limits/memory"]);
+    LIMITS_CPU = Setting::new("resources.limits.cpu").traced(&["/resources/limits/cpu"]).default(
+        "twice the CPU request (a 5m request gets a 10m limit, which throttles hard)",
+        "`resources { limits cpu=\"…\" }`, or no CPU limit at all: `resources { limits cpu=#false }`",
+    );
+    LIMITS_MEMORY = Setting::new("resources.limits.memory").traced(&["/resources/limits/memory"]).default(
+        "twice the memory request, so a leak cannot take the node down",
+        "`resources { limits memory=\"…\" }`",
+    );
     LIMITS_EPHEMERAL_STORAGE = Setting::new("resources.limits.ephemeral-storage");
     /// The readiness probe as a whole: svcc's TCP probe when not declared.
     PROBES_READINESS = Setting::new("probes.readiness").unreported().traced(&["/readinessProbe"]);
@@ -241,10 +272,18 @@ registry! {
         .fields(&[
             (Kind::Deployment, "/spec/template/spec/automountServiceAccountToken"),
             (Kind::ServiceAccount, "/automountServiceAccountToken"),
-        ]);
+        ])
+        .default(
+            "off: the pods get no Kubernetes API token, and one that calls the API fails at its first call",
+            "`service-account calls-api=#true` for a service that calls the Kubernetes API",
+        );
     RUN_AS_USER = Setting::new("security.run-as-user")
         .written(|b| at(&b.security.run_as_user))
-        .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/runAsUser")]);
+        .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/runAsUser")])
+        .default(
+            "10001, a non-root id that is no real user on the node",
+            "`security { run-as-user 1001 }`, or the image's own user: `security { run-as-user \"image\" }`",
+        );
     RUN_AS_GROUP = Setting::new("security.run-as-group")
         .written(|b| at(&b.security.run_as_group))
         .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/runAsGroup")]);
@@ -333,6 +372,18 @@ registry! {
     PRIORITY_CLASS = Setting::new("priority-class")
         .written(|b| at(&b.placement.priority_class))
         .fields(&[(Kind::Deployment, "/spec/template/spec/priorityClassName")]);
+    /// One object's labels and annotations, merged key by key.
+    OBJECT = Setting::new("object.OBJECT").unreported();
+    /// Replaced as a whole by the layer above.
+    SELECTOR = Setting::new("selector").unreported().written(|b| at(&b.selector));
+    NAMES_WORKLOAD = Setting::new("names.workload");
+    NAMES_SERVICE = Setting::new("names.service");
+    NAMES_PREVIEW_SERVICE = Setting::new("names.preview-service");
+    NAMES_CANARY_SERVICE = Setting::new("names.canary-service");
+    NAMES_AUTOSCALER = Setting::new("names.autoscaler");
+    NAMES_DISRUPTION_BUDGET = Setting::new("names.disruption-budget");
+    NAMES_SERVICE_MONITOR = Setting::new("names.service-monitor");
+    NAMES_PROMETHEUS_RULE = Setting::new("names.prometheus-rule");
     METRICS_PATH = Setting::new("metrics.path");
     METRICS_PORT = Setting::new("metrics.port");
     /// The engine (`gitops argocd`, `gitops #false`).

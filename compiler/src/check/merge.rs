@@ -31,8 +31,8 @@ use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
 use super::{
-    config, containers, gitops, image, jobs, lifecycle, monitoring, ports, probes, resources, rollout, scaling,
-    scheduling, security, volumes,
+    config, containers, gitops, image, jobs, lifecycle, metadata, monitoring, ports, probes, resources, rollout,
+    scaling, scheduling, security, volumes,
 };
 
 /// How the upper layer relates to the lower one.
@@ -228,8 +228,12 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
 
 /// `over` laid on `base` (see the module documentation). The fields are
 /// merged in the order of [`Body`], which is the order conflicts are
-/// reported in.
+/// reported in. It is one line per field of [`Body`] in each of its three
+/// parts, and grows with the language: splitting it would give up the
+/// exhaustive destructuring that makes a new field's merge impossible to
+/// forget, so it may exceed the function length limit.
 #[deny(unused_variables)]
+#[allow(clippy::too_many_lines)]
 pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
     let Body {
         image: b_image,
@@ -267,6 +271,10 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         config_maps: b_config_maps,
         external_secrets: b_external_secrets,
         patches: b_patches,
+        names: b_names,
+        selector: b_selector,
+        exposes: b_exposes,
+        objects: b_objects,
         gitops: b_gitops,
     } = base;
     let Body {
@@ -305,6 +313,10 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         config_maps,
         external_secrets,
         patches,
+        names,
+        selector,
+        exposes,
+        objects,
         gitops,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
@@ -344,6 +356,10 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         config_maps: config::merge_config_maps(c, b_config_maps, config_maps),
         external_secrets: config::merge_external_secrets(c, b_external_secrets, external_secrets),
         patches: b_patches.iter().chain(patches).cloned().collect(),
+        names: metadata::merge_names(c, b_names, names),
+        selector: or(selector, b_selector),
+        exposes: ports::merge_exposes(c, b_exposes, exposes),
+        objects: metadata::merge_objects(b_objects, objects),
         gitops: gitops::merge(c, b_gitops, gitops),
     }
 }
@@ -410,6 +426,11 @@ mod tests {
         node-selector { zone "a" }
         priority-class "a"
         metrics path="/a" port="http"
+        expose "x" #true type="NodePort" headless=#false external-traffic-policy="Local" { port http 80; }
+        names {
+            workload "a"; service "a"; preview-service "a"; canary-service "a"
+            autoscaler "a"; disruption-budget "a"; service-monitor "a"; prometheus-rule "a"
+        }
         gitops argocd {
             repo "https://a.example.com/deploy.git" revision="a"
             path "a"
@@ -469,6 +490,11 @@ mod tests {
         node-selector { zone "b" }
         priority-class "b"
         metrics path="/b" port="metrics"
+        expose "x" #false type="LoadBalancer" headless=#true external-traffic-policy="Cluster" { port http 90; }
+        names {
+            workload "b"; service "b"; preview-service "b"; canary-service #false
+            autoscaler "b"; disruption-budget "b"; service-monitor "b"; prometheus-rule "b"
+        }
         gitops argocd {
             repo "https://b.example.com/deploy.git" revision="b"
             path "b"

@@ -15,12 +15,12 @@
 //! | `jobs` | `job`, `cron-job` (their containers by the blocks above) |
 //! | `config` | `config-map`, `external-secret` |
 //! | `containers` | `container-name`, `container`, `init-container` (every container, by the blocks above) |
-//! | `ports` | `port` |
+//! | `ports` | `port`, `expose` |
 //! | `scaling` | `replicas`, `autoscale`, `disruption-budget` |
 //! | `resources` | `resources` |
 //! | `probes` | `probes` |
 //! | `env` | `env`, `env-from` |
-//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations` |
+//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations`, `selector`, `object`, `names` |
 //! | `volumes` | `volumes` |
 //! | `security` | `security`, `service-account` |
 //! | `lifecycle` | `rolling-update`, `shutdown` |
@@ -146,8 +146,12 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         labels: &b.labels,
         annotations: &b.annotations,
         pod_annotations: &b.pod_annotations,
+        selector: &b.selector,
     };
     let mut metadata = metadata::resolve(&cx, &written, main.version.as_deref(), diags);
+    let names = metadata::names(cx.service, &b.names);
+    let objects = metadata::objects(&b.objects, &b.exposes, diags);
+    let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), ports, diags));
     let others = containers::others(&cx, b, &main.plan, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
@@ -159,7 +163,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
 
     // The metric names are checked once; alerts, SLOs and analyses share them.
     let vocab = monitoring::vocabulary(b, diags);
-    let monitoring = monitoring::resolve(
+    let mut monitoring = monitoring::resolve(
         &monitoring::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
@@ -167,6 +171,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             limits: &main.plan.limits,
             vocab: vocab.as_ref(),
             rollout: rollout::declared(b),
+            names: &names,
         },
         b,
         diags,
@@ -175,16 +180,21 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         &rollout::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
-            has_ports: !ports.list.is_empty(),
+            has_ports: services.first().is_some_and(|s| !s.extra),
             scraped: monitoring.as_ref().is_some_and(|m| m.scrape.is_some()),
             declares_metrics: b.metrics.is_some(),
             autoscale: scaling.autoscale.as_ref(),
             origin: cx.origin,
             vocab: vocab.as_ref(),
+            names: &names,
         },
         b,
         diags,
     );
+    if let (Some(m), Some(x)) = (monitoring.as_mut(), b.metrics.as_ref()) {
+        ports::scrape_port(m, &services, x.node, diags);
+    }
+    ports::unique_names(&services, delivery.as_ref(), &names, diags);
 
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
     let mut jobs = jobs::resolve(&cx, b, &main.plan, gitops.as_ref(), diags);
@@ -229,8 +239,11 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         priority_class: b.placement.priority_class.as_ref().map(|p| p.value.clone()),
         monitoring,
         delivery,
-        gitops,
         updates,
+        names,
+        services,
+        objects,
+        gitops,
         jobs,
         config_maps,
         external_secrets,

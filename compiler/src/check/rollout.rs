@@ -83,6 +83,8 @@ pub struct Context<'a> {
     pub origin: Span,
     /// The service's metric names, `None` when `monitoring::vocabulary` reported one.
     pub vocab: Option<&'a Vocabulary>,
+    /// The generated objects' names: the Services the strategy switches.
+    pub names: &'a PlanNames,
 }
 
 fn on(enabled: &Option<Spanned<bool>>) -> bool {
@@ -185,16 +187,6 @@ fn merge_canary(base: &Canary, over: &Canary) -> Canary {
     }
 }
 
-/// The preview Service of a blue-green update.
-pub fn preview_service(service: &str) -> String {
-    format!("{service}-preview")
-}
-
-/// The canary Service of a canary update.
-pub fn canary_service(service: &str) -> String {
-    format!("{service}-canary")
-}
-
 /// How long one gate set runs: its slowest gate, `count × interval`.
 fn analysis_seconds(a: &Analysis) -> u64 {
     a.gates.iter().map(|g| u64::from(gate_count(g)) * gate_interval(g)).max().unwrap_or(0)
@@ -224,7 +216,12 @@ impl Builder<'_> {
     /// One AnalysisTemplate measuring the pods behind Service `job`.
     fn template(&mut self, name: String, a: &Analysis, job: &str, diags: &mut Diagnostics) -> Option<String> {
         let namespace = self.cx.namespace.map_or_else(|| format!("{{{{args.{NAMESPACE_ARG}}}}}"), str::to_string);
-        let target = Target { job: job.to_string(), namespace: Some(namespace), workload: self.cx.service.to_string() };
+        let target = Target {
+            job: job.to_string(),
+            namespace: Some(namespace),
+            workload: self.cx.names.workload.name.clone(),
+            container: self.cx.service.to_string(),
+        };
         let mut metrics = Vec::new();
         for g in &a.gates {
             if !self.cx.scraped {
@@ -333,11 +330,10 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             .map_or(defaults::SCRAPE_INTERVAL, |d| d.value.seconds()),
         analyses: Vec::new(),
     };
-    let service = cx.service;
     if let Some(bg) = bg {
         blue_green(cx, bg, &mut builder, diags).map(|(deploy_wait, strategy, second)| PlanDelivery {
             strategy,
-            second_service: second,
+            second_service: Some(second),
             analyses: builder.analyses,
             namespace_arg: cx.namespace.is_none(),
             deploy_wait,
@@ -348,7 +344,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
         let (deploy_wait, strategy) = canary_strategy(cx, c, &mut builder, diags)?;
         Some(PlanDelivery {
             strategy,
-            second_service: canary_service(service),
+            second_service: cx.names.canary_service.as_ref().map(|n| n.name.clone()),
             analyses: builder.analyses,
             namespace_arg: cx.namespace.is_none(),
             deploy_wait,
@@ -363,8 +359,8 @@ fn blue_green(
     builder: &mut Builder<'_>,
     diags: &mut Diagnostics,
 ) -> Option<(u64, PlanStrategy, String)> {
-    let active = cx.service.to_string();
-    let preview = preview_service(cx.service);
+    let active = cx.names.service.name.clone();
+    let preview = cx.names.preview_service.name.clone();
     let errors = diags.error_count();
 
     let (auto_promote, auto_promote_seconds) = promotion(bg.auto_promote.as_ref(), diags);
@@ -484,10 +480,12 @@ fn rollback_window(bg: &BlueGreen, diags: &mut Diagnostics) -> u64 {
 /// characters too; reported at the service name, which is what to change.
 fn derived_name_fits(cx: &Context<'_>, blue_green: bool, node: Span, diags: &mut Diagnostics) -> bool {
     let (second, suffix, what) = if blue_green {
-        (preview_service(cx.service), "-preview", "blue-green")
+        (Some(&cx.names.preview_service), "-preview", "blue-green")
     } else {
-        (canary_service(cx.service), "-canary", "canary")
+        (cx.names.canary_service.as_ref(), "-canary", "canary")
     };
+    // A name written in `names` was checked where it was decoded.
+    let Some(second) = second.filter(|n| n.span.is_none()).map(|n| &n.name) else { return true };
     if second.len() <= 63 {
         return true;
     }
@@ -498,7 +496,11 @@ fn derived_name_fits(cx: &Context<'_>, blue_green: bool, node: Span, diags: &mut
         )
         .at(cx.origin, format!("{} characters, plus `{suffix}`", cx.service.len()))
         .also(node, format!("adds a second Service, named after the service with `{suffix}`"))
-        .help(format!("shorten the service name to at most {} characters", 63 - suffix.len()))
+        .help(format!(
+            "shorten the service name to at most {} characters, or name the Service: `names {{ {}-service \"…\" }}`",
+            63 - suffix.len(),
+            if blue_green { "preview" } else { "canary" }
+        ))
         .note("a Service name is a DNS label of at most 63 characters; with blue-green a service name has at most 55, with canary 56"),
     );
     false
@@ -560,7 +562,8 @@ fn canary_strategy(
     diags: &mut Diagnostics,
 ) -> Option<(u64, PlanStrategy)> {
     let errors = diags.error_count();
-    let canary = canary_service(cx.service);
+    // Without a canary Service, the gates measure the main Service: both versions.
+    let canary = cx.names.canary_service.as_ref().unwrap_or(&cx.names.service).name.clone();
     let max_surge = c.max_surge.as_ref().map_or(IntOrPercent::Percent(25), |v| v.value);
     let max_unavailable = c.max_unavailable.as_ref().map_or(IntOrPercent::Int(0), |v| v.value);
     if max_surge.is_zero() && max_unavailable.is_zero() {
@@ -610,15 +613,15 @@ fn canary_strategy(
         return None;
     }
     let nginx_ingress =
-        c.traffic.as_ref().map(|t| t.ingress.as_ref().map_or(cx.service.to_string(), |i| i.value.clone()));
+        c.traffic.as_ref().map(|t| t.ingress.as_ref().map_or(cx.names.service.name.clone(), |i| i.value.clone()));
     Some((
         wait,
         PlanStrategy::Canary {
             // With a traffic router, the service's own Service is the stable one
             // the Ingress already points at; without one it keeps selecting
             // every pod, so traffic follows the replica ratio.
-            stable_service: nginx_ingress.as_ref().map(|_| cx.service.to_string()),
-            canary_service: canary,
+            stable_service: nginx_ingress.as_ref().map(|_| cx.names.service.name.clone()),
+            canary_service: cx.names.canary_service.as_ref().map(|n| n.name.clone()),
             max_surge,
             max_unavailable,
             nginx_ingress,
@@ -709,7 +712,7 @@ fn check_promotion(c: &Canary, steps: &[Step], diags: &mut Diagnostics) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::check::metadata::{canary_service, preview_service};
 
     #[test]
     fn derived_service_names() {

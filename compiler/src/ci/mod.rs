@@ -35,6 +35,10 @@ pub struct EnvTarget {
     pub namespace: Option<String>,
     /// An Argo Rollouts `Rollout` rather than a Deployment.
     pub rollout: bool,
+    /// The Deployment's or Rollout's name (`names workload`).
+    pub workload: String,
+    /// The main Service's name (`names service`).
+    pub main_service: String,
     /// How long the deploy waits for the update to finish: a Deployment's
     /// pods get `POD_READY`, a Rollout its plan's `deploy_wait`.
     pub timeout_seconds: u64,
@@ -76,6 +80,8 @@ pub fn artifacts(service: &str, spec_path: &str, image: &str, p: &PlanCi, plans:
             environment: pl.environment.clone(),
             namespace: pl.namespace.clone(),
             rollout: pl.delivery.is_some(),
+            workload: pl.names.workload.name.clone(),
+            main_service: pl.names.service.name.clone(),
             timeout_seconds: pl.delivery.as_ref().map_or(POD_READY, |d| d.deploy_wait),
         })
         .collect();
@@ -154,6 +160,8 @@ fn deploy_context(cx: &Context<'_>, plans: &[Plan], plan: &Plan) -> serde_json::
                 "name": t.environment,
                 "namespace": t.namespace.clone().unwrap_or_default(),
                 "rollout": t.rollout,
+                "workload": t.workload,
+                "main_service": t.main_service,
                 "timeout": t.timeout_seconds,
             })
         })

@@ -586,10 +586,13 @@ fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<S
         .env("KUBECONFIG_DATA", format!("${{{{ secrets.{} }}}}", kubeconfig_secret(env))),
     );
     steps.push(Step::run("Apply", "kubectl apply --kustomize \"$MANIFESTS\""));
+    // The workload is named like the service unless `names workload` says otherwise.
+    let named = t.workload != cx.service;
+    let workload = if named { "$WORKLOAD" } else { "$SERVICE" };
     let wait = if t.rollout {
-        format!("kubectl argo rollouts status \"$SERVICE\"{ns} --timeout {}s", t.timeout_seconds)
+        format!("kubectl argo rollouts status \"{workload}\"{ns} --timeout {}s", t.timeout_seconds)
     } else {
-        format!("kubectl rollout status \"deployment/$SERVICE\"{ns} --timeout={}s", t.timeout_seconds)
+        format!("kubectl rollout status \"deployment/{workload}\"{ns} --timeout={}s", t.timeout_seconds)
     };
     steps.push(Step::run("Wait for the rollout", wait));
     let mut j = job(&format!("Deploy to {env}"), t.timeout_seconds.div_ceil(60) as u32 + 10, steps);
@@ -601,6 +604,7 @@ fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<S
     j.env = [("SERVICE", cx.service.to_string()), ("SPEC", cx.spec_path.clone()), ("ENVIRONMENT", env.clone())]
         .into_iter()
         .chain(t.namespace.clone().map(|n| ("NAMESPACE", n)))
+        .chain(named.then(|| ("WORKLOAD", t.workload.clone())))
         .chain([("MANIFESTS", folder)])
         .map(|(k, v)| (k.to_string(), v))
         .collect();

@@ -37,10 +37,11 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
         prov.insert("/spec/replicas".to_string(), span);
     }
     prov.insert("/spec/strategy".to_string(), d.span);
+    let name = super::named(&p.names.workload, &mut prov);
     let r = Rollout {
         api_version: Kind::Rollout.api_version().into(),
         kind: Kind::Rollout.as_str().into(),
-        metadata: workload_meta(p, &p.service),
+        metadata: workload_meta(p, name),
         spec: RolloutSpec {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
@@ -51,7 +52,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
             revision_history_limit: p.updates.revision_history.map(|n| i32_of(u64::from(n))),
         },
     };
-    object(&p.service, p, &r, prov)
+    object(name, p, &r, prov)
 }
 
 /// Blue-green or canary, with the analyses that gate each.

@@ -90,8 +90,9 @@ pub(super) fn deployment(p: &Plan) -> Object {
     if let Some((_, span)) = p.replicas {
         prov.insert("/spec/replicas".to_string(), span);
     }
+    let name = super::named(&p.names.workload, &mut prov);
     let d = Deployment {
-        metadata: workload_meta(p, &p.service),
+        metadata: workload_meta(p, name),
         spec: Some(DeploymentSpec {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
@@ -110,5 +111,5 @@ pub(super) fn deployment(p: &Plan) -> Object {
         }),
         ..Deployment::default()
     };
-    object(&p.service, p, &d, prov)
+    object(name, p, &d, prov)
 }
