@@ -31,8 +31,8 @@ use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
 use super::{
-    config, containers, gitops, image, jobs, lifecycle, metadata, monitoring, network, ports, probes, resources, rollout,
-    scaling, scheduling, security, volumes,
+    config, containers, gitops, image, jobs, lifecycle, metadata, monitoring, network, ports, probes, resources,
+    rollout, scaling, scheduling, security, volumes,
 };
 
 /// How the upper layer relates to the lower one.

@@ -6,8 +6,8 @@ use kdl::KdlNode;
 
 use super::node::{self, Block, Info, Node, Place, Table, Twice};
 use super::{
-    ci, command, compose, config, containers, env, environment, gitops, image, jobs, lifecycle, metadata, monitoring, network,
-    patch, ports, probes, resources, rollout, scaling, scheduling, security, volumes,
+    ci, command, compose, config, containers, env, environment, gitops, image, jobs, lifecycle, metadata, monitoring,
+    network, patch, ports, probes, resources, rollout, scaling, scheduling, security, volumes,
 };
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Body, Ci, Environment};
