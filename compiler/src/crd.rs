@@ -175,6 +175,12 @@ pub struct RolloutSpec {
     pub selector: LabelSelector,
     pub template: RolloutPodTemplate,
     pub strategy: RolloutStrategy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress_deadline_seconds: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision_history_limit: Option<i32>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]

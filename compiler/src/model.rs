@@ -12,6 +12,8 @@ use crate::source::{Span, Spanned};
 
 mod objects;
 pub use objects::*;
+mod pod;
+pub use pod::*;
 
 pub type Map<V> = IndexMap<String, V>;
 
@@ -222,6 +224,8 @@ pub struct Body {
     pub disruption: Option<Disruption>,
     pub node_selector: Map<Spanned<String>>,
     pub tolerations: Map<Toleration>,
+    /// `affinity { … }`, `priority-class`.
+    pub placement: Placement,
     pub metrics: Option<Metrics>,
     pub alerts: Alerts,
     pub slos: Map<Slo>,
@@ -229,6 +233,14 @@ pub struct Body {
     pub blue_green: Option<BlueGreen>,
     /// `canary { … }`: an Argo Rollouts canary update instead of a rolling Deployment.
     pub canary: Option<Canary>,
+    /// `container-name NAME`: the service's container's name (default: the
+    /// service's).
+    pub container_name: Option<Spanned<String>>,
+    /// `container NAME { … }` and `init-container NAME { … }`, by name.
+    pub containers: Map<Container>,
+    /// `min-ready`, `progress-deadline`, `revision-history`: how the
+    /// workload (Deployment or Rollout) judges and remembers its updates.
+    pub updates: Updates,
     /// Escape-hatch patches, applied in order after lowering.
     pub patches: Vec<Patch>,
     /// Object names, Services, selector and per-object metadata (`objects.rs`).
@@ -354,6 +366,8 @@ pub struct Port {
     pub number: Option<Spanned<u16>>,
     pub service_port: Option<Spanned<u16>>,
     pub protocol: Option<Spanned<String>>,
+    /// `host-port=`: the port on the node's own address (a warning).
+    pub host_port: Option<Spanned<u16>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -383,6 +397,9 @@ impl ResourceKind {
 pub struct Resources {
     pub requests: IndexMap<ResourceKind, Spanned<Quantity>>,
     pub limits: IndexMap<ResourceKind, Spanned<Quantity>>,
+    /// `limits cpu=#false`: no CPU limit (an org's choice); a layer that
+    /// writes a limit above it takes it back.
+    pub no_cpu_limit: Option<Spanned<bool>>,
 }
 
 /// A Kubernetes resource quantity, held exactly in thousandths.
@@ -459,6 +476,8 @@ pub struct Probe {
     pub timeout: Option<Spanned<Duration>>,
     pub failure_threshold: Option<Spanned<u32>>,
     pub success_threshold: Option<Spanned<u32>>,
+    /// `header NAME VALUE` children of an HTTP probe (`httpHeaders`).
+    pub headers: Option<Spanned<Vec<(String, String)>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -517,6 +536,11 @@ pub struct Volume {
     pub source: Option<VolumeSource>,
     pub size_limit: Option<Spanned<Quantity>>,
     pub memory: Option<Spanned<bool>>,
+    /// `optional=#true`: a secret or config map that may be missing.
+    pub optional: Option<Spanned<bool>>,
+    /// The keys to mount, each at its path: `"app.yaml" "config.yaml"`
+    /// children; `None` mounts every key under its own name.
+    pub items: Option<Spanned<Vec<(String, String)>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -535,6 +559,11 @@ pub struct ServiceAccount {
     pub automount: Option<Spanned<bool>>,
     pub annotations: Map<Spanned<String>>,
 }
+
+/// `run-as-user "image"` / `run-as-group "image"`: no id in the pod, the
+/// image's own `USER` applies. Outside the ids Kubernetes takes (0 and up),
+/// so a layer above replaces it like any id.
+pub const IMAGE_ID: i64 = -1;
 
 #[derive(Clone, Debug, Default)]
 pub struct Security {
@@ -856,4 +885,12 @@ pub struct Gate {
     pub count: Option<Spanned<u32>>,
     pub failure_limit: Option<Spanned<u32>>,
     pub inconclusive_limit: Option<Spanned<u32>>,
+}
+
+/// `min-ready "10s"`, `progress-deadline "10m"`, `revision-history 5`.
+#[derive(Clone, Debug, Default)]
+pub struct Updates {
+    pub min_ready: Option<Spanned<Duration>>,
+    pub progress_deadline: Option<Spanned<Duration>>,
+    pub revision_history: Option<Spanned<u32>>,
 }

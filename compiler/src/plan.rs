@@ -10,6 +10,8 @@ use crate::source::Span;
 
 mod objects;
 pub use objects::*;
+mod pod;
+pub use pod::*;
 
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -20,28 +22,21 @@ pub struct Plan {
     pub namespace: Option<String>,
     /// The `service` node: origin of every generated object.
     pub origin: Span,
-    pub image: String,
-    pub image_span: Span,
-    pub pull_policy: String,
+    /// The service's container: its image, ports (which the Services
+    /// expose), resources, probes, environment and mounts.
+    pub container: PlanContainer,
+    /// The pod's other containers, in declaration order.
+    pub containers: Vec<PlanContainer>,
     /// The image tag, used as the `app.kubernetes.io/version` label.
     pub version: Option<String>,
-    pub ports: Vec<PlanPort>,
     /// `None` when an autoscaler owns the replica count.
     pub replicas: Option<(u32, Span)>,
-    pub requests: BTreeMap<&'static str, (String, Span)>,
-    pub limits: BTreeMap<&'static str, (String, Span)>,
-    pub probes: Vec<PlanProbe>,
-    pub env: Vec<PlanEnv>,
-    pub env_from: Vec<PlanEnvFrom>,
-    pub command: Option<Vec<String>>,
-    pub args: Option<Vec<String>>,
     /// Labels on every object: the derived `app.kubernetes.io/*` ones plus the spec's.
     pub labels: BTreeMap<String, String>,
     /// The identity labels a selector uses (never a version).
     pub selector: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
-    pub volumes: Vec<PlanVolume>,
     pub service_account: PlanServiceAccount,
     pub security: PlanSecurity,
     pub autoscale: Option<PlanAutoscale>,
@@ -52,6 +47,8 @@ pub struct Plan {
     pub disruption: Option<IntOrPercentBound>,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<PlanToleration>,
+    pub affinity: PlanAffinity,
+    pub priority_class: Option<String>,
     /// The `environment NAME { … }` block this plan merged, if any: values
     /// whose span lies inside it are environment overrides.
     pub environment_block: Option<Span>,
@@ -71,6 +68,17 @@ pub struct Plan {
     pub objects: BTreeMap<String, PlanObjectMetadata>,
     /// `Some` when a GitOps engine deploys this environment (`gitops`).
     pub gitops: Option<PlanGitops>,
+    /// `min-ready`, `progress-deadline`, `revision-history` (the workload's).
+    pub updates: PlanUpdates,
+}
+
+/// The workload's update settings, in seconds and versions; `None` leaves
+/// the Kubernetes default (0 s, 600 s, 10).
+#[derive(Clone, Debug, Default)]
+pub struct PlanUpdates {
+    pub min_ready: Option<u64>,
+    pub progress_deadline: Option<u64>,
+    pub revision_history: Option<u32>,
 }
 
 /// How a GitOps engine deploys one environment of a service: `gitops`
@@ -241,6 +249,8 @@ pub struct PlanPort {
     pub number: u16,
     pub service_port: u16,
     pub protocol: String,
+    /// `host-port=`: the node's port that reaches it (a warning).
+    pub host_port: Option<u16>,
     pub span: Span,
 }
 
@@ -258,7 +268,7 @@ pub struct PlanProbe {
 
 #[derive(Clone, Debug)]
 pub enum PlanProbeHandler {
-    Http { path: String, port: String, scheme: Option<String> },
+    Http { path: String, port: String, scheme: Option<String>, headers: Vec<(String, String)> },
     Tcp { port: String },
     Grpc { port: u16, service: Option<String> },
     Exec(Vec<String>),
@@ -294,6 +304,9 @@ pub struct PlanVolume {
     pub source: crate::model::VolumeSource,
     pub size_limit: Option<String>,
     pub memory: bool,
+    pub optional: bool,
+    /// (key, path) of each item; empty mounts every key.
+    pub items: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -306,8 +319,13 @@ pub struct PlanServiceAccount {
 
 #[derive(Clone, Debug)]
 pub struct PlanSecurity {
+    /// The pod's ids, also the `USER` of svcc's Dockerfile.
     pub run_as_user: i64,
     pub run_as_group: i64,
+    /// `run-as-user "image"`, `run-as-group "image"`: the pod sets no id,
+    /// the image's own `USER` applies.
+    pub user_from_image: bool,
+    pub group_from_image: bool,
     pub fs_group: i64,
     pub run_as_non_root: bool,
     pub read_only_root_filesystem: bool,

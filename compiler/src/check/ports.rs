@@ -23,15 +23,22 @@ pub(super) struct Ports<'b> {
 pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Port>, over: &Map<Port>) -> Map<Port> {
     let mut out = base.clone();
     for (name, o) in over {
-        let Port { name: o_name, number, service_port, protocol } = o;
+        let Port { name: o_name, number, service_port, protocol, host_port } = o;
         match base.get(name) {
             Some(b) => {
-                let Port { name: b_name, number: b_number, service_port: b_service_port, protocol: b_protocol } = b;
+                let Port {
+                    name: b_name,
+                    number: b_number,
+                    service_port: b_service_port,
+                    protocol: b_protocol,
+                    host_port: b_host_port,
+                } = b;
                 let merged = Port {
                     name: b_name.clone(),
                     number: c.pick_at(&s::PORT, name, number, b_number),
                     service_port: c.pick_at(&s::PORT_SERVICE_PORT, name, service_port, b_service_port),
                     protocol: c.pick_at(&s::PORT_PROTOCOL, name, protocol, b_protocol),
+                    host_port: c.pick_at(&s::PORT_HOST_PORT, name, host_port, b_host_port),
                 };
                 out.insert(name.clone(), merged);
             }
@@ -95,6 +102,7 @@ pub(super) fn resolve<'b>(declared: &'b Map<Port>, diags: &mut Diagnostics) -> P
             number: number.value,
             service_port: service_port.value,
             protocol,
+            host_port: p.host_port.as_ref().map(|h| h.value),
             span: number.span,
         });
     }

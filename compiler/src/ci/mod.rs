@@ -123,9 +123,9 @@ pub fn artifacts(service: &str, spec_path: &str, image: &str, p: &PlanCi, plans:
 /// The readiness (else liveness, else startup) HTTP check: (port name, port number, path).
 fn http_check(plan: &Plan) -> Option<(String, u16, String)> {
     [ProbeKind::Readiness, ProbeKind::Liveness, ProbeKind::Startup].iter().find_map(|k| {
-        plan.probes.iter().filter(|pr| pr.kind == *k).find_map(|pr| match &pr.handler {
-            PlanProbeHandler::Http { path, port, scheme } if scheme.as_deref().is_none_or(|s| s == "HTTP") => {
-                let p = plan.ports.iter().find(|pp| pp.name == *port)?;
+        plan.container.probes.iter().filter(|pr| pr.kind == *k).find_map(|pr| match &pr.handler {
+            PlanProbeHandler::Http { path, port, scheme, .. } if scheme.as_deref().is_none_or(|s| s == "HTTP") => {
+                let p = plan.container.ports.iter().find(|pp| pp.name == *port)?;
                 Some((p.name.clone(), p.number, path.clone()))
             }
             _ => None,
@@ -146,7 +146,7 @@ fn dockerfile_context(cx: &Context<'_>, plan: &Plan) -> serde_json::Value {
         "uid": plan.security.run_as_user,
         "gid": plan.security.run_as_group,
         "users": runtime::preset(cx.ci.runtime).user_commands(plan.security.run_as_user, plan.security.run_as_group),
-        "ports": plan.ports.iter().map(|p| p.number).collect::<Vec<_>>(),
+        "ports": plan.container.ports.iter().map(|p| p.number).collect::<Vec<_>>(),
         "healthcheck": health.unwrap_or(serde_json::Value::Bool(false)),
     })
 }
@@ -193,7 +193,7 @@ pub fn user_context(service: &str, spec_path: &str, image: &str, p: &PlanCi, pla
                 "rollout": pl.delivery.is_some(),
                 "kubeconfig_secret": workflow::kubeconfig_secret(&pl.environment),
                 "selector": pl.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
-                "ports": pl.ports.iter().map(|pp| json!({ "name": pp.name, "port": pp.number })).collect::<Vec<_>>(),
+                "ports": pl.container.ports.iter().map(|pp| json!({ "name": pp.name, "port": pp.number })).collect::<Vec<_>>(),
             })
         })
         .collect();

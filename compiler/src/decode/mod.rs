@@ -12,6 +12,7 @@ mod body;
 mod ci;
 mod command;
 mod compose;
+mod containers;
 mod env;
 mod environment;
 mod gitops;

@@ -64,6 +64,7 @@ codes! {
     OutsideRepository = "SVC0232", "outside-repository";
     HiddenFile = "SVC0233", "hidden-file";
     EmptySelector = "SVC0240", "empty-selector";
+    LimitRequired = "SVC0250", "limit-required";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -112,6 +113,9 @@ codes! {
     RelabelIncomplete = "SVC0367", "relabel-incomplete";
     ScrapeTimeout = "SVC0368", "scrape-timeout";
     ScrapeNotSecured = "SVC0369", "scrape-not-secured";
+    InitContainerProbe = "SVC0370", "init-container-probe";
+    ContainerConflict = "SVC0371", "container-conflict";
+    TokenNeeded = "SVC0372", "token-needed";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

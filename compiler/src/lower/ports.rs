@@ -6,22 +6,23 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{ContainerPort, Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::workload::CONTAINER;
 use super::{Object, meta, named, object};
-use crate::plan::{Plan, PlanName, PlanService, PlanServicePort};
+use crate::plan::{Plan, PlanContainer, PlanName, PlanService, PlanServicePort};
 use crate::source::Span;
 
-/// The container's ports, each recorded at its `port` line.
-pub(super) fn container_ports(p: &Plan, prov: &mut BTreeMap<String, Span>) -> Vec<ContainerPort> {
-    p.ports
+/// A container's ports (at the JSON pointer `at`), each recorded at its
+/// `port` line.
+pub(super) fn container_ports(c: &PlanContainer, at: &str, prov: &mut BTreeMap<String, Span>) -> Vec<ContainerPort> {
+    c.ports
         .iter()
         .enumerate()
         .map(|(i, port)| {
-            prov.insert(format!("{CONTAINER}/ports/{i}"), port.span);
+            prov.insert(format!("{at}/ports/{i}"), port.span);
             ContainerPort {
                 name: Some(port.name.clone()),
                 container_port: i32::from(port.number),
                 protocol: Some(port.protocol.clone()),
+                host_port: port.host_port.map(i32::from),
                 ..ContainerPort::default()
             }
         })

@@ -47,6 +47,9 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
             selector: selector(p),
             template: template.into(),
             strategy: strategy(&d.strategy, d.namespace_arg),
+            min_ready_seconds: p.updates.min_ready.map(i32_of),
+            progress_deadline_seconds: p.updates.progress_deadline.map(i32_of),
+            revision_history_limit: p.updates.revision_history.map(|n| i32_of(u64::from(n))),
         },
     };
     object(name, p, &r, prov)
