@@ -183,14 +183,25 @@ pub enum PlanStep {
 pub struct PlanAnalysis {
     pub name: String,
     pub metrics: Vec<PlanAnalysisMetric>,
+    /// The arguments its queries read (besides the namespace argument),
+    /// declared by the template and passed by the Rollout.
+    pub args: Vec<PlanArg>,
     pub span: Span,
+}
+
+/// `arg NAME …` of an analysis: its name and where the Rollout takes the value.
+#[derive(Clone, Debug)]
+pub struct PlanArg {
+    pub name: String,
+    pub source: crate::model::ArgSource,
 }
 
 #[derive(Clone, Debug)]
 pub struct PlanAnalysisMetric {
     pub name: String,
     pub interval: String,
-    pub count: u32,
+    /// `None`: measured until the update ends (`count="whole-update"`).
+    pub count: Option<u32>,
     pub failure_limit: u32,
     pub inconclusive_limit: u32,
     pub success_condition: String,

@@ -64,6 +64,8 @@ codes! {
     OutsideRepository = "SVC0232", "outside-repository";
     HiddenFile = "SVC0233", "hidden-file";
     EmptySelector = "SVC0240", "empty-selector";
+    InvalidCondition = "SVC0241", "invalid-condition";
+    AnalysisArg = "SVC0242", "analysis-arg";
     LimitRequired = "SVC0250", "limit-required";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
@@ -116,6 +118,10 @@ codes! {
     InitContainerProbe = "SVC0370", "init-container-probe";
     ContainerConflict = "SVC0371", "container-conflict";
     TokenNeeded = "SVC0372", "token-needed";
+    AnalysisQuery = "SVC0390", "analysis-query";
+    ConditionResultType = "SVC0391", "condition-result-type";
+    WholeUpdateCount = "SVC0392", "whole-update-count";
+    TrafficNeedsCanaryService = "SVC0393", "traffic-needs-canary-service";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";
