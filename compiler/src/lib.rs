@@ -44,6 +44,7 @@ pub mod values;
 pub mod repo;
 pub mod diff;
 pub mod format;
+pub mod import;
 pub mod provenance;
 
 use diagnostic::render::FileDiagnostics;
