@@ -69,7 +69,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
         }
         if meta.is_dir() {
             walk(&p, out, diags);
-        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")) {
+        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+            // A kustomization is not an object (render overlays with `kubectl kustomize`).
+            && !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("kustomization.") || n.starts_with("Kustomization"))
+        {
             out.push(p);
         }
     }

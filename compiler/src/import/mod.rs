@@ -108,6 +108,7 @@ pub fn import(sources: &[Source], opts: &Options) -> Outcome {
         }
     }
     out.report = Report::new(reports, grouped.leftovers, opts.harden);
+    out.diagnostics.sort_by_key(|d| d.primary.as_ref().map(|l| (l.span.file, l.span.start)));
     if out.has_errors() {
         out.services.clear();
     }

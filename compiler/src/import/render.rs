@@ -107,7 +107,7 @@ pub fn spec(header: &str, service: &str, nodes: &[SpecNode], patches: &[PatchBlo
 
 /// The spec of several environments: nodes every environment has alike in
 /// the service, the rest in each `environment` block.
-pub fn combined(header: &str, service: &str, envs: &[(String, Vec<SpecNode>)]) -> String {
+pub fn combined(header: &str, service: &str, envs: &[(String, Vec<SpecNode>)], share: bool) -> String {
     let mut keys: Vec<&str> = Vec::new();
     for (_, nodes) in envs {
         for n in nodes {
@@ -117,6 +117,9 @@ pub fn combined(header: &str, service: &str, envs: &[(String, Vec<SpecNode>)]) -
         }
     }
     let common = |k: &str| -> Option<&SpecNode> {
+        if !share {
+            return None;
+        }
         let first = envs.first()?.1.iter().find(|n| n.key == k)?;
         envs.iter().all(|(_, ns)| ns.iter().any(|n| n == first)).then_some(first)
     };

@@ -13,6 +13,9 @@ use crate::diagnostic::{Code, Diagnostic, Diagnostics, Severity};
 use crate::lower::Object as Generated;
 use crate::pipeline::{self, Input, Run};
 
+/// The image of a spec whose input image svcc refuses (a patch writes the real one).
+pub const PLACEHOLDER_IMAGE: &str = "example.invalid/svcc-import-placeholder";
+
 /// Builds of one environment before import gives up on a workload.
 const MAX_ROUNDS: usize = 12;
 
@@ -84,14 +87,29 @@ pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Impo
         let r = import_env(&header, &w.name, multi.then_some(env.as_str()), objs, &ids, &mut ledger, opts)?;
         envs.push((env.clone(), r));
     }
-    let text = if multi {
+    let (text, run) = if multi {
         let nodes: Vec<(String, Vec<SpecNode>)> = envs.iter().map(|(e, r)| (e.clone(), r.nodes.clone())).collect();
-        render::combined(&header, &w.name, &nodes)
+        let text = render::combined(&header, &w.name, &nodes, true);
+        let run = build(&text);
+        if errors(&run).is_empty() {
+            (text, run)
+        } else {
+            // Shared nodes can interact with an environment's (a merge, an
+            // order): then every environment says everything itself.
+            let text = render::combined(&header, &w.name, &nodes, false);
+            let run = build(&text);
+            (text, run)
+        }
     } else {
-        render::spec(&header, &w.name, &envs[0].1.nodes, &[], None).text
+        let text = render::spec(&header, &w.name, &envs[0].1.nodes, &[], None).text;
+        let run = build(&text);
+        (text, run)
     };
-    let run = build(&text);
     if let Some(d) = errors(&run).first() {
+        if std::env::var_os("SVCC_IMPORT_DEBUG").is_some() {
+            let at = d.primary.as_ref().map_or(0, |l| l.span.start as usize);
+            return Err(failed(&w.name, format!("{} at {at} in\n{text}", d.message)));
+        }
         return Err(failed(&w.name, d.message.clone()));
     }
     for ((env, r), (_, objs)) in envs.iter().zip(&w.environments) {
@@ -172,7 +190,19 @@ fn native(header: &str, name: &str, env: Option<&str>, objs: &[Object], ids: &[u
         drop.sort_unstable();
         drop.dedup();
         for i in drop.into_iter().rev() {
-            nodes.remove(i);
+            let gone = nodes.remove(i);
+            // A service needs an image: a refused one (a `latest` tag, an
+            // uppercase path) gives way to the repository alone, then to a
+            // placeholder, and a patch writes the input's image.
+            if gone.key == "image" {
+                let fallback = match gone.text.split_once(" tag=").or_else(|| gone.text.split_once(" digest=")) {
+                    Some((head, _)) => head.to_string(),
+                    None => format!("image {}", super::kdl::string(PLACEHOLDER_IMAGE)),
+                };
+                if fallback != gone.text {
+                    nodes.insert(0, SpecNode { key: "image".into(), text: fallback });
+                }
+            }
         }
     }
     Err(failed(name, "too many rounds".into()))

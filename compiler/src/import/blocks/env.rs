@@ -35,7 +35,8 @@ pub fn map(cx: &mut Cx) {
     }
     let p = format!("{CONTAINER}/envFrom");
     let Some(sources) = cx.at(&p).and_then(Value::as_array) else { return };
-    for (i, src) in sources.iter().enumerate() {
+    let mut lines = Vec::new();
+    for src in sources {
         let prefix = src.get("prefix").and_then(Value::as_str).map(|x| format!(" prefix={}", s(x))).unwrap_or_default();
         let (prop, r) = match (src.get("secretRef"), src.get("configMapRef")) {
             (Some(r), None) => ("secret", r),
@@ -44,7 +45,10 @@ pub fn map(cx: &mut Cx) {
         };
         let Some(name) = r.get("name").and_then(Value::as_str) else { continue };
         let optional = if r.get("optional") == Some(&Value::Bool(true)) { " optional=#true" } else { "" };
-        cx.node(format!("env-from {i}"), format!("env-from {prop}={}{prefix}{optional}", s(name)));
+        lines.push(format!("env-from {prop}={}{prefix}{optional}", s(name)));
+    }
+    if !lines.is_empty() {
+        cx.node("env-from", lines.join("\n"));
     }
     cx.claim(0, p, "env");
 }

@@ -32,7 +32,21 @@ pub fn map(cx: &mut Cx) {
     ];
     for (p, node, drop) in blocks {
         let Some(m) = cx.at(p).and_then(Value::as_object) else { continue };
-        let m = without(m, drop);
+        let mut m = without(m, drop);
+        // `labels` and `annotations` go on every object (labels on the pods
+        // too): only what all of them have is native, the rest is patched.
+        if node != "pod-annotations" {
+            let mut others: Vec<&Value> = cx.objects.iter().skip(1).map(|o| &o.value).collect();
+            others.push(cx.workload());
+            for o in others {
+                let theirs = o.pointer(p).and_then(Value::as_object);
+                m.retain(|k, v| theirs.is_some_and(|t| t.get(k) == Some(v)));
+            }
+            if node == "labels" {
+                let pods = cx.at("/spec/template/metadata/labels").and_then(Value::as_object);
+                m.retain(|k, v| pods.is_some_and(|t| t.get(k) == Some(v)));
+            }
+        }
         if m.is_empty() {
             continue;
         }

@@ -18,17 +18,24 @@ pub fn map(cx: &mut Cx) {
     let svc_ports: Vec<Value> = service
         .and_then(|(_, v)| v.pointer("/spec/ports").and_then(Value::as_array).cloned())
         .unwrap_or_default();
+    // One node for all ports: their order decides the default probe and
+    // metrics port, so environments must not split them.
+    let mut lines = Vec::new();
     for p in ports {
         let Some(number) = p.get("containerPort").and_then(Value::as_u64) else { continue };
         let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
-        let name = p.get("name").and_then(Value::as_str).map_or_else(|| name_for(number, protocol), str::to_string);
-        let mut text = format!("port {} {number}", kdl::name(&name));
+        let own = p.get("name").and_then(Value::as_str);
         let target = svc_ports.iter().find(|sp| {
             let t = sp.get("targetPort");
-            t.and_then(Value::as_str) == Some(name.as_str())
+            (own.is_some() && t.and_then(Value::as_str) == own)
                 || t.and_then(Value::as_u64) == Some(number)
                 || (t.is_none() && sp.get("port").and_then(Value::as_u64) == Some(number))
         });
+        // An unnamed container port takes the name of the Service port in front of it.
+        let name = own
+            .or_else(|| target.and_then(|sp| sp.get("name")).and_then(Value::as_str))
+            .map_or_else(|| name_for(number, protocol), str::to_string);
+        let mut text = format!("port {} {number}", kdl::name(&name));
         if let Some(sp) = target
             && let Some(port) = sp.get("port").and_then(Value::as_u64)
             && port != number
@@ -38,7 +45,10 @@ pub fn map(cx: &mut Cx) {
         if protocol != "TCP" {
             text.push_str(&format!(" protocol={}", s(protocol)));
         }
-        cx.node(format!("port {name}"), text);
+        lines.push(text);
+    }
+    if !lines.is_empty() {
+        cx.node("port", lines.join("\n"));
     }
     cx.claim(0, format!("{CONTAINER}/ports"), "ports");
     if let Some((i, _)) = service {
