@@ -150,7 +150,9 @@ fn object(out: &mut String, o: &ObjectReport) {
     let _ = writeln!(
         out,
         "  {}/{}{env} ({}): {} native, {} patched, {} changed, {} not carried over",
-        o.kind, o.name, o.source, o.native, o.patched, o.changed, o.not_carried_over
+        o.kind.escape_debug(),
+        o.name.escape_debug(),
+        o.source.escape_debug(), o.native, o.patched, o.changed, o.not_carried_over
     );
     reasons(out, "changed", &o.changes);
     reasons(out, "not carried over", &o.dropped);
@@ -166,7 +168,8 @@ fn reasons(out: &mut String, what: &str, items: &[Item]) {
         }
     }
     for (reason, ps) in by {
-        let shown: Vec<&str> = ps.iter().take(4).copied().collect();
+        // Keys come from the input: shown escaped, one line each.
+        let shown: Vec<String> = ps.iter().take(4).map(|p| p.escape_debug().to_string()).collect();
         let more = if ps.len() > 4 { format!(" and {} more", ps.len() - 4) } else { String::new() };
         let _ = writeln!(out, "    {what}: {}{more}: {}", shown.join(", "), reason.escape_debug());
     }
