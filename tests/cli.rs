@@ -617,7 +617,7 @@ fn check_fails_exactly_when_build_would() {
 #[test]
 fn cli_docs_cover_every_command_and_flag() {
     let doc = std::fs::read_to_string(common::root().join("docs/cli.md")).unwrap();
-    for command in ["build", "check", "fmt", "diff", "explain", "schema", "completions", "man"] {
+    for command in ["build", "check", "fmt", "diff", "explain", "schema", "completions", "man", "cmp"] {
         assert!(doc.contains(&format!("svcc {command}")), "docs/cli.md does not show `svcc {command}`");
         let help = stdout(&svcc(&[command, "--help"]));
         let flags: std::collections::BTreeSet<&str> = help

@@ -18,15 +18,15 @@ use svcc::Options;
 use svcc::diagnostic::Code;
 
 /// Codes that no single spec file can raise: invalid UTF-8 cannot sit in a
-/// Markdown page, a service conflict needs two files, a schema violation
+/// Markdown page, a service conflict and a GitOps conflict need two files, a schema violation
 /// means a gap in the earlier checks, import cycles, deep preset chains and
 /// template problems need files beside the spec (their fixtures are
 /// folders), and the rest come from the command line or the file system.
 /// (SVC0903, an unknown `--env`, is raised by the library and has a spec
 /// example with `// options: env=…`.)
 const EXEMPT: &[&str] = &[
-    "SVC0103", "SVC0311", "SVC0501", "SVC0901", "SVC0902", "SVC0904", "SVC0905", "SVC0906", "SVC0331", "SVC0336",
-    "SVC0344", "SVC0345", "SVC0907", "SVC0908", "SVC0910", "SVC0911", "SVC0912", "SVC0913",
+    "SVC0103", "SVC0311", "SVC0353", "SVC0501", "SVC0901", "SVC0902", "SVC0904", "SVC0905", "SVC0906", "SVC0331",
+    "SVC0336", "SVC0344", "SVC0345", "SVC0907", "SVC0908", "SVC0910", "SVC0911", "SVC0912", "SVC0913",
 ];
 
 /// SVC04xx codes that are errors: a patch that undoes the hardening, a

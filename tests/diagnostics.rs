@@ -33,6 +33,9 @@
 //! // absent: production/prometheusrule-api.yaml le="1"
 //! ```
 //!
+//! (With a `gitops` block, the files that span services are searched too,
+//! as `svcc build -o deploy --prune` writes them: `_argocd/…`, `_env.…/…`.)
+//!
 //! (`tests/oracle.rs` runs the independent validators over their output.)
 
 mod common;
@@ -172,6 +175,10 @@ fn check_accepted(path: &Path) -> Result<(), String> {
         return Err(common::render(&compiled, Format::Human));
     }
     let mut failures = Vec::new();
+    let mut files = compiled.artifacts.clone();
+    if let Some(d) = &compiled.deployed {
+        files.extend(svcc::gitops::artifacts(std::slice::from_ref(d), Some("deploy")).map_err(|e| format!("{e:?}"))?);
+    }
     for line in text.lines() {
         let line = line.trim();
         let (rest, present) = match (line.strip_prefix("// output:"), line.strip_prefix("// absent:")) {
@@ -180,7 +187,7 @@ fn check_accepted(path: &Path) -> Result<(), String> {
             _ => continue,
         };
         let (file, want) = rest.trim().split_once(' ').ok_or("`// output: FILE TEXT`")?;
-        let Some(a) = compiled.artifacts.iter().find(|a| a.path.ends_with(file)) else {
+        let Some(a) = files.iter().find(|a| a.path.ends_with(file)) else {
             failures.push(format!("no generated file ends with `{file}`"));
             continue;
         };

@@ -3,9 +3,15 @@
 //! folder or a git revision, `fmt`, the pre-commit hooks, provenance
 //! (`explain KIND/NAME POINTER FILE`), completions and the man page; in
 //! `gitops/lifecycle.rs`, the real pre-commit hooks and a repository's
-//! life (services added, changed, deleted; tags bumped) end to end.
+//! life (services added, changed, deleted; tags bumped) end to end; in
+//! `gitops/engines.rs`, the folders a `gitops` block adds; in
+//! `gitops/cmp.rs`, svcc as an Argo CD config management plugin.
 
 mod common;
+#[path = "gitops/cmp.rs"]
+mod cmp;
+#[path = "gitops/engines.rs"]
+mod engines;
 #[path = "gitops/lifecycle.rs"]
 mod lifecycle;
 #[path = "gitops/options.rs"]

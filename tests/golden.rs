@@ -40,6 +40,28 @@ fn examples_build_and_match_snapshots() {
     }
 }
 
+/// The files a `gitops` block adds beside the service folders (environment
+/// roots, Namespaces, Argo CD or Flux objects), one snapshot per example
+/// that has them; the examples without stay without.
+#[test]
+fn gitops_files_match_snapshots() {
+    let mut with = Vec::new();
+    let mut dirs: Vec<String> =
+        std::fs::read_dir(common::root().join("examples")).unwrap().map(|d| common::rel(&d.unwrap().path())).collect();
+    dirs.sort();
+    for dir in dirs {
+        let files = common::shared_files(&dir);
+        if files.is_empty() {
+            continue;
+        }
+        let example = dir.trim_start_matches("examples/").replace('/', "-");
+        let text: String = files.iter().map(|a| format!("# File: deploy/{}\n{}", a.path, a.contents)).collect();
+        common::settings().bind(|| insta::assert_snapshot!(format!("example__{example}__gitops"), text));
+        with.push(example);
+    }
+    assert_eq!(with, ["monorepo"], "examples with a gitops block");
+}
+
 #[test]
 fn every_environment_folder_is_a_kustomize_root() {
     let mut all = String::new();

@@ -416,3 +416,124 @@ fn hostile_values_are_refused_or_inert() {
         assert!(accepted.get(&sink).copied().unwrap_or(0) > 0, "{sink:?}: every case was refused: {accepted:?}");
     }
 }
+
+/// The `gitops` settings, each written into an Argo CD or a Flux block.
+const GITOPS_SINKS: &[(&str, &str)] = &[
+    ("argocd", "repo"),
+    ("argocd", "revision"),
+    ("argocd", "path"),
+    ("argocd", "project"),
+    ("argocd", "namespace"),
+    ("argocd", "name"),
+    ("argocd", "cluster"),
+    ("flux", "source"),
+    ("flux", "source-namespace"),
+    ("flux", "path"),
+    ("flux", "cluster"),
+];
+
+/// Go template pieces, which an ApplicationSet's controller would execute.
+const TEMPLATE: &[&str] = &["{{.path}}", "{{", "}}", "{{ now }}", "{", "}"];
+
+/// The spec of one `gitops` case: `value` in `setting` of the engine's block.
+fn gitops_spec(engine: &str, setting: &str, value: &str) -> String {
+    let v = kdl_string(value);
+    let set = |name: &str, default: &str| if setting == name { v.clone() } else { kdl_string(default) };
+    let body = if engine == "argocd" {
+        format!(
+            "repo {} revision={}\n        project {} create=#true\n        namespace {}\n        name {}\n        application-set #true",
+            set("repo", "https://github.com/acme/deploy.git"),
+            set("revision", "main"),
+            set("project", "acme"),
+            set("namespace", "argocd"),
+            set("name", "svcc"),
+        )
+    } else {
+        format!("source {} namespace={}", set("source", "deploy"), set("source-namespace", "flux-system"))
+    };
+    format!(
+        "service api {{\n    image \"ghcr.io/acme/api\" tag=\"1.0.0\"\n    port http 8080\n    probes {{ readiness \"/ready\" }}\n    gitops {engine} {{\n        {body}\n        path {}\n        cluster production {}\n    }}\n    environment production\n}}\n",
+        set("path", "deploy"),
+        set("cluster", "prod-eu"),
+    )
+}
+
+/// Every string leaf of a JSON value.
+fn strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+/// Hostile values in every `gitops` setting: refused, or each generated
+/// file is YAML holding the value exactly (in the field it names, or in a
+/// path below it), the schema of its kind accepts it, and an
+/// ApplicationSet's Go template holds no action but svcc's own parameters.
+#[test]
+fn hostile_gitops_values_are_refused_or_exact() {
+    const OWN: &[&str] = &[
+        "{{.service}}",
+        "{{.environment}}",
+        "{{.path}}",
+        "{{.cluster}}",
+        "{{.namespace}}",
+        "{{.repoURL}}",
+        "{{.revision}}",
+        "{{.project}}",
+    ];
+    let mut rng = Rng(0x6170_7073_6574);
+    for &(engine, setting) in GITOPS_SINKS {
+        let (mut accepted, mut refused) = (0, 0);
+        for i in 0..CASES * 2 {
+            let prefix = match setting {
+                "repo" => "https://git.example.com/",
+                "path" | "revision" => "a",
+                _ => "n",
+            };
+            let mut value = value(&mut rng, prefix);
+            if i % 3 == 0 {
+                value.push_str(rng.pick(TEMPLATE));
+            }
+            // A few plain ones, so that a check refusing everything fails.
+            if i < 3 {
+                value = format!("{prefix}{}", ["x", "v1", "a-b"][i]);
+            }
+            let spec = gitops_spec(engine, setting, &value);
+            let c = common::compile_str("api.kdl", &spec, &Options::default());
+            if c.has_errors() {
+                refused += 1;
+                continue;
+            }
+            accepted += 1;
+            let deployed = c.deployed.clone().unwrap_or_else(|| panic!("{setting}={value:?}: no gitops\n{spec}"));
+            let files = svcc::gitops::artifacts(&[deployed], Some("deploy"))
+                .unwrap_or_else(|e| panic!("{setting}={value:?}: generated objects refused: {e:?}"));
+            let mut leaves = Vec::new();
+            for f in &files {
+                let safe = f.path.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._/-".contains(c));
+                assert!(safe && !f.path.split('/').any(|p| p == ".."), "{setting}={value:?}: file {}", f.path);
+                let docs = svcc::emit::parse_documents(&f.contents)
+                    .unwrap_or_else(|e| panic!("{setting}={value:?}: {} is not YAML: {e:?}", f.path));
+                for d in &docs {
+                    strings(d, &mut leaves);
+                    if d["kind"] == "ApplicationSet" {
+                        let mut template = Vec::new();
+                        strings(&d["spec"]["template"], &mut template);
+                        for s in template {
+                            let rest = OWN.iter().fold(s.clone(), |s, own| s.replace(own, ""));
+                            assert!(!rest.contains(['{', '}']), "{setting}={value:?}: template text `{s}`");
+                        }
+                    }
+                }
+            }
+            let exact = leaves
+                .iter()
+                .any(|l| *l == value || l.starts_with(&format!("{value}/")) || l.starts_with(&format!("./{value}/")));
+            assert!(exact, "{setting}={value:?} is not in the objects as written: {leaves:?}");
+        }
+        assert!(accepted >= 3 && refused > 0, "{engine} {setting}: {accepted} accepted, {refused} refused");
+    }
+}

@@ -70,10 +70,25 @@ fn every_example_passes_the_oracle() {
             .count();
         write_tree(&dir, &c.artifacts);
     }
+    // The files a `gitops` block adds beside the services (Namespaces,
+    // Argo CD and Flux objects), written where `-o deploy` puts them.
+    for example in example_dirs() {
+        let shared = common::shared_files(&example);
+        count += shared.iter().filter(|a| !svcc::emit::is_kustomization(a)).count();
+        write_tree(&dir.join(&example).join("deploy"), &shared);
+    }
     let (ok, report) = validate(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(ok, "oracle rejected generated files:\n{report}");
     assert!(report.contains(&format!("{count} passed, 0 failed")), "{report}");
+}
+
+/// The example folders (`examples/NAME`), sorted.
+fn example_dirs() -> Vec<String> {
+    let mut dirs: Vec<String> =
+        std::fs::read_dir(common::root().join("examples")).unwrap().map(|d| common::rel(&d.unwrap().path())).collect();
+    dirs.sort();
+    dirs
 }
 
 /// The accepted fixtures (`tests/fixtures/ok/`: the good spec beside each
@@ -95,55 +110,215 @@ fn every_accepted_fixture_passes_the_oracle() {
         let c = common::compile_file(&path, &opts);
         assert!(!c.has_errors(), "{}", path.display());
         write_tree(&dir.join(path.file_stem().unwrap()), &c.artifacts);
+        if let Some(d) = &c.deployed {
+            let shared = svcc::gitops::artifacts(std::slice::from_ref(d), Some("deploy")).unwrap();
+            write_tree(&dir.join(path.file_stem().unwrap()), &shared);
+        }
     }
     let (ok, report) = validate(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(ok, "oracle rejected generated files:\n{report}");
 }
 
+/// `kubectl kustomize FOLDER`, as objects.
+fn kustomize(folder: &std::path::Path) -> Vec<serde_json::Value> {
+    let o = Command::new("kubectl").arg("kustomize").arg(folder).output().unwrap();
+    assert!(o.status.success(), "{}: {}", folder.display(), String::from_utf8_lossy(&o.stderr));
+    svcc::emit::parse_documents(&String::from_utf8_lossy(&o.stdout)).unwrap()
+}
+
+/// The objects of the files under `folder/` (kustomization files left out).
+fn objects_in(artifacts: &[svcc::emit::Artifact], folder: &str) -> Vec<serde_json::Value> {
+    artifacts
+        .iter()
+        .filter(|a| a.path.starts_with(&format!("{folder}/")) && !svcc::emit::is_kustomization(a))
+        .flat_map(|a| svcc::emit::parse_documents(&a.contents).unwrap())
+        .collect()
+}
+
+/// `rendered` holds exactly `expected` (kustomize orders by kind: the sets
+/// are compared, then each object's contents).
+fn same_objects(folder: &str, rendered: &[serde_json::Value], expected: &[serde_json::Value]) {
+    let key = |v: &serde_json::Value| format!("{}/{}/{}", v["kind"], v["metadata"]["namespace"], v["metadata"]["name"]);
+    let mut got: Vec<String> = rendered.iter().map(key).collect();
+    let mut want: Vec<String> = expected.iter().map(key).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "{folder}");
+    for e in expected {
+        assert!(rendered.contains(e), "{folder}: kustomize changed {}", key(e));
+    }
+}
+
 /// Each environment folder, written in full, renders with `kubectl
-/// kustomize` to exactly the objects of the folder, in order. Skipped when
-/// kubectl is not installed.
+/// kustomize` to exactly the objects of the folder; and each root a
+/// `gitops` block adds renders too: an environment's root to its
+/// Namespaces and every service's objects of that environment, the
+/// engine's folder to its objects. Skipped when kubectl is not installed.
 #[test]
 fn every_environment_folder_builds_with_kubectl_kustomize() {
     if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
         return;
     }
     let dir = temp("kustomize");
-    for path in common::files("examples", "kdl") {
-        let c = common::compile_file(&path, &common::example_options(&path));
-        for a in &c.artifacts {
-            let p = dir.join(&a.path);
+    for example in example_dirs() {
+        let root = dir.join(&example).join("deploy");
+        let mut all = Vec::new();
+        for path in common::services(&example) {
+            let c = common::compile_file(&path, &common::example_options(&path));
+            all.extend(c.artifacts);
+        }
+        let shared = common::shared_files(&example);
+        for a in all.iter().chain(&shared) {
+            let p = root.join(&a.path);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, &a.contents).unwrap();
         }
-        for folder in svcc::diff::owned_folders(&c.artifacts) {
-            if c.artifacts.iter().any(|a| a.path.starts_with(&format!("{folder}/")) && svcc::emit::is_pipeline_file(a))
-            {
+        for folder in svcc::diff::owned_folders(&all) {
+            if all.iter().any(|a| a.path.starts_with(&format!("{folder}/")) && svcc::emit::is_pipeline_file(a)) {
                 continue;
             }
-            let o = Command::new("kubectl").arg("kustomize").arg(dir.join(&folder)).output().unwrap();
-            assert!(o.status.success(), "{folder}: {}", String::from_utf8_lossy(&o.stderr));
-            let rendered = svcc::emit::parse_documents(&String::from_utf8_lossy(&o.stdout)).unwrap();
-            let expected: Vec<serde_json::Value> = c
-                .artifacts
-                .iter()
-                .filter(|a| a.path.starts_with(&format!("{folder}/")) && !svcc::emit::is_kustomization(a))
-                .flat_map(|a| svcc::emit::parse_documents(&a.contents).unwrap())
-                .collect();
-            let key = |v: &serde_json::Value| format!("{}/{}", v["kind"], v["metadata"]["name"]);
-            let mut got: Vec<String> = rendered.iter().map(key).collect();
-            let mut want: Vec<String> = expected.iter().map(key).collect();
-            // kustomize orders by kind; compare the sets, then the contents.
-            got.sort();
-            want.sort();
-            assert_eq!(got, want, "{folder}");
-            for e in &expected {
-                assert!(rendered.contains(e), "{folder}: kustomize changed {}", key(e));
+            same_objects(&folder, &kustomize(&root.join(&folder)), &objects_in(&all, &folder));
+        }
+        for folder in svcc::diff::owned_folders(&shared) {
+            let mut expected = objects_in(&shared, &folder);
+            if let Some(env) = folder.strip_prefix(svcc::gitops::ENV_ROOT_PREFIX) {
+                for service in svcc::diff::owned_folders(&all).iter().filter(|f| f.ends_with(&format!("/{env}"))) {
+                    expected.extend(objects_in(&all, service));
+                }
             }
+            same_objects(&folder, &kustomize(&root.join(&folder)), &expected);
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `examples/monorepo` in a scratch git repository, with `edit` applied to
+/// its files, built as a GitOps repository builds it: `svcc build services
+/// -o deploy --prune`. Returns the repository's folder.
+fn built_monorepo(tag: &str, edit: fn(&std::path::Path)) -> PathBuf {
+    let dir = temp(tag);
+    let example = common::root().join("examples/monorepo");
+    for f in common::files("examples/monorepo", "kdl") {
+        let to = dir.join(f.strip_prefix(&example).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &to).unwrap();
+    }
+    assert!(Command::new("git").args(["init", "-q"]).current_dir(&dir).status().unwrap().success());
+    edit(&dir);
+    let o = Command::new(env!("CARGO_BIN_EXE_svcc"))
+        .args(["build", "services", "-o", "deploy", "--prune"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{tag}: {}", String::from_utf8_lossy(&o.stderr));
+    dir
+}
+
+/// The monorepo deployed by Flux instead: the org defaults' block names
+/// Flux and its source, and the mailer drops its Argo CD-only settings.
+fn with_flux(dir: &std::path::Path) {
+    let defaults = dir.join("_defaults.kdl");
+    let text = std::fs::read_to_string(&defaults).unwrap();
+    let start = text.find("    gitops argocd {").unwrap();
+    let end = start + text[start..].find("\n    }\n").unwrap() + "\n    }\n".len();
+    let flux = "    gitops flux {\n        source \"deploy\"\n        cluster production \"prod-eu-kubeconfig\"\n        sync interval=\"2m\" timeout=\"90s\"\n    }\n";
+    std::fs::write(&defaults, format!("{}{flux}{}", &text[..start], &text[end..])).unwrap();
+    let mailer = dir.join("services/mailer/service.kdl");
+    let text = std::fs::read_to_string(&mailer).unwrap();
+    let start = text.find("    gitops {").unwrap();
+    let end = start + text[start..].find("\n    }\n").unwrap() + "\n    }\n".len();
+    std::fs::write(&mailer, format!("{}{}", &text[..start], &text[end..])).unwrap();
+}
+
+/// The folders (from the repository root) that the engine's objects in
+/// `deploy/_argocd` or `deploy/_flux` deploy.
+fn engine_paths(deploy: &std::path::Path) -> Vec<String> {
+    let mut paths = Vec::new();
+    for folder in ["_argocd", "_flux"] {
+        let Ok(entries) = std::fs::read_dir(deploy.join(folder)) else { continue };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap() == "kustomization.yaml" || p.extension().is_none_or(|x| x != "yaml") {
+                continue;
+            }
+            for doc in svcc::emit::parse_documents(&std::fs::read_to_string(&p).unwrap()).unwrap() {
+                match doc["kind"].as_str().unwrap() {
+                    "Kustomization" => {
+                        paths.push(doc["spec"]["path"].as_str().unwrap().trim_start_matches("./").to_string())
+                    }
+                    "Application" => paths.push(doc["spec"]["source"]["path"].as_str().unwrap().to_string()),
+                    "ApplicationSet" => {
+                        for el in doc["spec"]["generators"][0]["list"]["elements"].as_array().unwrap() {
+                            paths.push(el["path"].as_str().unwrap().to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    paths.sort();
+    paths
+}
+
+/// The monorepo as committed (Argo CD: an ApplicationSet, the mailer's
+/// Applications, an AppProject) and its Flux variant, built by the real
+/// binary: the whole output folder, kustomization files included, passes
+/// the oracle (which runs `kubectl kustomize` on every one of them); each
+/// root renders, and each folder the engine's objects name is a root of
+/// the output: the service folders for Argo CD (never a `pipeline`
+/// folder), the environment roots for Flux.
+#[test]
+fn the_monorepo_deploys_with_argo_cd_or_flux() {
+    if skip() || Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+        return;
+    }
+    let none: fn(&std::path::Path) = |_| {};
+    for (tag, edit, engine) in
+        [("monorepo-argocd", none, "_argocd"), ("monorepo-flux", with_flux as fn(&std::path::Path), "_flux")]
+    {
+        let dir = built_monorepo(tag, edit);
+        let deploy = dir.join("deploy");
+        let (ok, report) = validate(&deploy);
+        assert!(ok && report.contains(" passed, 0 failed"), "{tag}: oracle:\n{report}");
+        assert!(
+            report.contains(&format!(
+                "OK {}/{engine}/kustomization.yaml#0 Kustomization/?: kubectl kustomize",
+                deploy.display()
+            )),
+            "{tag}:\n{report}"
+        );
+        let mut roots: Vec<String> = std::fs::read_dir(&deploy)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('_'))
+            .collect();
+        roots.sort();
+        let mut want = vec![engine, "_env.production", "_env.staging"];
+        want.sort_unstable();
+        assert_eq!(roots, want, "{tag}");
+        for root in &roots {
+            assert!(!kustomize(&deploy.join(root)).is_empty(), "{tag}: {root} renders nothing");
+        }
+        let paths = engine_paths(&deploy);
+        let expected: Vec<String> = if engine == "_flux" {
+            vec!["deploy/_env.production".into(), "deploy/_env.staging".into()]
+        } else {
+            let mut v: Vec<String> = ["checkout", "ledger", "mailer"]
+                .iter()
+                .flat_map(|s| ["production", "staging"].map(|e| format!("deploy/{s}/{e}")))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(paths, expected, "{tag}");
+        for p in &paths {
+            assert!(dir.join(p).join("kustomization.yaml").is_file(), "{tag}: {p} is not a root");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 /// Strings that YAML 1.1 readers would turn into booleans, numbers, nulls or

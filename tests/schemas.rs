@@ -130,7 +130,8 @@ fn compare(root: &Value, ours: &Value, theirs: &Value, path: &str, problems: &mu
 }
 
 /// svcc's own typed CRD structs (Rollout, AnalysisTemplate, ServiceMonitor,
-/// PrometheusRule) against the upstream CRD schemas in `schemas/upstream/`:
+/// PrometheusRule; Argo CD's Application, ApplicationSet and AppProject,
+/// Flux's Kustomization) against the upstream CRD schemas in `schemas/upstream/`:
 /// every property svcc's type declares under `spec` must exist upstream at
 /// the same path with the same JSON type (svcc models a subset).
 #[test]
@@ -138,7 +139,7 @@ fn crd_schemas_match_upstream() {
     let upstream = common::root().join("schemas/upstream");
     let mut problems = Vec::new();
     let crds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_custom()).collect();
-    assert_eq!(crds.len(), 4, "{crds:?}");
+    assert_eq!(crds.len(), 8, "{crds:?}");
     for kind in crds {
         let path = upstream.join(upstream_file(kind));
         let theirs: Value = serde_json::from_str(
@@ -333,6 +334,8 @@ fn engine_keywords_agree_with_the_jsonschema_crate() {
         (json!({ "pattern": "^(?i)(abort|warn)?$" }), vec![json!("ABORT"), json!(""), json!("stop")]),
         (json!({ "minLength": 1 }), vec![json!(""), json!("a"), json!("é"), json!(3)]),
         (json!({ "minLength": 2 }), vec![json!("é"), json!("éé")]),
+        (json!({ "maxLength": 2 }), vec![json!("éé"), json!("abc"), json!(""), json!(3)]),
+        (json!({ "minimum": 0 }), vec![json!(0), json!(-1), json!(0.5), json!(-0.5), json!("x")]),
         (
             json!({ "type": "object", "properties": { "a": { "type": "integer" } }, "additionalProperties": false }),
             vec![json!({ "a": 1 }), json!({ "b": 1 }), json!({ "a": "x", "b": 2, "c": 3 }), json!({})],

@@ -1,4 +1,5 @@
-//! Typed custom resources svcc emits (prometheus-operator, Argo Rollouts):
+//! Typed custom resources svcc emits (prometheus-operator, Argo Rollouts;
+//! Argo CD and Flux in [`gitops`]):
 //! plain serde structs holding the fields svcc sets. The objects are
 //! validated against the complete upstream CRD schemas
 //! (`validate::upstream`), which take only `metadata` and the Rollout's pod
@@ -12,6 +13,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use schemars::JsonSchema;
 use serde::Serialize;
+
+mod gitops;
+pub use gitops::*;
 
 /// monitoring.coreos.com/v1 ServiceMonitor.
 #[derive(Clone, Debug, Serialize, JsonSchema)]

@@ -57,16 +57,22 @@ pub const OWNED_MARKER: &str = ".svcc-owned";
 
 /// The folder a file belongs to: its first two components
 /// (`<service>/<environment>` or `<service>/pipeline`, whose files sit in
-/// subfolders such as `.github/workflows/`).
+/// subfolders such as `.github/workflows/`), or its first one for the
+/// folders that span services (`_env.production`, `_argocd`: see
+/// [`crate::gitops`]).
 pub fn owning_folder(path: &str) -> &str {
+    let first = path.split('/').next().unwrap_or("");
+    if crate::gitops::is_shared_folder(first) && path.len() > first.len() {
+        return first;
+    }
     match path.match_indices('/').nth(1) {
         Some((i, _)) => &path[..i],
         None => path.rsplit_once('/').map_or("", |(f, _)| f),
     }
 }
 
-/// The folders (`<service>/<environment>`) a build owns: `svcc build -o`
-/// replaces each of them as a whole.
+/// The folders (`<service>/<environment>`, and those of [`crate::gitops`])
+/// a build owns: `svcc build -o` replaces each of them as a whole.
 pub fn owned_folders(artifacts: &[Artifact]) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     let mut folders: Vec<String> = Vec::new();
@@ -145,11 +151,13 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// `None` for documents that are not Kubernetes objects (kustomization
-    /// files, documents without kind or name).
+    /// `None` for documents that are not Kubernetes objects (kustomize's
+    /// `kustomization.yaml` files, documents without kind or name). A Flux
+    /// `Kustomization` (kustomize.toolkit.fluxcd.io) is an object.
     pub fn key(&self) -> Option<ObjectKey> {
         let kind = self.value.get("kind")?.as_str()?;
-        if kind == "Kustomization" {
+        let api_version = self.api_version().unwrap_or_default();
+        if kind == "Kustomization" && api_version.starts_with("kustomize.config.k8s.io/") {
             return None;
         }
         let meta = self.value.get("metadata")?;

@@ -46,14 +46,22 @@ pub fn artifacts(service: &str, environment: &str, objects: &[Object]) -> Vec<Ar
         .iter()
         .map(|o| Artifact { path: format!("{service}/{environment}/{}", o.file_name()), contents: yaml(&o.value) })
         .collect();
-    let resources: Vec<serde_json::Value> = objects.iter().map(|o| serde_json::Value::String(o.file_name())).collect();
-    let kustomization = serde_json::json!({
+    let resources: Vec<String> = objects.iter().map(Object::file_name).collect();
+    out.push(Artifact {
+        path: format!("{service}/{environment}/{KUSTOMIZATION}"),
+        contents: kustomization(&resources),
+    });
+    out
+}
+
+/// A `kustomization.yaml` listing `resources` (files, or folders holding
+/// another kustomization), in order.
+pub fn kustomization(resources: &[String]) -> String {
+    yaml(&serde_json::json!({
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": resources,
-    });
-    out.push(Artifact { path: format!("{service}/{environment}/{KUSTOMIZATION}"), contents: yaml(&kustomization) });
-    out
+    }))
 }
 
 /// A generated `kustomization.yaml` with `more` (hand-written files of the

@@ -35,6 +35,8 @@ pub mod validate;
 pub(crate) mod admission;
 pub mod emit;
 pub mod ci;
+// After every service: the GitOps files that span services.
+pub mod gitops;
 // Shared by the stages.
 pub mod diagnostic;
 pub(crate) mod secrets;
@@ -70,6 +72,9 @@ pub struct Compiled {
     pub service: Option<(String, Span)>,
     /// Generated files, in output order. Empty when there are errors.
     pub artifacts: Vec<Artifact>,
+    /// What a GitOps engine deploys of it (`gitops`), for the files that
+    /// span services ([`gitops::artifacts`]).
+    pub deployed: Option<gitops::Deployed>,
 }
 
 impl Compiled {
@@ -81,6 +86,7 @@ impl Compiled {
 impl From<Run> for Compiled {
     fn from(r: Run) -> Compiled {
         let service = r.spec.as_ref().map(|s| (s.name.value.clone(), s.name.span));
+        let deployed = gitops::Deployed::of(&r);
         Compiled {
             file: r.file,
             role: r.role,
@@ -88,6 +94,7 @@ impl From<Run> for Compiled {
             imports: r.imports,
             service,
             artifacts: r.artifacts,
+            deployed,
         }
     }
 }
@@ -173,6 +180,7 @@ fn report_conflicts(results: &mut [Compiled]) {
             .help("service names must be unique: their output folders and objects would collide");
             results[i].diagnostics.push(d);
             results[i].artifacts.clear();
+            results[i].deployed = None;
         }
     }
 }

@@ -421,9 +421,37 @@ fn merge_field<'p>(
     last: &str,
     diags: &mut Diagnostics,
 ) -> Option<Change<'p>> {
-    let v = op.value.as_ref()?;
     let full = child_pointer(at, last);
     let target = m.entry(last.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    merge_object(target, op, full, diags)
+}
+
+/// `merge` into a list's item, which must exist and be an object.
+fn merge_item<'p>(
+    a: &mut [Value],
+    op: &'p PatchOp,
+    at: &str,
+    last: &str,
+    diags: &mut Diagnostics,
+) -> Option<Change<'p>> {
+    op.value.as_ref()?;
+    let len = a.len();
+    let Some(target) = last.parse::<usize>().ok().and_then(|i| a.get_mut(i)) else {
+        diags.push(path_error(
+            op,
+            format!("`{}` has no item `{last}` to merge into", shown(at)),
+            format!("the list has {len} items"),
+            Some("list items are numbered from 0; `set …/-` appends one".into()),
+        ));
+        return None;
+    };
+    merge_object(target, op, format!("{at}/{last}"), diags)
+}
+
+/// Merge `op`'s value into `target` at pointer `full`, which must hold an
+/// object.
+fn merge_object<'p>(target: &mut Value, op: &'p PatchOp, full: String, diags: &mut Diagnostics) -> Option<Change<'p>> {
+    let v = op.value.as_ref()?;
     if !target.is_object() {
         let t = type_of(target);
         diags.push(path_error(
@@ -436,39 +464,6 @@ fn merge_field<'p>(
     }
     merge_patch(target, &v.to_json());
     Some(Change::Wrote(full, v))
-}
-
-/// `merge` into a list's item, which must exist and be an object.
-fn merge_item<'p>(
-    a: &mut [Value],
-    op: &'p PatchOp,
-    at: &str,
-    last: &str,
-    diags: &mut Diagnostics,
-) -> Option<Change<'p>> {
-    let v = op.value.as_ref()?;
-    let len = a.len();
-    let Some(target) = last.parse::<usize>().ok().and_then(|i| a.get_mut(i)) else {
-        diags.push(path_error(
-            op,
-            format!("`{}` has no item `{last}` to merge into", shown(at)),
-            format!("the list has {len} items"),
-            Some("list items are numbered from 0; `set …/-` appends one".into()),
-        ));
-        return None;
-    };
-    if !target.is_object() {
-        let t = type_of(target);
-        diags.push(path_error(
-            op,
-            format!("`{at}/{last}` is {t}, not an object"),
-            "cannot merge into it".into(),
-            Some("use `set` to replace it".into()),
-        ));
-        return None;
-    }
-    merge_patch(target, &v.to_json());
-    Some(Change::Wrote(format!("{at}/{last}"), v))
 }
 
 /// RFC 7386 JSON merge patch.

@@ -225,8 +225,11 @@ fn unknown_environments(spec: &Spec, opts: &Options, diags: &mut Diagnostics) {
     let known = check::environment_names(spec);
     for want in opts.environments.iter().filter(|w| !known.contains(w)) {
         let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        // From the command line or a plugin's environment, not the spec:
+        // shown with control characters escaped.
+        let shown = want.escape_debug();
         let mut d =
-            Diagnostic::error(Code::UnknownEnvironment, format!("`{}` has no environment `{want}`", spec.name.value))
+            Diagnostic::error(Code::UnknownEnvironment, format!("`{}` has no environment `{shown}`", spec.name.value))
                 .at(spec.name.span, format!("environments: {}", names.join(", ")));
         if let Some(s) = did_you_mean(want, &names) {
             d = d.help(format!("did you mean `--env {s}`?"));

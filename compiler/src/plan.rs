@@ -59,6 +59,52 @@ pub struct Plan {
     pub monitoring: Option<PlanMonitoring>,
     /// `Some` when an Argo Rollouts strategy replaces the rolling Deployment.
     pub delivery: Option<PlanDelivery>,
+    /// `Some` when a GitOps engine deploys this environment (`gitops`).
+    pub gitops: Option<PlanGitops>,
+}
+
+/// How a GitOps engine deploys one environment of a service: `gitops`
+/// resolved, with its defaults. The objects it asks for span services, so
+/// they are built after every service compiled (`crate::gitops`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanGitops {
+    pub engine: PlanEngine,
+    /// The output folder's path in the repository; `None`: the build's
+    /// `-o` folder, from the repository root.
+    pub path: Option<String>,
+    /// Where the engine's objects go.
+    pub namespace: String,
+    /// The ApplicationSet's name; the Flux Kustomizations' prefix.
+    pub name: String,
+    pub prune: bool,
+    /// This environment's cluster; `None`: the engine's own.
+    pub cluster: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanEngine {
+    ArgoCd {
+        repo: String,
+        revision: String,
+        project: String,
+        /// Generate the AppProject.
+        create_project: bool,
+        /// One ApplicationSet rather than an Application each.
+        application_set: bool,
+        automated: bool,
+        self_heal: bool,
+        /// `syncPolicy.syncOptions` besides `CreateNamespace=true`.
+        sync_options: Vec<String>,
+    },
+    Flux {
+        source: String,
+        source_kind: String,
+        source_namespace: Option<String>,
+        /// Flux's duration syntax (`5m`, `1h30m`).
+        interval: String,
+        wait: bool,
+        timeout: Option<String>,
+    },
 }
 
 /// Progressive delivery: the Rollout's strategy, its extra Service and its

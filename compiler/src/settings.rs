@@ -296,6 +296,27 @@ registry! {
     NODE_SELECTOR = Setting::new("node-selector.KEY");
     METRICS_PATH = Setting::new("metrics.path");
     METRICS_PORT = Setting::new("metrics.port");
+    /// The engine (`gitops argocd`, `gitops #false`).
+    GITOPS = Setting::new("gitops");
+    GITOPS_REPO = Setting::new("gitops.repo");
+    GITOPS_REPO_REVISION = Setting::new("gitops.repo.revision");
+    GITOPS_PATH = Setting::new("gitops.path");
+    GITOPS_NAMESPACE = Setting::new("gitops.namespace");
+    GITOPS_NAME = Setting::new("gitops.name");
+    GITOPS_APPLICATION_SET = Setting::new("gitops.application-set");
+    GITOPS_PROJECT = Setting::new("gitops.project");
+    GITOPS_PROJECT_CREATE = Setting::new("gitops.project.create");
+    GITOPS_SOURCE = Setting::new("gitops.source");
+    GITOPS_SOURCE_KIND = Setting::new("gitops.source.kind");
+    GITOPS_SOURCE_NAMESPACE = Setting::new("gitops.source.namespace");
+    GITOPS_SYNC_AUTOMATED = Setting::new("gitops.sync.automated");
+    GITOPS_SYNC_PRUNE = Setting::new("gitops.sync.prune");
+    GITOPS_SYNC_SELF_HEAL = Setting::new("gitops.sync.self-heal");
+    GITOPS_SYNC_INTERVAL = Setting::new("gitops.sync.interval");
+    GITOPS_SYNC_WAIT = Setting::new("gitops.sync.wait");
+    GITOPS_SYNC_TIMEOUT = Setting::new("gitops.sync.timeout");
+    GITOPS_SYNC_OPTIONS = Setting::new("gitops.sync-options");
+    GITOPS_CLUSTER = Setting::new("gitops.cluster.ENV");
 }
 
 #[cfg(test)]

@@ -34,6 +34,21 @@ fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every file below `dir` (an absolute path), sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Path relative to the repository root, with `/` separators.
 pub fn rel(p: &Path) -> String {
     p.strip_prefix(root()).unwrap_or(p).to_string_lossy().replace('\\', "/")
@@ -93,6 +108,22 @@ pub fn example_options(path: &Path) -> Options {
         .filter(|l| l.contains("svcc build"))
         .find_map(|l| l.split("--image-tag ").nth(1).map(|t| t.split_whitespace().next().unwrap().to_string()));
     Options { image_tag, require_tag: true, ..Options::default() }
+}
+
+/// The files that span the services of the example folder `dir` (its
+/// `gitops` block: environment roots, Namespaces, the engine's objects), as
+/// `svcc build DIR/services -o deploy --prune` writes them in a repository
+/// whose root holds `deploy/`.
+pub fn shared_files(dir: &str) -> Vec<svcc::emit::Artifact> {
+    let deployed: Vec<svcc::gitops::Deployed> = services(dir)
+        .iter()
+        .filter_map(|p| {
+            let c = compile_file(p, &example_options(p));
+            assert!(!c.has_errors(), "{}", rel(p));
+            c.deployed
+        })
+        .collect();
+    svcc::gitops::artifacts(&deployed, Some("deploy")).unwrap_or_else(|e| panic!("{dir}: {e:?}"))
 }
 
 pub fn settings() -> insta::Settings {

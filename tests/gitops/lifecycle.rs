@@ -235,8 +235,19 @@ fn a_repository_lifecycle_reports_exactly_what_changes() {
 
     r.write("services/notifier/service.kdl", NOTIFIER);
     r.write("image-tags.txt", &format!("{}notifier 0.1.0\n", r.read("image-tags.txt")));
-    let out = step(&m, "add a service", &["added deploy/notifier/production/deployment-notifier.yaml"]);
-    assert!(out.contains("0 removed, 0 changed; 0 breaking"), "{out}");
+    let out = step(
+        &m,
+        "add a service",
+        &[
+            "added deploy/notifier/production/deployment-notifier.yaml",
+            "changed deploy/_argocd/applicationset-svcc.yaml",
+        ],
+    );
+    // The org defaults' `gitops` block: the new service joins the
+    // ApplicationSet and its environments' roots.
+    assert!(out.contains("7 added, 0 removed, 1 changed; 0 breaking"), "{out}");
+    assert!(out.contains("~ ApplicationSet/argocd/svcc"), "{out}");
+    assert!(r.read("deploy/_env.production/kustomization.yaml").contains("- ../notifier/production\n"));
 
     // A hand-written object beside the generated ones: listed in the
     // kustomization, kept by every later build, never reported as removed.
@@ -263,8 +274,16 @@ fn a_repository_lifecycle_reports_exactly_what_changes() {
     let o = m.svcc(&["build", "services/", "-o", "deploy/", "--image-tags", "image-tags.txt", "--check"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stderr(&o).contains("deploy/mailer/production") && stderr(&o).contains("--prune"), "{}", stderr(&o));
-    let out = step(&m, "delete a service", &["removed deploy/mailer/staging/deployment-mailer.yaml"]);
+    let out = step(
+        &m,
+        "delete a service",
+        &[
+            "removed deploy/mailer/staging/deployment-mailer.yaml",
+            "removed deploy/_argocd/application-mailer-staging.yaml",
+        ],
+    );
     assert!(out.contains("- Deployment/production/mailer"), "{out}");
+    assert!(out.contains("- Application/argocd/mailer-production"), "{out}");
     assert!(!r.path().join("deploy/mailer").exists(), "the service folder is gone");
 
     m.edit("services/ledger/service.kdl", "    environment staging { autoscale min=1 max=2 }\n", "");

@@ -30,7 +30,7 @@ use crate::model::*;
 use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
-use super::{image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
+use super::{gitops, image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
 
 /// How the upper layer relates to the lower one.
 #[derive(Clone, Copy, Debug)]
@@ -233,6 +233,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         blue_green: b_blue_green,
         canary: b_canary,
         patches: b_patches,
+        gitops: b_gitops,
     } = base;
     let Body {
         image,
@@ -263,6 +264,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         blue_green,
         canary,
         patches,
+        gitops,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
     Body {
@@ -294,6 +296,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         blue_green,
         canary,
         patches: b_patches.iter().chain(patches).cloned().collect(),
+        gitops: gitops::merge(c, b_gitops, gitops),
     }
 }
 
@@ -312,7 +315,8 @@ mod tests {
 
     /// Every setting the merge reports, given differently by two presets
     /// (`c` names another repository, so `image` conflicts and its tag and
-    /// digest are not inherited).
+    /// digest are not inherited; and another GitOps engine, so `gitops`
+    /// conflicts and no setting of the block below is inherited).
     const A: &str = r#"
         image "ghcr.io/acme/a" tag="1" digest="sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" pull-policy="Always"
         namespace "a"
@@ -350,6 +354,18 @@ mod tests {
         shutdown pre-stop="1s" grace="10s"
         node-selector { zone "a" }
         metrics path="/a" port="http"
+        gitops argocd {
+            repo "https://a.example.com/deploy.git" revision="a"
+            path "a"
+            namespace "a"
+            name "a"
+            application-set #true
+            project "a" create=#true
+            source "a" kind="GitRepository" namespace="a"
+            sync automated=#true prune=#true self-heal=#true interval="1m" wait=#true timeout="1m"
+            sync-options "PruneLast=true"
+            cluster production "a"
+        }
     "#;
 
     const B: &str = r#"
@@ -389,9 +405,21 @@ mod tests {
         shutdown pre-stop="2s" grace="20s"
         node-selector { zone "b" }
         metrics path="/b" port="metrics"
+        gitops argocd {
+            repo "https://b.example.com/deploy.git" revision="b"
+            path "b"
+            namespace "b"
+            name "b"
+            application-set #false
+            project "b" create=#false
+            source "b" kind="Bucket" namespace="b"
+            sync automated=#false prune=#false self-heal=#false interval="2m" wait=#false timeout="2m"
+            sync-options "Replace=true"
+            cluster production "b"
+        }
     "#;
 
-    const C: &str = r#"image "ghcr.io/acme/c""#;
+    const C: &str = r#"image "ghcr.io/acme/c"; gitops flux"#;
 
     /// The conflicts and set paths of `over` combined with `base`.
     fn combine(base: &str, over: &str) -> (Vec<String>, Vec<String>) {

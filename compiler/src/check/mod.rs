@@ -24,11 +24,13 @@
 //! | `scheduling` | `node-selector`, `tolerations` |
 //! | `monitoring` | `metrics`, `alerts`, `slo` |
 //! | `rollout` | `blue-green`, `canary` |
+//! | `gitops` | `gitops` (the engine; its objects span services: `crate::gitops`) |
 //! | `ci` | `pipeline` (once for all environments, called by `lib::compile_with`) |
 
 pub mod ci;
 mod command;
 mod env;
+pub mod gitops;
 mod image;
 mod lifecycle;
 pub mod merge;
@@ -80,6 +82,7 @@ pub fn check(spec: &Spec, opts: &Options, diags: &mut Diagnostics) -> Vec<Plan> 
     if diags.has_errors() {
         return Vec::new();
     }
+    gitops::check_clusters(spec, diags);
     let mut plans = Vec::new();
     let selected = |name: &str| opts.environments.is_empty() || opts.environments.iter().any(|e| e == name);
     if spec.environments.is_empty() {
@@ -170,6 +173,8 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         diags,
     );
 
+    let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
+
     if diags.error_count() > errors_before {
         return None;
     }
@@ -212,6 +217,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         tolerations: scheduling::tolerations(&b.tolerations),
         monitoring,
         delivery,
+        gitops,
     })
 }
 

@@ -31,10 +31,19 @@ pub(super) fn build_check(b: &BuildArgs) -> ExitCode {
         return ExitCode::from(c.code);
     }
     let shown = dir.display().to_string();
-    let artifacts = c.artifacts();
+    let mut artifacts = c.artifacts();
+    match shared_files(&c.deployed(), dir, b.prune) {
+        Ok(files) => artifacts.extend(files),
+        Err(errors) => {
+            print_diagnostics(args, &dir_report(dir, errors), true);
+            return ExitCode::from(EXIT_SPEC_ERRORS);
+        }
+    }
     let built = svcc::diff::owned_folders(&artifacts);
     let compared = marked_folders(dir).and_then(|marked| {
-        let stale: Vec<String> = marked.into_iter().filter(|f| !built.contains(f)).collect();
+        // Without `--prune` the folders spanning services are not built, and not stale either.
+        let shared = |f: &String| !b.prune && svcc::gitops::is_shared_folder(f);
+        let stale: Vec<String> = marked.into_iter().filter(|f| !built.contains(f) && !shared(f)).collect();
         let pruned = if b.prune { stale.clone() } else { Vec::new() };
         let existing = read_committed(dir, &[built.as_slice(), &pruned].concat())?;
         let artifacts = with_extras(artifacts, &existing, &BTreeSet::new(), &shown)?;
@@ -160,7 +169,15 @@ pub(super) fn diff_command(d: &DiffArgs) -> ExitCode {
         return ExitCode::from(c.code);
     }
     let dir = d.output.as_path();
-    let parsed = diff_sides(d, c.artifacts()).and_then(|(old, fresh)| {
+    let mut artifacts = c.artifacts();
+    match shared_files(&c.deployed(), dir, d.prune) {
+        Ok(files) => artifacts.extend(files),
+        Err(errors) => {
+            print_diagnostics(args, &dir_report(dir, errors), true);
+            return ExitCode::from(EXIT_SPEC_ERRORS);
+        }
+    }
+    let parsed = diff_sides(d, artifacts).and_then(|(old, fresh)| {
         let parse = |files| manifests(files).map_err(|e| vec![Diagnostic::error(Code::ReadFailed, e)]);
         Ok((parse(&old)?, parse(&fresh)?))
     });

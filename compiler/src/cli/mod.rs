@@ -13,6 +13,7 @@ use svcc::diagnostic::{Code, Diagnostic};
 use svcc::emit::{self, Artifact};
 use svcc::{Compiled, Options, Unit};
 
+mod cmp;
 mod gitops;
 mod import;
 mod inputs;
@@ -71,6 +72,18 @@ enum Command {
         /// The kind, e.g. Deployment
         kind: Option<String>,
     },
+    /// svcc as an Argo CD config management plugin: print its plugin.yaml, or generate in the repo server
+    #[command(subcommand)]
+    Cmp(CmpCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CmpCommand {
+    /// Print the plugin definition (plugin.yaml, a ConfigManagementPlugin for a repo-server sidecar)
+    Plugin,
+    /// Print the YAML of the Application's environment: run by Argo CD in the Application's path, with
+    /// ARGOCD_ENV_SVCC_ENVIRONMENT (and ARGOCD_ENV_SVCC_IMAGE_TAG, ARGOCD_ENV_SVCC_IMAGE_TAGS) set; writes nothing
+    Generate,
 }
 
 #[derive(Args, Debug)]
@@ -223,6 +236,8 @@ pub fn run() -> ExitCode {
         }
         Command::Man(m) => man::man(m.page.as_deref(), m.out.as_deref()),
         Command::Schema { kind } => schema(kind.as_deref()),
+        Command::Cmp(CmpCommand::Plugin) => cmp::plugin(),
+        Command::Cmp(CmpCommand::Generate) => cmp::generate(),
     }
 }
 
@@ -385,6 +400,10 @@ struct Compilation {
 impl Compilation {
     fn artifacts(&self) -> Vec<Artifact> {
         self.results.iter().flat_map(|r| r.artifacts.iter().cloned()).collect()
+    }
+
+    fn deployed(&self) -> Vec<svcc::gitops::Deployed> {
+        self.results.iter().filter_map(|r| r.deployed.clone()).collect()
     }
 }
 
@@ -554,11 +573,15 @@ fn build_into(args: &CommonArgs, dir: &Path, prune: bool) -> ExitCode {
         }
     };
     let imports = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let deployed = std::sync::Mutex::new(Vec::new());
     let stage = |c: &mut Compiled| {
         if !c.has_errors() {
             writer.stage(&c.artifacts);
         }
         c.artifacts = Vec::new();
+        if let Some(d) = c.deployed.take() {
+            deployed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(d);
+        }
         let mut seen = imports.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         seen.extend(c.imports.iter().map(|i| i.name.clone()));
         drop(seen);
@@ -569,6 +592,16 @@ fn build_into(args: &CommonArgs, dir: &Path, prune: bool) -> ExitCode {
     };
     let opts = options(args, &read.tags, true);
     let Compilation { mut report, mut code, .. } = compile_read(read, &opts, &stage);
+    let deployed = deployed.into_inner().unwrap_or_default();
+    if code == EXIT_OK {
+        match shared_files(&deployed, dir, prune) {
+            Ok(files) => writer.stage(&files),
+            Err(errors) => {
+                report.push(FileDiagnostics::without_source(shown.clone(), errors));
+                code = EXIT_SPEC_ERRORS;
+            }
+        }
+    }
     if code == EXIT_OK {
         inputs.extend(imports.into_inner().unwrap_or_default().into_iter().map(PathBuf::from));
         match writer.commit(&inputs, prune) {
@@ -582,4 +615,30 @@ fn build_into(args: &CommonArgs, dir: &Path, prune: bool) -> ExitCode {
     }
     print_diagnostics(args, &report, true);
     ExitCode::from(code)
+}
+
+/// The GitOps files that span services (`svcc::gitops`: environment roots,
+/// Namespaces, the engine's objects) for the services `deployed`. Only a
+/// build that owns the whole output folder (`prune`) writes them: one
+/// built from some of the services would drop the others from them. Any
+/// other build says so on standard error when a service asks for them.
+fn shared_files(
+    deployed: &[svcc::gitops::Deployed],
+    dir: &Path,
+    prune: bool,
+) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
+    if deployed.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !prune {
+        err(&format!(
+            "svcc: note: the GitOps folders that span services (`{}*`, `{}`, `{}`) are written only by builds that own all of `{}`: add `--prune` (which needs every service and no `--env`)\n",
+            svcc::gitops::ENV_ROOT_PREFIX,
+            svcc::gitops::ARGOCD_FOLDER,
+            svcc::gitops::FLUX_FOLDER,
+            dir.display()
+        ));
+        return Ok(Vec::new());
+    }
+    svcc::gitops::artifacts(deployed, output::repo_path(dir).as_deref())
 }

@@ -267,6 +267,17 @@ pub(super) fn resolve(dir: &Path) -> std::io::Result<PathBuf> {
     Ok(out)
 }
 
+/// The output folder's path from the root of its git repository (`deploy`,
+/// `/`-separated), which the GitOps engines' objects name; `None` outside a
+/// git repository, or for the repository root itself.
+pub(super) fn repo_path(dir: &Path) -> Option<String> {
+    let resolved = resolve(dir).ok()?;
+    let root = resolved.ancestors().find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())?;
+    let rel = resolved.strip_prefix(root).ok()?;
+    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
 /// Refuse an output folder that holds an input of the build (or is one of
 /// the folders given as input): the swap would delete it.
 fn refuse_inputs(shown: &str, root: &Path, inputs: &[PathBuf]) -> Result<(), Vec<Diagnostic>> {

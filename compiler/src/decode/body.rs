@@ -6,8 +6,8 @@ use kdl::KdlNode;
 
 use super::node::{self, Block, Info, Node, Place, Table, Twice};
 use super::{
-    ci, command, compose, env, environment, image, lifecycle, metadata, monitoring, patch, ports, probes, resources,
-    rollout, scaling, scheduling, security, volumes,
+    ci, command, compose, env, environment, gitops, image, lifecycle, metadata, monitoring, patch, ports, probes,
+    resources, rollout, scaling, scheduling, security, volumes,
 };
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Body, Ci, Environment};
@@ -43,6 +43,7 @@ pub const BLOCKS: &[&[Node<Contents>]] = &[
     compose::NODES,
     environment::NODES,
     ci::NODES,
+    gitops::NODES,
 ];
 
 /// The body node called `name`.

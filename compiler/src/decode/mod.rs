@@ -14,6 +14,7 @@ mod command;
 mod compose;
 mod env;
 mod environment;
+mod gitops;
 mod image;
 mod lifecycle;
 mod metadata;

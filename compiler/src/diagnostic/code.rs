@@ -97,6 +97,11 @@ codes! {
     TemplatePartial = "SVC0344", "template-partial";
     TemplateLimit = "SVC0345", "template-limit";
     UnverifiedInstall = "SVC0346", "unverified-install";
+    GitopsIncomplete = "SVC0350", "gitops-incomplete";
+    GitopsOtherEngine = "SVC0351", "gitops-other-engine";
+    GitopsNoNamespace = "SVC0352", "gitops-no-namespace";
+    GitopsConflict = "SVC0353", "gitops-conflict";
+    GitopsUnknownEnvironment = "SVC0354", "gitops-unknown-environment";
     NoReadiness = "SVC0401", "no-readiness";
     ReplicasIgnored = "SVC0402", "replicas-ignored";
     WeakenedSecurity = "SVC0403", "weakened-security";

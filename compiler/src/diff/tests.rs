@@ -171,3 +171,22 @@ fn file_changes_cover_owned_folders_only() {
         ]
     );
 }
+
+#[test]
+fn kustomize_files_are_not_objects_but_flux_kustomizations_are() {
+    let root = json!({ "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [] });
+    assert!(m("a/b/kustomization.yaml", root).key().is_none());
+    let flux = json!({ "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": { "name": "production", "namespace": "flux-system" } });
+    let key = m("_flux/kustomization-production.yaml", flux).key().unwrap();
+    assert_eq!(key.to_string(), "Kustomization/flux-system/production");
+}
+
+#[test]
+fn folders_that_span_services_are_owned_whole() {
+    assert_eq!(owning_folder("api/prod/deployment-api.yaml"), "api/prod");
+    assert_eq!(owning_folder("api/pipeline/.github/workflows/api.yml"), "api/pipeline");
+    assert_eq!(owning_folder("_env.prod/kustomization.yaml"), "_env.prod");
+    assert_eq!(owning_folder("_env.prod/extra/policy.yaml"), "_env.prod");
+    assert_eq!(owning_folder("_argocd/applicationset-svcc.yaml"), "_argocd");
+}

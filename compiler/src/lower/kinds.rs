@@ -40,8 +40,8 @@ macro_rules! kinds {
                 match self { $( Kind::$variant => $stem, )* }
             }
 
-            /// A custom resource (its CRD is installed by Argo Rollouts or
-            /// the Prometheus operator), typed in `crate::crd`.
+            /// A custom resource (its CRD is installed by Argo Rollouts, the
+            /// Prometheus operator, Argo CD or Flux), typed in `crate::crd`.
             pub fn is_custom(self) -> bool {
                 match self { $( Kind::$variant => $custom, )* }
             }
@@ -79,6 +79,18 @@ kinds! {
         custom: true, template: None;
     PrometheusRule = "monitoring.coreos.com/v1", "prometheusrule", crate::crd::PrometheusRule,
         custom: true, template: None;
+    /// The namespaces of an environment (`gitops`: in its root folder).
+    Namespace = "v1", "namespace", core::v1::Namespace, custom: false, template: None;
+    /// Argo CD (`gitops argocd`): one service in one environment.
+    Application = "argoproj.io/v1alpha1", "application", crate::crd::Application, custom: true, template: None;
+    /// Argo CD: an Application per service and environment, from one template.
+    ApplicationSet = "argoproj.io/v1alpha1", "applicationset", crate::crd::ApplicationSet,
+        custom: true, template: None;
+    /// Argo CD: what the Applications of a project may deploy, and where.
+    AppProject = "argoproj.io/v1alpha1", "appproject", crate::crd::AppProject, custom: true, template: None;
+    /// Flux (`gitops flux`): an environment's root folder, kept applied.
+    Kustomization = "kustomize.toolkit.fluxcd.io/v1", "kustomization", crate::crd::Kustomization,
+        custom: true, template: None;
 }
 
 #[cfg(test)]
@@ -105,6 +117,7 @@ mod tests {
                 policy::v1::PodDisruptionBudget::API_VERSION,
                 policy::v1::PodDisruptionBudget::KIND,
             ),
+            (Kind::Namespace, core::v1::Namespace::API_VERSION, core::v1::Namespace::KIND),
         ];
         for (kind, api_version, name) in builtin {
             assert_eq!((kind.api_version(), kind.as_str()), (api_version, name));

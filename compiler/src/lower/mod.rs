@@ -15,6 +15,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 mod env;
+pub mod gitops;
 mod kinds;
 mod lifecycle;
 mod metadata;

@@ -130,7 +130,10 @@ impl AtRef {
             .entries
             .keys()
             .filter_map(|p| p.strip_suffix(&format!("/{MARKER}")))
-            .filter(|f| f.matches('/').count() == 1 && !f.starts_with('.'))
+            .filter(|f| {
+                let shared = !f.contains('/') && svcc::gitops::is_shared_folder(f);
+                (f.matches('/').count() == 1 || shared) && !f.starts_with('.')
+            })
             .map(str::to_string)
             .collect();
         out.sort();

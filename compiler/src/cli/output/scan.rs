@@ -261,8 +261,10 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, Unread> {
 }
 
 /// Every folder under `root` that svcc owns: `<service>/<environment>` or
-/// `<service>/pipeline`, a real folder (not a link) holding the marker as
-/// a regular file; sorted. Hidden entries (staging folders) are skipped.
+/// `<service>/pipeline`, or a folder spanning services directly in `root`
+/// (`_env.production`, `_argocd`), a real folder (not a link) holding the
+/// marker as a regular file; sorted. Hidden entries (staging folders) are
+/// skipped.
 pub fn marked_folders(root: &Path) -> Vec<String> {
     let list = |dir: &Path| -> Vec<String> {
         let mut out: Vec<String> = std::fs::read_dir(dir)
@@ -278,11 +280,18 @@ pub fn marked_folders(root: &Path) -> Vec<String> {
         out.sort();
         out
     };
+    let marked = |folder: &str| std::fs::symlink_metadata(root.join(folder).join(MARKER)).is_ok_and(|m| m.is_file());
     let mut folders = Vec::new();
     for service in list(root) {
+        if svcc::gitops::is_shared_folder(&service) {
+            if marked(&service) {
+                folders.push(service);
+            }
+            continue;
+        }
         for env in list(&root.join(&service)) {
             let folder = format!("{service}/{env}");
-            if std::fs::symlink_metadata(root.join(&folder).join(MARKER)).is_ok_and(|m| m.is_file()) {
+            if marked(&folder) {
                 folders.push(folder);
             }
         }

@@ -208,6 +208,11 @@ impl Schema {
         {
             sink.fail(node, "const", || format!("{} was expected", show(&Value::String(c.to_string()))))?;
         }
+        if let (Some(min), Value::Number(n)) = (node.minimum, value)
+            && n.as_f64().is_some_and(|n| n < min as f64)
+        {
+            sink.fail(node, "minimum", || format!("{n} is less than the minimum of {min}"))?;
+        }
         if !node.enumeration.is_empty() && value.as_str().is_none_or(|s| !node.enumeration.iter().any(|e| e == s)) {
             sink.fail(node, "enum", || format!("{} is not one of {}", show(value), quoted_list(&node.enumeration)))?;
         }
@@ -269,14 +274,20 @@ impl Schema {
         })
     }
 
-    /// The keywords that apply to strings only: `minLength`, `pattern`
-    /// and `format: date-time`.
+    /// The keywords that apply to strings only: `minLength`, `maxLength`,
+    /// `pattern` and `format: date-time`.
     fn walk_string<S: Sink>(&self, node: &Node, s: &str, sink: &mut S) -> Flow {
         if let Some(min) = node.min_length
             && s.chars().count() < min as usize
         {
             let unit = if min == 1 { "character" } else { "characters" };
             sink.fail(node, "minLength", || format!("{} is shorter than {min} {unit}", show_str(s)))?;
+        }
+        if let Some(max) = node.max_length
+            && s.chars().count() > max as usize
+        {
+            let unit = if max == 1 { "character" } else { "characters" };
+            sink.fail(node, "maxLength", || format!("{} is longer than {max} {unit}", show_str(s)))?;
         }
         if let Some(p) = node.pattern
             && !self.matches(p, s)

@@ -7,7 +7,8 @@
 //! The keywords read are those `schemas/validation.json` uses, no more:
 //! `type`, `properties`, `required`, `items`, `additionalProperties` (a
 //! schema, `true` or `false`), `anyOf`, `allOf`, `if`/`then`, `const` and
-//! `enum` (of strings), `pattern`, `minLength`, `$ref` into `$defs`,
+//! `enum` (of strings), `pattern`, `minLength`, `maxLength`, `minimum` (an
+//! integer), `$ref` into `$defs`,
 //! `format` (`int32`, `int64` and `date-time` are checked, other formats
 //! are annotations), `x-kubernetes-int-or-string` and
 //! `x-kubernetes-preserve-unknown-fields`. Annotations are read and
@@ -62,6 +63,10 @@ struct RawSchema<'a> {
     pattern: Option<Cow<'a, str>>,
     #[serde(rename = "minLength")]
     min_length: Option<u32>,
+    #[serde(rename = "maxLength")]
+    max_length: Option<u32>,
+    /// Integers only: a schema with another `minimum` is refused.
+    minimum: Option<i64>,
     #[serde(borrow)]
     format: Option<Cow<'a, str>>,
     #[serde(rename = "x-kubernetes-int-or-string", default)]
@@ -223,6 +228,8 @@ pub struct Node {
     /// `pattern`: an index into `Schema::patterns`.
     pub pattern: Option<u32>,
     pub min_length: Option<u32>,
+    pub max_length: Option<u32>,
+    pub minimum: Option<i64>,
     /// Sorted by name, for binary search.
     pub properties: List<(Text, NodeId)>,
     pub required: List<Text>,
@@ -250,6 +257,8 @@ impl Node {
         enumeration: Cow::Borrowed(&[]),
         pattern: None,
         min_length: None,
+        max_length: None,
+        minimum: None,
         properties: Cow::Borrowed(&[]),
         required: Cow::Borrowed(&[]),
         items: None,
@@ -412,6 +421,8 @@ impl Compiler {
             enumeration: Cow::Owned(enumeration),
             pattern,
             min_length: raw.min_length,
+            max_length: raw.max_length,
+            minimum: raw.minimum,
             required: std::mem::take(&mut raw.required).into_iter().map(|r| Cow::Owned(r.into_owned())).collect(),
             preserve_unknown: raw.preserve_unknown,
             ..Node::EMPTY
@@ -530,6 +541,12 @@ fn node_rust(n: &Node, texts: &dyn Fn(&[Text]) -> String) -> String {
     }
     if n.min_length.is_some() {
         let _ = write!(s, "min_length: {:?}, ", n.min_length);
+    }
+    if n.max_length.is_some() {
+        let _ = write!(s, "max_length: {:?}, ", n.max_length);
+    }
+    if n.minimum.is_some() {
+        let _ = write!(s, "minimum: {:?}, ", n.minimum);
     }
     if !n.properties.is_empty() {
         let props: String = n.properties.iter().map(|(name, id)| format!("(Cow::Borrowed({name:?}), {id}),")).collect();

@@ -88,6 +88,8 @@ fn keywords_of_the_crd_schemas_and_their_messages() {
             "scheme": { "type": "string", "enum": ["http", "https"] },
             "timeout": { "type": "string", "pattern": "^[0-9]+(ms|s|m|h)$" },
             "name": { "type": "string", "minLength": 1 },
+            "short": { "type": "string", "maxLength": 2 },
+            "count": { "type": "integer", "minimum": 0 },
             "at": { "type": "string", "format": "date-time" },
             "empty": { "type": "object", "additionalProperties": false },
             "free": { "type": "object", "x-kubernetes-preserve-unknown-fields": true,
@@ -97,11 +99,11 @@ fn keywords_of_the_crd_schemas_and_their_messages() {
     }));
     assert!(valid(
         &s,
-        &json!({ "scheme": "https", "timeout": "10s", "name": "a", "at": "2026-01-01T00:00:00Z",
+        &json!({ "scheme": "https", "timeout": "10s", "name": "a", "short": "ab", "count": 0, "at": "2026-01-01T00:00:00Z",
         "empty": {}, "free": { "n": 1, "other": [] } })
     ));
     let messages: Vec<(String, String)> = s
-        .violations(&json!({ "scheme": "ftp", "timeout": "10 s", "name": "", "at": "noon",
+        .violations(&json!({ "scheme": "ftp", "timeout": "10 s", "name": "", "short": "abc", "count": -1, "at": "noon",
             "empty": { "x": 1 }, "bogus": 1, "bogus2": 2 }))
         .into_iter()
         .map(|v| (v.instance_path, v.message))
@@ -112,11 +114,13 @@ fn keywords_of_the_crd_schemas_and_their_messages() {
             ("/scheme".into(), r#""ftp" is not one of "http" or "https""#.into()),
             ("/timeout".into(), r#""10 s" does not match "^[0-9]+(ms|s|m|h)$""#.into()),
             ("/name".into(), r#""" is shorter than 1 character"#.into()),
+            ("/short".into(), r#""abc" is longer than 2 characters"#.into()),
+            ("/count".into(), "-1 is less than the minimum of 0".into()),
             ("/at".into(), r#""noon" is not a "date-time" (RFC 3339)"#.into()),
             ("/empty".into(), r#"unknown field "x" (this object takes no fields)"#.into()),
             (
                 "".into(),
-                r#"unknown fields "bogus", "bogus2" (fields here: at, empty, free, name, scheme, timeout)"#.into()
+                r#"unknown fields "bogus", "bogus2" (fields here: at, count, empty, free, name, scheme, short, timeout)"#.into()
             ),
         ]
     );
@@ -124,7 +128,7 @@ fn keywords_of_the_crd_schemas_and_their_messages() {
     // accepts any, an empty closed one none.
     let root = s.root;
     assert!(matches!(s.field(root, "scheme"), Field::Known(_)));
-    assert!(matches!(s.field(root, "bogus"), Field::Unknown(k) if k.len() == 6));
+    assert!(matches!(s.field(root, "bogus"), Field::Unknown(k) if k.len() == 8));
     let Field::Known(free) = s.field(root, "free") else { panic!() };
     assert!(matches!(s.field(free, "n"), Field::Known(_)));
     assert!(matches!(s.field(free, "other"), Field::Open));
