@@ -77,9 +77,26 @@ pub fn get<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
 /// Leaves of the generated object that the input does not have: what svcc
 /// adds by design (labels, hardening, defaults).
 pub fn added(generated: &Value, input: &Value) -> usize {
-    let mut ls = Vec::new();
-    super::ledger::leaves(generated, "", &mut ls);
-    ls.iter().filter(|p| input.pointer(p).is_none()).count()
+    match (generated, input) {
+        (Value::Object(g), Value::Object(i)) if !g.is_empty() => {
+            g.iter().map(|(k, v)| i.get(k).map_or_else(|| count(v), |x| added(v, x))).sum()
+        }
+        (Value::Array(g), Value::Array(i)) if !g.is_empty() => {
+            g.iter().enumerate().map(|(n, v)| i.get(n).map_or_else(|| count(v), |x| added(v, x))).sum()
+        }
+        (Value::Object(m), _) if !m.is_empty() => count(generated),
+        (Value::Array(a), _) if !a.is_empty() => count(generated),
+        _ => 0,
+    }
+}
+
+/// The number of leaves of a value.
+pub fn count(v: &Value) -> usize {
+    match v {
+        Value::Object(m) if !m.is_empty() => m.values().map(count).sum(),
+        Value::Array(a) if !a.is_empty() => a.iter().map(count).sum(),
+        _ => 1,
+    }
 }
 
 #[cfg(test)]

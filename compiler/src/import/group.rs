@@ -37,6 +37,11 @@ pub struct Grouped {
     pub leftovers: Vec<ObjectReport>,
 }
 
+/// Where a document starts: diagnostics point there, not at all of it.
+fn head(s: crate::source::Span) -> crate::source::Span {
+    crate::source::Span::in_file(s.file, s.start as usize, s.start as usize)
+}
+
 fn labels(v: &Value, p: &str) -> Map<String, Value> {
     v.pointer(p).and_then(Value::as_object).cloned().unwrap_or_default()
 }
@@ -66,6 +71,79 @@ fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
     }
 }
 
+/// Which workloads an object may belong to, found without scanning them
+/// all (import of a thousand services stays linear): by name, by a label
+/// of the selector, and for a ServiceMonitor by its Services' labels.
+struct Index {
+    by_name: BTreeMap<String, usize>,
+    by_label: BTreeMap<(String, String), Vec<usize>>,
+    /// Workloads by the account their pods run as (their own name without one).
+    by_account: BTreeMap<String, Vec<usize>>,
+    by_service_label: BTreeMap<(String, String), Vec<usize>>,
+    in_order: Vec<usize>,
+}
+
+impl Index {
+    fn new(workloads: &[Object]) -> Self {
+        let mut by_name = BTreeMap::new();
+        let mut by_label: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, w) in workloads.iter().enumerate() {
+            by_name.insert(w.name.clone(), i);
+            let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
+            by_account.entry(account.unwrap_or(&w.name).to_string()).or_default().push(i);
+            for (k, v) in labels(&w.value, "/spec/template/metadata/labels") {
+                by_label.entry((k, v.to_string())).or_default().push(i);
+            }
+        }
+        Index { by_name, by_label, by_account, by_service_label: BTreeMap::new(), in_order: (0..workloads.len()).collect() }
+    }
+
+    fn selected(&self, sel: &Map<String, Value>) -> Vec<usize> {
+        sel.iter().next().and_then(|(k, v)| self.by_label.get(&(k.clone(), v.to_string()))).cloned().unwrap_or_default()
+    }
+
+    /// The workloads named `name`, or a prefix of it cut at a `-`.
+    fn named(&self, name: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self.by_name.get(name).into_iter().copied().collect();
+        for (i, _) in name.match_indices('-') {
+            out.extend(self.by_name.get(&name[..i]));
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// A Service joined workload `i`: ServiceMonitors find it by its labels.
+    fn add_service(&mut self, i: usize, o: &Object) {
+        for (k, v) in labels(&o.value, "/metadata/labels") {
+            self.by_service_label.entry((k, v.to_string())).or_default().push(i);
+        }
+    }
+
+    fn candidates(&self, o: &Object) -> Vec<usize> {
+        let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+        match o.kind.as_str() {
+            "Service" => self.selected(&labels(&o.value, "/spec/selector")),
+            "PodDisruptionBudget" => self.selected(&labels(&o.value, "/spec/selector/matchLabels")),
+            "HorizontalPodAutoscaler" => s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect(),
+            "ServiceMonitor" => {
+                let sel = labels(&o.value, "/spec/selector/matchLabels");
+                let mut out = self.selected(&sel);
+                if let Some((k, v)) = sel.iter().next() {
+                    out.extend(self.by_service_label.get(&(k.clone(), v.to_string())).into_iter().flatten());
+                }
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
+            "ServiceAccount" => self.by_account.get(&o.name).cloned().unwrap_or_default(),
+            // Few of these; a Rollout may name its templates anything.
+            "AnalysisTemplate" => self.in_order.clone(),
+            _ => self.named(&o.name),
+        }
+    }
+}
+
 /// Whether a `templateName` in the workload names `name`.
 fn mentions(v: &Value, name: &str) -> bool {
     match v {
@@ -87,19 +165,26 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
         let (workloads, rest): (Vec<Object>, Vec<Object>) = objs.into_iter().partition(|o| WORKLOADS.contains(&o.kind.as_str()));
         let workloads = unique(workloads, diags);
         let mut members: Vec<Vec<Object>> = vec![Vec::new(); workloads.len()];
+        let mut index = Index::new(&workloads);
         // Services first: a ServiceMonitor follows the Service it selects.
         let (services, others): (Vec<Object>, Vec<Object>) = rest.into_iter().partition(|o| o.kind == "Service");
         for o in services.into_iter().chain(others) {
             let known = MEMBERS.contains(&o.kind.as_str());
-            let home = known.then(|| {
-                workloads.iter().position(|w| {
-                    let i = workloads.iter().position(|x| x.name == w.name).unwrap_or(0);
-                    let svcs: Vec<&Object> = members[i].iter().filter(|m| m.kind == "Service").collect();
-                    belongs(&o, w, &svcs)
+            let home = known
+                .then(|| {
+                    index.candidates(&o).into_iter().find(|&i| {
+                        let svcs: Vec<&Object> = members[i].iter().filter(|m| m.kind == "Service").collect();
+                        belongs(&o, &workloads[i], &svcs)
+                    })
                 })
-            });
-            match home.flatten() {
-                Some(i) => members[i].push(o),
+                .flatten();
+            match home {
+                Some(i) => {
+                    if o.kind == "Service" {
+                        index.add_service(i, &o);
+                    }
+                    members[i].push(o);
+                }
                 None => leftover(&o, known, &mut ledger, diags),
             }
         }
@@ -150,7 +235,7 @@ fn refuse_secrets(objects: &[Object], diags: &mut Vec<Diagnostic>) {
         if full("data") || full("stringData") {
             diags.push(
                 Diagnostic::error(Code::ImportSecretData, format!("`Secret/{}` holds data: svcc does not write secret values into a spec", o.name))
-                    .at(o.span, "this Secret")
+                    .at(head(o.span), "this Secret")
                     .help("leave the Secret out of the import and reference it: `env { NAME secret=\"…\" key=\"…\" }`, `env-from secret=\"…\"`, or an ExternalSecret"),
             );
         }
@@ -165,8 +250,8 @@ fn unique(workloads: Vec<Object>, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
         if let Some(first) = out.iter().find(|x| x.name == w.name) {
             diags.push(
                 Diagnostic::error(Code::ImportDuplicateWorkload, format!("two workloads are named `{}`", w.name))
-                    .at(w.span, format!("second `{}`", w.name))
-                    .also(first.span, "first here")
+                    .at(head(w.span), format!("second `{}`", w.name))
+                    .also(head(first.span), "first here")
                     .help("import the namespaces separately (`svcc import ns-a/ -o a/`), or rename one"),
             );
             continue;
@@ -174,7 +259,7 @@ fn unique(workloads: Vec<Object>, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
         if crate::values::check_dns1123_label(&w.name).is_err() || w.name.len() > 63 {
             diags.push(
                 Diagnostic::error(Code::ImportInvalidName, format!("`{}` cannot name a service", w.name.escape_debug()))
-                    .at(w.span, "this workload")
+                    .at(head(w.span), "this workload")
                     .help("a service name is an RFC 1123 label: lowercase letters, digits and `-`, at most 63"),
             );
             continue;
@@ -200,7 +285,7 @@ fn leftover(o: &Object, known: bool, ledger: &mut Ledger, diags: &mut Vec<Diagno
     };
     diags.push(
         Diagnostic::warning(code, message)
-            .at(o.span, "this object")
+            .at(head(o.span), "this object")
             .help("keep it as a hand-written object in deploy/SERVICE/ENV/extra/ (docs/gitops.md)"),
     );
     let i = ledger.open(&o.environment, &o.kind, &o.name, o.source.clone(), &o.value);
@@ -222,7 +307,7 @@ fn missing_in_environments(
             )
             .help("import only the environments that run it, or add it to the others first");
             if let Some(s) = span {
-                d = d.at(s, "this workload");
+                d = d.at(head(s), "this workload");
             }
             diags.push(d);
         }

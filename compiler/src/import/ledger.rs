@@ -66,6 +66,33 @@ pub fn escape(seg: &str) -> String {
     seg.replace('~', "~0").replace('/', "~1")
 }
 
+/// Every leaf of a value with its pointer (scalars, empty objects, empty lists).
+pub fn leaf_values<'a>(v: &'a Value, at: &mut String, out: &mut BTreeMap<String, &'a Value>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, x) in m {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape(k));
+                leaf_values(x, at, out);
+                at.truncate(len);
+            }
+        }
+        Value::Array(a) if !a.is_empty() => {
+            for (i, x) in a.iter().enumerate() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&i.to_string());
+                leaf_values(x, at, out);
+                at.truncate(len);
+            }
+        }
+        _ => {
+            out.insert(at.clone(), v);
+        }
+    }
+}
+
 /// Every leaf of a value (scalars, empty objects, empty lists) by pointer.
 pub fn leaves(v: &Value, at: &str, out: &mut Vec<String>) {
     match v {
@@ -138,9 +165,14 @@ impl Ledger {
 
     /// Settle every open leaf under `prefix` (all of them for `""`).
     pub fn settle_under(&mut self, object: usize, prefix: &str, fate: &Fate) {
-        for p in self.open_leaves(object) {
-            if under(&p, prefix) {
-                self.settle(object, &p, fate.clone());
+        self.settle_open(object, |p| under(p, prefix).then(|| fate.clone()));
+    }
+
+    /// Settle the open leaves `decide` gives a fate (one pass, no copies).
+    pub fn settle_open(&mut self, object: usize, mut decide: impl FnMut(&str) -> Option<Fate>) {
+        for (p, slot) in &mut self.entries[object].leaves {
+            if slot.is_none() {
+                *slot = decide(p);
             }
         }
     }

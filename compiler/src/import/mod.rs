@@ -171,6 +171,11 @@ fn read(sources: &[Source], diags: &mut Vec<Diagnostic>) -> Vec<Object> {
 
 fn object(src: &Source, env: &str, d: yaml::Document, diags: &mut Vec<Diagnostic>) -> Option<Object> {
     let text = |p: &str| d.value.pointer(p).and_then(Value::as_str).map(str::to_string);
+    // A kustomization (as `svcc build -o` writes beside the objects) is
+    // kustomize's input, not an object of the cluster.
+    if text("/apiVersion").is_some_and(|a| a.starts_with("kustomize.config.k8s.io/")) {
+        return None;
+    }
     let missing = ["/apiVersion", "/kind", "/metadata/name"].into_iter().find(|p| text(p).is_none_or(|s| s.is_empty()));
     if !d.value.is_object() || missing.is_some() {
         let what = missing.map_or("not a mapping".to_string(), |p| format!("no `{}`", &p[1..].replace('/', ".")));
@@ -182,9 +187,7 @@ fn object(src: &Source, env: &str, d: yaml::Document, diags: &mut Vec<Diagnostic
         );
         return None;
     }
-    let line = src.text[..d.span.start as usize].matches('\n').count() + 1;
-    // A document that starts with `---` is reported at its first content line.
-    let line = if src.text[d.span.start as usize..].starts_with("---") { line + 1 } else { line };
+    let line = d.line;
     Some(Object {
         environment: env.to_string(),
         kind: text("/kind")?,

@@ -35,6 +35,8 @@ const SERVER_SET: &[&str] = &[
 /// The result of one environment.
 pub(crate) struct EnvImport {
     pub nodes: Vec<SpecNode>,
+    /// The last build of exactly these nodes.
+    pub run: Run,
     /// Per input object: the generated object it became (kind, name), the
     /// sets written for it, and why fields differ.
     pub objects: Vec<Account>,
@@ -101,9 +103,9 @@ pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Impo
             (text, run)
         }
     } else {
+        // The last build of this environment built exactly this text.
         let text = render::spec(&header, &w.name, &envs[0].1.nodes, &[], None).text;
-        let run = build(&text);
-        (text, run)
+        (text, envs[0].1.run.clone())
     };
     if let Some(d) = errors(&run).first() {
         if std::env::var_os("SVCC_IMPORT_DEBUG").is_some() {
@@ -135,7 +137,7 @@ fn additions(envs: &[(String, EnvImport)], inputs: &[(String, Vec<Object>)], run
         for g in run.objects.get(plan).into_iter().flatten() {
             let key = (g.kind.as_str().to_string(), g.name.clone());
             let input = r.objects.iter().zip(objs).find(|(a, _)| a.target.as_ref() == Some(&key)).map(|(_, o)| &o.value);
-            let n = input.map_or_else(|| diff::added(&g.value, &Value::Null), |i| diff::added(&g.value, i));
+            let n = input.map_or_else(|| diff::count(&g.value), |i| diff::added(&g.value, i));
             out.push((format!("{}/{}", key.0, key.1), env.clone(), n));
         }
     }
@@ -219,9 +221,8 @@ fn import_env(
     opts: &Options,
 ) -> Result<EnvImport, Diagnostic> {
     for &id in ids {
-        for p in SERVER_SET {
-            ledger.settle_under(id, p, &Fate::Dropped("set by the API server, not configuration".into()));
-        }
+        let fate = Fate::Dropped("set by the API server, not configuration".into());
+        ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
     }
     let (nodes, run) = native(header, name, env, objs, ids, ledger)?;
     let generated = run.objects.first().cloned().unwrap_or_default();
@@ -246,13 +247,13 @@ fn import_env(
         }
         accounts.push(acc);
     }
-    patch_rounds(header, name, env, &nodes, &mut blocks, &owners, &mut accounts)?;
+    let run = if blocks.is_empty() { run } else { patch_rounds(header, name, env, &nodes, &mut blocks, &owners, &mut accounts)? };
     let mut nodes = nodes;
     for b in &blocks {
         let key = format!("patch {} {}", b.kind, b.name.as_deref().unwrap_or(""));
         nodes.push(SpecNode { key, text: render::patch_text(b, None) });
     }
-    Ok(EnvImport { nodes, objects: accounts })
+    Ok(EnvImport { nodes, run, objects: accounts })
 }
 
 /// The sets that make `g` into `o`, minus what svcc decides by design.
@@ -327,20 +328,19 @@ fn patch_rounds(
     blocks: &mut Vec<PatchBlock>,
     owners: &[usize],
     accounts: &mut [Account],
-) -> Result<(), Diagnostic> {
+) -> Result<Run, Diagnostic> {
     let mut owners = owners.to_vec();
     for _ in 0..MAX_ROUNDS {
         let r = render::spec(header, name, nodes, blocks, env);
         let run = build(&r.text);
-        let errs = errors(&run);
-        if errs.is_empty() {
+        if errors(&run).is_empty() {
             for (b, &o) in blocks.iter().zip(&owners) {
                 accounts[o].sets.extend(b.sets.iter().map(|s| s.covers.clone()));
             }
-            return Ok(());
+            return Ok(run);
         }
         let mut refused: Vec<(usize, usize, Fate)> = Vec::new();
-        for d in errs {
+        for d in errors(&run) {
             let why = format!("{}: {} (svcc refuses it)", d.code, d.message);
             let fate = if d.code == Code::PatchWeakensSecurity { Fate::Changed(why) } else { Fate::Dropped(why) };
             match d.primary.as_ref().and_then(|l| r.piece_at(l.span.start as usize)) {
@@ -370,20 +370,26 @@ fn patch_rounds(
 
 /// Settle every open leaf of the environment's objects against the final build.
 fn settle(ledger: &mut Ledger, objs: &[Object], r: &EnvImport, generated: &[Generated]) {
+    use std::collections::BTreeMap;
     for (o, acc) in objs.iter().zip(&r.objects) {
         let fin = acc.target.as_ref().and_then(|(k, n)| generated.iter().find(|g| g.kind.as_str() == k && &g.name == n));
-        for p in ledger.open_leaves(acc.ledger) {
-            let same = fin.is_some_and(|g| g.value.pointer(&p) == o.value.pointer(&p));
-            let fate = if same {
-                if acc.sets.iter().any(|s| under(&p, s)) { Fate::Patched } else { Fate::Native }
+        let mut theirs = BTreeMap::new();
+        super::ledger::leaf_values(&o.value, &mut String::new(), &mut theirs);
+        let mut ours = BTreeMap::new();
+        if let Some(g) = fin {
+            super::ledger::leaf_values(&g.value, &mut String::new(), &mut ours);
+        }
+        ledger.settle_open(acc.ledger, |p| {
+            let same = fin.is_some() && ours.get(p).is_some_and(|v| Some(v) == theirs.get(p));
+            Some(if same {
+                if acc.sets.iter().any(|s| under(p, s)) { Fate::Patched } else { Fate::Native }
             } else {
                 acc.reasons
                     .iter()
                     .rev()
-                    .find(|(q, _)| under(&p, q))
+                    .find(|(q, _)| under(p, q))
                     .map_or_else(|| Fate::Dropped("svcc writes another value here".into()), |(_, f)| f.clone())
-            };
-            ledger.settle(acc.ledger, &p, fate);
-        }
+            })
+        });
     }
 }

@@ -17,6 +17,8 @@ pub const MAX_DOCS: usize = 100_000;
 #[derive(Clone, Debug)]
 pub struct Document {
     pub value: Value,
+    /// The 1-based line of the document's first content line.
+    pub line: usize,
     /// The document in its file (file id = the input's index).
     pub span: Span,
 }
@@ -27,11 +29,15 @@ pub fn documents(file: u16, text: &str, budget: &mut usize) -> Result<Vec<Docume
         return Err(vec![too_large(file, "the file is larger than 64 MiB")]);
     }
     let mut out = Vec::new();
+    let mut line = 1;
     for (start, end) in chunks(text) {
         let chunk = &text[start..end];
+        let first = if chunk.starts_with("---") { line + 1 } else { line };
+        line += chunk.matches('\n').count();
         let span = Span::in_file(file, start, end);
         if chunk.len() > MAX_DOC_BYTES {
-            return Err(vec![too_large(file, "a document is larger than 4 MiB").at(span, "this document")]);
+            let at = Span::in_file(file, start, start);
+            return Err(vec![too_large(file, "a document is larger than 4 MiB").at(at, "this document")]);
         }
         let values: Vec<Value> = match serde_saphyr::from_multiple(chunk) {
             Ok(v) => v,
@@ -43,11 +49,11 @@ pub fn documents(file: u16, text: &str, budget: &mut usize) -> Result<Vec<Docume
                 && let Some(items) = value.get("items").and_then(Value::as_array)
             {
                 for item in items {
-                    push(&mut out, Document { value: item.clone(), span }, budget, file)?;
+                    push(&mut out, Document { value: item.clone(), line: first, span }, budget, file)?;
                 }
                 continue;
             }
-            push(&mut out, Document { value, span }, budget, file)?;
+            push(&mut out, Document { value, line: first, span }, budget, file)?;
         }
     }
     Ok(out)
@@ -55,7 +61,8 @@ pub fn documents(file: u16, text: &str, budget: &mut usize) -> Result<Vec<Docume
 
 fn push(out: &mut Vec<Document>, d: Document, budget: &mut usize, file: u16) -> Result<(), Vec<Diagnostic>> {
     if *budget == 0 {
-        return Err(vec![too_large(file, "the input holds more than 100,000 documents").at(d.span, "here")]);
+        let at = Span::in_file(d.span.file, d.span.start as usize, d.span.start as usize);
+        return Err(vec![too_large(file, "the input holds more than 100,000 documents").at(at, "here")]);
     }
     *budget -= 1;
     out.push(d);
