@@ -53,7 +53,12 @@ fn round_trip(original: &Compiled, label: &str) -> Vec<import::Imported> {
     let mut got = Objects::new();
     for s in &out.services {
         let c = common::compile_str("service.kdl", &s.text, &Options::default());
-        assert!(!c.has_errors(), "{label}: {}\n{}", s.text, common::render(&c, svcc::diagnostic::render::Format::Human));
+        assert!(
+            !c.has_errors(),
+            "{label}: {}\n{}",
+            s.text,
+            common::render(&c, svcc::diagnostic::render::Format::Human)
+        );
         for (env, objs) in objects(&c) {
             got.entry(env).or_default().extend(objs);
         }
@@ -118,7 +123,10 @@ fn perturbed_builds_import_back_exactly() {
             }
             used.push(i);
             let (kind, op) = OPS[i];
-            by_kind.entry(kind).or_default().push(op.replace("{}", &(1 + rng.below(9)).to_string()).replace("{{", "{").replace("}}", "}"));
+            by_kind
+                .entry(kind)
+                .or_default()
+                .push(op.replace("{}", &(1 + rng.below(9)).to_string()).replace("{{", "{").replace("}}", "}"));
         }
         let mut spec = String::from(BASE);
         if rng.chance(50) {
@@ -129,13 +137,20 @@ fn perturbed_builds_import_back_exactly() {
         }
         spec.push_str("}\n");
         let c = common::compile_str("shop.kdl", &spec, &Options::default());
-        assert!(!c.has_errors(), "round {round}: {spec}\n{}", common::render(&c, svcc::diagnostic::render::Format::Human));
+        assert!(
+            !c.has_errors(),
+            "round {round}: {spec}\n{}",
+            common::render(&c, svcc::diagnostic::render::Format::Human)
+        );
         round_trip(&c, &format!("round {round}:\n{spec}"));
     }
 }
 
 fn one(text: &str) -> import::Outcome {
-    import::import(&[Source { name: "in.yaml".into(), text: text.into(), environment: None }], &import::Options::default())
+    import::import(
+        &[Source { name: "in.yaml".into(), text: text.into(), environment: None }],
+        &import::Options::default(),
+    )
 }
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1
@@ -189,7 +204,10 @@ fn harden_uses_identity_selectors_and_says_so() {
     assert!(!out.has_errors());
     assert!(!out.services[0].text.contains("/spec/selector"), "{}", out.services[0].text);
     let d = &out.report.services[0].objects[0];
-    assert!(d.changes.iter().any(|i| i.pointer == "/spec/selector/matchLabels/app" && i.reason.contains("recreates")), "{d:#?}");
+    assert!(
+        d.changes.iter().any(|i| i.pointer == "/spec/selector/matchLabels/app" && i.reason.contains("recreates")),
+        "{d:#?}"
+    );
 }
 
 #[test]
@@ -219,7 +237,10 @@ fn bad_input_is_refused_and_nothing_is_imported() {
 #[test]
 fn hostile_strings_stay_strings() {
     let nasty = "x\" }\nservice evil { image \"e\" }\n// \u{202e} ${{ secrets.X }} \\";
-    let text = DEPLOYMENT.replace("labels: {app: web}}", &format!("labels: {{app: web}}, annotations: {{note: {}}}}}", serde_json::to_string(nasty).unwrap()));
+    let text = DEPLOYMENT.replace(
+        "labels: {app: web}}",
+        &format!("labels: {{app: web}}, annotations: {{note: {}}}}}", serde_json::to_string(nasty).unwrap()),
+    );
     let out = one(&text);
     assert!(!out.has_errors(), "{:#?}", out.diagnostics);
     let spec = &out.services[0].text;
@@ -241,7 +262,11 @@ fn svcc(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     }
     drop(child.stdin.take());
     let o = child.wait_with_output().unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
 }
 
 fn temp(name: &str) -> std::path::PathBuf {
@@ -281,7 +306,8 @@ fn cli_imports_folders_stdin_and_reports_json() {
 fn cli_writes_nothing_on_bad_input() {
     let dir = temp("bad");
     let out = dir.join("out");
-    let (code, _, err) = svcc(&["import", "-", "-o", out.to_str().unwrap()], Some(&format!("{DEPLOYMENT}---\nkind: [\n")));
+    let (code, _, err) =
+        svcc(&["import", "-", "-o", out.to_str().unwrap()], Some(&format!("{DEPLOYMENT}---\nkind: [\n")));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("SVC0801") && err.contains("<stdin>"), "{err}");
     assert!(!out.exists());

@@ -48,8 +48,11 @@ enum ReportArg {
     Json,
 }
 
-fn io_error(code: Code, message: String, help: &str) -> Diagnostic {
-    Diagnostic::error(code, message).help(help.to_string())
+/// A problem with the input or output (boxed: it is the rare path).
+type Problem = Box<Diagnostic>;
+
+fn io_error(code: Code, message: String, help: &str) -> Problem {
+    Box::new(Diagnostic::error(code, message).help(help.to_string()))
 }
 
 /// Files of a folder, sorted, recursively; symbolic links are refused.
@@ -57,7 +60,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(e) => {
-            diags.push(io_error(Code::ReadFailed, format!("cannot read `{}`: {e}", dir.display()), "check the path"));
+            diags.push(*io_error(Code::ReadFailed, format!("cannot read `{}`: {e}", dir.display()), "check the path"));
             return;
         }
     };
@@ -78,28 +81,44 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn read_file(path: &Path) -> Result<String, Diagnostic> {
+fn read_file(path: &Path) -> Result<String, Problem> {
     let name = path.display().to_string();
     let meta = std::fs::symlink_metadata(path)
         .map_err(|e| io_error(Code::ReadFailed, format!("cannot read `{name}`: {e}"), "check the path"))?;
     if meta.file_type().is_symlink() {
-        return Err(io_error(Code::SymlinkRefused, format!("`{name}` is a symbolic link"), "name the file it points to"));
+        return Err(io_error(
+            Code::SymlinkRefused,
+            format!("`{name}` is a symbolic link"),
+            "name the file it points to",
+        ));
     }
     if meta.len() > MAX_FILE_BYTES as u64 {
-        return Err(io_error(Code::ImportTooLarge, format!("`{name}` is larger than 64 MiB"), "import folders one at a time"));
+        return Err(io_error(
+            Code::ImportTooLarge,
+            format!("`{name}` is larger than 64 MiB"),
+            "import folders one at a time",
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| io_error(Code::ReadFailed, format!("cannot read `{name}`: {e}"), "check the path"))?;
-    String::from_utf8(bytes).map_err(|_| io_error(Code::ImportNotYaml, format!("`{name}` is not UTF-8 text"), "manifests are UTF-8 YAML"))
+    let bytes = std::fs::read(path)
+        .map_err(|e| io_error(Code::ReadFailed, format!("cannot read `{name}`: {e}"), "check the path"))?;
+    String::from_utf8(bytes)
+        .map_err(|_| io_error(Code::ImportNotYaml, format!("`{name}` is not UTF-8 text"), "manifests are UTF-8 YAML"))
 }
 
-fn read_stdin() -> Result<String, Diagnostic> {
+fn read_stdin() -> Result<String, Problem> {
     let mut buf = Vec::new();
     let limit = MAX_FILE_BYTES as u64 + 1;
-    std::io::stdin().lock().take(limit).read_to_end(&mut buf).map_err(|e| io_error(Code::ReadFailed, format!("cannot read standard input: {e}"), "check the pipe"))?;
+    std::io::stdin()
+        .lock()
+        .take(limit)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_error(Code::ReadFailed, format!("cannot read standard input: {e}"), "check the pipe"))?;
     if buf.len() > MAX_FILE_BYTES {
         return Err(io_error(Code::ImportTooLarge, "standard input is larger than 64 MiB".into(), "import in parts"));
     }
-    String::from_utf8(buf).map_err(|_| io_error(Code::ImportNotYaml, "standard input is not UTF-8 text".into(), "manifests are UTF-8 YAML"))
+    String::from_utf8(buf).map_err(|_| {
+        io_error(Code::ImportNotYaml, "standard input is not UTF-8 text".into(), "manifests are UTF-8 YAML")
+    })
 }
 
 /// The sources of one path argument.
@@ -108,7 +127,7 @@ fn sources_of(path: &Path, env: Option<&str>, sources: &mut Vec<Source>, diags: 
     if path == Path::new("-") {
         match read_stdin() {
             Ok(text) => sources.push(Source { name: "<stdin>".into(), text, environment }),
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         }
         return;
     }
@@ -121,13 +140,13 @@ fn sources_of(path: &Path, env: Option<&str>, sources: &mut Vec<Source>, diags: 
     for f in files {
         match read_file(&f) {
             Ok(text) => sources.push(Source { name: f.display().to_string(), text, environment: environment.clone() }),
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         }
     }
 }
 
 /// `helm template CHART -f VALUES…`, when helm is on PATH.
-fn helm(chart: &Path, values: &[PathBuf]) -> Result<Source, Diagnostic> {
+fn helm(chart: &Path, values: &[PathBuf]) -> Result<Source, Problem> {
     let mut cmd = std::process::Command::new("helm");
     cmd.arg("template").arg(chart);
     for v in values {
@@ -135,14 +154,19 @@ fn helm(chart: &Path, values: &[PathBuf]) -> Result<Source, Diagnostic> {
     }
     let hint = "install helm, or run `helm template CHART -f values.yaml | svcc import -`";
     let output = cmd.output().map_err(|e| {
-        let why = if e.kind() == std::io::ErrorKind::NotFound { "`helm` is not on PATH".to_string() } else { format!("cannot run helm: {e}") };
+        let why = if e.kind() == std::io::ErrorKind::NotFound {
+            "`helm` is not on PATH".to_string()
+        } else {
+            format!("cannot run helm: {e}")
+        };
         io_error(Code::ImportHelm, why, hint)
     })?;
     if !output.status.success() {
         let msg = String::from_utf8_lossy(&output.stderr);
         return Err(io_error(Code::ImportHelm, format!("`helm template` failed: {}", msg.trim()), hint));
     }
-    let text = String::from_utf8(output.stdout).map_err(|_| io_error(Code::ImportHelm, "helm printed no UTF-8 text".into(), hint))?;
+    let text = String::from_utf8(output.stdout)
+        .map_err(|_| io_error(Code::ImportHelm, "helm printed no UTF-8 text".into(), hint))?;
     Ok(Source { name: format!("helm template {}", chart.display()), text, environment: None })
 }
 
@@ -156,20 +180,32 @@ fn collect(a: &ImportArgs, diags: &mut Vec<Diagnostic>) -> Vec<Source> {
             Some((name, path)) if svcc::values::check_dns1123_label(name).is_ok() => {
                 sources_of(Path::new(path), Some(name), &mut sources, diags);
             }
-            _ => diags.push(io_error(Code::InvalidArgument, format!("`--env {e}` is not NAME=PATH"), "write `--env staging=manifests/staging/` (NAME an RFC 1123 label)")),
+            _ => diags.push(*io_error(
+                Code::InvalidArgument,
+                format!("`--env {e}` is not NAME=PATH"),
+                "write `--env staging=manifests/staging/` (NAME an RFC 1123 label)",
+            )),
         }
     }
     if let Some(chart) = &a.helm {
         match helm(chart, &a.values) {
             Ok(s) => sources.push(s),
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         }
     }
     if !a.environments.is_empty() && !a.files.is_empty() {
-        diags.push(io_error(Code::InvalidArgument, "give either files or --env NAME=PATH inputs, not both".into(), "name every input's environment with --env"));
+        diags.push(*io_error(
+            Code::InvalidArgument,
+            "give either files or --env NAME=PATH inputs, not both".into(),
+            "name every input's environment with --env",
+        ));
     }
     if sources.is_empty() && diags.is_empty() {
-        diags.push(io_error(Code::InvalidArgument, "nothing to import".into(), "name files, folders, `-` for standard input, --env NAME=PATH or --helm CHART"));
+        diags.push(*io_error(
+            Code::InvalidArgument,
+            "nothing to import".into(),
+            "name files, folders, `-` for standard input, --env NAME=PATH or --helm CHART",
+        ));
     }
     sources
 }
@@ -227,7 +263,7 @@ pub fn import_command(a: &ImportArgs) -> ExitCode {
     if let Some(dir) = &a.output
         && let Err(d) = write_all(dir, &outcome.services)
     {
-        err(&render::render(Format::Human, &[FileDiagnostics::without_source(None, vec![d])], human_style(a.color)));
+        err(&render::render(Format::Human, &[FileDiagnostics::without_source(None, vec![*d])], human_style(a.color)));
         return ExitCode::from(EXIT_USAGE_OR_IO);
     }
     let ok = match a.report {
@@ -252,8 +288,10 @@ pub fn import_command(a: &ImportArgs) -> ExitCode {
 /// Write DIR/SERVICE/service.kdl for every service, or nothing: every
 /// target is checked before the first write, symbolic links are refused,
 /// and each file is written beside its place and renamed into it.
-fn write_all(dir: &Path, services: &[import::Imported]) -> Result<(), Diagnostic> {
-    let refuse = |p: &Path, why: &str| io_error(Code::WriteFailed, format!("cannot write `{}`: {why}", p.display()), "choose another -o folder");
+fn write_all(dir: &Path, services: &[import::Imported]) -> Result<(), Problem> {
+    let refuse = |p: &Path, why: &str| {
+        io_error(Code::WriteFailed, format!("cannot write `{}`: {why}", p.display()), "choose another -o folder")
+    };
     let link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
     if link(dir) {
         return Err(refuse(dir, "a symbolic link"));

@@ -42,6 +42,9 @@ fn head(s: crate::source::Span) -> crate::source::Span {
     crate::source::Span::in_file(s.file, s.start as usize, s.start as usize)
 }
 
+/// A workload and the objects that joined it.
+type Member = (Object, Vec<Object>);
+
 fn labels(v: &Value, p: &str) -> Map<String, Value> {
     v.pointer(p).and_then(Value::as_object).cloned().unwrap_or_default()
 }
@@ -96,7 +99,13 @@ impl Index {
                 by_label.entry((k, v.to_string())).or_default().push(i);
             }
         }
-        Index { by_name, by_label, by_account, by_service_label: BTreeMap::new(), in_order: (0..workloads.len()).collect() }
+        Index {
+            by_name,
+            by_label,
+            by_account,
+            by_service_label: BTreeMap::new(),
+            in_order: (0..workloads.len()).collect(),
+        }
     }
 
     fn selected(&self, sel: &Map<String, Value>) -> Vec<usize> {
@@ -125,7 +134,9 @@ impl Index {
         match o.kind.as_str() {
             "Service" => self.selected(&labels(&o.value, "/spec/selector")),
             "PodDisruptionBudget" => self.selected(&labels(&o.value, "/spec/selector/matchLabels")),
-            "HorizontalPodAutoscaler" => s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect(),
+            "HorizontalPodAutoscaler" => {
+                s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect()
+            }
             "ServiceMonitor" => {
                 let sel = labels(&o.value, "/spec/selector/matchLabels");
                 let mut out = self.selected(&sel);
@@ -147,7 +158,9 @@ impl Index {
 /// Whether a `templateName` in the workload names `name`.
 fn mentions(v: &Value, name: &str) -> bool {
     match v {
-        Value::Object(m) => m.iter().any(|(k, x)| (k == "templateName" && x.as_str() == Some(name)) || mentions(x, name)),
+        Value::Object(m) => {
+            m.iter().any(|(k, x)| (k == "templateName" && x.as_str() == Some(name)) || mentions(x, name))
+        }
         Value::Array(a) => a.iter().any(|x| mentions(x, name)),
         _ => false,
     }
@@ -160,9 +173,10 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
     refuse_secrets(&objects, diags);
     let by_env = by_environment(objects);
     let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut per_env: Vec<(String, Vec<(Object, Vec<Object>)>)> = Vec::new();
+    let mut per_env: Vec<(String, Vec<Member>)> = Vec::new();
     for (env, objs) in by_env {
-        let (workloads, rest): (Vec<Object>, Vec<Object>) = objs.into_iter().partition(|o| WORKLOADS.contains(&o.kind.as_str()));
+        let (workloads, rest): (Vec<Object>, Vec<Object>) =
+            objs.into_iter().partition(|o| WORKLOADS.contains(&o.kind.as_str()));
         let workloads = unique(workloads, diags);
         let mut members: Vec<Vec<Object>> = vec![Vec::new(); workloads.len()];
         let mut index = Index::new(&workloads);
@@ -258,9 +272,12 @@ fn unique(workloads: Vec<Object>, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
         }
         if crate::values::check_dns1123_label(&w.name).is_err() || w.name.len() > 63 {
             diags.push(
-                Diagnostic::error(Code::ImportInvalidName, format!("`{}` cannot name a service", w.name.escape_debug()))
-                    .at(head(w.span), "this workload")
-                    .help("a service name is an RFC 1123 label: lowercase letters, digits and `-`, at most 63"),
+                Diagnostic::error(
+                    Code::ImportInvalidName,
+                    format!("`{}` cannot name a service", w.name.escape_debug()),
+                )
+                .at(head(w.span), "this workload")
+                .help("a service name is an RFC 1123 label: lowercase letters, digits and `-`, at most 63"),
             );
             continue;
         }
@@ -295,7 +312,7 @@ fn leftover(o: &Object, known: bool, ledger: &mut Ledger, diags: &mut Vec<Diagno
 fn missing_in_environments(
     names: &BTreeMap<String, Vec<String>>,
     envs: &[String],
-    per_env: &[(String, Vec<(Object, Vec<Object>)>)],
+    per_env: &[(String, Vec<Member>)],
     diags: &mut Vec<Diagnostic>,
 ) {
     for (name, have) in names {

@@ -112,7 +112,8 @@ pub fn leaves(v: &Value, at: &str, out: &mut Vec<String>) {
 
 /// `pointer` is `prefix` or lies below it.
 pub fn under(pointer: &str, prefix: &str) -> bool {
-    pointer == prefix || (pointer.starts_with(prefix) && pointer.as_bytes().get(prefix.len()) == Some(&b'/'))
+    pointer == prefix
+        || (pointer.starts_with(prefix) && pointer.as_bytes().get(prefix.len()) == Some(&b'/'))
         || prefix.is_empty()
 }
 

@@ -104,7 +104,7 @@ pub fn import(sources: &[Source], opts: &Options) -> Outcome {
                 out.services.push(imported);
                 reports.push(rep);
             }
-            Err(d) => out.diagnostics.push(d),
+            Err(d) => out.diagnostics.push(*d),
         }
     }
     out.report = Report::new(reports, grouped.leftovers, opts.harden);
@@ -115,14 +115,17 @@ pub fn import(sources: &[Source], opts: &Options) -> Outcome {
     out
 }
 
+/// What importing one workload gives.
+type Outcome1 = Result<(Imported, ServiceReport), service::Failure>;
+
 /// Import the workloads on every core (each is independent).
-fn run_each(workloads: &[group::Workload], multi: bool, opts: &Options) -> Vec<Result<(Imported, ServiceReport), Diagnostic>> {
+fn run_each(workloads: &[group::Workload], multi: bool, opts: &Options) -> Vec<Outcome1> {
     let one = |w: &group::Workload| service::import_service(w, multi, opts);
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(workloads.len()).max(1);
     if workers == 1 {
         return workloads.iter().map(one).collect();
     }
-    let mut slots: Vec<Option<Result<(Imported, ServiceReport), Diagnostic>>> = (0..workloads.len()).map(|_| None).collect();
+    let mut slots: Vec<Option<Outcome1>> = (0..workloads.len()).map(|_| None).collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
@@ -142,7 +145,7 @@ fn run_each(workloads: &[group::Workload], multi: bool, opts: &Options) -> Vec<R
     });
     slots
         .into_iter()
-        .map(|s| s.unwrap_or_else(|| Err(Diagnostic::error(Code::ImportFailed, "an import worker failed"))))
+        .map(|s| s.unwrap_or_else(|| Err(Box::new(Diagnostic::error(Code::ImportFailed, "an import worker failed")))))
         .collect()
 }
 

@@ -30,10 +30,13 @@ pub enum Piece {
     Op(usize, usize),
 }
 
+/// Byte ranges of a text and the piece each holds.
+pub type Ranges = Vec<(usize, usize, Piece)>;
+
 #[derive(Debug)]
 pub struct Rendered {
     pub text: String,
-    pub ranges: Vec<(usize, usize, Piece)>,
+    pub ranges: Ranges,
 }
 
 impl Rendered {
@@ -46,7 +49,7 @@ impl Rendered {
 pub const PATCH_COMMENT: &str = "// From svcc import: no native setting for these fields yet";
 
 /// The text of one patch block.
-pub fn patch_text(p: &PatchBlock, ranges: Option<(&mut Vec<(usize, usize, Piece)>, usize, usize)>) -> String {
+pub fn patch_text(p: &PatchBlock, ranges: Option<(&mut Ranges, usize, usize)>) -> String {
     let mut out = String::new();
     let name = p.name.as_deref().map(|n| format!(" {}", kdl::string(n))).unwrap_or_default();
     let _ = writeln!(out, "{PATCH_COMMENT}\npatch {}{name} {{", p.kind);

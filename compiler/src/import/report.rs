@@ -68,7 +68,10 @@ impl ServiceReport {
             native_share: totals.native_share(),
             totals,
             objects,
-            added_by_svcc: added.into_iter().map(|(object, environment, fields)| Added { object, environment, fields }).collect(),
+            added_by_svcc: added
+                .into_iter()
+                .map(|(object, environment, fields)| Added { object, environment, fields })
+                .collect(),
         }
     }
 }
@@ -121,7 +124,8 @@ impl Report {
             }
             let added: usize = s.added_by_svcc.iter().map(|a| a.fields).sum();
             if added > 0 {
-                let _ = writeln!(out, "  svcc adds {added} fields by design (labels, hardening, defaults; docs/import.md)");
+                let _ =
+                    writeln!(out, "  svcc adds {added} fields by design (labels, hardening, defaults; docs/import.md)");
             }
         }
         if !self.not_imported.is_empty() {
@@ -152,7 +156,11 @@ fn object(out: &mut String, o: &ObjectReport) {
         "  {}/{}{env} ({}): {} native, {} patched, {} changed, {} not carried over",
         o.kind.escape_debug(),
         o.name.escape_debug(),
-        o.source.escape_debug(), o.native, o.patched, o.changed, o.not_carried_over
+        o.source.escape_debug(),
+        o.native,
+        o.patched,
+        o.changed,
+        o.not_carried_over
     );
     reasons(out, "changed", &o.changes);
     reasons(out, "not carried over", &o.dropped);

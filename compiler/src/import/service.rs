@@ -59,9 +59,14 @@ fn errors(run: &Run) -> Vec<&Diagnostic> {
     run.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect()
 }
 
-fn failed(name: &str, why: String) -> Diagnostic {
-    Diagnostic::error(Code::ImportFailed, format!("the spec imported for `{name}` does not build: {why}"))
-        .help("please report this input; until then, leave this workload out of the import")
+/// Why a workload could not be imported (SVC0812), boxed: it is the rare path.
+pub type Failure = Box<Diagnostic>;
+
+fn failed(name: &str, why: String) -> Failure {
+    Box::new(
+        Diagnostic::error(Code::ImportFailed, format!("the spec imported for `{name}` does not build: {why}"))
+            .help("please report this input; until then, leave this workload out of the import"),
+    )
 }
 
 pub(crate) fn header(w: &Workload) -> String {
@@ -80,12 +85,13 @@ pub(crate) fn header(w: &Workload) -> String {
 }
 
 /// Import one workload (all its environments) into one spec.
-pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Imported, ServiceReport), Diagnostic> {
+pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Imported, ServiceReport), Failure> {
     let mut ledger = Ledger::default();
     let header = header(w);
     let mut envs = Vec::new();
     for (env, objs) in &w.environments {
-        let ids: Vec<usize> = objs.iter().map(|o| ledger.open(env, &o.kind, &o.name, o.source.clone(), &o.value)).collect();
+        let ids: Vec<usize> =
+            objs.iter().map(|o| ledger.open(env, &o.kind, &o.name, o.source.clone(), &o.value)).collect();
         let r = import_env(&header, &w.name, multi.then_some(env.as_str()), objs, &ids, &mut ledger, opts)?;
         envs.push((env.clone(), r));
     }
@@ -130,13 +136,19 @@ pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Impo
 }
 
 /// Per generated object: how many fields svcc adds that the input lacks.
-fn additions(envs: &[(String, EnvImport)], inputs: &[(String, Vec<Object>)], run: &Run, multi: bool) -> Vec<(String, String, usize)> {
+fn additions(
+    envs: &[(String, EnvImport)],
+    inputs: &[(String, Vec<Object>)],
+    run: &Run,
+    multi: bool,
+) -> Vec<(String, String, usize)> {
     let mut out = Vec::new();
     for ((env, r), (_, objs)) in envs.iter().zip(inputs) {
         let plan = run.plans.iter().position(|p| p.environment == *env || !multi).unwrap_or(0);
         for g in run.objects.get(plan).into_iter().flatten() {
             let key = (g.kind.as_str().to_string(), g.name.clone());
-            let input = r.objects.iter().zip(objs).find(|(a, _)| a.target.as_ref() == Some(&key)).map(|(_, o)| &o.value);
+            let input =
+                r.objects.iter().zip(objs).find(|(a, _)| a.target.as_ref() == Some(&key)).map(|(_, o)| &o.value);
             let n = input.map_or_else(|| diff::count(&g.value), |i| diff::added(&g.value, i));
             out.push((format!("{}/{}", key.0, key.1), env.clone(), n));
         }
@@ -167,7 +179,14 @@ fn matches(objs: &[Object], generated: &[Generated]) -> Vec<Option<usize>> {
 }
 
 /// Map the native nodes; build until svcc accepts them all.
-fn native(header: &str, name: &str, env: Option<&str>, objs: &[Object], ids: &[usize], ledger: &mut Ledger) -> Result<(Vec<SpecNode>, Run), Diagnostic> {
+fn native(
+    header: &str,
+    name: &str,
+    env: Option<&str>,
+    objs: &[Object],
+    ids: &[usize],
+    ledger: &mut Ledger,
+) -> Result<(Vec<SpecNode>, Run), Failure> {
     let mut cx = Cx::new(name, objs);
     blocks::map(&mut cx);
     for (obj, prefix, block) in &cx.claims {
@@ -219,7 +238,7 @@ fn import_env(
     ids: &[usize],
     ledger: &mut Ledger,
     opts: &Options,
-) -> Result<EnvImport, Diagnostic> {
+) -> Result<EnvImport, Failure> {
     for &id in ids {
         let fate = Fate::Dropped("set by the API server, not configuration".into());
         ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
@@ -247,7 +266,11 @@ fn import_env(
         }
         accounts.push(acc);
     }
-    let run = if blocks.is_empty() { run } else { patch_rounds(header, name, env, &nodes, &mut blocks, &owners, &mut accounts)? };
+    let run = if blocks.is_empty() {
+        run
+    } else {
+        patch_rounds(header, name, env, &nodes, &mut blocks, &owners, &mut accounts)?
+    };
     let mut nodes = nodes;
     for b in &blocks {
         let key = format!("patch {} {}", b.kind, b.name.as_deref().unwrap_or(""));
@@ -272,8 +295,16 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
     }
     fixed(&mut input, "/apiVersion", Fate::Changed(format!("svcc writes {}", g.kind.api_version())));
     fixed(&mut input, "/metadata/name", Fate::Changed(format!("svcc names this object `{}`", g.name)));
-    fixed(&mut input, "/metadata/namespace", Fate::Changed("the namespace comes from `namespace` or the environment".into()));
-    fixed(&mut input, "/metadata/labels/app.kubernetes.io~1managed-by", Fate::Changed("svcc marks its objects `managed-by: svcc`".into()));
+    fixed(
+        &mut input,
+        "/metadata/namespace",
+        Fate::Changed("the namespace comes from `namespace` or the environment".into()),
+    );
+    fixed(
+        &mut input,
+        "/metadata/labels/app.kubernetes.io~1managed-by",
+        Fate::Changed("svcc marks its objects `managed-by: svcc`".into()),
+    );
     if opts.harden {
         for p in selectors(&o.kind) {
             fixed(&mut input, p, Fate::Changed(HARDEN_COST.into()));
@@ -328,7 +359,7 @@ fn patch_rounds(
     blocks: &mut Vec<PatchBlock>,
     owners: &[usize],
     accounts: &mut [Account],
-) -> Result<Run, Diagnostic> {
+) -> Result<Run, Failure> {
     let mut owners = owners.to_vec();
     for _ in 0..MAX_ROUNDS {
         let r = render::spec(header, name, nodes, blocks, env);
@@ -372,7 +403,8 @@ fn patch_rounds(
 fn settle(ledger: &mut Ledger, objs: &[Object], r: &EnvImport, generated: &[Generated]) {
     use std::collections::BTreeMap;
     for (o, acc) in objs.iter().zip(&r.objects) {
-        let fin = acc.target.as_ref().and_then(|(k, n)| generated.iter().find(|g| g.kind.as_str() == k && &g.name == n));
+        let fin =
+            acc.target.as_ref().and_then(|(k, n)| generated.iter().find(|g| g.kind.as_str() == k && &g.name == n));
         let mut theirs = BTreeMap::new();
         super::ledger::leaf_values(&o.value, &mut String::new(), &mut theirs);
         let mut ours = BTreeMap::new();

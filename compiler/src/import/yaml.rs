@@ -78,9 +78,8 @@ fn too_large(file: u16, what: &str) -> Diagnostic {
 fn not_yaml(file: u16, text: &str, chunk_start: usize, e: &serde_saphyr::Error) -> Diagnostic {
     let message = e.without_snippet().to_string();
     let first = message.lines().next().unwrap_or("invalid YAML").trim().to_string();
-    let offset = e.location().map_or(chunk_start, |loc| {
-        chunk_start + offset_of(&text[chunk_start..], loc.line(), loc.column())
-    });
+    let offset =
+        e.location().map_or(chunk_start, |loc| chunk_start + offset_of(&text[chunk_start..], loc.line(), loc.column()));
     let offset = offset.min(text.len());
     let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
     Diagnostic::error(Code::ImportNotYaml, format!("not YAML: {first}"))

@@ -15,9 +15,8 @@ fn name_for(number: u64, protocol: &str) -> String {
 pub fn map(cx: &mut Cx) {
     let Some(ports) = cx.at(&format!("{CONTAINER}/ports")).and_then(Value::as_array) else { return };
     let service = cx.first("Service");
-    let svc_ports: Vec<Value> = service
-        .and_then(|(_, v)| v.pointer("/spec/ports").and_then(Value::as_array).cloned())
-        .unwrap_or_default();
+    let svc_ports: Vec<Value> =
+        service.and_then(|(_, v)| v.pointer("/spec/ports").and_then(Value::as_array).cloned()).unwrap_or_default();
     // One node for all ports: their order decides the default probe and
     // metrics port, so environments must not split them.
     let mut lines = Vec::new();

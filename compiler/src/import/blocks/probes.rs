@@ -25,11 +25,9 @@ fn probe(kind: &str, p: &Value) -> Option<String> {
     } else {
         return None;
     };
-    for (field, prop) in [
-        ("initialDelaySeconds", "initial-delay"),
-        ("periodSeconds", "period"),
-        ("timeoutSeconds", "timeout"),
-    ] {
+    for (field, prop) in
+        [("initialDelaySeconds", "initial-delay"), ("periodSeconds", "period"), ("timeoutSeconds", "timeout")]
+    {
         if let Some(v) = p.get(field).and_then(secs) {
             head.push_str(&format!(" {prop}={v}"));
         }

@@ -29,7 +29,9 @@ fn toleration(t: &Value) -> Option<String> {
 }
 
 pub fn map(cx: &mut Cx) {
-    if let Some(body) = cx.at(&format!("{POD}/nodeSelector")).and_then(Value::as_object).filter(|m| !m.is_empty()).and_then(map_block) {
+    if let Some(body) =
+        cx.at(&format!("{POD}/nodeSelector")).and_then(Value::as_object).filter(|m| !m.is_empty()).and_then(map_block)
+    {
         cx.node("node-selector", format!("node-selector {body}"));
         cx.claim(0, format!("{POD}/nodeSelector"), "scheduling");
     }

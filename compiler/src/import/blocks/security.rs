@@ -21,7 +21,9 @@ pub fn map(cx: &mut Cx) {
 fn account(cx: &mut Cx) {
     let name = cx.text(&format!("{POD}/serviceAccountName")).or_else(|| cx.text(&format!("{POD}/serviceAccount")));
     let sa = cx.first("ServiceAccount");
-    let automount = cx.at(&format!("{POD}/automountServiceAccountToken")).and_then(Value::as_bool)
+    let automount = cx
+        .at(&format!("{POD}/automountServiceAccountToken"))
+        .and_then(Value::as_bool)
         .or_else(|| sa.and_then(|(_, v)| v.get("automountServiceAccountToken")).and_then(Value::as_bool));
     let mut text = String::from("service-account");
     match name {

@@ -9,7 +9,9 @@ fn volume(v: &Value, mounts: &[Value]) -> Option<String> {
     let name = v.get("name")?.as_str()?;
     let mut at = mounts.iter().filter(|m| m.get("name").and_then(Value::as_str) == Some(name));
     let mount = at.next()?;
-    if at.next().is_some() || mount.as_object()?.keys().any(|k| !matches!(k.as_str(), "name" | "mountPath" | "readOnly")) {
+    if at.next().is_some()
+        || mount.as_object()?.keys().any(|k| !matches!(k.as_str(), "name" | "mountPath" | "readOnly"))
+    {
         return None;
     }
     let mut line = format!("{} {}", kdl::name(name), s(mount.get("mountPath")?.as_str()?));
