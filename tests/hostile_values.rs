@@ -187,14 +187,14 @@ fn temp(tag: &str) -> PathBuf {
 /// A folder of stub commands: each records its argv (NUL-separated, one
 /// file per call) under `log/`, reads its input to the end (a stub that
 /// exits first would kill the writer of a pipe with SIGPIPE, which
-/// `pipefail` turns into a failure) and prints `true` (what deploy.sh's
-/// pod queries count as a ready pod).
+/// `pipefail` turns into a failure) and prints `True` (what deploy.sh's
+/// pod queries count as a ready pod: the pod's Ready condition).
 fn stubs(root: &Path, names: &[&str]) -> PathBuf {
     let bin = root.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::create_dir_all(root.join("log")).unwrap();
     let body = format!(
-        "#!/bin/bash\nf=$(mktemp {log}/call.XXXXXXXX)\nprintf '%s\\0' \"$(basename \"$0\")\" \"$@\" > \"$f\"\ncat >/dev/null\necho true\n",
+        "#!/bin/bash\nf=$(mktemp {log}/call.XXXXXXXX)\nprintf '%s\\0' \"$(basename \"$0\")\" \"$@\" > \"$f\"\ncat >/dev/null\necho True\n",
         log = root.join("log").display()
     );
     for n in names {

@@ -52,6 +52,71 @@ pub struct Endpoint {
     pub interval: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrape_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub honor_labels: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<SafeAuthorization>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bearer_token_file: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relabelings: Vec<RelabelConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metric_relabelings: Vec<RelabelConfig>,
+}
+
+/// A ServiceMonitor endpoint's `tlsConfig`.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<SecretOrConfigMap>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure_skip_verify: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct SecretOrConfigMap {
+    pub secret: SecretKeySelector,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct SecretKeySelector {
+    pub name: String,
+    pub key: String,
+}
+
+/// A ServiceMonitor endpoint's `authorization`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct SafeAuthorization {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    pub credentials: SecretKeySelector,
+}
+
+/// One `relabelings` or `metricRelabelings` entry.
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RelabelConfig {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source_labels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub separator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modulus: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
 /// monitoring.coreos.com/v1 PrometheusRule.
@@ -110,6 +175,12 @@ pub struct RolloutSpec {
     pub selector: LabelSelector,
     pub template: RolloutPodTemplate,
     pub strategy: RolloutStrategy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress_deadline_seconds: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision_history_limit: Option<i32>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -143,7 +214,8 @@ pub struct BlueGreenStrategy {
 pub struct CanaryStrategy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stable_service: Option<String>,
-    pub canary_service: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_service: Option<String>,
     pub max_surge: IntOrString,
     pub max_unavailable: IntOrString,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,19 +265,27 @@ pub struct RolloutAnalysis {
     pub args: Vec<AnalysisRunArgument>,
 }
 
-/// An argument a Rollout passes to its analyses, here always read from one
-/// of its own fields (`valueFrom.fieldRef`, e.g. `metadata.namespace`).
+/// An argument a Rollout passes to its analyses: a literal `value`, or
+/// `valueFrom` one of its own fields (`fieldRef`, e.g. `metadata.namespace`)
+/// or the pod-template hash of a version (`podTemplateHashValue`).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisRunArgument {
     pub name: String,
-    pub value_from: ArgumentValueFrom,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<ArgumentValueFrom>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArgumentValueFrom {
-    pub field_ref: FieldRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_ref: Option<FieldRef>,
+    /// `Latest` (the new version) or `Stable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_template_hash_value: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -248,7 +328,10 @@ pub struct Argument {
 pub struct AnalysisMetric {
     pub name: String,
     pub interval: String,
-    pub count: i32,
+    /// Left out: measured until the analysis is stopped (a background
+    /// analysis, stopped when the update ends).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
     pub success_condition: String,
     pub failure_condition: String,
     pub failure_limit: i32,

@@ -10,6 +10,13 @@ use indexmap::IndexMap;
 
 use crate::source::{Span, Spanned};
 
+mod analysis;
+mod objects;
+pub use analysis::*;
+pub use objects::*;
+mod pod;
+pub use pod::*;
+
 pub type Map<V> = IndexMap<String, V>;
 
 #[derive(Clone, Debug)]
@@ -25,6 +32,16 @@ pub struct Spec {
     /// `pipeline { … }`: the CI/CD workflow, Dockerfile and deploy script
     /// (service-level only; docs/pipeline.md).
     pub ci: Option<Ci>,
+    /// `service NAME folder="…"`: the output folder, when not the name.
+    pub folder: Option<Spanned<String>>,
+}
+
+impl Spec {
+    /// The service's output folder (`FOLDER/ENVIRONMENT/`, `FOLDER/pipeline/`):
+    /// `folder=`, else the service name.
+    pub fn folder(&self) -> &str {
+        self.folder.as_ref().map_or(&self.name.value, |f| &f.value)
+    }
 }
 
 /// `pipeline node=20 { … }` as written: every setting `None` when it takes
@@ -143,6 +160,8 @@ pub struct PatchOp {
     pub op: PatchOpKind,
     /// The `set` / `merge` / `remove` token.
     pub node: Span,
+    /// The whole operation, with its value or block.
+    pub whole: Span,
     /// A JSON pointer (RFC 6901), e.g. `/spec/template/spec/hostAliases`.
     pub pointer: Spanned<String>,
     /// The value (`None` for `remove`).
@@ -219,6 +238,8 @@ pub struct Body {
     pub disruption: Option<Disruption>,
     pub node_selector: Map<Spanned<String>>,
     pub tolerations: Map<Toleration>,
+    /// `affinity { … }`, `priority-class`.
+    pub placement: Placement,
     pub metrics: Option<Metrics>,
     pub alerts: Alerts,
     pub slos: Map<Slo>,
@@ -226,8 +247,25 @@ pub struct Body {
     pub blue_green: Option<BlueGreen>,
     /// `canary { … }`: an Argo Rollouts canary update instead of a rolling Deployment.
     pub canary: Option<Canary>,
+    /// `container-name NAME`: the service's container's name (default: the
+    /// service's).
+    pub container_name: Option<Spanned<String>>,
+    /// `container NAME { … }` and `init-container NAME { … }`, by name.
+    pub containers: Map<Container>,
+    /// `min-ready`, `progress-deadline`, `revision-history`: how the
+    /// workload (Deployment or Rollout) judges and remembers its updates.
+    pub updates: Updates,
     /// Escape-hatch patches, applied in order after lowering.
     pub patches: Vec<Patch>,
+    /// Object names, Services, selector and per-object metadata (`objects.rs`).
+    pub names: Names,
+    /// `selector { … }`: the labels a live workload already selects on,
+    /// kept as given (the span is the `selector` node's).
+    pub selector: Option<Spanned<Map<Spanned<String>>>>,
+    /// `expose NAME { … }`: Services beside the main one, or its own shape.
+    pub exposes: Map<Expose>,
+    /// `object OBJECT { … }`: labels and annotations of one object only.
+    pub objects: Map<ObjectMetadata>,
     /// `gitops argocd { … }`: how a GitOps engine deploys the service
     /// (service, preset and org defaults only; docs/gitops.md).
     pub gitops: Option<Gitops>,
@@ -342,6 +380,8 @@ pub struct Port {
     pub number: Option<Spanned<u16>>,
     pub service_port: Option<Spanned<u16>>,
     pub protocol: Option<Spanned<String>>,
+    /// `host-port=`: the port on the node's own address (a warning).
+    pub host_port: Option<Spanned<u16>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -371,6 +411,9 @@ impl ResourceKind {
 pub struct Resources {
     pub requests: IndexMap<ResourceKind, Spanned<Quantity>>,
     pub limits: IndexMap<ResourceKind, Spanned<Quantity>>,
+    /// `limits cpu=#false`: no CPU limit (an org's choice); a layer that
+    /// writes a limit above it takes it back.
+    pub no_cpu_limit: Option<Spanned<bool>>,
 }
 
 /// A Kubernetes resource quantity, held exactly in thousandths.
@@ -447,6 +490,8 @@ pub struct Probe {
     pub timeout: Option<Spanned<Duration>>,
     pub failure_threshold: Option<Spanned<u32>>,
     pub success_threshold: Option<Spanned<u32>>,
+    /// `header NAME VALUE` children of an HTTP probe (`httpHeaders`).
+    pub headers: Option<Spanned<Vec<(String, String)>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -505,6 +550,11 @@ pub struct Volume {
     pub source: Option<VolumeSource>,
     pub size_limit: Option<Spanned<Quantity>>,
     pub memory: Option<Spanned<bool>>,
+    /// `optional=#true`: a secret or config map that may be missing.
+    pub optional: Option<Spanned<bool>>,
+    /// The keys to mount, each at its path: `"app.yaml" "config.yaml"`
+    /// children; `None` mounts every key under its own name.
+    pub items: Option<Spanned<Vec<(String, String)>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -523,6 +573,11 @@ pub struct ServiceAccount {
     pub automount: Option<Spanned<bool>>,
     pub annotations: Map<Spanned<String>>,
 }
+
+/// `run-as-user "image"` / `run-as-group "image"`: no id in the pod, the
+/// image's own `USER` applies. Outside the ids Kubernetes takes (0 and up),
+/// so a layer above replaces it like any id.
+pub const IMAGE_ID: i64 = -1;
 
 #[derive(Clone, Debug, Default)]
 pub struct Security {
@@ -638,6 +693,54 @@ pub struct Metrics {
     pub prometheus_labels: Map<Spanned<String>>,
     /// The Prometheus URL rollout analyses query.
     pub prometheus: Option<Spanned<String>>,
+    /// The ServiceMonitor endpoint's other settings.
+    pub scrape: ScrapeOptions,
+}
+
+/// `metrics scrape-timeout=… honor-labels=… { tls …; authorization …; relabel … }`:
+/// how Prometheus scrapes the endpoint. Each replaces the lower layer's; a
+/// relabeling list replaces it as a whole.
+#[derive(Clone, Debug, Default)]
+pub struct ScrapeOptions {
+    pub scrape_timeout: Option<Spanned<Duration>>,
+    pub honor_labels: Option<Spanned<bool>>,
+    pub tls: Option<ScrapeTls>,
+    pub authorization: Option<ScrapeAuthorization>,
+    pub bearer_token_file: Option<Spanned<String>>,
+    pub relabelings: Option<Spanned<Vec<Relabel>>>,
+    pub metric_relabelings: Option<Spanned<Vec<Relabel>>>,
+}
+
+/// `tls server-name="…" ca-secret="…" ca-key="…" insecure-skip-verify=#false`.
+#[derive(Clone, Debug)]
+pub struct ScrapeTls {
+    pub node: Span,
+    pub server_name: Option<Spanned<String>>,
+    pub ca_secret: Option<Spanned<String>>,
+    pub ca_key: Option<Spanned<String>>,
+    pub insecure_skip_verify: Option<Spanned<bool>>,
+}
+
+/// `authorization secret="…" key="…" type="Bearer"`.
+#[derive(Clone, Debug)]
+pub struct ScrapeAuthorization {
+    pub node: Span,
+    pub type_: Option<Spanned<String>>,
+    pub secret: Spanned<String>,
+    pub key: Spanned<String>,
+}
+
+/// `relabel "SOURCE"… action=… target-label=… regex=… replacement=…`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relabel {
+    pub node: Span,
+    pub source_labels: Vec<Spanned<String>>,
+    pub action: Option<Spanned<String>>,
+    pub target_label: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
+    pub replacement: Option<Spanned<String>>,
+    pub separator: Option<Spanned<String>>,
+    pub modulus: Option<Spanned<u64>>,
 }
 
 /// `alerts { … }`: built-in alert kinds and custom rules.
@@ -775,12 +878,16 @@ pub enum Step {
 pub struct Analysis {
     pub node: Span,
     pub gates: Vec<Gate>,
+    /// `arg NAME …`: values the Rollout passes, read as `{{args.NAME}}`.
+    pub args: Vec<AnalysisArg>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GateKind {
     SuccessRate,
     Latency,
+    /// `query NAME expr=… success=… failure=…`: the user's PromQL.
+    Query,
 }
 
 /// `success-rate at-least=0.95 interval="60s" count=5 failure-limit=3` or
@@ -794,6 +901,18 @@ pub struct Gate {
     pub at_most: Option<Spanned<Duration>>,
     pub interval: Option<Spanned<Duration>>,
     pub count: Option<Spanned<u32>>,
+    /// `count="whole-update"`: no count, measured until the update ends.
+    pub whole_update: Option<Span>,
     pub failure_limit: Option<Spanned<u32>>,
     pub inconclusive_limit: Option<Spanned<u32>>,
+    /// The query and conditions of a `query` gate.
+    pub query: Option<Box<QueryGate>>,
+}
+
+/// `min-ready "10s"`, `progress-deadline "10m"`, `revision-history 5`.
+#[derive(Clone, Debug, Default)]
+pub struct Updates {
+    pub min_ready: Option<Spanned<Duration>>,
+    pub progress_deadline: Option<Spanned<Duration>>,
+    pub revision_history: Option<Spanned<u32>>,
 }

@@ -8,6 +8,11 @@ use std::collections::BTreeMap;
 use crate::model::{Duration, IntOrPercent, ProbeKind};
 use crate::source::Span;
 
+mod objects;
+pub use objects::*;
+mod pod;
+pub use pod::*;
+
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub service: String,
@@ -17,28 +22,21 @@ pub struct Plan {
     pub namespace: Option<String>,
     /// The `service` node: origin of every generated object.
     pub origin: Span,
-    pub image: String,
-    pub image_span: Span,
-    pub pull_policy: String,
+    /// The service's container: its image, ports (which the Services
+    /// expose), resources, probes, environment and mounts.
+    pub container: PlanContainer,
+    /// The pod's other containers, in declaration order.
+    pub containers: Vec<PlanContainer>,
     /// The image tag, used as the `app.kubernetes.io/version` label.
     pub version: Option<String>,
-    pub ports: Vec<PlanPort>,
     /// `None` when an autoscaler owns the replica count.
     pub replicas: Option<(u32, Span)>,
-    pub requests: BTreeMap<&'static str, (String, Span)>,
-    pub limits: BTreeMap<&'static str, (String, Span)>,
-    pub probes: Vec<PlanProbe>,
-    pub env: Vec<PlanEnv>,
-    pub env_from: Vec<PlanEnvFrom>,
-    pub command: Option<Vec<String>>,
-    pub args: Option<Vec<String>>,
     /// Labels on every object: the derived `app.kubernetes.io/*` ones plus the spec's.
     pub labels: BTreeMap<String, String>,
     /// The identity labels a selector uses (never a version).
     pub selector: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
-    pub volumes: Vec<PlanVolume>,
     pub service_account: PlanServiceAccount,
     pub security: PlanSecurity,
     pub autoscale: Option<PlanAutoscale>,
@@ -49,6 +47,8 @@ pub struct Plan {
     pub disruption: Option<IntOrPercentBound>,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<PlanToleration>,
+    pub affinity: PlanAffinity,
+    pub priority_class: Option<String>,
     /// The `environment NAME { … }` block this plan merged, if any: values
     /// whose span lies inside it are environment overrides.
     pub environment_block: Option<Span>,
@@ -59,8 +59,26 @@ pub struct Plan {
     pub monitoring: Option<PlanMonitoring>,
     /// `Some` when an Argo Rollouts strategy replaces the rolling Deployment.
     pub delivery: Option<PlanDelivery>,
+    /// The generated objects' names (`objects.rs`).
+    pub names: PlanNames,
+    /// The main Service first (when the service has ports), then `expose`'s.
+    pub services: Vec<PlanService>,
+    /// `object`: labels and annotations of one object, by object
+    /// (`workload`, `service-account`, … or an `expose` name).
+    pub objects: BTreeMap<String, PlanObjectMetadata>,
     /// `Some` when a GitOps engine deploys this environment (`gitops`).
     pub gitops: Option<PlanGitops>,
+    /// `min-ready`, `progress-deadline`, `revision-history` (the workload's).
+    pub updates: PlanUpdates,
+}
+
+/// The workload's update settings, in seconds and versions; `None` leaves
+/// the Kubernetes default (0 s, 600 s, 10).
+#[derive(Clone, Debug, Default)]
+pub struct PlanUpdates {
+    pub min_ready: Option<u64>,
+    pub progress_deadline: Option<u64>,
+    pub revision_history: Option<u32>,
 }
 
 /// How a GitOps engine deploys one environment of a service: `gitops`
@@ -113,8 +131,8 @@ pub enum PlanEngine {
 pub struct PlanDelivery {
     pub strategy: PlanStrategy,
     /// The Service Argo Rollouts points at the new version only (preview or
-    /// canary); the main Service keeps the service's name.
-    pub second_service: String,
+    /// canary; `None`: a canary without one).
+    pub second_service: Option<String>,
     pub analyses: Vec<PlanAnalysis>,
     /// No namespace is known at build time (no `namespace`, no
     /// environments): the analyses' queries read it from an argument the
@@ -142,7 +160,7 @@ pub enum PlanStrategy {
     },
     Canary {
         stable_service: Option<String>,
-        canary_service: String,
+        canary_service: Option<String>,
         max_surge: IntOrPercent,
         max_unavailable: IntOrPercent,
         /// The existing Ingress the NGINX router splits traffic from.
@@ -165,14 +183,25 @@ pub enum PlanStep {
 pub struct PlanAnalysis {
     pub name: String,
     pub metrics: Vec<PlanAnalysisMetric>,
+    /// The arguments its queries read (besides the namespace argument),
+    /// declared by the template and passed by the Rollout.
+    pub args: Vec<PlanArg>,
     pub span: Span,
+}
+
+/// `arg NAME …` of an analysis: its name and where the Rollout takes the value.
+#[derive(Clone, Debug)]
+pub struct PlanArg {
+    pub name: String,
+    pub source: crate::model::ArgSource,
 }
 
 #[derive(Clone, Debug)]
 pub struct PlanAnalysisMetric {
     pub name: String,
     pub interval: String,
-    pub count: u32,
+    /// `None`: measured until the update ends (`count="whole-update"`).
+    pub count: Option<u32>,
     pub failure_limit: u32,
     pub inconclusive_limit: u32,
     pub success_condition: String,
@@ -198,6 +227,13 @@ pub struct PlanScrape {
     pub path: String,
     pub interval: Option<String>,
     pub scheme: Option<String>,
+    pub scrape_timeout: Option<String>,
+    pub honor_labels: Option<bool>,
+    pub tls: Option<crate::crd::TlsConfig>,
+    pub authorization: Option<crate::crd::SafeAuthorization>,
+    pub bearer_token_file: Option<String>,
+    pub relabelings: Vec<crate::crd::RelabelConfig>,
+    pub metric_relabelings: Vec<crate::crd::RelabelConfig>,
 }
 
 #[derive(Clone, Debug)]
@@ -224,6 +260,8 @@ pub struct PlanPort {
     pub number: u16,
     pub service_port: u16,
     pub protocol: String,
+    /// `host-port=`: the node's port that reaches it (a warning).
+    pub host_port: Option<u16>,
     pub span: Span,
 }
 
@@ -241,7 +279,7 @@ pub struct PlanProbe {
 
 #[derive(Clone, Debug)]
 pub enum PlanProbeHandler {
-    Http { path: String, port: String, scheme: Option<String> },
+    Http { path: String, port: String, scheme: Option<String>, headers: Vec<(String, String)> },
     Tcp { port: String },
     Grpc { port: u16, service: Option<String> },
     Exec(Vec<String>),
@@ -277,6 +315,9 @@ pub struct PlanVolume {
     pub source: crate::model::VolumeSource,
     pub size_limit: Option<String>,
     pub memory: bool,
+    pub optional: bool,
+    /// (key, path) of each item; empty mounts every key.
+    pub items: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -289,8 +330,13 @@ pub struct PlanServiceAccount {
 
 #[derive(Clone, Debug)]
 pub struct PlanSecurity {
+    /// The pod's ids, also the `USER` of svcc's Dockerfile.
     pub run_as_user: i64,
     pub run_as_group: i64,
+    /// `run-as-user "image"`, `run-as-group "image"`: the pod sets no id,
+    /// the image's own `USER` applies.
+    pub user_from_image: bool,
+    pub group_from_image: bool,
     pub fs_group: i64,
     pub run_as_non_root: bool,
     pub read_only_root_filesystem: bool,

@@ -40,8 +40,10 @@ pub struct Target {
     /// `job` label: prometheus-operator sets it to the Service name.
     pub job: String,
     pub namespace: Option<String>,
-    /// Container and Deployment name (cAdvisor and kube-state-metrics series).
+    /// The Deployment or Rollout name (kube-state-metrics series).
     pub workload: String,
+    /// The container name (cAdvisor and kube-state-metrics container series).
+    pub container: String,
 }
 
 fn quote(s: &str) -> String {
@@ -74,7 +76,7 @@ impl Target {
         if let Some(ns) = &self.namespace {
             parts.push(format!("namespace={}", quote(ns)));
         }
-        parts.push(format!("container={}", quote(&self.workload)));
+        parts.push(format!("container={}", quote(&self.container)));
         parts.join(",")
     }
 
@@ -309,6 +311,28 @@ pub fn check(expr: &str) -> Result<(), String> {
     promql_parser::parser::parse(expr).map(|_| ())
 }
 
+/// What a query returns when Prometheus evaluates it at one instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultType {
+    /// An instant vector: a list of values, `result[N]` to Argo Rollouts.
+    Vector,
+    /// A scalar: one value, `result`.
+    Scalar,
+    /// A range vector or a string, which Argo Rollouts cannot judge.
+    Other(&'static str),
+}
+
+/// Parse an expression and say what it returns; `Err` carries the parser's message.
+pub fn result_type(expr: &str) -> Result<ResultType, String> {
+    use promql_parser::parser::value::ValueType;
+    Ok(match promql_parser::parser::parse(expr)?.value_type() {
+        ValueType::Vector => ResultType::Vector,
+        ValueType::Scalar => ResultType::Scalar,
+        ValueType::Matrix => ResultType::Other("a range vector"),
+        ValueType::String => ResultType::Other("a string"),
+    })
+}
+
 /// Expand `${selector}` (the scrape selector) in a user-written expression.
 pub fn expand(expr: &str, t: &Target) -> String {
     expr.replace("${selector}", &t.scrape_selector())
@@ -321,7 +345,12 @@ mod tests {
     use super::*;
 
     fn target() -> Target {
-        Target { job: "backend-api".into(), namespace: Some("production".into()), workload: "backend-api".into() }
+        Target {
+            job: "backend-api".into(),
+            namespace: Some("production".into()),
+            workload: "backend-api".into(),
+            container: "backend-api".into(),
+        }
     }
 
     #[test]
@@ -455,6 +484,16 @@ mod tests {
             }
         }
         assert!(rejected > 5, "the probes rejected only {rejected} names");
+    }
+
+    #[test]
+    fn result_types() {
+        assert_eq!(result_type("sum(rate(x[5m]))"), Ok(ResultType::Vector));
+        assert_eq!(result_type("scalar(sum(x))"), Ok(ResultType::Scalar));
+        assert_eq!(result_type("1 + 2"), Ok(ResultType::Scalar));
+        assert_eq!(result_type("x[5m]"), Ok(ResultType::Other("a range vector")));
+        assert_eq!(result_type("\"a\""), Ok(ResultType::Other("a string")));
+        assert!(result_type("sum(").is_err());
     }
 
     #[test]

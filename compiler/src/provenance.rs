@@ -168,9 +168,7 @@ pub fn render(run: &Run, answers: &[Answer]) -> String {
             Origin::Environment { name, span } => {
                 format!("overridden by environment `{name}`{inherited} at {}", at(*span))
             }
-            Origin::Default { setting } => {
-                format!("default{inherited}: `{setting}` is not set in the spec (defaults: docs/language.md)")
-            }
+            Origin::Default { setting } => default_line(setting, &inherited),
             Origin::Derived { from, what } => format!("derived from {what}{inherited} at {}", at(*from)),
             Origin::Patch(span) if span.file != 0 => {
                 format!("set by a patch in {}{inherited} at {}", place(run, *span).layer, at(*span))
@@ -199,7 +197,15 @@ pub fn to_json(run: &Run, answers: &[Answer]) -> serde_json::Value {
                 Origin::Environment { name, span } => {
                     serde_json::json!({ "kind": "environment", "environment": name, "at": loc(*span) })
                 }
-                Origin::Default { setting } => serde_json::json!({ "kind": "default", "setting": setting }),
+                Origin::Default { setting } => {
+                    let note = crate::settings::by_path(setting).and_then(|s| s.default);
+                    serde_json::json!({
+                        "kind": "default",
+                        "setting": setting,
+                        "why": note.map(|n| n.0),
+                        "change": note.map(|n| n.1),
+                    })
+                }
                 Origin::Derived { from, what } => {
                     serde_json::json!({ "kind": "derived", "from": what, "at": loc(*from) })
                 }
@@ -217,6 +223,19 @@ pub fn to_json(run: &Run, answers: &[Answer]) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "version": 1, "answers": items })
+}
+
+/// What a value that took its default says: the setting, and for the
+/// defaults that change behaviour, the value and why, and how to change it
+/// (in the spec, or for every service below a folder in `_defaults.kdl`).
+fn default_line(setting: &str, inherited: &str) -> String {
+    let base = format!("default{inherited}: `{setting}` is not set in the spec (defaults: docs/language.md#defaults)");
+    match crate::settings::by_path(setting).and_then(|s| s.default) {
+        Some((why, change)) => format!(
+            "{base}\n  svcc's default: {why}\n  change it: {change}, in the service, an environment, or `_defaults.kdl` for every service below its folder"
+        ),
+        None => base,
+    }
 }
 
 #[cfg(test)]

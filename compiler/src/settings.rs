@@ -47,11 +47,20 @@ pub struct Setting {
     /// Pointer suffixes of values the plan traces to a span itself, where
     /// the service's own span stands for this setting's default.
     pub traced: &'static [&'static str],
+    /// For a default that changes what services relying on Kubernetes'
+    /// own notice: what it is and why, and how to change it (`svcc
+    /// explain` prints both).
+    pub default: Option<(&'static str, &'static str)>,
 }
 
 impl Setting {
     const fn new(path: &'static str) -> Setting {
-        Setting { path, reported: true, written: None, fields: &[], traced: &[] }
+        Setting { path, reported: true, written: None, fields: &[], traced: &[], default: None }
+    }
+
+    const fn default(mut self, why: &'static str, change: &'static str) -> Setting {
+        self.default = Some((why, change));
+        self
     }
 
     const fn unreported(mut self) -> Setting {
@@ -179,18 +188,48 @@ registry! {
     IMAGE_PULL_POLICY = Setting::new("image.pull-policy")
         .written(|b| b.image.as_ref().and_then(|i| at(&i.pull_policy)))
         .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/imagePullPolicy")]);
+    /// `container-name NAME`: the service's container (default: the service's name).
+    CONTAINER_NAME = Setting::new("container-name")
+        .written(|b| at(&b.container_name))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/name")]);
+    /// Another container of the pod: its settings are reported under this
+    /// path (`container.envoy.image.tag`).
+    CONTAINER = Setting::new("container.NAME").unreported();
     /// Lowering attributes `/metadata/namespace` of every object itself
     /// (derived from the environment when not written).
     NAMESPACE = Setting::new("namespace").written(|b| at(&b.namespace));
     PORT = Setting::new("port.NAME");
     PORT_SERVICE_PORT = Setting::new("port.NAME.service-port");
     PORT_PROTOCOL = Setting::new("port.NAME.protocol");
-    REPLICAS = Setting::new("replicas").written(|b| at(&b.replicas)).traced(&["/spec/replicas"]);
-    REQUESTS_CPU = Setting::new("resources.requests.cpu").traced(&["/resources/requests/cpu"]);
-    REQUESTS_MEMORY = Setting::new("resources.requests.memory").traced(&["/resources/requests/memory"]);
+    PORT_HOST_PORT = Setting::new("port.NAME.host-port");
+    /// `expose NAME #false`.
+    EXPOSE = Setting::new("expose.NAME");
+    EXPOSE_TYPE = Setting::new("expose.NAME.type");
+    EXPOSE_HEADLESS = Setting::new("expose.NAME.headless");
+    EXPOSE_EXTERNAL_TRAFFIC_POLICY = Setting::new("expose.NAME.external-traffic-policy");
+    /// The `port` list, replaced as a whole.
+    EXPOSE_PORT = Setting::new("expose.NAME.port");
+    REPLICAS = Setting::new("replicas").written(|b| at(&b.replicas)).traced(&["/spec/replicas"]).default(
+        "2, where Kubernetes runs 1: one pod can be lost to a drain or a failure without an outage",
+        "`replicas 1` for a service that must run once",
+    );
+    REQUESTS_CPU = Setting::new("resources.requests.cpu").traced(&["/resources/requests/cpu"]).default(
+        "100m, so the pod is scheduled with room to run and CPU autoscaling has a base",
+        "`resources { requests cpu=\"…\" }`",
+    );
+    REQUESTS_MEMORY = Setting::new("resources.requests.memory").traced(&["/resources/requests/memory"]).default(
+        "128Mi, so the scheduler reserves real memory for the pod",
+        "`resources { requests memory=\"…\" }`",
+    );
     REQUESTS_EPHEMERAL_STORAGE = Setting::new("resources.requests.ephemeral-storage");
-    LIMITS_CPU = Setting::new("resources.limits.cpu").traced(&["/resources/limits/cpu"]);
-    LIMITS_MEMORY = Setting::new("resources.limits.memory").traced(&["/resources/limits/memory"]);
+    LIMITS_CPU = Setting::new("resources.limits.cpu").traced(&["/resources/limits/cpu"]).default(
+        "twice the CPU request (a 5m request gets a 10m limit, which throttles hard)",
+        "`resources { limits cpu=\"…\" }`, or no CPU limit at all: `resources { limits cpu=#false }`",
+    );
+    LIMITS_MEMORY = Setting::new("resources.limits.memory").traced(&["/resources/limits/memory"]).default(
+        "twice the memory request, so a leak cannot take the node down",
+        "`resources { limits memory=\"…\" }`",
+    );
     LIMITS_EPHEMERAL_STORAGE = Setting::new("resources.limits.ephemeral-storage");
     /// The readiness probe as a whole: svcc's TCP probe when not declared.
     PROBES_READINESS = Setting::new("probes.readiness").unreported().traced(&["/readinessProbe"]);
@@ -203,6 +242,8 @@ registry! {
     PROBE_TIMEOUT = Setting::new("probes.KIND.timeout");
     PROBE_FAILURE_THRESHOLD = Setting::new("probes.KIND.failure-threshold");
     PROBE_SUCCESS_THRESHOLD = Setting::new("probes.KIND.success-threshold");
+    /// Replaced as a whole list by the layer above.
+    PROBE_HEADERS = Setting::new("probes.KIND.header");
     ENV = Setting::new("env.KEY");
     COMMAND = Setting::new("command");
     ARGS = Setting::new("args");
@@ -213,6 +254,9 @@ registry! {
     VOLUME = Setting::new("volumes.NAME");
     VOLUME_SIZE_LIMIT = Setting::new("volumes.NAME.size-limit");
     VOLUME_MEMORY = Setting::new("volumes.NAME.memory");
+    VOLUME_OPTIONAL = Setting::new("volumes.NAME.optional");
+    /// Replaced as a whole list by the layer above.
+    VOLUME_ITEMS = Setting::new("volumes.NAME.items");
     SERVICE_ACCOUNT_NAME =
         Setting::new("service-account.name").written(|b| b.service_account.as_ref().and_then(|s| at(&s.name)));
     SERVICE_ACCOUNT_CREATE = Setting::new("service-account.create");
@@ -221,10 +265,18 @@ registry! {
         .fields(&[
             (Kind::Deployment, "/spec/template/spec/automountServiceAccountToken"),
             (Kind::ServiceAccount, "/automountServiceAccountToken"),
-        ]);
+        ])
+        .default(
+            "off: the pods get no Kubernetes API token, and one that calls the API fails at its first call",
+            "`service-account calls-api=#true` for a service that calls the Kubernetes API",
+        );
     RUN_AS_USER = Setting::new("security.run-as-user")
         .written(|b| at(&b.security.run_as_user))
-        .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/runAsUser")]);
+        .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/runAsUser")])
+        .default(
+            "10001, a non-root id that is no real user on the node",
+            "`security { run-as-user 1001 }`, or the image's own user: `security { run-as-user \"image\" }`",
+        );
     RUN_AS_GROUP = Setting::new("security.run-as-group")
         .written(|b| at(&b.security.run_as_group))
         .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/runAsGroup")]);
@@ -282,6 +334,17 @@ registry! {
     GRACE = Setting::new("shutdown.grace")
         .written(|b| at(&b.shutdown.grace))
         .fields(&[(Kind::Deployment, "/spec/template/spec/terminationGracePeriodSeconds")]);
+    MIN_READY = Setting::new("min-ready")
+        .written(|b| at(&b.updates.min_ready))
+        .fields(&[(Kind::Deployment, "/spec/minReadySeconds"), (Kind::Rollout, "/spec/minReadySeconds")]);
+    PROGRESS_DEADLINE = Setting::new("progress-deadline").written(|b| at(&b.updates.progress_deadline)).fields(&[
+        (Kind::Deployment, "/spec/progressDeadlineSeconds"),
+        (Kind::Rollout, "/spec/progressDeadlineSeconds"),
+    ]);
+    REVISION_HISTORY = Setting::new("revision-history").written(|b| at(&b.updates.revision_history)).fields(&[
+        (Kind::Deployment, "/spec/revisionHistoryLimit"),
+        (Kind::Rollout, "/spec/revisionHistoryLimit"),
+    ]);
     /// Replaced as a whole by the layer above.
     DISRUPTION_BUDGET = Setting::new("disruption-budget")
         .unreported()
@@ -294,6 +357,26 @@ registry! {
             (Kind::PodDisruptionBudget, "/spec/minAvailable"),
         ]);
     NODE_SELECTOR = Setting::new("node-selector.KEY");
+    /// Replaced as a whole by the layer above.
+    AFFINITY = Setting::new("affinity")
+        .unreported()
+        .written(|b| b.placement.affinity.as_ref().map(|a| a.node))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/affinity")]);
+    PRIORITY_CLASS = Setting::new("priority-class")
+        .written(|b| at(&b.placement.priority_class))
+        .fields(&[(Kind::Deployment, "/spec/template/spec/priorityClassName")]);
+    /// One object's labels and annotations, merged key by key.
+    OBJECT = Setting::new("object.OBJECT").unreported();
+    /// Replaced as a whole by the layer above.
+    SELECTOR = Setting::new("selector").unreported().written(|b| at(&b.selector));
+    NAMES_WORKLOAD = Setting::new("names.workload");
+    NAMES_SERVICE = Setting::new("names.service");
+    NAMES_PREVIEW_SERVICE = Setting::new("names.preview-service");
+    NAMES_CANARY_SERVICE = Setting::new("names.canary-service");
+    NAMES_AUTOSCALER = Setting::new("names.autoscaler");
+    NAMES_DISRUPTION_BUDGET = Setting::new("names.disruption-budget");
+    NAMES_SERVICE_MONITOR = Setting::new("names.service-monitor");
+    NAMES_PROMETHEUS_RULE = Setting::new("names.prometheus-rule");
     METRICS_PATH = Setting::new("metrics.path");
     METRICS_PORT = Setting::new("metrics.port");
     /// The engine (`gitops argocd`, `gitops #false`).
@@ -326,8 +409,9 @@ mod tests {
 
     /// Path segments that name an argument rather than a word of the
     /// language: a probe's `handler` is its path, `tcp`, `grpc` or `exec`,
-    /// and `autoscale.enabled` is `autoscale #false`.
-    const ARGUMENTS: &[&str] = &["handler", "enabled"];
+    /// `autoscale.enabled` is `autoscale #false`, and a volume's `items`
+    /// are its `KEY "PATH"` children.
+    const ARGUMENTS: &[&str] = &["handler", "enabled", "items"];
 
     /// Every path is spelled as the language is (the decoder's node tables,
     /// which `tests/language_docs.rs` holds to the documentation): a body

@@ -90,8 +90,26 @@ fn report_kdl_errors(text: &str, errors: &[kdl::KdlDiagnostic], diags: &mut Diag
     let mut stuck_at: Vec<usize> = Vec::new();
     let mut unclosed_ends: Vec<usize> = Vec::new();
     let mut after_nodes: Vec<Span> = Vec::new();
+    // A raw string that runs over a line break throws the parser off for
+    // the rest of it: one error for the string, none for the debris.
+    let raws = raw_strings_across_lines(text);
+    for &(start, _) in &raws {
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        out.push(
+            Diagnostic::error(Code::KdlSyntax, "this raw string is never closed on its line")
+                .at(Span::new(start, line_end), "a `#\"…\"#` string ends on the line it starts on")
+                .help("text over several lines goes between `#\"\"\"` and `\"\"\"#`, each on a line of its own"),
+        );
+    }
     for kd in errors {
         let span = Span::from(kd.span).clamp_to(text);
+        let (s, e) = (span.start as usize, span.end as usize);
+        let in_raw = raws.iter().any(|&(rs, re)| (rs..=re).contains(&s) || (rs.saturating_sub(2)..=re).contains(&e));
+        let unclosed =
+            kd.message.as_deref().is_some_and(|m| m.starts_with("No closing '}'") || m.starts_with("Closing '}'"));
+        if in_raw || (unclosed && !raws.is_empty()) {
+            continue;
+        }
         if let Some(d) = v1_hint(text, span) {
             seen_v1 = true;
             out.push(d);
@@ -177,6 +195,65 @@ fn unclosed_block(text: &str, open: Span) -> Diagnostic {
         }
         None => d.at(open, "this `{` has no matching `}`"),
     }
+}
+
+/// Single-line raw strings (`#"…"#`) that a line break interrupts: the
+/// byte range from the first `#` to the end of the closing `"#` (or of the
+/// text). Comments and other strings are skipped as the lexer would.
+fn raw_strings_across_lines(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let find = |from: usize, pat: &[u8]| b[from..].windows(pat.len()).position(|w| w == pat).map(|p| from + p);
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => i = find(i, b"\n").unwrap_or(b.len()),
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut nest = 0usize;
+                while i < b.len() {
+                    if b[i..].starts_with(b"/*") {
+                        nest += 1;
+                        i += 2;
+                    } else if b[i..].starts_with(b"*/") {
+                        nest -= 1;
+                        i += 2;
+                        if nest == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'"' => {
+                let close: &[u8] = if b[i..].starts_with(b"\"\"\"") { b"\"\"\"" } else { b"\"" };
+                i += close.len();
+                while i < b.len() && !b[i..].starts_with(close) && (close.len() == 3 || b[i] != b'\n') {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += close.len();
+            }
+            b'#' => {
+                let hashes = b[i..].iter().take_while(|c| **c == b'#').count();
+                let open = i + hashes;
+                if b.get(open) != Some(&b'"') {
+                    i = open;
+                    continue;
+                }
+                let multi = b[open..].starts_with(b"\"\"\"");
+                let mut close = if multi { b"\"\"\"".to_vec() } else { b"\"".to_vec() };
+                close.extend(std::iter::repeat_n(b'#', hashes));
+                let body = open + if multi { 3 } else { 1 };
+                let end = find(body, &close).map_or(b.len(), |p| p + close.len());
+                if !multi && b[body..end].contains(&b'\n') {
+                    out.push((i, end));
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
 }
 
 /// The first `{` after `from` whose matching `}` sits on another line with
@@ -349,6 +426,7 @@ fn v1_diag(span: Span, v1: &str, v2: &str) -> Diagnostic {
     Diagnostic::error(Code::KdlV1, format!("`{v1}` is KDL v1 syntax; svcc reads KDL v2"))
         .at(span, "a bare keyword is KDL v1")
         .help(format!("write `{v2}`; in KDL v2, keywords start with `#`"))
+        .fix(crate::diagnostic::Fix::replace(format!("Change to `{v2}`"), span, v2))
 }
 
 /// When the parser's error is elsewhere, still point out the first bare v1

@@ -275,6 +275,51 @@ pub fn check_env_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A ConfigMap or Secret key (`IsConfigMapKey`): 1–253 characters of
+/// letters, digits, `-`, `_` and `.`, and not `.` or `..`.
+pub fn check_config_key(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err("must be 1 to 253 characters long".into());
+    }
+    if s == "." || s == ".." {
+        return Err("cannot be `.` or `..`".into());
+    }
+    if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+        return Err(format!("may contain only letters, digits, `-`, `_` and `.`, not `{c}`"));
+    }
+    Ok(())
+}
+
+/// A path below a mount (`validateLocalDescendingPath`): relative, no `..`
+/// segment, at most 4096 characters.
+pub fn check_relative_path(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 4096 {
+        return Err("must be 1 to 4096 characters long".into());
+    }
+    if s.starts_with('/') {
+        return Err("must be relative to the mount path".into());
+    }
+    if s.split('/').any(|seg| seg == "..") {
+        return Err("cannot contain a `..` segment".into());
+    }
+    if s.split('/').any(str::is_empty) {
+        return Err("cannot contain an empty segment (`//` or a trailing `/`)".into());
+    }
+    Ok(())
+}
+
+/// An HTTP header name (RFC 9110 token, as the kubelet sends it):
+/// letters, digits and `-`.
+pub fn check_header_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("cannot be empty".into());
+    }
+    if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+        return Err(format!("may contain only letters, digits and `-`, not `{c}`"));
+    }
+    Ok(())
+}
+
 /// Label or annotation key: `[prefix/]name`.
 pub fn check_qualified_name(s: &str) -> Result<(), String> {
     let (prefix, name) = match s.rsplit_once('/') {

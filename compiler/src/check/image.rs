@@ -46,14 +46,23 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Option<Image>, over: &Option<Imag
 pub(super) fn resolve(cx: &Cx<'_>, image: Option<&Image>, diags: &mut Diagnostics) -> ImagePlan {
     let Some(Image { repository: Some(repo), tag, digest, pull_policy, node: _ }) = image else {
         let at = image.map_or(cx.origin, |i| i.node);
+        let (what, to) = match cx.container {
+            Some(c) => (format!("container `{c}`"), "to the container's block"),
+            None => ("the service".to_string(), "to the service"),
+        };
         diags.push(
-            Diagnostic::error(Code::MissingValue, "the service has no image")
+            Diagnostic::error(Code::MissingValue, format!("{what} has no image"))
                 .at(at, "needs an image")
-                .help("add `image \"ghcr.io/acme/my-app\"` to the service"),
+                .help(format!("add `image \"ghcr.io/acme/my-app\"` {to}")),
         );
         return ImagePlan { reference: String::new(), span: cx.origin, version: None, pull_policy: String::new() };
     };
-    let given = cx.opts.service_tags.get(cx.service).or(cx.opts.image_tag.as_ref());
+    // `--image-tag` and per-service tags name the service's own image; the
+    // pod's other containers run images the spec pins.
+    let given = match cx.container {
+        Some(_) => None,
+        None => cx.opts.service_tags.get(cx.service).or(cx.opts.image_tag.as_ref()),
+    };
     let tag: Option<Spanned<String>> = match given {
         Some(t) => Some(Spanned::new(t.clone(), repo.span)),
         None => tag.clone(),
@@ -88,7 +97,16 @@ fn check_tag(cx: &Cx<'_>, tag: Option<&Spanned<String>>, digest: bool, repo: Spa
                     .note("with `latest`, two nodes can run different code and a rollback does not roll back"),
             );
         }
-    } else if !digest && cx.opts.require_tag {
+    } else if !digest && (cx.opts.require_tag || cx.container.is_some()) {
+        if let Some(c) = cx.container {
+            diags.push(
+                Diagnostic::error(Code::ImageTag, format!("container `{c}` has no image tag"))
+                    .at(repo, "this image has no tag")
+                    .help("pin one in the spec: `image \"…\" tag=\"1.4.2\"` (`--image-tag` sets the service's own image only)")
+                    .note("svcc never falls back to `latest`"),
+            );
+            return;
+        }
         let envs = if cx.named_env { format!(" for environment `{}`", cx.env) } else { String::new() };
         diags.push(
             Diagnostic::error(Code::ImageTag, format!("no image tag{envs}"))

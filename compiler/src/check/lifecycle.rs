@@ -5,8 +5,10 @@
 use super::merge::Merger;
 use super::{Cx, defaults};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{IntOrPercent, Rolling, Shutdown};
+use crate::model::{IntOrPercent, Rolling, Shutdown, Updates};
+use crate::plan::PlanUpdates;
 use crate::settings as s;
+use crate::values::format_duration;
 
 pub(super) struct Lifecycle {
     pub max_surge: IntOrPercent,
@@ -66,9 +68,75 @@ pub(super) fn resolve(cx: &Cx<'_>, rolling: &Rolling, shutdown: &Shutdown, diags
                 d = d.also(g.span, "grace period");
             }
         }
-        diags.push(
-            d.help(format!("raise `grace` to at least \"{}s\" so the app can drain after the pause", pre_stop + 10)),
-        );
+        let lower = match grace {
+            0 | 1 => "turn the pause off with `pre-stop=\"0s\"`".to_string(),
+            g => format!("lower `pre-stop` below the grace period (e.g. `pre-stop=\"{}s\"`)", (g / 2).max(1)),
+        };
+        diags.push(d.help(format!(
+            "raise `grace` to at least \"{}s\" so the app can drain after the pause, or {lower}",
+            pre_stop + 10
+        )));
     }
     Lifecycle { max_surge, max_unavailable, pre_stop_seconds: pre_stop, grace_seconds: grace }
+}
+
+/// Each setting replaces.
+pub(super) fn merge_updates(c: &mut Merger<'_>, base: &Updates, over: &Updates) -> Updates {
+    let Updates {
+        min_ready: b_min_ready,
+        progress_deadline: b_progress_deadline,
+        revision_history: b_revision_history,
+    } = base;
+    let Updates { min_ready, progress_deadline, revision_history } = over;
+    Updates {
+        min_ready: c.pick(&s::MIN_READY, min_ready, b_min_ready),
+        progress_deadline: c.pick(&s::PROGRESS_DEADLINE, progress_deadline, b_progress_deadline),
+        revision_history: c.pick(&s::REVISION_HISTORY, revision_history, b_revision_history),
+    }
+}
+
+/// Kubernetes' and Argo Rollouts' `progressDeadlineSeconds` when not set.
+pub const PROGRESS_DEADLINE_DEFAULT: u64 = 600;
+
+/// The workload's update settings; the deadline must be longer than
+/// `min-ready` (both the API server and Argo Rollouts refuse it otherwise).
+pub(super) fn updates(u: &Updates, diags: &mut Diagnostics) -> PlanUpdates {
+    let min_ready = u.min_ready.as_ref().map(|d| d.value.seconds());
+    let deadline = u.progress_deadline.as_ref().map(|d| d.value.seconds());
+    if let Some(m) = &u.min_ready {
+        let limit = deadline.unwrap_or(PROGRESS_DEADLINE_DEFAULT);
+        if m.value.seconds() >= limit {
+            let written = u.progress_deadline.as_ref();
+            let mut d = Diagnostic::error(
+                Code::OutOfRange,
+                format!(
+                    "`progress-deadline` ({}) must be longer than `min-ready` ({})",
+                    format_duration(crate::model::Duration { millis: limit * 1000 }),
+                    format_duration(m.value)
+                ),
+            )
+            .at(written.map_or(m.span, |p| p.span), "no update could ever complete in time");
+            if written.is_some() {
+                d = d.also(m.span, "min-ready");
+            } else {
+                d = d.note("without `progress-deadline`, Kubernetes gives an update 10 minutes");
+            }
+            diags.push(d.help(format!(
+                "raise `progress-deadline` above \"{}\", or lower `min-ready`",
+                format_duration(m.value)
+            )));
+        }
+    }
+    if let Some(p) = &u.progress_deadline
+        && p.value.millis == 0
+    {
+        diags.push(
+            Diagnostic::error(Code::OutOfRange, "`progress-deadline` must be at least one second").at(p.span, "zero"),
+        );
+    }
+    PlanUpdates {
+        min_ready,
+        progress_deadline: deadline,
+        revision_history: u.revision_history.as_ref().map(|r| r.value),
+    }
 }

@@ -30,7 +30,10 @@ use crate::model::*;
 use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
-use super::{gitops, image, lifecycle, monitoring, ports, probes, resources, rollout, scaling, security, volumes};
+use super::{
+    containers, gitops, image, lifecycle, metadata, monitoring, ports, probes, resources, rollout, scaling, scheduling,
+    security, volumes,
+};
 
 /// How the upper layer relates to the lower one.
 #[derive(Clone, Copy, Debug)]
@@ -178,6 +181,30 @@ impl<'d> Merger<'d> {
         self.set_paths.extend(settings.iter().map(|s| s.path.to_string()));
     }
 
+    /// The diagnostics sink, for a block's own merge errors.
+    pub(super) fn diags(&mut self) -> &mut Diagnostics {
+        self.diags
+    }
+
+    /// `f` on a merger of the same layers that reports the settings it
+    /// merges under `prefix` (a container's body: `container.envoy.image.tag`).
+    pub(super) fn within<T>(&mut self, prefix: &str, f: impl FnOnce(&mut Merger<'_>) -> T) -> T {
+        let mut inner = Merger {
+            diags: &mut *self.diags,
+            what: self.what.clone(),
+            base_site: self.base_site,
+            below: self.below.clone(),
+            mode: self.mode,
+            conflicts: Vec::new(),
+            set_paths: Vec::new(),
+        };
+        let out = f(&mut inner);
+        let Merger { conflicts, set_paths, .. } = inner;
+        self.conflicts.extend(conflicts.into_iter().map(|c| Conflict { path: format!("{prefix}.{}", c.path), ..c }));
+        self.set_paths.extend(set_paths.into_iter().map(|p| format!("{prefix}.{p}")));
+        out
+    }
+
     /// SVC0305: the upper layer refines `thing` (e.g. "port `http`"), which
     /// no lower layer declares.
     pub(super) fn refines(&mut self, thing: &str, at: Span, help: &str) {
@@ -227,12 +254,20 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         disruption: b_disruption,
         node_selector: b_node_selector,
         tolerations: b_tolerations,
+        placement: b_placement,
         metrics: b_metrics,
         alerts: b_alerts,
         slos: b_slos,
         blue_green: b_blue_green,
         canary: b_canary,
+        container_name: b_container_name,
+        containers: b_containers,
+        updates: b_updates,
         patches: b_patches,
+        names: b_names,
+        selector: b_selector,
+        exposes: b_exposes,
+        objects: b_objects,
         gitops: b_gitops,
     } = base;
     let Body {
@@ -258,12 +293,20 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         disruption,
         node_selector,
         tolerations,
+        placement,
         metrics,
         alerts,
         slos,
         blue_green,
         canary,
+        container_name,
+        containers,
+        updates,
         patches,
+        names,
+        selector,
+        exposes,
+        objects,
         gitops,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
@@ -290,12 +333,20 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         disruption: or(disruption, b_disruption),
         node_selector: c.map(&s::NODE_SELECTOR, b_node_selector, node_selector),
         tolerations: merge_map(b_tolerations, tolerations),
+        placement: scheduling::merge_placement(c, b_placement, placement),
         metrics: monitoring::merge_metrics(c, b_metrics, metrics),
         alerts: monitoring::merge_alerts(b_alerts, alerts),
         slos: monitoring::merge_slos(b_slos, slos),
         blue_green,
         canary,
+        container_name: c.pick(&s::CONTAINER_NAME, container_name, b_container_name),
+        containers: containers::merge(c, b_containers, containers),
+        updates: lifecycle::merge_updates(c, b_updates, updates),
         patches: b_patches.iter().chain(patches).cloned().collect(),
+        names: metadata::merge_names(c, b_names, names),
+        selector: or(selector, b_selector),
+        exposes: ports::merge_exposes(c, b_exposes, exposes),
+        objects: metadata::merge_objects(b_objects, objects),
         gitops: gitops::merge(c, b_gitops, gitops),
     }
 }
@@ -318,16 +369,17 @@ mod tests {
     /// digest are not inherited; and another GitOps engine, so `gitops`
     /// conflicts and no setting of the block below is inherited).
     const A: &str = r#"
+        container-name "a"
         image "ghcr.io/acme/a" tag="1" digest="sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" pull-policy="Always"
         namespace "a"
-        port http 8080 service-port=80 protocol="TCP"
+        port http 8080 service-port=80 protocol="TCP" host-port=80
         replicas 1
         resources {
             requests cpu="100m" memory="1Mi" ephemeral-storage="1Mi"
             limits cpu="200m" memory="2Mi" ephemeral-storage="2Mi"
         }
         probes {
-            liveness "/a" port="http" scheme="HTTP" initial-delay="1s" period="1s" timeout="1s" failure-threshold=1 success-threshold=1
+            liveness "/a" port="http" scheme="HTTP" initial-delay="1s" period="1s" timeout="1s" failure-threshold=1 success-threshold=1 { header "X-A" "a" }
             readiness "grpc" service="a"
         }
         env { A "a" }
@@ -336,7 +388,10 @@ mod tests {
         labels { team "a" }
         annotations { note "a" }
         pod-annotations { note "a" }
-        volumes { tmp "/a" size-limit="1Mi" memory=#false }
+        volumes {
+            tmp "/a" size-limit="1Mi" memory=#false
+            conf "/c" config-map="a" optional=#true { "a.yaml" "a" }
+        }
         service-account "a" create=#true automount-token=#false
         security {
             run-as-user 1
@@ -352,8 +407,17 @@ mod tests {
         autoscale #false min=1 max=2 { cpu 10; memory 10 }
         rolling-update max-surge=1 max-unavailable=1
         shutdown pre-stop="1s" grace="10s"
+        min-ready "1s"
+        progress-deadline "100s"
+        revision-history 1
         node-selector { zone "a" }
+        priority-class "a"
         metrics path="/a" port="http"
+        expose "x" #true type="NodePort" headless=#false external-traffic-policy="Local" { port http 80; }
+        names {
+            workload "a"; service "a"; preview-service "a"; canary-service "a"
+            autoscaler "a"; disruption-budget "a"; service-monitor "a"; prometheus-rule "a"
+        }
         gitops argocd {
             repo "https://a.example.com/deploy.git" revision="a"
             path "a"
@@ -369,16 +433,17 @@ mod tests {
     "#;
 
     const B: &str = r#"
+        container-name "b"
         image tag="2" digest="sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" pull-policy="Never"
         namespace "b"
-        port http 9090 service-port=90 protocol="UDP"
+        port http 9090 service-port=90 protocol="UDP" host-port=90
         replicas 2
         resources {
             requests cpu="300m" memory="3Mi" ephemeral-storage="3Mi"
             limits cpu="400m" memory="4Mi" ephemeral-storage="4Mi"
         }
         probes {
-            liveness "/b" port="metrics" scheme="HTTPS" initial-delay="2s" period="2s" timeout="2s" failure-threshold=2 success-threshold=2
+            liveness "/b" port="metrics" scheme="HTTPS" initial-delay="2s" period="2s" timeout="2s" failure-threshold=2 success-threshold=2 { header "X-B" "b" }
             readiness "grpc" service="b"
         }
         env { A "b" }
@@ -387,7 +452,10 @@ mod tests {
         labels { team "b" }
         annotations { note "b" }
         pod-annotations { note "b" }
-        volumes { tmp "/b" size-limit="2Mi" memory=#true }
+        volumes {
+            tmp "/b" size-limit="2Mi" memory=#true
+            conf "/d" config-map="b" optional=#false { "b.yaml" "b" }
+        }
         service-account "b" create=#false automount-token=#true
         security {
             run-as-user 2
@@ -403,8 +471,17 @@ mod tests {
         autoscale #true min=2 max=3 { cpu 20; memory 20 }
         rolling-update max-surge=2 max-unavailable=2
         shutdown pre-stop="2s" grace="20s"
+        min-ready "2s"
+        progress-deadline "200s"
+        revision-history 2
         node-selector { zone "b" }
+        priority-class "b"
         metrics path="/b" port="metrics"
+        expose "x" #false type="LoadBalancer" headless=#true external-traffic-policy="Cluster" { port http 90; }
+        names {
+            workload "b"; service "b"; preview-service "b"; canary-service #false
+            autoscaler "b"; disruption-budget "b"; service-monitor "b"; prometheus-rule "b"
+        }
         gitops argocd {
             repo "https://b.example.com/deploy.git" revision="b"
             path "b"

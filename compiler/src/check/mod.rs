@@ -12,12 +12,13 @@
 //! |---|---|
 //! | `image` | `image` |
 //! | `command` | `command`, `args` |
-//! | `ports` | `port` |
+//! | `containers` | `container-name`, `container`, `init-container` (every container, by the blocks above) |
+//! | `ports` | `port`, `expose` |
 //! | `scaling` | `replicas`, `autoscale`, `disruption-budget` |
 //! | `resources` | `resources` |
 //! | `probes` | `probes` |
 //! | `env` | `env`, `env-from` |
-//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations` |
+//! | `metadata` | `namespace`, `labels`, `annotations`, `pod-annotations`, `selector`, `object`, `names` |
 //! | `volumes` | `volumes` |
 //! | `security` | `security`, `service-account` |
 //! | `lifecycle` | `rolling-update`, `shutdown` |
@@ -29,6 +30,7 @@
 
 pub mod ci;
 mod command;
+mod containers;
 mod env;
 pub mod gitops;
 mod image;
@@ -50,7 +52,7 @@ use std::collections::BTreeMap;
 use crate::diagnostic::Diagnostics;
 use crate::model::{Body, Spec};
 use crate::pipeline::Options;
-use crate::plan::Plan;
+use crate::plan::{Plan, Role};
 use crate::source::Span;
 
 /// The environment a spec without `environment` blocks builds as.
@@ -114,6 +116,8 @@ pub(super) struct Cx<'a> {
     /// of a value that took its default.
     pub origin: Span,
     pub opts: &'a Options,
+    /// The container being resolved: `None` for the service's own.
+    pub container: Option<&'a str>,
 }
 
 /// Resolve one environment's merged body into a plan. A problem in the
@@ -122,38 +126,48 @@ pub(super) struct Cx<'a> {
 /// which is the order of their diagnostics at one position.
 fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnostics) -> Option<Plan> {
     let errors_before = diags.error_count();
-    let cx =
-        Cx { service: &spec.name.value, env, named_env: !spec.environments.is_empty(), origin: spec.name.span, opts };
-    let image = image::resolve(&cx, b.image.as_ref(), diags);
-    let ports = ports::resolve(&b.ports, diags);
+    let cx = Cx {
+        service: &spec.name.value,
+        env,
+        named_env: !spec.environments.is_empty(),
+        origin: spec.name.span,
+        opts,
+        container: None,
+    };
+    let main = containers::resolve(&cx, Role::Main, cx.origin, b, diags);
+    let ports = &main.ports;
     let scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
-    let resources = resources::resolve(&cx, &b.resources, diags);
-    let probes = probes::resolve(&cx, &b.probes, &ports, diags);
     let written = metadata::Written {
         namespace: &b.namespace,
         labels: &b.labels,
         annotations: &b.annotations,
         pod_annotations: &b.pod_annotations,
+        selector: &b.selector,
     };
-    let mut metadata = metadata::resolve(&cx, &written, image.version.as_deref(), diags);
-    metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), &ports, diags));
-    let volumes = volumes::resolve(&b.volumes, diags);
+    let mut metadata = metadata::resolve(&cx, &written, main.version.as_deref(), diags);
+    let names = metadata::names(cx.service, &b.names);
+    let objects = metadata::objects(&b.objects, &b.exposes, diags);
+    let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
+    metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), ports, diags));
+    let others = containers::others(&cx, b, &main.plan, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
     let security = security::resolve(&b.security, diags);
     metadata.pod_annotations.extend(security::annotations(&security));
     let lifecycle = lifecycle::resolve(&cx, &b.rolling, &b.shutdown, diags);
     let disruption = scaling::disruption(b.disruption.as_ref(), &scaling, diags);
+    let updates = lifecycle::updates(&b.updates, diags);
 
     // The metric names are checked once; alerts, SLOs and analyses share them.
     let vocab = monitoring::vocabulary(b, diags);
-    let monitoring = monitoring::resolve(
+    let mut monitoring = monitoring::resolve(
         &monitoring::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
             ports: &ports.list,
-            limits: &resources.limits,
+            limits: &main.plan.limits,
             vocab: vocab.as_ref(),
             rollout: rollout::declared(b),
+            names: &names,
         },
         b,
         diags,
@@ -162,23 +176,27 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         &rollout::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
-            has_ports: !ports.list.is_empty(),
+            has_ports: services.first().is_some_and(|s| !s.extra),
             scraped: monitoring.as_ref().is_some_and(|m| m.scrape.is_some()),
             declares_metrics: b.metrics.is_some(),
             autoscale: scaling.autoscale.as_ref(),
             origin: cx.origin,
             vocab: vocab.as_ref(),
+            names: &names,
         },
         b,
         diags,
     );
+    if let (Some(m), Some(x)) = (monitoring.as_mut(), b.metrics.as_ref()) {
+        ports::scrape_port(m, &services, x.node, diags);
+    }
+    ports::unique_names(&services, delivery.as_ref(), &names, diags);
 
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
 
     if diags.error_count() > errors_before {
         return None;
     }
-    let (command, args) = command::resolve(&b.command, &b.args);
     Some(Plan {
         environment_block: spec.environments.iter().find(|e| e.name.value == env).map(|e| e.block),
         settings: settings_written(b),
@@ -187,24 +205,14 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         environment: env.to_string(),
         namespace: metadata.namespace,
         origin: cx.origin,
-        image: image.reference,
-        image_span: image.span,
-        pull_policy: image.pull_policy,
-        version: image.version,
-        ports: ports.list,
+        version: main.version,
+        container: main.plan,
+        containers: others,
         replicas: scaling.replicas,
-        requests: resources.requests,
-        limits: resources.limits,
-        probes,
-        env: env::resolve(&b.env),
-        env_from: env::resolve_from(&b.env_from),
-        command,
-        args,
         labels: metadata.labels,
         selector: metadata.selector,
         annotations: metadata.annotations,
         pod_annotations: metadata.pod_annotations,
-        volumes,
         service_account,
         security,
         autoscale: scaling.autoscale,
@@ -215,8 +223,14 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         disruption,
         node_selector: scheduling::node_selector(&b.node_selector),
         tolerations: scheduling::tolerations(&b.tolerations),
+        affinity: scheduling::affinity(&b.placement),
+        priority_class: b.placement.priority_class.as_ref().map(|p| p.value.clone()),
         monitoring,
         delivery,
+        updates,
+        names,
+        services,
+        objects,
         gitops,
     })
 }

@@ -1,6 +1,7 @@
 //! `metrics`, `alerts` and `slo`: the scrape endpoint and fully rendered
 //! Prometheus rules, with every expression parsed.
 
+mod scrape;
 mod slo;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,8 @@ pub struct Context<'a> {
     pub vocab: Option<&'a Vocabulary>,
     /// An Argo Rollout runs the pods rather than a Deployment.
     pub rollout: bool,
+    /// The generated objects' names: the main Service is the `job`.
+    pub names: &'a crate::plan::PlanNames,
 }
 
 /// `path=` and `port=` replace (and can conflict); the other properties
@@ -43,9 +46,21 @@ pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &O
         latency: b_latency,
         prometheus_labels: b_prometheus_labels,
         prometheus: b_prometheus,
+        scrape: b_scrape,
     } = b;
-    let Metrics { node, path, port, interval, scheme, requests, status_label, latency, prometheus_labels, prometheus } =
-        o;
+    let Metrics {
+        node,
+        path,
+        port,
+        interval,
+        scheme,
+        requests,
+        status_label,
+        latency,
+        prometheus_labels,
+        prometheus,
+        scrape,
+    } = o;
     Some(Metrics {
         node: *node,
         path: c.pick(&s::METRICS_PATH, path, b_path),
@@ -57,6 +72,7 @@ pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &O
         latency: or(latency, b_latency),
         prometheus_labels: merge_map(b_prometheus_labels, prometheus_labels),
         prometheus: or(prometheus, b_prometheus),
+        scrape: scrape::merge(b_scrape, scrape),
     })
 }
 
@@ -282,9 +298,10 @@ fn vocabulary_unchecked(b: &Body) -> Vocabulary {
 
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanMonitoring> {
     let target = Target {
-        job: cx.service.to_string(),
+        job: cx.names.service.name.clone(),
         namespace: cx.namespace.map(str::to_string),
-        workload: cx.service.to_string(),
+        workload: cx.names.workload.name.clone(),
+        container: cx.service.to_string(),
     };
     let m = b.metrics.as_ref();
     let vocab = cx.vocab?;
@@ -298,6 +315,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             path: m.path.as_ref().map_or("/metrics".to_string(), |p| p.value.clone()),
             interval: m.interval.as_ref().map(|d| format_duration(d.value)),
             scheme: m.scheme.as_ref().map(|s| s.value.clone()),
+            ..scrape::resolve(m, diags)
         })
     });
     let prometheus_labels: BTreeMap<String, String> =

@@ -58,6 +58,7 @@ fn merge_probe(c: &mut Merger<'_>, kind: ProbeKind, base: &Probe, over: &Probe) 
         timeout: b_timeout,
         failure_threshold: b_failure_threshold,
         success_threshold: b_success_threshold,
+        headers: b_headers,
     } = base;
     let Probe {
         node,
@@ -70,6 +71,7 @@ fn merge_probe(c: &mut Merger<'_>, kind: ProbeKind, base: &Probe, over: &Probe) 
         timeout,
         failure_threshold,
         success_threshold,
+        headers,
     } = over;
     Probe {
         node: *node,
@@ -82,6 +84,7 @@ fn merge_probe(c: &mut Merger<'_>, kind: ProbeKind, base: &Probe, over: &Probe) 
         timeout: c.pick_at(&s::PROBE_TIMEOUT, k, timeout, b_timeout),
         failure_threshold: c.pick_at(&s::PROBE_FAILURE_THRESHOLD, k, failure_threshold, b_failure_threshold),
         success_threshold: c.pick_at(&s::PROBE_SUCCESS_THRESHOLD, k, success_threshold, b_success_threshold),
+        headers: c.pick_at(&s::PROBE_HEADERS, k, headers, b_headers),
     }
 }
 
@@ -94,7 +97,13 @@ pub(super) fn resolve(cx: &Cx<'_>, probes: &Probes, ports: &Ports<'_>, diags: &m
     }
     // Declared (even if it failed to resolve, which is reported already) or turned off.
     let readiness_declared = probes.readiness.is_some();
-    if !ports.list.is_empty() && !out.iter().any(|p| p.kind == ProbeKind::Readiness) && !readiness_declared {
+    // The service's container serves traffic through its Service; the
+    // others are probed only as their spec says.
+    if cx.container.is_none()
+        && !ports.list.is_empty()
+        && !out.iter().any(|p| p.kind == ProbeKind::Readiness)
+        && !readiness_declared
+    {
         diags.push(
             Diagnostic::warning(Code::NoReadiness, "no readiness probe: svcc probes the first port over TCP")
                 .at(cx.origin, "serves traffic without a readiness check")
@@ -133,6 +142,7 @@ fn resolve_probe(kind: ProbeKind, p: &Probe, ports: &Ports<'_>, diags: &mut Diag
             path: path.clone(),
             port: name,
             scheme: p.scheme.as_ref().map(|s| s.value.clone()),
+            headers: p.headers.as_ref().map(|h| h.value.clone()).unwrap_or_default(),
         },
         (ProbeHandler::Tcp, Some((name, _))) => PlanProbeHandler::Tcp { port: name },
         (ProbeHandler::Grpc, Some((_, num))) => {
@@ -202,9 +212,19 @@ fn port_of(
     ports.find(&name, &format!("the {} probe", kind.name()), diags).map(|num| (name.value, num))
 }
 
-/// `scheme=` is for HTTP probes and `service=` for gRPC probes only.
+/// `scheme=` and headers are for HTTP probes and `service=` for gRPC probes only.
 fn properties_apply(kind: ProbeKind, p: &Probe, handler: &Spanned<ProbeHandler>, diags: &mut Diagnostics) {
     let is_http = matches!(handler.value, ProbeHandler::Http { .. });
+    if let Some(h) = &p.headers
+        && !is_http
+    {
+        diags.push(
+            Diagnostic::error(Code::UnknownNode, "`header` applies to HTTP probes only")
+                .at(h.span, format!("the {} probe does not send them", kind.name()))
+                .also(handler.span, "the probe's check")
+                .help("remove the headers, or probe an HTTP path such as \"/healthz\""),
+        );
+    }
     let is_grpc = matches!(handler.value, ProbeHandler::Grpc);
     for (set, applies, what, fix) in [
         (

@@ -39,9 +39,20 @@ fn limit(kind: ResourceKind) -> &'static Setting {
 
 /// Per resource: `requests cpu=` replaces only the CPU request.
 pub(super) fn merge(c: &mut Merger<'_>, base: &Resources, over: &Resources) -> Resources {
-    let Resources { requests: b_requests, limits: b_limits } = base;
-    let Resources { requests, limits } = over;
-    Resources { requests: per_kind(c, request, b_requests, requests), limits: per_kind(c, limit, b_limits, limits) }
+    let Resources { requests: b_requests, limits: b_limits, no_cpu_limit: b_no_cpu_limit } = base;
+    let Resources { requests, limits, no_cpu_limit } = over;
+    let mut limits = per_kind(c, limit, b_limits, limits);
+    // The upper layer decides between a CPU limit and none.
+    let no_cpu_limit = match (no_cpu_limit, over.limits.contains_key(&ResourceKind::Cpu)) {
+        (Some(off), _) => {
+            limits.shift_remove(&ResourceKind::Cpu);
+            c.note(s::LIMITS_CPU.path.to_string(), off, None);
+            Some(off.clone())
+        }
+        (None, true) => None,
+        (None, false) => b_no_cpu_limit.clone(),
+    };
+    Resources { requests: per_kind(c, request, b_requests, requests), limits, no_cpu_limit }
 }
 
 type PerKind = IndexMap<ResourceKind, Spanned<Quantity>>;
@@ -76,7 +87,11 @@ pub(super) fn resolve(cx: &Cx<'_>, r: &Resources, diags: &mut Diagnostics) -> Re
             };
             Some(Spanned::new(q, cx.origin))
         });
-        let lim = r.limits.get(&kind).cloned().or_else(|| {
+        let unlimited = kind == ResourceKind::Cpu && r.no_cpu_limit.as_ref().is_some_and(|o| o.value);
+        let lim = r.limits.get(&kind).cloned().filter(|_| !unlimited).or_else(|| {
+            if unlimited {
+                return None;
+            }
             req.as_ref().map(|r| Spanned::new(Quantity { millis: r.value.millis * 2, binary: r.value.binary }, r.span))
         });
         if let (Some(rq), Some(l)) = (&req, &lim)

@@ -12,6 +12,8 @@ use crate::promql::{self, Target, Vocabulary};
 use crate::source::{Span, Spanned};
 use crate::values::format_duration;
 
+mod query;
+
 /// The documented defaults of `docs/rollouts.md`.
 pub mod defaults {
     /// Argo Rollouts' own scale-down delay, and the shortest svcc accepts.
@@ -83,6 +85,8 @@ pub struct Context<'a> {
     pub origin: Span,
     /// The service's metric names, `None` when `monitoring::vocabulary` reported one.
     pub vocab: Option<&'a Vocabulary>,
+    /// The generated objects' names: the Services the strategy switches.
+    pub names: &'a PlanNames,
 }
 
 fn on(enabled: &Option<Spanned<bool>>) -> bool {
@@ -185,16 +189,6 @@ fn merge_canary(base: &Canary, over: &Canary) -> Canary {
     }
 }
 
-/// The preview Service of a blue-green update.
-pub fn preview_service(service: &str) -> String {
-    format!("{service}-preview")
-}
-
-/// The canary Service of a canary update.
-pub fn canary_service(service: &str) -> String {
-    format!("{service}-canary")
-}
-
 /// How long one gate set runs: its slowest gate, `count × interval`.
 fn analysis_seconds(a: &Analysis) -> u64 {
     a.gates.iter().map(|g| u64::from(gate_count(g)) * gate_interval(g)).max().unwrap_or(0)
@@ -220,14 +214,32 @@ struct Builder<'a> {
     analyses: Vec<PlanAnalysis>,
 }
 
+/// How one gate measures: (interval seconds, count, failure limit,
+/// inconclusive limit), or `None` (reported).
+type Measures = (u64, Option<u32>, u32, u32);
+
 impl Builder<'_> {
-    /// One AnalysisTemplate measuring the pods behind Service `job`.
-    fn template(&mut self, name: String, a: &Analysis, job: &str, diags: &mut Diagnostics) -> Option<String> {
+    /// One AnalysisTemplate measuring the pods behind Service `job`;
+    /// `background`: the canary's analysis that runs for the whole update.
+    fn template(
+        &mut self,
+        name: String,
+        a: &Analysis,
+        job: &str,
+        background: bool,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
         let namespace = self.cx.namespace.map_or_else(|| format!("{{{{args.{NAMESPACE_ARG}}}}}"), str::to_string);
-        let target = Target { job: job.to_string(), namespace: Some(namespace), workload: self.cx.service.to_string() };
-        let mut metrics = Vec::new();
+        let target = Target {
+            job: job.to_string(),
+            namespace: Some(namespace),
+            workload: self.cx.names.workload.name.clone(),
+            container: self.cx.service.to_string(),
+        };
+        let mut metrics: Vec<PlanAnalysisMetric> = Vec::new();
+        let mut failed = false;
         for g in &a.gates {
-            if !self.cx.scraped {
+            if !self.cx.scraped && g.kind != GateKind::Query {
                 diags.push(super::monitoring::needs_metrics(
                     g.name.span,
                     &format!("the `{}` analysis gate", g.name.value),
@@ -235,74 +247,132 @@ impl Builder<'_> {
                 ));
                 continue;
             }
-            let interval = gate_interval(g);
-            let count = gate_count(g);
-            let failure_limit = g.failure_limit.as_ref().map_or(defaults::FAILURE_LIMIT, |f| f.value);
-            if let Some(f) = &g.failure_limit
-                && f.value >= count
-            {
-                diags.push(
-                    Diagnostic::error(
-                        Code::OutOfRange,
-                        format!("a `failure-limit` of {} with {count} measurements can never fail", f.value),
-                    )
-                    .at(f.span, "at least the number of measurements")
-                    .help(format!("allow fewer failures than measurements, e.g. `failure-limit={}`", count / 2)),
-                );
+            let Some((interval, count, failure_limit, inconclusive_limit)) = measures(g, background, diags) else {
+                failed = true;
                 continue;
-            }
+            };
             // rate() needs two samples: the window covers the interval and
             // at least four scrapes.
             let window = promql::range(interval.max(4 * self.scrape_interval));
-            let (metric, query, threshold, good, bad) = match g.kind {
-                GateKind::SuccessRate => {
-                    let at_least = g.at_least.as_ref().map_or(defaults::SUCCESS_RATE, |v| v.value);
-                    (
-                        "success-rate".to_string(),
-                        promql::success_rate(&self.vocab, &target, &window),
-                        promql::number(at_least),
-                        ">=",
-                        "<",
-                    )
+            let measured = match (g.kind, &g.query) {
+                (GateKind::Query, Some(q)) => {
+                    query::measure(&g.name.value, q, &target, &window, &a.args, self.cx.namespace.is_none(), diags)
                 }
-                GateKind::Latency => {
-                    let q = g.quantile.as_ref().map_or(defaults::QUANTILE, |v| v.value);
-                    let limit = g.at_most.as_ref().map_or(defaults::LATENCY_MILLIS, |d| d.value.millis);
-                    (
-                        format!("latency-p{}", (q * 100.0).round() as i64),
-                        promql::latency_quantile(&self.vocab, &target, q, &window),
-                        promql::number(limit as f64 / 1000.0),
-                        "<=",
-                        ">",
-                    )
-                }
+                // Reported where it was decoded.
+                (GateKind::Query, None) => None,
+                _ => Some(self.built_in(g, &target, &window)),
             };
-            let query = promql::generated(query);
-            // An empty result (no series yet) or NaN (no requests: 0/0)
-            // matches neither condition: the measurement is inconclusive.
-            let has_value = "len(result) > 0 && !isNaN(result[0])";
+            let Some((metric, query, success_condition, failure_condition)) = measured else {
+                failed = true;
+                continue;
+            };
+            if let Some(prev) = metrics.iter().find(|m| m.name == metric) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::Duplicate,
+                        format!("two measurements of one analysis are named `{metric}`"),
+                    )
+                    .at(g.name.span, "named again here")
+                    .also(prev.span, "first named here")
+                    .help("rename the query: each metric of an AnalysisTemplate needs its own name"),
+                );
+                failed = true;
+                continue;
+            }
             metrics.push(PlanAnalysisMetric {
                 name: metric,
                 interval: secs(interval),
                 count,
                 failure_limit,
-                inconclusive_limit: g
-                    .inconclusive_limit
-                    .as_ref()
-                    .map_or(defaults::INCONCLUSIVE_LIMIT.min(count), |v| v.value),
-                success_condition: format!("{has_value} && result[0] {good} {threshold}"),
-                failure_condition: format!("{has_value} && result[0] {bad} {threshold}"),
+                inconclusive_limit,
+                success_condition,
+                failure_condition,
                 address: self.address.clone(),
                 query,
                 span: g.name.span,
             });
         }
-        if metrics.is_empty() {
+        if metrics.is_empty() || failed {
             return None;
         }
-        self.analyses.push(PlanAnalysis { name: name.clone(), metrics, span: a.node });
+        let args = a.args.iter().map(|x| PlanArg { name: x.name.value.clone(), source: x.source.clone() }).collect();
+        self.analyses.push(PlanAnalysis { name: name.clone(), metrics, args, span: a.node });
         Some(name)
     }
+
+    /// A built-in gate's (metric name, query, success and failure conditions).
+    fn built_in(&self, g: &Gate, target: &Target, window: &str) -> (String, String, String, String) {
+        let (metric, query, threshold, good, bad) = match g.kind {
+            GateKind::SuccessRate => {
+                let at_least = g.at_least.as_ref().map_or(defaults::SUCCESS_RATE, |v| v.value);
+                (
+                    "success-rate".to_string(),
+                    promql::success_rate(&self.vocab, target, window),
+                    promql::number(at_least),
+                    ">=",
+                    "<",
+                )
+            }
+            GateKind::Latency | GateKind::Query => {
+                // (a `query` gate never gets here: see `template`)
+                let q = g.quantile.as_ref().map_or(defaults::QUANTILE, |v| v.value);
+                let limit = g.at_most.as_ref().map_or(defaults::LATENCY_MILLIS, |d| d.value.millis);
+                (
+                    format!("latency-p{}", (q * 100.0).round() as i64),
+                    promql::latency_quantile(&self.vocab, target, q, window),
+                    promql::number(limit as f64 / 1000.0),
+                    "<=",
+                    ">",
+                )
+            }
+        };
+        // An empty result (no series yet) or NaN (no requests: 0/0)
+        // matches neither condition: the measurement is inconclusive.
+        let has_value = "len(result) > 0 && !isNaN(result[0])";
+        (
+            metric,
+            promql::generated(query),
+            format!("{has_value} && result[0] {good} {threshold}"),
+            format!("{has_value} && result[0] {bad} {threshold}"),
+        )
+    }
+}
+
+/// A gate's interval, count, failure and inconclusive limits, checked: a
+/// failure limit that can never be reached, and `count="whole-update"`
+/// outside the canary's background analysis (SVC0392), are reported.
+fn measures(g: &Gate, background: bool, diags: &mut Diagnostics) -> Option<Measures> {
+    let interval = gate_interval(g);
+    let failure_limit = g.failure_limit.as_ref().map_or(defaults::FAILURE_LIMIT, |f| f.value);
+    let inconclusive =
+        |count: u32| g.inconclusive_limit.as_ref().map_or(defaults::INCONCLUSIVE_LIMIT.min(count), |v| v.value);
+    if let Some(at) = g.whole_update {
+        if !background {
+            diags.push(
+                Diagnostic::error(Code::WholeUpdateCount, "only the canary's background analysis can measure for the whole update")
+                    .at(at, "never ends here")
+                    .help("give the gate a number of measurements (`count=5`), or move it to `canary { analysis { … } }`")
+                    .note("a gate without a count measures until its analysis is stopped: Argo Rollouts stops the background analysis when the update ends, but a step or promotion analysis would wait forever"),
+            );
+            return None;
+        }
+        return Some((interval, None, failure_limit, inconclusive(defaults::INCONCLUSIVE_LIMIT)));
+    }
+    let count = gate_count(g);
+    if let Some(f) = &g.failure_limit
+        && f.value >= count
+    {
+        diags.push(
+            Diagnostic::error(
+                Code::OutOfRange,
+                format!("a `failure-limit` of {} with {count} measurements can never fail", f.value),
+            )
+            .at(f.span, "at least the number of measurements")
+            .help(format!("allow fewer failures than measurements, e.g. `failure-limit={}`", count / 2)),
+        );
+        return None;
+    }
+    Some((interval, Some(count), failure_limit, inconclusive(count)))
 }
 
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanDelivery> {
@@ -333,11 +403,10 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             .map_or(defaults::SCRAPE_INTERVAL, |d| d.value.seconds()),
         analyses: Vec::new(),
     };
-    let service = cx.service;
     if let Some(bg) = bg {
         blue_green(cx, bg, &mut builder, diags).map(|(deploy_wait, strategy, second)| PlanDelivery {
             strategy,
-            second_service: second,
+            second_service: Some(second),
             analyses: builder.analyses,
             namespace_arg: cx.namespace.is_none(),
             deploy_wait,
@@ -348,7 +417,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
         let (deploy_wait, strategy) = canary_strategy(cx, c, &mut builder, diags)?;
         Some(PlanDelivery {
             strategy,
-            second_service: canary_service(service),
+            second_service: cx.names.canary_service.as_ref().map(|n| n.name.clone()),
             analyses: builder.analyses,
             namespace_arg: cx.namespace.is_none(),
             deploy_wait,
@@ -363,8 +432,8 @@ fn blue_green(
     builder: &mut Builder<'_>,
     diags: &mut Diagnostics,
 ) -> Option<(u64, PlanStrategy, String)> {
-    let active = cx.service.to_string();
-    let preview = preview_service(cx.service);
+    let active = cx.names.service.name.clone();
+    let preview = cx.names.preview_service.name.clone();
     let errors = diags.error_count();
 
     let (auto_promote, auto_promote_seconds) = promotion(bg.auto_promote.as_ref(), diags);
@@ -374,11 +443,11 @@ fn blue_green(
     let pre = bg
         .pre_promotion
         .as_ref()
-        .and_then(|a| builder.template(format!("{}-pre-promotion", cx.service), a, &preview, diags));
+        .and_then(|a| builder.template(format!("{}-pre-promotion", cx.service), a, &preview, false, diags));
     let post = bg
         .post_promotion
         .as_ref()
-        .and_then(|a| builder.template(format!("{}-post-promotion", cx.service), a, &active, diags));
+        .and_then(|a| builder.template(format!("{}-post-promotion", cx.service), a, &active, false, diags));
 
     // Deploy timing: analyses and an automatic-promotion delay; the time a
     // person takes to promote is outside the budget.
@@ -484,10 +553,12 @@ fn rollback_window(bg: &BlueGreen, diags: &mut Diagnostics) -> u64 {
 /// characters too; reported at the service name, which is what to change.
 fn derived_name_fits(cx: &Context<'_>, blue_green: bool, node: Span, diags: &mut Diagnostics) -> bool {
     let (second, suffix, what) = if blue_green {
-        (preview_service(cx.service), "-preview", "blue-green")
+        (Some(&cx.names.preview_service), "-preview", "blue-green")
     } else {
-        (canary_service(cx.service), "-canary", "canary")
+        (cx.names.canary_service.as_ref(), "-canary", "canary")
     };
+    // A name written in `names` was checked where it was decoded.
+    let Some(second) = second.filter(|n| n.span.is_none()).map(|n| &n.name) else { return true };
     if second.len() <= 63 {
         return true;
     }
@@ -498,7 +569,11 @@ fn derived_name_fits(cx: &Context<'_>, blue_green: bool, node: Span, diags: &mut
         )
         .at(cx.origin, format!("{} characters, plus `{suffix}`", cx.service.len()))
         .also(node, format!("adds a second Service, named after the service with `{suffix}`"))
-        .help(format!("shorten the service name to at most {} characters", 63 - suffix.len()))
+        .help(format!(
+            "shorten the service name to at most {} characters, or name the Service: `names {{ {}-service \"…\" }}`",
+            63 - suffix.len(),
+            if blue_green { "preview" } else { "canary" }
+        ))
         .note("a Service name is a DNS label of at most 63 characters; with blue-green a service name has at most 55, with canary 56"),
     );
     false
@@ -560,7 +635,8 @@ fn canary_strategy(
     diags: &mut Diagnostics,
 ) -> Option<(u64, PlanStrategy)> {
     let errors = diags.error_count();
-    let canary = canary_service(cx.service);
+    // Without a canary Service, the gates measure the main Service: both versions.
+    let canary = cx.names.canary_service.as_ref().unwrap_or(&cx.names.service).name.clone();
     let max_surge = c.max_surge.as_ref().map_or(IntOrPercent::Percent(25), |v| v.value);
     let max_unavailable = c.max_unavailable.as_ref().map_or(IntOrPercent::Int(0), |v| v.value);
     if max_surge.is_zero() && max_unavailable.is_zero() {
@@ -574,6 +650,16 @@ fn canary_strategy(
             .help("keep `max-unavailable 0` for zero downtime and allow a surge: `max-surge 1`"),
         );
     }
+    if let Some(t) = &c.traffic
+        && cx.names.canary_service.is_none()
+    {
+        diags.push(
+            Diagnostic::error(Code::TrafficNeedsCanaryService, "a traffic router needs the canary Service, and `names` turns it off")
+                .at(t.node, "routes the canary's share through the canary Service")
+                .help("keep the canary Service (remove `canary-service #false` from `names`), or leave `traffic` out for a replica-weighted canary")
+                .note("Argo Rollouts refuses a Rollout with `trafficRouting` but no `canaryService`: the router sends the canary's share to that Service"),
+        );
+    }
     let empty = Vec::new();
     let steps = c.steps.as_ref().map_or(&empty, |s| &s.value);
 
@@ -583,7 +669,7 @@ fn canary_strategy(
     let background = c
         .background
         .as_ref()
-        .and_then(|a| builder.template(format!("{}-canary-background", cx.service), a, &canary, diags));
+        .and_then(|a| builder.template(format!("{}-canary-background", cx.service), a, &canary, true, diags));
     let mut plan_steps = Vec::new();
     let mut timing = Timing { parts: Vec::new(), manual: 0 };
     for (i, s) in steps.iter().enumerate() {
@@ -598,7 +684,8 @@ fn canary_strategy(
             }
             Step::Analysis(a) => {
                 timing.parts.push((a.node, analysis_seconds(a), "analysis"));
-                if let Some(name) = builder.template(format!("{}-canary-step-{}", cx.service, i + 1), a, &canary, diags)
+                if let Some(name) =
+                    builder.template(format!("{}-canary-step-{}", cx.service, i + 1), a, &canary, false, diags)
                 {
                     plan_steps.push(PlanStep::Analysis(name));
                 }
@@ -610,15 +697,15 @@ fn canary_strategy(
         return None;
     }
     let nginx_ingress =
-        c.traffic.as_ref().map(|t| t.ingress.as_ref().map_or(cx.service.to_string(), |i| i.value.clone()));
+        c.traffic.as_ref().map(|t| t.ingress.as_ref().map_or(cx.names.service.name.clone(), |i| i.value.clone()));
     Some((
         wait,
         PlanStrategy::Canary {
             // With a traffic router, the service's own Service is the stable one
             // the Ingress already points at; without one it keeps selecting
             // every pod, so traffic follows the replica ratio.
-            stable_service: nginx_ingress.as_ref().map(|_| cx.service.to_string()),
-            canary_service: canary,
+            stable_service: nginx_ingress.as_ref().map(|_| cx.names.service.name.clone()),
+            canary_service: cx.names.canary_service.as_ref().map(|n| n.name.clone()),
             max_surge,
             max_unavailable,
             nginx_ingress,
@@ -709,7 +796,7 @@ fn check_promotion(c: &Canary, steps: &[Step], diags: &mut Diagnostics) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::check::metadata::{canary_service, preview_service};
 
     #[test]
     fn derived_service_names() {

@@ -7,9 +7,10 @@
 use super::merge::{Merger, merge_map};
 use super::{Cx, defaults};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Security, ServiceAccount};
+use crate::model::{IMAGE_ID, Security, ServiceAccount};
 use crate::plan::{PlanSecurity, PlanServiceAccount};
 use crate::settings as s;
+use crate::source::Spanned;
 
 /// Each child replaces; `allow` exceptions merge by rule name.
 pub(super) fn merge(c: &mut Merger<'_>, base: &Security, over: &Security) -> Security {
@@ -103,9 +104,14 @@ pub(super) fn resolve(sec: &Security, diags: &mut Diagnostics) -> PlanSecurity {
                 .help("use an unprivileged id such as 10001, or (not recommended) set `run-as-non-root #false`"),
         );
     }
+    let image = |v: &Option<Spanned<i64>>| v.as_ref().is_some_and(|v| v.value == IMAGE_ID);
+    let id = |v: &Option<Spanned<i64>>| v.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value).max(0);
+    let (user_from_image, group_from_image) = (image(&sec.run_as_user), image(&sec.run_as_group));
     PlanSecurity {
-        run_as_user: sec.run_as_user.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
-        run_as_group: sec.run_as_group.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
+        run_as_user: if user_from_image { defaults::RUN_AS_ID } else { id(&sec.run_as_user) },
+        run_as_group: if group_from_image { defaults::RUN_AS_ID } else { id(&sec.run_as_group) },
+        user_from_image,
+        group_from_image,
         fs_group: sec.fs_group.as_ref().map_or(defaults::RUN_AS_ID, |v| v.value),
         run_as_non_root,
         read_only_root_filesystem: sec.read_only_root_filesystem.as_ref().is_none_or(|v| v.value),

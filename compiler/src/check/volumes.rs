@@ -16,16 +16,26 @@ use crate::values::format_quantity;
 pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Volume>, over: &Map<Volume>) -> Map<Volume> {
     let mut out = base.clone();
     for (name, o) in over {
-        let Volume { name: o_name, path, source, size_limit, memory } = o;
+        let Volume { name: o_name, path, source, size_limit, memory, optional, items } = o;
         match base.get(name) {
             Some(b) => {
-                let Volume { name: _, path: b_path, source: b_source, size_limit: b_size_limit, memory: b_memory } = b;
+                let Volume {
+                    name: _,
+                    path: b_path,
+                    source: b_source,
+                    size_limit: b_size_limit,
+                    memory: b_memory,
+                    optional: b_optional,
+                    items: b_items,
+                } = b;
                 let merged = Volume {
                     name: o_name.clone(),
                     path: c.pick_at(&s::VOLUME, name, path, b_path),
                     size_limit: c.pick_at(&s::VOLUME_SIZE_LIMIT, name, size_limit, b_size_limit),
                     source: or(source, b_source),
                     memory: c.pick_at(&s::VOLUME_MEMORY, name, memory, b_memory),
+                    optional: c.pick_at(&s::VOLUME_OPTIONAL, name, optional, b_optional),
+                    items: c.pick_at(&s::VOLUME_ITEMS, name, items, b_items),
                 };
                 out.insert(name.clone(), merged);
             }
@@ -79,6 +89,8 @@ pub(super) fn resolve(volumes: &Map<Volume>, diags: &mut Diagnostics) -> Vec<Pla
             source: v.source.clone().unwrap_or(VolumeSource::Scratch),
             size_limit: v.size_limit.as_ref().map(|q| format_quantity(q.value)),
             memory: v.memory.as_ref().is_some_and(|m| m.value),
+            optional: v.optional.as_ref().is_some_and(|o| o.value),
+            items: v.items.as_ref().map(|i| i.value.clone()).unwrap_or_default(),
         });
     }
     out

@@ -553,7 +553,7 @@ fn e2e_job(p: &PlanCi, rt: &Runtime, env: &str, deploy: String, url: &str) -> Jo
 fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<String>) -> Job {
     let p = cx.ci;
     let env = &t.environment;
-    let folder = format!("deploy/{}/{env}", cx.service);
+    let folder = format!("deploy/{}/{env}", cx.folder);
     let ns = if t.namespace.is_some() { " --namespace \"$NAMESPACE\"" } else { "" };
     let mut steps = vec![Step::checkout(), install_svcc(&p.install_svcc)];
     if t.rollout {
@@ -586,10 +586,13 @@ fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<S
         .env("KUBECONFIG_DATA", format!("${{{{ secrets.{} }}}}", kubeconfig_secret(env))),
     );
     steps.push(Step::run("Apply", "kubectl apply --kustomize \"$MANIFESTS\""));
+    // The workload is named like the service unless `names workload` says otherwise.
+    let named = t.workload != cx.service;
+    let workload = if named { "$WORKLOAD" } else { "$SERVICE" };
     let wait = if t.rollout {
-        format!("kubectl argo rollouts status \"$SERVICE\"{ns} --timeout {}s", t.timeout_seconds)
+        format!("kubectl argo rollouts status \"{workload}\"{ns} --timeout {}s", t.timeout_seconds)
     } else {
-        format!("kubectl rollout status \"deployment/$SERVICE\"{ns} --timeout={}s", t.timeout_seconds)
+        format!("kubectl rollout status \"deployment/{workload}\"{ns} --timeout={}s", t.timeout_seconds)
     };
     steps.push(Step::run("Wait for the rollout", wait));
     let mut j = job(&format!("Deploy to {env}"), t.timeout_seconds.div_ceil(60) as u32 + 10, steps);
@@ -597,10 +600,11 @@ fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<S
     j.if_ = Some(ON_PUSH.into());
     j.environment = Some(Environment { name: env.clone(), url });
     j.concurrency =
-        Some(Concurrency { group: format!("deploy-{}-{env}", cx.service), cancel_in_progress: false.into() });
+        Some(Concurrency { group: format!("deploy-{}-{env}", cx.folder), cancel_in_progress: false.into() });
     j.env = [("SERVICE", cx.service.to_string()), ("SPEC", cx.spec_path.clone()), ("ENVIRONMENT", env.clone())]
         .into_iter()
         .chain(t.namespace.clone().map(|n| ("NAMESPACE", n)))
+        .chain(named.then(|| ("WORKLOAD", t.workload.clone())))
         .chain([("MANIFESTS", folder)])
         .map(|(k, v)| (k.to_string(), v))
         .collect();

@@ -6,8 +6,8 @@ use kdl::KdlNode;
 
 use super::node::{self, Block, Info, Node, Place, Table, Twice};
 use super::{
-    ci, command, compose, env, environment, gitops, image, lifecycle, metadata, monitoring, patch, ports, probes,
-    resources, rollout, scaling, scheduling, security, volumes,
+    ci, command, compose, containers, env, environment, gitops, image, lifecycle, metadata, monitoring, patch, ports,
+    probes, resources, rollout, scaling, scheduling, security, volumes,
 };
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Body, Ci, Environment};
@@ -33,6 +33,7 @@ pub const BLOCKS: &[&[Node<Contents>]] = &[
     probes::NODES,
     env::NODES,
     command::NODES,
+    containers::NODES,
     volumes::NODES,
     security::NODES,
     lifecycle::NODES,

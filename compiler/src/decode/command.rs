@@ -4,7 +4,7 @@
 use kdl::{KdlEntry, KdlNode};
 
 use super::body::Contents;
-use super::node::Node;
+use super::node::{Node, Place};
 use super::reader::{self, NodeReader, missing, name_span, no_children, value_span};
 use crate::diagnostic::Diagnostics;
 use crate::source::{Span, Spanned};
@@ -12,6 +12,7 @@ use crate::source::{Span, Spanned};
 pub const NODES: &[Node<Contents>] = &[
     Node {
         name: "command",
+        place: Place::ANY_CONTAINER,
         order: 9,
         summary: "The container's command, replacing the image's `ENTRYPOINT`",
         doc: "language.md#command-and-args",
@@ -20,6 +21,7 @@ pub const NODES: &[Node<Contents>] = &[
     },
     Node {
         name: "args",
+        place: Place::ANY_CONTAINER,
         order: 10,
         summary: "The container's arguments, replacing the image's `CMD`",
         doc: "language.md#command-and-args",

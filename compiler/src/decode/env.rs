@@ -4,7 +4,7 @@
 use kdl::KdlNode;
 
 use super::body::Contents;
-use super::node::Node;
+use super::node::{Node, Place};
 use super::reader::{self, NodeReader, children, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{EnvFrom, EnvFromKind, EnvValue, EnvVar, Map};
@@ -14,6 +14,7 @@ use crate::values;
 pub const NODES: &[Node<Contents>] = &[
     Node {
         name: "env",
+        place: Place::ANY_CONTAINER,
         order: 7,
         summary: "Environment variables, one per child: `NAME value` or `NAME secret=… key=…`",
         doc: "language.md#env",
@@ -22,6 +23,7 @@ pub const NODES: &[Node<Contents>] = &[
     },
     Node {
         name: "env-from",
+        place: Place::ANY_CONTAINER,
         order: 8,
         summary: "Import every key of secrets and config maps as variables",
         doc: "language.md#env-from",

@@ -3,7 +3,7 @@
 use kdl::KdlNode;
 
 use super::body::Contents;
-use super::node::Node;
+use super::node::{Node, Place};
 use super::reader::{self, NodeReader, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::Image;
@@ -12,6 +12,7 @@ use crate::values;
 
 pub const NODES: &[Node<Contents>] = &[Node {
     name: "image",
+    place: Place::ANY_CONTAINER,
     order: 1,
     summary: "The container image: repository, tag or digest, and pull policy",
     doc: "language.md#image",

@@ -4,9 +4,11 @@ use kdl::KdlNode;
 
 use super::body::Contents;
 use super::node::Node;
-use super::reader::{self, NodeReader, no_children};
+use super::reader::{self, NodeReader, missing, no_children};
 use crate::diagnostic::Diagnostics;
-use crate::model::{Rolling, Shutdown};
+use crate::model::Duration;
+use crate::model::{Rolling, Shutdown, Updates};
+use crate::source::Spanned;
 
 pub const NODES: &[Node<Contents>] = &[
     Node {
@@ -25,7 +27,60 @@ pub const NODES: &[Node<Contents>] = &[
         props: &["pre-stop", "grace"],
         ..Node::new(|n, d, c| shutdown(n, d, &mut c.body.shutdown))
     },
+    Node {
+        name: "min-ready",
+        order: 19,
+        summary: "How long a new pod must be ready before it counts as available (`minReadySeconds`)",
+        doc: "language.md#min-ready-progress-deadline-revision-history",
+        args: "DURATION",
+        ..Node::new(|n, d, c| c.body.updates.min_ready = one_duration(n, d))
+    },
+    Node {
+        name: "progress-deadline",
+        order: 19,
+        summary: "How long an update may make no progress before it is marked failed (`progressDeadlineSeconds`)",
+        doc: "language.md#min-ready-progress-deadline-revision-history",
+        args: "DURATION",
+        ..Node::new(|n, d, c| c.body.updates.progress_deadline = one_duration(n, d))
+    },
+    Node {
+        name: "revision-history",
+        order: 19,
+        summary: "How many old versions the workload keeps to roll back to (`revisionHistoryLimit`)",
+        doc: "language.md#min-ready-progress-deadline-revision-history",
+        args: "COUNT",
+        ..Node::new(|n, d, c| revision_history(n, d, &mut c.body.updates))
+    },
 ];
+
+/// `min-ready "10s"`: one duration in whole seconds.
+fn one_duration(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Duration>> {
+    let mut r = NodeReader::new(node);
+    let v = match r.arg(0) {
+        Some(e) => reader::seconds(diags, e),
+        None => {
+            let example = format!("write `{} \"30s\"`", node.name().value());
+            diags.push(missing(r.name_span(), "a duration", example));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    v
+}
+
+fn revision_history(node: &KdlNode, diags: &mut Diagnostics, updates: &mut Updates) {
+    let mut r = NodeReader::new(node);
+    updates.revision_history = match r.arg(0) {
+        Some(e) => reader::u32_in(diags, e, 0, 1000),
+        None => {
+            diags.push(missing(r.name_span(), "a count", "write `revision-history 5`"));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+}
 
 fn rolling_update(node: &KdlNode, diags: &mut Diagnostics, rolling: &mut Rolling) {
     let mut r = NodeReader::new(node);

@@ -5,10 +5,10 @@ use indexmap::IndexMap;
 use kdl::KdlNode;
 
 use super::body::Contents;
-use super::node::Node;
+use super::node::{self, Node, Twice};
 use super::reader::{self, NodeReader, children, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::Map;
+use crate::model::{Map, Names, ObjectMetadata};
 use crate::source::{Span, Spanned};
 use crate::values;
 
@@ -42,7 +42,183 @@ pub const NODES: &[Node<Contents>] = &[
         doc: "language.md#labels-annotations-pod-annotations",
         ..Node::new(|n, d, c| c.body.pod_annotations = string_map(n, d, "annotation", false))
     },
+    Node {
+        name: "object",
+        order: 13,
+        summary: "Labels and annotations of one generated object only (the ServiceAccount, an `expose`d Service, …)",
+        doc: "language.md#object-per-object-labels-and-annotations",
+        args: "OBJECT",
+        repeat: true,
+        children: Some(&OBJECT),
+        ..Node::new(|n, d, c| object_metadata(n, d, &mut c.body.objects))
+    },
+    Node {
+        name: "selector",
+        order: 13,
+        summary: "Adopt a live workload: the selector labels it already has, kept as given",
+        doc: "language.md#selector-adopting-a-workload",
+        ..Node::new(|n, d, c| c.body.selector = selector(n, d))
+    },
+    Node {
+        name: "names",
+        order: 13,
+        summary: "Names of generated objects other than the service's: the workload, the Services, …",
+        doc: "language.md#names-object-names",
+        children: Some(&NAMES),
+        ..Node::new(|n, d, c| c.body.names = names(n, d))
+    },
 ];
+
+/// A child of `names`: the name of one generated object.
+const fn object_name(
+    name: &'static str,
+    summary: &'static str,
+    decode: fn(&KdlNode, &mut Diagnostics, &mut Names),
+) -> Node<Names> {
+    Node { name, summary, doc: "language.md#names-object-names", args: "NAME", ..Node::new(decode) }
+}
+
+/// Children of `names`, one per object whose name can differ from the service's.
+const NAMES: &[Node<Names>] = &[
+    object_name("workload", "The Deployment or Rollout (and the autoscaler's target)", |n, d, x| {
+        x.workload = object(n, d, values::check_dns1123_subdomain);
+    }),
+    object_name("service", "The main Service (blue-green's active, canary's stable)", |n, d, x| {
+        x.service = object(n, d, values::check_dns1035_label);
+    }),
+    object_name("preview-service", "The blue-green preview Service (default NAME-preview)", |n, d, x| {
+        x.preview_service = object(n, d, values::check_dns1035_label);
+    }),
+    Node {
+        args: "NAME|#false",
+        ..object_name("canary-service", "The canary Service (default NAME-canary); `#false`: none", canary_service)
+    },
+    object_name("autoscaler", "The HorizontalPodAutoscaler", |n, d, x| {
+        x.autoscaler = object(n, d, values::check_dns1123_subdomain);
+    }),
+    object_name("disruption-budget", "The PodDisruptionBudget", |n, d, x| {
+        x.disruption_budget = object(n, d, values::check_dns1123_subdomain);
+    }),
+    object_name("service-monitor", "The ServiceMonitor", |n, d, x| {
+        x.service_monitor = object(n, d, values::check_dns1123_subdomain);
+    }),
+    object_name("prometheus-rule", "The PrometheusRule", |n, d, x| {
+        x.prometheus_rule = object(n, d, values::check_dns1123_subdomain);
+    }),
+];
+
+fn names(node: &KdlNode, diags: &mut Diagnostics) -> Names {
+    NodeReader::new(node).finish(diags);
+    let mut names = Names { node: Some(name_span(node)), ..Names::default() };
+    node::decode_children(NAMES, node, Twice::InParent, &mut names, diags);
+    names
+}
+
+/// The one argument of a `names` child: an object name `check` accepts.
+fn object(node: &KdlNode, diags: &mut Diagnostics, check: fn(&str) -> Result<(), String>) -> Option<Spanned<String>> {
+    let mut r = NodeReader::new(node);
+    let what = format!("{} name", node.name().value());
+    let v = match r.arg(0) {
+        Some(e) => reader::name(diags, e, &what, check),
+        None => {
+            diags.push(missing(r.name_span(), "a name", format!("write `{} \"my-name\"`", r.name())));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    v
+}
+
+/// `canary-service "NAME"`, or `canary-service #false` for none.
+fn canary_service(node: &KdlNode, diags: &mut Diagnostics, x: &mut Names) {
+    if let Some(e) = node.entries().iter().find(|e| e.name().is_none())
+        && let kdl::KdlValue::Bool(b) = e.value()
+    {
+        let mut r = NodeReader::new(node);
+        let off = r.arg(0).and_then(|e| reader::boolean(diags, e));
+        r.finish(diags);
+        no_children(diags, node);
+        if *b {
+            diags.push(reader::wrong_type(
+                e,
+                "a Service name or `#false`",
+                Some("name the Service (`canary-service \"api-canary\"`), or write `#false` for none".into()),
+            ));
+        } else if let Some(off) = off {
+            x.canary_service = Some(Spanned::new(None, off.span));
+        }
+        return;
+    }
+    x.canary_service = object(node, diags, values::check_dns1035_label).map(|s| s.map(Some));
+}
+
+/// Children of `object`.
+const OBJECT: &[Node<ObjectMetadata>] = &[
+    Node {
+        name: "labels",
+        summary: "Labels of this object only",
+        doc: "language.md#object-per-object-labels-and-annotations",
+        ..Node::new(|n, d, o| o.labels = string_map(n, d, "label", true))
+    },
+    Node {
+        name: "annotations",
+        summary: "Annotations of this object only",
+        doc: "language.md#object-per-object-labels-and-annotations",
+        ..Node::new(|n, d, o| o.annotations = string_map(n, d, "annotation", false))
+    },
+];
+
+/// `object "service-account" { labels { … } annotations { … } }`.
+fn object_metadata(node: &KdlNode, diags: &mut Diagnostics, objects: &mut Map<ObjectMetadata>) {
+    let mut r = NodeReader::new(node);
+    let name = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "object", values::check_dns1035_label),
+        None => {
+            diags.push(missing(
+                r.name_span(),
+                "the object",
+                "write `object \"service-account\" { labels { team \"search\" } }`",
+            ));
+            None
+        }
+    };
+    r.finish(diags);
+    // The children are checked even when the object's name is not.
+    let mut o = ObjectMetadata {
+        name: name.clone().unwrap_or_else(|| Spanned::new(String::new(), name_span(node))),
+        labels: Map::new(),
+        annotations: Map::new(),
+    };
+    node::decode_children(OBJECT, node, Twice::InParent, &mut o, diags);
+    if name.is_none() {
+        return;
+    }
+    if let Some(prev) = objects.get(&o.name.value) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("`object {}` is declared twice", o.name.value))
+                .at(o.name.span, "declared again here")
+                .also(prev.name.span, "first declared here")
+                .help("write its labels and annotations in one `object` block"),
+        );
+        return;
+    }
+    objects.insert(o.name.value.clone(), o);
+}
+
+/// `selector { app "details" }`: the legacy selector, at least one label.
+fn selector(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Map<Spanned<String>>>> {
+    let labels = string_map(node, diags, "selector label", true);
+    if labels.is_empty() && children(node).is_empty() {
+        diags.push(
+            Diagnostic::error(Code::EmptySelector, "a selector needs at least one label")
+                .at(name_span(node), "selects every pod of the namespace")
+                .help("write the live workload's selector labels, e.g. `selector { app \"details\" }`, or remove `selector` to let svcc select on its identity labels"),
+        );
+        return None;
+    }
+    Some(Spanned::new(labels, name_span(node)))
+}
 
 fn namespace(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {
     let mut r = NodeReader::new(node);

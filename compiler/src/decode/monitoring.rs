@@ -12,13 +12,15 @@ use crate::model::*;
 use crate::source::Spanned;
 use crate::values;
 
+mod scrape;
+
 pub const NODES: &[Node<Contents>] = &[
     Node {
         name: "metrics",
         order: 23,
         summary: "The Prometheus scrape endpoint (a ServiceMonitor) and the service's metric names",
         doc: "observability.md#metrics",
-        props: &["path", "port", "interval", "scheme", "prometheus"],
+        props: &["path", "port", "interval", "scheme", "prometheus", "scrape-timeout", "honor-labels"],
         children: Some(&METRICS),
         ..Node::new(|n, d, c| c.body.metrics = Some(metrics(n, d)))
     },
@@ -68,6 +70,45 @@ const METRICS: &[Node<Metrics>] = &[
             NodeReader::new(n).finish(d);
             m.prometheus_labels = reader_map(n, d);
         })
+    },
+    Node {
+        name: "tls",
+        summary: "TLS of the scrape: the server name, the CA's Secret, or skipping verification",
+        doc: "observability.md#scrape-options",
+        props: &["server-name", "ca-secret", "ca-key", "insecure-skip-verify"],
+        ..Node::new(|n, d, m| m.scrape.tls = Some(scrape::tls(n, d)))
+    },
+    Node {
+        name: "authorization",
+        summary: "The scrape's Authorization header, from a Secret key",
+        doc: "observability.md#scrape-options",
+        props: &["secret", "key", "type"],
+        ..Node::new(|n, d, m| m.scrape.authorization = scrape::authorization(n, d))
+    },
+    Node {
+        name: "bearer-token-file",
+        summary: "A bearer token file in the Prometheus pod (deprecated upstream: prefer `authorization`)",
+        doc: "observability.md#scrape-options",
+        args: "PATH",
+        ..Node::new(|n, d, m| m.scrape.bearer_token_file = scrape::token_file(n, d))
+    },
+    Node {
+        name: "relabel",
+        summary: "A relabeling of the target before the scrape (`relabelings`)",
+        doc: "observability.md#scrape-options",
+        args: "[SOURCE-LABEL]…",
+        props: scrape::RELABEL_PROPS,
+        repeat: true,
+        ..Node::new(|n, d, m| scrape::relabel(n, d, &mut m.scrape.relabelings))
+    },
+    Node {
+        name: "metric-relabel",
+        summary: "A relabeling of the scraped samples before ingestion (`metricRelabelings`)",
+        doc: "observability.md#scrape-options",
+        args: "[SOURCE-LABEL]…",
+        props: scrape::RELABEL_PROPS,
+        repeat: true,
+        ..Node::new(|n, d, m| scrape::relabel(n, d, &mut m.scrape.metric_relabelings))
     },
 ];
 
@@ -226,6 +267,15 @@ fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
     let interval = positive(r.prop("interval").and_then(|e| reader::seconds(diags, e)), "interval", diags);
     let scheme = r.prop("scheme").and_then(|e| reader::choice(diags, e, &["http", "https"]));
     let prometheus = r.prop("prometheus").and_then(|e| url(diags, e));
+    let scrape = ScrapeOptions {
+        scrape_timeout: positive(
+            r.prop("scrape-timeout").and_then(|e| reader::duration(diags, e)),
+            "scrape-timeout",
+            diags,
+        ),
+        honor_labels: r.prop("honor-labels").and_then(|e| reader::boolean(diags, e)),
+        ..ScrapeOptions::default()
+    };
     r.finish(diags);
     let mut m = Metrics {
         node: name_span(node),
@@ -238,6 +288,7 @@ fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
         latency: None,
         prometheus_labels: IndexMap::new(),
         prometheus,
+        scrape,
     };
     node::decode_children(METRICS, node, Twice::Decode, &mut m, diags);
     m

@@ -22,6 +22,10 @@ impl Place {
     pub const PRESET: Place = Place(4);
     /// Every block (and, for a child node, wherever its parent is).
     pub const ANY: Place = Place(7);
+    /// A `container` or `init-container` block: the container settings only.
+    pub const CONTAINER: Place = Place(8);
+    /// Every block, and `container` blocks: a container setting.
+    pub const ANY_CONTAINER: Place = Place(15);
 
     pub const fn or(self, other: Place) -> Place {
         Place(self.0 | other.0)
@@ -29,6 +33,12 @@ impl Place {
 
     pub const fn has(self, other: Place) -> bool {
         self.0 & other.0 == other.0
+    }
+
+    /// A block that holds only some body nodes, so that an unknown node
+    /// is compared with those alone.
+    const fn narrow(self) -> bool {
+        self.0 == Place::ENVIRONMENT.0 || self.0 == Place::CONTAINER.0
     }
 }
 
@@ -224,16 +234,20 @@ fn first<'a>(seen: &mut IndexMap<&'a str, Span>, node: &'a KdlNode, block: Block
 /// nodes get their own explanation).
 fn suggestions<T>(tables: &[&'static [Node<T>]], place: Place) -> Vec<&'static str> {
     let mut nodes: Vec<&Node<T>> =
-        tables.iter().flat_map(|t| t.iter()).filter(|n| place != Place::ENVIRONMENT || n.place.has(place)).collect();
+        tables.iter().flat_map(|t| t.iter()).filter(|n| !place.narrow() || n.place.has(place)).collect();
     nodes.sort_by_key(|n| n.order);
     nodes.iter().map(|n| n.name).collect()
 }
 
 /// The default report of a node in a block that may not hold it.
-fn not_here(node: &KdlNode, parent: &str, _: Place, diags: &mut Diagnostics) {
+fn not_here(node: &KdlNode, parent: &str, place: Place, diags: &mut Diagnostics) {
     let name = node.name().value();
-    diags.push(
-        Diagnostic::error(Code::UnknownNode, format!("`{name}` cannot appear in `{parent}`"))
-            .at(name_span(node), format!("not allowed in `{parent}`")),
-    );
+    let mut d = Diagnostic::error(Code::UnknownNode, format!("`{name}` cannot appear in `{parent}`"))
+        .at(name_span(node), format!("not allowed in `{parent}`"));
+    if place == Place::CONTAINER {
+        d = d.help(
+            "a container's block holds its own settings (image, port, resources, probes, env, env-from, command, args, volumes); the pod's settings are the service's",
+        );
+    }
+    diags.push(d);
 }

@@ -3,7 +3,7 @@
 use kdl::{KdlNode, KdlValue};
 
 use super::body::Contents;
-use super::node::{self, Node, Twice};
+use super::node::{self, Node, Place, Twice};
 use super::reader::{self, NodeReader, missing, name_span, no_children, value_span};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Probe, ProbeHandler, ProbeKind, ProbeSetting, Probes};
@@ -12,6 +12,7 @@ use crate::values;
 
 pub const NODES: &[Node<Contents>] = &[Node {
     name: "probes",
+    place: Place::ANY_CONTAINER,
     order: 6,
     summary: "The container's startup, liveness and readiness probes",
     doc: "language.md#probes",
@@ -32,6 +33,7 @@ const CHILDREN: &[Node<Probes>] = &[
         doc: "language.md#probes",
         args: PROBE_ARGS,
         props: PROBE_PROPS,
+        children: Some(&PROBE_CHILDREN),
         ..Node::new(|n, d, p| slot(n, d, p, ProbeKind::Liveness))
     },
     Node {
@@ -40,6 +42,7 @@ const CHILDREN: &[Node<Probes>] = &[
         doc: "language.md#probes",
         args: PROBE_ARGS,
         props: PROBE_PROPS,
+        children: Some(&PROBE_CHILDREN),
         ..Node::new(|n, d, p| slot(n, d, p, ProbeKind::Readiness))
     },
     Node {
@@ -48,9 +51,44 @@ const CHILDREN: &[Node<Probes>] = &[
         doc: "language.md#probes",
         args: PROBE_ARGS,
         props: PROBE_PROPS,
+        children: Some(&PROBE_CHILDREN),
         ..Node::new(|n, d, p| slot(n, d, p, ProbeKind::Startup))
     },
 ];
+
+/// Children of a probe.
+const PROBE_CHILDREN: &[Node<Vec<(String, String)>>] = &[Node {
+    name: "header",
+    summary: "An HTTP header the probe sends (`httpHeaders`), e.g. `header \"Host\" \"api.example.com\"`",
+    doc: "language.md#probes",
+    args: "NAME VALUE",
+    repeat: true,
+    ..Node::new(header)
+}];
+
+/// `header "Host" "api.example.com"`.
+fn header(node: &KdlNode, diags: &mut Diagnostics, out: &mut Vec<(String, String)>) {
+    let mut r = NodeReader::new(node);
+    let name = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "header name", values::check_header_name),
+        None => {
+            diags.push(missing(r.name_span(), "a header name", "write `header \"Host\" \"api.example.com\"`"));
+            None
+        }
+    };
+    let value = match r.arg(1) {
+        Some(e) => reader::text(diags, e),
+        None => {
+            diags.push(missing(r.name_span(), "a header value", "write `header \"Host\" \"api.example.com\"`"));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    if let (Some(n), Some(v)) = (name, value) {
+        out.push((n.value, v.value));
+    }
+}
 
 fn probes(node: &KdlNode, diags: &mut Diagnostics, probes: &mut Probes) {
     NodeReader::new(node).finish(diags);
@@ -110,6 +148,7 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
         timeout: None,
         failure_threshold: None,
         success_threshold: None,
+        headers: None,
     };
     if let Some(first) = r.arg(0) {
         let span = value_span(first);
@@ -195,6 +234,10 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
     p.failure_threshold = r.prop("failure-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
     p.success_threshold = r.prop("success-threshold").and_then(|e| reader::u32_in(diags, e, 1, 10_000));
     r.finish(diags);
-    no_children(diags, node);
+    if let Some(block) = node.children() {
+        let mut headers = Vec::new();
+        node::decode_children(PROBE_CHILDREN, node, Twice::Decode, &mut headers, diags);
+        p.headers = Some(Spanned::new(headers, block.span().into()));
+    }
     Some(ProbeSetting::On(p))
 }

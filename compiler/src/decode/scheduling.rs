@@ -1,13 +1,14 @@
-//! The `scheduling` block: which nodes the pods may run on.
+//! The `scheduling` block: which nodes the pods may run on, next to what,
+//! and with which priority.
 
 use kdl::KdlNode;
 
 use super::body::Contents;
 use super::metadata::string_map;
-use super::node::Node;
-use super::reader::{self, NodeReader, children, name_span, no_children};
+use super::node::{self, Node, Twice};
+use super::reader::{self, NodeReader, children, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Map, Toleration};
+use crate::model::{Affinity, Map, NodeAffinity, PodAntiAffinity, Toleration};
 use crate::source::Spanned;
 use crate::values;
 
@@ -27,7 +28,129 @@ pub const NODES: &[Node<Contents>] = &[
         item_props: &["operator", "effect", "seconds"],
         ..Node::new(|n, d, c| tolerations(n, d, &mut c.body.tolerations))
     },
+    Node {
+        name: "affinity",
+        order: 22,
+        summary: "Node affinity and pod anti-affinity presets (`affinity`)",
+        doc: "language.md#affinity-and-priority-class",
+        children: Some(&AFFINITY),
+        ..Node::new(|n, d, c| c.body.placement.affinity = Some(affinity(n, d)))
+    },
+    Node {
+        name: "priority-class",
+        order: 22,
+        summary: "The pods' PriorityClass (`priorityClassName`)",
+        doc: "language.md#affinity-and-priority-class",
+        args: "NAME",
+        ..Node::new(|n, d, c| c.body.placement.priority_class = priority_class(n, d))
+    },
 ];
+
+/// Children of `affinity`.
+const AFFINITY: &[Node<Affinity>] = &[
+    Node {
+        name: "node",
+        summary: "A node label whose value must (or with `prefer=`, should) be one of these",
+        doc: "language.md#affinity-and-priority-class",
+        args: "KEY VALUE…",
+        props: &["prefer"],
+        repeat: true,
+        ..Node::new(node_affinity)
+    },
+    Node {
+        name: "pod-anti-affinity",
+        summary: "Keep the service's pods on different nodes (`node`) or zones (`zone`)",
+        doc: "language.md#affinity-and-priority-class",
+        args: "node | zone",
+        props: &["required"],
+        repeat: true,
+        ..Node::new(pod_anti_affinity)
+    },
+];
+
+fn affinity(node: &KdlNode, diags: &mut Diagnostics) -> Affinity {
+    NodeReader::new(node).finish(diags);
+    let mut a = Affinity { node: name_span(node), nodes: Vec::new(), anti: Vec::new() };
+    node::decode_children(AFFINITY, node, Twice::Decode, &mut a, diags);
+    if a.nodes.is_empty() && a.anti.is_empty() {
+        diags.push(
+            Diagnostic::error(Code::MissingValue, "`affinity` says nothing")
+                .at(a.node, "an empty affinity")
+                .help("add `node \"KEY\" \"VALUE\"` or `pod-anti-affinity \"node\"`, or remove it"),
+        );
+    }
+    a
+}
+
+/// `node "kubernetes.io/arch" "amd64" "arm64" prefer=50`.
+fn node_affinity(node: &KdlNode, diags: &mut Diagnostics, a: &mut Affinity) {
+    let mut r = NodeReader::new(node);
+    let key = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "node label", values::check_qualified_name),
+        None => {
+            diags.push(missing(r.name_span(), "a node label", "write `node \"kubernetes.io/arch\" \"amd64\"`"));
+            None
+        }
+    };
+    let values: Vec<Spanned<String>> = r
+        .rest_args(1)
+        .into_iter()
+        .filter_map(|e| reader::name(diags, e, "label value", values::check_label_value))
+        .collect();
+    let prefer = r.prop("prefer").and_then(|e| reader::u32_in(diags, e, 1, 100));
+    r.finish(diags);
+    no_children(diags, node);
+    let Some(key) = key else { return };
+    if values.is_empty() && node.entries().iter().filter(|e| e.name().is_none()).count() < 2 {
+        diags.push(missing(
+            key.span,
+            "the values the label may take",
+            format!("write `node \"{}\" \"VALUE\"` (one or more values)", key.value),
+        ));
+        return;
+    }
+    a.nodes.push(NodeAffinity { key, values, prefer });
+}
+
+/// `pod-anti-affinity "node" required=#true`.
+fn pod_anti_affinity(node: &KdlNode, diags: &mut Diagnostics, a: &mut Affinity) {
+    let mut r = NodeReader::new(node);
+    let topology = match r.arg(0) {
+        Some(e) => reader::choice(diags, e, &["node", "zone"]),
+        None => {
+            diags.push(missing(r.name_span(), "`node` or `zone`", "write `pod-anti-affinity \"node\"`"));
+            None
+        }
+    };
+    let required = r.prop("required").and_then(|e| reader::boolean(diags, e));
+    r.finish(diags);
+    no_children(diags, node);
+    let Some(topology) = topology else { return };
+    if let Some(prev) = a.anti.iter().find(|p| p.topology.value == topology.value) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("`pod-anti-affinity \"{}\"` is set twice", topology.value))
+                .at(topology.span, "set again here")
+                .also(prev.topology.span, "first set here"),
+        );
+        return;
+    }
+    a.anti.push(PodAntiAffinity { topology, required });
+}
+
+/// `priority-class "business-critical"`.
+fn priority_class(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    let mut r = NodeReader::new(node);
+    let name = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "priority class name", values::check_dns1123_subdomain),
+        None => {
+            diags.push(missing(r.name_span(), "a priority class name", "write `priority-class \"high\"`"));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    name
+}
 
 fn tolerations(node: &KdlNode, diags: &mut Diagnostics, tols: &mut Map<Toleration>) {
     NodeReader::new(node).finish(diags);

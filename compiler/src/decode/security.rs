@@ -10,7 +10,7 @@ use super::metadata::string_map;
 use super::node::{self, Node, Twice};
 use super::reader::{self, NodeReader, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Map, Security, SecurityException, ServiceAccount};
+use crate::model::{IMAGE_ID, Map, Security, SecurityException, ServiceAccount};
 use crate::source::Spanned;
 use crate::values;
 
@@ -21,7 +21,7 @@ pub const NODES: &[Node<Contents>] = &[
         summary: "The pods' ServiceAccount: its name, whether svcc creates it, and its API token",
         doc: "language.md#service-account",
         args: "NAME",
-        props: &["create", "automount-token"],
+        props: &["create", "automount-token", "calls-api"],
         children: Some(&ACCOUNT),
         ..Node::new(|n, d, c| c.body.service_account = service_account(n, d))
     },
@@ -49,15 +49,15 @@ const SECURITY: &[Node<Security>] = &[
         name: "run-as-user",
         summary: "The pod's user id (default 10001)",
         doc: "language.md#security",
-        args: "ID",
-        ..Node::new(|n, d, s| s.run_as_user = id(n, d))
+        args: "ID | \"image\"",
+        ..Node::new(|n, d, s| s.run_as_user = id_or_image(n, d))
     },
     Node {
         name: "run-as-group",
         summary: "The pod's group id (default 10001)",
         doc: "language.md#security",
-        args: "ID",
-        ..Node::new(|n, d, s| s.run_as_group = id(n, d))
+        args: "ID | \"image\"",
+        ..Node::new(|n, d, s| s.run_as_group = id_or_image(n, d))
     },
     Node {
         name: "fs-group",
@@ -117,7 +117,20 @@ fn service_account(node: &KdlNode, diags: &mut Diagnostics) -> Option<ServiceAcc
     let name = r.arg(0).and_then(|e| reader::name(diags, e, "service account name", values::check_dns1123_subdomain));
     let create = r.prop("create").and_then(|e| reader::boolean(diags, e));
     let automount = r.prop("automount-token").and_then(|e| reader::boolean(diags, e));
+    let calls_api = r.prop("calls-api").and_then(|e| reader::boolean(diags, e));
     r.finish(diags);
+    if let (Some(a), Some(c)) = (&automount, &calls_api)
+        && c.value
+        && !a.value
+    {
+        diags.push(
+            Diagnostic::error(Code::TokenNeeded, "a service that calls the API needs its token")
+                .at(a.span, "no token mounted")
+                .also(c.span, "calls the Kubernetes API")
+                .help("remove `automount-token=#false`: `calls-api=#true` mounts the token"),
+        );
+    }
+    let automount = automount.or(calls_api);
     let mut sa = ServiceAccount { node: name_span(node), name, create, automount, annotations: IndexMap::new() };
     node::decode_children(ACCOUNT, node, Twice::Decode, &mut sa, diags);
     Some(sa)
@@ -156,6 +169,22 @@ fn id(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<i64>> {
     one(node, diags, "an id", &example, |diags, e| {
         reader::int(diags, e, 0, 2_147_483_647).map(|s| s.map(|v| i64::try_from(v).unwrap_or(0)))
     })
+}
+
+/// `run-as-user 1001`, or `run-as-user "image"`: the image's own `USER`
+/// ([`IMAGE_ID`]).
+fn id_or_image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<i64>> {
+    let image = node.entries().iter().find(|e| e.name().is_none()).filter(|e| e.value().as_string() == Some("image"));
+    match image {
+        Some(e) => {
+            let mut r = NodeReader::new(node);
+            r.arg(0);
+            r.finish(diags);
+            no_children(diags, node);
+            Some(Spanned::new(IMAGE_ID, reader::value_span(e)))
+        }
+        None => id(node, diags),
+    }
 }
 
 /// `run-as-non-root #true` and the other switches.

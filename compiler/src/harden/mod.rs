@@ -165,15 +165,18 @@ fn spec_warning(o: &Object, f: &Finding) -> Option<(Span, Diagnostic)> {
         Setting::None => format!("`{}: {}` in {}", field_of(&f.pointer), f.shown, place(o, f)),
     };
     let span = nearest_span(o, &f.pointer);
-    Some((
-        span,
-        Diagnostic::warning(
-            Code::WeakenedSecurity,
-            format!("{what} weakens the default security context, {}", against(f)),
-        )
-        .at(span, "overrides a hardened default")
-        .help(format!("keep the default unless the image truly needs it; {}", allow_help(f))),
-    ))
+    let mut d = Diagnostic::warning(
+        Code::WeakenedSecurity,
+        format!("{what} weakens the default security context, {}", against(f)),
+    )
+    .at(span, "overrides a hardened default")
+    .help(format!("keep the default unless the image truly needs it; {}", allow_help(f)));
+    if f.rule.allow == "run-as-root" {
+        d = d.note(
+            "the containers may then run as root: a process that breaks out of its container is root on the node; prefer an image with a numeric non-root `USER` and `run-as-user \"image\"`",
+        );
+    }
+    Some((span, d))
 }
 
 /// The spec span of the value at `pointer`: its nearest recorded ancestor.

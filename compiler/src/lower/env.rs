@@ -7,17 +7,17 @@ use k8s_openapi::api::core::v1::{
     SecretEnvSource, SecretKeySelector,
 };
 
-use super::workload::CONTAINER;
-use crate::plan::{Plan, PlanEnvValue};
+use crate::plan::{PlanContainer, PlanEnvValue};
 use crate::source::Span;
 
-/// The container's variables, each recorded at its `env` line.
-pub(super) fn env(p: &Plan, prov: &mut BTreeMap<String, Span>) -> Vec<EnvVar> {
-    p.env
+/// A container's variables (at the JSON pointer `at`), each recorded at
+/// its `env` line.
+pub(super) fn env(c: &PlanContainer, at: &str, prov: &mut BTreeMap<String, Span>) -> Vec<EnvVar> {
+    c.env
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            prov.insert(format!("{CONTAINER}/env/{i}"), e.span);
+            prov.insert(format!("{at}/env/{i}"), e.span);
             let value = match &e.value {
                 PlanEnvValue::Literal(v) => Some(v.clone()),
                 _ => None,
@@ -51,9 +51,9 @@ fn value_from(v: &PlanEnvValue) -> Option<EnvVarSource> {
     })
 }
 
-/// The container's `envFrom`: whole Secrets and ConfigMaps.
-pub(super) fn env_from(p: &Plan) -> Vec<EnvFromSource> {
-    p.env_from
+/// A container's `envFrom`: whole Secrets and ConfigMaps.
+pub(super) fn env_from(c: &PlanContainer) -> Vec<EnvFromSource> {
+    c.env_from
         .iter()
         .map(|f| {
             let optional = if f.optional { Some(true) } else { None };

@@ -32,7 +32,7 @@ mod workload;
 
 pub use kinds::Kind;
 use kinds::OfKind;
-pub(crate) use metadata::{meta, selector, workload_meta};
+pub(crate) use metadata::{meta, named, selector, workload_meta};
 pub use workload::pod_template;
 
 use crate::model::IntOrPercent;
@@ -174,6 +174,14 @@ pub(crate) fn object<T: Serialize + OfKind>(name: &str, p: &Plan, t: &T, spans: 
         };
         provenance.insert("/metadata/namespace".to_string(), origin);
     }
+    // A legacy selector is written, not derived.
+    if let Some(span) = p.settings.get("selector") {
+        for ptr in ["/spec/selector", "/spec/template/metadata/labels"] {
+            if at(&value, ptr).is_some() {
+                provenance.insert(ptr.to_string(), origin_of(p, *span, ptr));
+            }
+        }
+    }
     // Fields that one documented setting decides: the spec's span when the
     // setting is written, its default otherwise.
     for &(setting, k, ptr) in settings::fields() {
@@ -239,6 +247,11 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     out.extend(scaling::disruption_budget(p));
     if let Some(m) = &p.monitoring {
         out.extend(monitoring::lower(p, m));
+    }
+    if !p.objects.is_empty() {
+        for o in &mut out {
+            metadata::object_metadata(p, o);
+        }
     }
     out
 }

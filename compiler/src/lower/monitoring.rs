@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
 use super::{Kind, Object, meta, object};
 use crate::crd::{
     Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup, ServiceMonitor,
@@ -19,7 +21,7 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
         let sm = ServiceMonitor {
             api_version: Kind::ServiceMonitor.api_version().into(),
             kind: Kind::ServiceMonitor.as_str().into(),
-            metadata: metadata.clone(),
+            metadata: ObjectMeta { name: Some(p.names.service_monitor.name.clone()), ..metadata.clone() },
             spec: ServiceMonitorSpec {
                 selector: super::metadata::service_selector(p),
                 namespace_selector: p.namespace.as_ref().map(|ns| NamespaceSelector { match_names: vec![ns.clone()] }),
@@ -28,10 +30,19 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
                     path: Some(s.path.clone()),
                     interval: s.interval.clone(),
                     scheme: s.scheme.clone(),
+                    scrape_timeout: s.scrape_timeout.clone(),
+                    honor_labels: s.honor_labels,
+                    tls_config: s.tls.clone(),
+                    authorization: s.authorization.clone(),
+                    bearer_token_file: s.bearer_token_file.clone(),
+                    relabelings: s.relabelings.clone(),
+                    metric_relabelings: s.metric_relabelings.clone(),
                 }],
             },
         };
-        out.push(object(&p.service, p, &sm, BTreeMap::new()));
+        let mut prov = BTreeMap::new();
+        let name = super::named(&p.names.service_monitor, &mut prov);
+        out.push(object(name, p, &sm, prov));
     }
     if !m.groups.is_empty() {
         let mut provenance = BTreeMap::new();
@@ -62,10 +73,11 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
         let pr = PrometheusRule {
             api_version: Kind::PrometheusRule.api_version().into(),
             kind: Kind::PrometheusRule.as_str().into(),
-            metadata,
+            metadata: ObjectMeta { name: Some(p.names.prometheus_rule.name.clone()), ..metadata },
             spec: PrometheusRuleSpec { groups },
         };
-        out.push(object(&p.service, p, &pr, provenance));
+        let name = super::named(&p.names.prometheus_rule, &mut provenance);
+        out.push(object(name, p, &pr, provenance));
     }
     out
 }

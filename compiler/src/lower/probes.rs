@@ -2,24 +2,26 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Container, ExecAction, GRPCAction, HTTPGetAction, Probe, TCPSocketAction};
+use k8s_openapi::api::core::v1::{
+    Container, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader, Probe, TCPSocketAction,
+};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::i32_of;
-use super::workload::CONTAINER;
 use crate::model::ProbeKind;
-use crate::plan::{Plan, PlanProbe, PlanProbeHandler};
+use crate::plan::{PlanContainer, PlanProbe, PlanProbeHandler};
 use crate::source::Span;
 
-/// Set the container's probes, each recorded at its `probes` line.
-pub(super) fn add_probes(p: &Plan, container: &mut Container, prov: &mut BTreeMap<String, Span>) {
-    for pp in &p.probes {
+/// Set a container's probes (at the JSON pointer `at`), each recorded at
+/// its `probes` line.
+pub(super) fn add_probes(c: &PlanContainer, at: &str, container: &mut Container, prov: &mut BTreeMap<String, Span>) {
+    for pp in &c.probes {
         let (field, slot) = match pp.kind {
             ProbeKind::Liveness => ("livenessProbe", &mut container.liveness_probe),
             ProbeKind::Readiness => ("readinessProbe", &mut container.readiness_probe),
             ProbeKind::Startup => ("startupProbe", &mut container.startup_probe),
         };
-        prov.insert(format!("{CONTAINER}/{field}"), pp.span);
+        prov.insert(format!("{at}/{field}"), pp.span);
         *slot = Some(probe(pp));
     }
 }
@@ -42,11 +44,17 @@ fn probe(pp: &PlanProbe) -> Probe {
 /// A probe with only its check set.
 fn handler(h: &PlanProbeHandler) -> Probe {
     match h {
-        PlanProbeHandler::Http { path, port, scheme } => Probe {
+        PlanProbeHandler::Http { path, port, scheme, headers } => Probe {
             http_get: Some(HTTPGetAction {
                 path: Some(path.clone()),
                 port: IntOrString::String(port.clone()),
                 scheme: scheme.clone(),
+                http_headers: super::non_empty(
+                    headers
+                        .iter()
+                        .map(|(name, value)| HTTPHeader { name: name.clone(), value: value.clone() })
+                        .collect(),
+                ),
                 ..HTTPGetAction::default()
             }),
             ..Probe::default()

@@ -5,21 +5,21 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::workload::CONTAINER;
-use crate::plan::Plan;
+use crate::plan::PlanContainer;
 use crate::source::Span;
 
-/// The container's resources, each quantity recorded where it was written.
-pub(super) fn resources(p: &Plan, prov: &mut BTreeMap<String, Span>) -> ResourceRequirements {
-    for (k, (_, span)) in &p.requests {
-        prov.insert(format!("{CONTAINER}/resources/requests/{k}"), *span);
+/// A container's resources (at the JSON pointer `at`), each quantity
+/// recorded where it was written.
+pub(super) fn resources(c: &PlanContainer, at: &str, prov: &mut BTreeMap<String, Span>) -> ResourceRequirements {
+    for (k, (_, span)) in &c.requests {
+        prov.insert(format!("{at}/resources/requests/{k}"), *span);
     }
-    for (k, (_, span)) in &p.limits {
-        prov.insert(format!("{CONTAINER}/resources/limits/{k}"), *span);
+    for (k, (_, span)) in &c.limits {
+        prov.insert(format!("{at}/resources/limits/{k}"), *span);
     }
     ResourceRequirements {
-        requests: quantities(&p.requests),
-        limits: quantities(&p.limits),
+        requests: quantities(&c.requests),
+        limits: quantities(&c.limits),
         ..ResourceRequirements::default()
     }
 }

@@ -19,20 +19,21 @@ pub(super) fn autoscaler(p: &Plan) -> Option<Object> {
     let a = p.autoscale.as_ref()?;
     let mut prov = BTreeMap::new();
     prov.insert("/spec".to_string(), a.span);
-    Some(object(&p.service, p, &hpa(p, a), prov))
+    let name = super::named(&p.names.autoscaler, &mut prov);
+    Some(object(name, p, &hpa(p, a, name), prov))
 }
 
-fn hpa(p: &Plan, a: &PlanAutoscale) -> HorizontalPodAutoscaler {
+fn hpa(p: &Plan, a: &PlanAutoscale, name: &str) -> HorizontalPodAutoscaler {
     // The HPA scales whichever workload runs the pods: the Rollout when a
     // progressive strategy replaces the Deployment.
     let workload = if p.delivery.is_some() { Kind::Rollout } else { Kind::Deployment };
     HorizontalPodAutoscaler {
-        metadata: meta(p, &p.service),
+        metadata: meta(p, name),
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some(workload.api_version().to_string()),
                 kind: workload.as_str().to_string(),
-                name: p.service.clone(),
+                name: p.names.workload.name.clone(),
             },
             min_replicas: Some(i32::try_from(a.min).unwrap_or(i32::MAX)),
             max_replicas: i32::try_from(a.max).unwrap_or(i32::MAX),
@@ -102,8 +103,10 @@ pub(super) fn disruption_budget(p: &Plan) -> Option<Object> {
         IntOrPercentBound::MaxUnavailable(v) => (Some(int_or_percent(v)), None),
         IntOrPercentBound::MinAvailable(v) => (None, Some(int_or_percent(v))),
     };
+    let mut prov = BTreeMap::new();
+    let name = super::named(&p.names.disruption_budget, &mut prov);
     let pdb = PodDisruptionBudget {
-        metadata: meta(p, &p.service),
+        metadata: meta(p, name),
         spec: Some(PodDisruptionBudgetSpec {
             selector: Some(selector(p)),
             max_unavailable,
@@ -112,5 +115,5 @@ pub(super) fn disruption_budget(p: &Plan) -> Option<Object> {
         }),
         ..PodDisruptionBudget::default()
     };
-    Some(object(&p.service, p, &pdb, BTreeMap::new()))
+    Some(object(name, p, &pdb, prov))
 }

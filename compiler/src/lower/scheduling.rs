@@ -1,7 +1,10 @@
-//! `node-selector` and `tolerations`, and the spread of the pods over
-//! zones and nodes.
+//! `node-selector`, `tolerations`, `affinity` and `priority-class`, and
+//! the spread of the pods over zones and nodes.
 
-use k8s_openapi::api::core::v1::{Toleration, TopologySpreadConstraint};
+use k8s_openapi::api::core::v1::{
+    Affinity, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityTerm, PodAntiAffinity,
+    PreferredSchedulingTerm, Toleration, TopologySpreadConstraint, WeightedPodAffinityTerm,
+};
 
 use super::selector;
 use crate::plan::Plan;
@@ -38,4 +41,57 @@ pub(super) fn spread(p: &Plan) -> Vec<TopologySpreadConstraint> {
             ..TopologySpreadConstraint::default()
         })
         .collect()
+}
+
+/// The pod's affinity: every required node label in one term (all must
+/// hold), each preferred one its own weighted term, and the anti-affinity
+/// presets on the service's own selector.
+pub(super) fn affinity(p: &Plan) -> Option<Affinity> {
+    let a = &p.affinity;
+    if a.required_nodes.is_empty() && a.preferred_nodes.is_empty() && a.anti.is_empty() {
+        return None;
+    }
+    let requirement = |key: &String, values: &Vec<String>| NodeSelectorRequirement {
+        key: key.clone(),
+        operator: "In".to_string(),
+        values: Some(values.clone()),
+    };
+    let node = (!a.required_nodes.is_empty() || !a.preferred_nodes.is_empty()).then(|| NodeAffinity {
+        required_during_scheduling_ignored_during_execution: (!a.required_nodes.is_empty()).then(|| NodeSelector {
+            node_selector_terms: vec![NodeSelectorTerm {
+                match_expressions: Some(a.required_nodes.iter().map(|(k, v)| requirement(k, v)).collect()),
+                match_fields: None,
+            }],
+        }),
+        preferred_during_scheduling_ignored_during_execution: super::non_empty(
+            a.preferred_nodes
+                .iter()
+                .map(|(weight, k, v)| PreferredSchedulingTerm {
+                    weight: i32::try_from(*weight).unwrap_or(100),
+                    preference: NodeSelectorTerm {
+                        match_expressions: Some(vec![requirement(k, v)]),
+                        match_fields: None,
+                    },
+                })
+                .collect(),
+        ),
+    });
+    let term = |key: &String| PodAffinityTerm {
+        label_selector: Some(selector(p)),
+        topology_key: key.clone(),
+        ..PodAffinityTerm::default()
+    };
+    let pod_anti_affinity = (!a.anti.is_empty()).then(|| PodAntiAffinity {
+        required_during_scheduling_ignored_during_execution: super::non_empty(
+            a.anti.iter().filter(|(_, required)| *required).map(|(k, _)| term(k)).collect(),
+        ),
+        preferred_during_scheduling_ignored_during_execution: super::non_empty(
+            a.anti
+                .iter()
+                .filter(|(_, required)| !*required)
+                .map(|(k, _)| WeightedPodAffinityTerm { weight: 100, pod_affinity_term: term(k) })
+                .collect(),
+        ),
+    });
+    Some(Affinity { node_affinity: node, pod_anti_affinity, pod_affinity: None })
 }

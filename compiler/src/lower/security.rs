@@ -13,8 +13,8 @@ use crate::plan::Plan;
 pub(super) fn pod_security_context(p: &Plan) -> PodSecurityContext {
     PodSecurityContext {
         run_as_non_root: Some(p.security.run_as_non_root),
-        run_as_user: Some(p.security.run_as_user),
-        run_as_group: Some(p.security.run_as_group),
+        run_as_user: (!p.security.user_from_image).then_some(p.security.run_as_user),
+        run_as_group: (!p.security.group_from_image).then_some(p.security.run_as_group),
         fs_group: Some(p.security.fs_group),
         seccomp_profile: Some(SeccompProfile { type_: p.security.seccomp.clone(), localhost_profile: None }),
         ..PodSecurityContext::default()

@@ -1,0 +1,149 @@
+//! The ServiceMonitor endpoint's options (`metrics scrape-timeout=…`,
+//! `tls`, `authorization`, `bearer-token-file`, `relabel`,
+//! `metric-relabel`): each replaces the lower layer's, a relabeling list as
+//! a whole.
+
+use crate::check::merge::or;
+use crate::crd::{RelabelConfig, SafeAuthorization, SecretKeySelector, SecretOrConfigMap, TlsConfig};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::{Metrics, Relabel, ScrapeOptions};
+use crate::plan::PlanScrape;
+use crate::values::format_duration;
+
+pub(super) fn merge(base: &ScrapeOptions, over: &ScrapeOptions) -> ScrapeOptions {
+    let ScrapeOptions {
+        scrape_timeout: b_scrape_timeout,
+        honor_labels: b_honor_labels,
+        tls: b_tls,
+        authorization: b_authorization,
+        bearer_token_file: b_bearer_token_file,
+        relabelings: b_relabelings,
+        metric_relabelings: b_metric_relabelings,
+    } = base;
+    let ScrapeOptions {
+        scrape_timeout,
+        honor_labels,
+        tls,
+        authorization,
+        bearer_token_file,
+        relabelings,
+        metric_relabelings,
+    } = over;
+    ScrapeOptions {
+        scrape_timeout: or(scrape_timeout, b_scrape_timeout),
+        honor_labels: or(honor_labels, b_honor_labels),
+        tls: or(tls, b_tls),
+        authorization: or(authorization, b_authorization),
+        bearer_token_file: or(bearer_token_file, b_bearer_token_file),
+        relabelings: or(relabelings, b_relabelings),
+        metric_relabelings: or(metric_relabelings, b_metric_relabelings),
+    }
+}
+
+/// The endpoint's options (the port, path, interval and scheme are the
+/// caller's), checked: one credential (SVC0366), complete relabelings
+/// (SVC0367), a timeout within the interval (SVC0368), credentials and TLS
+/// settings that do what they seem (SVC0369).
+pub(super) fn resolve(m: &Metrics, diags: &mut Diagnostics) -> PlanScrape {
+    let o = &m.scrape;
+    if let (Some(a), Some(f)) = (&o.authorization, &o.bearer_token_file) {
+        diags.push(
+            Diagnostic::error(Code::ScrapeCredentials, "the scrape has two credentials")
+                .at(f.span, "a bearer token file")
+                .also(a.node, "and an Authorization header")
+                .help("keep `authorization` (the token file is deprecated upstream), or the file alone"),
+        );
+    }
+    if let (Some(t), Some(i)) = (&o.scrape_timeout, &m.interval)
+        && t.value.millis > i.value.millis
+    {
+        diags.push(
+            Diagnostic::error(Code::ScrapeTimeout, "the scrape timeout is longer than the scrape interval")
+                .at(t.span, "the timeout")
+                .also(i.span, "the interval")
+                .help("prometheus-operator refuses a ServiceMonitor whose timeout exceeds its interval: shorten `scrape-timeout`"),
+        );
+    }
+    let https = m.scheme.as_ref().is_some_and(|s| s.value == "https");
+    let credential = o.authorization.as_ref().map(|a| a.node).or(o.bearer_token_file.as_ref().map(|f| f.span));
+    if let (Some(at), false) = (credential, https) {
+        diags.push(
+            Diagnostic::error(Code::ScrapeNotSecured, "the scrape sends a credential over plain HTTP")
+                .at(at, "sent in the clear")
+                .help("scrape over TLS: `metrics scheme=\"https\"`"),
+        );
+    }
+    if let (Some(t), false) = (&o.tls, https) {
+        diags.push(
+            Diagnostic::error(Code::ScrapeNotSecured, "`tls` has no effect on a plain HTTP scrape")
+                .at(t.node, "ignored")
+                .help("add `scheme=\"https\"` to `metrics`, or remove `tls`"),
+        );
+    }
+    let relabel = |l: &Option<crate::source::Spanned<Vec<Relabel>>>, diags: &mut Diagnostics| {
+        l.as_ref().map_or_else(Vec::new, |l| l.value.iter().map(|r| relabel(r, diags)).collect())
+    };
+    PlanScrape {
+        port: String::new(),
+        path: String::new(),
+        interval: None,
+        scheme: None,
+        scrape_timeout: o.scrape_timeout.as_ref().map(|t| format_duration(t.value)),
+        honor_labels: o.honor_labels.as_ref().map(|h| h.value),
+        tls: o.tls.as_ref().map(|t| TlsConfig {
+            server_name: t.server_name.as_ref().map(|s| s.value.clone()),
+            ca: t.ca_secret.as_ref().map(|s| SecretOrConfigMap {
+                secret: SecretKeySelector {
+                    name: s.value.clone(),
+                    key: t.ca_key.as_ref().map_or("ca.crt".to_string(), |k| k.value.clone()),
+                },
+            }),
+            insecure_skip_verify: t.insecure_skip_verify.as_ref().map(|s| s.value),
+        }),
+        authorization: o.authorization.as_ref().map(|a| SafeAuthorization {
+            type_: a.type_.as_ref().map(|t| t.value.clone()),
+            credentials: SecretKeySelector { name: a.secret.value.clone(), key: a.key.value.clone() },
+        }),
+        bearer_token_file: o.bearer_token_file.as_ref().map(|f| f.value.clone()),
+        relabelings: relabel(&o.relabelings, diags),
+        metric_relabelings: relabel(&o.metric_relabelings, diags),
+    }
+}
+
+/// One relabeling, with what its action needs (SVC0367).
+fn relabel(r: &Relabel, diags: &mut Diagnostics) -> RelabelConfig {
+    let action = r.action.as_ref().map_or("replace", |a| a.value.as_str());
+    let at = r.action.as_ref().map_or(r.node, |a| a.span);
+    let needs_target = ["replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal"].contains(&action);
+    let needs_source =
+        ["keep", "drop", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal"].contains(&action);
+    let mut missing = Vec::new();
+    if needs_target && r.target_label.is_none() {
+        missing.push("`target-label=`");
+    }
+    if needs_source && r.source_labels.is_empty() {
+        missing.push("a source label (`relabel \"__name__\" …`)");
+    }
+    if action == "hashmod" && r.modulus.is_none() {
+        missing.push("`modulus=`");
+    }
+    if !missing.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Code::RelabelIncomplete,
+                format!("the relabel action `{action}` needs {}", missing.join(" and ")),
+            )
+            .at(at, "this action")
+            .help("Prometheus refuses the configuration otherwise; see docs/observability.md#scrape-options"),
+        );
+    }
+    RelabelConfig {
+        source_labels: r.source_labels.iter().map(|s| s.value.clone()).collect(),
+        separator: r.separator.as_ref().map(|s| s.value.clone()),
+        target_label: r.target_label.as_ref().map(|s| s.value.clone()),
+        regex: r.regex.as_ref().map(|s| s.value.clone()),
+        modulus: r.modulus.as_ref().map(|s| s.value),
+        replacement: r.replacement.as_ref().map(|s| s.value.clone()),
+        action: r.action.as_ref().map(|s| s.value.clone()),
+    }
+}
