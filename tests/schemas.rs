@@ -131,7 +131,7 @@ fn compare(root: &Value, ours: &Value, theirs: &Value, path: &str, problems: &mu
 
 /// svcc's own typed CRD structs (Rollout, AnalysisTemplate, ServiceMonitor,
 /// PrometheusRule; Argo CD's Application, ApplicationSet and AppProject,
-/// Flux's Kustomization) against the upstream CRD schemas in `schemas/upstream/`:
+/// Flux's Kustomization; ExternalSecret) against the upstream CRD schemas in `schemas/upstream/`:
 /// every property svcc's type declares under `spec` must exist upstream at
 /// the same path with the same JSON type (svcc models a subset).
 #[test]
@@ -139,7 +139,7 @@ fn crd_schemas_match_upstream() {
     let upstream = common::root().join("schemas/upstream");
     let mut problems = Vec::new();
     let crds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_custom()).collect();
-    assert_eq!(crds.len(), 8, "{crds:?}");
+    assert_eq!(crds.len(), 9, "{crds:?}");
     for kind in crds {
         let path = upstream.join(upstream_file(kind));
         let theirs: Value = serde_json::from_str(
@@ -336,6 +336,10 @@ fn engine_keywords_agree_with_the_jsonschema_crate() {
         (json!({ "minLength": 2 }), vec![json!("é"), json!("éé")]),
         (json!({ "maxLength": 2 }), vec![json!("éé"), json!("abc"), json!(""), json!(3)]),
         (json!({ "minimum": 0 }), vec![json!(0), json!(-1), json!(0.5), json!(-0.5), json!("x")]),
+        (
+            json!({ "minProperties": 1, "maxProperties": 1 }),
+            vec![json!({}), json!({ "a": 1 }), json!({ "a": 1, "b": 2 }), json!([1, 2]), json!("ab")],
+        ),
         (
             json!({ "type": "object", "properties": { "a": { "type": "integer" } }, "additionalProperties": false }),
             vec![json!({ "a": 1 }), json!({ "b": 1 }), json!({ "a": "x", "b": 2, "c": 3 }), json!({})],

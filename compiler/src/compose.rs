@@ -33,6 +33,8 @@ pub enum FileKind {
     Preset,
     /// `pipeline { template "./ci/x.hbs" … }`
     Template,
+    /// `config-map NAME { file "config/app.yaml" }`
+    Config,
 }
 
 /// A request for the file that `path` names.
@@ -78,6 +80,7 @@ impl Loader for NoFiles {
             code: match req.kind {
                 FileKind::Preset => Code::PresetFile,
                 FileKind::Template => Code::TemplateError,
+                FileKind::Config => Code::ConfigFile,
             },
             label: format!("no files can be read here, so `{}` cannot be used", req.path),
             help: "paths are relative to the file that names them".into(),

@@ -15,7 +15,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 mod gitops;
+mod secrets;
 pub use gitops::*;
+pub use secrets::*;
 
 /// monitoring.coreos.com/v1 ServiceMonitor.
 #[derive(Clone, Debug, Serialize, JsonSchema)]

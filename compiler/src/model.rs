@@ -11,10 +11,14 @@ use indexmap::IndexMap;
 use crate::source::{Span, Spanned};
 
 mod analysis;
+mod config;
+mod jobs;
 mod objects;
 pub use analysis::*;
 pub use objects::*;
 mod pod;
+pub use config::*;
+pub use jobs::*;
 pub use pod::*;
 
 pub type Map<V> = IndexMap<String, V>;
@@ -255,6 +259,12 @@ pub struct Body {
     /// `min-ready`, `progress-deadline`, `revision-history`: how the
     /// workload (Deployment or Rollout) judges and remembers its updates.
     pub updates: Updates,
+    /// `job NAME { … }` and `cron-job NAME { … }`, by name.
+    pub jobs: Map<Job>,
+    /// `config-map NAME { … }`, by name.
+    pub config_maps: Map<ConfigMap>,
+    /// `external-secret NAME { … }`, by name.
+    pub external_secrets: Map<ExternalSecret>,
     /// Escape-hatch patches, applied in order after lowering.
     pub patches: Vec<Patch>,
     /// Object names, Services, selector and per-object metadata (`objects.rs`).

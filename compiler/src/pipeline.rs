@@ -254,6 +254,10 @@ fn compose_and_plan(
     let composed = diags.error_count() == errors_before;
     unknown_environments(&spec, opts, diags);
     if composed {
+        // Files are read for a spec that decoded and composed cleanly only.
+        if !diags.has_errors() {
+            check::config::load_files(&mut spec, &run.file.name, loader, diags);
+        }
         run.plans = check::check(&spec, opts, diags);
         run.ci = check::ci::resolve(&spec, diags);
     }

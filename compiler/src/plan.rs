@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 use crate::model::{Duration, IntOrPercent, ProbeKind};
 use crate::source::Span;
 
+mod jobs;
 mod objects;
 pub use objects::*;
 mod pod;
+pub use jobs::*;
 pub use pod::*;
 
 #[derive(Clone, Debug)]
@@ -70,6 +72,12 @@ pub struct Plan {
     pub gitops: Option<PlanGitops>,
     /// `min-ready`, `progress-deadline`, `revision-history` (the workload's).
     pub updates: PlanUpdates,
+    /// `job` and `cron-job`, in declaration order.
+    pub jobs: Vec<PlanJob>,
+    /// `config-map`, in declaration order.
+    pub config_maps: Vec<PlanConfigMap>,
+    /// `external-secret`, in declaration order.
+    pub external_secrets: Vec<PlanExternalSecret>,
 }
 
 /// The workload's update settings, in seconds and versions; `None` leaves

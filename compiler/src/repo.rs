@@ -120,6 +120,7 @@ impl Refusal {
         let io = match kind {
             FileKind::Preset => Code::PresetFile,
             FileKind::Template => Code::TemplateError,
+            FileKind::Config => Code::ConfigFile,
         };
         LoadError { code: self.code(io), label: self.reason(), help: self.help().to_string() }
     }

@@ -68,6 +68,10 @@ codes! {
     InvalidCondition = "SVC0241", "invalid-condition";
     AnalysisArg = "SVC0242", "analysis-arg";
     LimitRequired = "SVC0250", "limit-required";
+    InvalidCron = "SVC0260", "invalid-cron";
+    InvalidTimeZone = "SVC0261", "invalid-time-zone";
+    ConfigFile = "SVC0262", "config-file";
+    ConfigKeyConflict = "SVC0263", "config-key-conflict";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -119,6 +123,11 @@ codes! {
     InitContainerProbe = "SVC0370", "init-container-probe";
     ContainerConflict = "SVC0371", "container-conflict";
     TokenNeeded = "SVC0372", "token-needed";
+    JobNameTooLong = "SVC0380", "job-name-too-long";
+    JobSettingMisplaced = "SVC0381", "job-setting-misplaced";
+    ConfigTooLarge = "SVC0382", "config-too-large";
+    HookWithoutArgoCd = "SVC0383", "hook-without-argocd";
+    ExternalSecretIncomplete = "SVC0384", "external-secret-incomplete";
     AnalysisQuery = "SVC0390", "analysis-query";
     ConditionResultType = "SVC0391", "condition-result-type";
     WholeUpdateCount = "SVC0392", "whole-update-count";
