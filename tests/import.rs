@@ -73,10 +73,11 @@ fn round_trip(original: &Compiled, label: &str) -> Vec<import::Imported> {
     out.services
 }
 
-/// Examples that use settings import does not map natively yet (object
-/// names, extra Services from `names`/`expose`, issue 16): their round trip
-/// must list every difference in the report instead of being exact.
-const NOT_YET_EXACT: &[&str] = &["examples/adopted/service.kdl"];
+/// Examples that use what import does not map yet (object names, extra
+/// Services from `names`/`expose`; Jobs, CronJobs, ConfigMaps and
+/// ExternalSecrets: issue 16, merged after import was written): their
+/// round trip must list every difference in the report instead of being exact.
+const NOT_YET_EXACT: &[&str] = &["examples/adopted/service.kdl", "examples/jobs-and-config/service.kdl"];
 
 /// Every leaf that differs after the round trip is one the report lists
 /// (changed by design or not carried over): nothing silently lost.
