@@ -47,6 +47,7 @@ pub mod values;
 pub mod repo;
 pub mod diff;
 pub mod format;
+pub mod import;
 pub mod provenance;
 pub mod graph;
 // The language server (`svcc lsp`): runs the pipeline as the user types.

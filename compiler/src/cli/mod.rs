@@ -16,6 +16,7 @@ use svcc::{Compiled, Options, Unit};
 mod cmp;
 mod gitops;
 mod graph;
+mod import;
 mod inputs;
 mod man;
 mod output;
@@ -55,6 +56,8 @@ enum Command {
     Fmt(FmtArgs),
     /// Compare committed output (a folder, or that folder at a git ref) with a fresh build, object by object
     Diff(DiffArgs),
+    /// Turn existing Kubernetes manifests into specs, with a fidelity report (docs/import.md)
+    Import(import::ImportArgs),
     /// Explain a diagnostic code (`svcc explain SVC0202`; without a code, list them), or where a
     /// generated value comes from (`svcc explain Deployment/api spec.replicas api.kdl --env production`)
     Explain(ExplainArgs),
@@ -234,7 +237,7 @@ enum FormatArg {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum ColorArg {
+pub(crate) enum ColorArg {
     Auto,
     Always,
     Never,
@@ -255,6 +258,7 @@ pub fn run() -> ExitCode {
         Command::Check(c) => compile_command(&c, false),
         Command::Diff(d) => diff_command(&d),
         Command::Fmt(f) => fmt_command(&f),
+        Command::Import(i) => import::import_command(&i),
         Command::Explain(e) if e.field.is_some() => explain_value(&e),
         Command::Explain(e) => explain(e.code.as_deref()),
         Command::Completions { shell } => {
@@ -322,7 +326,7 @@ fn schema(kind: Option<&str>) -> ExitCode {
     }
 }
 
-fn out(text: &str) -> bool {
+pub(crate) fn out(text: &str) -> bool {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Ok(()) => true,
@@ -331,7 +335,7 @@ fn out(text: &str) -> bool {
     }
 }
 
-fn err(text: &str) {
+pub(crate) fn err(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
@@ -419,7 +423,7 @@ fn explain_value(e: &ExplainArgs) -> ExitCode {
     }
 }
 
-fn human_style(color: ColorArg) -> HumanStyle {
+pub(crate) fn human_style(color: ColorArg) -> HumanStyle {
     HumanStyle {
         color: match color {
             ColorArg::Always => true,
