@@ -186,8 +186,9 @@ fn native(
     objs: &[Object],
     ids: &[usize],
     ledger: &mut Ledger,
+    harden: bool,
 ) -> Result<(Vec<SpecNode>, Run), Failure> {
-    let mut cx = Cx::new(name, objs);
+    let mut cx = Cx::new(name, objs, harden);
     blocks::map(&mut cx);
     for (obj, prefix, block) in &cx.claims {
         ledger.claim(ids[*obj], prefix, block);
@@ -243,7 +244,7 @@ fn import_env(
         let fate = Fate::Dropped("set by the API server, not configuration".into());
         ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
     }
-    let (nodes, run) = native(header, name, env, objs, ids, ledger)?;
+    let (nodes, run) = native(header, name, env, objs, ids, ledger, opts.harden)?;
     let generated = run.objects.first().cloned().unwrap_or_default();
     let found = matches(objs, &generated);
     let mut accounts = Vec::new();

@@ -1,4 +1,4 @@
-//! `namespace`, `labels`, `annotations`, `pod-annotations`.
+//! `namespace`, `labels`, `annotations`, `pod-annotations`, `selector`.
 
 use serde_json::{Map, Value};
 
@@ -11,6 +11,8 @@ const DERIVED: &[&str] = &[
     "app.kubernetes.io/version",
     "app.kubernetes.io/managed-by",
 ];
+/// svcc's identity selector labels.
+const IDENTITY: &[&str] = &["app.kubernetes.io/name", "app.kubernetes.io/instance"];
 /// Annotations the API server or kubectl write.
 const SERVER: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision"];
 
@@ -18,7 +20,32 @@ fn without(m: &Map<String, Value>, drop: &[&str]) -> Map<String, Value> {
     m.iter().filter(|(k, _)| !drop.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
+/// `selector { … }`: the workload's selector, kept as given (a Deployment's
+/// selector is immutable). With `--harden` svcc's identity selector stays.
+fn selector(cx: &mut Cx, harden: bool) {
+    let Some(sel) = cx.at("/spec/selector").and_then(Value::as_object) else { return };
+    // Only a plain `matchLabels` selector is a `selector` node.
+    if harden || sel.len() != 1 {
+        return;
+    }
+    let Some(m) = sel.get("matchLabels").and_then(Value::as_object).filter(|m| !m.is_empty()) else { return };
+    // svcc's own identity selector needs no node.
+    if m.keys().all(|k| IDENTITY.contains(&k.as_str())) {
+        return;
+    }
+    let Some(body) = map_block(m) else { return };
+    cx.node("selector", format!("selector {body}"));
+    cx.claim(0, "/spec/selector", "metadata");
+    // The pods carry the selector labels (the Service's and disruption
+    // budget's selectors are their blocks' claims).
+    for k in m.keys() {
+        let k = k.replace('~', "~0").replace('/', "~1");
+        cx.claim(0, format!("/spec/template/metadata/labels/{k}"), "metadata");
+    }
+}
+
 pub fn map(cx: &mut Cx) {
+    selector(cx, cx.harden);
     if let Some(ns) = cx.text("/metadata/namespace") {
         cx.node("namespace", format!("namespace {}", s(ns)));
         for i in 0..cx.objects.len() {

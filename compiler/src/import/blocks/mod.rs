@@ -33,6 +33,8 @@ pub const CONTAINER: &str = "/spec/template/spec/containers/0";
 /// (the workload first), and what they wrote.
 pub struct Cx<'a> {
     pub service: &'a str,
+    /// `--harden`: svcc's identity selectors, no `selector` node.
+    pub harden: bool,
     pub objects: &'a [Object],
     pub nodes: Vec<SpecNode>,
     /// (object index, pointer prefix, block).
@@ -40,8 +42,8 @@ pub struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
-    pub fn new(service: &'a str, objects: &'a [Object]) -> Self {
-        Cx { service, objects, nodes: Vec::new(), claims: Vec::new() }
+    pub fn new(service: &'a str, objects: &'a [Object], harden: bool) -> Self {
+        Cx { service, harden, objects, nodes: Vec::new(), claims: Vec::new() }
     }
 
     pub fn workload(&self) -> &'a Value {
