@@ -5,6 +5,7 @@
 //! native mapping later is one change here, in the block's file.
 
 mod command;
+mod containers;
 mod env;
 mod image;
 mod lifecycle;
@@ -87,6 +88,7 @@ pub fn map(cx: &mut Cx) {
     probes::map(cx);
     env::map(cx);
     command::map(cx);
+    containers::map(cx);
     volumes::map(cx);
     security::map(cx);
     lifecycle::map(cx);
