@@ -404,3 +404,40 @@ fn cli_refuses_symlinked_output() {
     assert!(!Path::new(&target.join("service.kdl")).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn service_ports_not_one_to_one_become_expose() {
+    let text = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: http, nodePort: 30080}
+  - {name: https, port: 443, targetPort: 8080}
+";
+    let out = one(text);
+    assert!(!out.has_errors(), "{:#?}", out.diagnostics);
+    let spec = &out.services[0].text;
+    assert!(spec.contains("expose \"web\" type=\"NodePort\""), "{spec}");
+    // Only the numeric targetPort is left to a patch: `target=` names a port.
+    assert!(spec.contains("set \"/spec/ports/1/targetPort\" 8080"), "{spec}");
+    assert!(!spec.contains("set \"/spec/type\"") && !spec.contains("/nodePort"), "{spec}");
+    let t = &out.report.totals;
+    assert_eq!((t.changed, t.not_carried_over), (0, 0), "{}", out.report.human());
+    assert_eq!(t.fields, t.native + t.patched);
+}

@@ -12,6 +12,13 @@ fn name_for(number: u64, protocol: &str) -> String {
     }
 }
 
+/// A container port as the spec names it.
+struct Declared {
+    name: String,
+    number: u64,
+    protocol: String,
+}
+
 pub fn map(cx: &mut Cx) {
     let Some(ports) = cx.at(&format!("{CONTAINER}/ports")).and_then(Value::as_array) else { return };
     let service = cx.first("Service");
@@ -20,6 +27,7 @@ pub fn map(cx: &mut Cx) {
     // One node for all ports: their order decides the default probe and
     // metrics port, so environments must not split them.
     let mut lines = Vec::new();
+    let mut declared = Vec::new();
     for p in ports {
         let Some(number) = p.get("containerPort").and_then(Value::as_u64) else { continue };
         let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
@@ -45,14 +53,65 @@ pub fn map(cx: &mut Cx) {
             text.push_str(&format!(" protocol={}", s(protocol)));
         }
         lines.push(text);
+        declared.push(Declared { name, number, protocol: protocol.to_string() });
     }
     if !lines.is_empty() {
         cx.node("port", lines.join("\n"));
     }
     cx.claim(0, format!("{CONTAINER}/ports"), "ports");
-    if let Some((i, _)) = service {
-        cx.claim(i, "/spec/ports", "ports");
-        cx.claim(i, "/spec/type", "ports");
-        cx.claim(i, "/spec/selector", "ports");
+    if let Some((i, v)) = service {
+        if let Some(text) = expose(cx.service, v, &declared) {
+            cx.node("expose", text);
+        }
+        for p in ["/spec/ports", "/spec/type", "/spec/selector", "/spec/clusterIP", "/spec/externalTrafficPolicy"] {
+            cx.claim(i, p, "ports");
+        }
     }
+}
+
+/// `expose NAME { port … }` shaping the main Service, when its ports are not
+/// one per container port (two Service ports to one container port, other
+/// names, a subset) or it is not a plain ClusterIP Service; `None` when the
+/// `port` nodes already generate it or it cannot be said natively (a
+/// target no container port declares).
+fn expose(service: &str, svc: &Value, declared: &[Declared]) -> Option<String> {
+    let kind = svc.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP");
+    let headless = svc.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
+    let policy = svc.pointer("/spec/externalTrafficPolicy").and_then(Value::as_str);
+    let ports = svc.pointer("/spec/ports").and_then(Value::as_array)?;
+    let mut children = Vec::new();
+    let mut plain = kind == "ClusterIP" && !headless && policy.is_none() && ports.len() == declared.len();
+    for (k, sp) in ports.iter().enumerate() {
+        let port = sp.get("port").and_then(Value::as_u64)?;
+        let protocol = sp.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+        let target = match sp.get("targetPort") {
+            Some(Value::String(n)) => declared.iter().find(|d| d.name == *n),
+            Some(Value::Number(n)) => declared.iter().find(|d| Some(d.number) == n.as_u64() && d.protocol == protocol),
+            None => declared.iter().find(|d| d.number == port && d.protocol == protocol),
+            _ => None,
+        }?;
+        let name = sp.get("name").and_then(Value::as_str).unwrap_or(&target.name);
+        let mut text = format!("port {} {port} target={}", kdl::name(name), s(&target.name));
+        if let Some(n) = sp.get("nodePort").and_then(Value::as_u64) {
+            text.push_str(&format!(" node-port={n}"));
+            plain = false;
+        }
+        // The default: the k-th container port, under its own name.
+        plain &= declared.get(k).is_some_and(|d| d.name == name && d.name == target.name);
+        children.push(text);
+    }
+    if plain || children.is_empty() {
+        return None;
+    }
+    let mut head = format!("expose {}", s(service));
+    if kind != "ClusterIP" {
+        head.push_str(&format!(" type={}", s(kind)));
+    }
+    if headless {
+        head.push_str(" headless=#true");
+    }
+    if let Some(p) = policy {
+        head.push_str(&format!(" external-traffic-policy={}", s(p)));
+    }
+    Some(format!("{head} {{\n{}\n}}", children.join("\n")))
 }
