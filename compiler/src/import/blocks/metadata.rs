@@ -44,8 +44,59 @@ fn selector(cx: &mut Cx, harden: bool) {
     }
 }
 
+/// `names { … }`: objects named other than the service keep their names
+/// (and every reference to them follows).
+fn names(cx: &mut Cx) {
+    let mut children = Vec::new();
+    let mut named = |cx: &Cx, i: usize, child: &str, out: &mut Vec<(usize, String)>| {
+        let name = &cx.objects[i].name;
+        let default = match child {
+            "preview-service" | "canary-service" => format!("{}-{}", cx.service, &child[..child.len() - 8]),
+            _ => cx.service.to_string(),
+        };
+        if *name != default {
+            children.push(format!("{child} {}", s(name)));
+            out.push((i, child.to_string()));
+        }
+    };
+    let mut claimed = Vec::new();
+    let rollout = |p: &str| cx.text(&format!("/spec/strategy/{p}"));
+    let by_name = |n: &str| cx.objects.iter().position(|o| o.kind == "Service" && o.name == n);
+    let main = rollout("blueGreen/activeService")
+        .or_else(|| rollout("canary/stableService"))
+        .and_then(by_name)
+        .or_else(|| cx.first("Service").map(|(i, _)| i));
+    if let Some(i) = main {
+        named(cx, i, "service", &mut claimed);
+    }
+    if let Some(i) = rollout("blueGreen/previewService").and_then(by_name) {
+        named(cx, i, "preview-service", &mut claimed);
+    }
+    if let Some(i) = rollout("canary/canaryService").and_then(by_name) {
+        named(cx, i, "canary-service", &mut claimed);
+    }
+    for (kind, child) in [
+        ("HorizontalPodAutoscaler", "autoscaler"),
+        ("PodDisruptionBudget", "disruption-budget"),
+        ("ServiceMonitor", "service-monitor"),
+        ("PrometheusRule", "prometheus-rule"),
+    ] {
+        if let Some((i, _)) = cx.first(kind) {
+            named(cx, i, child, &mut claimed);
+        }
+    }
+    if children.is_empty() {
+        return;
+    }
+    cx.node("names", format!("names {{ {} }}", children.join("; ")));
+    for (i, _) in claimed {
+        cx.claim(i, "/metadata/name", "metadata");
+    }
+}
+
 pub fn map(cx: &mut Cx) {
     selector(cx, cx.harden);
+    names(cx);
     if let Some(ns) = cx.text("/metadata/namespace") {
         cx.node("namespace", format!("namespace {}", s(ns)));
         for i in 0..cx.objects.len() {

@@ -60,7 +60,8 @@ pub fn map(cx: &mut Cx) {
     }
     cx.claim(0, format!("{CONTAINER}/ports"), "ports");
     if let Some((i, v)) = service {
-        if let Some(text) = expose(cx.service, v, &declared) {
+        // Named like the main Service (`names { service … }` keeps its name).
+        if let Some(text) = expose(&cx.objects[i].name, v, &declared) {
             cx.node("expose", text);
         }
         for p in ["/spec/ports", "/spec/type", "/spec/selector", "/spec/clusterIP", "/spec/externalTrafficPolicy"] {
