@@ -67,19 +67,48 @@ pub fn map(cx: &mut Cx) {
         for p in ["/spec/ports", "/spec/type", "/spec/selector", "/spec/clusterIP", "/spec/externalTrafficPolicy"] {
             cx.claim(i, p, "ports");
         }
+        extras(cx, i, &declared);
     }
+}
+
+/// Every further Service of the workload (not the main one, nor a
+/// Rollout's preview or canary Service) is an `expose NAME`.
+fn extras(cx: &mut Cx, main: usize, declared: &[Declared]) {
+    let rollout: Vec<&str> = ["/spec/strategy/blueGreen/previewService", "/spec/strategy/canary/canaryService"]
+        .iter()
+        .filter_map(|p| cx.text(p))
+        .collect();
+    for i in 0..cx.objects.len() {
+        let o = &cx.objects[i];
+        if o.kind != "Service" || i == main || rollout.contains(&o.name.as_str()) {
+            continue;
+        }
+        if let Some(text) = shape(&o.name, &o.value, declared, true) {
+            cx.node(format!("expose {}", o.name), text);
+            for p in ["/spec/ports", "/spec/type", "/spec/clusterIP", "/spec/externalTrafficPolicy"] {
+                cx.claim(i, p, "ports");
+            }
+        }
+    }
+}
+
+/// The main Service's `expose`, only when the `port` nodes do not say it.
+fn expose(service: &str, svc: &Value, declared: &[Declared]) -> Option<String> {
+    shape(service, svc, declared, false)
 }
 
 /// `expose NAME { port … }` shaping the main Service, when its ports are not
 /// one per container port (two Service ports to one container port, other
 /// names, a subset) or it is not a plain ClusterIP Service; `None` when the
 /// `port` nodes already generate it or it cannot be said natively (a
-/// target no container port declares).
-fn expose(service: &str, svc: &Value, declared: &[Declared]) -> Option<String> {
+/// target no container port declares). A further Service (`extra`) is
+/// always an `expose`.
+fn shape(service: &str, svc: &Value, declared: &[Declared], extra: bool) -> Option<String> {
     let kind = svc.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP");
     let headless = svc.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None");
     let policy = svc.pointer("/spec/externalTrafficPolicy").and_then(Value::as_str);
-    let ports = svc.pointer("/spec/ports").and_then(Value::as_array)?;
+    let none = Vec::new();
+    let ports = svc.pointer("/spec/ports").and_then(Value::as_array).unwrap_or(&none);
     let mut children = Vec::new();
     let mut plain = kind == "ClusterIP" && !headless && policy.is_none() && ports.len() == declared.len();
     for (k, sp) in ports.iter().enumerate() {
@@ -101,7 +130,7 @@ fn expose(service: &str, svc: &Value, declared: &[Declared]) -> Option<String> {
         plain &= declared.get(k).is_some_and(|d| d.name == name && d.name == target.name);
         children.push(text);
     }
-    if plain || children.is_empty() {
+    if !extra && (plain || children.is_empty()) {
         return None;
     }
     let mut head = format!("expose {}", s(service));
@@ -113,6 +142,10 @@ fn expose(service: &str, svc: &Value, declared: &[Declared]) -> Option<String> {
     }
     if let Some(p) = policy {
         head.push_str(&format!(" external-traffic-policy={}", s(p)));
+    }
+    // A headless Service without ports forwards every port.
+    if children.is_empty() {
+        return Some(head);
     }
     Some(format!("{head} {{\n{}\n}}", children.join("\n")))
 }
