@@ -37,6 +37,8 @@ pub struct Plan {
     pub labels: BTreeMap<String, String>,
     /// The identity labels a selector uses (never a version).
     pub selector: BTreeMap<String, String>,
+    /// The Services' selector: `selector` less its `service=#false` labels.
+    pub service_selector: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
     pub service_account: PlanServiceAccount,

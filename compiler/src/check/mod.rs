@@ -223,6 +223,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         replicas: scaling.replicas,
         labels: metadata.labels,
         selector: metadata.selector,
+        service_selector: metadata.service_selector,
         annotations: metadata.annotations,
         pod_annotations: metadata.pod_annotations,
         service_account,
