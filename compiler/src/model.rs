@@ -701,6 +701,9 @@ pub struct Metrics {
     pub latency: Option<Spanned<String>>,
     /// Labels the cluster's Prometheus selects ServiceMonitors and rules by.
     pub prometheus_labels: Map<Spanned<String>>,
+    /// `select { app "example-app" }`: the labels the ServiceMonitor selects
+    /// the Services by, instead of the identity labels (replaced as a whole).
+    pub select: Option<Spanned<Map<Spanned<String>>>>,
     /// The Prometheus URL rollout analyses query.
     pub prometheus: Option<Spanned<String>>,
     /// The ServiceMonitor endpoint's other settings.

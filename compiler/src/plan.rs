@@ -234,6 +234,9 @@ pub struct PlanMonitoring {
 #[derive(Clone, Debug)]
 pub struct PlanScrape {
     pub port: String,
+    /// `metrics { select { … } }`: what the ServiceMonitor selects the
+    /// Services by, instead of the identity labels.
+    pub select: Option<BTreeMap<String, String>>,
     pub path: String,
     pub interval: Option<String>,
     pub scheme: Option<String>,
