@@ -28,6 +28,7 @@
 //! | `monitoring` | `metrics`, `alerts`, `slo` |
 //! | `rollout` | `blue-green`, `canary` |
 //! | `gitops` | `gitops` (the engine; its objects span services: `crate::gitops`) |
+//! | `network` | `network` |
 //! | `ci` | `pipeline` (once for all environments, called by `lib::compile_with`) |
 
 pub mod ci;
@@ -42,6 +43,7 @@ mod lifecycle;
 pub mod merge;
 mod metadata;
 mod monitoring;
+pub(crate) mod network;
 mod ports;
 mod probes;
 mod resources;
@@ -200,6 +202,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     }
     monitoring::check_select(b.metrics.as_ref(), &service_labels, diags);
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
+    let network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), ports, diags);
 
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
     let mut jobs = jobs::resolve(&cx, b, &main.plan, gitops.as_ref(), diags);
@@ -253,6 +256,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         jobs,
         config_maps,
         external_secrets,
+        network,
     })
 }
 

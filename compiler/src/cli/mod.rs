@@ -15,6 +15,8 @@ use svcc::{Compiled, Options, Unit};
 
 mod cmp;
 mod gitops;
+mod graph;
+mod import;
 mod inputs;
 mod man;
 mod output;
@@ -54,6 +56,8 @@ enum Command {
     Fmt(FmtArgs),
     /// Compare committed output (a folder, or that folder at a git ref) with a fresh build, object by object
     Diff(DiffArgs),
+    /// Turn existing Kubernetes manifests into specs, with a fidelity report (docs/import.md)
+    Import(import::ImportArgs),
     /// Explain a diagnostic code (`svcc explain SVC0202`; without a code, list them), or where a
     /// generated value comes from (`svcc explain Deployment/api spec.replicas api.kdl --env production`)
     Explain(ExplainArgs),
@@ -64,6 +68,8 @@ enum Command {
     },
     /// Print a manual page (roff): svcc's, or a subcommand's (`svcc man build`); `--out DIR` writes them all
     Man(ManArgs),
+    /// Draw the service graph of specs: services, ports, calls, exposure, environments (DOT, Mermaid or SVG)
+    Graph(GraphArgs),
     /// Print the JSON Schema svcc validates a kind with (e.g. `svcc schema Deployment`); without a kind, list them
     Schema {
         /// The kind, e.g. Deployment
@@ -155,6 +161,29 @@ struct ExplainArgs {
 }
 
 #[derive(Args, Debug)]
+struct GraphArgs {
+    /// Spec files, or folders to search for `*.kdl` files
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Only this environment (repeatable)
+    #[arg(long = "env", value_name = "NAME")]
+    environments: Vec<String>,
+    /// What to print: Graphviz DOT, Mermaid (renders in GitHub Markdown), or SVG (runs Graphviz's `dot`)
+    #[arg(long, value_enum, default_value_t = GraphFormatArg::Dot)]
+    format: GraphFormatArg,
+    /// When to colour diagnostics
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GraphFormatArg {
+    Dot,
+    Mermaid,
+    Svg,
+}
+
+#[derive(Args, Debug)]
 struct ManArgs {
     /// The subcommand whose page to print (default: svcc's own page)
     #[arg(value_name = "SUBCOMMAND")]
@@ -208,7 +237,7 @@ enum FormatArg {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum ColorArg {
+pub(crate) enum ColorArg {
     Auto,
     Always,
     Never,
@@ -229,6 +258,7 @@ pub fn run() -> ExitCode {
         Command::Check(c) => compile_command(&c, false),
         Command::Diff(d) => diff_command(&d),
         Command::Fmt(f) => fmt_command(&f),
+        Command::Import(i) => import::import_command(&i),
         Command::Explain(e) if e.field.is_some() => explain_value(&e),
         Command::Explain(e) => explain(e.code.as_deref()),
         Command::Completions { shell } => {
@@ -240,6 +270,7 @@ pub fn run() -> ExitCode {
         Command::Schema { kind } => schema(kind.as_deref()),
         Command::Cmp(CmpCommand::Plugin) => cmp::plugin(),
         Command::Cmp(CmpCommand::Generate) => cmp::generate(),
+        Command::Graph(g) => graph::graph_command(&g),
         Command::Lsp { .. } => lsp(),
     }
 }
@@ -295,7 +326,7 @@ fn schema(kind: Option<&str>) -> ExitCode {
     }
 }
 
-fn out(text: &str) -> bool {
+pub(crate) fn out(text: &str) -> bool {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Ok(()) => true,
@@ -304,7 +335,7 @@ fn out(text: &str) -> bool {
     }
 }
 
-fn err(text: &str) {
+pub(crate) fn err(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
@@ -392,7 +423,7 @@ fn explain_value(e: &ExplainArgs) -> ExitCode {
     }
 }
 
-fn human_style(color: ColorArg) -> HumanStyle {
+pub(crate) fn human_style(color: ColorArg) -> HumanStyle {
     HumanStyle {
         color: match color {
             ColorArg::Always => true,
@@ -481,7 +512,14 @@ fn options(args: &CommonArgs, tags: &tags::Tags, require_tag: bool) -> Options {
         check_only: !require_tag,
         deny_warnings: args.deny_warnings,
         any_role: !require_tag,
+        whole_graph: whole_graph(&args.files),
     }
+}
+
+/// A folder among the inputs: the build holds every service its calls may
+/// name.
+fn whole_graph(files: &[PathBuf]) -> bool {
+    files.iter().any(|f| f.is_dir())
 }
 
 /// Compile what was read, handing each result to `each` as it is done.
@@ -569,6 +607,10 @@ fn compile_command(args: &CommonArgs, build: bool) -> ExitCode {
 /// Drop a result's source text (its name stays, for conflicts between
 /// services): only results with diagnostics are rendered.
 fn slim(c: &mut Compiled) {
+    // The graph check may report on it once every service has compiled.
+    if c.graph.as_ref().is_some_and(svcc::graph::Service::declares_edges) {
+        return;
+    }
     c.file = svcc::source::SourceFile::new(std::mem::take(&mut c.file.name), "");
     c.imports = Vec::new();
 }

@@ -61,7 +61,7 @@ macro_rules! kinds {
     };
 }
 
-use k8s_openapi::api::{apps, autoscaling, batch, core, policy};
+use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy};
 
 kinds! {
     ServiceAccount = "v1", "serviceaccount", core::v1::ServiceAccount, custom: false, template: None;
@@ -101,6 +101,8 @@ kinds! {
     /// `external-secret NAME`: a Secret kept in sync with a secret store.
     ExternalSecret = "external-secrets.io/v1", "externalsecret", crate::crd::ExternalSecret,
         custom: true, template: None;
+    NetworkPolicy = "networking.k8s.io/v1", "networkpolicy", networking::v1::NetworkPolicy,
+        custom: false, template: None;
 }
 
 #[cfg(test)]
@@ -112,7 +114,7 @@ mod tests {
     /// stems are the lower-case names the output folders have always used.
     #[test]
     fn the_table_agrees_with_k8s_openapi() {
-        use k8s_openapi::api::{apps, autoscaling, batch, core, policy};
+        use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy};
         let builtin = [
             (Kind::Job, batch::v1::Job::API_VERSION, batch::v1::Job::KIND),
             (Kind::CronJob, batch::v1::CronJob::API_VERSION, batch::v1::CronJob::KIND),
@@ -131,6 +133,7 @@ mod tests {
                 policy::v1::PodDisruptionBudget::KIND,
             ),
             (Kind::Namespace, core::v1::Namespace::API_VERSION, core::v1::Namespace::KIND),
+            (Kind::NetworkPolicy, networking::v1::NetworkPolicy::API_VERSION, networking::v1::NetworkPolicy::KIND),
         ];
         for (kind, api_version, name) in builtin {
             assert_eq!((kind.api_version(), kind.as_str()), (api_version, name));

@@ -1,0 +1,332 @@
+//! Grouping objects by workload: each Deployment or Rollout with the
+//! Services that select its pods, its ServiceAccount, HPA, disruption
+//! budget, ServiceMonitor, PrometheusRule and AnalysisTemplates.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::Object;
+use super::ledger::{Fate, Ledger, ObjectReport};
+use crate::diagnostic::{Code, Diagnostic};
+
+/// The workload kinds: each becomes one service.
+pub const WORKLOADS: &[&str] = &["Deployment", "Rollout"];
+/// The other kinds svcc generates for a service.
+pub const MEMBERS: &[&str] = &[
+    "Service",
+    "ServiceAccount",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "ServiceMonitor",
+    "PrometheusRule",
+    "AnalysisTemplate",
+];
+
+/// One workload: per environment, its objects (the workload first).
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub name: String,
+    pub environments: Vec<(String, Vec<Object>)>,
+}
+
+#[derive(Debug, Default)]
+pub struct Grouped {
+    pub workloads: Vec<Workload>,
+    /// Objects that are in no spec, accounted for as not carried over.
+    pub leftovers: Vec<ObjectReport>,
+}
+
+/// Where a document starts: diagnostics point there, not at all of it.
+fn head(s: crate::source::Span) -> crate::source::Span {
+    crate::source::Span::in_file(s.file, s.start as usize, s.start as usize)
+}
+
+/// A workload and the objects that joined it.
+type Member = (Object, Vec<Object>);
+
+fn labels(v: &Value, p: &str) -> Map<String, Value> {
+    v.pointer(p).and_then(Value::as_object).cloned().unwrap_or_default()
+}
+
+fn subset(sel: &Map<String, Value>, of: &Map<String, Value>) -> bool {
+    !sel.is_empty() && sel.iter().all(|(k, v)| of.get(k) == Some(v))
+}
+
+/// Whether `o` belongs to the workload `w` (both in one environment).
+fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
+    let pods = labels(&w.value, "/spec/template/metadata/labels");
+    let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+    match o.kind.as_str() {
+        "Service" => subset(&labels(&o.value, "/spec/selector"), &pods),
+        "PodDisruptionBudget" => subset(&labels(&o.value, "/spec/selector/matchLabels"), &pods),
+        "HorizontalPodAutoscaler" => s("/spec/scaleTargetRef/name") == Some(&w.name),
+        "ServiceAccount" => {
+            let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
+            account == Some(&o.name) || (account.is_none() && o.name == w.name)
+        }
+        "ServiceMonitor" => {
+            let sel = labels(&o.value, "/spec/selector/matchLabels");
+            services.iter().any(|svc| subset(&sel, &labels(&svc.value, "/metadata/labels"))) || subset(&sel, &pods)
+        }
+        "AnalysisTemplate" => mentions(&w.value, &o.name) || o.name.starts_with(&format!("{}-", w.name)),
+        _ => o.name == w.name || o.name.starts_with(&format!("{}-", w.name)),
+    }
+}
+
+/// Which workloads an object may belong to, found without scanning them
+/// all (import of a thousand services stays linear): by name, by a label
+/// of the selector, and for a ServiceMonitor by its Services' labels.
+struct Index {
+    by_name: BTreeMap<String, usize>,
+    by_label: BTreeMap<(String, String), Vec<usize>>,
+    /// Workloads by the account their pods run as (their own name without one).
+    by_account: BTreeMap<String, Vec<usize>>,
+    by_service_label: BTreeMap<(String, String), Vec<usize>>,
+    in_order: Vec<usize>,
+}
+
+impl Index {
+    fn new(workloads: &[Object]) -> Self {
+        let mut by_name = BTreeMap::new();
+        let mut by_label: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, w) in workloads.iter().enumerate() {
+            by_name.insert(w.name.clone(), i);
+            let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
+            by_account.entry(account.unwrap_or(&w.name).to_string()).or_default().push(i);
+            for (k, v) in labels(&w.value, "/spec/template/metadata/labels") {
+                by_label.entry((k, v.to_string())).or_default().push(i);
+            }
+        }
+        Index {
+            by_name,
+            by_label,
+            by_account,
+            by_service_label: BTreeMap::new(),
+            in_order: (0..workloads.len()).collect(),
+        }
+    }
+
+    fn selected(&self, sel: &Map<String, Value>) -> Vec<usize> {
+        sel.iter().next().and_then(|(k, v)| self.by_label.get(&(k.clone(), v.to_string()))).cloned().unwrap_or_default()
+    }
+
+    /// The workloads named `name`, or a prefix of it cut at a `-`.
+    fn named(&self, name: &str) -> Vec<usize> {
+        let mut out: Vec<usize> = self.by_name.get(name).into_iter().copied().collect();
+        for (i, _) in name.match_indices('-') {
+            out.extend(self.by_name.get(&name[..i]));
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// A Service joined workload `i`: ServiceMonitors find it by its labels.
+    fn add_service(&mut self, i: usize, o: &Object) {
+        for (k, v) in labels(&o.value, "/metadata/labels") {
+            self.by_service_label.entry((k, v.to_string())).or_default().push(i);
+        }
+    }
+
+    fn candidates(&self, o: &Object) -> Vec<usize> {
+        let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+        match o.kind.as_str() {
+            "Service" => self.selected(&labels(&o.value, "/spec/selector")),
+            "PodDisruptionBudget" => self.selected(&labels(&o.value, "/spec/selector/matchLabels")),
+            "HorizontalPodAutoscaler" => {
+                s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect()
+            }
+            "ServiceMonitor" => {
+                let sel = labels(&o.value, "/spec/selector/matchLabels");
+                let mut out = self.selected(&sel);
+                if let Some((k, v)) = sel.iter().next() {
+                    out.extend(self.by_service_label.get(&(k.clone(), v.to_string())).into_iter().flatten());
+                }
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
+            "ServiceAccount" => self.by_account.get(&o.name).cloned().unwrap_or_default(),
+            // Few of these; a Rollout may name its templates anything.
+            "AnalysisTemplate" => self.in_order.clone(),
+            _ => self.named(&o.name),
+        }
+    }
+}
+
+/// Whether a `templateName` in the workload names `name`.
+fn mentions(v: &Value, name: &str) -> bool {
+    match v {
+        Value::Object(m) => {
+            m.iter().any(|(k, x)| (k == "templateName" && x.as_str() == Some(name)) || mentions(x, name))
+        }
+        Value::Array(a) => a.iter().any(|x| mentions(x, name)),
+        _ => false,
+    }
+}
+
+/// Group the objects; errors and warnings go to `diags`.
+pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> Grouped {
+    let mut out = Grouped::default();
+    let mut ledger = Ledger::default();
+    refuse_secrets(&objects, diags);
+    let by_env = by_environment(objects);
+    let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut per_env: Vec<(String, Vec<Member>)> = Vec::new();
+    for (env, objs) in by_env {
+        let (workloads, rest): (Vec<Object>, Vec<Object>) =
+            objs.into_iter().partition(|o| WORKLOADS.contains(&o.kind.as_str()));
+        let workloads = unique(workloads, diags);
+        let mut members: Vec<Vec<Object>> = vec![Vec::new(); workloads.len()];
+        let mut index = Index::new(&workloads);
+        // Services first: a ServiceMonitor follows the Service it selects.
+        let (services, others): (Vec<Object>, Vec<Object>) = rest.into_iter().partition(|o| o.kind == "Service");
+        for o in services.into_iter().chain(others) {
+            let known = MEMBERS.contains(&o.kind.as_str());
+            let home = known
+                .then(|| {
+                    index.candidates(&o).into_iter().find(|&i| {
+                        let svcs: Vec<&Object> = members[i].iter().filter(|m| m.kind == "Service").collect();
+                        belongs(&o, &workloads[i], &svcs)
+                    })
+                })
+                .flatten();
+            match home {
+                Some(i) => {
+                    if o.kind == "Service" {
+                        index.add_service(i, &o);
+                    }
+                    members[i].push(o);
+                }
+                None => leftover(&o, known, &mut ledger, diags),
+            }
+        }
+        for w in &workloads {
+            names.entry(w.name.clone()).or_default().push(env.clone());
+        }
+        per_env.push((env, workloads.into_iter().zip(members).collect()));
+    }
+    out.leftovers = ledger.close().unwrap_or_default();
+    let envs: Vec<String> = per_env.iter().map(|(e, _)| e.clone()).collect();
+    if multi {
+        missing_in_environments(&names, &envs, &per_env, diags);
+    }
+    if names.is_empty() && !diags.iter().any(Diagnostic::is_error) {
+        diags.push(
+            Diagnostic::error(Code::ImportNothing, "the input holds no Deployment or Rollout: nothing to import")
+                .help("import the files that hold the workloads too"),
+        );
+    }
+    for (name, _) in names {
+        let environments = per_env
+            .iter()
+            .filter_map(|(env, ws)| {
+                let (w, m) = ws.iter().find(|(w, _)| w.name == name)?;
+                Some((env.clone(), std::iter::once(w.clone()).chain(m.iter().cloned()).collect()))
+            })
+            .collect();
+        out.workloads.push(Workload { name, environments });
+    }
+    out
+}
+
+fn by_environment(objects: Vec<Object>) -> Vec<(String, Vec<Object>)> {
+    let mut out: Vec<(String, Vec<Object>)> = Vec::new();
+    for o in objects {
+        match out.iter_mut().find(|(e, _)| *e == o.environment) {
+            Some((_, v)) => v.push(o),
+            None => out.push((o.environment.clone(), vec![o])),
+        }
+    }
+    out
+}
+
+/// A Secret with values: refused, so no value reaches a spec file.
+fn refuse_secrets(objects: &[Object], diags: &mut Vec<Diagnostic>) {
+    for o in objects.iter().filter(|o| o.kind == "Secret") {
+        let full = |k: &str| o.value.get(k).and_then(Value::as_object).is_some_and(|m| !m.is_empty());
+        if full("data") || full("stringData") {
+            diags.push(
+                Diagnostic::error(Code::ImportSecretData, format!("`Secret/{}` holds data: svcc does not write secret values into a spec", o.name))
+                    .at(head(o.span), "this Secret")
+                    .help("leave the Secret out of the import and reference it: `env { NAME secret=\"…\" key=\"…\" }`, `env-from secret=\"…\"`, or an ExternalSecret"),
+            );
+        }
+    }
+}
+
+/// Workloads of one environment, each name once (SVC0805), each a valid
+/// service name (SVC0810).
+fn unique(workloads: Vec<Object>, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
+    let mut out: Vec<Object> = Vec::new();
+    for w in workloads {
+        if let Some(first) = out.iter().find(|x| x.name == w.name) {
+            diags.push(
+                Diagnostic::error(Code::ImportDuplicateWorkload, format!("two workloads are named `{}`", w.name))
+                    .at(head(w.span), format!("second `{}`", w.name))
+                    .also(head(first.span), "first here")
+                    .help("import the namespaces separately (`svcc import ns-a/ -o a/`), or rename one"),
+            );
+            continue;
+        }
+        if crate::values::check_dns1123_label(&w.name).is_err() || w.name.len() > 63 {
+            diags.push(
+                Diagnostic::error(
+                    Code::ImportInvalidName,
+                    format!("`{}` cannot name a service", w.name.escape_debug()),
+                )
+                .at(head(w.span), "this workload")
+                .help("a service name is an RFC 1123 label: lowercase letters, digits and `-`, at most 63"),
+            );
+            continue;
+        }
+        out.push(w);
+    }
+    out
+}
+
+fn leftover(o: &Object, known: bool, ledger: &mut Ledger, diags: &mut Vec<Diagnostic>) {
+    let (code, message, reason) = if known {
+        (
+            Code::ImportNoWorkload,
+            format!("`{}/{}` belongs to no Deployment or Rollout of the input: not carried over", o.kind, o.name),
+            "belongs to no workload of the input".to_string(),
+        )
+    } else {
+        (
+            Code::ImportUnknownKind,
+            format!("`{}/{}` is a kind svcc does not generate: not carried over", o.kind, o.name),
+            format!("svcc does not generate {}: keep it in deploy/SERVICE/ENV/extra/", o.kind),
+        )
+    };
+    diags.push(
+        Diagnostic::warning(code, message)
+            .at(head(o.span), "this object")
+            .help("keep it as a hand-written object in deploy/SERVICE/ENV/extra/ (docs/gitops.md)"),
+    );
+    let i = ledger.open(&o.environment, &o.kind, &o.name, o.source.clone(), &o.value);
+    ledger.settle_under(i, "", &Fate::Dropped(reason));
+}
+
+fn missing_in_environments(
+    names: &BTreeMap<String, Vec<String>>,
+    envs: &[String],
+    per_env: &[(String, Vec<Member>)],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (name, have) in names {
+        for env in envs.iter().filter(|e| !have.contains(e)) {
+            let span = per_env.iter().flat_map(|(_, ws)| ws).find(|(w, _)| &w.name == name).map(|(w, _)| w.span);
+            let mut d = Diagnostic::error(
+                Code::ImportMissingInEnvironment,
+                format!("`{name}` is in `{}` but not in `{env}`", have.join("`, `")),
+            )
+            .help("import only the environments that run it, or add it to the others first");
+            if let Some(s) = span {
+                d = d.at(head(s), "this workload");
+            }
+            diags.push(d);
+        }
+    }
+}
