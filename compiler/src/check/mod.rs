@@ -196,11 +196,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     if let (Some(m), Some(x)) = (monitoring.as_mut(), b.metrics.as_ref()) {
         ports::scrape_port(m, &services, x.node, diags);
     }
-    let mut service_labels = metadata.labels.clone();
-    if let Some(o) = objects.get("service") {
-        service_labels.extend(o.labels.iter().map(|(k, (v, _))| (k.clone(), v.clone())));
-    }
-    monitoring::check_select(b.metrics.as_ref(), &service_labels, diags);
+    monitoring::check_select(b.metrics.as_ref(), &metadata.labels, objects.get("service"), diags);
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
     let network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), ports, diags);
 

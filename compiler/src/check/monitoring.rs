@@ -605,32 +605,27 @@ fn for_text(rule: &AlertRule, default_for: Option<u64>) -> String {
     secs(rule.for_.as_ref().map(|d| d.value.seconds()).or(default_for).unwrap_or(0))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::camel;
-
-    #[test]
-    fn camel_case_names() {
-        assert_eq!(camel("backend-api"), "BackendApi");
-        assert_eq!(camel("a"), "A");
-        assert_eq!(camel("x2-y"), "X2Y");
-    }
-}
-
 /// `metrics { select { … } }`: every label is one the main Service
 /// carries, with that value (SVC0244), or the ServiceMonitor would scrape
 /// nothing.
 pub(super) fn check_select(
     m: Option<&crate::model::Metrics>,
-    service_labels: &BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
+    service_object: Option<&crate::plan::PlanObjectMetadata>,
     diags: &mut Diagnostics,
 ) {
     let Some(select) = m.and_then(|m| m.select.as_ref()) else { return };
+    let mut service_labels = labels.clone();
+    if let Some(o) = service_object {
+        service_labels.extend(o.labels.iter().map(|(k, (v, _))| (k.clone(), v.clone())));
+    }
     if select.value.is_empty() {
         diags.push(
             Diagnostic::error(Code::MonitorSelectsNothing, "an empty `select`")
                 .at(select.span, "would select every Service of the namespace")
-                .help("write labels of the service's Service, e.g. `select { app \"example-app\" }`, or remove `select`"),
+                .help(
+                    "write labels of the service's Service, e.g. `select { app \"example-app\" }`, or remove `select`",
+                ),
         );
     }
     for (k, v) in &select.value {
@@ -651,5 +646,17 @@ pub(super) fn check_select(
             "select by a label of the Service (`labels`, `selector` or `object \"service\"`), or add `{k} \"{}\"` to `labels`",
             v.value
         )));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::camel;
+
+    #[test]
+    fn camel_case_names() {
+        assert_eq!(camel("backend-api"), "BackendApi");
+        assert_eq!(camel("a"), "A");
+        assert_eq!(camel("x2-y"), "X2Y");
     }
 }

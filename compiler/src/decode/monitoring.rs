@@ -77,7 +77,7 @@ const METRICS: &[Node<Metrics>] = &[
         doc: "observability.md#metrics",
         ..Node::new(|n, d, m| {
             NodeReader::new(n).finish(d);
-            m.select = Some(Spanned::new(reader_map(n, d), name_span(n)));
+            m.select = Some(Spanned::new(label_map(n, d), name_span(n)));
         })
     },
     Node {
