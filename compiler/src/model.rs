@@ -274,7 +274,7 @@ pub struct Body {
     pub names: Names,
     /// `selector { … }`: the labels a live workload already selects on,
     /// kept as given (the span is the `selector` node's).
-    pub selector: Option<Spanned<Map<Spanned<String>>>>,
+    pub selector: Option<Spanned<Selector>>,
     /// `expose NAME { … }`: Services beside the main one, or its own shape.
     pub exposes: Map<Expose>,
     /// `object OBJECT { … }`: labels and annotations of one object only.
@@ -776,6 +776,9 @@ pub struct Metrics {
     pub latency: Option<Spanned<String>>,
     /// Labels the cluster's Prometheus selects ServiceMonitors and rules by.
     pub prometheus_labels: Map<Spanned<String>>,
+    /// `select { app "example-app" }`: the labels the ServiceMonitor selects
+    /// the Services by, instead of the identity labels (replaced as a whole).
+    pub select: Option<Spanned<Map<Spanned<String>>>>,
     /// The Prometheus URL rollout analyses query.
     pub prometheus: Option<Spanned<String>>,
     /// The ServiceMonitor endpoint's other settings.
@@ -1000,4 +1003,15 @@ pub struct Updates {
     pub min_ready: Option<Spanned<Duration>>,
     pub progress_deadline: Option<Spanned<Duration>>,
     pub revision_history: Option<Spanned<u32>>,
+}
+
+/// `selector { app "details"; version "v1" service=#false }`: the labels
+/// of a live workload's selector, and those its Services leave out.
+#[derive(Clone, Debug, Default)]
+pub struct Selector {
+    pub labels: Map<Spanned<String>>,
+    /// The labels written `service=#false`: in the workload's selector
+    /// (and on every pod), not in the Services' (a Service that selects
+    /// several versions of one app).
+    pub workload_only: Vec<Spanned<String>>,
 }

@@ -37,6 +37,8 @@ pub struct Plan {
     pub labels: BTreeMap<String, String>,
     /// The identity labels a selector uses (never a version).
     pub selector: BTreeMap<String, String>,
+    /// The Services' selector: `selector` less its `service=#false` labels.
+    pub service_selector: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
     pub service_account: PlanServiceAccount,
@@ -314,6 +316,9 @@ pub struct PlanMonitoring {
 #[derive(Clone, Debug)]
 pub struct PlanScrape {
     pub port: String,
+    /// `metrics { select { … } }`: what the ServiceMonitor selects the
+    /// Services by, instead of the identity labels.
+    pub select: Option<BTreeMap<String, String>>,
     pub path: String,
     pub interval: Option<String>,
     pub scheme: Option<String>,

@@ -29,6 +29,9 @@ pub(super) struct Metadata {
     pub labels: BTreeMap<String, String>,
     /// The identity labels a selector uses (never a version).
     pub selector: BTreeMap<String, String>,
+    /// The Services' selector: `selector` without its `service=#false`
+    /// labels, a subset of the pods' labels.
+    pub service_selector: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     /// The spec's pod annotations; the scrape and security blocks add theirs.
     pub pod_annotations: BTreeMap<String, String>,
@@ -40,7 +43,7 @@ pub(super) struct Written<'b> {
     pub labels: &'b Map<Spanned<String>>,
     pub annotations: &'b Map<Spanned<String>>,
     pub pod_annotations: &'b Map<Spanned<String>>,
-    pub selector: &'b Option<Spanned<Map<Spanned<String>>>>,
+    pub selector: &'b Option<Spanned<crate::model::Selector>>,
 }
 
 /// Labels a selector must not hold: they change with every release, or
@@ -76,6 +79,10 @@ pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, version: Option<&str>, diags
         None => identity,
     };
     labels.extend(selector.clone());
+    let mut service_selector = selector.clone();
+    if let Some(given) = w.selector {
+        service_selector.retain(|k, _| !given.value.workload_only.iter().any(|o| &o.value == k));
+    }
     labels.insert("app.kubernetes.io/managed-by".to_string(), "svcc".to_string());
     if let Some(v) = version
         && crate::values::check_label_value(v).is_ok()
@@ -92,6 +99,7 @@ pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, version: Option<&str>, diags
         namespace,
         labels,
         selector,
+        service_selector,
         annotations: strings(w.annotations),
         pod_annotations: strings(w.pod_annotations),
     }
@@ -101,13 +109,13 @@ pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, version: Option<&str>, diags
 /// between releases (SVC0363) and none disagrees with `labels` or the
 /// identity labels (SVC0364).
 fn legacy_selector(
-    given: &Spanned<Map<Spanned<String>>>,
+    given: &Spanned<crate::model::Selector>,
     labels: &Map<Spanned<String>>,
     identity: &BTreeMap<String, String>,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    for (k, v) in &given.value {
+    for (k, v) in &given.value.labels {
         if let Some((_, why)) = UNSTABLE.iter().find(|(u, _)| u == k) {
             diags.push(
                 Diagnostic::error(Code::SelectorNotStable, format!("selector label `{k}` {why}"))

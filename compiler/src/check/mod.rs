@@ -196,6 +196,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     if let (Some(m), Some(x)) = (monitoring.as_mut(), b.metrics.as_ref()) {
         ports::scrape_port(m, &services, x.node, diags);
     }
+    monitoring::check_select(b.metrics.as_ref(), &metadata.labels, objects.get("service"), diags);
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
     let network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), ports, diags);
 
@@ -226,6 +227,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         replicas: scaling.replicas,
         labels: metadata.labels,
         selector: metadata.selector,
+        service_selector: metadata.service_selector,
         annotations: metadata.annotations,
         pod_annotations: metadata.pod_annotations,
         service_account,

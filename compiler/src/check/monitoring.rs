@@ -45,6 +45,7 @@ pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &O
         status_label: b_status_label,
         latency: b_latency,
         prometheus_labels: b_prometheus_labels,
+        select: b_select,
         prometheus: b_prometheus,
         scrape: b_scrape,
     } = b;
@@ -58,6 +59,7 @@ pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &O
         status_label,
         latency,
         prometheus_labels,
+        select,
         prometheus,
         scrape,
     } = o;
@@ -71,6 +73,7 @@ pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &O
         status_label: or(status_label, b_status_label),
         latency: or(latency, b_latency),
         prometheus_labels: merge_map(b_prometheus_labels, prometheus_labels),
+        select: or(select, b_select),
         prometheus: or(prometheus, b_prometheus),
         scrape: scrape::merge(b_scrape, scrape),
     })
@@ -315,6 +318,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             path: m.path.as_ref().map_or("/metrics".to_string(), |p| p.value.clone()),
             interval: m.interval.as_ref().map(|d| format_duration(d.value)),
             scheme: m.scheme.as_ref().map(|s| s.value.clone()),
+            select: m.select.as_ref().map(|s| s.value.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()),
             ..scrape::resolve(m, diags)
         })
     });
@@ -599,6 +603,50 @@ fn custom_rule(target: &Target, rule: &AlertRule, diags: &mut Diagnostics) -> Op
 
 fn for_text(rule: &AlertRule, default_for: Option<u64>) -> String {
     secs(rule.for_.as_ref().map(|d| d.value.seconds()).or(default_for).unwrap_or(0))
+}
+
+/// `metrics { select { … } }`: every label is one the main Service
+/// carries, with that value (SVC0244), or the ServiceMonitor would scrape
+/// nothing.
+pub(super) fn check_select(
+    m: Option<&crate::model::Metrics>,
+    labels: &BTreeMap<String, String>,
+    service_object: Option<&crate::plan::PlanObjectMetadata>,
+    diags: &mut Diagnostics,
+) {
+    let Some(select) = m.and_then(|m| m.select.as_ref()) else { return };
+    let mut service_labels = labels.clone();
+    if let Some(o) = service_object {
+        service_labels.extend(o.labels.iter().map(|(k, (v, _))| (k.clone(), v.clone())));
+    }
+    if select.value.is_empty() {
+        diags.push(
+            Diagnostic::error(Code::MonitorSelectsNothing, "an empty `select`")
+                .at(select.span, "would select every Service of the namespace")
+                .help(
+                    "write labels of the service's Service, e.g. `select { app \"example-app\" }`, or remove `select`",
+                ),
+        );
+    }
+    for (k, v) in &select.value {
+        let d = match service_labels.get(k) {
+            Some(have) if have == &v.value => continue,
+            Some(have) => Diagnostic::error(
+                Code::MonitorSelectsNothing,
+                format!("the ServiceMonitor selects `{k}: {}`, but the Service is labelled `{k}: {have}`", v.value),
+            )
+            .at(v.span, "matches no Service of this service"),
+            None => Diagnostic::error(
+                Code::MonitorSelectsNothing,
+                format!("the ServiceMonitor selects `{k}`, a label the Service does not carry"),
+            )
+            .at(v.span, "matches no Service of this service"),
+        };
+        diags.push(d.help(format!(
+            "select by a label of the Service (`labels`, `selector` or `object \"service\"`), or add `{k} \"{}\"` to `labels`",
+            v.value
+        )));
+    }
 }
 
 #[cfg(test)]

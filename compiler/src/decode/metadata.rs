@@ -8,7 +8,7 @@ use super::body::Contents;
 use super::node::{self, Node, Twice};
 use super::reader::{self, NodeReader, children, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Map, Names, ObjectMetadata};
+use crate::model::{Map, Names, ObjectMetadata, Selector};
 use crate::source::{Span, Spanned};
 use crate::values;
 
@@ -57,6 +57,7 @@ pub const NODES: &[Node<Contents>] = &[
         order: 13,
         summary: "Adopt a live workload: the selector labels it already has, kept as given",
         doc: "language.md#selector-adopting-a-workload",
+        item_props: &["service"],
         ..Node::new(|n, d, c| c.body.selector = selector(n, d))
     },
     Node {
@@ -207,8 +208,8 @@ fn object_metadata(node: &KdlNode, diags: &mut Diagnostics, objects: &mut Map<Ob
 }
 
 /// `selector { app "details" }`: the legacy selector, at least one label.
-fn selector(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Map<Spanned<String>>>> {
-    let labels = string_map(node, diags, "selector label", true);
+fn selector(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Selector>> {
+    let (labels, workload_only) = flagged_map(node, diags, "selector label", true, Some("service"));
     if labels.is_empty() && children(node).is_empty() {
         diags.push(
             Diagnostic::error(Code::EmptySelector, "a selector needs at least one label")
@@ -217,7 +218,16 @@ fn selector(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Map<Spann
         );
         return None;
     }
-    Some(Spanned::new(labels, name_span(node)))
+    if !labels.is_empty() && labels.keys().all(|k| workload_only.iter().any(|w| &w.value == k)) {
+        diags.push(
+            Diagnostic::error(Code::ServiceSelectsNothing, "every selector label is `service=#false`")
+                .at(name_span(node), "the Services would have no selector")
+                .help("keep at least one label in the Services' selector: remove `service=#false` from the label every version shares (e.g. `app`)")
+                .note("a Service without a selector routes to no pod svcc manages: its endpoints are left to be written by hand"),
+        );
+        return None;
+    }
+    Some(Spanned::new(Selector { labels, workload_only }, name_span(node)))
 }
 
 fn namespace(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {
@@ -241,6 +251,20 @@ pub(super) fn string_map(
     what: &str,
     label_values: bool,
 ) -> Map<Spanned<String>> {
+    flagged_map(node, diags, what, label_values, None).0
+}
+
+/// A `labels`-style map whose entries may carry the boolean property
+/// `flag` (`version "v1" service=#false`): the map, and the keys (with
+/// their spans) whose `flag` is `#false`.
+fn flagged_map(
+    node: &KdlNode,
+    diags: &mut Diagnostics,
+    what: &str,
+    label_values: bool,
+    flag: Option<&'static str>,
+) -> (Map<Spanned<String>>, Vec<Spanned<String>>) {
+    let mut off = Vec::new();
     NodeReader::new(node).finish(diags);
     let mut out: Map<Spanned<String>> = IndexMap::new();
     let mut key_spans: IndexMap<String, Span> = IndexMap::new();
@@ -259,6 +283,7 @@ pub(super) fn string_map(
                 None
             }
         };
+        let flagged = flag.and_then(|f| r.prop(f)).and_then(|e| reader::boolean(diags, e));
         r.finish(diags);
         no_children(diags, child);
         let Some(value) = value else { continue };
@@ -275,7 +300,10 @@ pub(super) fn string_map(
             continue;
         }
         key_spans.insert(key.to_string(), kspan);
+        if flagged.is_some_and(|b| !b.value) {
+            off.push(Spanned::new(key.to_string(), kspan));
+        }
         out.insert(key.to_string(), value);
     }
-    out
+    (out, off)
 }

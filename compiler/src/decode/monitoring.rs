@@ -72,6 +72,15 @@ const METRICS: &[Node<Metrics>] = &[
         })
     },
     Node {
+        name: "select",
+        summary: "The labels the ServiceMonitor selects the Services by (default: the identity labels)",
+        doc: "observability.md#metrics",
+        ..Node::new(|n, d, m| {
+            NodeReader::new(n).finish(d);
+            m.select = Some(Spanned::new(label_map(n, d), name_span(n)));
+        })
+    },
+    Node {
         name: "tls",
         summary: "TLS of the scrape: the server name, the CA's Secret, or skipping verification",
         doc: "observability.md#scrape-options",
@@ -287,6 +296,7 @@ fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
         status_label: None,
         latency: None,
         prometheus_labels: IndexMap::new(),
+        select: None,
         prometheus,
         scrape,
     };

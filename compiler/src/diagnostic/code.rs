@@ -69,6 +69,8 @@ codes! {
     EmptySelector = "SVC0240", "empty-selector";
     InvalidCondition = "SVC0241", "invalid-condition";
     AnalysisArg = "SVC0242", "analysis-arg";
+    ServiceSelectsNothing = "SVC0243", "service-selects-nothing";
+    MonitorSelectsNothing = "SVC0244", "monitor-selects-nothing";
     LimitRequired = "SVC0250", "limit-required";
     InvalidCron = "SVC0260", "invalid-cron";
     InvalidTimeZone = "SVC0261", "invalid-time-zone";

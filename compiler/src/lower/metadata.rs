@@ -54,10 +54,13 @@ pub(crate) fn workload_meta(p: &Plan, name: &str) -> ObjectMeta {
 /// `managed-by`, not `app.kubernetes.io/instance`, which Argo CD's label
 /// tracking (the default before Argo CD 3) rewrites on every object it
 /// manages; selecting by it would silently stop the scrape.
-pub(crate) fn service_selector(p: &Plan) -> LabelSelector {
+/// `metrics { select { … } }` replaces them (checked against the
+/// Service's labels, SVC0244).
+pub(crate) fn service_selector(p: &Plan, select: Option<&BTreeMap<String, String>>) -> LabelSelector {
     // Every Service carries the identity labels, whatever the pods' selector.
-    let labels: BTreeMap<String, String> =
-        [NAME_LABEL, MANAGED_BY].into_iter().filter_map(|k| Some((k.to_string(), p.labels.get(k)?.clone()))).collect();
+    let labels: BTreeMap<String, String> = select.cloned().unwrap_or_else(|| {
+        [NAME_LABEL, MANAGED_BY].into_iter().filter_map(|k| Some((k.to_string(), p.labels.get(k)?.clone()))).collect()
+    });
     let match_expressions = p.services.iter().any(|s| s.extra).then(|| {
         vec![LabelSelectorRequirement {
             key: super::ports::EXPOSE_LABEL.to_string(),

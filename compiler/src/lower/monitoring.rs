@@ -23,7 +23,7 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
             kind: Kind::ServiceMonitor.as_str().into(),
             metadata: ObjectMeta { name: Some(p.names.service_monitor.name.clone()), ..metadata.clone() },
             spec: ServiceMonitorSpec {
-                selector: super::metadata::service_selector(p),
+                selector: super::metadata::service_selector(p, s.select.as_ref()),
                 namespace_selector: p.namespace.as_ref().map(|ns| NamespaceSelector { match_names: vec![ns.clone()] }),
                 endpoints: vec![Endpoint {
                     port: s.port.clone(),

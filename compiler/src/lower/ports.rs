@@ -95,7 +95,7 @@ fn service(p: &Plan, s: &PlanService, name: &PlanName) -> Object {
             type_: Some(s.type_.clone()),
             cluster_ip: s.headless.then(|| "None".to_string()),
             external_traffic_policy: s.external_traffic_policy.clone(),
-            selector: Some(p.selector.clone()),
+            selector: Some(p.service_selector.clone()),
             ports: super::non_empty(ports),
             ..ServiceSpec::default()
         }),

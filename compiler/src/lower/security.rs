@@ -21,17 +21,19 @@ pub(super) fn pod_security_context(p: &Plan) -> PodSecurityContext {
     }
 }
 
-/// The container's security context: every capability dropped but the
-/// ones added, no privilege escalation, a read-only root filesystem
-/// (unless the spec says otherwise).
-pub(super) fn container_security_context(p: &Plan) -> SecurityContext {
+/// The container's security context: every capability dropped, no
+/// privilege escalation, a read-only root filesystem (unless the spec says
+/// otherwise). Only the service's own container (`main`) gets the
+/// capabilities `add-capabilities` adds: a sidecar or init container keeps
+/// none (least privilege), whatever the service needs.
+pub(super) fn container_security_context(p: &Plan, main: bool) -> SecurityContext {
     SecurityContext {
         allow_privilege_escalation: Some(p.security.allow_privilege_escalation),
         read_only_root_filesystem: Some(p.security.read_only_root_filesystem),
         run_as_non_root: Some(p.security.run_as_non_root),
         capabilities: Some(Capabilities {
             drop: Some(vec!["ALL".to_string()]),
-            add: non_empty(p.security.add_capabilities.clone()),
+            add: if main { non_empty(p.security.add_capabilities.clone()) } else { None },
         }),
         ..SecurityContext::default()
     }

@@ -54,7 +54,8 @@ pub fn pod_template(p: &Plan, prov: &mut BTreeMap<String, Span>) -> PodTemplateS
 }
 
 /// One container of the pod, at the JSON pointer `at`: every container
-/// gets the same security context; the service's own also its pre-stop
+/// gets the same security context but for added capabilities, which only
+/// the service's own gets; the service's own also its pre-stop
 /// pause, a native sidecar its `restartPolicy: Always`.
 fn container(p: &Plan, c: &PlanContainer, at: String, prov: &mut BTreeMap<String, Span>) -> Container {
     prov.insert(format!("{at}/image"), c.image_span);
@@ -71,7 +72,7 @@ fn container(p: &Plan, c: &PlanContainer, at: String, prov: &mut BTreeMap<String
         env: non_empty(env::env(c, &at, prov)),
         env_from: non_empty(env::env_from(c)),
         resources: Some(resources::resources(c, &at, prov)),
-        security_context: Some(security::container_security_context(p)),
+        security_context: Some(security::container_security_context(p, c.role == Role::Main)),
         volume_mounts: non_empty(volumes::mounts(c)),
         lifecycle: if c.role == Role::Main { lifecycle::lifecycle(p) } else { None },
         restart_policy: (c.role == Role::NativeSidecar).then(|| "Always".to_string()),

@@ -86,6 +86,7 @@ pub(super) fn resolve(m: &Metrics, diags: &mut Diagnostics) -> PlanScrape {
     PlanScrape {
         port: String::new(),
         path: String::new(),
+        select: None,
         interval: None,
         scheme: None,
         scrape_timeout: o.scrape_timeout.as_ref().map(|t| format_duration(t.value)),
