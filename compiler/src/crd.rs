@@ -15,7 +15,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 mod gitops;
+mod traffic;
 pub use gitops::*;
+pub use traffic::*;
 
 /// monitoring.coreos.com/v1 ServiceMonitor.
 #[derive(Clone, Debug, Serialize, JsonSchema)]

@@ -70,6 +70,47 @@ pub struct Plan {
     pub gitops: Option<PlanGitops>,
     /// `min-ready`, `progress-deadline`, `revision-history` (the workload's).
     pub updates: PlanUpdates,
+    /// `Some` when the service is exposed (`route` with a host).
+    pub route: Option<PlanRoute>,
+}
+
+/// `route { … }` resolved: the entry point, the hosts and paths, the
+/// Service port the route reaches, and TLS.
+#[derive(Clone, Debug)]
+pub struct PlanRoute {
+    pub entry: PlanEntry,
+    /// A GRPCRoute rather than an HTTPRoute (a Gateway route to a gRPC port).
+    pub grpc: bool,
+    pub hosts: Vec<String>,
+    /// (path, exact match).
+    pub paths: Vec<(String, bool)>,
+    /// The main Service's name, and its port the route reaches.
+    pub service: String,
+    pub service_port: u16,
+    /// The container port behind it: its name, number and protocol.
+    pub port: String,
+    pub port_number: u16,
+    pub protocol: String,
+    pub tls: Option<PlanRouteTls>,
+    /// The `route` node.
+    pub span: Span,
+}
+
+/// Where the route enters the cluster.
+#[derive(Clone, Debug)]
+pub enum PlanEntry {
+    /// A Gateway API Gateway (and one of its listeners).
+    Gateway { name: String, namespace: Option<String>, section: Option<String> },
+    /// An Ingress of this class.
+    Ingress { class: String },
+}
+
+/// The route's certificate: the Secret holding it, and the cert-manager
+/// issuer (name, kind) that issues it (`None`: an existing Secret).
+#[derive(Clone, Debug)]
+pub struct PlanRouteTls {
+    pub secret: String,
+    pub issuer: Option<(String, String)>,
 }
 
 /// The workload's update settings, in seconds and versions; `None` leaves

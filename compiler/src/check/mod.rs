@@ -26,6 +26,7 @@
 //! | `monitoring` | `metrics`, `alerts`, `slo` |
 //! | `rollout` | `blue-green`, `canary` |
 //! | `gitops` | `gitops` (the engine; its objects span services: `crate::gitops`) |
+//! | `route` | `route` (public exposure: Gateway routes, Ingress, Certificate) |
 //! | `ci` | `pipeline` (once for all environments, called by `lib::compile_with`) |
 
 pub mod ci;
@@ -42,6 +43,7 @@ mod ports;
 mod probes;
 mod resources;
 pub mod rollout;
+pub mod route;
 mod scaling;
 mod scheduling;
 mod security;
@@ -193,6 +195,17 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
 
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
+    let route = route::resolve(
+        &route::Context {
+            service: cx.service,
+            ports: &ports.list,
+            services: &services,
+            names: &names,
+            canary: b.canary.as_ref(),
+        },
+        b.route.as_ref(),
+        diags,
+    );
 
     if diags.error_count() > errors_before {
         return None;
@@ -232,6 +245,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         services,
         objects,
         gitops,
+        route,
     })
 }
 

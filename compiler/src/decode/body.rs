@@ -7,7 +7,7 @@ use kdl::KdlNode;
 use super::node::{self, Block, Info, Node, Place, Table, Twice};
 use super::{
     ci, command, compose, containers, env, environment, gitops, image, lifecycle, metadata, monitoring, patch, ports,
-    probes, resources, rollout, scaling, scheduling, security, volumes,
+    probes, resources, rollout, route, scaling, scheduling, security, volumes,
 };
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Body, Ci, Environment};
@@ -45,6 +45,7 @@ pub const BLOCKS: &[&[Node<Contents>]] = &[
     environment::NODES,
     ci::NODES,
     gitops::NODES,
+    route::NODES,
 ];
 
 /// The body node called `name`.

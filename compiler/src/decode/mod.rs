@@ -16,6 +16,7 @@ mod containers;
 mod env;
 mod environment;
 mod gitops;
+mod route;
 mod image;
 mod lifecycle;
 mod metadata;

@@ -136,6 +136,12 @@ codes! {
     RolloutStructure = "SVC0606", "rollout-structure";
     ServicePorts = "SVC0607", "service-ports";
     DanglingReference = "SVC0608", "dangling-reference";
+    InvalidHostname = "SVC0720", "invalid-hostname";
+    RoutePortNotServed = "SVC0721", "route-port-not-served";
+    RouteWithoutEntry = "SVC0722", "route-without-entry";
+    CanaryRouteMismatch = "SVC0723", "canary-route-mismatch";
+    GrpcRoutePath = "SVC0724", "grpc-route-path";
+    TlsWithoutSource = "SVC0725", "tls-without-source";
     ReadFailed = "SVC0901", "read-failed";
     WriteFailed = "SVC0902", "write-failed";
     UnknownEnvironment = "SVC0903", "unknown-environment";

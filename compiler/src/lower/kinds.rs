@@ -61,7 +61,7 @@ macro_rules! kinds {
     };
 }
 
-use k8s_openapi::api::{apps, autoscaling, core, policy};
+use k8s_openapi::api::{apps, autoscaling, core, networking, policy};
 
 kinds! {
     ServiceAccount = "v1", "serviceaccount", core::v1::ServiceAccount, custom: false, template: None;
@@ -91,6 +91,16 @@ kinds! {
     /// Flux (`gitops flux`): an environment's root folder, kept applied.
     Kustomization = "kustomize.toolkit.fluxcd.io/v1", "kustomization", crate::crd::Kustomization,
         custom: true, template: None;
+    /// `route { ingress-class … }`: the service's public HTTP entry.
+    Ingress = "networking.k8s.io/v1", "ingress", networking::v1::Ingress, custom: false, template: None;
+    /// Gateway API (`route { gateway … }`): HTTP routes from a Gateway.
+    HTTPRoute = "gateway.networking.k8s.io/v1", "httproute", crate::crd::HttpRoute, custom: true, template: None;
+    /// Gateway API: gRPC routes from a Gateway, for a gRPC port.
+    GRPCRoute = "gateway.networking.k8s.io/v1", "grpcroute", crate::crd::GrpcRoute, custom: true, template: None;
+    /// cert-manager (`route { tls issuer=… }`): the route's TLS certificate.
+    Certificate = "cert-manager.io/v1", "certificate", crate::crd::Certificate, custom: true, template: None;
+    /// KEDA (`autoscale engine="keda"`): event-driven scaling in place of the HPA.
+    ScaledObject = "keda.sh/v1alpha1", "scaledobject", crate::crd::ScaledObject, custom: true, template: None;
 }
 
 #[cfg(test)]
@@ -102,7 +112,7 @@ mod tests {
     /// stems are the lower-case names the output folders have always used.
     #[test]
     fn the_table_agrees_with_k8s_openapi() {
-        use k8s_openapi::api::{apps, autoscaling, core, policy};
+        use k8s_openapi::api::{apps, autoscaling, core, networking, policy};
         let builtin = [
             (Kind::ServiceAccount, core::v1::ServiceAccount::API_VERSION, core::v1::ServiceAccount::KIND),
             (Kind::Service, core::v1::Service::API_VERSION, core::v1::Service::KIND),
@@ -118,6 +128,7 @@ mod tests {
                 policy::v1::PodDisruptionBudget::KIND,
             ),
             (Kind::Namespace, core::v1::Namespace::API_VERSION, core::v1::Namespace::KIND),
+            (Kind::Ingress, networking::v1::Ingress::API_VERSION, networking::v1::Ingress::KIND),
         ];
         for (kind, api_version, name) in builtin {
             assert_eq!((kind.api_version(), kind.as_str()), (api_version, name));

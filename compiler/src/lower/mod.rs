@@ -24,6 +24,7 @@ mod ports;
 mod probes;
 mod resources;
 mod rollout;
+mod route;
 mod scaling;
 mod scheduling;
 mod security;
@@ -245,6 +246,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     }
     out.extend(scaling::autoscaler(p));
     out.extend(scaling::disruption_budget(p));
+    out.extend(route::lower(p));
     if let Some(m) = &p.monitoring {
         out.extend(monitoring::lower(p, m));
     }
