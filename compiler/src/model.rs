@@ -258,6 +258,8 @@ pub struct Body {
     /// `route { … }`: public HTTP(S) exposure through a Gateway or an
     /// Ingress (docs/traffic.md).
     pub route: Option<Route>,
+    /// `autoscale-engine hpa|keda`: what runs `autoscale` (docs/traffic.md).
+    pub autoscale_engine: Option<AutoscaleEngine>,
 }
 
 /// `route { … }` as one layer writes it.
@@ -659,6 +661,20 @@ pub struct Autoscale {
 pub struct PodsMetric {
     pub metric: Spanned<String>,
     pub target: Spanned<Quantity>,
+    /// Written as `requests-per-second` (the request rate of the metric
+    /// vocabulary), not `pods`.
+    pub requests: bool,
+}
+
+/// `autoscale-engine keda prometheus="URL"` or `autoscale-engine hpa`: what
+/// runs the autoscaling an `autoscale` block describes (an org choice).
+#[derive(Clone, Debug)]
+pub struct AutoscaleEngine {
+    pub node: Span,
+    /// `hpa` or `keda`.
+    pub engine: Option<Spanned<String>>,
+    /// KEDA's Prometheus server address.
+    pub prometheus: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug)]

@@ -387,6 +387,22 @@ pub struct PlanAutoscale {
     pub pods: Vec<(String, String)>,
     pub scale_up: PlanBehavior,
     pub scale_down: PlanBehavior,
+    /// The metric of `pods` that `requests-per-second` wrote.
+    pub requests_metric: Option<String>,
+    /// `Some` when KEDA runs the autoscaling (`autoscale-engine keda`): a
+    /// ScaledObject replaces the HPA.
+    pub keda: Option<PlanKeda>,
+}
+
+/// A KEDA ScaledObject's triggers beyond cpu and memory: Prometheus
+/// queries over the service's metric vocabulary.
+#[derive(Clone, Debug)]
+pub struct PlanKeda {
+    pub server: String,
+    /// (metric name, query, threshold per pod).
+    pub triggers: Vec<(String, String, String)>,
+    /// The `autoscale-engine` node.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

@@ -276,6 +276,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         objects: b_objects,
         gitops: b_gitops,
         route: b_route,
+        autoscale_engine: b_autoscale_engine,
     } = base;
     let Body {
         image,
@@ -316,6 +317,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         objects,
         gitops,
         route,
+        autoscale_engine,
     } = over;
     let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
     Body {
@@ -357,6 +359,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         objects: metadata::merge_objects(b_objects, objects),
         gitops: gitops::merge(c, b_gitops, gitops),
         route: route::merge(b_route, route),
+        autoscale_engine: scaling::merge_engine(b_autoscale_engine, autoscale_engine),
     }
 }
 

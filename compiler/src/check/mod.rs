@@ -55,6 +55,7 @@ use crate::diagnostic::Diagnostics;
 use crate::model::{Body, Spec};
 use crate::pipeline::Options;
 use crate::plan::{Plan, Role};
+use crate::promql;
 use crate::source::Span;
 
 /// The environment a spec without `environment` blocks builds as.
@@ -138,7 +139,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     };
     let main = containers::resolve(&cx, Role::Main, cx.origin, b, diags);
     let ports = &main.ports;
-    let scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
+    let mut scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
     let written = metadata::Written {
         namespace: &b.namespace,
         labels: &b.labels,
@@ -194,18 +195,11 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     }
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
 
+    let scraped = monitoring.as_ref().is_some_and(|m| m.scrape.is_some());
+    let target = scrape_target(&cx, &names, metadata.namespace.as_deref());
+    scaling::keda(target, vocab.as_ref(), scraped, b.autoscale_engine.as_ref(), &mut scaling.autoscale, diags);
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
-    let route = route::resolve(
-        &route::Context {
-            service: cx.service,
-            ports: &ports.list,
-            services: &services,
-            names: &names,
-            canary: b.canary.as_ref(),
-        },
-        b.route.as_ref(),
-        diags,
-    );
+    let route = route::resolve(cx.service, &ports.list, &services, &names, b, diags);
 
     if diags.error_count() > errors_before {
         return None;
@@ -247,6 +241,17 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         gitops,
         route,
     })
+}
+
+/// The labels the service's scraped series carry (`job` is the main
+/// Service's name), as the alerts and analyses select them.
+fn scrape_target(cx: &Cx<'_>, names: &crate::plan::PlanNames, namespace: Option<&str>) -> promql::Target {
+    promql::Target {
+        job: names.service.name.clone(),
+        namespace: namespace.map(str::to_string),
+        workload: names.workload.name.clone(),
+        container: cx.service.to_string(),
+    }
 }
 
 /// The spans of the settings a merged body writes, by documented name, for

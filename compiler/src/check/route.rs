@@ -11,7 +11,7 @@
 
 use super::merge::or;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Canary, Route, RouteTls};
+use crate::model::{Body, Canary, Route, RouteTls};
 use crate::plan::{PlanEntry, PlanNames, PlanPort, PlanRoute, PlanRouteTls, PlanService};
 
 /// The group and kinds a route and a Certificate name.
@@ -65,7 +65,7 @@ fn merge_tls(base: &Option<RouteTls>, over: &Option<RouteTls>) -> Option<RouteTl
 }
 
 /// What the route's resolution reads from the rest of the plan.
-pub(super) struct Context<'a> {
+struct Context<'a> {
     pub service: &'a str,
     pub ports: &'a [PlanPort],
     pub services: &'a [PlanService],
@@ -81,8 +81,16 @@ pub fn is_grpc(port: &str) -> bool {
 
 /// The route of one environment: `None` when it exposes nothing (no host,
 /// `route #false`) or a problem was reported.
-pub(super) fn resolve(cx: &Context<'_>, route: Option<&Route>, diags: &mut Diagnostics) -> Option<PlanRoute> {
-    let r = route?;
+pub(super) fn resolve(
+    service: &str,
+    ports: &[PlanPort],
+    services: &[PlanService],
+    names: &PlanNames,
+    b: &Body,
+    diags: &mut Diagnostics,
+) -> Option<PlanRoute> {
+    let cx = &Context { service, ports, services, names, canary: b.canary.as_ref() };
+    let r = b.route.as_ref()?;
     if r.enabled.as_ref().is_some_and(|e| !e.value) {
         return None;
     }

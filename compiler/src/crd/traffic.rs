@@ -143,7 +143,48 @@ pub struct ScaledObjectSpec {
     pub scale_target_ref: ScaleTargetRef,
     pub min_replica_count: i32,
     pub max_replica_count: i32,
+    pub advanced: ScaledObjectAdvanced,
     pub triggers: Vec<ScaleTrigger>,
+}
+
+/// The HPA KEDA creates: its scaling behaviour.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaledObjectAdvanced {
+    pub horizontal_pod_autoscaler_config: HpaConfig,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HpaConfig {
+    pub behavior: HpaBehavior,
+}
+
+/// The HPA behaviour KEDA's CRD knows (autoscaling/v2 without the newer
+/// `tolerance`).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HpaBehavior {
+    pub scale_up: HpaScalingRules,
+    pub scale_down: HpaScalingRules,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HpaScalingRules {
+    pub stabilization_window_seconds: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub select_policy: Option<String>,
+    pub policies: Vec<HpaScalingPolicy>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HpaScalingPolicy {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub value: i32,
+    pub period_seconds: i32,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]

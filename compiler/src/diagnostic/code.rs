@@ -142,6 +142,8 @@ codes! {
     CanaryRouteMismatch = "SVC0723", "canary-route-mismatch";
     GrpcRoutePath = "SVC0724", "grpc-route-path";
     TlsWithoutSource = "SVC0725", "tls-without-source";
+    KedaUnscraped = "SVC0730", "keda-unscraped";
+    KedaWithoutPrometheus = "SVC0731", "keda-without-prometheus";
     ReadFailed = "SVC0901", "read-failed";
     WriteFailed = "SVC0902", "write-failed";
     UnknownEnvironment = "SVC0903", "unknown-environment";
