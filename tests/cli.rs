@@ -231,6 +231,57 @@ fn two_files_defining_one_service_conflict() {
     assert!(stderr(&o).contains("SVC0311"), "{}", stderr(&o));
 }
 
+/// One name in two namespaces: `folder=` gives the second its own output
+/// folder, and everything keyed by the folder follows (the environment
+/// root, the Argo CD Application, the deploy job, the ownership markers);
+/// the first keeps the layout it had. The same name in the same namespace
+/// stays SVC0311.
+#[test]
+fn one_name_in_two_namespaces_gets_two_folders() {
+    let dir = TempDir::new("two-namespaces");
+    let spec = |ns: &str, folder: &str| {
+        format!(
+            "service frontend{folder} {{\n    image \"ghcr.io/acme/frontend\" tag=\"1.0.0\"\n    port http 8080\n    probes {{ readiness \"/ready\" }}\n    namespace \"{ns}\"\n    environment production\n    gitops argocd {{ repo \"https://github.com/acme/deploy.git\"; path \"deploy\" }}\n    pipeline {{\n        install-svcc git=\"https://git.example.com/svcc\" rev=\"0123456789abcdef0123456789abcdef01234567\"\n    }}\n}}\n"
+        )
+    };
+    let specs = dir.path().join("services");
+    for (sub, text) in [("a", spec("shop-a", "")), ("b", spec("shop-b", " folder=\"frontend-shop-b\""))] {
+        std::fs::create_dir_all(specs.join(sub)).unwrap();
+        std::fs::write(specs.join(sub).join("service.kdl"), text).unwrap();
+    }
+    let out = dir.path().join("deploy");
+    let o = svcc(&["build", &specs.display().to_string(), "-o", &out.display().to_string(), "--prune"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    assert!(read("frontend/production/deployment-frontend.yaml").contains("namespace: shop-a"));
+    assert!(read("frontend-shop-b/production/deployment-frontend.yaml").contains("namespace: shop-b"));
+    for owned in ["frontend/production", "frontend-shop-b/production", "frontend-shop-b/pipeline"] {
+        assert!(out.join(owned).join(".svcc-owned").is_file(), "{owned}");
+    }
+    let root = read("_env.production/kustomization.yaml");
+    assert!(root.contains("- ../frontend/production") && root.contains("- ../frontend-shop-b/production"), "{root}");
+    let set = read("_argocd/applicationset-svcc.yaml");
+    assert!(
+        set.contains("path: deploy/frontend-shop-b/production") && set.contains("service: frontend-shop-b"),
+        "{set}"
+    );
+    let wf = read("frontend-shop-b/pipeline/.github/workflows/frontend-shop-b.yml");
+    assert!(wf.contains("MANIFESTS: deploy/frontend-shop-b/production"), "{wf}");
+    let o = svcc(&["build", &specs.display().to_string(), "-o", &out.display().to_string(), "--prune", "--check"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    // Without `folder=`, both would write `frontend/`; in one namespace,
+    // both would be one set of objects.
+    std::fs::write(specs.join("b").join("service.kdl"), spec("shop-b", "")).unwrap();
+    let o = svcc(&["check", &specs.display().to_string()]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("SVC0311") && stderr(&o).contains("folder="), "{}", stderr(&o));
+    std::fs::write(specs.join("b").join("service.kdl"), spec("shop-a", " folder=\"frontend-shop-b\"")).unwrap();
+    let o = svcc(&["check", &specs.display().to_string()]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("SVC0311") && stderr(&o).contains("another namespace"), "{}", stderr(&o));
+}
+
 #[test]
 fn json_format_is_a_versioned_report() {
     let o = svcc(&["check", "--format", "json", "tests/fixtures/err/SVC0202-unknown-node.kdl"]);

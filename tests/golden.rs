@@ -137,9 +137,11 @@ fn environment_overrides_merge_per_part() {
     assert!(deployment.contains("requests:\n            cpu: 100m\n            memory: 64Mi"), "{deployment}");
 }
 
-/// A tag bump is a one-file diff per environment: only the workload (and
-/// its pod template) carries the version, so GitOps reviews show the
-/// release and nothing else.
+/// A tag bump changes only the files of what runs the image: the workload
+/// (and its pod template), and the Jobs and CronJobs, so GitOps reviews
+/// show the release and nothing else. A Job that is not a hook is named
+/// with a hash of its template (its template is immutable): it is renamed,
+/// and the kustomization lists the new name.
 #[test]
 fn a_tag_bump_changes_only_the_workload_files() {
     for path in common::services("examples") {
@@ -149,9 +151,24 @@ fn a_tag_bump_changes_only_the_workload_files() {
         };
         let (old, new) = (build("1.4.2"), build("1.4.3"));
         assert_eq!(old.len(), new.len());
+        let renamed: Vec<&str> =
+            old.iter().zip(&new).filter(|(a, b)| a.path != b.path).map(|(a, _)| a.path.as_str()).collect();
+        for p in &renamed {
+            assert!(p.contains("/job-"), "{}: {p} was renamed", common::rel(&path));
+        }
         for (a, b) in old.iter().zip(&new) {
-            let workload = ["/deployment-", "/rollout-"].iter().any(|k| a.path.contains(k));
-            assert_eq!(a.contents != b.contents, workload, "{}: {}", common::rel(&path), a.path);
+            let runs_the_image = ["/deployment-", "/rollout-", "/job-", "/cronjob-"].iter().any(|k| a.path.contains(k));
+            let lists_a_renamed_job = a.path.ends_with("/kustomization.yaml")
+                && renamed
+                    .iter()
+                    .any(|r| r.rsplit_once('/').map(|(dir, _)| dir) == a.path.rsplit_once('/').map(|(d, _)| d));
+            assert_eq!(
+                a.contents != b.contents,
+                runs_the_image || lists_a_renamed_job,
+                "{}: {}",
+                common::rel(&path),
+                a.path
+            );
         }
     }
 }

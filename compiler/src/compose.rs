@@ -33,6 +33,8 @@ pub enum FileKind {
     Preset,
     /// `pipeline { template "./ci/x.hbs" … }`
     Template,
+    /// `config-map NAME { file "config/app.yaml" }`
+    Config,
 }
 
 /// A request for the file that `path` names.
@@ -78,6 +80,7 @@ impl Loader for NoFiles {
             code: match req.kind {
                 FileKind::Preset => Code::PresetFile,
                 FileKind::Template => Code::TemplateError,
+                FileKind::Config => Code::ConfigFile,
             },
             label: format!("no files can be read here, so `{}` cannot be used", req.path),
             help: "paths are relative to the file that names them".into(),
@@ -111,6 +114,7 @@ pub fn is_file(target: &str) -> bool {
 
 struct Ctx<'a> {
     loader: &'a dyn Loader,
+    parsed: &'a ParseCache,
     diags: &'a mut Diagnostics,
     imports: &'a mut Vec<SourceFile>,
     /// The spec being compiled (its name bounds what the loader reads).
@@ -160,13 +164,14 @@ pub fn compose(
     main_name: &str,
     defaults: &[Input],
     loader: &dyn Loader,
+    parsed: &ParseCache,
     diags: &mut Diagnostics,
     imports: &mut Vec<SourceFile>,
 ) -> Vec<(FileId, Span)> {
     if defaults.is_empty() && spec.uses.is_empty() {
         return Vec::new();
     }
-    let mut cx = Ctx::new(loader, diags, imports, main_name, spec.node);
+    let mut cx = Ctx::new(loader, parsed, diags, imports, main_name, spec.node);
     let mut base = Body::default();
     for d in defaults {
         let Some((id, preset)) = cx.read(d, PresetKind::Defaults) else {
@@ -191,37 +196,95 @@ pub fn check_alone(
     preset: &Preset,
     name: &str,
     loader: &dyn Loader,
+    parsed: &ParseCache,
     diags: &mut Diagnostics,
     imports: &mut Vec<SourceFile>,
 ) -> Vec<(FileId, Span)> {
-    let mut cx = Ctx::new(loader, diags, imports, name, preset.node);
+    let mut cx = Ctx::new(loader, parsed, diags, imports, name, preset.node);
     cx.expand(preset, name);
     cx.stdlib_uses
 }
 
-/// Parse a preset or defaults file, once per process for each distinct
-/// text: a repository of a thousand services shares a handful of them.
-/// Spans in a `KdlDocument` are plain offsets, so one parse serves every
-/// service; decoding (which assigns the file id) stays per service. Texts
-/// that fail to parse are not cached, so each service reports the errors.
-fn parse_cached(text: &str, diags: &mut Diagnostics) -> Option<std::sync::Arc<kdl::KdlDocument>> {
-    use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<BTreeMap<Arc<str>, Arc<kdl::KdlDocument>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
-    if let Some(doc) = cache.lock().ok().and_then(|c| c.get(text).cloned()) {
-        return Some(doc);
+/// Preset and defaults files, parsed once for each distinct text: a
+/// repository of a thousand services shares a handful of them. Spans in a
+/// `KdlDocument` are plain offsets, so one parse serves every service;
+/// decoding (which assigns the file id) stays per service. Texts that fail
+/// to parse are not kept, so each service reports the errors.
+///
+/// Owned by a [`crate::Session`], and bounded: a language server sees a
+/// new text of a preset at every keystroke, so the least recently used
+/// texts are dropped past [`ParseCache::MAX_FILES`] files or
+/// [`ParseCache::MAX_BYTES`] of text.
+#[derive(Default)]
+pub struct ParseCache(std::sync::Mutex<Parsed>);
+
+#[derive(Default)]
+struct Parsed {
+    docs: BTreeMap<std::sync::Arc<str>, (std::sync::Arc<kdl::KdlDocument>, u64)>,
+    bytes: usize,
+    clock: u64,
+}
+
+impl ParseCache {
+    /// At most this many texts are kept (a repository's presets and
+    /// defaults files, with room to spare).
+    pub const MAX_FILES: usize = 256;
+    /// At most this much text is kept.
+    pub const MAX_BYTES: usize = 8 * 1024 * 1024;
+
+    /// The document of `text`, parsed now or earlier.
+    pub fn parse(&self, text: &str, diags: &mut Diagnostics) -> Option<std::sync::Arc<kdl::KdlDocument>> {
+        if let Ok(mut p) = self.0.lock() {
+            p.clock += 1;
+            let now = p.clock;
+            if let Some((doc, used)) = p.docs.get_mut(text) {
+                *used = now;
+                return Some(doc.clone());
+            }
+        }
+        let doc = std::sync::Arc::new(syntax::parse(text, diags)?);
+        if text.len() <= Self::MAX_BYTES
+            && let Ok(mut p) = self.0.lock()
+        {
+            p.insert(text, doc.clone());
+        }
+        Some(doc)
     }
-    let doc = Arc::new(syntax::parse(text, diags)?);
-    if let Ok(mut c) = cache.lock() {
-        c.insert(Arc::from(text), doc.clone());
+
+    /// How many texts are kept (for tests of the bound).
+    pub fn len(&self) -> usize {
+        self.0.lock().map_or(0, |p| p.docs.len())
     }
-    Some(doc)
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Parsed {
+    fn insert(&mut self, text: &str, doc: std::sync::Arc<kdl::KdlDocument>) {
+        while !self.docs.is_empty()
+            && (self.docs.len() >= ParseCache::MAX_FILES || self.bytes + text.len() > ParseCache::MAX_BYTES)
+        {
+            // The least recently used text: a linear scan of a few hundred entries.
+            let Some(oldest) = self.docs.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            self.docs.remove(&oldest);
+            self.bytes -= oldest.len();
+        }
+        self.clock += 1;
+        let now = self.clock;
+        if self.docs.insert(std::sync::Arc::from(text), (doc, now)).is_none() {
+            self.bytes += text.len();
+        }
+    }
 }
 
 impl<'a> Ctx<'a> {
     fn new(
         loader: &'a dyn Loader,
+        parsed: &'a ParseCache,
         diags: &'a mut Diagnostics,
         imports: &'a mut Vec<SourceFile>,
         spec: &'a str,
@@ -229,6 +292,7 @@ impl<'a> Ctx<'a> {
     ) -> Ctx<'a> {
         Ctx {
             loader,
+            parsed,
             diags,
             imports,
             spec,
@@ -249,7 +313,7 @@ impl<'a> Ctx<'a> {
             if local.has_errors() {
                 return None;
             }
-            let doc = parse_cached(&file.text, &mut local)?;
+            let doc = self.parsed.parse(&file.text, &mut local)?;
             decode::decode_preset(&doc, kind, &mut local)
         });
         let ok = !local.has_errors();
@@ -360,7 +424,7 @@ impl<'a> Ctx<'a> {
         let mut d = Diagnostic::error(Code::UnknownPreset, format!("unknown preset `{}`", u.value))
             .at(u.span, "not a standard-library preset");
         d = match did_you_mean(&u.value, &names) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
+            Some(s) => d.did_you_mean(s, u.span, crate::diagnostic::kdl_string(s)),
             None => d.help(format!(
                 "the standard library has: {}; a file of your own is written as a path: `use \"./presets/{}.kdl\"`",
                 names.join(", "),
@@ -462,5 +526,26 @@ impl<'a> Ctx<'a> {
         };
         self.loaded.insert(name.to_string(), preset.clone());
         preset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parse_cache_keeps_the_recent_texts_only() {
+        let cache = ParseCache::default();
+        let mut diags = Diagnostics::new();
+        for i in 0..ParseCache::MAX_FILES + 40 {
+            assert!(cache.parse(&format!("preset p{{ replicas {i} }}"), &mut diags).is_some());
+        }
+        assert_eq!(cache.len(), ParseCache::MAX_FILES);
+        // The oldest went first; a recent one is still there (same document).
+        let recent = format!("preset p{{ replicas {} }}", ParseCache::MAX_FILES + 39);
+        let a = cache.parse(&recent, &mut diags);
+        let b = cache.parse(&recent, &mut diags);
+        assert!(matches!((a, b), (Some(a), Some(b)) if std::sync::Arc::ptr_eq(&a, &b)));
+        assert!(diags.is_empty());
     }
 }

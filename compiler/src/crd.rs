@@ -15,8 +15,10 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 mod gitops;
+mod secrets;
 mod traffic;
 pub use gitops::*;
+pub use secrets::*;
 pub use traffic::*;
 
 /// monitoring.coreos.com/v1 ServiceMonitor.
@@ -267,19 +269,27 @@ pub struct RolloutAnalysis {
     pub args: Vec<AnalysisRunArgument>,
 }
 
-/// An argument a Rollout passes to its analyses, here always read from one
-/// of its own fields (`valueFrom.fieldRef`, e.g. `metadata.namespace`).
+/// An argument a Rollout passes to its analyses: a literal `value`, or
+/// `valueFrom` one of its own fields (`fieldRef`, e.g. `metadata.namespace`)
+/// or the pod-template hash of a version (`podTemplateHashValue`).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisRunArgument {
     pub name: String,
-    pub value_from: ArgumentValueFrom,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<ArgumentValueFrom>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ArgumentValueFrom {
-    pub field_ref: FieldRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_ref: Option<FieldRef>,
+    /// `Latest` (the new version) or `Stable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_template_hash_value: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -322,7 +332,10 @@ pub struct Argument {
 pub struct AnalysisMetric {
     pub name: String,
     pub interval: String,
-    pub count: i32,
+    /// Left out: measured until the analysis is stopped (a background
+    /// analysis, stopped when the update ends).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
     pub success_condition: String,
     pub failure_condition: String,
     pub failure_limit: i32,

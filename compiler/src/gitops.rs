@@ -40,6 +40,10 @@ pub const IN_CLUSTER: &str = "in-cluster";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deployed {
     pub service: String,
+    /// The service's output folder (`folder=`, else the name): the
+    /// environment roots list `../FOLDER/ENV`, and Argo CD Applications
+    /// are named `FOLDER-ENV`.
+    pub folder: String,
     /// The spec file, for messages.
     pub file: String,
     pub environments: Vec<DeployedEnv>,
@@ -71,6 +75,7 @@ impl Deployed {
             .collect();
         (!environments.is_empty()).then(|| Deployed {
             service: spec.name.value.clone(),
+            folder: spec.folder().to_string(),
             file: run.file.name.clone(),
             environments,
         })
@@ -94,7 +99,7 @@ pub fn is_shared_folder(name: &str) -> bool {
 /// not give `path`; `None` when it is not inside a git repository.
 pub fn artifacts(deployed: &[Deployed], output_path: Option<&str>) -> Result<Vec<Artifact>, Vec<Diagnostic>> {
     let mut all: Vec<&Deployed> = deployed.iter().filter(|d| !d.environments.is_empty()).collect();
-    all.sort_by(|a, b| a.service.cmp(&b.service));
+    all.sort_by(|a, b| a.folder.cmp(&b.folder));
     let mut errors = conflicts(&all);
     errors.extend(unknown_paths(&all, output_path));
     if !errors.is_empty() {
@@ -133,7 +138,7 @@ fn environments<'a>(all: &[&'a Deployed]) -> BTreeMap<&'a str, (BTreeSet<&'a str
         for e in &d.environments {
             let entry = envs.entry(&e.environment).or_default();
             entry.0.insert(&e.namespace);
-            entry.1.push(&d.service);
+            entry.1.push(&d.folder);
         }
     }
     envs
@@ -174,11 +179,11 @@ fn argo_cd(all: &[&Deployed], base: &dyn Fn(&PlanGitops) -> String) -> Vec<Share
                 continue;
             };
             let params = AppParams {
-                service: d.service.clone(),
+                service: d.folder.clone(),
                 environment: e.environment.clone(),
                 repo: repo.clone(),
                 revision: revision.clone(),
-                path: join(&base(g), &format!("{}/{}", d.service, e.environment)),
+                path: join(&base(g), &format!("{}/{}", d.folder, e.environment)),
                 project: project.clone(),
                 destination: ApplicationDestination {
                     name: g.cluster.clone().unwrap_or_else(|| IN_CLUSTER.to_string()),

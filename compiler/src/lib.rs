@@ -27,6 +27,7 @@ pub(crate) mod settings;
 pub(crate) mod check;
 pub mod plan;
 pub(crate) mod promql;
+pub(crate) mod condition;
 pub mod lower;
 pub(crate) mod crd;
 pub(crate) mod harden;
@@ -47,6 +48,8 @@ pub mod repo;
 pub mod diff;
 pub mod format;
 pub mod provenance;
+// The language server (`svcc lsp`): runs the pipeline as the user types.
+pub mod lsp;
 
 use diagnostic::render::FileDiagnostics;
 use diagnostic::{Code, Diagnostic};
@@ -55,7 +58,7 @@ use source::{SourceFile, Span};
 
 pub use compose::{FileKind, LoadError, Loader, NoFiles, Request};
 pub(crate) use pipeline::text_of;
-pub use pipeline::{Input, Options, Role, Run, Unit, run};
+pub use pipeline::{Input, Options, Role, Run, Session, Unit, run};
 
 /// What a build keeps of a [`Run`]: the diagnostics and the files.
 #[derive(Clone, Debug)]
@@ -69,11 +72,25 @@ pub struct Compiled {
     pub imports: Vec<SourceFile>,
     /// The service name, when the file got that far.
     pub service: Option<(String, Span)>,
+    /// Where the service goes: its output folder and its environments'
+    /// namespaces, when the file got that far.
+    pub placement: Option<Placement>,
     /// Generated files, in output order. Empty when there are errors.
     pub artifacts: Vec<Artifact>,
     /// What a GitOps engine deploys of it (`gitops`), for the files that
     /// span services ([`gitops::artifacts`]).
     pub deployed: Option<gitops::Deployed>,
+}
+
+/// A service's output folder (`service NAME folder=…`, else the name) and
+/// the namespace of each of its environments (`None`: kubectl's current
+/// one), which together say whether two services of one build collide.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub folder: String,
+    /// Where `folder=` is written, for messages.
+    pub folder_span: Option<Span>,
+    pub namespaces: std::collections::BTreeSet<Option<String>>,
 }
 
 impl Compiled {
@@ -86,12 +103,18 @@ impl From<Run> for Compiled {
     fn from(r: Run) -> Compiled {
         let service = r.spec.as_ref().map(|s| (s.name.value.clone(), s.name.span));
         let deployed = gitops::Deployed::of(&r);
+        let placement = r.spec.as_ref().map(|s| Placement {
+            folder: s.folder().to_string(),
+            folder_span: s.folder.as_ref().map(|f| f.span),
+            namespaces: r.plans.iter().map(|p| p.namespace.clone()).collect(),
+        });
         Compiled {
             file: r.file,
             role: r.role,
             diagnostics: r.diagnostics,
             imports: r.imports,
             service,
+            placement,
             artifacts: r.artifacts,
             deployed,
         }
@@ -128,8 +151,20 @@ pub fn compile_units_each(
     opts: &Options,
     each: &(dyn Fn(&mut Compiled) + Sync),
 ) -> Vec<Compiled> {
+    compile_units_in(&Session::new(), units, loader, opts, each)
+}
+
+/// [`compile_units_each`] in `session`: every service of a build shares its
+/// parsed presets and compiled templates.
+pub fn compile_units_in(
+    session: &Session,
+    units: &[Unit],
+    loader: &dyn Loader,
+    opts: &Options,
+    each: &(dyn Fn(&mut Compiled) + Sync),
+) -> Vec<Compiled> {
     let one = |u: &Unit| {
-        let mut c = compile_with(&u.input, &u.defaults, loader, opts);
+        let mut c = Compiled::from(session.run(&u.input, &u.defaults, loader, opts));
         each(&mut c);
         c
     };
@@ -162,26 +197,72 @@ pub fn compile_units_each(
     results
 }
 
-/// A service defined by two files is an error in the second.
+/// Two services of one build that write one output folder, or that
+/// share a name and a namespace (their objects would overwrite each
+/// other), are an error in the second. One name in two namespaces is
+/// fine once each has its own folder (`service NAME folder=…`).
 fn report_conflicts(results: &mut [Compiled]) {
-    let mut first: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut kept: Vec<usize> = Vec::new();
     for i in 0..results.len() {
-        let Some((name, span)) = results[i].service.clone() else {
+        let (Some((name, span)), Some(place)) = (results[i].service.clone(), results[i].placement.clone()) else {
             continue;
         };
-        let at = *first.entry(name.clone()).or_insert(i);
-        if at != i {
-            let d = Diagnostic::error(
-                Code::ServiceConflict,
-                format!("service `{name}` is also defined in {}", results[at].file.name),
-            )
-            .at(span, "defined again here")
-            .help("service names must be unique: their output folders and objects would collide");
-            results[i].diagnostics.push(d);
-            results[i].artifacts.clear();
-            results[i].deployed = None;
+        let clash = kept.iter().find_map(|&j| {
+            let (other, _) = results[j].service.as_ref()?;
+            let theirs = results[j].placement.as_ref()?;
+            conflict(&name, span, &place, other, theirs, &results[j].file.name)
+        });
+        match clash {
+            Some(d) => {
+                results[i].diagnostics.push(d);
+                results[i].artifacts.clear();
+                results[i].deployed = None;
+            }
+            None => kept.push(i),
         }
     }
+}
+
+/// SVC0311 for service `name` (at `span`, placed at `place`) against an
+/// earlier service `other` of file `file`, or `None`.
+fn conflict(
+    name: &str,
+    span: Span,
+    place: &Placement,
+    other: &str,
+    theirs: &Placement,
+    file: &str,
+) -> Option<Diagnostic> {
+    let shared_ns = place.namespaces.intersection(&theirs.namespaces).next();
+    if name == other
+        && let Some(ns) = shared_ns
+    {
+        let where_ = ns.as_ref().map_or("kubectl's current namespace".to_string(), |n| format!("namespace `{n}`"));
+        return Some(
+            Diagnostic::error(Code::ServiceConflict, format!("service `{name}` is also defined in {file}"))
+                .at(span, format!("deployed to {where_} again here"))
+                .help("one name in one namespace is one set of objects: rename one service, or deploy it to another namespace (`namespace \"…\"`)"),
+        );
+    }
+    if place.folder != theirs.folder {
+        return None;
+    }
+    let at = place.folder_span.unwrap_or(span);
+    let d = if name == other {
+        Diagnostic::error(Code::ServiceConflict, format!("service `{name}` is also defined in {file}"))
+            .at(at, "written to the same output folder again here")
+            .help(format!(
+                "service names must be unique in a build, or, deployed to other namespaces, have their own output folder: `service {name} folder=\"{name}-…\"`"
+            ))
+    } else {
+        Diagnostic::error(
+            Code::ServiceConflict,
+            format!("the output folder `{}` is also written by service `{other}` in {file}", place.folder),
+        )
+        .at(at, "the same output folder")
+        .help("give each service its own folder: `folder=` names it, by default the service name")
+    };
+    Some(d)
 }
 
 /// Diagnostics of a set of results, in the form the renderers take.

@@ -10,9 +10,15 @@ use indexmap::IndexMap;
 
 use crate::source::{Span, Spanned};
 
+mod analysis;
+mod config;
+mod jobs;
 mod objects;
+pub use analysis::*;
 pub use objects::*;
 mod pod;
+pub use config::*;
+pub use jobs::*;
 pub use pod::*;
 
 pub type Map<V> = IndexMap<String, V>;
@@ -30,6 +36,16 @@ pub struct Spec {
     /// `pipeline { … }`: the CI/CD workflow, Dockerfile and deploy script
     /// (service-level only; docs/pipeline.md).
     pub ci: Option<Ci>,
+    /// `service NAME folder="…"`: the output folder, when not the name.
+    pub folder: Option<Spanned<String>>,
+}
+
+impl Spec {
+    /// The service's output folder (`FOLDER/ENVIRONMENT/`, `FOLDER/pipeline/`):
+    /// `folder=`, else the service name.
+    pub fn folder(&self) -> &str {
+        self.folder.as_ref().map_or(&self.name.value, |f| &f.value)
+    }
 }
 
 /// `pipeline node=20 { … }` as written: every setting `None` when it takes
@@ -148,6 +164,8 @@ pub struct PatchOp {
     pub op: PatchOpKind,
     /// The `set` / `merge` / `remove` token.
     pub node: Span,
+    /// The whole operation, with its value or block.
+    pub whole: Span,
     /// A JSON pointer (RFC 6901), e.g. `/spec/template/spec/hostAliases`.
     pub pointer: Spanned<String>,
     /// The value (`None` for `remove`).
@@ -241,6 +259,12 @@ pub struct Body {
     /// `min-ready`, `progress-deadline`, `revision-history`: how the
     /// workload (Deployment or Rollout) judges and remembers its updates.
     pub updates: Updates,
+    /// `job NAME { … }` and `cron-job NAME { … }`, by name.
+    pub jobs: Map<Job>,
+    /// `config-map NAME { … }`, by name.
+    pub config_maps: Map<ConfigMap>,
+    /// `external-secret NAME { … }`, by name.
+    pub external_secrets: Map<ExternalSecret>,
     /// Escape-hatch patches, applied in order after lowering.
     pub patches: Vec<Patch>,
     /// Object names, Services, selector and per-object metadata (`objects.rs`).
@@ -934,12 +958,16 @@ pub enum Step {
 pub struct Analysis {
     pub node: Span,
     pub gates: Vec<Gate>,
+    /// `arg NAME …`: values the Rollout passes, read as `{{args.NAME}}`.
+    pub args: Vec<AnalysisArg>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GateKind {
     SuccessRate,
     Latency,
+    /// `query NAME expr=… success=… failure=…`: the user's PromQL.
+    Query,
 }
 
 /// `success-rate at-least=0.95 interval="60s" count=5 failure-limit=3` or
@@ -953,8 +981,12 @@ pub struct Gate {
     pub at_most: Option<Spanned<Duration>>,
     pub interval: Option<Spanned<Duration>>,
     pub count: Option<Spanned<u32>>,
+    /// `count="whole-update"`: no count, measured until the update ends.
+    pub whole_update: Option<Span>,
     pub failure_limit: Option<Spanned<u32>>,
     pub inconclusive_limit: Option<Spanned<u32>>,
+    /// The query and conditions of a `query` gate.
+    pub query: Option<Box<QueryGate>>,
 }
 
 /// `min-ready "10s"`, `progress-deadline "10m"`, `revision-history 5`.

@@ -262,7 +262,8 @@ fn apply_op(obj: &mut Object, op: &PatchOp, diags: &mut Diagnostics) {
         diags.push(
             Diagnostic::error(Code::PatchPath, "this patch changes nothing")
                 .at(op.node, format!("`{}` already holds this value", child_pointer(&at, last)))
-                .help("remove the operation: the generated object already says this"),
+                .help("remove the operation: the generated object already says this")
+                .fix(crate::diagnostic::Fix::delete("Remove the patch operation that changes nothing", op.whole)),
         );
         return;
     }

@@ -24,6 +24,8 @@ use crate::plan::{Plan, PlanCi};
 use crate::source::{FileId, SourceFile, Span};
 use crate::{admission, check, decode, harden, patch, syntax, validate, values};
 
+mod fixes;
+
 /// What the caller decides rather than the spec.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -130,10 +132,43 @@ impl Run {
     }
 }
 
-/// Run one spec file through every stage: `defaults` are the org defaults
-/// files above it (outermost first); `loader` reads the preset files and
-/// templates it uses.
+/// What the runs of one owner share, and nothing else: the parsed preset
+/// and defaults files ([`compose::ParseCache`], bounded) and the compiled
+/// embedded templates ([`ci::Templates`]). The library keeps no state of
+/// its own; whoever runs the pipeline owns a session: the CLI one per
+/// command (every service of a build shares it, on every core), the
+/// language server one per workspace, a test one per run ([`run`]).
+#[derive(Default)]
+pub struct Session {
+    pub(crate) parsed: compose::ParseCache,
+    pub(crate) templates: ci::Templates,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// Run one spec file through every stage: `defaults` are the org
+    /// defaults files above it (outermost first); `loader` reads the preset
+    /// files and templates it uses.
+    pub fn run(&self, input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Options) -> Run {
+        run_in(self, input, defaults, loader, opts)
+    }
+
+    /// How many parsed preset and defaults texts the session keeps.
+    pub fn parsed_files(&self) -> usize {
+        self.parsed.len()
+    }
+}
+
+/// [`Session::run`] in a session of its own: for one-off runs (tests, a
+/// single `svcc explain`). Many runs should share a [`Session`].
 pub fn run(input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Options) -> Run {
+    Session::new().run(input, defaults, loader, opts)
+}
+
+fn run_in(session: &Session, input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Options) -> Run {
     let mut diags = Diagnostics::new();
     let file = text_of(input, &mut diags);
     let mut run = Run {
@@ -153,22 +188,23 @@ pub fn run(input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Option
     if role == Role::Service || !opts.any_role {
         check_name(input, &mut diags);
     }
-    match doc {
-        Some(doc) if diags.has_errors() => drop(doc),
+    match &doc {
+        Some(_) if diags.has_errors() => {}
         Some(doc) if role != Role::Service && opts.any_role => {
             run.role = role;
             let kind = if role == Role::Preset { PresetKind::Preset } else { PresetKind::Defaults };
-            if let Some(preset) = decode::decode_preset(&doc, kind, &mut diags) {
-                stdlib_uses = compose::check_alone(&preset, &run.file.name, loader, &mut diags, &mut run.imports);
+            if let Some(preset) = decode::decode_preset(doc, kind, &mut diags) {
+                let p = &session.parsed;
+                stdlib_uses = compose::check_alone(&preset, &run.file.name, loader, p, &mut diags, &mut run.imports);
             }
         }
         Some(doc) => {
-            if let Some(spec) = decode::decode(&doc, &mut diags) {
-                let (spec, uses) = compose_and_plan(&mut run, spec, defaults, loader, opts, &mut diags);
+            if let Some(spec) = decode::decode(doc, &mut diags) {
+                let (spec, uses) = compose_and_plan(session, &mut run, spec, (defaults, loader), opts, &mut diags);
                 stdlib_uses = uses;
                 if !diags.has_errors() {
-                    build_environments(&mut run, opts, &mut diags);
-                    build_ci(&mut run, &spec, loader, opts, &mut diags);
+                    build_environments(&mut run, spec.folder(), opts, &mut diags);
+                    build_ci(session, &mut run, &spec, loader, opts, &mut diags);
                 }
                 run.spec = Some(spec);
             }
@@ -176,6 +212,9 @@ pub fn run(input: &Input, defaults: &[Input], loader: &dyn Loader, opts: &Option
         None => {}
     }
     finish(&mut run, diags, opts, &stdlib_uses);
+    if let Some(doc) = &doc {
+        fixes::attach(doc, &run.file.text, &mut run.diagnostics);
+    }
     run
 }
 
@@ -197,10 +236,10 @@ fn check_name(input: &Input, diags: &mut Diagnostics) {
 /// Compose, then check: the plans of the selected environments and the CI
 /// plan, when composition succeeded.
 fn compose_and_plan(
+    session: &Session,
     run: &mut Run,
     mut spec: Spec,
-    defaults: &[Input],
-    loader: &dyn Loader,
+    (defaults, loader): (&[Input], &dyn Loader),
     opts: &Options,
     diags: &mut Diagnostics,
 ) -> (Spec, Vec<(FileId, Span)>) {
@@ -209,11 +248,16 @@ fn compose_and_plan(
     let errors_before = diags.error_count();
     let mut stdlib_uses = Vec::new();
     if errors_before == 0 {
-        stdlib_uses = compose::compose(&mut spec, &run.file.name, defaults, loader, diags, &mut run.imports);
+        let name = &run.file.name;
+        stdlib_uses = compose::compose(&mut spec, name, defaults, loader, &session.parsed, diags, &mut run.imports);
     }
     let composed = diags.error_count() == errors_before;
     unknown_environments(&spec, opts, diags);
     if composed {
+        // Files are read for a spec that decoded and composed cleanly only.
+        if !diags.has_errors() {
+            check::config::load_files(&mut spec, &run.file.name, loader, diags);
+        }
         run.plans = check::check(&spec, opts, diags);
         run.ci = check::ci::resolve(&spec, diags);
     }
@@ -239,7 +283,7 @@ fn unknown_environments(spec: &Spec, opts: &Options, diags: &mut Diagnostics) {
 }
 
 /// Lower, harden, patch and validate every environment, and emit its files.
-fn build_environments(run: &mut Run, opts: &Options, diags: &mut Diagnostics) {
+fn build_environments(run: &mut Run, folder: &str, opts: &Options, diags: &mut Diagnostics) {
     let mut exceptions = harden::Exceptions::default();
     for plan in &run.plans {
         let mut objects = lower::lower(plan);
@@ -254,7 +298,7 @@ fn build_environments(run: &mut Run, opts: &Options, diags: &mut Diagnostics) {
             admission::admit(&objects, diags);
         }
         if !opts.check_only {
-            run.artifacts.extend(emit::artifacts(&plan.service, &plan.environment, &objects));
+            run.artifacts.extend(emit::artifacts(folder, &plan.environment, &objects));
         }
         run.objects.push(objects);
     }
@@ -267,7 +311,14 @@ fn build_environments(run: &mut Run, opts: &Options, diags: &mut Diagnostics) {
 /// The pipeline files span every environment: written by full builds only.
 /// `check` renders only the user's templates, which can fail; the embedded
 /// ones cannot for a checked spec.
-fn build_ci(run: &mut Run, spec: &Spec, loader: &dyn Loader, opts: &Options, diags: &mut Diagnostics) {
+fn build_ci(
+    session: &Session,
+    run: &mut Run,
+    spec: &Spec,
+    loader: &dyn Loader,
+    opts: &Options,
+    diags: &mut Diagnostics,
+) {
     let image = spec.body.image.as_ref().and_then(|i| i.repository.as_ref()).map(|r| r.value.as_str());
     let (Some(p), Some(image), true) = (&run.ci, image, opts.environments.is_empty()) else {
         return;
@@ -275,14 +326,14 @@ fn build_ci(run: &mut Run, spec: &Spec, loader: &dyn Loader, opts: &Options, dia
     let plans = &run.plans;
     let name = &spec.name.value;
     if !opts.check_only {
-        run.artifacts.extend(ci::artifacts(name, &run.file.name, image, p, plans));
+        run.artifacts.extend(ci::artifacts(&session.templates, (name, spec.folder()), &run.file.name, image, p, plans));
     }
     if p.templates.is_empty() {
         return;
     }
     let cx = ci::user_context(name, &run.file.name, image, p, plans);
     for (path, span, to) in &p.templates {
-        let out = format!("{name}/{}/{to}", check::ci::PIPELINE_FOLDER);
+        let out = format!("{}/{}/{to}", spec.folder(), check::ci::PIPELINE_FOLDER);
         let u = ci::user::Use { path, span: *span, spec: &run.file.name };
         if let Some(text) = ci::user::render_file(&u, &cx, loader, diags, &mut run.imports) {
             run.artifacts.push(Artifact { path: out, contents: text });
@@ -312,6 +363,15 @@ fn finish(run: &mut Run, mut diags: Diagnostics, opts: &Options, stdlib_uses: &[
                 Some(f) => l.span.clamp_to(&f.text),
                 None => Span::in_file(0, 0, 0),
             };
+        }
+        // Standard-library presets are embedded: nothing there to edit.
+        let embedded = |s: Span| s.file != 0 && stdlib_uses.iter().any(|(id, _)| *id == s.file);
+        if let Some(fix) = &mut d.fix {
+            if fix.edits.iter().any(|e| embedded(e.span) || run.source(e.span).is_none()) {
+                d.fix = None;
+            } else {
+                fix.fit(|s| run.source(s).map(|f| f.text.clone()));
+            }
         }
     }
     run.diagnostics = diagnostics;

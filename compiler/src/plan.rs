@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 use crate::model::{Duration, IntOrPercent, ProbeKind};
 use crate::source::Span;
 
+mod jobs;
 mod objects;
 pub use objects::*;
 mod pod;
+pub use jobs::*;
 pub use pod::*;
 
 #[derive(Clone, Debug)]
@@ -70,6 +72,12 @@ pub struct Plan {
     pub gitops: Option<PlanGitops>,
     /// `min-ready`, `progress-deadline`, `revision-history` (the workload's).
     pub updates: PlanUpdates,
+    /// `job` and `cron-job`, in declaration order.
+    pub jobs: Vec<PlanJob>,
+    /// `config-map`, in declaration order.
+    pub config_maps: Vec<PlanConfigMap>,
+    /// `external-secret`, in declaration order.
+    pub external_secrets: Vec<PlanExternalSecret>,
     /// `Some` when the service is exposed (`route` with a host).
     pub route: Option<PlanRoute>,
 }
@@ -224,14 +232,25 @@ pub enum PlanStep {
 pub struct PlanAnalysis {
     pub name: String,
     pub metrics: Vec<PlanAnalysisMetric>,
+    /// The arguments its queries read (besides the namespace argument),
+    /// declared by the template and passed by the Rollout.
+    pub args: Vec<PlanArg>,
     pub span: Span,
+}
+
+/// `arg NAME …` of an analysis: its name and where the Rollout takes the value.
+#[derive(Clone, Debug)]
+pub struct PlanArg {
+    pub name: String,
+    pub source: crate::model::ArgSource,
 }
 
 #[derive(Clone, Debug)]
 pub struct PlanAnalysisMetric {
     pub name: String,
     pub interval: String,
-    pub count: u32,
+    /// `None`: measured until the update ends (`count="whole-update"`).
+    pub count: Option<u32>,
     pub failure_limit: u32,
     pub inconclusive_limit: u32,
     pub success_condition: String,

@@ -316,6 +316,28 @@ pub fn check(expr: &str) -> Result<(), String> {
     promql_parser::parser::parse(expr).map(|_| ())
 }
 
+/// What a query returns when Prometheus evaluates it at one instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultType {
+    /// An instant vector: a list of values, `result[N]` to Argo Rollouts.
+    Vector,
+    /// A scalar: one value, `result`.
+    Scalar,
+    /// A range vector or a string, which Argo Rollouts cannot judge.
+    Other(&'static str),
+}
+
+/// Parse an expression and say what it returns; `Err` carries the parser's message.
+pub fn result_type(expr: &str) -> Result<ResultType, String> {
+    use promql_parser::parser::value::ValueType;
+    Ok(match promql_parser::parser::parse(expr)?.value_type() {
+        ValueType::Vector => ResultType::Vector,
+        ValueType::Scalar => ResultType::Scalar,
+        ValueType::Matrix => ResultType::Other("a range vector"),
+        ValueType::String => ResultType::Other("a string"),
+    })
+}
+
 /// Expand `${selector}` (the scrape selector) in a user-written expression.
 pub fn expand(expr: &str, t: &Target) -> String {
     expr.replace("${selector}", &t.scrape_selector())
@@ -467,6 +489,16 @@ mod tests {
             }
         }
         assert!(rejected > 5, "the probes rejected only {rejected} names");
+    }
+
+    #[test]
+    fn result_types() {
+        assert_eq!(result_type("sum(rate(x[5m]))"), Ok(ResultType::Vector));
+        assert_eq!(result_type("scalar(sum(x))"), Ok(ResultType::Scalar));
+        assert_eq!(result_type("1 + 2"), Ok(ResultType::Scalar));
+        assert_eq!(result_type("x[5m]"), Ok(ResultType::Other("a range vector")));
+        assert_eq!(result_type("\"a\""), Ok(ResultType::Other("a string")));
+        assert!(result_type("sum(").is_err());
     }
 
     #[test]

@@ -120,6 +120,7 @@ impl Refusal {
         let io = match kind {
             FileKind::Preset => Code::PresetFile,
             FileKind::Template => Code::TemplateError,
+            FileKind::Config => Code::ConfigFile,
         };
         LoadError { code: self.code(io), label: self.reason(), help: self.help().to_string() }
     }
@@ -358,6 +359,39 @@ impl Repo {
         confined(&root, &canonical, req.kind)?;
         Ok(canonical)
     }
+}
+
+/// The preset files of a repository, for an editor to offer: the `.kdl`
+/// files in folders named `presets` below `root`. Hidden folders and
+/// symbolic links are not followed, and the walk is bounded (8 folders
+/// deep, 20,000 entries), so a huge or hostile tree cannot stall it.
+pub fn preset_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), 0usize)];
+    let mut seen = 0usize;
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > 20_000 {
+                out.sort();
+                return out;
+            }
+            let name = e.file_name().to_string_lossy().to_string();
+            // The entry's own type: a symbolic link is neither.
+            let Ok(t) = e.file_type() else { continue };
+            if name.starts_with('.') {
+                continue;
+            }
+            if t.is_dir() && name != "target" && name != "node_modules" && depth < 8 {
+                stack.push((e.path(), depth + 1));
+            } else if t.is_file() && name.ends_with(".kdl") && dir.file_name().is_some_and(|d| d == "presets") {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// A resolved file must lie inside `root`, under no hidden folder, and a

@@ -195,6 +195,13 @@ registry! {
     /// Another container of the pod: its settings are reported under this
     /// path (`container.envoy.image.tag`).
     CONTAINER = Setting::new("container.NAME").unreported();
+    /// A `job` or `cron-job`: its settings are reported under this path
+    /// (`job.migrate.deadline`, `job.migrate.image.tag`).
+    JOB = Setting::new("job.NAME").unreported();
+    /// A `config-map`'s keys (`config-map.app-config.LOG_LEVEL`).
+    CONFIG_MAP = Setting::new("config-map.NAME").unreported();
+    /// An `external-secret` (`external-secret.db.store`).
+    EXTERNAL_SECRET = Setting::new("external-secret.NAME").unreported();
     /// Lowering attributes `/metadata/namespace` of every object itself
     /// (derived from the environment when not written).
     NAMESPACE = Setting::new("namespace").written(|b| at(&b.namespace));

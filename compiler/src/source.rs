@@ -23,11 +23,20 @@ thread_local! {
 }
 
 /// Run `f` with every span created on this thread pointing into `file`.
+///
+/// This is a dynamic scope, not state: it holds nothing between runs, and
+/// the file before is restored when `f` returns or unwinds (a language
+/// server that survives a panic in one run must not give the next run's
+/// spans a stale file).
 pub fn in_file<R>(file: FileId, f: impl FnOnce() -> R) -> R {
-    let before = CURRENT_FILE.with(|c| c.replace(file));
-    let r = f();
-    CURRENT_FILE.with(|c| c.set(before));
-    r
+    struct Restore(FileId);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT_FILE.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CURRENT_FILE.with(|c| c.replace(file)));
+    f()
 }
 
 /// A half-open byte range `[start, end)` into a source file.
@@ -174,6 +183,13 @@ mod tests {
         // `d` sits after the two-byte `é`: byte 6, column 3.
         assert_eq!(f.line_col(6), (2, 3));
         assert_eq!(f.line_col(99), (3, 1));
+    }
+
+    #[test]
+    fn a_panic_inside_a_file_scope_restores_the_file_before() {
+        let caught = std::panic::catch_unwind(|| in_file(3, || panic!("decoder bug")));
+        assert!(caught.is_err());
+        assert_eq!(Span::new(1, 2).file, 0);
     }
 
     #[test]

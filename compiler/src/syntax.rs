@@ -426,6 +426,7 @@ fn v1_diag(span: Span, v1: &str, v2: &str) -> Diagnostic {
     Diagnostic::error(Code::KdlV1, format!("`{v1}` is KDL v1 syntax; svcc reads KDL v2"))
         .at(span, "a bare keyword is KDL v1")
         .help(format!("write `{v2}`; in KDL v2, keywords start with `#`"))
+        .fix(crate::diagnostic::Fix::replace(format!("Change to `{v2}`"), span, v2))
 }
 
 /// When the parser's error is elsewhere, still point out the first bare v1

@@ -136,7 +136,8 @@ fn monitor_targets(obj: &Object, all: &[Object], sink: &mut Sink) {
 }
 
 /// Argo Rollouts' `ValidateRolloutStrategy…`: distinct Services that
-/// exist, analysis templates that exist, weights within 0–100.
+/// exist, both Services with a traffic router, analysis templates that
+/// exist, weights within 0–100.
 fn rollout_refs(obj: &Object, all: &[Object], sink: &mut Sink) {
     let v = &obj.value;
     let service = |name: &str| all.iter().any(|o| o.kind == Kind::Service && o.name == name);
@@ -156,6 +157,18 @@ fn rollout_refs(obj: &Object, all: &[Object], sink: &mut Sink) {
                     Code::RolloutStructure,
                     p,
                     format!("it names the Service `{n}`, which this environment does not have"),
+                );
+            }
+        }
+    }
+    // `requireCanaryStableServices`: a traffic router needs both Services.
+    if super::get(v, "/spec/strategy/canary/trafficRouting").is_some() {
+        for f in ["stableService", "canaryService"] {
+            if str_at(v, &format!("/spec/strategy/canary/{f}")).is_none_or(str::is_empty) {
+                sink.push(
+                    Code::RolloutStructure,
+                    format!("/spec/strategy/canary/{f}"),
+                    format!("`trafficRouting` needs `{f}`: Argo Rollouts refuses the Rollout without it"),
                 );
             }
         }

@@ -58,7 +58,7 @@ pub fn resolve(spec: &Spec, diags: &mut Diagnostics) -> Option<PlanCi> {
                     )
                     .at(env.span, format!("environments: {}", names.join(", ")));
                     diag = match did_you_mean(&env.value, &names) {
-                        Some(m) => diag.help(format!("did you mean `{m}`?")),
+                        Some(m) => diag.did_you_mean(m, env.span, crate::diagnostic::kdl_string(m)),
                         None => diag.help(format!("declare `environment {} {{ … }}` in the service", env.value)),
                     };
                     diags.push(diag);

@@ -31,8 +31,8 @@ use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
 use super::{
-    containers, gitops, image, lifecycle, metadata, monitoring, ports, probes, resources, rollout, route, scaling,
-    scheduling, security, volumes,
+    config, containers, gitops, image, jobs, lifecycle, metadata, monitoring, ports, probes, resources, rollout, route,
+    scaling, scheduling, security, volumes,
 };
 
 /// How the upper layer relates to the lower one.
@@ -226,141 +226,72 @@ pub fn merge(spec: &Spec, env: &Environment, diags: &mut Diagnostics) -> Body {
     layer(&spec.body, &env.body, &mut m)
 }
 
+/// `Body { field: { let b = &base.field; let o = &over.field; merge }, … }`:
+/// one merge expression per field, the two layers' values bound by name.
+macro_rules! merge_fields {
+    ($base:ident, $over:ident; $($field:ident: |$b:ident, $o:ident| $merge:expr),* $(,)?) => {
+        Body {
+            $($field: {
+                let $b = &$base.$field;
+                let $o = &$over.$field;
+                $merge
+            },)*
+        }
+    };
+}
+
 /// `over` laid on `base` (see the module documentation). The fields are
 /// merged in the order of [`Body`], which is the order conflicts are
-/// reported in.
-///
-/// One line per field of [`Body`], three times (both sides taken apart
-/// with no `..`, then the merged body): over 120 lines once the body has
-/// over 39 fields, and splitting it would give up the check that a new
-/// field does not compile until its merge is written.
-#[deny(unused_variables)]
-#[allow(clippy::too_many_lines)]
+/// reported in. The struct literal the macro writes names every field of
+/// [`Body`] with no `..`, so a new field without a merge line does not
+/// compile; each line binds the field of both layers by name.
 pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
-    let Body {
-        image: b_image,
-        namespace: b_namespace,
-        ports: b_ports,
-        replicas: b_replicas,
-        resources: b_resources,
-        probes: b_probes,
-        env: b_env,
-        env_from: b_env_from,
-        command: b_command,
-        args: b_args,
-        labels: b_labels,
-        annotations: b_annotations,
-        pod_annotations: b_pod_annotations,
-        volumes: b_volumes,
-        service_account: b_service_account,
-        security: b_security,
-        autoscale: b_autoscale,
-        rolling: b_rolling,
-        shutdown: b_shutdown,
-        disruption: b_disruption,
-        node_selector: b_node_selector,
-        tolerations: b_tolerations,
-        placement: b_placement,
-        metrics: b_metrics,
-        alerts: b_alerts,
-        slos: b_slos,
-        blue_green: b_blue_green,
-        canary: b_canary,
-        container_name: b_container_name,
-        containers: b_containers,
-        updates: b_updates,
-        patches: b_patches,
-        names: b_names,
-        selector: b_selector,
-        exposes: b_exposes,
-        objects: b_objects,
-        gitops: b_gitops,
-        route: b_route,
-        autoscale_engine: b_autoscale_engine,
-    } = base;
-    let Body {
-        image,
-        namespace,
-        ports,
-        replicas,
-        resources,
-        probes,
-        env,
-        env_from,
-        command,
-        args,
-        labels,
-        annotations,
-        pod_annotations,
-        volumes,
-        service_account,
-        security,
-        autoscale,
-        rolling,
-        shutdown,
-        disruption,
-        node_selector,
-        tolerations,
-        placement,
-        metrics,
-        alerts,
-        slos,
-        blue_green,
-        canary,
-        container_name,
-        containers,
-        updates,
-        patches,
-        names,
-        selector,
-        exposes,
-        objects,
-        gitops,
-        route,
-        autoscale_engine,
-    } = over;
-    let (blue_green, canary) = rollout::merge((b_blue_green, b_canary), (blue_green, canary));
-    Body {
-        image: image::merge(c, b_image, image),
-        namespace: c.pick(&s::NAMESPACE, namespace, b_namespace),
-        ports: ports::merge(c, b_ports, ports),
-        replicas: c.pick(&s::REPLICAS, replicas, b_replicas),
-        resources: resources::merge(c, b_resources, resources),
-        probes: probes::merge(c, b_probes, probes),
-        env: c.map(&s::ENV, b_env, env),
-        env_from: merge_map(b_env_from, env_from),
-        command: c.pick(&s::COMMAND, command, b_command),
-        args: c.pick(&s::ARGS, args, b_args),
-        labels: c.map(&s::LABELS, b_labels, labels),
-        annotations: c.map(&s::ANNOTATIONS, b_annotations, annotations),
-        pod_annotations: c.map(&s::POD_ANNOTATIONS, b_pod_annotations, pod_annotations),
-        volumes: volumes::merge(c, b_volumes, volumes),
-        service_account: security::merge_service_account(c, b_service_account, service_account),
-        security: security::merge(c, b_security, security),
-        autoscale: scaling::merge_autoscale(c, b_autoscale, autoscale),
-        rolling: lifecycle::merge_rolling(c, b_rolling, rolling),
-        shutdown: lifecycle::merge_shutdown(c, b_shutdown, shutdown),
-        disruption: or(disruption, b_disruption),
-        node_selector: c.map(&s::NODE_SELECTOR, b_node_selector, node_selector),
-        tolerations: merge_map(b_tolerations, tolerations),
-        placement: scheduling::merge_placement(c, b_placement, placement),
-        metrics: monitoring::merge_metrics(c, b_metrics, metrics),
-        alerts: monitoring::merge_alerts(b_alerts, alerts),
-        slos: monitoring::merge_slos(b_slos, slos),
-        blue_green,
-        canary,
-        container_name: c.pick(&s::CONTAINER_NAME, container_name, b_container_name),
-        containers: containers::merge(c, b_containers, containers),
-        updates: lifecycle::merge_updates(c, b_updates, updates),
-        patches: b_patches.iter().chain(patches).cloned().collect(),
-        names: metadata::merge_names(c, b_names, names),
-        selector: or(selector, b_selector),
-        exposes: ports::merge_exposes(c, b_exposes, exposes),
-        objects: metadata::merge_objects(b_objects, objects),
-        gitops: gitops::merge(c, b_gitops, gitops),
-        route: route::merge(b_route, route),
-        autoscale_engine: scaling::merge_engine(b_autoscale_engine, autoscale_engine),
-    }
+    let (bg, cn) = rollout::merge((&base.blue_green, &base.canary), (&over.blue_green, &over.canary));
+    merge_fields!(base, over;
+        image: |b, o| image::merge(c, b, o),
+        namespace: |b, o| c.pick(&s::NAMESPACE, o, b),
+        ports: |b, o| ports::merge(c, b, o),
+        replicas: |b, o| c.pick(&s::REPLICAS, o, b),
+        resources: |b, o| resources::merge(c, b, o),
+        probes: |b, o| probes::merge(c, b, o),
+        env: |b, o| c.map(&s::ENV, b, o),
+        env_from: |b, o| merge_map(b, o),
+        command: |b, o| c.pick(&s::COMMAND, o, b),
+        args: |b, o| c.pick(&s::ARGS, o, b),
+        labels: |b, o| c.map(&s::LABELS, b, o),
+        annotations: |b, o| c.map(&s::ANNOTATIONS, b, o),
+        pod_annotations: |b, o| c.map(&s::POD_ANNOTATIONS, b, o),
+        volumes: |b, o| volumes::merge(c, b, o),
+        service_account: |b, o| security::merge_service_account(c, b, o),
+        security: |b, o| security::merge(c, b, o),
+        autoscale: |b, o| scaling::merge_autoscale(c, b, o),
+        rolling: |b, o| lifecycle::merge_rolling(c, b, o),
+        shutdown: |b, o| lifecycle::merge_shutdown(c, b, o),
+        disruption: |b, o| or(o, b),
+        node_selector: |b, o| c.map(&s::NODE_SELECTOR, b, o),
+        tolerations: |b, o| merge_map(b, o),
+        placement: |b, o| scheduling::merge_placement(c, b, o),
+        metrics: |b, o| monitoring::merge_metrics(c, b, o),
+        alerts: |b, o| monitoring::merge_alerts(b, o),
+        slos: |b, o| monitoring::merge_slos(b, o),
+        // Both merged together above: a canary replaces a blue-green.
+        blue_green: |_b, _o| bg,
+        canary: |_b, _o| cn,
+        container_name: |b, o| c.pick(&s::CONTAINER_NAME, o, b),
+        containers: |b, o| containers::merge(c, b, o),
+        updates: |b, o| lifecycle::merge_updates(c, b, o),
+        jobs: |b, o| jobs::merge(c, b, o),
+        config_maps: |b, o| config::merge_config_maps(c, b, o),
+        external_secrets: |b, o| config::merge_external_secrets(c, b, o),
+        patches: |b, o| b.iter().chain(o).cloned().collect(),
+        names: |b, o| metadata::merge_names(c, b, o),
+        selector: |b, o| or(o, b),
+        exposes: |b, o| ports::merge_exposes(c, b, o),
+        objects: |b, o| metadata::merge_objects(b, o),
+        gitops: |b, o| gitops::merge(c, b, o),
+        route: |b, o| route::merge(b, o),
+        autoscale_engine: |b, o| scaling::merge_engine(b, o),
+    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@
 //! |---|---|
 //! | `image` | `image` |
 //! | `command` | `command`, `args` |
+//! | `jobs` | `job`, `cron-job` (their containers by the blocks above) |
+//! | `config` | `config-map`, `external-secret` |
 //! | `containers` | `container-name`, `container`, `init-container` (every container, by the blocks above) |
 //! | `ports` | `port`, `expose` |
 //! | `scaling` | `replicas`, `autoscale`, `disruption-budget` |
@@ -31,10 +33,12 @@
 
 pub mod ci;
 mod command;
+pub mod config;
 mod containers;
 mod env;
 pub mod gitops;
 mod image;
+mod jobs;
 mod lifecycle;
 pub mod merge;
 mod metadata;
@@ -199,6 +203,14 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     let target = scrape_target(&cx, &names, metadata.namespace.as_deref());
     scaling::keda(target, vocab.as_ref(), scraped, b.autoscale_engine.as_ref(), &mut scaling.autoscale, diags);
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
+    let mut jobs = jobs::resolve(&cx, b, &main.plan, gitops.as_ref(), diags);
+    let (config_maps, config_names) = config::resolve(b, diags);
+    let external_secrets = config::external_secrets(b, diags);
+    let mut container = main.plan;
+    let mut others = others;
+    for c in std::iter::once(&mut container).chain(&mut others).chain(jobs.iter_mut().map(|j| &mut j.container)) {
+        config::rewrite(c, &config_names);
+    }
     let route = route::resolve(cx.service, &ports.list, &services, &names, b, diags);
 
     if diags.error_count() > errors_before {
@@ -213,7 +225,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         namespace: metadata.namespace,
         origin: cx.origin,
         version: main.version,
-        container: main.plan,
+        container,
         containers: others,
         replicas: scaling.replicas,
         labels: metadata.labels,
@@ -239,6 +251,9 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         services,
         objects,
         gitops,
+        jobs,
+        config_maps,
+        external_secrets,
         route,
     })
 }

@@ -136,7 +136,7 @@ impl Ports<'_> {
             Diagnostic::error(Code::UnknownPort, format!("{what} uses port `{}`, which is not declared", name.value))
                 .at(name.span, "no port has this name");
         d = match did_you_mean(&name.value, &names) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
+            Some(s) => d.did_you_mean(s, name.span, crate::diagnostic::kdl_string(s)),
             None if names.is_empty() => d.help(format!("declare it: `port {} 8080`", name.value)),
             None => d.help(format!("declared ports: {}", names.join(", "))),
         };

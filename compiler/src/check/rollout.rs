@@ -12,6 +12,8 @@ use crate::promql::{self, Target, Vocabulary};
 use crate::source::{Span, Spanned};
 use crate::values::format_duration;
 
+mod query;
+
 /// The documented defaults of `docs/rollouts.md`.
 pub mod defaults {
     /// Argo Rollouts' own scale-down delay, and the shortest svcc accepts.
@@ -212,9 +214,21 @@ struct Builder<'a> {
     analyses: Vec<PlanAnalysis>,
 }
 
+/// How one gate measures: (interval seconds, count, failure limit,
+/// inconclusive limit), or `None` (reported).
+type Measures = (u64, Option<u32>, u32, u32);
+
 impl Builder<'_> {
-    /// One AnalysisTemplate measuring the pods behind Service `job`.
-    fn template(&mut self, name: String, a: &Analysis, job: &str, diags: &mut Diagnostics) -> Option<String> {
+    /// One AnalysisTemplate measuring the pods behind Service `job`;
+    /// `background`: the canary's analysis that runs for the whole update.
+    fn template(
+        &mut self,
+        name: String,
+        a: &Analysis,
+        job: &str,
+        background: bool,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
         let namespace = self.cx.namespace.map_or_else(|| format!("{{{{args.{NAMESPACE_ARG}}}}}"), str::to_string);
         let target = Target {
             job: job.to_string(),
@@ -222,9 +236,10 @@ impl Builder<'_> {
             workload: self.cx.names.workload.name.clone(),
             container: self.cx.service.to_string(),
         };
-        let mut metrics = Vec::new();
+        let mut metrics: Vec<PlanAnalysisMetric> = Vec::new();
+        let mut failed = false;
         for g in &a.gates {
-            if !self.cx.scraped {
+            if !self.cx.scraped && g.kind != GateKind::Query {
                 diags.push(super::monitoring::needs_metrics(
                     g.name.span,
                     &format!("the `{}` analysis gate", g.name.value),
@@ -232,74 +247,132 @@ impl Builder<'_> {
                 ));
                 continue;
             }
-            let interval = gate_interval(g);
-            let count = gate_count(g);
-            let failure_limit = g.failure_limit.as_ref().map_or(defaults::FAILURE_LIMIT, |f| f.value);
-            if let Some(f) = &g.failure_limit
-                && f.value >= count
-            {
-                diags.push(
-                    Diagnostic::error(
-                        Code::OutOfRange,
-                        format!("a `failure-limit` of {} with {count} measurements can never fail", f.value),
-                    )
-                    .at(f.span, "at least the number of measurements")
-                    .help(format!("allow fewer failures than measurements, e.g. `failure-limit={}`", count / 2)),
-                );
+            let Some((interval, count, failure_limit, inconclusive_limit)) = measures(g, background, diags) else {
+                failed = true;
                 continue;
-            }
+            };
             // rate() needs two samples: the window covers the interval and
             // at least four scrapes.
             let window = promql::range(interval.max(4 * self.scrape_interval));
-            let (metric, query, threshold, good, bad) = match g.kind {
-                GateKind::SuccessRate => {
-                    let at_least = g.at_least.as_ref().map_or(defaults::SUCCESS_RATE, |v| v.value);
-                    (
-                        "success-rate".to_string(),
-                        promql::success_rate(&self.vocab, &target, &window),
-                        promql::number(at_least),
-                        ">=",
-                        "<",
-                    )
+            let measured = match (g.kind, &g.query) {
+                (GateKind::Query, Some(q)) => {
+                    query::measure(&g.name.value, q, &target, &window, &a.args, self.cx.namespace.is_none(), diags)
                 }
-                GateKind::Latency => {
-                    let q = g.quantile.as_ref().map_or(defaults::QUANTILE, |v| v.value);
-                    let limit = g.at_most.as_ref().map_or(defaults::LATENCY_MILLIS, |d| d.value.millis);
-                    (
-                        format!("latency-p{}", (q * 100.0).round() as i64),
-                        promql::latency_quantile(&self.vocab, &target, q, &window),
-                        promql::number(limit as f64 / 1000.0),
-                        "<=",
-                        ">",
-                    )
-                }
+                // Reported where it was decoded.
+                (GateKind::Query, None) => None,
+                _ => Some(self.built_in(g, &target, &window)),
             };
-            let query = promql::generated(query);
-            // An empty result (no series yet) or NaN (no requests: 0/0)
-            // matches neither condition: the measurement is inconclusive.
-            let has_value = "len(result) > 0 && !isNaN(result[0])";
+            let Some((metric, query, success_condition, failure_condition)) = measured else {
+                failed = true;
+                continue;
+            };
+            if let Some(prev) = metrics.iter().find(|m| m.name == metric) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::Duplicate,
+                        format!("two measurements of one analysis are named `{metric}`"),
+                    )
+                    .at(g.name.span, "named again here")
+                    .also(prev.span, "first named here")
+                    .help("rename the query: each metric of an AnalysisTemplate needs its own name"),
+                );
+                failed = true;
+                continue;
+            }
             metrics.push(PlanAnalysisMetric {
                 name: metric,
                 interval: secs(interval),
                 count,
                 failure_limit,
-                inconclusive_limit: g
-                    .inconclusive_limit
-                    .as_ref()
-                    .map_or(defaults::INCONCLUSIVE_LIMIT.min(count), |v| v.value),
-                success_condition: format!("{has_value} && result[0] {good} {threshold}"),
-                failure_condition: format!("{has_value} && result[0] {bad} {threshold}"),
+                inconclusive_limit,
+                success_condition,
+                failure_condition,
                 address: self.address.clone(),
                 query,
                 span: g.name.span,
             });
         }
-        if metrics.is_empty() {
+        if metrics.is_empty() || failed {
             return None;
         }
-        self.analyses.push(PlanAnalysis { name: name.clone(), metrics, span: a.node });
+        let args = a.args.iter().map(|x| PlanArg { name: x.name.value.clone(), source: x.source.clone() }).collect();
+        self.analyses.push(PlanAnalysis { name: name.clone(), metrics, args, span: a.node });
         Some(name)
     }
+
+    /// A built-in gate's (metric name, query, success and failure conditions).
+    fn built_in(&self, g: &Gate, target: &Target, window: &str) -> (String, String, String, String) {
+        let (metric, query, threshold, good, bad) = match g.kind {
+            GateKind::SuccessRate => {
+                let at_least = g.at_least.as_ref().map_or(defaults::SUCCESS_RATE, |v| v.value);
+                (
+                    "success-rate".to_string(),
+                    promql::success_rate(&self.vocab, target, window),
+                    promql::number(at_least),
+                    ">=",
+                    "<",
+                )
+            }
+            GateKind::Latency | GateKind::Query => {
+                // (a `query` gate never gets here: see `template`)
+                let q = g.quantile.as_ref().map_or(defaults::QUANTILE, |v| v.value);
+                let limit = g.at_most.as_ref().map_or(defaults::LATENCY_MILLIS, |d| d.value.millis);
+                (
+                    format!("latency-p{}", (q * 100.0).round() as i64),
+                    promql::latency_quantile(&self.vocab, target, q, window),
+                    promql::number(limit as f64 / 1000.0),
+                    "<=",
+                    ">",
+                )
+            }
+        };
+        // An empty result (no series yet) or NaN (no requests: 0/0)
+        // matches neither condition: the measurement is inconclusive.
+        let has_value = "len(result) > 0 && !isNaN(result[0])";
+        (
+            metric,
+            promql::generated(query),
+            format!("{has_value} && result[0] {good} {threshold}"),
+            format!("{has_value} && result[0] {bad} {threshold}"),
+        )
+    }
+}
+
+/// A gate's interval, count, failure and inconclusive limits, checked: a
+/// failure limit that can never be reached, and `count="whole-update"`
+/// outside the canary's background analysis (SVC0392), are reported.
+fn measures(g: &Gate, background: bool, diags: &mut Diagnostics) -> Option<Measures> {
+    let interval = gate_interval(g);
+    let failure_limit = g.failure_limit.as_ref().map_or(defaults::FAILURE_LIMIT, |f| f.value);
+    let inconclusive =
+        |count: u32| g.inconclusive_limit.as_ref().map_or(defaults::INCONCLUSIVE_LIMIT.min(count), |v| v.value);
+    if let Some(at) = g.whole_update {
+        if !background {
+            diags.push(
+                Diagnostic::error(Code::WholeUpdateCount, "only the canary's background analysis can measure for the whole update")
+                    .at(at, "never ends here")
+                    .help("give the gate a number of measurements (`count=5`), or move it to `canary { analysis { … } }`")
+                    .note("a gate without a count measures until its analysis is stopped: Argo Rollouts stops the background analysis when the update ends, but a step or promotion analysis would wait forever"),
+            );
+            return None;
+        }
+        return Some((interval, None, failure_limit, inconclusive(defaults::INCONCLUSIVE_LIMIT)));
+    }
+    let count = gate_count(g);
+    if let Some(f) = &g.failure_limit
+        && f.value >= count
+    {
+        diags.push(
+            Diagnostic::error(
+                Code::OutOfRange,
+                format!("a `failure-limit` of {} with {count} measurements can never fail", f.value),
+            )
+            .at(f.span, "at least the number of measurements")
+            .help(format!("allow fewer failures than measurements, e.g. `failure-limit={}`", count / 2)),
+        );
+        return None;
+    }
+    Some((interval, Some(count), failure_limit, inconclusive(count)))
 }
 
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanDelivery> {
@@ -370,11 +443,11 @@ fn blue_green(
     let pre = bg
         .pre_promotion
         .as_ref()
-        .and_then(|a| builder.template(format!("{}-pre-promotion", cx.service), a, &preview, diags));
+        .and_then(|a| builder.template(format!("{}-pre-promotion", cx.service), a, &preview, false, diags));
     let post = bg
         .post_promotion
         .as_ref()
-        .and_then(|a| builder.template(format!("{}-post-promotion", cx.service), a, &active, diags));
+        .and_then(|a| builder.template(format!("{}-post-promotion", cx.service), a, &active, false, diags));
 
     // Deploy timing: analyses and an automatic-promotion delay; the time a
     // person takes to promote is outside the budget.
@@ -577,6 +650,16 @@ fn canary_strategy(
             .help("keep `max-unavailable 0` for zero downtime and allow a surge: `max-surge 1`"),
         );
     }
+    if let Some(t) = &c.traffic
+        && cx.names.canary_service.is_none()
+    {
+        diags.push(
+            Diagnostic::error(Code::TrafficNeedsCanaryService, "a traffic router needs the canary Service, and `names` turns it off")
+                .at(t.node, "routes the canary's share through the canary Service")
+                .help("keep the canary Service (remove `canary-service #false` from `names`), or leave `traffic` out for a replica-weighted canary")
+                .note("Argo Rollouts refuses a Rollout with `trafficRouting` but no `canaryService`: the router sends the canary's share to that Service"),
+        );
+    }
     let empty = Vec::new();
     let steps = c.steps.as_ref().map_or(&empty, |s| &s.value);
 
@@ -586,7 +669,7 @@ fn canary_strategy(
     let background = c
         .background
         .as_ref()
-        .and_then(|a| builder.template(format!("{}-canary-background", cx.service), a, &canary, diags));
+        .and_then(|a| builder.template(format!("{}-canary-background", cx.service), a, &canary, true, diags));
     let mut plan_steps = Vec::new();
     let mut timing = Timing { parts: Vec::new(), manual: 0 };
     for (i, s) in steps.iter().enumerate() {
@@ -601,7 +684,8 @@ fn canary_strategy(
             }
             Step::Analysis(a) => {
                 timing.parts.push((a.node, analysis_seconds(a), "analysis"));
-                if let Some(name) = builder.template(format!("{}-canary-step-{}", cx.service, i + 1), a, &canary, diags)
+                if let Some(name) =
+                    builder.template(format!("{}-canary-step-{}", cx.service, i + 1), a, &canary, false, diags)
                 {
                     plan_steps.push(PlanStep::Analysis(name));
                 }

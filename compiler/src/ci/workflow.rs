@@ -553,7 +553,7 @@ fn e2e_job(p: &PlanCi, rt: &Runtime, env: &str, deploy: String, url: &str) -> Jo
 fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<String>) -> Job {
     let p = cx.ci;
     let env = &t.environment;
-    let folder = format!("deploy/{}/{env}", cx.service);
+    let folder = format!("deploy/{}/{env}", cx.folder);
     let ns = if t.namespace.is_some() { " --namespace \"$NAMESPACE\"" } else { "" };
     let mut steps = vec![Step::checkout(), install_svcc(&p.install_svcc)];
     if t.rollout {
@@ -600,7 +600,7 @@ fn deploy_job(cx: &Context<'_>, t: &EnvTarget, needs: Vec<String>, url: Option<S
     j.if_ = Some(ON_PUSH.into());
     j.environment = Some(Environment { name: env.clone(), url });
     j.concurrency =
-        Some(Concurrency { group: format!("deploy-{}-{env}", cx.service), cancel_in_progress: false.into() });
+        Some(Concurrency { group: format!("deploy-{}-{env}", cx.folder), cancel_in_progress: false.into() });
     j.env = [("SERVICE", cx.service.to_string()), ("SPEC", cx.spec_path.clone()), ("ENVIRONMENT", env.clone())]
         .into_iter()
         .chain(t.namespace.clone().map(|n| ("NAMESPACE", n)))

@@ -69,6 +69,12 @@ enum Command {
         /// The kind, e.g. Deployment
         kind: Option<String>,
     },
+    /// Run the language server on stdin and stdout (diagnostics, completion, hover, quick fixes; docs/editors.md)
+    Lsp {
+        /// Accepted for editors that pass it: stdio is the only transport
+        #[arg(long)]
+        stdio: bool,
+    },
     /// svcc as an Argo CD config management plugin: print its plugin.yaml, or generate in the repo server
     #[command(subcommand)]
     Cmp(CmpCommand),
@@ -234,6 +240,28 @@ pub fn run() -> ExitCode {
         Command::Schema { kind } => schema(kind.as_deref()),
         Command::Cmp(CmpCommand::Plugin) => cmp::plugin(),
         Command::Cmp(CmpCommand::Generate) => cmp::generate(),
+        Command::Lsp { .. } => lsp(),
+    }
+}
+
+/// `svcc lsp`: serve one editor over stdio. Exit code 0 after `shutdown`
+/// and `exit`, 1 when the client exits without `shutdown` (as the protocol
+/// says) or the connection breaks.
+fn lsp() -> ExitCode {
+    let (connection, io_threads) = lsp_server::Connection::stdio();
+    let served = svcc::lsp::serve(&connection);
+    drop(connection);
+    let joined = io_threads.join();
+    match (served, joined) {
+        (Ok(()), Ok(())) => ExitCode::from(EXIT_OK),
+        (Err(e), _) => {
+            err(&format!("svcc lsp: {e}\n"));
+            ExitCode::from(EXIT_SPEC_ERRORS)
+        }
+        (_, Err(e)) => {
+            err(&format!("svcc lsp: {e}\n"));
+            ExitCode::from(EXIT_SPEC_ERRORS)
+        }
     }
 }
 
@@ -462,10 +490,12 @@ fn options(args: &CommonArgs, tags: &tags::Tags, require_tag: bool) -> Options {
 fn compile_read(mut read: ReadArgs, opts: &Options, each: &(dyn Fn(&mut Compiled) + Sync)) -> Compilation {
     let results: Vec<Compiled> = match &mut read.repo {
         Some(repo) if read.problems.is_empty() => {
-            let mut results = svcc::compile_units_each(&read.units, repo, opts, each);
+            // One session for the command: the services share parsed presets.
+            let session = svcc::Session::new();
+            let mut results = svcc::compile_units_in(&session, &read.units, repo, opts, each);
             if opts.any_role {
                 let (units, names) = roles::affected(repo, &read.units, &results);
-                let mut more = svcc::compile_units(&units, repo, opts);
+                let mut more = svcc::compile_units_in(&session, &units, repo, opts, &|_| {});
                 more.retain(|c| roles::uses_any(c, &names));
                 for c in &mut more {
                     roles::explain_why(c, &names);

@@ -6,8 +6,8 @@ use kdl::KdlNode;
 
 use super::node::{self, Block, Info, Node, Place, Table, Twice};
 use super::{
-    ci, command, compose, containers, env, environment, gitops, image, lifecycle, metadata, monitoring, patch, ports,
-    probes, resources, rollout, route, scaling, scheduling, security, volumes,
+    ci, command, compose, config, containers, env, environment, gitops, image, jobs, lifecycle, metadata, monitoring,
+    patch, ports, probes, resources, rollout, route, scaling, scheduling, security, volumes,
 };
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Body, Ci, Environment};
@@ -34,6 +34,8 @@ pub const BLOCKS: &[&[Node<Contents>]] = &[
     env::NODES,
     command::NODES,
     containers::NODES,
+    jobs::NODES,
+    config::NODES,
     volumes::NODES,
     security::NODES,
     lifecycle::NODES,

@@ -12,12 +12,14 @@ mod body;
 mod ci;
 mod command;
 mod compose;
+mod config;
 mod containers;
 mod env;
 mod environment;
 mod gitops;
 mod route;
 mod image;
+mod jobs;
 mod lifecycle;
 mod metadata;
 mod monitoring;
@@ -51,7 +53,7 @@ pub const SERVICE: Info = Info {
     summary: "The service a spec file describes: every setting lives in its block",
     doc: "language.md#one-service-per-file",
     args: "NAME",
-    props: &[],
+    props: &["folder"],
     item_props: &[],
     repeat: false,
     place: Place::SERVICE,
@@ -64,6 +66,7 @@ pub const PRESET: Info = Info {
     summary: "Settings that services lay under their own with `use`",
     doc: "presets.md#presets-use",
     place: Place::PRESET,
+    props: &[],
     ..SERVICE
 };
 
@@ -74,6 +77,7 @@ pub const DEFAULTS: Info = Info {
     doc: "presets.md#org-defaults-_defaultskdl",
     args: "",
     place: Place::PRESET,
+    props: &[],
     ..SERVICE
 };
 
@@ -105,7 +109,7 @@ pub fn decode(doc: &KdlDocument, diags: &mut Diagnostics) -> Option<Spec> {
             let mut d = Diagnostic::error(Code::UnknownNode, format!("unknown top-level node `{name}`"))
                 .at(name_span(node), "expected `service`");
             d = match did_you_mean(name, &[SERVICE.name]) {
-                Some(_) => d.help("did you mean `service`?"),
+                Some(s) => d.did_you_mean(s, name_span(node), s.to_string()),
                 None => {
                     if body::find(name).is_some() {
                         d.help(format!("`{name}` belongs inside a `service NAME {{ … }}` block"))
@@ -149,6 +153,7 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
             None
         }
     };
+    let folder = r.prop("folder").and_then(|e| reader::name(diags, e, "output folder", values::check_dns1123_label));
     r.finish(diags);
     let c = body::decode_body(children(node), SERVICE.name, Place::SERVICE, diags);
     if node.children().is_none() {
@@ -165,6 +170,7 @@ fn decode_service(node: &kdl::KdlNode, diags: &mut Diagnostics) -> Option<Spec> 
         body: c.body,
         environments: c.environments,
         ci: c.ci,
+        folder,
     })
 }
 
@@ -184,7 +190,7 @@ pub fn decode_preset(doc: &KdlDocument, kind: PresetKind, diags: &mut Diagnostic
             let mut d = Diagnostic::error(Code::UnknownNode, format!("unknown top-level node `{name}`"))
                 .at(name_span(node), format!("expected `{want}`"));
             d = match did_you_mean(name, &[want]) {
-                Some(_) => d.help(format!("did you mean `{want}`?")),
+                Some(s) => d.did_you_mean(s, name_span(node), s.to_string()),
                 None if name == SERVICE.name => d.help(format!(
                     "this file is read as a {}; services live in their own files",
                     if kind == PresetKind::Preset { "preset" } else { "defaults file" }

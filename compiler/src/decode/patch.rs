@@ -62,7 +62,7 @@ fn patch(node: &KdlNode, diags: &mut Diagnostics) -> Option<Patch> {
             let mut d = Diagnostic::error(Code::PatchTarget, format!("svcc generates no kind `{}`", k.value))
                 .at(k.span, format!("kinds: {}", kinds.join(", ")));
             if let Some(m) = crate::diagnostic::suggest::did_you_mean(&k.value, &kinds) {
-                d = d.help(format!("did you mean `{m}`?"));
+                d = d.did_you_mean(m, k.span, crate::diagnostic::kdl_string(m));
             }
             diags.push(d);
             None
@@ -118,7 +118,7 @@ fn op(op: &KdlNode, diags: &mut Diagnostics, ops: &mut Vec<PatchOp>, kind_of: Pa
     if let Some(pointer) = pointer
         && (value.is_some() || kind_of == PatchOpKind::Remove)
     {
-        ops.push(PatchOp { op: kind_of, node: name_span(op), pointer, value });
+        ops.push(PatchOp { op: kind_of, node: name_span(op), whole: op.span().into(), pointer, value });
     }
 }
 

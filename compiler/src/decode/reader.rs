@@ -4,7 +4,7 @@
 use kdl::{KdlEntry, KdlNode, KdlValue};
 
 use crate::diagnostic::suggest::did_you_mean;
-use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Fix, kdl_string};
 use crate::model::{Duration, IntOrPercent, Quantity};
 use crate::secrets::ALLOW_SECRET;
 use crate::source::{Span, Spanned};
@@ -146,7 +146,7 @@ impl<'n> NodeReader<'n> {
                     )
                     .at(k.span().into(), format!("not a property of `{node_name}`"));
                     d = match did_you_mean(k.value(), &self.known_props) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        Some(s) => d.did_you_mean(s, k.span().into(), s.to_string()),
                         None if self.known_props.is_empty() => d.help(format!("`{node_name}` takes no properties")),
                         None => d.help(format!("`{node_name}` takes: {}", self.known_props.join(", "))),
                     };
@@ -190,7 +190,9 @@ pub fn string(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<String>> 
         KdlValue::String(s) => Some(Spanned::new(s.clone(), value_span(e))),
         _ => {
             let repr = e.format().map(|f| f.value_repr.clone()).unwrap_or_default();
-            diags.push(wrong_type(e, "a string", Some(format!("quote it: `\"{}\"`", repr.trim_start_matches('#')))));
+            let quoted = kdl_string(repr.trim_start_matches('#'));
+            let fix = Fix::replace(format!("Quote it: `{quoted}`"), value_span(e), quoted.clone());
+            diags.push(wrong_type(e, "a string", Some(format!("quote it: `{quoted}`"))).fix(fix));
             None
         }
     }
@@ -409,7 +411,7 @@ pub fn choice(diags: &mut Diagnostics, e: &KdlEntry, choices: &[&'static str]) -
     let mut d = Diagnostic::error(Code::InvalidChoice, format!("`{}` is not one of the allowed values", s.value))
         .at(s.span, format!("expected one of: {}", choices.join(", ")));
     if let Some(m) = did_you_mean(&s.value, choices) {
-        d = d.help(format!("did you mean `{m}`?"));
+        d = d.did_you_mean(m, s.span, kdl_string(m));
     }
     diags.push(d);
     None
@@ -448,7 +450,7 @@ pub fn unknown_node(diags: &mut Diagnostics, node: &KdlNode, parent: &str, known
     let mut d = Diagnostic::error(Code::UnknownNode, format!("unknown node `{name}` in `{parent}`"))
         .at(name_span(node), format!("not a known child of `{parent}`"));
     d = match did_you_mean(name, known) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
+        Some(s) => d.did_you_mean(s, name_span(node), s.to_string()),
         None => d.help(format!("`{parent}` takes: {}", known.join(", "))),
     };
     diags.push(d);

@@ -11,6 +11,8 @@ use crate::model::*;
 use crate::source::Spanned;
 use crate::values;
 
+mod query;
+
 pub const NODES: &[Node<Contents>] = &[
     Node {
         name: "blue-green",
@@ -163,10 +165,11 @@ const STEPS: &[Node<Vec<Step>>] = &[
     },
 ];
 
-/// The gates of an analysis block, and the block's name.
+/// The gates of an analysis block, its arguments, and the block's name.
 struct Gates {
     parent: String,
     list: Vec<Gate>,
+    args: Vec<AnalysisArg>,
 }
 
 /// Children of `pre-promotion`, `post-promotion` and `analysis`.
@@ -184,6 +187,24 @@ const GATES: &[Node<Gates>] = &[
         doc: "rollouts.md#analysis-gates",
         props: &["quantile", "at-most", "interval", "count", "failure-limit", "inconclusive-limit"],
         ..Node::new(|n, d, g| gate(n, d, g, GateKind::Latency))
+    },
+    Node {
+        name: "query",
+        summary: "Passes or fails on a PromQL query of yours, judged by conditions on its result",
+        doc: "rollouts.md#custom-queries",
+        args: "NAME",
+        props: &["expr", "success", "failure", "interval", "count", "failure-limit", "inconclusive-limit"],
+        repeat: true,
+        ..Node::new(query::gate)
+    },
+    Node {
+        name: "arg",
+        summary: "A value the Rollout passes to the queries, read as `{{args.NAME}}`",
+        doc: "rollouts.md#custom-queries",
+        args: "NAME",
+        props: &["value", "pod-template-hash", "field"],
+        repeat: true,
+        ..Node::new(query::arg)
     },
 ];
 
@@ -322,7 +343,7 @@ fn pause(node: &KdlNode, diags: &mut Diagnostics, steps: &mut Vec<Step>) {
 fn analysis(node: &KdlNode, diags: &mut Diagnostics) -> Analysis {
     NodeReader::new(node).finish(diags);
     let parent = node.name().value();
-    let mut gates = Gates { parent: parent.to_string(), list: Vec::new() };
+    let mut gates = Gates { parent: parent.to_string(), list: Vec::new(), args: Vec::new() };
     node::decode_children(GATES, node, Twice::Decode, &mut gates, diags);
     if gates.list.is_empty() {
         diags.push(missing(
@@ -331,7 +352,7 @@ fn analysis(node: &KdlNode, diags: &mut Diagnostics) -> Analysis {
             format!("write `{parent} {{ success-rate at-least=0.95 }}`"),
         ));
     }
-    Analysis { node: name_span(node), gates: gates.list }
+    Analysis { node: name_span(node), gates: gates.list, args: gates.args }
 }
 
 /// One gate of `kind`; a second gate of a kind in one block is reported.
@@ -346,18 +367,17 @@ fn gate(node: &KdlNode, diags: &mut Diagnostics, gates: &mut Gates, kind: GateKi
         at_most: None,
         interval: None,
         count: None,
+        whole_update: None,
         failure_limit: None,
         inconclusive_limit: None,
+        query: None,
     };
     if kind == GateKind::SuccessRate {
         g.at_least = r.prop("at-least").and_then(|e| reader::ratio(diags, e));
     } else {
         latency_bound(&mut r, diags, &mut g);
     }
-    g.interval = r.prop("interval").and_then(|e| positive_seconds(diags, e, "interval"));
-    g.count = r.prop("count").and_then(|e| reader::u32_in(diags, e, 1, 1000));
-    g.failure_limit = r.prop("failure-limit").and_then(|e| reader::u32_in(diags, e, 0, 1000));
-    g.inconclusive_limit = r.prop("inconclusive-limit").and_then(|e| reader::u32_in(diags, e, 0, 1000));
+    measurements(&mut r, diags, &mut g);
     r.finish(diags);
     no_children(diags, node);
     if let Some(prev) = gates.list.iter().find(|x| x.kind == kind) {
@@ -370,6 +390,21 @@ fn gate(node: &KdlNode, diags: &mut Diagnostics, gates: &mut Gates, kind: GateKi
         return;
     }
     gates.list.push(g);
+}
+
+/// `interval=`, `count=` (or `count="whole-update"`), `failure-limit=` and
+/// `inconclusive-limit=`: how a gate measures, shared by every gate kind.
+fn measurements(r: &mut NodeReader, diags: &mut Diagnostics, g: &mut Gate) {
+    g.interval = r.prop("interval").and_then(|e| positive_seconds(diags, e, "interval"));
+    match r.prop("count") {
+        Some(e) if matches!(e.value(), kdl::KdlValue::String(_)) => {
+            g.whole_update = reader::choice(diags, e, &["whole-update"]).map(|s| s.span);
+        }
+        Some(e) => g.count = reader::u32_in(diags, e, 1, 1000),
+        None => {}
+    }
+    g.failure_limit = r.prop("failure-limit").and_then(|e| reader::u32_in(diags, e, 0, 1000));
+    g.inconclusive_limit = r.prop("inconclusive-limit").and_then(|e| reader::u32_in(diags, e, 0, 1000));
 }
 
 /// `quantile=0.95 at-most="500ms"` of a latency gate.

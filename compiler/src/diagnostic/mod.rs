@@ -5,10 +5,12 @@
 //! terminals.
 
 mod code;
+mod fix;
 pub mod render;
 pub mod suggest;
 
 pub use code::Code;
+pub use fix::{Edit, Fix, kdl_string};
 
 use crate::source::Span;
 
@@ -46,6 +48,9 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// A change that resolves the problem, when one is certain enough to
+    /// offer (an editor's quick fix; the CLI could print it).
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {
@@ -58,6 +63,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             notes: Vec::new(),
+            fix: None,
         }
     }
 
@@ -85,6 +91,18 @@ impl Diagnostic {
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
+    }
+
+    /// The fix for the problem.
+    pub fn fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    /// "did you mean `X`?" as help, with the rename as its fix: `span` is
+    /// the misspelt token, `with` its replacement as written in KDL.
+    pub fn did_you_mean(self, name: &str, span: Span, with: String) -> Self {
+        self.help(format!("did you mean `{name}`?")).fix(Fix::replace(format!("Change to `{name}`"), span, with))
     }
 
     pub fn is_error(&self) -> bool {

@@ -61,7 +61,7 @@ macro_rules! kinds {
     };
 }
 
-use k8s_openapi::api::{apps, autoscaling, core, networking, policy};
+use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy};
 
 kinds! {
     ServiceAccount = "v1", "serviceaccount", core::v1::ServiceAccount, custom: false, template: None;
@@ -91,6 +91,16 @@ kinds! {
     /// Flux (`gitops flux`): an environment's root folder, kept applied.
     Kustomization = "kustomize.toolkit.fluxcd.io/v1", "kustomization", crate::crd::Kustomization,
         custom: true, template: None;
+    /// `job NAME`: run to completion (a migration as an Argo CD hook).
+    Job = "batch/v1", "job", batch::v1::Job, custom: false, template: Some("/spec/template");
+    /// `cron-job NAME`: a Job on a schedule.
+    CronJob = "batch/v1", "cronjob", batch::v1::CronJob, custom: false,
+        template: Some("/spec/jobTemplate/spec/template");
+    /// `config-map NAME`: files and literals, named with a hash of its data.
+    ConfigMap = "v1", "configmap", core::v1::ConfigMap, custom: false, template: None;
+    /// `external-secret NAME`: a Secret kept in sync with a secret store.
+    ExternalSecret = "external-secrets.io/v1", "externalsecret", crate::crd::ExternalSecret,
+        custom: true, template: None;
     /// `route { ingress-class … }`: the service's public HTTP entry.
     Ingress = "networking.k8s.io/v1", "ingress", networking::v1::Ingress, custom: false, template: None;
     /// Gateway API (`route { gateway … }`): HTTP routes from a Gateway.
@@ -112,8 +122,11 @@ mod tests {
     /// stems are the lower-case names the output folders have always used.
     #[test]
     fn the_table_agrees_with_k8s_openapi() {
-        use k8s_openapi::api::{apps, autoscaling, core, networking, policy};
+        use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy};
         let builtin = [
+            (Kind::Job, batch::v1::Job::API_VERSION, batch::v1::Job::KIND),
+            (Kind::CronJob, batch::v1::CronJob::API_VERSION, batch::v1::CronJob::KIND),
+            (Kind::ConfigMap, core::v1::ConfigMap::API_VERSION, core::v1::ConfigMap::KIND),
             (Kind::ServiceAccount, core::v1::ServiceAccount::API_VERSION, core::v1::ServiceAccount::KIND),
             (Kind::Service, core::v1::Service::API_VERSION, core::v1::Service::KIND),
             (Kind::Deployment, apps::v1::Deployment::API_VERSION, apps::v1::Deployment::KIND),

@@ -14,8 +14,10 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
+mod config;
 mod env;
 pub mod gitops;
+mod jobs;
 mod kinds;
 mod lifecycle;
 mod metadata;
@@ -235,6 +237,7 @@ fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
 /// Lower one plan into its objects, in a fixed order.
 pub fn lower(p: &Plan) -> Vec<Object> {
     let mut out = Vec::new();
+    out.extend(config::lower(p));
     out.extend(security::service_account(p));
     out.extend(ports::services(p));
     match &p.delivery {
@@ -250,6 +253,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     if let Some(m) = &p.monitoring {
         out.extend(monitoring::lower(p, m));
     }
+    out.extend(jobs::lower(p));
     if !p.objects.is_empty() {
         for o in &mut out {
             metadata::object_metadata(p, o);

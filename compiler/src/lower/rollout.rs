@@ -11,23 +11,43 @@ use crate::crd::{
     ArgumentValueFrom, BlueGreenStrategy, CanaryStep, CanaryStrategy, FieldRef, MetricProvider, NginxTrafficRouting,
     PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause, RolloutSpec, RolloutStrategy, TrafficRouting,
 };
-use crate::model::Duration;
+use crate::model::{ArgSource, Duration};
 use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanStep, PlanStrategy};
 use crate::values::format_duration;
 
+/// A Rollout argument read from one of its own fields.
+fn from_field(name: &str, path: &str) -> AnalysisRunArgument {
+    AnalysisRunArgument {
+        name: name.to_string(),
+        value: None,
+        value_from: Some(ArgumentValueFrom {
+            field_ref: Some(FieldRef { field_path: path.to_string() }),
+            pod_template_hash_value: None,
+        }),
+    }
+}
+
 /// The reference to one AnalysisTemplate, passing the Rollout's namespace
-/// when the templates read it ([`NAMESPACE_ARG`]).
-fn analysis(template: &Option<String>, namespace_arg: bool) -> Option<RolloutAnalysis> {
-    template.as_ref().map(|t| RolloutAnalysis {
-        templates: vec![AnalysisTemplateRef { template_name: t.clone() }],
-        args: namespace_arg
-            .then(|| AnalysisRunArgument {
-                name: NAMESPACE_ARG.to_string(),
-                value_from: ArgumentValueFrom { field_ref: FieldRef { field_path: "metadata.namespace".to_string() } },
-            })
-            .into_iter()
-            .collect(),
-    })
+/// when the templates read it ([`NAMESPACE_ARG`]) and the template's own
+/// arguments.
+fn analysis(template: &Option<String>, d: &PlanDelivery) -> Option<RolloutAnalysis> {
+    let t = template.as_ref()?;
+    let own = d.analyses.iter().find(|a| &a.name == t).map_or(&[][..], |a| a.args.as_slice());
+    let mut args: Vec<AnalysisRunArgument> =
+        d.namespace_arg.then(|| from_field(NAMESPACE_ARG, "metadata.namespace")).into_iter().collect();
+    args.extend(own.iter().map(|a| match &a.source {
+        ArgSource::Value(v) => AnalysisRunArgument { name: a.name.clone(), value: Some(v.clone()), value_from: None },
+        ArgSource::Field(f) => from_field(&a.name, f),
+        ArgSource::PodTemplateHash(which) => AnalysisRunArgument {
+            name: a.name.clone(),
+            value: None,
+            value_from: Some(ArgumentValueFrom {
+                field_ref: None,
+                pod_template_hash_value: Some((*which).to_string()),
+            }),
+        },
+    }));
+    Some(RolloutAnalysis { templates: vec![AnalysisTemplateRef { template_name: t.clone() }], args })
 }
 
 pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
@@ -46,7 +66,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
             template: template.into(),
-            strategy: strategy(&d.strategy, d.namespace_arg),
+            strategy: strategy(d),
             min_ready_seconds: p.updates.min_ready.map(i32_of),
             progress_deadline_seconds: p.updates.progress_deadline.map(i32_of),
             revision_history_limit: p.updates.revision_history.map(|n| i32_of(u64::from(n))),
@@ -56,8 +76,8 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
 }
 
 /// Blue-green or canary, with the analyses that gate each.
-fn strategy(s: &PlanStrategy, ns_arg: bool) -> RolloutStrategy {
-    match s {
+fn strategy(d: &PlanDelivery) -> RolloutStrategy {
+    match &d.strategy {
         PlanStrategy::BlueGreen {
             active_service,
             preview_service,
@@ -75,8 +95,8 @@ fn strategy(s: &PlanStrategy, ns_arg: bool) -> RolloutStrategy {
                 auto_promotion_seconds: auto_promote_seconds.map(i32_of),
                 scale_down_delay_seconds: i32_of(*scale_down_delay),
                 preview_replica_count: preview_replicas.map(|r| i32_of(u64::from(r))),
-                pre_promotion_analysis: analysis(pre_promotion, ns_arg),
-                post_promotion_analysis: analysis(post_promotion, ns_arg),
+                pre_promotion_analysis: analysis(pre_promotion, d),
+                post_promotion_analysis: analysis(post_promotion, d),
             }),
             canary: None,
         },
@@ -95,7 +115,7 @@ fn strategy(s: &PlanStrategy, ns_arg: bool) -> RolloutStrategy {
                 canary_service: canary_service.clone(),
                 max_surge: int_or_percent(*max_surge),
                 max_unavailable: int_or_percent(*max_unavailable),
-                analysis: analysis(background, ns_arg),
+                analysis: analysis(background, d),
                 steps: steps
                     .iter()
                     .map(|s| match s {
@@ -109,7 +129,7 @@ fn strategy(s: &PlanStrategy, ns_arg: bool) -> RolloutStrategy {
                             ..CanaryStep::default()
                         },
                         PlanStep::Analysis(t) => {
-                            CanaryStep { analysis: analysis(&Some(t.clone()), ns_arg), ..CanaryStep::default() }
+                            CanaryStep { analysis: analysis(&Some(t.clone()), d), ..CanaryStep::default() }
                         }
                     })
                     .collect(),
@@ -133,7 +153,7 @@ pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object
             AnalysisMetric {
                 name: m.name.clone(),
                 interval: m.interval.clone(),
-                count: i32_of(u64::from(m.count)),
+                count: m.count.map(|c| i32_of(u64::from(c))),
                 success_condition: m.success_condition.clone(),
                 failure_condition: m.failure_condition.clone(),
                 failure_limit: i32_of(u64::from(m.failure_limit)),
@@ -149,7 +169,13 @@ pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object
         kind: Kind::AnalysisTemplate.as_str().into(),
         metadata: meta(p, &a.name),
         spec: AnalysisTemplateSpec {
-            args: d.namespace_arg.then(|| Argument { name: NAMESPACE_ARG.to_string() }).into_iter().collect(),
+            args: d
+                .namespace_arg
+                .then(|| NAMESPACE_ARG.to_string())
+                .into_iter()
+                .chain(a.args.iter().map(|x| x.name.clone()))
+                .map(|name| Argument { name })
+                .collect(),
             metrics,
         },
     };

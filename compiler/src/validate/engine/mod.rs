@@ -186,6 +186,9 @@ impl Schema {
     /// failure told to `sink`, which says whether to go on.
     fn walk<S: Sink>(&self, id: NodeId, value: &Value, sink: &mut S) -> Flow {
         let node = &self.nodes[id];
+        if node.nullable && value.is_null() {
+            return Flow::Continue(());
+        }
         if let Some(target) = node.reference {
             self.walk(target, value, sink)?;
         }
@@ -252,8 +255,21 @@ impl Schema {
         }
     }
 
-    /// `required`, `properties` and `additionalProperties`.
+    /// `required`, `minProperties`, `maxProperties`, `properties` and
+    /// `additionalProperties`.
     fn walk_object<S: Sink>(&self, node: &Node, map: &serde_json::Map<String, Value>, sink: &mut S) -> Flow {
+        if let Some(min) = node.min_properties
+            && map.len() < min as usize
+        {
+            let unit = if min == 1 { "field" } else { "fields" };
+            sink.fail(node, "minProperties", || format!("the object has fewer than {min} {unit}"))?;
+        }
+        if let Some(max) = node.max_properties
+            && map.len() > max as usize
+        {
+            let unit = if max == 1 { "field" } else { "fields" };
+            sink.fail(node, "maxProperties", || format!("the object has more than {max} {unit}"))?;
+        }
         for name in node.required.iter() {
             if !map.contains_key(name.as_ref()) {
                 sink.fail(node, "required", || format!("\"{name}\" is a required property"))?;

@@ -66,6 +66,10 @@ struct RawSchema<'a> {
     min_length: Option<u32>,
     #[serde(rename = "maxLength")]
     max_length: Option<u32>,
+    #[serde(rename = "minProperties")]
+    min_properties: Option<u32>,
+    #[serde(rename = "maxProperties")]
+    max_properties: Option<u32>,
     /// Integers only: a schema with another `minimum` is refused.
     minimum: Option<i64>,
     /// Integers only, as `minimum`.
@@ -80,6 +84,10 @@ struct RawSchema<'a> {
     int_or_string: bool,
     #[serde(rename = "x-kubernetes-preserve-unknown-fields", default)]
     preserve_unknown: bool,
+    /// OpenAPI's `nullable: true` (a CRD's structural schema): `null` is
+    /// allowed besides the type.
+    #[serde(default)]
+    nullable: bool,
     /// Annotations: they validate nothing.
     #[serde(rename = "title", borrow)]
     _title: Option<Cow<'a, str>>,
@@ -246,6 +254,9 @@ pub struct Node {
     pub pattern: Option<u32>,
     pub min_length: Option<u32>,
     pub max_length: Option<u32>,
+    /// `minProperties`, `maxProperties`: how many fields an object has.
+    pub min_properties: Option<u32>,
+    pub max_properties: Option<u32>,
     pub minimum: Option<i64>,
     pub maximum: Option<i64>,
     pub min_items: Option<u32>,
@@ -260,6 +271,8 @@ pub struct Node {
     /// `x-kubernetes-preserve-unknown-fields: true`: fields beyond the
     /// listed ones are kept (patches may name them).
     pub preserve_unknown: bool,
+    /// `nullable: true`: `null` passes every keyword of this node.
+    pub nullable: bool,
     pub any_of: List<NodeId>,
     pub all_of: List<NodeId>,
     pub reference: Option<NodeId>,
@@ -279,6 +292,8 @@ impl Node {
         pattern: None,
         min_length: None,
         max_length: None,
+        min_properties: None,
+        max_properties: None,
         minimum: None,
         maximum: None,
         min_items: None,
@@ -289,6 +304,7 @@ impl Node {
         additional: None,
         closed: false,
         preserve_unknown: false,
+        nullable: false,
         any_of: Cow::Borrowed(&[]),
         all_of: Cow::Borrowed(&[]),
         reference: None,
@@ -455,12 +471,15 @@ impl Compiler {
             pattern,
             min_length: raw.min_length,
             max_length: raw.max_length,
+            min_properties: raw.min_properties,
+            max_properties: raw.max_properties,
             minimum: raw.minimum,
             maximum: raw.maximum,
             min_items: raw.min_items,
             max_items: raw.max_items,
             required: std::mem::take(&mut raw.required).into_iter().map(|r| Cow::Owned(r.into_owned())).collect(),
             preserve_unknown: raw.preserve_unknown,
+            nullable: raw.nullable,
             ..Node::EMPTY
         })
     }
@@ -584,6 +603,12 @@ fn node_rust(n: &Node, texts: &dyn Fn(&[Text]) -> String) -> String {
     if n.max_length.is_some() {
         let _ = write!(s, "max_length: {:?}, ", n.max_length);
     }
+    if n.min_properties.is_some() {
+        let _ = write!(s, "min_properties: {:?}, ", n.min_properties);
+    }
+    if n.max_properties.is_some() {
+        let _ = write!(s, "max_properties: {:?}, ", n.max_properties);
+    }
     if n.minimum.is_some() {
         let _ = write!(s, "minimum: {:?}, ", n.minimum);
     }
@@ -611,6 +636,9 @@ fn node_rust(n: &Node, texts: &dyn Fn(&[Text]) -> String) -> String {
     }
     if n.closed {
         s.push_str("closed: true, ");
+    }
+    if n.nullable {
+        s.push_str("nullable: true, ");
     }
     if n.preserve_unknown {
         s.push_str("preserve_unknown: true, ");

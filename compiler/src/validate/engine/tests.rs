@@ -161,3 +161,26 @@ fn date_times_follow_rfc_3339() {
         assert!(!is_date_time(bad), "{bad}");
     }
 }
+
+/// OpenAPI's `nullable` (the ExternalSecret CRD's `status.refreshTime`):
+/// `null` passes, anything else meets the node's keywords. The `jsonschema`
+/// crate does not know the keyword, so it is tested here alone.
+#[test]
+fn nullable_allows_null() {
+    let s = schema(json!({ "type": "string", "format": "date-time", "nullable": true }));
+    assert!(valid(&s, &Value::Null));
+    assert!(valid(&s, &json!("2024-01-01T00:00:00Z")));
+    assert!(!valid(&s, &json!(1)));
+    assert!(!valid(&s, &json!("x")));
+    let closed = schema(json!({ "type": "string" }));
+    assert!(!valid(&closed, &Value::Null));
+}
+
+#[test]
+fn min_and_max_properties() {
+    let s = schema(json!({ "minProperties": 1, "maxProperties": 1 }));
+    assert!(valid(&s, &json!({ "a": 1 })));
+    assert_eq!(paths(&s, json!({})), [(String::new(), "/minProperties".into())]);
+    assert_eq!(paths(&s, json!({ "a": 1, "b": 2 })), [(String::new(), "/maxProperties".into())]);
+    assert!(valid(&s, &json!("not an object")));
+}
