@@ -403,26 +403,40 @@ def item_key(parent, item):
 
 
 class Leaf:
-    __slots__ = ("path", "group", "orig", "value", "missing_at", "keys")
+    __slots__ = ("path", "group", "orig", "value", "missing_at", "keys", "extra")
 
-    def __init__(self, path, group, orig, value, missing_at, keys):
+    def __init__(self, path, group, orig, value, missing_at, keys, extra=None):
         self.path, self.group, self.orig, self.value = path, group, orig, value
-        self.missing_at, self.keys = missing_at, keys
+        self.missing_at, self.keys, self.extra = missing_at, keys, extra
 
 
-def walk(orig, gen, path="", group="", keys=(), missing_at=None):
-    """Yield a Leaf for every scalar (or empty collection) of orig."""
+def is_selector(keys, orig):
+    """Whether orig, at keys, is a label selector map (a Service's spec.selector, any matchLabels)."""
+    if not isinstance(orig, dict) or not all(isinstance(v, str) for v in orig.values()):
+        return False
+    return keys[-1:] == ("matchLabels",) or keys == ("spec", "selector")
+
+
+def walk(orig, gen, path="", group="", keys=(), missing_at=None, extra=None):
+    """Yield a Leaf for every scalar (or empty collection) of orig.
+
+    A selector selects by all its labels: a generated selector with a label
+    the original's lacks selects other pods, so each of the original's
+    labels there carries the extra ones (Leaf.extra) and is not the same.
+    """
     if isinstance(orig, dict) and orig:
+        if is_selector(keys, orig) and isinstance(gen, dict):
+            extra = {k: v for k, v in gen.items() if k not in orig} or None
         for k in orig:
             sub = gen.get(k, MISSING) if isinstance(gen, dict) else MISSING
             p = "%s.%s" % (path, k) if path else k
             g = "%s.%s" % (group, k) if group else k
             m = missing_at if missing_at or sub is not MISSING else g
-            yield from walk(orig[k], sub, p, g, keys + (k,), m)
+            yield from walk(orig[k], sub, p, g, keys + (k,), m, extra)
     elif isinstance(orig, list) and orig:
         yield from walk_list(orig, gen, path, group, keys, missing_at)
     else:
-        yield Leaf(path, group, orig, gen, missing_at, keys)
+        yield Leaf(path, group, orig, gen, missing_at, keys, extra)
 
 
 def walk_list(orig, gen, path, group, keys, missing_at):
@@ -481,7 +495,7 @@ def quantity(value):
 def same(leaf, value):
     """Whether value is what the original says at leaf (quantities compared as amounts)."""
     o = leaf.orig
-    if value is MISSING:
+    if value is MISSING or leaf.extra:
         return False
     if isinstance(o, dict):  # an empty object: its presence is what it says
         return isinstance(value, dict) and (not value or leaf.keys[-1:] == ("emptyDir",))
@@ -631,7 +645,8 @@ def add_object_fields(result, orig, gen, bgen, bare_ok, ctx):
         result["fields"].append({
             "object": ref_of(orig), "generated": ref_of(gen) if gen is not None else None,
             "path": leaf.path, "class": cls, "rule": rule, "group": group,
-            "original": plain(leaf.orig), "svcc": plain(leaf.value),
+            "original": plain(leaf.orig), "svcc": plain(leaf.value) if not leaf.extra else
+            "%s, and also %s" % (plain(leaf.value), ", ".join("%s=%s" % kv for kv in sorted(leaf.extra.items()))),
         })
 
 

@@ -55,6 +55,21 @@ class Classify(unittest.TestCase):
         self.assertEqual(got["spec.selector.app"], ("impossible", None))
         self.assertEqual(got["spec.type"], ("impossible", None))
 
+    def test_a_selector_with_more_labels_selects_other_pods(self):
+        orig = {"kind": "Service", "spec": {"selector": {"app": "a"}}}
+        gen = {"kind": "Service", "spec": {"selector": {"app": "a", "version": "v1"}}}
+        got = classes(orig, gen, kind="Service")
+        self.assertEqual(got["spec.selector.app"], ("impossible", None))
+        orig = deployment({"name": "a"}, selector={"matchLabels": {"app": "a"}})
+        same = deployment({"name": "a"}, selector={"matchLabels": {"app": "a"}})
+        more = deployment({"name": "a"}, selector={"matchLabels": {"app": "a", "v": "1"}})
+        self.assertEqual(classes(orig, same)["spec.selector.matchLabels.app"], ("native", None))
+        self.assertEqual(classes(orig, more)["spec.selector.matchLabels.app"], ("impossible", None))
+        # labels that are not a selector may have more keys
+        orig = {"kind": "Service", "metadata": {"labels": {"app": "a"}}}
+        gen = {"kind": "Service", "metadata": {"labels": {"app": "a", "team": "x"}}}
+        self.assertEqual(classes(orig, gen, kind="Service")["metadata.labels.app"], ("native", None))
+
     def test_by_design_rules(self):
         orig = deployment(
             {"name": "a", "image": "quay.io/x/a:latest", "ports": [{"containerPort": 8080}],
