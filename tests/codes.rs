@@ -8,7 +8,10 @@
 //!   `image-tag=TAG`, as in the diagnostics corpus);
 //! - codes that no single spec can raise ([`EXEMPT`]) show the situation in
 //!   a ```text or ```console block instead;
-//! - every other code is exercised by a fixture in `tests/fixtures/err/`.
+//! - several ```kdl blocks in a page's example are the files of one
+//!   folder build (the service graph's codes, SVC07xx);
+//! - every other code is exercised by a fixture in `tests/fixtures/err/`
+//!   (or, for the service graph, `tests/fixtures/graph/`).
 
 mod common;
 
@@ -32,6 +35,9 @@ const EXEMPT: &[&str] = &[
 /// SVC04xx codes that are errors: a patch that undoes the hardening, a
 /// credential written into the spec (docs/security.md).
 const SECURITY_ERRORS: &[&str] = &["SVC0405", "SVC0406"];
+
+/// The service graph's warnings (the rest of SVC07xx are errors).
+const GRAPH_WARNINGS: &[&str] = &["SVC0708", "SVC0709", "SVC0710", "SVC0711"];
 
 fn page(code: Code) -> String {
     let path = common::root().join("docs/codes").join(format!("{}.md", code.as_str()));
@@ -169,16 +175,34 @@ fn page_examples_emit_their_code() {
             problems.push(format!("{code}: the page has no ```kdl example"));
             continue;
         };
-        let compiled = common::compile_str(&format!("docs/codes/{code}.md"), spec, &options(spec));
-        let hits: Vec<_> = compiled.diagnostics.iter().filter(|d| d.code == code).collect();
+        // Several ```kdl blocks before `## Fix` are the files of one folder
+        // build (the service graph's codes).
+        let example = text.split("\n## Fix\n").next().unwrap_or_default();
+        let files: Vec<String> = fences(example).into_iter().filter(|(i, _)| i == "kdl").map(|(_, b)| b).collect();
+        let diagnostics: Vec<svcc::diagnostic::Diagnostic> = if files.len() > 1 {
+            let units: Vec<svcc::Unit> = files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| svcc::Unit {
+                    input: svcc::Input { name: format!("docs/codes/{code}/{i}.kdl"), bytes: f.as_bytes().to_vec() },
+                    defaults: Vec::new(),
+                })
+                .collect();
+            let opts = Options { whole_graph: true, ..options(spec) };
+            svcc::compile_units(&units, &svcc::NoFiles, &opts).into_iter().flat_map(|c| c.diagnostics).collect()
+        } else {
+            common::compile_str(&format!("docs/codes/{code}.md"), spec, &options(spec)).diagnostics
+        };
+        let hits: Vec<_> = diagnostics.iter().filter(|d| d.code == code).collect();
         if hits.is_empty() {
-            let got: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code.as_str()).collect();
-            problems.push(format!("{code}: the first ```kdl example does not emit it; it emits {got:?}"));
+            let got: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+            problems.push(format!("{code}: the ```kdl example does not emit it; it emits {got:?}"));
             continue;
         }
         // Warnings are exactly the SVC04xx codes, but for the security
-        // checks that stop a build.
-        let warning = code.as_str().starts_with("SVC04") && !SECURITY_ERRORS.contains(&code.as_str());
+        // checks that stop a build, and the service graph's warnings.
+        let warning = (code.as_str().starts_with("SVC04") && !SECURITY_ERRORS.contains(&code.as_str()))
+            || GRAPH_WARNINGS.contains(&code.as_str());
         if hits.iter().any(|d| d.is_error() == warning) {
             let want = if warning { "a warning" } else { "an error" };
             problems.push(format!("{code}: the example emits it, but not as {want}"));
@@ -211,7 +235,9 @@ fn fixture_codes(path: &std::path::Path) -> BTreeSet<String> {
 #[test]
 fn every_code_has_a_fixture() {
     let mut covered = BTreeSet::new();
-    for path in common::files("tests/fixtures/err", "kdl") {
+    for path in
+        common::files("tests/fixtures/err", "kdl").into_iter().chain(common::files("tests/fixtures/graph", "kdl"))
+    {
         covered.extend(fixture_codes(&path));
     }
     let missing: Vec<&str> =

@@ -306,7 +306,7 @@ fn the_monorepo_deploys_with_argo_cd_or_flux() {
         let expected: Vec<String> = if engine == "_flux" {
             vec!["deploy/_env.production".into(), "deploy/_env.staging".into()]
         } else {
-            let mut v: Vec<String> = ["checkout", "ledger", "mailer"]
+            let mut v: Vec<String> = ["checkout", "ledger", "mailer", "shop"]
                 .iter()
                 .flat_map(|s| ["production", "staging"].map(|e| format!("deploy/{s}/{e}")))
                 .collect();

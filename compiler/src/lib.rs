@@ -48,6 +48,7 @@ pub mod repo;
 pub mod diff;
 pub mod format;
 pub mod provenance;
+pub mod graph;
 // The language server (`svcc lsp`): runs the pipeline as the user types.
 pub mod lsp;
 
@@ -80,6 +81,9 @@ pub struct Compiled {
     /// What a GitOps engine deploys of it (`gitops`), for the files that
     /// span services ([`gitops::artifacts`]).
     pub deployed: Option<gitops::Deployed>,
+    /// The service's place in the service graph (ports and declared calls
+    /// per environment), when it compiled without errors.
+    pub graph: Option<graph::Service>,
 }
 
 /// A service's output folder (`service NAME folder=…`, else the name) and
@@ -103,12 +107,17 @@ impl From<Run> for Compiled {
     fn from(r: Run) -> Compiled {
         let service = r.spec.as_ref().map(|s| (s.name.value.clone(), s.name.span));
         let deployed = gitops::Deployed::of(&r);
+        let graph = match &service {
+            Some((name, _)) if !r.has_errors() && !r.plans.is_empty() => Some(graph::Service::of(name, &r.plans)),
+            _ => None,
+        };
         let placement = r.spec.as_ref().map(|s| Placement {
             folder: s.folder().to_string(),
             folder_span: s.folder.as_ref().map(|f| f.span),
             namespaces: r.plans.iter().map(|p| p.namespace.clone()).collect(),
         });
         Compiled {
+            graph,
             file: r.file,
             role: r.role,
             diagnostics: r.diagnostics,
@@ -143,8 +152,9 @@ pub fn compile_units(units: &[Unit], loader: &dyn Loader, opts: &Options) -> Vec
 /// [`compile_units`], handing each result to `each` on the worker that
 /// compiled it, as soon as it is done: `svcc build -o` writes a service's
 /// files there and drops them, so memory does not grow with the number of
-/// services. Conflicts between services are reported afterwards (an error:
-/// whatever `each` did with the second service's files must not be kept).
+/// services. Conflicts between services, and calls between them that do
+/// not fit (`graph::check`), are reported afterwards (an error: whatever
+/// `each` did with that service's files must not be kept).
 pub fn compile_units_each(
     units: &[Unit],
     loader: &dyn Loader,
@@ -194,6 +204,7 @@ pub fn compile_units_in(
         slots.into_iter().flatten().collect()
     };
     report_conflicts(&mut results);
+    graph::check(&mut results, opts.whole_graph, opts.deny_warnings);
     results
 }
 

@@ -251,6 +251,9 @@ pub struct Body {
     pub blue_green: Option<BlueGreen>,
     /// `canary { … }`: an Argo Rollouts canary update instead of a rolling Deployment.
     pub canary: Option<Canary>,
+    /// `network { … }`: who may reach the service and what it reaches (a
+    /// NetworkPolicy), and its place in the service graph.
+    pub network: Option<Network>,
     /// `container-name NAME`: the service's container's name (default: the
     /// service's).
     pub container_name: Option<Spanned<String>>,
@@ -429,6 +432,78 @@ impl Engine {
 pub struct Cluster {
     pub environment: Spanned<String>,
     pub name: Spanned<String>,
+}
+
+/// `network { calls …; called-by …; egress …; dns …; prometheus …; ingress-controller … }`.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub node: Span,
+    /// `network #false`: no NetworkPolicy (the calls stay in the graph).
+    pub enabled: Option<Spanned<bool>>,
+    /// `calls NAME port=PORT`, keyed by `NAME/PORT`.
+    pub calls: Map<Call>,
+    /// `called-by NAME [port=PORT]`, keyed by `NAME/PORT` (`NAME/` for every port).
+    pub callers: Map<Caller>,
+    /// `egress "CIDR|HOST" [port=N]`, keyed by destination and port.
+    pub egress: Map<Egress>,
+    /// `ingress "CIDR" [port=PORT]`: clients outside the cluster (a
+    /// LoadBalancer's), keyed by range and port.
+    pub ingress: Map<Ingress>,
+    /// Where the cluster's DNS, Prometheus and ingress controller run.
+    pub dns: Option<Peer>,
+    pub prometheus: Option<Peer>,
+    pub ingress_controller: Option<Peer>,
+}
+
+/// `calls ledger port=grpc [namespace="payments"] [protocol="TCP"]`.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub node: Span,
+    pub service: Spanned<String>,
+    pub port: Spanned<String>,
+    pub namespace: Option<Spanned<String>>,
+    pub protocol: Option<Spanned<String>>,
+}
+
+/// `called-by storefront [port=http] [namespace="web"]`.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub node: Span,
+    pub service: Spanned<String>,
+    pub port: Option<Spanned<String>>,
+    pub namespace: Option<Spanned<String>>,
+}
+
+/// `egress "10.20.0.0/16" port=5432`, `egress "api.stripe.com" port=443 cidr="…"`.
+#[derive(Clone, Debug)]
+pub struct Egress {
+    pub node: Span,
+    /// A CIDR, or a host name (which a NetworkPolicy cannot match).
+    pub to: Spanned<String>,
+    /// The host's addresses, when `to` is a host.
+    pub cidr: Option<Spanned<String>>,
+    pub port: Option<Spanned<u16>>,
+    pub protocol: Option<Spanned<String>>,
+}
+
+/// `ingress "0.0.0.0/0" port=http`: addresses outside the cluster that
+/// reach one of the service's ports (or all of them).
+#[derive(Clone, Debug)]
+pub struct Ingress {
+    pub node: Span,
+    pub cidr: Spanned<String>,
+    pub port: Option<Spanned<String>>,
+}
+
+/// Pods of the cluster a policy names: `dns namespace="kube-system" { k8s-app "kube-dns" }`.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub node: Span,
+    pub namespace: Option<Spanned<String>>,
+    /// Pod labels (replaced as a whole by a layer that gives any).
+    pub pods: Map<Spanned<String>>,
+    /// `ingress-controller port=http`: the service's port it reaches.
+    pub port: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug)]

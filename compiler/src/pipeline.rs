@@ -47,6 +47,9 @@ pub struct Options {
     /// `svcc check`: a preset or org defaults file is checked for what it
     /// is ([`Role`]) instead of being refused as a service without one.
     pub any_role: bool,
+    /// The inputs are every service their calls may name (a folder was
+    /// given): a call to a service not among them is an error (SVC0701).
+    pub whole_graph: bool,
 }
 
 /// What a `.kdl` file of a repository is.

@@ -78,8 +78,90 @@ pub struct Plan {
     pub config_maps: Vec<PlanConfigMap>,
     /// `external-secret`, in declaration order.
     pub external_secrets: Vec<PlanExternalSecret>,
+    /// `Some` when a `network` block applies (in the service, a preset or
+    /// the org defaults).
+    pub network: Option<PlanNetwork>,
     /// `Some` when the service is exposed (`route` with a host).
     pub route: Option<PlanRoute>,
+}
+
+/// `network { … }` resolved: the declared edges of the service graph and
+/// what the NetworkPolicy admits.
+#[derive(Clone, Debug)]
+pub struct PlanNetwork {
+    /// `false` for `network #false`: no NetworkPolicy, the calls stay in the graph.
+    pub policy: bool,
+    pub calls: Vec<PlanCall>,
+    pub callers: Vec<PlanCaller>,
+    pub egress: Vec<PlanEgress>,
+    /// `ingress "CIDR"`: address ranges outside the cluster admitted in.
+    pub ingress: Vec<PlanIngress>,
+    pub dns: PlanPeer,
+    pub prometheus: PlanPeer,
+    pub ingress_controller: PlanPeer,
+    /// The ports (numbers, protocols) the ingress controller reaches:
+    /// `ingress-controller port=…` (exposure adds its ports here).
+    pub exposed: Vec<(u16, String)>,
+    /// The `network` node.
+    pub span: Span,
+}
+
+/// `calls NAME port=PORT`: egress to the pods of service NAME.
+#[derive(Clone, Debug)]
+pub struct PlanCall {
+    pub service: String,
+    /// The callee's port, by name (the policy names the pod's port).
+    pub port: String,
+    /// Where the callee runs: `namespace=`, else the caller's own.
+    pub namespace: Option<String>,
+    /// Whether `namespace=` was written.
+    pub explicit_namespace: bool,
+    pub protocol: String,
+    pub span: Span,
+    pub service_span: Span,
+    pub port_span: Span,
+    pub namespace_span: Option<Span>,
+}
+
+/// `called-by NAME [port=PORT]`: ingress from the pods of service NAME.
+#[derive(Clone, Debug)]
+pub struct PlanCaller {
+    pub service: String,
+    /// `None`: every port of the service.
+    pub port: Option<String>,
+    /// The caller's own ports admitted: (number, protocol).
+    pub ports: Vec<(u16, String)>,
+    pub namespace: Option<String>,
+    pub span: Span,
+    pub service_span: Span,
+}
+
+/// `egress "CIDR|HOST" port=N`: an address range outside the cluster.
+#[derive(Clone, Debug)]
+pub struct PlanEgress {
+    /// The host name, when the destination is one.
+    pub host: Option<String>,
+    /// The ranges admitted (every address for a host without `cidr=`).
+    pub cidrs: Vec<String>,
+    pub port: Option<u16>,
+    pub protocol: String,
+    pub span: Span,
+}
+
+/// `ingress "CIDR" [port=PORT]`: the range and the ports it reaches
+/// (number, protocol).
+#[derive(Clone, Debug)]
+pub struct PlanIngress {
+    pub cidr: String,
+    pub ports: Vec<(u16, String)>,
+    pub span: Span,
+}
+
+/// Pods of the cluster: a namespace (by name) and pod labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanPeer {
+    pub namespace: String,
+    pub pods: BTreeMap<String, String>,
 }
 
 /// `route { … }` resolved: the entry point, the hosts and paths, the

@@ -268,6 +268,24 @@ pub fn check_route_path(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An IPv4 or IPv6 range in the canonical form a NetworkPolicy `ipBlock`
+/// takes (`10.20.0.0/16`): the address, and the prefix length within the
+/// address size. A bare address is not a range.
+pub fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
+    let (addr, len) = s.split_once('/')?;
+    let addr: std::net::IpAddr = addr.parse().ok()?;
+    if len.is_empty()
+        || len.len() > 3
+        || !len.bytes().all(|b| b.is_ascii_digit())
+        || (len.len() > 1 && len.starts_with('0'))
+    {
+        return None;
+    }
+    let len: u8 = len.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    (len <= max).then_some((addr, len))
+}
+
 /// IANA service name: what a named container port must be.
 pub fn check_port_name(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 15 {

@@ -244,8 +244,10 @@ fn a_repository_lifecycle_reports_exactly_what_changes() {
         ],
     );
     // The org defaults' `gitops` block: the new service joins the
-    // ApplicationSet and its environments' roots.
-    assert!(out.contains("7 added, 0 removed, 1 changed; 0 breaking"), "{out}");
+    // ApplicationSet and its environments' roots; their `network` block
+    // gives it a NetworkPolicy per environment.
+    assert!(out.contains("9 added, 0 removed, 1 changed; 0 breaking"), "{out}");
+    assert!(out.contains("+ NetworkPolicy/staging/notifier"), "{out}");
     assert!(out.contains("~ ApplicationSet/argocd/svcc"), "{out}");
     assert!(r.read("deploy/_env.production/kustomization.yaml").contains("- ../notifier/production\n"));
 
@@ -286,8 +288,23 @@ fn a_repository_lifecycle_reports_exactly_what_changes() {
     assert!(out.contains("- Application/argocd/mailer-production"), "{out}");
     assert!(!r.path().join("deploy/mailer").exists(), "the service folder is gone");
 
+    // Calls stay within their environment (SVC0705): checkout calls the
+    // ledger in production only before the ledger's staging goes.
+    m.edit("services/checkout/service.kdl", "        calls ledger port=grpc\n", "");
+    m.edit(
+        "services/checkout/service.kdl",
+        "    environment production {\n",
+        "    environment production {\n        network { calls ledger port=grpc }\n",
+    );
     m.edit("services/ledger/service.kdl", "    environment staging { autoscale min=1 max=2 }\n", "");
-    step(&m, "delete an environment", &["removed deploy/ledger/staging/deployment-ledger.yaml"]);
+    step(
+        &m,
+        "delete an environment",
+        &[
+            "removed deploy/ledger/staging/deployment-ledger.yaml",
+            "changed deploy/checkout/staging/networkpolicy-checkout.yaml",
+        ],
+    );
     assert!(!r.path().join("deploy/ledger/staging").exists());
 
     m.edit("image-tags.txt", "ledger 0.14.2", "ledger 0.15.0");

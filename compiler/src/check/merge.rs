@@ -31,8 +31,8 @@ use crate::settings::{self as s, Setting};
 use crate::source::{Span, Spanned};
 
 use super::{
-    config, containers, gitops, image, jobs, lifecycle, metadata, monitoring, ports, probes, resources, rollout, route,
-    scaling, scheduling, security, volumes,
+    config, containers, gitops, image, jobs, lifecycle, metadata, monitoring, network, ports, probes, resources,
+    rollout, route, scaling, scheduling, security, volumes,
 };
 
 /// How the upper layer relates to the lower one.
@@ -283,6 +283,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         jobs: |b, o| jobs::merge(c, b, o),
         config_maps: |b, o| config::merge_config_maps(c, b, o),
         external_secrets: |b, o| config::merge_external_secrets(c, b, o),
+        network: |b, o| network::merge(b, o),
         patches: |b, o| b.iter().chain(o).cloned().collect(),
         names: |b, o| metadata::merge_names(c, b, o),
         selector: |b, o| or(o, b),

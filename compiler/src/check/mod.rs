@@ -28,6 +28,7 @@
 //! | `monitoring` | `metrics`, `alerts`, `slo` |
 //! | `rollout` | `blue-green`, `canary` |
 //! | `gitops` | `gitops` (the engine; its objects span services: `crate::gitops`) |
+//! | `network` | `network` |
 //! | `route` | `route` (public exposure: Gateway routes, Ingress, Certificate) |
 //! | `ci` | `pipeline` (once for all environments, called by `lib::compile_with`) |
 
@@ -43,6 +44,7 @@ mod lifecycle;
 pub mod merge;
 mod metadata;
 mod monitoring;
+pub(crate) mod network;
 mod ports;
 mod probes;
 mod resources;
@@ -198,6 +200,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         ports::scrape_port(m, &services, x.node, diags);
     }
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
+    let mut network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), ports, diags);
 
     let scraped = monitoring.as_ref().is_some_and(|m| m.scrape.is_some());
     let target = scrape_target(&cx, &names, metadata.namespace.as_deref());
@@ -212,6 +215,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         config::rewrite(c, &config_names);
     }
     let route = route::resolve(cx.service, &ports.list, &services, &names, b, diags);
+    route::admit(network.as_mut(), route.as_ref());
 
     if diags.error_count() > errors_before {
         return None;
@@ -254,6 +258,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         jobs,
         config_maps,
         external_secrets,
+        network,
         route,
     })
 }

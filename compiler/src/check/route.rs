@@ -12,7 +12,7 @@
 use super::merge::or;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Body, Canary, Route, RouteTls};
-use crate::plan::{PlanEntry, PlanNames, PlanPort, PlanRoute, PlanRouteTls, PlanService};
+use crate::plan::{PlanEntry, PlanNames, PlanNetwork, PlanPort, PlanRoute, PlanRouteTls, PlanService};
 
 /// The group and kinds a route and a Certificate name.
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
@@ -144,6 +144,17 @@ pub(super) fn resolve(
     };
     canary_consistent(cx, &plan, diags);
     Some(plan)
+}
+
+/// The NetworkPolicy admits the route's traffic: the `ingress-controller`
+/// peer (the Gateway's or the Ingress controller's pods, whichever forwards
+/// it) on the container port the route reaches.
+pub(super) fn admit(network: Option<&mut PlanNetwork>, route: Option<&PlanRoute>) {
+    let (Some(n), Some(r)) = (network, route) else { return };
+    let port = (r.port_number, r.protocol.clone());
+    if !n.exposed.contains(&port) {
+        n.exposed.push(port);
+    }
 }
 
 /// The container port the route reaches and the main Service's port for it.

@@ -15,6 +15,7 @@ use svcc::{Compiled, Options, Unit};
 
 mod cmp;
 mod gitops;
+mod graph;
 mod inputs;
 mod man;
 mod output;
@@ -64,6 +65,8 @@ enum Command {
     },
     /// Print a manual page (roff): svcc's, or a subcommand's (`svcc man build`); `--out DIR` writes them all
     Man(ManArgs),
+    /// Draw the service graph of specs: services, ports, calls, exposure, environments (DOT, Mermaid or SVG)
+    Graph(GraphArgs),
     /// Print the JSON Schema svcc validates a kind with (e.g. `svcc schema Deployment`); without a kind, list them
     Schema {
         /// The kind, e.g. Deployment
@@ -155,6 +158,29 @@ struct ExplainArgs {
 }
 
 #[derive(Args, Debug)]
+struct GraphArgs {
+    /// Spec files, or folders to search for `*.kdl` files
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Only this environment (repeatable)
+    #[arg(long = "env", value_name = "NAME")]
+    environments: Vec<String>,
+    /// What to print: Graphviz DOT, Mermaid (renders in GitHub Markdown), or SVG (runs Graphviz's `dot`)
+    #[arg(long, value_enum, default_value_t = GraphFormatArg::Dot)]
+    format: GraphFormatArg,
+    /// When to colour diagnostics
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GraphFormatArg {
+    Dot,
+    Mermaid,
+    Svg,
+}
+
+#[derive(Args, Debug)]
 struct ManArgs {
     /// The subcommand whose page to print (default: svcc's own page)
     #[arg(value_name = "SUBCOMMAND")]
@@ -240,6 +266,7 @@ pub fn run() -> ExitCode {
         Command::Schema { kind } => schema(kind.as_deref()),
         Command::Cmp(CmpCommand::Plugin) => cmp::plugin(),
         Command::Cmp(CmpCommand::Generate) => cmp::generate(),
+        Command::Graph(g) => graph::graph_command(&g),
         Command::Lsp { .. } => lsp(),
     }
 }
@@ -481,7 +508,14 @@ fn options(args: &CommonArgs, tags: &tags::Tags, require_tag: bool) -> Options {
         check_only: !require_tag,
         deny_warnings: args.deny_warnings,
         any_role: !require_tag,
+        whole_graph: whole_graph(&args.files),
     }
+}
+
+/// A folder among the inputs: the build holds every service its calls may
+/// name.
+fn whole_graph(files: &[PathBuf]) -> bool {
+    files.iter().any(|f| f.is_dir())
 }
 
 /// Compile what was read, handing each result to `each` as it is done.
@@ -569,6 +603,10 @@ fn compile_command(args: &CommonArgs, build: bool) -> ExitCode {
 /// Drop a result's source text (its name stays, for conflicts between
 /// services): only results with diagnostics are rendered.
 fn slim(c: &mut Compiled) {
+    // The graph check may report on it once every service has compiled.
+    if c.graph.as_ref().is_some_and(svcc::graph::Service::declares_edges) {
+        return;
+    }
     c.file = svcc::source::SourceFile::new(std::mem::take(&mut c.file.name), "");
     c.imports = Vec::new();
 }

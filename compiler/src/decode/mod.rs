@@ -23,6 +23,7 @@ mod jobs;
 mod lifecycle;
 mod metadata;
 mod monitoring;
+mod network;
 pub mod node;
 mod patch;
 mod ports;

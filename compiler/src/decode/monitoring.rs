@@ -68,7 +68,7 @@ const METRICS: &[Node<Metrics>] = &[
         doc: "observability.md#metrics",
         ..Node::new(|n, d, m| {
             NodeReader::new(n).finish(d);
-            m.prometheus_labels = reader_map(n, d);
+            m.prometheus_labels = label_map(n, d);
         })
     },
     Node {
@@ -197,7 +197,7 @@ const ALERTS: &[Node<Alerts>] = &[
         doc: "observability.md#alerts",
         ..Node::new(|n, d, a| {
             NodeReader::new(n).finish(d);
-            a.labels = reader_map(n, d);
+            a.labels = label_map(n, d);
         })
     },
 ];
@@ -338,7 +338,7 @@ fn latency(node: &KdlNode, diags: &mut Diagnostics, m: &mut Metrics) {
 }
 
 /// `{ key "value" }` children, validated as label keys and values.
-fn reader_map(node: &KdlNode, diags: &mut Diagnostics) -> Map<Spanned<String>> {
+pub(super) fn label_map(node: &KdlNode, diags: &mut Diagnostics) -> Map<Spanned<String>> {
     let mut out: Map<Spanned<String>> = IndexMap::new();
     for child in children(node) {
         let key = child.name().value();

@@ -5,7 +5,9 @@
 //! SVC01xx syntax, SVC02xx decode, SVC03xx semantic checks, SVC04xx lints
 //! (warnings) and security checks (SVC0405 and SVC0406 are errors: a patch
 //! that undoes hardening, a credential written into the spec), SVC05xx
-//! generated objects failing their schema, SVC09xx input/output and
+//! generated objects failing their schema, SVC06xx what the cluster would
+//! refuse, SVC07xx the service graph and its network (SVC0708-SVC0711 are
+//! warnings), SVC09xx input/output and
 //! command-line problems.
 //!
 //! Each code has a page under `docs/codes/`, shown by `svcc explain CODE`.
@@ -151,6 +153,17 @@ codes! {
     RolloutStructure = "SVC0606", "rollout-structure";
     ServicePorts = "SVC0607", "service-ports";
     DanglingReference = "SVC0608", "dangling-reference";
+    UnknownCallee = "SVC0701", "unknown-callee";
+    UnknownCalleePort = "SVC0702", "unknown-callee-port";
+    CalledWithoutPorts = "SVC0703", "called-without-ports";
+    ProtocolMismatch = "SVC0704", "call-protocol-mismatch";
+    CalleeEnvironment = "SVC0705", "callee-environment-missing";
+    CalleeNamespace = "SVC0706", "callee-namespace-mismatch";
+    CallNotAdmitted = "SVC0707", "call-not-admitted";
+    UnusedAdmission = "SVC0708", "unused-admission";
+    UnknownCaller = "SVC0709", "unknown-caller";
+    CallCycle = "SVC0710", "call-cycle";
+    HostEgress = "SVC0711", "host-egress";
     InvalidHostname = "SVC0720", "invalid-hostname";
     RoutePortNotServed = "SVC0721", "route-port-not-served";
     RouteWithoutEntry = "SVC0722", "route-without-entry";

@@ -101,6 +101,8 @@ kinds! {
     /// `external-secret NAME`: a Secret kept in sync with a secret store.
     ExternalSecret = "external-secrets.io/v1", "externalsecret", crate::crd::ExternalSecret,
         custom: true, template: None;
+    NetworkPolicy = "networking.k8s.io/v1", "networkpolicy", networking::v1::NetworkPolicy,
+        custom: false, template: None;
     /// `route { ingress-class … }`: the service's public HTTP entry.
     Ingress = "networking.k8s.io/v1", "ingress", networking::v1::Ingress, custom: false, template: None;
     /// Gateway API (`route { gateway … }`): HTTP routes from a Gateway.
@@ -141,6 +143,7 @@ mod tests {
                 policy::v1::PodDisruptionBudget::KIND,
             ),
             (Kind::Namespace, core::v1::Namespace::API_VERSION, core::v1::Namespace::KIND),
+            (Kind::NetworkPolicy, networking::v1::NetworkPolicy::API_VERSION, networking::v1::NetworkPolicy::KIND),
             (Kind::Ingress, networking::v1::Ingress::API_VERSION, networking::v1::Ingress::KIND),
         ];
         for (kind, api_version, name) in builtin {

@@ -22,6 +22,7 @@ mod kinds;
 mod lifecycle;
 mod metadata;
 mod monitoring;
+mod network;
 mod ports;
 mod probes;
 mod resources;
@@ -254,6 +255,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
         out.extend(monitoring::lower(p, m));
     }
     out.extend(jobs::lower(p));
+    out.extend(network::policy(p));
     if !p.objects.is_empty() {
         for o in &mut out {
             metadata::object_metadata(p, o);
