@@ -158,7 +158,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     let objects = metadata::objects(&b.objects, &b.exposes, diags);
     let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), ports, diags));
-    let others = containers::others(&cx, b, &main.plan, diags);
+    let mut others = containers::others(&cx, b, &main.plan, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
     let security = security::resolve(&b.security, diags);
     metadata.pod_annotations.extend(security::annotations(&security));
@@ -202,20 +202,17 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
     let mut network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), ports, diags);
 
-    let scraped = monitoring.as_ref().is_some_and(|m| m.scrape.is_some());
     let target = scrape_target(&cx, &names, metadata.namespace.as_deref());
-    scaling::keda(target, vocab.as_ref(), scraped, b.autoscale_engine.as_ref(), &mut scaling.autoscale, diags);
+    scaling::keda(target, vocab.as_ref(), monitoring.as_ref(), b, &mut scaling.autoscale, diags);
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
     let mut jobs = jobs::resolve(&cx, b, &main.plan, gitops.as_ref(), diags);
     let (config_maps, config_names) = config::resolve(b, diags);
     let external_secrets = config::external_secrets(b, diags);
     let mut container = main.plan;
-    let mut others = others;
     for c in std::iter::once(&mut container).chain(&mut others).chain(jobs.iter_mut().map(|j| &mut j.container)) {
         config::rewrite(c, &config_names);
     }
-    let route = route::resolve(cx.service, &ports.list, &services, &names, b, diags);
-    route::admit(network.as_mut(), route.as_ref());
+    let route = route::resolve(cx.service, &ports.list, &services, &names, b, network.as_mut(), diags);
 
     if diags.error_count() > errors_before {
         return None;

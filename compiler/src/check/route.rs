@@ -87,6 +87,20 @@ pub(super) fn resolve(
     services: &[PlanService],
     names: &PlanNames,
     b: &Body,
+    network: Option<&mut PlanNetwork>,
+    diags: &mut Diagnostics,
+) -> Option<PlanRoute> {
+    let route = resolve_route(service, ports, services, names, b, diags);
+    admit(network, route.as_ref());
+    route
+}
+
+fn resolve_route(
+    service: &str,
+    ports: &[PlanPort],
+    services: &[PlanService],
+    names: &PlanNames,
+    b: &Body,
     diags: &mut Diagnostics,
 ) -> Option<PlanRoute> {
     let cx = &Context { service, ports, services, names, canary: b.canary.as_ref() };
@@ -149,7 +163,7 @@ pub(super) fn resolve(
 /// The NetworkPolicy admits the route's traffic: the `ingress-controller`
 /// peer (the Gateway's or the Ingress controller's pods, whichever forwards
 /// it) on the container port the route reaches.
-pub(super) fn admit(network: Option<&mut PlanNetwork>, route: Option<&PlanRoute>) {
+fn admit(network: Option<&mut PlanNetwork>, route: Option<&PlanRoute>) {
     let (Some(n), Some(r)) = (network, route) else { return };
     let port = (r.port_number, r.protocol.clone());
     if !n.exposed.contains(&port) {

@@ -4,8 +4,8 @@
 use super::merge::{Merger, merge_map, or};
 use super::{Cx, defaults};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Autoscale, AutoscaleEngine, Behavior, Disruption, Duration, IntOrPercent};
-use crate::plan::{IntOrPercentBound, PlanAutoscale, PlanBehavior, PlanKeda, PlanPolicy};
+use crate::model::{Autoscale, AutoscaleEngine, Behavior, Body, Disruption, Duration, IntOrPercent};
+use crate::plan::{IntOrPercentBound, PlanAutoscale, PlanBehavior, PlanKeda, PlanMonitoring, PlanPolicy};
 use crate::promql::{self, Target, Vocabulary};
 use crate::settings as s;
 use crate::source::{Span, Spanned};
@@ -164,12 +164,13 @@ pub(super) fn merge_engine(base: &Option<AutoscaleEngine>, over: &Option<Autosca
 pub(super) fn keda(
     target: Target,
     vocab: Option<&Vocabulary>,
-    scraped: bool,
-    engine: Option<&AutoscaleEngine>,
+    monitoring: Option<&PlanMonitoring>,
+    b: &Body,
     autoscale: &mut Option<PlanAutoscale>,
     diags: &mut Diagnostics,
 ) {
-    let (Some(e), Some(a)) = (engine, autoscale.as_mut()) else { return };
+    let scraped = monitoring.is_some_and(|m| m.scrape.is_some());
+    let (Some(e), Some(a)) = (b.autoscale_engine.as_ref(), autoscale.as_mut()) else { return };
     if e.engine.as_ref().is_none_or(|n| n.value != "keda") {
         return;
     }
