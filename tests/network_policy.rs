@@ -317,7 +317,8 @@ fn cluster_pods() -> Vec<Pod> {
     vec![
         pod("coredns", "kube-system", &[("k8s-app", "kube-dns")], &[("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")], 1),
         pod("prometheus", "monitoring", &[("app.kubernetes.io/name", "prometheus"), ("prometheus", "k8s")], &[], 2),
-        pod("ingress-nginx", "ingress-nginx", &[("app.kubernetes.io/name", "ingress-nginx")], &[], 3),
+        // The public Gateway's pods (examples/monorepo/_defaults.kdl).
+        pod("ingress-nginx", "gateway-system", &[("gateway.networking.k8s.io/gateway-name", "public")], &[], 3),
         // A debugging pod in production, and a pod in another namespace
         // that wears the shop's labels: neither declared anywhere.
         pod("debug", "production", &[("app", "debug")], &[("http", 8080, "TCP")], 4),

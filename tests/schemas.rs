@@ -139,7 +139,7 @@ fn crd_schemas_match_upstream() {
     let upstream = common::root().join("schemas/upstream");
     let mut problems = Vec::new();
     let crds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_custom()).collect();
-    assert_eq!(crds.len(), 9, "{crds:?}");
+    assert_eq!(crds.len(), 13, "{crds:?}");
     for kind in crds {
         let path = upstream.join(upstream_file(kind));
         let theirs: Value = serde_json::from_str(
@@ -336,6 +336,10 @@ fn engine_keywords_agree_with_the_jsonschema_crate() {
         (json!({ "minLength": 2 }), vec![json!("é"), json!("éé")]),
         (json!({ "maxLength": 2 }), vec![json!("éé"), json!("abc"), json!(""), json!(3)]),
         (json!({ "minimum": 0 }), vec![json!(0), json!(-1), json!(0.5), json!(-0.5), json!("x")]),
+        (json!({ "maximum": 65535 }), vec![json!(65535), json!(65536), json!(0.5), json!("x")]),
+        (json!({ "minItems": 1 }), vec![json!([]), json!([1]), json!("x")]),
+        (json!({ "enum": [301, 302] }), vec![json!(301), json!(303), json!("301")]),
+        (json!({ "maxItems": 2 }), vec![json!([1, 2]), json!([1, 2, 3]), json!({})]),
         (
             json!({ "minProperties": 1, "maxProperties": 1 }),
             vec![json!({}), json!({ "a": 1 }), json!({ "a": 1, "b": 2 }), json!([1, 2]), json!("ab")],

@@ -16,8 +16,10 @@ use serde::Serialize;
 
 mod gitops;
 mod secrets;
+mod traffic;
 pub use gitops::*;
 pub use secrets::*;
+pub use traffic::*;
 
 /// monitoring.coreos.com/v1 ServiceMonitor.
 #[derive(Clone, Debug, Serialize, JsonSchema)]

@@ -282,6 +282,62 @@ pub struct Body {
     /// `gitops argocd { … }`: how a GitOps engine deploys the service
     /// (service, preset and org defaults only; docs/gitops.md).
     pub gitops: Option<Gitops>,
+    /// `route { … }`: public HTTP(S) exposure through a Gateway or an
+    /// Ingress (docs/traffic.md).
+    pub route: Option<Route>,
+    /// `autoscale-engine hpa|keda`: what runs `autoscale` (docs/traffic.md).
+    pub autoscale_engine: Option<AutoscaleEngine>,
+}
+
+/// `route { … }` as one layer writes it.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// The `route` node's name token.
+    pub node: Span,
+    /// `route #false`: no exposure in this layer and those it overrides.
+    pub enabled: Option<Spanned<bool>>,
+    /// `gateway NAME namespace=… section=…`: an HTTPRoute (GRPCRoute).
+    pub gateway: Option<RouteGateway>,
+    /// `ingress-class NAME`: an Ingress of that class.
+    pub ingress_class: Option<Spanned<String>>,
+    /// `host NAME…`: replaced as a whole by a later layer.
+    pub hosts: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `path PATH match=…`: replaced as a whole by a later layer.
+    pub paths: Option<Vec<RoutePath>>,
+    /// `port NAME`: the container port the route reaches (default: the first).
+    pub port: Option<Spanned<String>>,
+    /// `tls issuer=… | secret=…`, or `tls #false`.
+    pub tls: Option<RouteTls>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RouteGateway {
+    pub node: Span,
+    pub name: Spanned<String>,
+    pub namespace: Option<Spanned<String>>,
+    pub section: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RoutePath {
+    pub node: Span,
+    pub path: Spanned<String>,
+    /// `match="exact"` (default `prefix`).
+    pub exact: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct RouteTls {
+    pub node: Span,
+    /// `tls #false`.
+    pub enabled: Option<Spanned<bool>>,
+    /// cert-manager issuer: a Certificate is generated.
+    pub issuer: Option<Spanned<String>>,
+    /// `Issuer` or `ClusterIssuer` (default).
+    pub issuer_kind: Option<Spanned<String>>,
+    /// The Secret holding the certificate: an existing one, or the one the
+    /// Certificate writes (default `SERVICE-tls`).
+    pub secret: Option<Spanned<String>>,
 }
 
 /// `gitops argocd { … }` or `gitops flux { … }` as one layer writes it:
@@ -704,6 +760,20 @@ pub struct Autoscale {
 pub struct PodsMetric {
     pub metric: Spanned<String>,
     pub target: Spanned<Quantity>,
+    /// Written as `requests-per-second` (the request rate of the metric
+    /// vocabulary), not `pods`.
+    pub requests: bool,
+}
+
+/// `autoscale-engine keda prometheus="URL"` or `autoscale-engine hpa`: what
+/// runs the autoscaling an `autoscale` block describes (an org choice).
+#[derive(Clone, Debug)]
+pub struct AutoscaleEngine {
+    pub node: Span,
+    /// `hpa` or `keda`.
+    pub engine: Option<Spanned<String>>,
+    /// KEDA's Prometheus server address.
+    pub prometheus: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug)]

@@ -83,6 +83,8 @@ pub struct Plan {
     /// `Some` when a `network` block applies (in the service, a preset or
     /// the org defaults).
     pub network: Option<PlanNetwork>,
+    /// `Some` when the service is exposed (`route` with a host).
+    pub route: Option<PlanRoute>,
 }
 
 /// `network { … }` resolved: the declared edges of the service graph and
@@ -162,6 +164,45 @@ pub struct PlanIngress {
 pub struct PlanPeer {
     pub namespace: String,
     pub pods: BTreeMap<String, String>,
+}
+
+/// `route { … }` resolved: the entry point, the hosts and paths, the
+/// Service port the route reaches, and TLS.
+#[derive(Clone, Debug)]
+pub struct PlanRoute {
+    pub entry: PlanEntry,
+    /// A GRPCRoute rather than an HTTPRoute (a Gateway route to a gRPC port).
+    pub grpc: bool,
+    pub hosts: Vec<String>,
+    /// (path, exact match).
+    pub paths: Vec<(String, bool)>,
+    /// The main Service's name, and its port the route reaches.
+    pub service: String,
+    pub service_port: u16,
+    /// The container port behind it: its name, number and protocol.
+    pub port: String,
+    pub port_number: u16,
+    pub protocol: String,
+    pub tls: Option<PlanRouteTls>,
+    /// The `route` node.
+    pub span: Span,
+}
+
+/// Where the route enters the cluster.
+#[derive(Clone, Debug)]
+pub enum PlanEntry {
+    /// A Gateway API Gateway (and one of its listeners).
+    Gateway { name: String, namespace: Option<String>, section: Option<String> },
+    /// An Ingress of this class.
+    Ingress { class: String },
+}
+
+/// The route's certificate: the Secret holding it, and the cert-manager
+/// issuer (name, kind) that issues it (`None`: an existing Secret).
+#[derive(Clone, Debug)]
+pub struct PlanRouteTls {
+    pub secret: String,
+    pub issuer: Option<(String, String)>,
 }
 
 /// The workload's update settings, in seconds and versions; `None` leaves
@@ -452,6 +493,22 @@ pub struct PlanAutoscale {
     pub pods: Vec<(String, String)>,
     pub scale_up: PlanBehavior,
     pub scale_down: PlanBehavior,
+    /// The metric of `pods` that `requests-per-second` wrote.
+    pub requests_metric: Option<String>,
+    /// `Some` when KEDA runs the autoscaling (`autoscale-engine keda`): a
+    /// ScaledObject replaces the HPA.
+    pub keda: Option<PlanKeda>,
+}
+
+/// A KEDA ScaledObject's triggers beyond cpu and memory: Prometheus
+/// queries over the service's metric vocabulary.
+#[derive(Clone, Debug)]
+pub struct PlanKeda {
+    pub server: String,
+    /// (metric name, query, threshold per pod).
+    pub triggers: Vec<(String, String, String)>,
+    /// The `autoscale-engine` node.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

@@ -104,6 +104,11 @@ pub fn range(seconds: u64) -> String {
     }
 }
 
+/// Requests per second over `window`, all pods together.
+pub fn request_rate(v: &Vocabulary, t: &Target, window: &str) -> String {
+    generated(format!("sum(rate({req}{{{sel}}}[{window}]))", req = v.requests, sel = t.scrape_selector()))
+}
+
 /// Share of requests answered with a 5xx status over `window`.
 pub fn error_ratio(v: &Vocabulary, t: &Target, window: &str) -> String {
     let sel = t.scrape_selector();

@@ -237,6 +237,37 @@ pub fn check_dns1123_subdomain(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A host name a route matches (RFC 1123, lower case): dot-separated
+/// DNS labels, at most 253 characters, not an IP address; a wildcard only
+/// as the whole leftmost label (`*.example.com`), as the Gateway API and
+/// the Ingress allow.
+pub fn check_hostname(s: &str) -> Result<(), String> {
+    let rest = s.strip_prefix("*.").unwrap_or(s);
+    if rest.contains('*') {
+        return Err("a wildcard is only allowed as the whole first label: `*.example.com`".into());
+    }
+    if s.len() > 253 {
+        return Err("a host name is at most 253 characters long".into());
+    }
+    if rest.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit())) {
+        return Err("an IP address is not a host name a route can match".into());
+    }
+    for label in rest.split('.') {
+        check_dns1123_label(label).map_err(|e| format!("each dot-separated label {e}"))?;
+    }
+    Ok(())
+}
+
+/// A path a route matches: a URL path without a query (`?`), as the
+/// Gateway API's path pattern allows.
+pub fn check_route_path(s: &str) -> Result<(), String> {
+    check_url_path(s)?;
+    if s.contains('?') {
+        return Err("a route matches the path only: remove the query (`?…`)".into());
+    }
+    Ok(())
+}
+
 /// An IPv4 or IPv6 range in the canonical form a NetworkPolicy `ipBlock`
 /// takes (`10.20.0.0/16`): the address, and the prefix length within the
 /// address size. A bare address is not a range.

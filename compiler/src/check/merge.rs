@@ -32,7 +32,7 @@ use crate::source::{Span, Spanned};
 
 use super::{
     config, containers, gitops, image, jobs, lifecycle, metadata, monitoring, network, ports, probes, resources,
-    rollout, scaling, scheduling, security, volumes,
+    rollout, route, scaling, scheduling, security, volumes,
 };
 
 /// How the upper layer relates to the lower one.
@@ -290,6 +290,8 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
         exposes: |b, o| ports::merge_exposes(c, b, o),
         objects: |b, o| metadata::merge_objects(b, o),
         gitops: |b, o| gitops::merge(c, b, o),
+        route: |b, o| route::merge(b, o),
+        autoscale_engine: |b, o| scaling::merge_engine(b, o),
     )
 }
 

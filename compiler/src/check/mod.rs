@@ -29,6 +29,7 @@
 //! | `rollout` | `blue-green`, `canary` |
 //! | `gitops` | `gitops` (the engine; its objects span services: `crate::gitops`) |
 //! | `network` | `network` |
+//! | `route` | `route` (public exposure: Gateway routes, Ingress, Certificate) |
 //! | `ci` | `pipeline` (once for all environments, called by `lib::compile_with`) |
 
 pub mod ci;
@@ -48,6 +49,7 @@ mod ports;
 mod probes;
 mod resources;
 pub mod rollout;
+pub mod route;
 mod scaling;
 mod scheduling;
 mod security;
@@ -59,6 +61,7 @@ use crate::diagnostic::Diagnostics;
 use crate::model::{Body, Spec};
 use crate::pipeline::Options;
 use crate::plan::{Plan, Role};
+use crate::promql;
 use crate::source::Span;
 
 /// The environment a spec without `environment` blocks builds as.
@@ -142,7 +145,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     };
     let main = containers::resolve(&cx, Role::Main, cx.origin, b, diags);
     let ports = &main.ports;
-    let scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
+    let mut scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
     let written = metadata::Written {
         namespace: &b.namespace,
         labels: &b.labels,
@@ -155,7 +158,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     let objects = metadata::objects(&b.objects, &b.exposes, diags);
     let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), ports, diags));
-    let others = containers::others(&cx, b, &main.plan, diags);
+    let mut others = containers::others(&cx, b, &main.plan, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
     let security = security::resolve(&b.security, diags);
     metadata.pod_annotations.extend(security::annotations(&security));
@@ -198,17 +201,19 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     }
     monitoring::check_select(b.metrics.as_ref(), &metadata.labels, objects.get("service"), diags);
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
-    let network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), ports, diags);
+    let mut network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), ports, diags);
 
+    let target = scrape_target(&cx, &names, metadata.namespace.as_deref());
+    scaling::keda(target, vocab.as_ref(), monitoring.as_ref(), b, &mut scaling.autoscale, diags);
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
     let mut jobs = jobs::resolve(&cx, b, &main.plan, gitops.as_ref(), diags);
     let (config_maps, config_names) = config::resolve(b, diags);
     let external_secrets = config::external_secrets(b, diags);
     let mut container = main.plan;
-    let mut others = others;
     for c in std::iter::once(&mut container).chain(&mut others).chain(jobs.iter_mut().map(|j| &mut j.container)) {
         config::rewrite(c, &config_names);
     }
+    let route = route::resolve(cx.service, &ports.list, &services, &names, b, network.as_mut(), diags);
 
     if diags.error_count() > errors_before {
         return None;
@@ -253,7 +258,19 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         config_maps,
         external_secrets,
         network,
+        route,
     })
+}
+
+/// The labels the service's scraped series carry (`job` is the main
+/// Service's name), as the alerts and analyses select them.
+fn scrape_target(cx: &Cx<'_>, names: &crate::plan::PlanNames, namespace: Option<&str>) -> promql::Target {
+    promql::Target {
+        job: names.service.name.clone(),
+        namespace: namespace.map(str::to_string),
+        workload: names.workload.name.clone(),
+        container: cx.service.to_string(),
+    }
 }
 
 /// The spans of the settings a merged body writes, by documented name, for

@@ -4,8 +4,9 @@
 use super::merge::{Merger, merge_map, or};
 use super::{Cx, defaults};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Autoscale, Behavior, Disruption, Duration, IntOrPercent};
-use crate::plan::{IntOrPercentBound, PlanAutoscale, PlanBehavior, PlanPolicy};
+use crate::model::{Autoscale, AutoscaleEngine, Behavior, Body, Disruption, Duration, IntOrPercent};
+use crate::plan::{IntOrPercentBound, PlanAutoscale, PlanBehavior, PlanKeda, PlanMonitoring, PlanPolicy};
+use crate::promql::{self, Target, Vocabulary};
 use crate::settings as s;
 use crate::source::{Span, Spanned};
 use crate::values::format_quantity;
@@ -142,7 +143,92 @@ fn resolve_autoscale(a: &Autoscale, replicas: &Option<Spanned<u32>>, diags: &mut
         pods,
         scale_up: behavior(a.scale_up.as_ref(), true),
         scale_down: behavior(a.scale_down.as_ref(), false),
+        requests_metric: a.pods.values().find(|p| p.requests).map(|p| p.metric.value.clone()),
+        keda: None,
     })
+}
+
+/// `autoscale-engine` laid on the layer below, property by property.
+pub(super) fn merge_engine(base: &Option<AutoscaleEngine>, over: &Option<AutoscaleEngine>) -> Option<AutoscaleEngine> {
+    let (Some(b), Some(o)) = (base, over) else { return or(over, base) };
+    let AutoscaleEngine { node: _, engine: b_engine, prometheus: b_prometheus } = b;
+    let AutoscaleEngine { node, engine, prometheus } = o;
+    Some(AutoscaleEngine { node: *node, engine: or(engine, b_engine), prometheus: or(prometheus, b_prometheus) })
+}
+
+/// With `autoscale-engine keda`, the ScaledObject's Prometheus triggers:
+/// `requests-per-second` as the rate of the vocabulary's request counter
+/// (the series the alerts and analyses read), each `pods` metric as its
+/// sum over the service's pods; KEDA divides by the replica count
+/// (`AverageValue`), as the HPA's Pods metric does.
+pub(super) fn keda(
+    target: Target,
+    vocab: Option<&Vocabulary>,
+    monitoring: Option<&PlanMonitoring>,
+    b: &Body,
+    autoscale: &mut Option<PlanAutoscale>,
+    diags: &mut Diagnostics,
+) {
+    let scraped = monitoring.is_some_and(|m| m.scrape.is_some());
+    let (Some(e), Some(a)) = (b.autoscale_engine.as_ref(), autoscale.as_mut()) else { return };
+    if e.engine.as_ref().is_none_or(|n| n.value != "keda") {
+        return;
+    }
+    let sel = target.scrape_selector();
+    let mut triggers = Vec::new();
+    for (metric, threshold) in &a.pods {
+        let query = if a.requests_metric.as_deref() == Some(metric.as_str()) {
+            if !scraped {
+                diags.push(
+                    Diagnostic::error(Code::KedaUnscraped, "KEDA scales on the request rate, but Prometheus does not scrape this service")
+                        .at(a.span, "scales on the request rate")
+                        .help("declare `metrics` (the port and path Prometheus scrapes), so the request counter the query reads exists"),
+                );
+                return;
+            }
+            let Some(v) = vocab else { return };
+            promql::request_rate(v, &target, "2m")
+        } else {
+            promql::generated(format!("sum({metric}{{{sel}}})"))
+        };
+        triggers.push((metric.clone(), query, decimal(threshold)));
+    }
+    let server = match (&e.prometheus, triggers.is_empty()) {
+        (Some(p), _) => p.value.clone(),
+        (None, true) => String::new(),
+        (None, false) => {
+            diags.push(
+                Diagnostic::error(Code::KedaWithoutPrometheus, "KEDA's Prometheus triggers need the Prometheus address")
+                    .at(e.node, "no `prometheus=`")
+                    .help("write it once for every service in `_defaults.kdl`: `autoscale-engine keda prometheus=\"http://prometheus-operated.monitoring.svc:9090\"`"),
+            );
+            return;
+        }
+    };
+    a.keda = Some(PlanKeda { server, triggers, span: e.node });
+}
+
+/// A Kubernetes quantity (`100`, `500m`, `2k`, `1Ki`) as the plain decimal
+/// KEDA's Prometheus scaler parses its threshold as (`0.5`, `2000`).
+fn decimal(q: &str) -> String {
+    let units: [(&str, f64); 10] = [
+        ("Ki", 1024.0),
+        ("Mi", 1_048_576.0),
+        ("Gi", 1_073_741_824.0),
+        ("Ti", 1_099_511_627_776.0),
+        ("m", 0.001),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+    ];
+    for (suffix, factor) in units {
+        if let Some(n) = q.strip_suffix(suffix).and_then(|n| n.parse::<f64>().ok()) {
+            return promql::number(n * factor);
+        }
+    }
+    q.to_string()
 }
 
 /// The documented default behaviour is the seed's: scale up fast (the larger
@@ -217,4 +303,17 @@ pub(super) fn disruption(
         }
         _ => IntOrPercentBound::MaxUnavailable(IntOrPercent::Int(1)),
     })
+}
+
+#[cfg(test)]
+mod keda_tests {
+    use super::decimal;
+
+    #[test]
+    fn thresholds_are_plain_decimals() {
+        assert_eq!(decimal("100"), "100");
+        assert_eq!(decimal("500m"), "0.5");
+        assert_eq!(decimal("2k"), "2000");
+        assert_eq!(decimal("1Ki"), "1024");
+    }
 }

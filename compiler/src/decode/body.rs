@@ -7,7 +7,7 @@ use kdl::KdlNode;
 use super::node::{self, Block, Info, Node, Place, Table, Twice};
 use super::{
     ci, command, compose, config, containers, env, environment, gitops, image, jobs, lifecycle, metadata, monitoring,
-    network, patch, ports, probes, resources, rollout, scaling, scheduling, security, volumes,
+    network, patch, ports, probes, resources, rollout, route, scaling, scheduling, security, volumes,
 };
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{Body, Ci, Environment};
@@ -48,6 +48,7 @@ pub const BLOCKS: &[&[Node<Contents>]] = &[
     environment::NODES,
     ci::NODES,
     gitops::NODES,
+    route::NODES,
 ];
 
 /// The body node called `name`.

@@ -17,6 +17,7 @@ mod containers;
 mod env;
 mod environment;
 mod gitops;
+mod route;
 mod image;
 mod jobs;
 mod lifecycle;

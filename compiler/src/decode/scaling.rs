@@ -8,7 +8,7 @@ use super::body::Contents;
 use super::node::{self, Node, Twice};
 use super::reader::{self, NodeReader, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Autoscale, Behavior, Disruption, PodsMetric, ScalingPolicy};
+use crate::model::{Autoscale, AutoscaleEngine, Behavior, Disruption, PodsMetric, ScalingPolicy};
 use crate::source::Spanned;
 use crate::values;
 
@@ -30,6 +30,15 @@ pub const NODES: &[Node<Contents>] = &[
         props: &["min", "max"],
         children: Some(&AUTOSCALE),
         ..Node::new(|n, d, c| c.body.autoscale = autoscale(n, d))
+    },
+    Node {
+        name: "autoscale-engine",
+        order: 18,
+        summary: "What runs `autoscale`: a HorizontalPodAutoscaler (`hpa`, default) or a KEDA ScaledObject (`keda`)",
+        doc: "language.md#autoscale-engine",
+        args: "hpa|keda",
+        props: &["prometheus"],
+        ..Node::new(|n, d, c| c.body.autoscale_engine = Some(engine(n, d)))
     },
     Node {
         name: "disruption-budget",
@@ -150,6 +159,27 @@ fn autoscale(node: &KdlNode, diags: &mut Diagnostics) -> Option<Autoscale> {
     Some(a)
 }
 
+/// `autoscale-engine keda prometheus="http://prometheus-operated.monitoring.svc:9090"`.
+fn engine(node: &KdlNode, diags: &mut Diagnostics) -> AutoscaleEngine {
+    let mut r = NodeReader::new(node);
+    let engine = match r.arg(0) {
+        Some(e) => reader::choice(diags, e, &["hpa", "keda"]),
+        None => {
+            diags.push(missing(
+                name_span(node),
+                "an engine",
+                "write `autoscale-engine keda prometheus=\"http://prometheus-operated.monitoring.svc:9090\"`",
+            ));
+            None
+        }
+    };
+    let prometheus =
+        r.prop("prometheus").and_then(|e| reader::name(diags, e, "Prometheus address", values::check_http_url));
+    r.finish(diags);
+    no_children(diags, node);
+    AutoscaleEngine { node: name_span(node), engine, prometheus }
+}
+
 /// `cpu 70`, `memory 80`.
 fn utilisation(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<u32>> {
     let name = node.name().value();
@@ -217,7 +247,7 @@ fn pods_metric(node: &KdlNode, diags: &mut Diagnostics, a: &mut Autoscale, named
             );
             return;
         }
-        a.pods.insert(metric.value.clone(), PodsMetric { metric, target });
+        a.pods.insert(metric.value.clone(), PodsMetric { metric, target, requests: !named });
     }
 }
 

@@ -167,6 +167,14 @@ codes! {
     UnknownCaller = "SVC0709", "unknown-caller";
     CallCycle = "SVC0710", "call-cycle";
     HostEgress = "SVC0711", "host-egress";
+    InvalidHostname = "SVC0720", "invalid-hostname";
+    RoutePortNotServed = "SVC0721", "route-port-not-served";
+    RouteWithoutEntry = "SVC0722", "route-without-entry";
+    CanaryRouteMismatch = "SVC0723", "canary-route-mismatch";
+    GrpcRoutePath = "SVC0724", "grpc-route-path";
+    TlsWithoutSource = "SVC0725", "tls-without-source";
+    KedaUnscraped = "SVC0730", "keda-unscraped";
+    KedaWithoutPrometheus = "SVC0731", "keda-without-prometheus";
     ImportNotYaml = "SVC0801", "import-not-yaml";
     ImportNotAnObject = "SVC0802", "import-not-an-object";
     ImportUnknownKind = "SVC0803", "import-unknown-kind";

@@ -103,6 +103,16 @@ kinds! {
         custom: true, template: None;
     NetworkPolicy = "networking.k8s.io/v1", "networkpolicy", networking::v1::NetworkPolicy,
         custom: false, template: None;
+    /// `route { ingress-class … }`: the service's public HTTP entry.
+    Ingress = "networking.k8s.io/v1", "ingress", networking::v1::Ingress, custom: false, template: None;
+    /// Gateway API (`route { gateway … }`): HTTP routes from a Gateway.
+    HTTPRoute = "gateway.networking.k8s.io/v1", "httproute", crate::crd::HttpRoute, custom: true, template: None;
+    /// Gateway API: gRPC routes from a Gateway, for a gRPC port.
+    GRPCRoute = "gateway.networking.k8s.io/v1", "grpcroute", crate::crd::GrpcRoute, custom: true, template: None;
+    /// cert-manager (`route { tls issuer=… }`): the route's TLS certificate.
+    Certificate = "cert-manager.io/v1", "certificate", crate::crd::Certificate, custom: true, template: None;
+    /// KEDA (`autoscale engine="keda"`): event-driven scaling in place of the HPA.
+    ScaledObject = "keda.sh/v1alpha1", "scaledobject", crate::crd::ScaledObject, custom: true, template: None;
 }
 
 #[cfg(test)]
@@ -134,6 +144,7 @@ mod tests {
             ),
             (Kind::Namespace, core::v1::Namespace::API_VERSION, core::v1::Namespace::KIND),
             (Kind::NetworkPolicy, networking::v1::NetworkPolicy::API_VERSION, networking::v1::NetworkPolicy::KIND),
+            (Kind::Ingress, networking::v1::Ingress::API_VERSION, networking::v1::Ingress::KIND),
         ];
         for (kind, api_version, name) in builtin {
             assert_eq!((kind.api_version(), kind.as_str()), (api_version, name));

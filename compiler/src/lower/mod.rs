@@ -27,6 +27,7 @@ mod ports;
 mod probes;
 mod resources;
 mod rollout;
+mod route;
 mod scaling;
 mod scheduling;
 mod security;
@@ -249,6 +250,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     }
     out.extend(scaling::autoscaler(p));
     out.extend(scaling::disruption_budget(p));
+    out.extend(route::lower(p));
     if let Some(m) = &p.monitoring {
         out.extend(monitoring::lower(p, m));
     }

@@ -68,6 +68,10 @@ pub fn file(kind: Kind) -> Option<(&'static str, &'static str)> {
         Kind::AppProject => upstream!("argoproj.io/appproject_v1alpha1.json"),
         Kind::Kustomization => upstream!("kustomize.toolkit.fluxcd.io/kustomization_v1.json"),
         Kind::ExternalSecret => upstream!("external-secrets.io/externalsecret_v1.json"),
+        Kind::HTTPRoute => upstream!("gateway.networking.k8s.io/httproute_v1.json"),
+        Kind::GRPCRoute => upstream!("gateway.networking.k8s.io/grpcroute_v1.json"),
+        Kind::Certificate => upstream!("cert-manager.io/certificate_v1.json"),
+        Kind::ScaledObject => upstream!("keda.sh/scaledobject_v1alpha1.json"),
         _ => return None,
     })
 }

@@ -216,8 +216,26 @@ impl Schema {
         {
             sink.fail(node, "minimum", || format!("{n} is less than the minimum of {min}"))?;
         }
+        if let (Some(max), Value::Number(n)) = (node.maximum, value)
+            && n.as_f64().is_some_and(|n| n > max as f64)
+        {
+            sink.fail(node, "maximum", || format!("{n} is greater than the maximum of {max}"))?;
+        }
+        if let (Some(min), Value::Array(items)) = (node.min_items, value)
+            && items.len() < min as usize
+        {
+            sink.fail(node, "minItems", || format!("{} has fewer than {min} items", show(value)))?;
+        }
+        if let (Some(max), Value::Array(items)) = (node.max_items, value)
+            && items.len() > max as usize
+        {
+            sink.fail(node, "maxItems", || format!("{} has more than {max} items", show(value)))?;
+        }
         if !node.enumeration.is_empty() && value.as_str().is_none_or(|s| !node.enumeration.iter().any(|e| e == s)) {
             sink.fail(node, "enum", || format!("{} is not one of {}", show(value), quoted_list(&node.enumeration)))?;
+        }
+        if !node.int_enumeration.is_empty() && value.as_i64().is_none_or(|n| !node.int_enumeration.contains(&n)) {
+            sink.fail(node, "enum", || format!("{} is not one of {:?}", show(value), node.int_enumeration))?;
         }
         match value {
             Value::Object(map) => self.walk_object(node, map, sink)?,

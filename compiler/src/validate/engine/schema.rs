@@ -7,8 +7,8 @@
 //! The keywords read are those `schemas/validation.json` uses, no more:
 //! `type`, `properties`, `required`, `items`, `additionalProperties` (a
 //! schema, `true` or `false`), `anyOf`, `allOf`, `if`/`then`, `const` and
-//! `enum` (of strings), `pattern`, `minLength`, `maxLength`, `minimum` (an
-//! integer), `$ref` into `$defs`,
+//! `enum` (of strings), `pattern`, `minLength`, `maxLength`, `minimum` and
+//! `maximum` (integers), `minItems`, `maxItems`, `$ref` into `$defs`,
 //! `format` (`int32`, `int64` and `date-time` are checked, other formats
 //! are annotations), `x-kubernetes-int-or-string` and
 //! `x-kubernetes-preserve-unknown-fields`. Annotations are read and
@@ -56,9 +56,10 @@ struct RawSchema<'a> {
     then: Option<Box<RawSchema<'a>>>,
     #[serde(rename = "const")]
     constant: Option<Value>,
-    /// Strings only: a schema with another `enum` is refused.
+    /// Strings, or integers (Gateway API's redirect status codes): a
+    /// schema with another `enum` is refused.
     #[serde(rename = "enum", borrow)]
-    enumeration: Option<Vec<Borrowed<'a>>>,
+    enumeration: Option<Vec<EnumItem<'a>>>,
     #[serde(borrow)]
     pattern: Option<Cow<'a, str>>,
     #[serde(rename = "minLength")]
@@ -71,6 +72,12 @@ struct RawSchema<'a> {
     max_properties: Option<u32>,
     /// Integers only: a schema with another `minimum` is refused.
     minimum: Option<i64>,
+    /// Integers only, as `minimum`.
+    maximum: Option<i64>,
+    #[serde(rename = "minItems")]
+    min_items: Option<u32>,
+    #[serde(rename = "maxItems")]
+    max_items: Option<u32>,
     #[serde(borrow)]
     format: Option<Cow<'a, str>>,
     #[serde(rename = "x-kubernetes-int-or-string", default)]
@@ -117,6 +124,14 @@ fn pairs<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(Cow<'a, 
         }
     }
     d.deserialize_map(Pairs(std::marker::PhantomData))
+}
+
+/// An `enum` value: a string or an integer.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EnumItem<'a> {
+    Text(#[serde(borrow)] Cow<'a, str>),
+    Integer(i64),
 }
 
 /// A string that borrows from the input when it has no escapes.
@@ -233,6 +248,8 @@ pub struct Node {
     pub constant: Option<Text>,
     /// `enum` of strings; empty when absent.
     pub enumeration: List<Text>,
+    /// `enum` of integers; empty when absent.
+    pub int_enumeration: List<i64>,
     /// `pattern`: an index into `Schema::patterns`.
     pub pattern: Option<u32>,
     pub min_length: Option<u32>,
@@ -241,6 +258,9 @@ pub struct Node {
     pub min_properties: Option<u32>,
     pub max_properties: Option<u32>,
     pub minimum: Option<i64>,
+    pub maximum: Option<i64>,
+    pub min_items: Option<u32>,
+    pub max_items: Option<u32>,
     /// Sorted by name, for binary search.
     pub properties: List<(Text, NodeId)>,
     pub required: List<Text>,
@@ -268,12 +288,16 @@ impl Node {
         format: None,
         constant: None,
         enumeration: Cow::Borrowed(&[]),
+        int_enumeration: Cow::Borrowed(&[]),
         pattern: None,
         min_length: None,
         max_length: None,
         min_properties: None,
         max_properties: None,
         minimum: None,
+        maximum: None,
+        min_items: None,
+        max_items: None,
         properties: Cow::Borrowed(&[]),
         required: Cow::Borrowed(&[]),
         items: None,
@@ -427,20 +451,32 @@ impl Compiler {
                 }
             }),
         };
-        let enumeration: Vec<Text> =
-            raw.enumeration.take().unwrap_or_default().into_iter().map(|e| Cow::Owned(e.0.into_owned())).collect();
+        let (mut enumeration, mut int_enumeration): (Vec<Text>, Vec<i64>) = (Vec::new(), Vec::new());
+        for e in raw.enumeration.take().unwrap_or_default() {
+            match e {
+                EnumItem::Text(t) => enumeration.push(Cow::Owned(t.into_owned())),
+                EnumItem::Integer(n) => int_enumeration.push(n),
+            }
+        }
+        if !enumeration.is_empty() && !int_enumeration.is_empty() {
+            return Err("an `enum` of both strings and integers".to_string());
+        }
         Ok(Node {
             types,
             int_or_string: raw.int_or_string,
             format,
             constant,
             enumeration: Cow::Owned(enumeration),
+            int_enumeration: Cow::Owned(int_enumeration),
             pattern,
             min_length: raw.min_length,
             max_length: raw.max_length,
             min_properties: raw.min_properties,
             max_properties: raw.max_properties,
             minimum: raw.minimum,
+            maximum: raw.maximum,
+            min_items: raw.min_items,
+            max_items: raw.max_items,
             required: std::mem::take(&mut raw.required).into_iter().map(|r| Cow::Owned(r.into_owned())).collect(),
             preserve_unknown: raw.preserve_unknown,
             nullable: raw.nullable,
@@ -555,6 +591,9 @@ fn node_rust(n: &Node, texts: &dyn Fn(&[Text]) -> String) -> String {
     if !n.enumeration.is_empty() {
         let _ = write!(s, "enumeration: Cow::Borrowed(&[{}]), ", texts(&n.enumeration));
     }
+    if !n.int_enumeration.is_empty() {
+        let _ = write!(s, "int_enumeration: Cow::Borrowed(&{:?}), ", n.int_enumeration);
+    }
     if n.pattern.is_some() {
         let _ = write!(s, "pattern: {:?}, ", n.pattern);
     }
@@ -572,6 +611,15 @@ fn node_rust(n: &Node, texts: &dyn Fn(&[Text]) -> String) -> String {
     }
     if n.minimum.is_some() {
         let _ = write!(s, "minimum: {:?}, ", n.minimum);
+    }
+    if n.maximum.is_some() {
+        let _ = write!(s, "maximum: {:?}, ", n.maximum);
+    }
+    if n.min_items.is_some() {
+        let _ = write!(s, "min_items: {:?}, ", n.min_items);
+    }
+    if n.max_items.is_some() {
+        let _ = write!(s, "max_items: {:?}, ", n.max_items);
     }
     if !n.properties.is_empty() {
         let props: String = n.properties.iter().map(|(name, id)| format!("(Cow::Borrowed({name:?}), {id}),")).collect();
