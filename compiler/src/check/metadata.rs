@@ -46,6 +46,18 @@ pub(super) struct Written<'b> {
     pub selector: &'b Option<Spanned<crate::model::Selector>>,
 }
 
+impl<'b> Written<'b> {
+    pub fn of(b: &'b crate::model::Body) -> Self {
+        Written {
+            namespace: &b.namespace,
+            labels: &b.labels,
+            annotations: &b.annotations,
+            pod_annotations: &b.pod_annotations,
+            selector: &b.selector,
+        }
+    }
+}
+
 /// Labels a selector must not hold: they change with every release, or
 /// the controllers set them per ReplicaSet (SVC0363).
 const UNSTABLE: &[(&str, &str)] = &[

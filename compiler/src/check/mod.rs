@@ -146,14 +146,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     let main = containers::resolve(&cx, Role::Main, cx.origin, b, diags);
     let ports = &main.ports;
     let mut scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
-    let written = metadata::Written {
-        namespace: &b.namespace,
-        labels: &b.labels,
-        annotations: &b.annotations,
-        pod_annotations: &b.pod_annotations,
-        selector: &b.selector,
-    };
-    let mut metadata = metadata::resolve(&cx, &written, main.version.as_deref(), diags);
+    let mut metadata = metadata::resolve(&cx, &metadata::Written::of(b), main.version.as_deref(), diags);
     let names = metadata::names(cx.service, &b.names);
     let objects = metadata::objects(&b.objects, &b.exposes, diags);
     let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
