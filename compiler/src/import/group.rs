@@ -45,12 +45,13 @@ fn head(s: crate::source::Span) -> crate::source::Span {
 /// A workload and the objects that joined it.
 type Member = (Object, Vec<Object>);
 
-fn labels(v: &Value, p: &str) -> Map<String, Value> {
-    v.pointer(p).and_then(Value::as_object).cloned().unwrap_or_default()
+/// The map at a pointer, borrowed.
+fn labels<'a>(v: &'a Value, p: &str) -> Option<&'a Map<String, Value>> {
+    v.pointer(p).and_then(Value::as_object)
 }
 
-fn subset(sel: &Map<String, Value>, of: &Map<String, Value>) -> bool {
-    !sel.is_empty() && sel.iter().all(|(k, v)| of.get(k) == Some(v))
+fn subset(sel: Option<&Map<String, Value>>, of: Option<&Map<String, Value>>) -> bool {
+    sel.is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| of.and_then(|of| of.get(k)) == Some(v)))
 }
 
 /// Whether `o` belongs to the workload `w` (both in one environment).
@@ -58,8 +59,8 @@ fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
     let pods = labels(&w.value, "/spec/template/metadata/labels");
     let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
     match o.kind.as_str() {
-        "Service" => subset(&labels(&o.value, "/spec/selector"), &pods),
-        "PodDisruptionBudget" => subset(&labels(&o.value, "/spec/selector/matchLabels"), &pods),
+        "Service" => subset(labels(&o.value, "/spec/selector"), pods),
+        "PodDisruptionBudget" => subset(labels(&o.value, "/spec/selector/matchLabels"), pods),
         "HorizontalPodAutoscaler" => s("/spec/scaleTargetRef/name") == Some(&w.name),
         "ServiceAccount" => {
             let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
@@ -67,11 +68,16 @@ fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
         }
         "ServiceMonitor" => {
             let sel = labels(&o.value, "/spec/selector/matchLabels");
-            services.iter().any(|svc| subset(&sel, &labels(&svc.value, "/metadata/labels"))) || subset(&sel, &pods)
+            services.iter().any(|svc| subset(sel, labels(&svc.value, "/metadata/labels"))) || subset(sel, pods)
         }
-        "AnalysisTemplate" => mentions(&w.value, &o.name) || o.name.starts_with(&format!("{}-", w.name)),
-        _ => o.name == w.name || o.name.starts_with(&format!("{}-", w.name)),
+        "AnalysisTemplate" => mentions(&w.value, &o.name) || prefixed(&o.name, &w.name),
+        _ => o.name == w.name || prefixed(&o.name, &w.name),
     }
+}
+
+/// `name` starts with `workload-`.
+fn prefixed(name: &str, workload: &str) -> bool {
+    name.strip_prefix(workload).is_some_and(|rest| rest.starts_with('-'))
 }
 
 /// Which workloads an object may belong to, found without scanning them
@@ -95,8 +101,8 @@ impl Index {
             by_name.insert(w.name.clone(), i);
             let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
             by_account.entry(account.unwrap_or(&w.name).to_string()).or_default().push(i);
-            for (k, v) in labels(&w.value, "/spec/template/metadata/labels") {
-                by_label.entry((k, v.to_string())).or_default().push(i);
+            for (k, v) in labels(&w.value, "/spec/template/metadata/labels").into_iter().flatten() {
+                by_label.entry((k.clone(), v.to_string())).or_default().push(i);
             }
         }
         Index {
@@ -108,8 +114,8 @@ impl Index {
         }
     }
 
-    fn selected(&self, sel: &Map<String, Value>) -> Vec<usize> {
-        sel.iter().next().and_then(|(k, v)| self.by_label.get(&(k.clone(), v.to_string()))).cloned().unwrap_or_default()
+    fn selected(&self, sel: Option<&Map<String, Value>>) -> Vec<usize> {
+        sel.and_then(|m| m.iter().next()).and_then(|(k, v)| self.by_label.get(&(k.clone(), v.to_string()))).cloned().unwrap_or_default()
     }
 
     /// The workloads named `name`, or a prefix of it cut at a `-`.
@@ -124,23 +130,23 @@ impl Index {
 
     /// A Service joined workload `i`: ServiceMonitors find it by its labels.
     fn add_service(&mut self, i: usize, o: &Object) {
-        for (k, v) in labels(&o.value, "/metadata/labels") {
-            self.by_service_label.entry((k, v.to_string())).or_default().push(i);
+        for (k, v) in labels(&o.value, "/metadata/labels").into_iter().flatten() {
+            self.by_service_label.entry((k.clone(), v.to_string())).or_default().push(i);
         }
     }
 
     fn candidates(&self, o: &Object) -> Vec<usize> {
         let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
         match o.kind.as_str() {
-            "Service" => self.selected(&labels(&o.value, "/spec/selector")),
-            "PodDisruptionBudget" => self.selected(&labels(&o.value, "/spec/selector/matchLabels")),
+            "Service" => self.selected(labels(&o.value, "/spec/selector")),
+            "PodDisruptionBudget" => self.selected(labels(&o.value, "/spec/selector/matchLabels")),
             "HorizontalPodAutoscaler" => {
                 s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect()
             }
             "ServiceMonitor" => {
                 let sel = labels(&o.value, "/spec/selector/matchLabels");
-                let mut out = self.selected(&sel);
-                if let Some((k, v)) = sel.iter().next() {
+                let mut out = self.selected(sel);
+                if let Some((k, v)) = sel.and_then(|m| m.iter().next()) {
                     out.extend(self.by_service_label.get(&(k.clone(), v.to_string())).into_iter().flatten());
                 }
                 out.sort_unstable();
@@ -218,12 +224,17 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
                 .help("import the files that hold the workloads too"),
         );
     }
+    // Each environment's workloads by name, moved (not copied) into their spec.
+    let mut per_env: Vec<(String, BTreeMap<String, Member>)> = per_env
+        .into_iter()
+        .map(|(env, ws)| (env, ws.into_iter().map(|m| (m.0.name.clone(), m)).collect()))
+        .collect();
     for (name, _) in names {
         let environments = per_env
-            .iter()
+            .iter_mut()
             .filter_map(|(env, ws)| {
-                let (w, m) = ws.iter().find(|(w, _)| w.name == name)?;
-                Some((env.clone(), std::iter::once(w.clone()).chain(m.iter().cloned()).collect()))
+                let (w, m) = ws.remove(&name)?;
+                Some((env.clone(), std::iter::once(w).chain(m).collect()))
             })
             .collect();
         out.workloads.push(Workload { name, environments });
@@ -260,8 +271,9 @@ fn refuse_secrets(objects: &[Object], diags: &mut Vec<Diagnostic>) {
 /// service name (SVC0810).
 fn unique(workloads: Vec<Object>, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
     let mut out: Vec<Object> = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for w in workloads {
-        if let Some(first) = out.iter().find(|x| x.name == w.name) {
+        if let Some(first) = seen.get(&w.name).map(|&i| &out[i]) {
             diags.push(
                 Diagnostic::error(Code::ImportDuplicateWorkload, format!("two workloads are named `{}`", w.name))
                     .at(head(w.span), format!("second `{}`", w.name))
@@ -281,6 +293,7 @@ fn unique(workloads: Vec<Object>, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
             );
             continue;
         }
+        seen.insert(w.name.clone(), out.len());
         out.push(w);
     }
     out

@@ -5,6 +5,7 @@
 //! is dropped silently.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -51,7 +52,9 @@ pub struct ObjectReport {
 #[derive(Debug)]
 struct Entry {
     head: ObjectReport,
-    leaves: BTreeMap<String, Option<Fate>>,
+    /// Every leaf in the order [`each_leaf`] walks the value, and its fate
+    /// (sorted by pointer only when the ledger closes).
+    leaves: Vec<(String, Option<Fate>)>,
     claims: Vec<(String, &'static str)>,
     twice: Vec<String>,
 }
@@ -66,47 +69,89 @@ pub fn escape(seg: &str) -> String {
     seg.replace('~', "~0").replace('/', "~1")
 }
 
-/// Every leaf of a value with its pointer (scalars, empty objects, empty lists).
-pub fn leaf_values<'a>(v: &'a Value, at: &mut String, out: &mut BTreeMap<String, &'a Value>) {
+/// Append `/SEGMENT`, escaped, to a pointer (no copy when nothing needs escaping).
+fn push_segment(at: &mut String, seg: &str) {
+    at.push('/');
+    if seg.contains(['~', '/']) {
+        at.push_str(&escape(seg));
+    } else {
+        at.push_str(seg);
+    }
+}
+
+/// Call `f` with every leaf of a value (scalars, empty objects, empty
+/// lists) and its pointer, in the value's order; `at` is the pointer of
+/// `v` (restored on return).
+pub fn each_leaf<'a>(v: &'a Value, at: &mut String, f: &mut impl FnMut(&str, &'a Value)) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             for (k, x) in m {
                 let len = at.len();
-                at.push('/');
-                at.push_str(&escape(k));
-                leaf_values(x, at, out);
+                push_segment(at, k);
+                each_leaf(x, at, f);
                 at.truncate(len);
             }
         }
         Value::Array(a) if !a.is_empty() => {
             for (i, x) in a.iter().enumerate() {
                 let len = at.len();
-                at.push('/');
-                at.push_str(&i.to_string());
-                leaf_values(x, at, out);
+                let _ = write!(at, "/{i}");
+                each_leaf(x, at, f);
                 at.truncate(len);
             }
         }
-        _ => {
-            out.insert(at.clone(), v);
-        }
+        _ => f(at, v),
     }
+}
+
+/// Every leaf of a value with its pointer (scalars, empty objects, empty lists).
+pub fn leaf_values<'a>(v: &'a Value, at: &mut String, out: &mut BTreeMap<String, &'a Value>) {
+    each_leaf(v, at, &mut |p, x| {
+        out.insert(p.to_string(), x);
+    });
 }
 
 /// Every leaf of a value (scalars, empty objects, empty lists) by pointer.
 pub fn leaves(v: &Value, at: &str, out: &mut Vec<String>) {
-    match v {
+    each_leaf(v, &mut at.to_string(), &mut |p, _| out.push(p.to_string()));
+}
+
+/// The child of `g` that an input's child at the same pointer segment
+/// meets: a key of an object, or an index of a list (a pointer does not
+/// say which, so neither does this).
+fn child<'a>(g: Option<&'a Value>, key: Option<&str>, index: Option<usize>) -> Option<&'a Value> {
+    match g? {
+        Value::Object(m) => match key {
+            Some(k) => m.get(k),
+            None => m.get(index?.to_string().as_str()),
+        },
+        Value::Array(a) => match index {
+            Some(i) => a.get(i),
+            // A key reads as an index only as `leaves` writes indices.
+            None => key
+                .filter(|k| k.bytes().all(|b| b.is_ascii_digit()) && (*k == "0" || !k.starts_with('0')))
+                .and_then(|k| k.parse::<usize>().ok())
+                .and_then(|i| a.get(i)),
+        },
+        _ => None,
+    }
+}
+
+/// Walk `input` as [`each_leaf`] does, telling `f` per leaf whether
+/// `generated` has the same leaf at the same pointer.
+fn compare(input: &Value, generated: Option<&Value>, f: &mut impl FnMut(bool)) {
+    match input {
         Value::Object(m) if !m.is_empty() => {
             for (k, x) in m {
-                leaves(x, &format!("{at}/{}", escape(k)), out);
+                compare(x, child(generated, Some(k), None), f);
             }
         }
         Value::Array(a) if !a.is_empty() => {
             for (i, x) in a.iter().enumerate() {
-                leaves(x, &format!("{at}/{i}"), out);
+                compare(x, child(generated, None, Some(i)), f);
             }
         }
-        _ => out.push(at.to_string()),
+        _ => f(generated == Some(input)),
     }
 }
 
@@ -121,7 +166,7 @@ impl Ledger {
     /// Open the account of one input object; returns its index.
     pub fn open(&mut self, environment: &str, kind: &str, name: &str, source: String, value: &Value) -> usize {
         let mut ls = Vec::new();
-        leaves(value, "", &mut ls);
+        each_leaf(value, &mut String::new(), &mut |p, _| ls.push((p.to_string(), None)));
         let head = ObjectReport {
             environment: environment.into(),
             kind: kind.into(),
@@ -136,12 +181,7 @@ impl Ledger {
             changes: Vec::new(),
             dropped: Vec::new(),
         };
-        self.entries.push(Entry {
-            head,
-            leaves: ls.into_iter().map(|l| (l, None)).collect(),
-            claims: Vec::new(),
-            twice: Vec::new(),
-        });
+        self.entries.push(Entry { head, leaves: ls, claims: Vec::new(), twice: Vec::new() });
         self.entries.len() - 1
     }
 
@@ -150,15 +190,18 @@ impl Ledger {
         self.entries[object].claims.push((prefix.to_string(), block));
     }
 
-    /// The leaves of an object not settled yet.
+    /// The leaves of an object not settled yet, sorted.
     pub fn open_leaves(&self, object: usize) -> Vec<String> {
-        self.entries[object].leaves.iter().filter(|(_, f)| f.is_none()).map(|(p, _)| p.clone()).collect()
+        let mut out: Vec<String> =
+            self.entries[object].leaves.iter().filter(|(_, f)| f.is_none()).map(|(p, _)| p.clone()).collect();
+        out.sort_unstable();
+        out
     }
 
     /// Settle one leaf. Settling a leaf twice is recorded and fails [`close`](Self::close).
     pub fn settle(&mut self, object: usize, pointer: &str, fate: Fate) {
         let e = &mut self.entries[object];
-        match e.leaves.get_mut(pointer) {
+        match e.leaves.iter_mut().find(|(p, _)| p == pointer).map(|(_, slot)| slot) {
             Some(slot @ None) => *slot = Some(fate),
             Some(Some(_)) | None => e.twice.push(pointer.to_string()),
         }
@@ -178,6 +221,27 @@ impl Ledger {
         }
     }
 
+    /// Settle the open leaves against a generated object: `decide` gets
+    /// each pointer and whether `generated` has the same leaf there.
+    /// `input` must be the value the object was opened with.
+    pub fn settle_against(
+        &mut self,
+        object: usize,
+        input: &Value,
+        generated: Option<&Value>,
+        mut decide: impl FnMut(&str, bool) -> Option<Fate>,
+    ) {
+        let mut leaves = self.entries[object].leaves.iter_mut();
+        compare(input, generated, &mut |same| {
+            if let Some((p, slot)) = leaves.next()
+                && slot.is_none()
+            {
+                *slot = decide(p, same);
+            }
+        });
+        debug_assert!(leaves.next().is_none(), "settle_against: not the value the object was opened with");
+    }
+
     /// The reports, or the leaves that were left unsettled or settled twice
     /// (a defect: import must then write nothing).
     pub fn close(self) -> Result<Vec<ObjectReport>, Vec<String>> {
@@ -189,13 +253,20 @@ impl Ledger {
             for p in &e.twice {
                 problems.push(format!("{id}: {p} settled twice"));
             }
-            for (p, fate) in e.leaves {
+            let mut leaves = e.leaves;
+            leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (p, fate) in leaves {
                 match fate {
                     None => problems.push(format!("{id}: {p} not accounted for")),
                     Some(Fate::Native) => {
                         head.native += 1;
                         let block = e.claims.iter().rev().find(|(c, _)| under(&p, c)).map_or("default", |(_, b)| b);
-                        *head.native_by_block.entry(block.to_string()).or_default() += 1;
+                        match head.native_by_block.get_mut(block) {
+                            Some(n) => *n += 1,
+                            None => {
+                                head.native_by_block.insert(block.to_string(), 1);
+                            }
+                        }
                     }
                     Some(Fate::Patched) => head.patched += 1,
                     Some(Fate::Changed(reason)) => {

@@ -35,8 +35,8 @@ const SERVER_SET: &[&str] = &[
 /// The result of one environment.
 pub(crate) struct EnvImport {
     pub nodes: Vec<SpecNode>,
-    /// The last build of exactly these nodes.
-    pub run: Run,
+    /// The last build of exactly these nodes (taken by the one-environment spec).
+    pub run: Option<Run>,
     /// Per input object: the generated object it became (kind, name), the
     /// sets written for it, and why fields differ.
     pub objects: Vec<Account>,
@@ -88,7 +88,7 @@ pub(crate) fn header(w: &Workload) -> String {
 pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Imported, ServiceReport), Failure> {
     let mut ledger = Ledger::default();
     let header = header(w);
-    let mut envs = Vec::new();
+    let mut envs: Vec<(String, EnvImport)> = Vec::new();
     for (env, objs) in &w.environments {
         let ids: Vec<usize> =
             objs.iter().map(|o| ledger.open(env, &o.kind, &o.name, o.source.clone(), &o.value)).collect();
@@ -111,7 +111,8 @@ pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Impo
     } else {
         // The last build of this environment built exactly this text.
         let text = render::spec(&header, &w.name, &envs[0].1.nodes, &[], None).text;
-        (text, envs[0].1.run.clone())
+        let run = envs[0].1.run.take().ok_or_else(|| failed(&w.name, "no build".into()))?;
+        (text, run)
     };
     if let Some(d) = errors(&run).first() {
         if std::env::var_os("SVCC_IMPORT_DEBUG").is_some() {
@@ -245,8 +246,8 @@ fn import_env(
         ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
     }
     let (nodes, run) = native(header, name, env, objs, ids, ledger, opts.harden)?;
-    let generated = run.objects.first().cloned().unwrap_or_default();
-    let found = matches(objs, &generated);
+    let generated: &[Generated] = run.objects.first().map_or(&[], Vec::as_slice);
+    let found = matches(objs, generated);
     let mut accounts = Vec::new();
     let mut blocks: Vec<PatchBlock> = Vec::new();
     let mut owners: Vec<usize> = Vec::new();
@@ -277,19 +278,22 @@ fn import_env(
         let key = format!("patch {} {}", b.kind, b.name.as_deref().unwrap_or(""));
         nodes.push(SpecNode { key, text: render::patch_text(b, None) });
     }
-    Ok(EnvImport { nodes, run, objects: accounts })
+    Ok(EnvImport { nodes, run: Some(run), objects: accounts })
 }
 
 /// The sets that make `g` into `o`, minus what svcc decides by design.
 fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Vec<Set> {
     let mut input = o.value.clone();
     let mut fixed = |input: &mut Value, p: &str, fate: Fate| {
-        let theirs = input.pointer(p).cloned();
-        let ours = g.value.pointer(p).cloned();
-        if theirs.is_some() && theirs != ours {
+        let ours = g.value.pointer(p);
+        let theirs = input.pointer(p);
+        if theirs == ours {
+            return;
+        }
+        if theirs.is_some() {
             acc.reasons.push((p.to_string(), fate));
         }
-        replace(input, p, ours);
+        replace(input, p, ours.cloned());
     };
     for p in SERVER_SET {
         fixed(&mut input, p, Fate::Dropped("set by the API server, not configuration".into()));
@@ -402,18 +406,10 @@ fn patch_rounds(
 
 /// Settle every open leaf of the environment's objects against the final build.
 fn settle(ledger: &mut Ledger, objs: &[Object], r: &EnvImport, generated: &[Generated]) {
-    use std::collections::BTreeMap;
     for (o, acc) in objs.iter().zip(&r.objects) {
         let fin =
             acc.target.as_ref().and_then(|(k, n)| generated.iter().find(|g| g.kind.as_str() == k && &g.name == n));
-        let mut theirs = BTreeMap::new();
-        super::ledger::leaf_values(&o.value, &mut String::new(), &mut theirs);
-        let mut ours = BTreeMap::new();
-        if let Some(g) = fin {
-            super::ledger::leaf_values(&g.value, &mut String::new(), &mut ours);
-        }
-        ledger.settle_open(acc.ledger, |p| {
-            let same = fin.is_some() && ours.get(p).is_some_and(|v| Some(v) == theirs.get(p));
+        ledger.settle_against(acc.ledger, &o.value, fin.map(|g| &g.value), |p, same| {
             Some(if same {
                 if acc.sets.iter().any(|s| under(p, s)) { Fate::Patched } else { Fate::Native }
             } else {
