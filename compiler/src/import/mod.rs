@@ -120,18 +120,34 @@ type Outcome1 = Result<(Imported, ServiceReport), service::Failure>;
 
 /// Import the workloads on every core (each is independent).
 fn run_each(workloads: &[group::Workload], multi: bool, opts: &Options) -> Vec<Outcome1> {
-    let one = |w: &group::Workload| service::import_service(w, multi, opts);
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(workloads.len()).max(1);
+    par_map(workloads, |w| service::import_service(w, multi, opts))
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Err(Box::new(Diagnostic::error(Code::ImportFailed, "an import worker failed")))))
+        .collect()
+}
+
+/// `f` of every item, on every core, in the items' order; `None` where a
+/// worker panicked. Workers take the next item as they finish one, so a
+/// slow item does not hold up the others.
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(items.len()).max(1);
     if workers == 1 {
-        return workloads.iter().map(one).collect();
+        return items.iter().map(|x| Some(f(x))).collect();
     }
-    let mut slots: Vec<Option<Outcome1>> = (0..workloads.len()).map(|_| None).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let one = &one;
+            .map(|_| {
+                let (f, next) = (&f, &next);
                 s.spawn(move || {
-                    workloads.iter().enumerate().skip(w).step_by(workers).map(|(i, x)| (i, one(x))).collect::<Vec<_>>()
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(x) = items.get(i) else { break };
+                        done.push((i, f(x)));
+                    }
+                    done
                 })
             })
             .collect();
@@ -144,18 +160,19 @@ fn run_each(workloads: &[group::Workload], multi: bool, opts: &Options) -> Vec<O
         }
     });
     slots
-        .into_iter()
-        .map(|s| s.unwrap_or_else(|| Err(Box::new(Diagnostic::error(Code::ImportFailed, "an import worker failed")))))
-        .collect()
 }
 
 /// Parse every source into objects.
 fn read(sources: &[Source], diags: &mut Vec<Diagnostic>) -> Vec<Object> {
     let mut budget = yaml::MAX_DOCS;
+    let files: Vec<(u16, &str)> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, src)| (u16::try_from(i).unwrap_or(u16::MAX), src.text.as_str()))
+        .collect();
     let mut objects = Vec::new();
-    for (i, src) in sources.iter().enumerate() {
-        let file = u16::try_from(i).unwrap_or(u16::MAX);
-        let docs = match yaml::documents(file, &src.text, &mut budget) {
+    for (src, docs) in sources.iter().zip(yaml::read_all(&files, &mut budget)) {
+        let docs = match docs {
             Ok(d) => d,
             Err(ds) => {
                 diags.extend(ds);
