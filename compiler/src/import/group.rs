@@ -47,7 +47,7 @@ type Member = (Object, Vec<Object>);
 
 /// The map at a pointer, borrowed.
 fn labels<'a>(v: &'a Value, p: &str) -> Option<&'a Map<String, Value>> {
-    v.pointer(p).and_then(Value::as_object)
+    super::diff::get(v, p).and_then(Value::as_object)
 }
 
 fn subset(sel: Option<&Map<String, Value>>, of: Option<&Map<String, Value>>) -> bool {
@@ -57,13 +57,13 @@ fn subset(sel: Option<&Map<String, Value>>, of: Option<&Map<String, Value>>) -> 
 /// Whether `o` belongs to the workload `w` (both in one environment).
 fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
     let pods = labels(&w.value, "/spec/template/metadata/labels");
-    let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+    let s = |p: &str| super::diff::get(&o.value, p).and_then(Value::as_str);
     match o.kind.as_str() {
         "Service" => subset(labels(&o.value, "/spec/selector"), pods),
         "PodDisruptionBudget" => subset(labels(&o.value, "/spec/selector/matchLabels"), pods),
         "HorizontalPodAutoscaler" => s("/spec/scaleTargetRef/name") == Some(&w.name),
         "ServiceAccount" => {
-            let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
+            let account = super::diff::get(&w.value, "/spec/template/spec/serviceAccountName").and_then(Value::as_str);
             account == Some(&o.name) || (account.is_none() && o.name == w.name)
         }
         "ServiceMonitor" => {
@@ -81,41 +81,78 @@ fn prefixed(name: &str, workload: &str) -> bool {
 }
 
 /// Which workloads an object may belong to, found without scanning them
-/// all (import of a thousand services stays linear): by name, by a label
-/// of the selector, and for a ServiceMonitor by its Services' labels.
+/// all (import of a thousand services stays linear): by name, by the
+/// rarest label of the selector (a label every workload has, such as
+/// `managed-by`, would make it quadratic), for a ServiceMonitor by its
+/// Services' labels, and for an AnalysisTemplate by the `templateName`s.
 struct Index {
     by_name: BTreeMap<String, usize>,
-    by_label: BTreeMap<(String, String), Vec<usize>>,
+    by_label: Labels,
     /// Workloads by the account their pods run as (their own name without one).
     by_account: BTreeMap<String, Vec<usize>>,
-    by_service_label: BTreeMap<(String, String), Vec<usize>>,
-    in_order: Vec<usize>,
+    by_service_label: Labels,
+    by_template: BTreeMap<String, Vec<usize>>,
+}
+
+/// Workloads by a label (key, value as JSON), in input order.
+type Labels = BTreeMap<(String, String), Vec<usize>>;
+
+/// The workloads that have every label of `sel`: a subset of the shortest
+/// list among its labels' (no workload when a label has none).
+fn narrowest(by: &Labels, sel: Option<&Map<String, Value>>) -> Vec<usize> {
+    let mut best: Option<&Vec<usize>> = None;
+    for (k, v) in sel.into_iter().flatten() {
+        match by.get(&(k.clone(), v.to_string())) {
+            None => return Vec::new(),
+            Some(l) if best.is_none_or(|b| l.len() < b.len()) => best = Some(l),
+            Some(_) => {}
+        }
+    }
+    best.cloned().unwrap_or_default()
+}
+
+/// Every string a `templateName` key holds in a value.
+fn template_names<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if let (true, Some(name)) = (k == "templateName", x.as_str()) {
+                    out.push(name);
+                }
+                template_names(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| template_names(x, out)),
+        _ => {}
+    }
 }
 
 impl Index {
     fn new(workloads: &[Object]) -> Self {
         let mut by_name = BTreeMap::new();
-        let mut by_label: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        let mut by_label: Labels = BTreeMap::new();
         let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut by_template: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, w) in workloads.iter().enumerate() {
+            let mut names = Vec::new();
+            template_names(&w.value, &mut names);
+            names.sort_unstable();
+            names.dedup();
+            for n in names {
+                by_template.entry(n.to_string()).or_default().push(i);
+            }
             by_name.insert(w.name.clone(), i);
-            let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
+            let account = super::diff::get(&w.value, "/spec/template/spec/serviceAccountName").and_then(Value::as_str);
             by_account.entry(account.unwrap_or(&w.name).to_string()).or_default().push(i);
             for (k, v) in labels(&w.value, "/spec/template/metadata/labels").into_iter().flatten() {
                 by_label.entry((k.clone(), v.to_string())).or_default().push(i);
             }
         }
-        Index {
-            by_name,
-            by_label,
-            by_account,
-            by_service_label: BTreeMap::new(),
-            in_order: (0..workloads.len()).collect(),
-        }
+        Index { by_name, by_label, by_account, by_service_label: BTreeMap::new(), by_template }
     }
 
     fn selected(&self, sel: Option<&Map<String, Value>>) -> Vec<usize> {
-        sel.and_then(|m| m.iter().next()).and_then(|(k, v)| self.by_label.get(&(k.clone(), v.to_string()))).cloned().unwrap_or_default()
+        narrowest(&self.by_label, sel)
     }
 
     /// The workloads named `name`, or a prefix of it cut at a `-`.
@@ -136,7 +173,7 @@ impl Index {
     }
 
     fn candidates(&self, o: &Object) -> Vec<usize> {
-        let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+        let s = |p: &str| super::diff::get(&o.value, p).and_then(Value::as_str);
         match o.kind.as_str() {
             "Service" => self.selected(labels(&o.value, "/spec/selector")),
             "PodDisruptionBudget" => self.selected(labels(&o.value, "/spec/selector/matchLabels")),
@@ -146,16 +183,20 @@ impl Index {
             "ServiceMonitor" => {
                 let sel = labels(&o.value, "/spec/selector/matchLabels");
                 let mut out = self.selected(sel);
-                if let Some((k, v)) = sel.and_then(|m| m.iter().next()) {
-                    out.extend(self.by_service_label.get(&(k.clone(), v.to_string())).into_iter().flatten());
-                }
+                out.extend(narrowest(&self.by_service_label, sel));
                 out.sort_unstable();
                 out.dedup();
                 out
             }
             "ServiceAccount" => self.by_account.get(&o.name).cloned().unwrap_or_default(),
-            // Few of these; a Rollout may name its templates anything.
-            "AnalysisTemplate" => self.in_order.clone(),
+            // A Rollout may name its templates anything; or `WORKLOAD-…`.
+            "AnalysisTemplate" => {
+                let mut out = self.by_template.get(&o.name).cloned().unwrap_or_default();
+                out.extend(self.named(&o.name));
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
             _ => self.named(&o.name),
         }
     }

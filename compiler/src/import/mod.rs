@@ -190,7 +190,7 @@ fn read(sources: &[Source], diags: &mut Vec<Diagnostic>) -> Vec<Object> {
 }
 
 fn object(src: &Source, env: &str, d: yaml::Document, diags: &mut Vec<Diagnostic>) -> Option<Object> {
-    let text = |p: &str| d.value.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let text = |p: &str| diff::get(&d.value, p).and_then(Value::as_str).map(str::to_string);
     // A kustomization (as `svcc build -o` writes beside the objects) is
     // kustomize's input, not an object of the cluster.
     if text("/apiVersion").is_some_and(|a| a.starts_with("kustomize.config.k8s.io/")) {

@@ -285,8 +285,8 @@ fn import_env(
 fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Vec<Set> {
     let mut input = o.value.clone();
     let mut fixed = |input: &mut Value, p: &str, fate: Fate| {
-        let ours = g.value.pointer(p);
-        let theirs = input.pointer(p);
+        let ours = super::diff::get(&g.value, p);
+        let theirs = super::diff::get(input, p);
         if theirs == ours {
             return;
         }
