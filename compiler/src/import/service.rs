@@ -88,31 +88,22 @@ pub(crate) fn header(w: &Workload) -> String {
 pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Imported, ServiceReport), Failure> {
     let mut ledger = Ledger::default();
     let header = header(w);
-    let mut envs: Vec<(String, EnvImport)> = Vec::new();
+    let mut planned: Vec<(String, Planned)> = Vec::new();
     for (env, objs) in &w.environments {
         let ids: Vec<usize> =
             objs.iter().map(|o| ledger.open(env, &o.kind, &o.name, o.source.clone(), &o.value)).collect();
-        let r = import_env(&header, &w.name, multi.then_some(env.as_str()), objs, &ids, &mut ledger, opts)?;
-        envs.push((env.clone(), r));
+        let p = plan_env(&header, &w.name, multi.then_some(env.as_str()), objs, &ids, &mut ledger, opts)?;
+        planned.push((env.clone(), p));
     }
-    let (text, run) = if multi {
-        let nodes: Vec<(String, Vec<SpecNode>)> = envs.iter().map(|(e, r)| (e.clone(), r.nodes.clone())).collect();
-        let text = render::combined(&header, &w.name, &nodes, true);
-        let run = build(&text);
-        if errors(&run).is_empty() {
-            (text, run)
-        } else {
-            // Shared nodes can interact with an environment's (a merge, an
-            // order): then every environment says everything itself.
-            let text = render::combined(&header, &w.name, &nodes, false);
-            let run = build(&text);
-            (text, run)
-        }
+    let (envs, text, run) = if multi {
+        combine(&header, &w.name, planned)?
     } else {
+        let (env, p) = planned.pop().ok_or_else(|| failed(&w.name, "no environment".into()))?;
+        let mut r = p.patched(&header, &w.name, None)?;
         // The last build of this environment built exactly this text.
-        let text = render::spec(&header, &w.name, &envs[0].1.nodes, &[], None).text;
-        let run = envs[0].1.run.take().ok_or_else(|| failed(&w.name, "no build".into()))?;
-        (text, run)
+        let text = render::spec(&header, &w.name, &r.nodes, &[], None).text;
+        let run = r.run.take().ok_or_else(|| failed(&w.name, "no build".into()))?;
+        (vec![(env, r)], text, run)
     };
     if let Some(d) = errors(&run).first() {
         if std::env::var_os("SVCC_IMPORT_DEBUG").is_some() {
@@ -134,6 +125,99 @@ pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Impo
     let text = crate::format::format(&text, &mut diags).ok_or_else(|| failed(&w.name, "svcc fmt refused it".into()))?;
     let report = ServiceReport::new(&w.name, objects, added);
     Ok((Imported { service: w.name.clone(), text }, report))
+}
+
+/// The spec of several environments and its build. First optimistically:
+/// every environment's patches as planned, in one build of the combined
+/// spec (an environment's patches are refused by its own build or by
+/// neither, so this is what building each first gives when it accepts
+/// them). Otherwise as the one-environment import: each environment built
+/// with its patches until svcc accepts them all, then combined.
+fn combine(header: &str, name: &str, planned: Vec<(String, Planned)>) -> Result<Combined, Failure> {
+    let nodes: Vec<(String, Vec<SpecNode>)> = planned.iter().map(|(e, p)| (e.clone(), p.with_patches())).collect();
+    let first = render::combined(header, name, &nodes, true);
+    let run = build(&first);
+    if errors(&run).is_empty() {
+        let envs = planned.into_iter().map(|(e, p)| (e, p.accepted(None))).collect();
+        return Ok((envs, first, run));
+    }
+    let mut envs = Vec::new();
+    for (e, p) in planned {
+        let r = p.patched(header, name, Some(&e))?;
+        envs.push((e, r));
+    }
+    let nodes: Vec<(String, Vec<SpecNode>)> = envs.iter().map(|(e, r)| (e.clone(), r.nodes.clone())).collect();
+    let text = render::combined(header, name, &nodes, true);
+    let run = if text == first { run } else { build(&text) };
+    if errors(&run).is_empty() {
+        return Ok((envs, text, run));
+    }
+    // Shared nodes can interact with an environment's (a merge, an
+    // order): then every environment says everything itself.
+    let text = render::combined(header, name, &nodes, false);
+    let run = build(&text);
+    Ok((envs, text, run))
+}
+
+/// Every environment's import, the spec text and its build.
+type Combined = (Vec<(String, EnvImport)>, String, Run);
+
+/// One environment mapped and built, its patches planned but not built.
+struct Planned {
+    nodes: Vec<SpecNode>,
+    /// The build of `nodes`.
+    run: Run,
+    accounts: Vec<Account>,
+    blocks: Vec<PatchBlock>,
+    /// The input object (index into `accounts`) of each block.
+    owners: Vec<usize>,
+}
+
+impl Planned {
+    fn with_patches(&self) -> Vec<SpecNode> {
+        let mut nodes = self.nodes.clone();
+        nodes.extend(self.blocks.iter().map(patch_node));
+        nodes
+    }
+
+    /// The environment with its patches as planned, accepted.
+    fn accepted(self, run: Option<Run>) -> EnvImport {
+        let Planned { nodes, accounts, blocks, owners, .. } = self;
+        accept(nodes, accounts, &blocks, &owners, run)
+    }
+
+    /// Build with the patches until svcc accepts them all (no build when
+    /// there are none: the native build is the last).
+    fn patched(self, header: &str, name: &str, env: Option<&str>) -> Result<EnvImport, Failure> {
+        let Planned { nodes, run, mut accounts, mut blocks, mut owners } = self;
+        let run = if blocks.is_empty() {
+            run
+        } else {
+            patch_rounds(header, name, env, &nodes, &mut blocks, &mut owners, &mut accounts)?
+        };
+        Ok(accept(nodes, accounts, &blocks, &owners, Some(run)))
+    }
+}
+
+/// The environment with the patches `blocks` (of the input objects
+/// `owners`) accepted: their fields are patched, and they join the nodes.
+fn accept(
+    mut nodes: Vec<SpecNode>,
+    mut accounts: Vec<Account>,
+    blocks: &[PatchBlock],
+    owners: &[usize],
+    run: Option<Run>,
+) -> EnvImport {
+    for (b, &o) in blocks.iter().zip(owners) {
+        accounts[o].sets.extend(b.sets.iter().map(|s| s.covers.clone()));
+    }
+    nodes.extend(blocks.iter().map(patch_node));
+    EnvImport { nodes, run, objects: accounts }
+}
+
+fn patch_node(b: &PatchBlock) -> SpecNode {
+    let key = format!("patch {} {}", b.kind, b.name.as_deref().unwrap_or(""));
+    SpecNode { key, text: render::patch_text(b, None) }
 }
 
 /// Per generated object: how many fields svcc adds that the input lacks.
@@ -231,8 +315,8 @@ fn native(
     Err(failed(name, "too many rounds".into()))
 }
 
-/// Import one environment of a workload.
-fn import_env(
+/// Map one environment of a workload, build it, and plan the patches.
+fn plan_env(
     header: &str,
     name: &str,
     env: Option<&str>,
@@ -240,7 +324,7 @@ fn import_env(
     ids: &[usize],
     ledger: &mut Ledger,
     opts: &Options,
-) -> Result<EnvImport, Failure> {
+) -> Result<Planned, Failure> {
     for &id in ids {
         let fate = Fate::Dropped("set by the API server, not configuration".into());
         ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
@@ -268,17 +352,7 @@ fn import_env(
         }
         accounts.push(acc);
     }
-    let run = if blocks.is_empty() {
-        run
-    } else {
-        patch_rounds(header, name, env, &nodes, &mut blocks, &owners, &mut accounts)?
-    };
-    let mut nodes = nodes;
-    for b in &blocks {
-        let key = format!("patch {} {}", b.kind, b.name.as_deref().unwrap_or(""));
-        nodes.push(SpecNode { key, text: render::patch_text(b, None) });
-    }
-    Ok(EnvImport { nodes, run: Some(run), objects: accounts })
+    Ok(Planned { nodes, run, accounts, blocks, owners })
 }
 
 /// The sets that make `g` into `o`, minus what svcc decides by design.
@@ -362,17 +436,13 @@ fn patch_rounds(
     env: Option<&str>,
     nodes: &[SpecNode],
     blocks: &mut Vec<PatchBlock>,
-    owners: &[usize],
+    owners: &mut Vec<usize>,
     accounts: &mut [Account],
 ) -> Result<Run, Failure> {
-    let mut owners = owners.to_vec();
     for _ in 0..MAX_ROUNDS {
         let r = render::spec(header, name, nodes, blocks, env);
         let run = build(&r.text);
         if errors(&run).is_empty() {
-            for (b, &o) in blocks.iter().zip(&owners) {
-                accounts[o].sets.extend(b.sets.iter().map(|s| s.covers.clone()));
-            }
             return Ok(run);
         }
         let mut refused: Vec<(usize, usize, Fate)> = Vec::new();
