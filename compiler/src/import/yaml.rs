@@ -1,6 +1,8 @@
 //! Reading the input: multi-document YAML into JSON values, each with the
 //! span of its document, within bounds (untrusted input).
 
+mod fast;
+
 use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -31,6 +33,12 @@ pub fn documents(file: u16, text: &str, budget: &mut usize) -> Result<Vec<Docume
 /// What parsing one document's text gave.
 type Parsed = Result<Vec<Value>, serde_saphyr::Error>;
 
+/// One document's text: the fast path for the YAML tools write, else
+/// serde-saphyr (which reads the rest and reports errors).
+fn parse(chunk: &str) -> Parsed {
+    fast::document(chunk).map_or_else(|| serde_saphyr::from_multiple(chunk), Ok)
+}
+
 /// The documents of several files, in order, as [`documents`] gives them
 /// one file after the other (one budget for all). The documents are
 /// parsed on every core first: parsing is most of the work and each
@@ -47,7 +55,7 @@ pub fn read_all(files: &[(u16, &str)], budget: &mut usize) -> Vec<Result<Vec<Doc
         .take(*budget)
         .collect();
     let mut parsed: Vec<Option<Parsed>> = super::par_map(&jobs, |chunk: &&str| {
-        (chunk.len() <= MAX_DOC_BYTES).then(|| serde_saphyr::from_multiple(chunk))
+        (chunk.len() <= MAX_DOC_BYTES).then(|| parse(chunk))
     })
     .into_iter()
     .map(Option::flatten)
@@ -90,7 +98,7 @@ fn assemble(
             let at = Span::in_file(file, start, start);
             return Err(vec![too_large(file, "a document is larger than 4 MiB").at(at, "this document")]);
         }
-        let values: Vec<Value> = match ahead.take().unwrap_or_else(|| serde_saphyr::from_multiple(chunk)) {
+        let values: Vec<Value> = match ahead.take().unwrap_or_else(|| parse(chunk)) {
             Ok(v) => v,
             Err(e) => return Err(vec![not_yaml(file, text, start, &e)]),
         };
