@@ -73,14 +73,18 @@ fn walk(g: &Value, i: &Value, at: &mut String, whole: &dyn Fn(&str) -> bool, out
 /// without its copy of every segment, and small objects searched in
 /// order rather than hashed (import looks up hundreds of thousands).
 pub fn get<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
-    if pointer.contains('~') {
-        return v.pointer(pointer);
-    }
     if pointer.is_empty() {
         return Some(v);
     }
     let mut at = v;
     for seg in pointer.strip_prefix('/')?.split('/') {
+        let unescaped;
+        let seg = if seg.contains('~') {
+            unescaped = seg.replace("~1", "/").replace("~0", "~");
+            unescaped.as_str()
+        } else {
+            seg
+        };
         at = match at {
             Value::Object(m) if m.len() <= 8 => m.iter().find(|(k, _)| *k == seg).map(|(_, x)| x)?,
             Value::Object(m) => m.get(seg)?,
@@ -137,7 +141,10 @@ mod tests {
     #[test]
     fn get_reads_as_value_pointer_does() {
         let v = json!({"a": {"b/c": [1, {"d": 2}], "~": 3, "": 4}, "n": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]});
-        for p in ["", "/", "/a", "/a/b~1c/1/d", "/a/~0", "/a/", "/n/10", "/n/01", "/n/+1", "/n/-", "/n/11", "/x", "a", "/a/b~1c/0/z"] {
+        for p in [
+            "", "/", "/a", "/a/b~1c/1/d", "/a/~0", "/a/", "/n/10", "/n/01", "/n/+1", "/n/-", "/n/11", "/x", "a", "/a/b~1c/0/z",
+            "/a/~01", "/a/~2", "/a/~",
+        ] {
             assert_eq!(get(&v, p), v.pointer(p), "{p}");
         }
     }

@@ -121,8 +121,14 @@ pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Impo
     }
     let added = additions(&envs, &w.environments, &run, multi);
     let objects = ledger.close().map_err(|p| failed(&w.name, p.join("; ")))?;
-    let mut diags = Diagnostics::new();
-    let text = crate::format::format(&text, &mut diags).ok_or_else(|| failed(&w.name, "svcc fmt refused it".into()))?;
+    // The text was built, so it parses: when it is laid out as `svcc fmt`
+    // lays it out (import renders it so), formatting it changes nothing.
+    let text = if crate::format::is_formatted(&text) {
+        text
+    } else {
+        let mut diags = Diagnostics::new();
+        crate::format::format(&text, &mut diags).ok_or_else(|| failed(&w.name, "svcc fmt refused it".into()))?
+    };
     let report = ServiceReport::new(&w.name, objects, added);
     Ok((Imported { service: w.name.clone(), text }, report))
 }
@@ -357,38 +363,46 @@ fn plan_env(
 
 /// The sets that make `g` into `o`, minus what svcc decides by design.
 fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Vec<Set> {
-    let mut input = o.value.clone();
-    let mut fixed = |input: &mut Value, p: &str, fate: Fate| {
+    // The fields svcc decides, as svcc writes them: (pointer, svcc's value).
+    // None lies under another, so each is read from the input as it came.
+    let mut fixes: Vec<(&str, Option<&Value>)> = Vec::new();
+    let mut fixed = |p: &'static str, fate: &dyn Fn() -> Fate| {
         let ours = super::diff::get(&g.value, p);
-        let theirs = super::diff::get(input, p);
+        let theirs = super::diff::get(&o.value, p);
         if theirs == ours {
             return;
         }
         if theirs.is_some() {
-            acc.reasons.push((p.to_string(), fate));
+            acc.reasons.push((p.to_string(), fate()));
         }
-        replace(input, p, ours.cloned());
+        fixes.push((p, ours));
     };
     for p in SERVER_SET {
-        fixed(&mut input, p, Fate::Dropped("set by the API server, not configuration".into()));
+        fixed(p, &|| Fate::Dropped("set by the API server, not configuration".into()));
     }
-    fixed(&mut input, "/apiVersion", Fate::Changed(format!("svcc writes {}", g.kind.api_version())));
-    fixed(&mut input, "/metadata/name", Fate::Changed(format!("svcc names this object `{}`", g.name)));
-    fixed(
-        &mut input,
-        "/metadata/namespace",
-        Fate::Changed("the namespace comes from `namespace` or the environment".into()),
-    );
-    fixed(
-        &mut input,
-        "/metadata/labels/app.kubernetes.io~1managed-by",
-        Fate::Changed("svcc marks its objects `managed-by: svcc`".into()),
-    );
+    fixed("/apiVersion", &|| Fate::Changed(format!("svcc writes {}", g.kind.api_version())));
+    fixed("/metadata/name", &|| Fate::Changed(format!("svcc names this object `{}`", g.name)));
+    fixed("/metadata/namespace", &|| {
+        Fate::Changed("the namespace comes from `namespace` or the environment".into())
+    });
+    fixed("/metadata/labels/app.kubernetes.io~1managed-by", &|| {
+        Fate::Changed("svcc marks its objects `managed-by: svcc`".into())
+    });
     if opts.harden {
         for p in selectors(&o.kind) {
-            fixed(&mut input, p, Fate::Changed(HARDEN_COST.into()));
+            fixed(p, &|| Fate::Changed(HARDEN_COST.into()));
         }
     }
+    // The input with svcc's values there (copied only when one differs).
+    let input = if fixes.is_empty() {
+        std::borrow::Cow::Borrowed(&o.value)
+    } else {
+        let mut v = o.value.clone();
+        for (p, ours) in fixes {
+            replace(&mut v, p, ours.cloned());
+        }
+        std::borrow::Cow::Owned(v)
+    };
     let kind = o.kind.clone();
     let whole = move |p: &str| selectors(&kind).contains(&p);
     let mut out = Vec::new();
