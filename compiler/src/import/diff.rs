@@ -3,9 +3,9 @@
 //! kept (the report counts them); what the input has and the build does
 //! not, or has otherwise, becomes a `set`.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::ledger::escape;
+use super::ledger::{push_index, push_segment};
 
 /// One `set POINTER VALUE` of a patch.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,9 +38,8 @@ fn walk(g: &Value, i: &Value, at: &mut String, whole: &dyn Fn(&str) -> bool, out
         (Value::Object(gm), Value::Object(im)) if !im.is_empty() => {
             for (k, iv) in im {
                 let len = at.len();
-                at.push('/');
-                at.push_str(&escape(k));
-                match gm.get(k) {
+                push_segment(at, k);
+                match field(gm, k) {
                     Some(gv) => walk(gv, iv, at, whole, out),
                     None => out.push(Set { pointer: at.clone(), value: iv.clone(), covers: at.clone() }),
                 }
@@ -52,7 +51,7 @@ fn walk(g: &Value, i: &Value, at: &mut String, whole: &dyn Fn(&str) -> bool, out
                 let len = at.len();
                 match ga.get(n) {
                     Some(gv) => {
-                        at.push_str(&format!("/{n}"));
+                        push_index(at, n);
                         walk(gv, iv, at, whole, out);
                     }
                     None => {
@@ -67,6 +66,12 @@ fn walk(g: &Value, i: &Value, at: &mut String, whole: &dyn Fn(&str) -> bool, out
         _ if at.is_empty() => {}
         _ => out.push(Set { pointer: at.clone(), value: i.clone(), covers: at.clone() }),
     }
+}
+
+/// A field of an object: small objects (most of a manifest's) searched in
+/// order, which costs less than hashing the key.
+pub fn field<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if m.len() <= 8 { m.iter().find(|(k, _)| *k == key).map(|(_, x)| x) } else { m.get(key) }
 }
 
 /// The value at a JSON pointer (`-` never resolves): `Value::pointer`
@@ -86,8 +91,7 @@ pub fn get<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
             seg
         };
         at = match at {
-            Value::Object(m) if m.len() <= 8 => m.iter().find(|(k, _)| *k == seg).map(|(_, x)| x)?,
-            Value::Object(m) => m.get(seg)?,
+            Value::Object(m) => field(m, seg)?,
             // As `Value::pointer` reads an index: no sign, no leading zero.
             Value::Array(a) if !seg.starts_with('+') && (seg == "0" || !seg.starts_with('0')) => {
                 a.get(seg.parse::<usize>().ok()?)?
@@ -103,7 +107,7 @@ pub fn get<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
 pub fn added(generated: &Value, input: &Value) -> usize {
     match (generated, input) {
         (Value::Object(g), Value::Object(i)) if !g.is_empty() => {
-            g.iter().map(|(k, v)| i.get(k).map_or_else(|| count(v), |x| added(v, x))).sum()
+            g.iter().map(|(k, v)| field(i, k).map_or_else(|| count(v), |x| added(v, x))).sum()
         }
         (Value::Array(g), Value::Array(i)) if !g.is_empty() => {
             g.iter().enumerate().map(|(n, v)| i.get(n).map_or_else(|| count(v), |x| added(v, x))).sum()

@@ -128,14 +128,17 @@ fn template_names<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
 }
 
 impl Index {
-    fn new(workloads: &[Object]) -> Self {
+    /// `templates`: index the `templateName`s (only when there are AnalysisTemplates to place).
+    fn new(workloads: &[Object], templates: bool) -> Self {
         let mut by_name = BTreeMap::new();
         let mut by_label: Labels = BTreeMap::new();
         let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut by_template: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, w) in workloads.iter().enumerate() {
             let mut names = Vec::new();
-            template_names(&w.value, &mut names);
+            if templates {
+                template_names(&w.value, &mut names);
+            }
             names.sort_unstable();
             names.dedup();
             for n in names {
@@ -226,7 +229,7 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
             objs.into_iter().partition(|o| WORKLOADS.contains(&o.kind.as_str()));
         let workloads = unique(workloads, diags);
         let mut members: Vec<Vec<Object>> = vec![Vec::new(); workloads.len()];
-        let mut index = Index::new(&workloads);
+        let mut index = Index::new(&workloads, rest.iter().any(|o| o.kind == "AnalysisTemplate"));
         // Services first: a ServiceMonitor follows the Service it selects.
         let (services, others): (Vec<Object>, Vec<Object>) = rest.into_iter().partition(|o| o.kind == "Service");
         for o in services.into_iter().chain(others) {

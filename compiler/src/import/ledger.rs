@@ -5,7 +5,6 @@
 //! is dropped silently.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -52,11 +51,27 @@ pub struct ObjectReport {
 #[derive(Debug)]
 struct Entry {
     head: ObjectReport,
-    /// Every leaf in the order [`each_leaf`] walks the value, and its fate
-    /// (sorted by pointer only when the ledger closes).
-    leaves: Vec<(String, Option<Fate>)>,
+    /// Every leaf's pointer, one after the other, in the order
+    /// [`each_leaf`] walks the value (one allocation, not one a leaf).
+    pointers: String,
+    /// Per leaf, in that order: where its pointer ends in `pointers` (it
+    /// starts where the one before ends), and its fate.
+    leaves: Vec<(usize, Option<Fate>)>,
     claims: Vec<(String, &'static str)>,
     twice: Vec<String>,
+}
+
+impl Entry {
+    /// Each leaf's pointer and fate, in walk order.
+    fn each(&mut self) -> impl Iterator<Item = (&str, &mut Option<Fate>)> {
+        let text = self.pointers.as_str();
+        let mut start = 0;
+        self.leaves.iter_mut().map(move |(end, slot)| {
+            let p = &text[start..*end];
+            start = *end;
+            (p, slot)
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -70,7 +85,7 @@ pub fn escape(seg: &str) -> String {
 }
 
 /// Append `/SEGMENT`, escaped, to a pointer (no copy when nothing needs escaping).
-fn push_segment(at: &mut String, seg: &str) {
+pub(crate) fn push_segment(at: &mut String, seg: &str) {
     at.push('/');
     if seg.contains(['~', '/']) {
         at.push_str(&escape(seg));
@@ -95,13 +110,30 @@ pub fn each_leaf<'a>(v: &'a Value, at: &mut String, f: &mut impl FnMut(&str, &'a
         Value::Array(a) if !a.is_empty() => {
             for (i, x) in a.iter().enumerate() {
                 let len = at.len();
-                let _ = write!(at, "/{i}");
+                push_index(at, i);
                 each_leaf(x, at, f);
                 at.truncate(len);
             }
         }
         _ => f(at, v),
     }
+}
+
+/// Append `/INDEX` to a pointer.
+pub(crate) fn push_index(at: &mut String, i: usize) {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    at.push('/');
+    at.extend(digits[k..].iter().map(|&d| char::from(d)));
 }
 
 /// Every leaf of a value with its pointer (scalars, empty objects, empty lists).
@@ -122,7 +154,7 @@ pub fn leaves(v: &Value, at: &str, out: &mut Vec<String>) {
 fn child<'a>(g: Option<&'a Value>, key: Option<&str>, index: Option<usize>) -> Option<&'a Value> {
     match g? {
         Value::Object(m) => match key {
-            Some(k) => m.get(k),
+            Some(k) => super::diff::field(m, k),
             None => m.get(index?.to_string().as_str()),
         },
         Value::Array(a) => match index {
@@ -165,14 +197,18 @@ pub fn under(pointer: &str, prefix: &str) -> bool {
 impl Ledger {
     /// Open the account of one input object; returns its index.
     pub fn open(&mut self, environment: &str, kind: &str, name: &str, source: String, value: &Value) -> usize {
-        let mut ls = Vec::new();
-        each_leaf(value, &mut String::new(), &mut |p, _| ls.push((p.to_string(), None)));
+        let mut pointers = String::new();
+        let mut leaves = Vec::new();
+        each_leaf(value, &mut String::new(), &mut |p, _| {
+            pointers.push_str(p);
+            leaves.push((pointers.len(), None));
+        });
         let head = ObjectReport {
             environment: environment.into(),
             kind: kind.into(),
             name: name.into(),
             source,
-            fields: ls.len(),
+            fields: leaves.len(),
             native: 0,
             patched: 0,
             changed: 0,
@@ -181,7 +217,7 @@ impl Ledger {
             changes: Vec::new(),
             dropped: Vec::new(),
         };
-        self.entries.push(Entry { head, leaves: ls, claims: Vec::new(), twice: Vec::new() });
+        self.entries.push(Entry { head, pointers, leaves, claims: Vec::new(), twice: Vec::new() });
         self.entries.len() - 1
     }
 
@@ -192,8 +228,15 @@ impl Ledger {
 
     /// The leaves of an object not settled yet, sorted.
     pub fn open_leaves(&self, object: usize) -> Vec<String> {
-        let mut out: Vec<String> =
-            self.entries[object].leaves.iter().filter(|(_, f)| f.is_none()).map(|(p, _)| p.clone()).collect();
+        let e = &self.entries[object];
+        let mut start = 0;
+        let mut out = Vec::new();
+        for (end, fate) in &e.leaves {
+            if fate.is_none() {
+                out.push(e.pointers[start..*end].to_string());
+            }
+            start = *end;
+        }
         out.sort_unstable();
         out
     }
@@ -201,9 +244,15 @@ impl Ledger {
     /// Settle one leaf. Settling a leaf twice is recorded and fails [`close`](Self::close).
     pub fn settle(&mut self, object: usize, pointer: &str, fate: Fate) {
         let e = &mut self.entries[object];
-        match e.leaves.iter_mut().find(|(p, _)| p == pointer).map(|(_, slot)| slot) {
-            Some(slot @ None) => *slot = Some(fate),
-            Some(Some(_)) | None => e.twice.push(pointer.to_string()),
+        let settled = match e.each().find(|(p, _)| *p == pointer).map(|(_, slot)| slot) {
+            Some(slot @ None) => {
+                *slot = Some(fate);
+                true
+            }
+            Some(Some(_)) | None => false,
+        };
+        if !settled {
+            e.twice.push(pointer.to_string());
         }
     }
 
@@ -214,7 +263,7 @@ impl Ledger {
 
     /// Settle the open leaves `decide` gives a fate (one pass, no copies).
     pub fn settle_open(&mut self, object: usize, mut decide: impl FnMut(&str) -> Option<Fate>) {
-        for (p, slot) in &mut self.entries[object].leaves {
+        for (p, slot) in self.entries[object].each() {
             if slot.is_none() {
                 *slot = decide(p);
             }
@@ -231,7 +280,7 @@ impl Ledger {
         generated: Option<&Value>,
         mut decide: impl FnMut(&str, bool) -> Option<Fate>,
     ) {
-        let mut leaves = self.entries[object].leaves.iter_mut();
+        let mut leaves = self.entries[object].each();
         compare(input, generated, &mut |same| {
             if let Some((p, slot)) = leaves.next()
                 && slot.is_none()
@@ -248,19 +297,29 @@ impl Ledger {
         let mut problems = Vec::new();
         let mut out = Vec::new();
         for e in self.entries {
-            let id = format!("{}/{} ({})", e.head.kind, e.head.name, e.head.environment);
-            let mut head = e.head;
-            for p in &e.twice {
+            let Entry { mut head, pointers, leaves, claims, twice } = e;
+            let id = format!("{}/{} ({})", head.kind, head.name, head.environment);
+            for p in &twice {
                 problems.push(format!("{id}: {p} settled twice"));
             }
-            let mut leaves = e.leaves;
-            leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            for (p, fate) in leaves {
+            // The report lists fields by pointer.
+            let mut start = 0;
+            let mut leaves: Vec<(&str, Option<Fate>)> = leaves
+                .into_iter()
+                .map(|(end, f)| {
+                    let p = &pointers[start..end];
+                    start = end;
+                    (p, f)
+                })
+                .collect();
+            leaves.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let blocks = claimed(&leaves, &claims);
+            for ((p, fate), block) in leaves.into_iter().zip(blocks) {
                 match fate {
                     None => problems.push(format!("{id}: {p} not accounted for")),
                     Some(Fate::Native) => {
                         head.native += 1;
-                        let block = e.claims.iter().rev().find(|(c, _)| under(&p, c)).map_or("default", |(_, b)| b);
+                        let block = block.unwrap_or("default");
                         match head.native_by_block.get_mut(block) {
                             Some(n) => *n += 1,
                             None => {
@@ -271,11 +330,11 @@ impl Ledger {
                     Some(Fate::Patched) => head.patched += 1,
                     Some(Fate::Changed(reason)) => {
                         head.changed += 1;
-                        head.changes.push(Item { pointer: p, reason });
+                        head.changes.push(Item { pointer: p.to_string(), reason });
                     }
                     Some(Fate::Dropped(reason)) => {
                         head.not_carried_over += 1;
-                        head.dropped.push(Item { pointer: p, reason });
+                        head.dropped.push(Item { pointer: p.to_string(), reason });
                     }
                 }
             }
@@ -283,6 +342,25 @@ impl Ledger {
         }
         if problems.is_empty() { Ok(out) } else { Err(problems) }
     }
+}
+
+/// The block of the last claim each leaf lies under (`leaves` sorted by
+/// pointer: the leaves under a prefix are among those that start with it,
+/// which sit together).
+fn claimed<T>(leaves: &[(&str, T)], claims: &[(String, &'static str)]) -> Vec<Option<&'static str>> {
+    let mut out = vec![None; leaves.len()];
+    for (prefix, block) in claims {
+        let from = leaves.partition_point(|(p, _)| *p < prefix.as_str());
+        for (k, (p, _)) in leaves.iter().enumerate().skip(from) {
+            if !p.starts_with(prefix.as_str()) {
+                break;
+            }
+            if under(p, prefix) {
+                out[k] = Some(*block);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ pub fn import(sources: &[Source], opts: &Options) -> Outcome {
     if out.has_errors() {
         return out;
     }
-    let results = run_each(&grouped.workloads, multi, opts);
+    let results = run_each(grouped.workloads, multi, opts);
     let mut reports = Vec::new();
     for r in results {
         match r {
@@ -118,11 +118,19 @@ pub fn import(sources: &[Source], opts: &Options) -> Outcome {
 /// What importing one workload gives.
 type Outcome1 = Result<(Imported, ServiceReport), service::Failure>;
 
-/// Import the workloads on every core (each is independent).
-fn run_each(workloads: &[group::Workload], multi: bool, opts: &Options) -> Vec<Outcome1> {
-    par_map(workloads, |w| service::import_service(w, multi, opts))
+/// Import the workloads on every core (each is independent); each is
+/// dropped by the worker that imported it, not afterwards on one core.
+fn run_each(workloads: Vec<group::Workload>, multi: bool, opts: &Options) -> Vec<Outcome1> {
+    let cells: Vec<std::sync::Mutex<Option<group::Workload>>> =
+        workloads.into_iter().map(|w| std::sync::Mutex::new(Some(w))).collect();
+    par_map(&cells, |cell| {
+        let w = cell.lock().ok()?.take()?;
+        Some(service::import_service(&w, multi, opts))
+    })
         .into_iter()
-        .map(|s| s.unwrap_or_else(|| Err(Box::new(Diagnostic::error(Code::ImportFailed, "an import worker failed")))))
+        .map(|s| {
+            s.flatten().unwrap_or_else(|| Err(Box::new(Diagnostic::error(Code::ImportFailed, "an import worker failed"))))
+        })
         .collect()
 }
 

@@ -92,7 +92,7 @@ fn assemble(
     for (&(start, end), ahead) in chunks.iter().zip(parsed) {
         let chunk = &text[start..end];
         let first = if chunk.starts_with("---") { line + 1 } else { line };
-        line += chunk.matches('\n').count();
+        line += chunk.bytes().filter(|&b| b == b'\n').count();
         let span = Span::in_file(file, start, end);
         if chunk.len() > MAX_DOC_BYTES {
             let at = Span::in_file(file, start, start);
@@ -165,14 +165,15 @@ fn offset_of(text: &str, line: u64, column: u64) -> usize {
 fn chunks(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    // Only lines that start with `---` can split, so only those are looked at.
+    for (nl, _) in text.match_indices("\n---") {
+        let at = nl + 1;
+        let line = text[at..].split_inclusive('\n').next().unwrap_or("");
         let bare = line.trim_end_matches(['\n', '\r']);
-        if offset > 0 && (bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t")) {
-            out.push((start, offset));
-            start = offset;
+        if bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t") {
+            out.push((start, at));
+            start = at;
         }
-        offset += line.len();
     }
     out.push((start, text.len()));
     out
@@ -191,6 +192,14 @@ mod tests {
         assert_eq!(&text[docs[1].span.start as usize..docs[1].span.end as usize], "---\nb: 2\n");
         assert_eq!(docs[3].value, serde_json::json!({"d": 4}));
         assert_eq!(budget, 6);
+    }
+
+    #[test]
+    fn documents_split_at_separator_lines_only() {
+        let text = "---\na: 1\n--- \nb: 2\n---\tx\nc: \"---\"\n  ---\n---x\n---\r\nd: 3\n---";
+        let starts: Vec<usize> = chunks(text).iter().map(|c| c.0).collect();
+        let want: Vec<usize> = [0, 9, 19, 45, 55].to_vec();
+        assert_eq!(starts, want, "{:?}", starts.iter().map(|&s| &text[s..]).collect::<Vec<_>>());
     }
 
     #[test]
