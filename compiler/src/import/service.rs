@@ -88,17 +88,22 @@ pub(crate) fn header(w: &Workload) -> String {
 pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Imported, ServiceReport), Failure> {
     let mut ledger = Ledger::default();
     let header = header(w);
-    let mut planned: Vec<(String, Planned)> = Vec::new();
+    let mut mapped: Vec<Mapped> = Vec::new();
     for (env, objs) in &w.environments {
         let ids: Vec<usize> =
             objs.iter().map(|o| ledger.open(env, &o.kind, &o.name, o.source.clone(), &o.value)).collect();
-        let p = plan_env(&header, &w.name, multi.then_some(env.as_str()), objs, &ids, &mut ledger, opts)?;
-        planned.push((env.clone(), p));
+        let nodes = map_env(&w.name, objs, &ids, &mut ledger, opts.harden);
+        mapped.push(Mapped { env, objs, ids, nodes });
     }
     let (envs, text, run) = if multi {
+        let planned = natives(&header, &w.name, mapped, &mut ledger, opts)?;
         combine(&header, &w.name, planned)?
     } else {
-        let (env, p) = planned.pop().ok_or_else(|| failed(&w.name, "no environment".into()))?;
+        let m = mapped.pop().ok_or_else(|| failed(&w.name, "no environment".into()))?;
+        let (nodes, run) = native_rounds(&header, &w.name, None, m.nodes)?;
+        let generated = run.objects.first().map_or(&[][..], Vec::as_slice);
+        let (accounts, blocks, owners) = plan_patches(m.objs, &m.ids, generated, &mut ledger, opts);
+        let (env, p) = (m.env.clone(), Planned { nodes, run: Some(run), accounts, blocks, owners });
         let mut r = p.patched(&header, &w.name, None)?;
         // The last build of this environment built exactly this text.
         let text = render::spec(&header, &w.name, &r.nodes, &[], None).text;
@@ -168,11 +173,56 @@ fn combine(header: &str, name: &str, planned: Vec<(String, Planned)>) -> Result<
 /// Every environment's import, the spec text and its build.
 type Combined = (Vec<(String, EnvImport)>, String, Run);
 
+/// One environment's input objects, their ledger accounts and the native
+/// nodes the mappers wrote for them.
+struct Mapped<'a> {
+    env: &'a String,
+    objs: &'a [Object],
+    ids: Vec<usize>,
+    nodes: Vec<SpecNode>,
+}
+
+/// The native build of every environment, and the patches each needs.
+/// First one build of the native nodes laid out as the spec will be (the
+/// nodes every environment has alike once, the rest in `environment`
+/// blocks), so the patches make the objects of the spec that is written;
+/// when svcc refuses anything there, each environment alone, as a
+/// one-environment import does, until svcc accepts what is left.
+fn natives(
+    header: &str,
+    name: &str,
+    mapped: Vec<Mapped>,
+    ledger: &mut Ledger,
+    opts: &Options,
+) -> Result<Vec<(String, Planned)>, Failure> {
+    let all: Vec<(String, Vec<SpecNode>)> = mapped.iter().map(|m| (m.env.clone(), m.nodes.clone())).collect();
+    let run = build(&render::combined(header, name, &all, true));
+    let objects = |env: &str| run.plans.iter().position(|p| p.environment == env).and_then(|i| run.objects.get(i));
+    let together = errors(&run).is_empty() && mapped.iter().all(|m| objects(m.env).is_some());
+    let mut out = Vec::new();
+    for m in mapped {
+        let (nodes, own) = if together {
+            (m.nodes, None)
+        } else {
+            let (nodes, run) = native_rounds(header, name, Some(m.env), m.nodes)?;
+            (nodes, Some(run))
+        };
+        let generated = match &own {
+            Some(r) => r.objects.first(),
+            None => objects(m.env),
+        };
+        let generated = generated.map_or(&[][..], Vec::as_slice);
+        let (accounts, blocks, owners) = plan_patches(m.objs, &m.ids, generated, ledger, opts);
+        out.push((m.env.clone(), Planned { nodes, run: own, accounts, blocks, owners }));
+    }
+    Ok(out)
+}
+
 /// One environment mapped and built, its patches planned but not built.
 struct Planned {
     nodes: Vec<SpecNode>,
-    /// The build of `nodes`.
-    run: Run,
+    /// The build of `nodes` alone (none when every environment was built together).
+    run: Option<Run>,
     accounts: Vec<Account>,
     blocks: Vec<PatchBlock>,
     /// The input object (index into `accounts`) of each block.
@@ -199,9 +249,9 @@ impl Planned {
         let run = if blocks.is_empty() {
             run
         } else {
-            patch_rounds(header, name, env, &nodes, &mut blocks, &mut owners, &mut accounts)?
+            Some(patch_rounds(header, name, env, &nodes, &mut blocks, &mut owners, &mut accounts)?)
         };
-        Ok(accept(nodes, accounts, &blocks, &owners, Some(run)))
+        Ok(accept(nodes, accounts, &blocks, &owners, run))
     }
 }
 
@@ -269,22 +319,28 @@ fn matches(objs: &[Object], generated: &[Generated]) -> Vec<Option<usize>> {
     out
 }
 
-/// Map the native nodes; build until svcc accepts them all.
-fn native(
-    header: &str,
-    name: &str,
-    env: Option<&str>,
-    objs: &[Object],
-    ids: &[usize],
-    ledger: &mut Ledger,
-    harden: bool,
-) -> Result<(Vec<SpecNode>, Run), Failure> {
+/// Map the native nodes of one environment (the fields the API server
+/// sets are settled first: no mapper reads them).
+fn map_env(name: &str, objs: &[Object], ids: &[usize], ledger: &mut Ledger, harden: bool) -> Vec<SpecNode> {
+    for &id in ids {
+        let fate = Fate::Dropped("set by the API server, not configuration".into());
+        ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
+    }
     let mut cx = Cx::new(name, objs, harden);
     blocks::map(&mut cx);
     for (obj, prefix, block) in &cx.claims {
         ledger.claim(ids[*obj], prefix, block);
     }
-    let mut nodes = cx.nodes;
+    cx.nodes
+}
+
+/// Build one environment's native nodes until svcc accepts them all.
+fn native_rounds(
+    header: &str,
+    name: &str,
+    env: Option<&str>,
+    mut nodes: Vec<SpecNode>,
+) -> Result<(Vec<SpecNode>, Run), Failure> {
     for _ in 0..MAX_ROUNDS {
         let r = render::spec(header, name, &nodes, &[], env);
         let run = build(&r.text);
@@ -321,22 +377,15 @@ fn native(
     Err(failed(name, "too many rounds".into()))
 }
 
-/// Map one environment of a workload, build it, and plan the patches.
-fn plan_env(
-    header: &str,
-    name: &str,
-    env: Option<&str>,
+/// The accounts of one environment's input objects and the patches that
+/// make the native build's objects (`generated`) into them.
+fn plan_patches(
     objs: &[Object],
     ids: &[usize],
+    generated: &[Generated],
     ledger: &mut Ledger,
     opts: &Options,
-) -> Result<Planned, Failure> {
-    for &id in ids {
-        let fate = Fate::Dropped("set by the API server, not configuration".into());
-        ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
-    }
-    let (nodes, run) = native(header, name, env, objs, ids, ledger, opts.harden)?;
-    let generated: &[Generated] = run.objects.first().map_or(&[], Vec::as_slice);
+) -> (Vec<Account>, Vec<PatchBlock>, Vec<usize>) {
     let found = matches(objs, generated);
     let mut accounts = Vec::new();
     let mut blocks: Vec<PatchBlock> = Vec::new();
@@ -358,7 +407,7 @@ fn plan_env(
         }
         accounts.push(acc);
     }
-    Ok(Planned { nodes, run, accounts, blocks, owners })
+    (accounts, blocks, owners)
 }
 
 /// The sets that make `g` into `o`, minus what svcc decides by design.
