@@ -50,8 +50,14 @@ pub(crate) struct Account {
 }
 
 fn build(text: &str) -> Run {
+    build_as(text, false)
+}
+
+/// A build; `objects_only`: no validation or admission (a native build
+/// whose objects only seed the patch diff, see [`import_service`]).
+fn build_as(text: &str, objects_only: bool) -> Run {
     let input = Input { name: "service.kdl".into(), bytes: text.as_bytes().to_vec() };
-    let opts = pipeline::Options { check_only: true, ..pipeline::Options::default() };
+    let opts = pipeline::Options { check_only: true, objects_only, ..pipeline::Options::default() };
     pipeline::run(&input, &[], &crate::NoFiles, &opts)
 }
 
@@ -85,7 +91,18 @@ pub(crate) fn header(w: &Workload) -> String {
 }
 
 /// Import one workload (all its environments) into one spec.
+///
+/// The native builds, whose objects only seed the patch diff, first skip
+/// validation and admission: every build after them runs both, and the
+/// last is the one the ledger settles against. A node those would refuse
+/// then fails a later build, and the workload is imported once more with
+/// native builds that validate, which take such a node out.
 pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Imported, ServiceReport), Failure> {
+    import_with(w, multi, opts, true).or_else(|_| import_with(w, multi, opts, false))
+}
+
+/// [`import_service`]; `quick`: native builds without validation.
+fn import_with(w: &Workload, multi: bool, opts: &Options, quick: bool) -> Result<(Imported, ServiceReport), Failure> {
     let mut ledger = Ledger::default();
     let header = header(w);
     let mut mapped: Vec<Mapped> = Vec::new();
@@ -96,18 +113,25 @@ pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Impo
         mapped.push(Mapped { env, objs, ids, nodes });
     }
     let (envs, text, run) = if multi {
-        let planned = natives(&header, &w.name, mapped, &mut ledger, opts)?;
+        let planned = natives(&header, &w.name, mapped, &mut ledger, (opts, quick))?;
         combine(&header, &w.name, planned)?
     } else {
         let m = mapped.pop().ok_or_else(|| failed(&w.name, "no environment".into()))?;
-        let (nodes, run) = native_rounds(&header, &w.name, None, m.nodes)?;
+        let (nodes, run) = native_rounds(&header, &w.name, None, m.nodes, quick)?;
         let generated = run.objects.first().map_or(&[][..], Vec::as_slice);
         let (accounts, blocks, owners) = plan_patches(m.objs, &m.ids, generated, &mut ledger, opts);
         let (env, p) = (m.env.clone(), Planned { nodes, run: Some(run), accounts, blocks, owners });
+        let patches = !p.blocks.is_empty();
         let mut r = p.patched(&header, &w.name, None)?;
-        // The last build of this environment built exactly this text.
+        // The last build of this environment built exactly this text (the
+        // native build, when there are no patches: once more with
+        // validation if it had none).
         let text = render::spec(&header, &w.name, &r.nodes, &[], None).text;
-        let run = r.run.take().ok_or_else(|| failed(&w.name, "no build".into()))?;
+        let run = match r.run.take() {
+            Some(_) if quick && !patches => build(&text),
+            Some(run) => run,
+            None => return Err(failed(&w.name, "no build".into())),
+        };
         (vec![(env, r)], text, run)
     };
     if let Some(d) = errors(&run).first() {
@@ -193,10 +217,10 @@ fn natives(
     name: &str,
     mapped: Vec<Mapped>,
     ledger: &mut Ledger,
-    opts: &Options,
+    (opts, quick): (&Options, bool),
 ) -> Result<Vec<(String, Planned)>, Failure> {
     let all: Vec<(String, Vec<SpecNode>)> = mapped.iter().map(|m| (m.env.clone(), m.nodes.clone())).collect();
-    let run = build(&render::combined(header, name, &all, true));
+    let run = build_as(&render::combined(header, name, &all, true), quick);
     let objects = |env: &str| run.plans.iter().position(|p| p.environment == env).and_then(|i| run.objects.get(i));
     let together = errors(&run).is_empty() && mapped.iter().all(|m| objects(m.env).is_some());
     let mut out = Vec::new();
@@ -204,7 +228,7 @@ fn natives(
         let (nodes, own) = if together {
             (m.nodes, None)
         } else {
-            let (nodes, run) = native_rounds(header, name, Some(m.env), m.nodes)?;
+            let (nodes, run) = native_rounds(header, name, Some(m.env), m.nodes, quick)?;
             (nodes, Some(run))
         };
         let generated = match &own {
@@ -340,10 +364,11 @@ fn native_rounds(
     name: &str,
     env: Option<&str>,
     mut nodes: Vec<SpecNode>,
+    quick: bool,
 ) -> Result<(Vec<SpecNode>, Run), Failure> {
     for _ in 0..MAX_ROUNDS {
         let r = render::spec(header, name, &nodes, &[], env);
-        let run = build(&r.text);
+        let run = build_as(&r.text, quick);
         let errs = errors(&run);
         if errs.is_empty() {
             return Ok((nodes, run));
