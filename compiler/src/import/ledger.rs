@@ -87,7 +87,7 @@ pub fn escape(seg: &str) -> String {
 /// Append `/SEGMENT`, escaped, to a pointer (no copy when nothing needs escaping).
 pub(crate) fn push_segment(at: &mut String, seg: &str) {
     at.push('/');
-    if seg.contains(['~', '/']) {
+    if seg.bytes().any(|b| b == b'~' || b == b'/') {
         at.push_str(&escape(seg));
     } else {
         at.push_str(seg);

@@ -136,8 +136,8 @@ fn run_each(workloads: Vec<group::Workload>, multi: bool, opts: &Options) -> Vec
 
 /// `f` of every item, on every core, in the items' order; `None` where a
 /// worker panicked. Workers take the next item as they finish one, so a
-/// slow item does not hold up the others.
-pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
+/// slow item does not hold up the others. (The CLI reads its inputs with it.)
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(items.len()).max(1);
     if workers == 1 {
         return items.iter().map(|x| Some(f(x))).collect();
