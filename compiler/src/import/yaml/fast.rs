@@ -43,7 +43,7 @@ struct Reader<'a> {
 /// The values of one document's text as `serde_saphyr::from_multiple`
 /// gives them (an empty document: none), or `None` to let it decide.
 pub fn document(text: &str) -> Option<Vec<Value>> {
-    if !text.is_ascii() || text.contains(['\t', '\r']) {
+    if text.bytes().any(|b| b == b'\t' || b == b'\r' || !b.is_ascii()) {
         return None;
     }
     let mut lines = Vec::new();
@@ -58,7 +58,7 @@ pub fn document(text: &str) -> Option<Vec<Value>> {
         }
         // A second document, a directive or comments after content are
         // serde-saphyr's to read.
-        if text.starts_with("---") || text.starts_with("...") || text.starts_with('%') || body.contains(" #") {
+        if text.starts_with("---") || text.starts_with("...") || text.starts_with('%') || pair(body, b' ', b'#').is_some() {
             return None;
         }
         lines.push(Line { indent: text.len() - body.len(), text: body });
@@ -187,8 +187,14 @@ impl<'a> Reader<'a> {
 }
 
 /// A mapping line's key and what follows `: ` (empty for `key:`).
+/// Where the two bytes `a` `b` first follow each other in `s` (what
+/// `s.find` does for a two-byte pattern, without its searcher's setup).
+fn pair(s: &str, a: u8, b: u8) -> Option<usize> {
+    s.as_bytes().windows(2).position(|w| w[0] == a && w[1] == b)
+}
+
 fn key(text: &str) -> Option<(&str, &str)> {
-    let (key, rest) = match text.find(": ") {
+    let (key, rest) = match pair(text, b':', b' ') {
         Some(i) => (&text[..i], text[i + 2..].trim_start_matches(' ')),
         None => (text.strip_suffix(':')?, ""),
     };
@@ -205,9 +211,10 @@ fn name(key: &str) -> bool {
 
 /// YAML 1.1 booleans and nulls in any case, and what Rust reads as a float.
 fn word(s: &str) -> bool {
-    ["y", "yes", "n", "no", "on", "off", "true", "false", "null", "inf", "infinity", "nan"]
-        .iter()
-        .any(|w| s.eq_ignore_ascii_case(w))
+    s.len() <= 8
+        && ["y", "yes", "n", "no", "on", "off", "true", "false", "null", "inf", "infinity", "nan"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w))
 }
 
 /// A whole single- or double-quoted scalar: `Some(None)` when it is one
@@ -243,21 +250,23 @@ fn plain(t: &str) -> Option<Value> {
     let b = t.as_bytes();
     // What could end the scalar, start a mapping, interpolate or read as
     // something else is left to serde-saphyr.
-    if t.contains(": ") || t.ends_with(':') || t.contains('$') || b.iter().any(|c| !(0x20..0x7f).contains(c)) {
+    if pair(t, b':', b' ').is_some() || t.ends_with(':') || b.iter().any(|&c| c == b'$' || !(0x20..0x7f).contains(&c)) {
         return None;
     }
-    match t {
-        "null" | "Null" | "NULL" | "~" => return Some(Value::Null),
-        _ => {}
-    }
-    for (w, v) in [("true", true), ("yes", true), ("y", true), ("on", true)] {
-        if t.eq_ignore_ascii_case(w) {
-            return Some(Value::Bool(v));
+    if t.len() <= 5 {
+        match t {
+            "null" | "Null" | "NULL" | "~" => return Some(Value::Null),
+            _ => {}
         }
-    }
-    for w in ["false", "no", "n", "off"] {
-        if t.eq_ignore_ascii_case(w) {
-            return Some(Value::Bool(false));
+        for (w, v) in [("true", true), ("yes", true), ("y", true), ("on", true)] {
+            if t.eq_ignore_ascii_case(w) {
+                return Some(Value::Bool(v));
+            }
+        }
+        for w in ["false", "no", "n", "off"] {
+            if t.eq_ignore_ascii_case(w) {
+                return Some(Value::Bool(false));
+            }
         }
     }
     if b[0].is_ascii_alphabetic() || b[0] == b'/' {
