@@ -87,11 +87,13 @@ pub fn escape(seg: &str) -> String {
 /// Append `/SEGMENT`, escaped, to a pointer (no copy when nothing needs escaping).
 pub(crate) fn push_segment(at: &mut String, seg: &str) {
     at.push('/');
-    if seg.bytes().any(|b| b == b'~' || b == b'/') {
-        at.push_str(&escape(seg));
-    } else {
-        at.push_str(seg);
+    let mut rest = seg;
+    while let Some(i) = rest.bytes().position(|b| b == b'~' || b == b'/') {
+        at.push_str(&rest[..i]);
+        at.push_str(if rest.as_bytes()[i] == b'~' { "~0" } else { "~1" });
+        rest = &rest[i + 1..];
     }
+    at.push_str(rest);
 }
 
 /// Call `f` with every leaf of a value (scalars, empty objects, empty
@@ -197,9 +199,10 @@ pub fn under(pointer: &str, prefix: &str) -> bool {
 impl Ledger {
     /// Open the account of one input object; returns its index.
     pub fn open(&mut self, environment: &str, kind: &str, name: &str, source: String, value: &Value) -> usize {
-        let mut pointers = String::new();
-        let mut leaves = Vec::new();
-        each_leaf(value, &mut String::new(), &mut |p, _| {
+        let n = super::diff::count(value);
+        let mut pointers = String::with_capacity(n * 48);
+        let mut leaves = Vec::with_capacity(n);
+        each_leaf(value, &mut String::with_capacity(256), &mut |p, _| {
             pointers.push_str(p);
             leaves.push((pointers.len(), None));
         });
@@ -381,6 +384,15 @@ mod tests {
         l.settle_under(o, "", &Fate::Dropped("test".into()));
         let e = l.close().unwrap_err();
         assert_eq!(e, ["Deployment/x (default): /a/b settled twice"]);
+    }
+
+    #[test]
+    fn pointers_escape_as_rfc_6901_says() {
+        let v = serde_json::json!({"a/b": {"~c": 1, "d~/e": [2]}});
+        let mut ls = Vec::new();
+        leaves(&v, "", &mut ls);
+        assert_eq!(ls, ["/a~1b/~0c", "/a~1b/d~0~1e/0"]);
+        assert_eq!(escape("d~/e"), "d~0~1e");
     }
 
     #[test]

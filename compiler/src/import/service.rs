@@ -173,7 +173,7 @@ fn combine(header: &str, name: &str, planned: Vec<(String, Planned)>) -> Result<
     let first = render::combined(header, name, &nodes, true);
     let run = build(&first);
     if errors(&run).is_empty() {
-        let envs = planned.into_iter().map(|(e, p)| (e, p.accepted(None))).collect();
+        let envs = planned.into_iter().zip(nodes).map(|((e, p), (_, n))| (e, p.accepted(n))).collect();
         return Ok((envs, first, run));
     }
     let mut envs = Vec::new();
@@ -260,10 +260,12 @@ impl Planned {
         nodes
     }
 
-    /// The environment with its patches as planned, accepted.
-    fn accepted(self, run: Option<Run>) -> EnvImport {
-        let Planned { nodes, accounts, blocks, owners, .. } = self;
-        accept(nodes, accounts, &blocks, &owners, run)
+    /// The environment with its patches as planned, accepted: `nodes` are
+    /// [`Self::with_patches`].
+    fn accepted(self, nodes: Vec<SpecNode>) -> EnvImport {
+        let Planned { mut accounts, blocks, owners, .. } = self;
+        mark_patched(&mut accounts, &blocks, &owners);
+        EnvImport { nodes, run: None, objects: accounts }
     }
 
     /// Build with the patches until svcc accepts them all (no build when
@@ -288,11 +290,16 @@ fn accept(
     owners: &[usize],
     run: Option<Run>,
 ) -> EnvImport {
+    mark_patched(&mut accounts, blocks, owners);
+    nodes.extend(blocks.iter().map(patch_node));
+    EnvImport { nodes, run, objects: accounts }
+}
+
+/// The fields each block's sets write are patched (the settling says so).
+fn mark_patched(accounts: &mut [Account], blocks: &[PatchBlock], owners: &[usize]) {
     for (b, &o) in blocks.iter().zip(owners) {
         accounts[o].sets.extend(b.sets.iter().map(|s| s.covers.clone()));
     }
-    nodes.extend(blocks.iter().map(patch_node));
-    EnvImport { nodes, run, objects: accounts }
 }
 
 fn patch_node(b: &PatchBlock) -> SpecNode {
