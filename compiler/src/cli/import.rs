@@ -172,12 +172,12 @@ fn helm(chart: &Path, values: &[PathBuf]) -> Result<Source, Problem> {
 
 fn collect(a: &ImportArgs, diags: &mut Vec<Diagnostic>) -> Vec<Source> {
     // What to read, in order: (path, environment), or the diagnostic of a bad `--env`.
-    let mut jobs: Vec<Result<(&Path, Option<&str>), Diagnostic>> = Vec::new();
+    let mut jobs: Vec<Result<(&Path, Option<&str>), Problem>> = Vec::new();
     jobs.extend(a.files.iter().map(|f| Ok((f.as_path(), None))));
     for e in &a.environments {
         jobs.push(match e.split_once('=') {
             Some((name, path)) if svcc::values::check_dns1123_label(name).is_ok() => Ok((Path::new(path), Some(name))),
-            _ => Err(*io_error(
+            _ => Err(io_error(
                 Code::InvalidArgument,
                 format!("`--env {e}` is not NAME=PATH"),
                 "write `--env staging=manifests/staging/` (NAME an RFC 1123 label)",
@@ -191,7 +191,7 @@ fn collect(a: &ImportArgs, diags: &mut Vec<Diagnostic>) -> Vec<Source> {
         let mut diags = Vec::new();
         match job {
             Ok((path, env)) => sources_of(path, *env, &mut sources, &mut diags),
-            Err(d) => diags.push(d.clone()),
+            Err(d) => diags.push((**d).clone()),
         }
         (sources, diags)
     });

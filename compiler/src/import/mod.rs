@@ -127,11 +127,11 @@ fn run_each(workloads: Vec<group::Workload>, multi: bool, opts: &Options) -> Vec
         let w = cell.lock().ok()?.take()?;
         Some(service::import_service(&w, multi, opts))
     })
-        .into_iter()
-        .map(|s| {
-            s.flatten().unwrap_or_else(|| Err(Box::new(Diagnostic::error(Code::ImportFailed, "an import worker failed"))))
-        })
-        .collect()
+    .into_iter()
+    .map(|s| {
+        s.flatten().unwrap_or_else(|| Err(Box::new(Diagnostic::error(Code::ImportFailed, "an import worker failed"))))
+    })
+    .collect()
 }
 
 /// `f` of every item, on every core, in the items' order; `None` where a
@@ -173,11 +173,8 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
 /// Parse every source into objects.
 fn read(sources: &[Source], diags: &mut Vec<Diagnostic>) -> Vec<Object> {
     let mut budget = yaml::MAX_DOCS;
-    let files: Vec<(u16, &str)> = sources
-        .iter()
-        .enumerate()
-        .map(|(i, src)| (u16::try_from(i).unwrap_or(u16::MAX), src.text.as_str()))
-        .collect();
+    let files: Vec<(u16, &str)> =
+        sources.iter().enumerate().map(|(i, src)| (u16::try_from(i).unwrap_or(u16::MAX), src.text.as_str())).collect();
     let mut objects = Vec::new();
     for (src, docs) in sources.iter().zip(yaml::read_all(&files, &mut budget)) {
         let docs = match docs {

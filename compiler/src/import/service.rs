@@ -463,9 +463,7 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
     }
     fixed("/apiVersion", &|| Fate::Changed(format!("svcc writes {}", g.kind.api_version())));
     fixed("/metadata/name", &|| Fate::Changed(format!("svcc names this object `{}`", g.name)));
-    fixed("/metadata/namespace", &|| {
-        Fate::Changed("the namespace comes from `namespace` or the environment".into())
-    });
+    fixed("/metadata/namespace", &|| Fate::Changed("the namespace comes from `namespace` or the environment".into()));
     fixed("/metadata/labels/app.kubernetes.io~1managed-by", &|| {
         Fate::Changed("svcc marks its objects `managed-by: svcc`".into())
     });

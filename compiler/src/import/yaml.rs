@@ -54,12 +54,11 @@ pub fn read_all(files: &[(u16, &str)], budget: &mut usize) -> Vec<Result<Vec<Doc
         .flat_map(|(cs, (_, text))| cs.iter().map(move |&(a, b)| &text[a..b]))
         .take(*budget)
         .collect();
-    let mut parsed: Vec<Option<Parsed>> = super::par_map(&jobs, |chunk: &&str| {
-        (chunk.len() <= MAX_DOC_BYTES).then(|| parse(chunk))
-    })
-    .into_iter()
-    .map(Option::flatten)
-    .collect();
+    let mut parsed: Vec<Option<Parsed>> =
+        super::par_map(&jobs, |chunk: &&str| (chunk.len() <= MAX_DOC_BYTES).then(|| parse(chunk)))
+            .into_iter()
+            .map(Option::flatten)
+            .collect();
     parsed.reverse();
     let mut ahead = parsed.len();
     files
@@ -68,8 +67,17 @@ pub fn read_all(files: &[(u16, &str)], budget: &mut usize) -> Vec<Result<Vec<Doc
         .map(|(&(file, text), cs)| {
             // Every chunk of this file takes its parsed text (or none) from the
             // queue, even after an error, so the next file takes its own.
-            let mut mine: Vec<Option<Parsed>> =
-                cs.iter().map(|_| if ahead > 0 { ahead -= 1; parsed.pop().flatten() } else { None }).collect();
+            let mut mine: Vec<Option<Parsed>> = cs
+                .iter()
+                .map(|_| {
+                    if ahead > 0 {
+                        ahead -= 1;
+                        parsed.pop().flatten()
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             assemble(file, text, cs, &mut mine, budget)
         })
         .collect()

@@ -58,7 +58,11 @@ pub fn document(text: &str) -> Option<Vec<Value>> {
         }
         // A second document, a directive or comments after content are
         // serde-saphyr's to read.
-        if text.starts_with("---") || text.starts_with("...") || text.starts_with('%') || pair(body, b' ', b'#').is_some() {
+        if text.starts_with("---")
+            || text.starts_with("...")
+            || text.starts_with('%')
+            || pair(body, b' ', b'#').is_some()
+        {
             return None;
         }
         lines.push(Line { indent: text.len() - body.len(), text: body });
@@ -285,7 +289,8 @@ fn plain(t: &str) -> Option<Value> {
     // Digits first (`500m`, `256Mi`, `25%`): a string when it holds
     // something no integer or float has (not `e`, `x`, `o`, `b` nor a
     // hexadecimal digit, `.`, `_`, `+`, `-`, `:`).
-    let proof = |c: u8| (c.is_ascii_alphabetic() && !c.is_ascii_hexdigit() && !b"xXoO".contains(&c)) || c == b'%' || c == b'/';
+    let proof =
+        |c: u8| (c.is_ascii_alphabetic() && !c.is_ascii_hexdigit() && !b"xXoO".contains(&c)) || c == b'%' || c == b'/';
     (b[0].is_ascii_digit() && b.iter().copied().any(proof)).then(|| Value::String(t.to_string()))
 }
 
@@ -322,14 +327,106 @@ mod tests {
     #[test]
     fn scalars_are_typed_as_serde_saphyr_types_them() {
         let scalars = [
-            "a", "yes", "No", "ON", "off", "y", "N", "true", "False", "TRUE", "null", "Null", "NULL", "~", "nUll", "",
-            "0", "00", "01", "-0", "-1", "+1", "1_000", "0x1F", "0o17", "0b1", "1e5", "1E5", "1.5", ".5", "5.", ".inf",
-            "-.inf", ".nan", "inf", "Infinity", "nan", "NaN", "500m", "256Mi", "1Ei", "1e", "25%", "1.4.1", "10.0.0.1",
-            "1:30", "12:30:00", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "/metrics", "a b", "a:b", "a#b", "a,b",
-            "a[0]", "{x}", "9223372036854775807", "18446744073709551615", "99999999999999999999", "-9223372036854775808",
-            "123456789012345678", "-123456789012345678", "0.0.0.0:80", "1a", "1f", "1g", "3000", "-", "--", "?", "?x",
-            "!x", "&a", "*a", "|", ">", "@x", "`x", "%x", "\"a\"", "'a'", "\"a\\nb\"", "'a''b'", "''", "\"\"", "'''",
-            "\"a\"b\"", "'a'b'", "a'b", "a\"b", "x: y", "x:", "$HOME", "{}", "[]", "[a]", "{a: 1}", "<<", "=", "a=b",
+            "a",
+            "yes",
+            "No",
+            "ON",
+            "off",
+            "y",
+            "N",
+            "true",
+            "False",
+            "TRUE",
+            "null",
+            "Null",
+            "NULL",
+            "~",
+            "nUll",
+            "",
+            "0",
+            "00",
+            "01",
+            "-0",
+            "-1",
+            "+1",
+            "1_000",
+            "0x1F",
+            "0o17",
+            "0b1",
+            "1e5",
+            "1E5",
+            "1.5",
+            ".5",
+            "5.",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "inf",
+            "Infinity",
+            "nan",
+            "NaN",
+            "500m",
+            "256Mi",
+            "1Ei",
+            "1e",
+            "25%",
+            "1.4.1",
+            "10.0.0.1",
+            "1:30",
+            "12:30:00",
+            "2001-12-14",
+            "2001-12-14t21:59:43.10-05:00",
+            "/metrics",
+            "a b",
+            "a:b",
+            "a#b",
+            "a,b",
+            "a[0]",
+            "{x}",
+            "9223372036854775807",
+            "18446744073709551615",
+            "99999999999999999999",
+            "-9223372036854775808",
+            "123456789012345678",
+            "-123456789012345678",
+            "0.0.0.0:80",
+            "1a",
+            "1f",
+            "1g",
+            "3000",
+            "-",
+            "--",
+            "?",
+            "?x",
+            "!x",
+            "&a",
+            "*a",
+            "|",
+            ">",
+            "@x",
+            "`x",
+            "%x",
+            "\"a\"",
+            "'a'",
+            "\"a\\nb\"",
+            "'a''b'",
+            "''",
+            "\"\"",
+            "'''",
+            "\"a\"b\"",
+            "'a'b'",
+            "a'b",
+            "a\"b",
+            "x: y",
+            "x:",
+            "$HOME",
+            "{}",
+            "[]",
+            "[a]",
+            "{a: 1}",
+            "<<",
+            "=",
+            "a=b",
         ];
         let mut read = 0;
         for s in scalars {
