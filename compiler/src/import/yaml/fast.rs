@@ -439,6 +439,36 @@ mod tests {
         assert!(read > 60, "the fast path read only {read}");
     }
 
+    /// Every document of the YAML files under `SVCC_YAML_CORPUS` (say, the
+    /// manifests docs/import.md imports): `cargo test --lib yaml_corpus --
+    /// --ignored --nocapture`.
+    #[test]
+    #[ignore = "needs SVCC_YAML_CORPUS"]
+    fn yaml_corpus_agrees_with_serde_saphyr() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    out.push(p);
+                }
+            }
+        }
+        let Some(root) = std::env::var_os("SVCC_YAML_CORPUS") else { return };
+        let mut files = Vec::new();
+        walk(std::path::Path::new(&root), &mut files);
+        let (mut docs, mut read) = (0, 0);
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            for (a, b) in super::super::chunks(&text) {
+                docs += 1;
+                read += usize::from(agrees(&text[a..b]));
+            }
+        }
+        eprintln!("the fast path read {read} of {docs} documents");
+    }
+
     /// A small deterministic generator (no dependency for a test).
     struct Rng(u64);
 
