@@ -101,17 +101,18 @@ fn picture<'a>(services: &'a [Service], env: &'a str) -> Picture<'a> {
             pic.edges.push((node_id("x", env, "ingress"), id(env, &s.name), ports.join(", "), true));
         }
         for i in &net.ingress {
-            extra.insert((node_id("x", env, &i.cidr), Kind::Outside, i.cidr.clone()));
+            let from = i.from.describe();
+            extra.insert((node_id("x", env, &from), Kind::Outside, from.clone()));
             let ports: Vec<String> = i.ports.iter().map(|(n, _)| n.to_string()).collect();
-            pic.edges.push((node_id("x", env, &i.cidr), id(env, &s.name), ports.join(", "), true));
+            pic.edges.push((node_id("x", env, &from), id(env, &s.name), ports.join(", "), true));
         }
         for eg in &net.egress {
             let to = match &eg.host {
-                Some(h) => format!("{h} ({})", eg.cidrs.join(", ")),
-                None => eg.cidrs.join(", "),
+                Some(h) => format!("{h} ({})", eg.to.describe()),
+                None => eg.to.describe(),
             };
             extra.insert((node_id("x", env, &to), Kind::Outside, to.clone()));
-            let port = eg.port.map_or("any port".to_string(), |p| p.to_string());
+            let port = eg.port.as_ref().map_or("any port".to_string(), ToString::to_string);
             pic.edges.push((id(env, &s.name), node_id("x", env, &to), port, true));
         }
     }
