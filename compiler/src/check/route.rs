@@ -91,8 +91,54 @@ pub(super) fn resolve(
     diags: &mut Diagnostics,
 ) -> Option<PlanRoute> {
     let route = resolve_route(service, ports, services, names, b, diags);
+    if let (Some(r), Some(n)) = (route.as_ref(), network.as_deref())
+        && n.policy
+    {
+        reachable(r, b, diags);
+    }
     admit(network, route.as_ref());
     route
+}
+
+/// SVC0712: the service's default-deny policy admits the `ingress-controller`
+/// peer on the exposed port, and nothing says where the entry point's pods
+/// run, so the default peer (ingress-nginx's controller) stands in: not a
+/// Gateway's pods, nor another Ingress class's controller. The route would
+/// be published and every request dropped.
+fn reachable(route: &PlanRoute, b: &Body, diags: &mut Diagnostics) {
+    let Some(net) = b.network.as_ref() else { return };
+    if net.ingress_controller.as_ref().is_some_and(|p| !p.pods.is_empty()) {
+        return;
+    }
+    let Some(r) = b.route.as_ref() else { return };
+    let (at, message, help) = match (&route.entry, &r.gateway, &r.ingress_class) {
+        (PlanEntry::Gateway { name, namespace, .. }, Some(g), _) => {
+            let ns = namespace.as_deref().unwrap_or("gateway-system");
+            (
+                g.name.span,
+                format!(
+                    "the NetworkPolicy would drop the traffic of the Gateway `{name}`: where its pods run is not declared"
+                ),
+                format!(
+                    "declare the Gateway's pods as the ingress controller, usually once in `_defaults.kdl`: `network {{ ingress-controller namespace=\"{ns}\" {{ \"gateway.networking.k8s.io/gateway-name\" \"{name}\" }} }}` (the label your Gateway implementation puts on its pods)"
+                ),
+            )
+        }
+        (PlanEntry::Ingress { class }, _, Some(c)) if class != "nginx" => (
+            c.span,
+            format!("the NetworkPolicy admits ingress-nginx's controller, not the `{class}` Ingress controller"),
+            format!(
+                "declare where the `{class}` controller runs, usually once in `_defaults.kdl`: `network {{ ingress-controller namespace=\"{class}\" {{ \"app.kubernetes.io/name\" \"{class}\" }} }}` (its namespace and pod labels)"
+            ),
+        ),
+        _ => return,
+    };
+    diags.push(
+        Diagnostic::error(Code::UnreachableExposure, message)
+            .at(at, "exposed through it")
+            .also(net.node, "a default-deny NetworkPolicy: ingress only from what it names")
+            .help(help),
+    );
 }
 
 fn resolve_route(
