@@ -322,11 +322,23 @@ pub enum PlanStrategy {
         canary_service: Option<String>,
         max_surge: IntOrPercent,
         max_unavailable: IntOrPercent,
-        /// The existing Ingress the NGINX router splits traffic from.
-        nginx_ingress: Option<String>,
+        /// The traffic router, when the canary's share is routed.
+        router: Option<PlanRouter>,
         background: Option<String>,
         steps: Vec<PlanStep>,
     },
+}
+
+/// A canary's traffic router.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanRouter {
+    /// Argo Rollouts' NGINX router: the existing Ingress it copies into a
+    /// weighted canary Ingress.
+    Nginx { ingress: String },
+    /// Argo Rollouts' Gateway API plugin (`argoproj-labs/gatewayAPI`): it
+    /// shifts the weights of the route's two backends, the stable and the
+    /// canary Service (the route, `PlanRoute`, is the service's own).
+    GatewayApi,
 }
 
 #[derive(Clone, Debug)]
