@@ -227,7 +227,7 @@ fn monorepo() -> (Cluster, Vec<Path>) {
                 if o.kind == Kind::NetworkPolicy {
                     cluster.policies.push((ns.clone(), o.value["spec"].clone()));
                 }
-                if o.kind == Kind::Deployment {
+                if matches!(o.kind, Kind::Deployment | Kind::Rollout) {
                     let t = &o.value["spec"]["template"];
                     let ports = t["spec"]["containers"][0]["ports"].as_array().into_iter().flatten();
                     next_ip += 1;
