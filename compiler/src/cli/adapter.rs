@@ -9,8 +9,8 @@ use svcc::Options;
 use svcc::adapter::{self, Layout};
 
 use super::{
-    ColorArg, CommonArgs, EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE_OR_IO, FormatArg, compile_read, out,
-    print_diagnostics, read_args, whole_graph,
+    ColorArg, CommonArgs, EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE_OR_IO, FormatArg, compile_read, out, print_diagnostics,
+    read_args, whole_graph,
 };
 
 #[derive(Args, Debug)]
