@@ -138,3 +138,12 @@ print(json.dumps({"doc": yaml.safe_load(text), "problems": problems}))
     assert_eq!(got["problems"], serde_json::json!([]), "{text}");
     assert_eq!(got["doc"], svcc::emit::parse_documents(text).unwrap()[0], "YAML 1.1 reads it otherwise");
 }
+
+/// docs/traffic.md shows the rules of the examples as they are.
+#[test]
+fn traffic_docs_show_the_rules_of_the_examples() {
+    let text = rules_of(&["adapter-rules", "examples"]);
+    let rules = text.split_once("---\n").unwrap().1;
+    let docs = std::fs::read_to_string(common::root().join("docs/traffic.md")).unwrap();
+    assert!(docs.contains(&format!("```yaml\n{rules}```")), "update docs/traffic.md's adapter rules to:\n{rules}");
+}
