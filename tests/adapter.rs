@@ -87,6 +87,7 @@ fn one_metric_name_from_two_counters_is_a_conflict() {
     // Both services are pointed at, each naming the other.
     assert!(err.contains("api.kdl:6:5") && err.contains("orders.kdl:11:5"), "{err}");
     assert!(err.contains("service `api`") && err.contains("service `orders`"), "{err}");
+    common::settings().bind(|| insta::assert_snapshot!("adapter__SVC0732-adapter-metric-conflict", err));
 }
 
 /// PyYAML (YAML 1.1) reads what svcc's YAML 1.2 parser reads, and the
@@ -146,4 +147,19 @@ fn traffic_docs_show_the_rules_of_the_examples() {
     let rules = text.split_once("---\n").unwrap().1;
     let docs = std::fs::read_to_string(common::root().join("docs/traffic.md")).unwrap();
     assert!(docs.contains(&format!("```yaml\n{rules}```")), "update docs/traffic.md's adapter rules to:\n{rules}");
+}
+
+/// Two environments of one service asking for one metric name from two
+/// counters: one error, labelling both; one cluster's environment is fine.
+#[test]
+fn one_metric_name_from_two_environments_is_a_conflict() {
+    let dir = "tests/fixtures/adapter/environments";
+    let o = svcc(&["adapter-rules", dir, "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(err.matches("error[SVC0732]").count(), 1, "{err}");
+    assert!(err.contains("environment `staging`") && err.contains("environment `production`"), "{err}");
+    let production = rules_of(&["adapter-rules", dir, "--env", "production"]);
+    assert!(production.contains("^payments_http_requests_total$"), "{production}");
+    assert_eq!(queries_parse(&production), 1);
 }
