@@ -1,9 +1,22 @@
 //! `image`: the first container's image and pull policy.
 
+use serde_json::Value;
+
 use super::{CONTAINER, Cx, s};
 
 pub fn map(cx: &mut Cx) {
-    let Some(image) = cx.text(&format!("{CONTAINER}/image")) else { return };
+    let Some(c) = cx.at(CONTAINER) else { return };
+    let Some(text) = text(c) else { return };
+    if c.get("imagePullPolicy").is_some() {
+        cx.claim(0, format!("{CONTAINER}/imagePullPolicy"), "image");
+    }
+    cx.claim(0, format!("{CONTAINER}/image"), "image");
+    cx.node("image", text);
+}
+
+/// `image …` of a container.
+pub fn text(c: &Value) -> Option<String> {
+    let image = c.get("image")?.as_str()?;
     let (rest, digest) = match image.split_once('@') {
         Some((r, d)) => (r, Some(d)),
         None => (image, None),
@@ -20,10 +33,8 @@ pub fn map(cx: &mut Cx) {
     if let Some(d) = digest {
         text.push_str(&format!(" digest={}", s(d)));
     }
-    if let Some(p) = cx.text(&format!("{CONTAINER}/imagePullPolicy")) {
+    if let Some(p) = c.get("imagePullPolicy").and_then(Value::as_str) {
         text.push_str(&format!(" pull-policy={}", s(p)));
-        cx.claim(0, format!("{CONTAINER}/imagePullPolicy"), "image");
     }
-    cx.claim(0, format!("{CONTAINER}/image"), "image");
-    cx.node("image", text);
+    Some(text)
 }

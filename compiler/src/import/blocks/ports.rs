@@ -19,6 +19,30 @@ struct Declared {
     protocol: String,
 }
 
+/// `port NAME NUMBER …` of another container (not in the Service).
+pub fn lines(c: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in c.get("ports").and_then(Value::as_array).into_iter().flatten() {
+        let Some(number) = p.get("containerPort").and_then(Value::as_u64) else { continue };
+        let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+        let name = p.get("name").and_then(Value::as_str).map_or_else(|| name_for(number, protocol), str::to_string);
+        let mut text = format!("port {} {number}", kdl::name(&name));
+        suffix(&mut text, p, protocol);
+        out.push(text);
+    }
+    out
+}
+
+/// `protocol=` and `host-port=` of a port.
+fn suffix(text: &mut String, p: &Value, protocol: &str) {
+    if protocol != "TCP" {
+        text.push_str(&format!(" protocol={}", s(protocol)));
+    }
+    if let Some(h) = p.get("hostPort").and_then(Value::as_u64) {
+        text.push_str(&format!(" host-port={h}"));
+    }
+}
+
 pub fn map(cx: &mut Cx) {
     let Some(ports) = cx.at(&format!("{CONTAINER}/ports")).and_then(Value::as_array) else { return };
     let service = cx.first("Service");
@@ -49,9 +73,7 @@ pub fn map(cx: &mut Cx) {
         {
             text.push_str(&format!(" service-port={port}"));
         }
-        if protocol != "TCP" {
-            text.push_str(&format!(" protocol={}", s(protocol)));
-        }
+        suffix(&mut text, p, protocol);
         lines.push(text);
         declared.push(Declared { name, number, protocol: protocol.to_string() });
     }
