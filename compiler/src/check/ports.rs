@@ -116,6 +116,14 @@ impl Ports<'_> {
         self.declared.values().next()
     }
 
+    /// The port a reference names: by name, or by number (its digits).
+    pub fn port(&self, r: &str) -> Option<&PlanPort> {
+        match r.parse::<u16>() {
+            Ok(n) => self.list.iter().find(|p| p.number == n),
+            Err(_) => self.list.iter().find(|p| p.name == r),
+        }
+    }
+
     /// Whether the spec declares no port at all.
     pub fn none_declared(&self) -> bool {
         self.declared.is_empty()
@@ -125,8 +133,20 @@ impl Ports<'_> {
     /// not declared; `None` without a report when it is declared without a
     /// number, which is reported already).
     pub fn find(&self, name: &Spanned<String>, what: &str, diags: &mut Diagnostics) -> Option<u16> {
-        if let Some(p) = self.list.iter().find(|p| p.name == name.value) {
+        if let Some(p) = self.port(&name.value) {
             return Some(p.number);
+        }
+        if let Ok(n) = name.value.parse::<u16>() {
+            let numbers: Vec<String> = self.list.iter().map(|p| p.number.to_string()).collect();
+            let d = Diagnostic::error(Code::UnknownPort, format!("{what} uses port {n}, which is not declared"))
+                .at(name.span, "no port has this number")
+                .help(if numbers.is_empty() {
+                    format!("declare it: `port http {n}`")
+                } else {
+                    format!("declared port numbers: {}", numbers.join(", "))
+                });
+            diags.push(d);
+            return None;
         }
         if self.declared.contains_key(&name.value) {
             return None;
@@ -267,6 +287,7 @@ fn service(
                 name: p.name.clone(),
                 port: p.service_port,
                 target: p.name.clone(),
+                target_number: None,
                 protocol: p.protocol.clone(),
                 node_port: None,
                 span: p.span,
@@ -305,7 +326,7 @@ fn expose_ports(
     for ep in list {
         let target = ep.target.clone().unwrap_or_else(|| ep.name.clone());
         ports.find(&target, &format!("Service port `{}`", ep.name.value), diags);
-        let Some(container) = ports.list.iter().find(|p| p.name == target.value) else { continue };
+        let Some(container) = ports.port(&target.value) else { continue };
         if let (Some(n), true) = (&ep.node_port, cluster_ip) {
             diags.push(type_mismatch(
                 n.span,
@@ -325,7 +346,8 @@ fn expose_ports(
         out.push(PlanServicePort {
             name: ep.name.value.clone(),
             port: ep.number.value,
-            target: target.value,
+            target: container.name.clone(),
+            target_number: target.value.parse::<u16>().ok(),
             protocol: container.protocol.clone(),
             node_port: ep.node_port.as_ref().map(|n| n.value),
             span: ep.number.span,

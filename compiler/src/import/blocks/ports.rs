@@ -143,7 +143,11 @@ fn shape(service: &str, svc: &Value, declared: &[Declared], extra: bool) -> Opti
             _ => None,
         }?;
         let name = sp.get("name").and_then(Value::as_str).unwrap_or(&target.name);
-        let mut text = format!("port {} {port} target={}", kdl::name(name), s(&target.name));
+        // A number stays a number (`targetPort: 8080`), a name a name.
+        let by_number = matches!(sp.get("targetPort"), Some(Value::Number(_)));
+        let to = if by_number { target.number.to_string() } else { s(&target.name) };
+        let mut text = format!("port {} {port} target={to}", kdl::name(name));
+        plain &= !by_number;
         if let Some(n) = sp.get("nodePort").and_then(Value::as_u64) {
             text.push_str(&format!(" node-port={n}"));
             plain = false;

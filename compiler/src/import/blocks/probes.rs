@@ -4,19 +4,25 @@ use serde_json::Value;
 
 use super::{CONTAINER, Cx, s, secs};
 
+/// ` port=NAME` or ` port=NUMBER`, as the input refers to it.
+fn port(h: &Value) -> String {
+    match h.get("port") {
+        Some(Value::String(x)) => format!(" port={}", s(x)),
+        Some(Value::Number(n)) => format!(" port={n}"),
+        _ => String::new(),
+    }
+}
+
 fn probe(kind: &str, p: &Value) -> Option<String> {
     let mut head = if let Some(h) = p.get("httpGet") {
         let mut t = format!("{kind} {}", s(h.get("path").and_then(Value::as_str).unwrap_or("/")));
-        if let Some(port) = h.get("port").and_then(Value::as_str) {
-            t.push_str(&format!(" port={}", s(port)));
-        }
+        t.push_str(&port(h));
         if let Some(scheme) = h.get("scheme").and_then(Value::as_str) {
             t.push_str(&format!(" scheme={}", s(scheme)));
         }
         t
     } else if let Some(t) = p.get("tcpSocket") {
-        let port = t.get("port").and_then(Value::as_str).map(|x| format!(" port={}", s(x))).unwrap_or_default();
-        format!("{kind} tcp{port}")
+        format!("{kind} tcp{}", port(t))
     } else if let Some(e) = p.pointer("/exec/command").and_then(Value::as_array) {
         let words: Option<Vec<String>> = e.iter().map(|v| v.as_str().map(s)).collect();
         format!("{kind} exec {}", words?.join(" "))
