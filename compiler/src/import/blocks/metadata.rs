@@ -34,7 +34,9 @@ fn match_labels<'a>(cx: &Cx<'a>) -> Option<&'a Map<String, Value>> {
     }
     let m = sel.get("matchLabels").and_then(Value::as_object).filter(|m| !m.is_empty())?;
     // svcc's own identity selector needs no node.
-    (!m.keys().all(|k| IDENTITY.contains(&k.as_str()))).then_some(m)
+    let identity = m.len() == IDENTITY.len()
+        && IDENTITY.iter().all(|k| m.get(*k).and_then(Value::as_str) == Some(cx.service));
+    (!identity).then_some(m)
 }
 
 /// `selector { … }`: the workload's selector, kept as given (a Deployment's

@@ -40,8 +40,8 @@ fn blue_green(cx: &mut Cx) {
         body.push(format!("preview-replicas {n}"));
     }
     for (field, node) in [("prePromotionAnalysis", "pre-promotion"), ("postPromotionAnalysis", "post-promotion")] {
-        if let Some(a) = cx.at(&at(field)) {
-            body.push(format!("{node} {}", analysis::gates(cx, a)));
+        if let Some(g) = cx.at(&at(field)).and_then(|a| analysis::gates(cx, a)) {
+            body.push(format!("{node} {g}"));
         }
     }
     for f in ["autoPromotionEnabled", "autoPromotionSeconds", "scaleDownDelaySeconds", "previewReplicaCount"] {
@@ -64,8 +64,8 @@ fn canary(cx: &mut Cx) {
         body.push(format!("traffic nginx{}", ingress.unwrap_or_default()));
         cx.claim(0, at("trafficRouting"), "rollout");
     }
-    if let Some(a) = cx.at(&at("analysis")) {
-        body.push(format!("analysis {}", analysis::gates(cx, a)));
+    if let Some(g) = cx.at(&at("analysis")).and_then(|a| analysis::gates(cx, a)) {
+        body.push(format!("analysis {g}"));
     }
     if let Some(steps) = cx.at(&at("steps")).and_then(Value::as_array) {
         let mut lines: Vec<String> = steps.iter().filter_map(|v| step(cx, v)).collect();
@@ -103,5 +103,5 @@ fn step(cx: &Cx, v: &Value) -> Option<String> {
             _ => "pause".to_string(),
         });
     }
-    v.get("analysis").map(|a| format!("analysis {}", analysis::gates(cx, a)))
+    v.get("analysis").and_then(|a| analysis::gates(cx, a)).map(|g| format!("analysis {g}"))
 }

@@ -12,8 +12,10 @@ use super::super::{Cx, s};
 const GUARD: &str = "len(result) > 0 && !isNaN(result[0]) && ";
 const SCALAR_GUARD: &str = "!isNaN(result) && ";
 
-/// `{ gate; gate }` for an analysis reference (`templates: [{templateName}]`).
-pub fn gates(cx: &Cx, a: &Value) -> String {
+/// `{ gate; gate }` for an analysis reference (`templates: [{templateName}]`);
+/// `None` when no gate reads it back and no `metrics` lets a placeholder
+/// gate stand in (gates need it: SVC0313).
+pub fn gates(cx: &Cx, a: &Value) -> Option<String> {
     let names: Vec<&str> = match a.get("templates").and_then(Value::as_array) {
         Some(ts) => ts.iter().filter_map(|t| t.get("templateName").and_then(Value::as_str)).collect(),
         None => a.get("templateName").and_then(Value::as_str).into_iter().collect(),
@@ -26,9 +28,10 @@ pub fn gates(cx: &Cx, a: &Value) -> String {
         lines.extend(read.unwrap_or_default());
     }
     if lines.is_empty() {
+        cx.first("ServiceMonitor")?;
         lines.push("success-rate".into());
     }
-    format!("{{ {} }}", lines.join("; "))
+    Some(format!("{{ {} }}", lines.join("; ")))
 }
 
 /// One metric as a gate, or `None`.
