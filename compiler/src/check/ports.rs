@@ -16,6 +16,10 @@ use crate::source::{Span, Spanned};
 pub(super) struct Ports<'b> {
     pub list: Vec<PlanPort>,
     declared: &'b Map<Port>,
+    /// The ports of the sidecars (not of init containers): what a Service
+    /// port's `target=` and `metrics port=` may name besides the service's
+    /// own (a TLS proxy in front of it, an exporter beside it).
+    pub sidecars: Vec<PlanPort>,
 }
 
 /// Item by item, by name; the number, `service-port=` and `protocol=`
@@ -106,7 +110,7 @@ pub(super) fn resolve<'b>(declared: &'b Map<Port>, diags: &mut Diagnostics) -> P
             span: number.span,
         });
     }
-    Ports { list, declared }
+    Ports { list, declared, sidecars: Vec::new() }
 }
 
 impl Ports<'_> {
@@ -116,12 +120,25 @@ impl Ports<'_> {
         self.declared.values().next()
     }
 
-    /// The port a reference names: by name, or by number (its digits).
+    /// The port a reference names: by name, or by number (its digits);
+    /// the service's container's first, then its sidecars'.
     pub fn port(&self, r: &str) -> Option<&PlanPort> {
+        let mut all = self.list.iter().chain(&self.sidecars);
         match r.parse::<u16>() {
-            Ok(n) => self.list.iter().find(|p| p.number == n),
-            Err(_) => self.list.iter().find(|p| p.name == r),
+            Ok(n) => all.find(|p| p.number == n),
+            Err(_) => all.find(|p| p.name == r),
         }
+    }
+
+    /// These ports and the sidecars' of `others`.
+    pub fn with_sidecars(&self, others: &[crate::plan::PlanContainer]) -> Self {
+        use crate::plan::Role;
+        let sidecars = others
+            .iter()
+            .filter(|c| matches!(c.role, Role::Sidecar | Role::NativeSidecar))
+            .flat_map(|c| c.ports.iter().cloned())
+            .collect();
+        Ports { list: self.list.clone(), declared: self.declared, sidecars }
     }
 
     /// Whether the spec declares no port at all.
