@@ -696,6 +696,9 @@ pub struct Volume {
     /// The keys to mount, each at its path: `"app.yaml" "config.yaml"`
     /// children; `None` mounts every key under its own name.
     pub items: Option<Spanned<Vec<(String, String)>>>,
+    /// `read-only=`: the mount's `readOnly`, written as given (default:
+    /// `true` for a secret or config map, none for a scratch folder).
+    pub read_only: Option<Spanned<bool>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -454,6 +454,8 @@ pub struct PlanVolume {
     pub optional: bool,
     /// (key, path) of each item; empty mounts every key.
     pub items: Vec<(String, String)>,
+    /// The mount's `readOnly` as the spec writes it (`None`: svcc's default).
+    pub read_only: Option<bool>,
 }
 
 #[derive(Clone, Debug)]

@@ -262,6 +262,7 @@ registry! {
     VOLUME_SIZE_LIMIT = Setting::new("volumes.NAME.size-limit");
     VOLUME_MEMORY = Setting::new("volumes.NAME.memory");
     VOLUME_OPTIONAL = Setting::new("volumes.NAME.optional");
+    VOLUME_READ_ONLY = Setting::new("volumes.NAME.read-only");
     /// Replaced as a whole list by the layer above.
     VOLUME_ITEMS = Setting::new("volumes.NAME.items");
     SERVICE_ACCOUNT_NAME =

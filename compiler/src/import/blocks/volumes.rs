@@ -71,9 +71,17 @@ pub fn lines(vols: &[Value], c: &Value, shared: &mut Vec<String>) -> Option<Vec<
         mine.push(name);
         let path = m.get("mountPath")?.as_str()?;
         let mut line = format!("{} {}", kdl::name(name), s(path));
+        let v = vols.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(name))?;
         if !shared.iter().any(|x| x == name) {
-            let v = vols.iter().find(|v| v.get("name").and_then(Value::as_str) == Some(name))?;
             line.push_str(&source(v)?);
+        }
+        // svcc mounts secrets and config maps read-only and says so; a
+        // scratch folder's mount has no `readOnly` unless the spec says.
+        let scratch = v.get("emptyDir").is_some();
+        match m.get("readOnly").and_then(Value::as_bool) {
+            Some(true) if scratch => line.push_str(" read-only=#true"),
+            Some(false) => line.push_str(" read-only=#false"),
+            _ => {}
         }
         out.push(line);
     }
