@@ -37,32 +37,10 @@ pub fn map(cx: &mut Cx) {
     }
 }
 
-/// The tag of another container's image when the input has none or
-/// `latest` (which svcc refuses: SVC0306): a patch writes the input's image.
-pub const PLACEHOLDER_TAG: &str = "svcc-import-placeholder";
-
-/// `image …` of another container; a refused tag gives way to a placeholder.
-fn image(c: &Value) -> Option<String> {
-    let text = image::text(c)?;
-    let refused = |t: &str| t.starts_with("tag=\"latest\"");
-    match text.split_once(" tag=") {
-        _ if text.contains(" digest=") => Some(text),
-        Some((_, rest)) if !refused(&format!("tag={rest}")) => Some(text),
-        Some((head, rest)) => {
-            let after = rest.split_once(' ').map(|(_, a)| format!(" {a}")).unwrap_or_default();
-            Some(format!("{head} tag={}{after}", s(PLACEHOLDER_TAG)))
-        }
-        None => {
-            let (head, after) = text.split_once(" pull-policy=").map_or((text.as_str(), String::new()), |(h, p)| (h, format!(" pull-policy={p}")));
-            Some(format!("{head} tag={}{after}", s(PLACEHOLDER_TAG)))
-        }
-    }
-}
-
 /// `container NAME { … }` or `init-container NAME { … }`.
 fn container(node: &str, c: &Value, sidecar: bool, vols: &[Value], shared: &mut Vec<String>) -> Option<String> {
     let name = c.get("name")?.as_str()?;
-    let mut body = vec![image(c)?];
+    let mut body = vec![image::text(c, false)?];
     body.extend(ports::lines(c));
     body.extend(resources::text(c));
     body.extend(probes::text(c, false));
