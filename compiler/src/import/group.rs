@@ -218,6 +218,7 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
                 .help("import the files that hold the workloads too"),
         );
     }
+    let service_names = service_names(&names, &per_env);
     for (name, _) in names {
         let environments = per_env
             .iter()
@@ -226,9 +227,35 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
                 Some((env.clone(), std::iter::once(w.clone()).chain(m.iter().cloned()).collect()))
             })
             .collect();
+        let name = service_names.get(&name).cloned().unwrap_or(name);
         out.workloads.push(Workload { name, environments });
     }
     out
+}
+
+/// A workload labelled `app.kubernetes.io/name` (svcc's own output, most
+/// charts) is the service of that name, when the name is a valid one and no
+/// other workload has it or claims it: `reviews-v1` of `reviews` becomes
+/// `service reviews` with `names { workload "reviews-v1" }`.
+fn service_names(names: &BTreeMap<String, Vec<String>>, per_env: &[(String, Vec<Member>)]) -> BTreeMap<String, String> {
+    let mut claimed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, _) in names {
+        let label = per_env
+            .iter()
+            .flat_map(|(_, ws)| ws)
+            .find(|(w, _)| &w.name == name)
+            .and_then(|(w, _)| w.value.pointer("/metadata/labels/app.kubernetes.io~1name"))
+            .and_then(Value::as_str)
+            .filter(|l| crate::values::check_dns1123_label(l).is_ok() && l.len() <= 63);
+        if let Some(l) = label {
+            claimed.entry(l.to_string()).or_default().push(name.clone());
+        }
+    }
+    claimed
+        .into_iter()
+        .filter(|(label, ws)| ws.len() == 1 && (ws[0] == *label || !names.contains_key(label)))
+        .map(|(label, ws)| (ws[0].clone(), label))
+        .collect()
 }
 
 fn by_environment(objects: Vec<Object>) -> Vec<(String, Vec<Object>)> {

@@ -12,6 +12,8 @@ const DERIVED: &[&str] = &[
     "app.kubernetes.io/version",
     "app.kubernetes.io/managed-by",
 ];
+/// Labels svcc writes on some objects by itself: an `expose` Service's name.
+const ADDED: &[&str] = &["svcc.dev/expose"];
 /// svcc's identity selector labels.
 const IDENTITY: &[&str] = &["app.kubernetes.io/name", "app.kubernetes.io/instance"];
 /// Annotations the API server or kubectl write.
@@ -173,15 +175,6 @@ pub fn map(cx: &mut Cx) {
             cx.claim(i, "/metadata/namespace", "metadata");
         }
     }
-    if let Some(body) = cx
-        .at("/spec/template/metadata/annotations")
-        .and_then(Value::as_object)
-        .filter(|m| !m.is_empty())
-        .and_then(map_block)
-    {
-        cx.node("pod-annotations", format!("pod-annotations {body}"));
-        cx.claim(0, "/spec/template/metadata/annotations", "metadata");
-    }
     let labels = common(cx, "/metadata/labels", DERIVED);
     let annotations = common(cx, "/metadata/annotations", SERVER);
     let mut per_object: Vec<(String, Vec<String>)> = Vec::new();
@@ -192,8 +185,12 @@ pub fn map(cx: &mut Cx) {
             [("/metadata/labels", "labels", &labels, DERIVED), ("/metadata/annotations", "annotations", &annotations, SERVER)]
         {
             let Some(m) = cx.objects[i].value.pointer(p).and_then(Value::as_object) else { continue };
-            let mut own = without(m, drop);
-            own.retain(|k, v| shared.get(k) != Some(v) && !(node == "labels" && selected(cx, k, v)));
+            let mut own = without(&without(m, drop), ADDED);
+            // `metrics prometheus-labels` says the ServiceMonitor's and the PrometheusRule's.
+            let prometheus = if node == "labels" { super::monitoring::prometheus_labels(cx) } else { Map::new() };
+            own.retain(|k, v| {
+                shared.get(k) != Some(v) && !(node == "labels" && selected(cx, k, v)) && prometheus.get(k) != Some(v)
+            });
             if let Some(b) = Some(own).filter(|o| !o.is_empty()).and_then(|o| map_block(&o)) {
                 body.push(format!("{node} {b}"));
                 let keys: Vec<String> = m.keys().filter(|k| !shared.contains_key(*k)).map(|k| escape(k)).collect();
@@ -214,6 +211,15 @@ pub fn map(cx: &mut Cx) {
                 cx.claim(0, "/spec/template/metadata/labels", "metadata");
             }
         }
+    }
+    if let Some(body) = cx
+        .at("/spec/template/metadata/annotations")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+        .and_then(map_block)
+    {
+        cx.node("pod-annotations", format!("pod-annotations {body}"));
+        cx.claim(0, "/spec/template/metadata/annotations", "metadata");
     }
     for (key, body) in per_object {
         cx.node(format!("object {key}"), format!("object {} {{\n    {}\n}}", s(&key), body.join("\n    ")));

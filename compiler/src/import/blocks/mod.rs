@@ -107,6 +107,16 @@ pub fn secs(v: &Value) -> Option<String> {
     v.as_u64().map(|n| s(&format!("{n}s")))
 }
 
+/// Whole seconds as a duration in the largest unit that divides them (`300` → `5m`).
+pub fn duration(n: u64) -> String {
+    match n {
+        0 => "0s".into(),
+        _ if n % 3600 == 0 => format!("{}h", n / 3600),
+        _ if n % 60 == 0 => format!("{}m", n / 60),
+        _ => format!("{n}s"),
+    }
+}
+
 /// A quantity: strings as written, numbers as their text.
 pub fn quantity(v: &Value) -> Option<String> {
     match v {

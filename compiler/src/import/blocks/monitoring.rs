@@ -37,6 +37,21 @@ fn relabel(node: &str, r: &Value) -> Option<String> {
     Some(line)
 }
 
+/// The labels the ServiceMonitor (and the PrometheusRule, when there is
+/// one, alike) has beyond the workload's: `metrics prometheus-labels`.
+pub fn prometheus_labels(cx: &Cx) -> serde_json::Map<String, Value> {
+    let labels = |v: &Value| v.pointer("/metadata/labels").and_then(Value::as_object).cloned().unwrap_or_default();
+    let Some((_, sm)) = cx.first("ServiceMonitor") else { return serde_json::Map::new() };
+    let workload = labels(cx.workload());
+    let mut out = labels(sm);
+    out.retain(|k, v| workload.get(k) != Some(v) && !k.starts_with("app.kubernetes.io/"));
+    if let Some((_, pr)) = cx.first("PrometheusRule") {
+        let pr = labels(pr);
+        out.retain(|k, v| pr.get(k) == Some(v));
+    }
+    out
+}
+
 /// Whether the main Service carries every label of a ServiceMonitor's
 /// selector (what `select` requires: SVC0244).
 fn on_main_service(cx: &Cx, sel: &serde_json::Map<String, Value>) -> bool {
@@ -105,10 +120,19 @@ pub fn map(cx: &mut Cx) {
         let mut head = String::from("metrics");
         let mut children = Vec::new();
         endpoint(&e, &mut head, &mut children);
+        let prometheus = prometheus_labels(cx);
+        if let Some(body) = Some(&prometheus).filter(|m| !m.is_empty()).and_then(|m| map_block(m)) {
+            children.push(format!("prometheus-labels {body}"));
+        }
         // A hand-written selector (not svcc's own) is `select`.
         let sel = sm.pointer("/spec/selector").and_then(Value::as_object);
         let labels = sel.filter(|m| m.len() == 1).and_then(|m| m.get("matchLabels")).and_then(Value::as_object);
-        if let Some(body) = labels.filter(|m| !m.is_empty() && on_main_service(cx, m)).and_then(map_block) {
+        let own = |m: &&serde_json::Map<String, Value>| {
+            m.len() == 2
+                && m.get("app.kubernetes.io/name").and_then(Value::as_str) == Some(cx.service)
+                && m.get("app.kubernetes.io/managed-by").and_then(Value::as_str) == Some("svcc")
+        };
+        if let Some(body) = labels.filter(|m| !m.is_empty() && !own(m) && on_main_service(cx, m)).and_then(map_block) {
             children.push(format!("select {body}"));
         }
         let text = if children.is_empty() { head } else { format!("{head} {{\n    {}\n}}", children.join("\n    ")) };

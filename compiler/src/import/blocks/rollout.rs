@@ -30,11 +30,11 @@ fn blue_green(cx: &mut Cx) {
     let after = cx.at(&at("autoPromotionSeconds")).and_then(Value::as_u64);
     match (auto, after) {
         (Some(false), _) => body.push("auto-promote #false".to_string()),
-        (_, Some(n)) => body.push(format!("auto-promote after={}", s(&format!("{n}s")))),
+        (_, Some(n)) => body.push(format!("auto-promote after={}", s(&super::duration(n)))),
         _ => {}
     }
     if let Some(n) = cx.at(&at("scaleDownDelaySeconds")).and_then(Value::as_u64) {
-        body.push(format!("rollback-window {}", s(&format!("{n}s"))));
+        body.push(format!("rollback-window {}", s(&super::duration(n))));
     }
     if let Some(n) = cx.at(&at("previewReplicaCount")).and_then(Value::as_u64) {
         body.push(format!("preview-replicas {n}"));
@@ -53,9 +53,11 @@ fn blue_green(cx: &mut Cx) {
 fn canary(cx: &mut Cx) {
     let mut body = Vec::new();
     let at = |f: &str| format!("{CANARY}/{f}");
-    for (field, node) in [("maxSurge", "max-surge"), ("maxUnavailable", "max-unavailable")] {
+    for (field, node, default) in [("maxSurge", "max-surge", "\"25%\""), ("maxUnavailable", "max-unavailable", "0")] {
         if let Some(v) = cx.at(&at(field)).and_then(count) {
-            body.push(format!("{node} {v}"));
+            if v != default {
+                body.push(format!("{node} {v}"));
+            }
             cx.claim(0, at(field), "rollout");
         }
     }

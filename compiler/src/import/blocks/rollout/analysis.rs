@@ -59,15 +59,17 @@ fn gate(m: &Value) -> Option<String> {
     } else {
         custom(name, query, success, failure)?
     };
-    if let Some(i) = m.get("interval").and_then(Value::as_str) {
+    // svcc's defaults (interval 1m, count 5, failure limit 1, inconclusive limit 2) go unsaid.
+    if let Some(i) = m.get("interval").and_then(Value::as_str).filter(|i| *i != "1m") {
         line.push_str(&format!(" interval={}", s(i)));
     }
     match m.get("count").and_then(Value::as_u64) {
+        Some(5) => {}
         Some(n) => line.push_str(&format!(" count={n}")),
         None => line.push_str(" count=\"whole-update\""),
     }
-    for (field, prop) in [("failureLimit", "failure-limit"), ("inconclusiveLimit", "inconclusive-limit")] {
-        if let Some(n) = m.get(field).and_then(Value::as_u64) {
+    for (field, prop, default) in [("failureLimit", "failure-limit", 1), ("inconclusiveLimit", "inconclusive-limit", 2)] {
+        if let Some(n) = m.get(field).and_then(Value::as_u64).filter(|n| *n != default) {
             line.push_str(&format!(" {prop}={n}"));
         }
     }
