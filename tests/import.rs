@@ -43,7 +43,7 @@ fn sources(c: &Compiled) -> Vec<Source> {
 
 /// Kinds svcc generates that import does not map yet (the `network` and
 /// `route` blocks of issue 17, merged after import was written).
-const UNMAPPED: &[&str] = &["NetworkPolicy", "HTTPRoute", "GRPCRoute", "Ingress", "Certificate", "ScaledObject"];
+const UNMAPPED: &[&str] = &["HTTPRoute", "GRPCRoute", "Ingress", "Certificate", "ScaledObject"];
 
 /// Import a build and rebuild every imported spec; the objects must be
 /// the same, and the report must say every field is native or patched.

@@ -21,6 +21,16 @@ pub const MEMBERS: &[&str] = &[
     "ServiceMonitor",
     "PrometheusRule",
     "AnalysisTemplate",
+    "NetworkPolicy",
+    "HTTPRoute",
+    "GRPCRoute",
+    "Ingress",
+    "Certificate",
+    "ScaledObject",
+    "Job",
+    "CronJob",
+    "ConfigMap",
+    "ExternalSecret",
 ];
 
 /// One workload: per environment, its objects (the workload first).
@@ -53,11 +63,26 @@ fn subset(sel: &Map<String, Value>, of: &Map<String, Value>) -> bool {
     !sel.is_empty() && sel.iter().all(|(k, v)| of.get(k) == Some(v))
 }
 
+/// The service name a workload goes by: its `app.kubernetes.io/name`
+/// label (svcc's output, most charts), else its own name.
+fn alias(w: &Object) -> Option<&str> {
+    w.value.pointer("/metadata/labels/app.kubernetes.io~1name").and_then(Value::as_str)
+}
+
 /// Whether `o` belongs to the workload `w` (both in one environment).
 fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
     let pods = labels(&w.value, "/spec/template/metadata/labels");
     let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+    let named = |n: &str| o.name == n || o.name.starts_with(&format!("{n}-"));
     match o.kind.as_str() {
+        "NetworkPolicy" => subset(&labels(&o.value, "/spec/podSelector/matchLabels"), &pods),
+        "ScaledObject" => s("/spec/scaleTargetRef/name") == Some(&w.name),
+        // Referenced by the pods (or named like the service: a job's).
+        "ConfigMap" => refers(&w.value, &["configMap", "configMapRef", "configMapKeyRef"], &o.name),
+        "ExternalSecret" => {
+            let target = s("/spec/target/name").unwrap_or(&o.name);
+            refers(&w.value, &["secret", "secretRef", "secretKeyRef"], target)
+        }
         "Service" => subset(&labels(&o.value, "/spec/selector"), &pods),
         "PodDisruptionBudget" => subset(&labels(&o.value, "/spec/selector/matchLabels"), &pods),
         "HorizontalPodAutoscaler" => s("/spec/scaleTargetRef/name") == Some(&w.name),
@@ -70,7 +95,21 @@ fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
             services.iter().any(|svc| subset(&sel, &labels(&svc.value, "/metadata/labels"))) || subset(&sel, &pods)
         }
         "AnalysisTemplate" => mentions(&w.value, &o.name) || o.name.starts_with(&format!("{}-", w.name)),
-        _ => o.name == w.name || o.name.starts_with(&format!("{}-", w.name)),
+        _ => named(&w.name) || alias(w).is_some_and(named),
+    }
+}
+
+/// Whether a `name` (`secretName` for a secret volume) under one of `keys`
+/// in `v` is `name`.
+fn refers(v: &Value, keys: &[&str], name: &str) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, x)| {
+            let here = keys.contains(&k.as_str())
+                && ["name", "secretName"].iter().any(|f| x.get(*f).and_then(Value::as_str) == Some(name));
+            here || refers(x, keys, name)
+        }),
+        Value::Array(a) => a.iter().any(|x| refers(x, keys, name)),
+        _ => false,
     }
 }
 
@@ -93,6 +132,14 @@ impl Index {
         let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, w) in workloads.iter().enumerate() {
             by_name.insert(w.name.clone(), i);
+        }
+        // A workload's service name finds its objects too (a name wins).
+        for (i, w) in workloads.iter().enumerate() {
+            if let Some(a) = alias(w) {
+                by_name.entry(a.to_string()).or_insert(i);
+            }
+        }
+        for (i, w) in workloads.iter().enumerate() {
             let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
             by_account.entry(account.unwrap_or(&w.name).to_string()).or_default().push(i);
             for (k, v) in labels(&w.value, "/spec/template/metadata/labels") {
@@ -148,8 +195,13 @@ impl Index {
                 out
             }
             "ServiceAccount" => self.by_account.get(&o.name).cloned().unwrap_or_default(),
-            // Few of these; a Rollout may name its templates anything.
-            "AnalysisTemplate" => self.in_order.clone(),
+            "NetworkPolicy" => self.selected(&labels(&o.value, "/spec/podSelector/matchLabels")),
+            "ScaledObject" => {
+                s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect()
+            }
+            // Few of these; a Rollout may name its templates anything, and
+            // configuration is found by the references to it.
+            "AnalysisTemplate" | "ConfigMap" | "ExternalSecret" => self.in_order.clone(),
             _ => self.named(&o.name),
         }
     }

@@ -11,6 +11,7 @@ mod image;
 mod lifecycle;
 mod metadata;
 mod monitoring;
+mod network;
 mod ports;
 mod probes;
 mod resources;
@@ -94,6 +95,7 @@ pub fn map(cx: &mut Cx) {
     lifecycle::map(cx);
     scheduling::map(cx);
     monitoring::map(cx);
+    network::map(cx);
     rollout::map(cx);
 }
 
