@@ -16,6 +16,7 @@ mod ports;
 mod probes;
 mod resources;
 mod rollout;
+mod route;
 mod scaling;
 mod scheduling;
 mod security;
@@ -96,6 +97,7 @@ pub fn map(cx: &mut Cx) {
     scheduling::map(cx);
     monitoring::map(cx);
     network::map(cx);
+    route::map(cx);
     rollout::map(cx);
 }
 
