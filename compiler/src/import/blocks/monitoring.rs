@@ -37,6 +37,51 @@ fn relabel(node: &str, r: &Value) -> Option<String> {
     Some(line)
 }
 
+/// `requests "COUNTER" status-label=…` and `latency "HISTOGRAM"`: the metric
+/// names svcc's queries read, found in the rules' and analyses' queries
+/// (the 5xx share and the latency buckets), unless they are svcc's defaults.
+fn vocabulary(cx: &Cx) -> Vec<String> {
+    let mut queries = Vec::new();
+    collect_queries(cx.objects.iter().filter(|o| matches!(o.kind.as_str(), "PrometheusRule" | "AnalysisTemplate")).map(|o| &o.value), &mut queries);
+    let mut out = Vec::new();
+    let requests = queries.iter().find_map(|q| {
+        let (before, _) = q.split_once("=~\"5..\"}")?;
+        let (head, label) = before.rsplit_once(',')?;
+        let name = head.rsplit_once("rate(")?.1.split('{').next()?;
+        Some((name.to_string(), label.to_string()))
+    });
+    if let Some((name, label)) = requests.filter(|(n, l)| n != "http_requests_total" || l != "status") {
+        out.push(format!("requests {} status-label={}", s(&name), s(&label)));
+    }
+    let latency = queries.iter().find_map(|q| {
+        let head = q.split("_bucket{").next().filter(|h| h.len() < q.len())?;
+        Some(head.rsplit_once("rate(")?.1.to_string())
+    });
+    if let Some(name) = latency.filter(|n| n != "http_request_duration_seconds") {
+        out.push(format!("latency {}", s(&name)));
+    }
+    out
+}
+
+/// Every `expr` and `query` string under these objects.
+fn collect_queries<'a>(vs: impl Iterator<Item = &'a Value>, out: &mut Vec<String>) {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("expr" | "query", Value::String(q)) => out.push(q.clone()),
+                        _ => walk(x, out),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    vs.for_each(|v| walk(v, out));
+}
+
 /// The labels the ServiceMonitor (and the PrometheusRule, when there is
 /// one, alike) has beyond the workload's: `metrics prometheus-labels`.
 pub fn prometheus_labels(cx: &Cx) -> serde_json::Map<String, Value> {
@@ -120,6 +165,7 @@ pub fn map(cx: &mut Cx) {
         let mut head = String::from("metrics");
         let mut children = Vec::new();
         endpoint(&e, &mut head, &mut children);
+        children.extend(vocabulary(cx));
         let prometheus = prometheus_labels(cx);
         if let Some(body) = Some(&prometheus).filter(|m| !m.is_empty()).and_then(|m| map_block(m)) {
             children.push(format!("prometheus-labels {body}"));

@@ -13,7 +13,7 @@ fn port(h: &Value) -> String {
     }
 }
 
-fn probe(kind: &str, p: &Value) -> Option<String> {
+fn probe(kind: &str, p: &Value, ports: &[(String, u64)]) -> Option<String> {
     let mut head = if let Some(h) = p.get("httpGet") {
         let mut t = format!("{kind} {}", s(h.get("path").and_then(Value::as_str).unwrap_or("/")));
         t.push_str(&port(h));
@@ -28,7 +28,10 @@ fn probe(kind: &str, p: &Value) -> Option<String> {
         format!("{kind} exec {}", words?.join(" "))
     } else if let Some(g) = p.get("grpc") {
         let service = g.get("service").and_then(Value::as_str).map(|x| format!(" service={}", s(x))).unwrap_or_default();
-        format!("{kind} grpc{service}")
+        // A gRPC probe's port is a number: the declared port of that number, by name.
+        let number = g.get("port").and_then(Value::as_u64);
+        let name = ports.iter().find(|(_, n)| Some(*n) == number).map(|(name, _)| format!(" port={}", s(name)));
+        format!("{kind} grpc{}{service}", name.unwrap_or_default())
     } else {
         return None;
     };
@@ -66,7 +69,7 @@ pub fn map(cx: &mut Cx) {
         cx.node("probes", t);
     }
     for (field, kind) in FIELDS {
-        if c.get(field).is_some_and(|p| probe(kind, p).is_some()) {
+        if c.get(field).is_some_and(|p| probe(kind, p, &[]).is_some()) {
             cx.claim(0, format!("{CONTAINER}/{field}"), "probes");
         }
     }
@@ -77,8 +80,15 @@ pub fn map(cx: &mut Cx) {
 pub fn text(c: &Value, main: bool) -> Option<String> {
     let mut lines = Vec::new();
     let has_ports = c.get("ports").is_some();
+    let ports: Vec<(String, u64)> = c
+        .get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p.get("name")?.as_str()?.to_string(), p.get("containerPort")?.as_u64()?)))
+        .collect();
     for (field, kind) in FIELDS {
-        match c.get(field).and_then(|p| probe(kind, p)) {
+        match c.get(field).and_then(|p| probe(kind, p, &ports)) {
             Some(line) => lines.push(format!("    {line}")),
             // No readiness probe in the input: none in the output either.
             None if main && kind == "readiness" && has_ports => lines.push("    readiness #false".into()),
