@@ -188,6 +188,8 @@ fn native(
     ledger: &mut Ledger,
     harden: bool,
 ) -> Result<(Vec<SpecNode>, Run), Failure> {
+    // References to hashed config maps by their spec names (svcc hashes them back).
+    let objs = &blocks::unhash(objs);
     let mut cx = Cx::new(name, objs, harden);
     blocks::map(&mut cx);
     for (obj, prefix, block) in &cx.claims {

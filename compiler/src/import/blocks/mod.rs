@@ -5,9 +5,11 @@
 //! native mapping later is one change here, in the block's file.
 
 mod command;
+mod config;
 mod containers;
 mod env;
 mod image;
+mod jobs;
 mod lifecycle;
 mod metadata;
 mod monitoring;
@@ -27,6 +29,8 @@ use serde_json::Value;
 use super::Object;
 use super::kdl;
 use super::render::SpecNode;
+
+pub use config::unhash;
 
 /// Pod template and first container of a workload.
 pub const POD: &str = "/spec/template/spec";
@@ -99,6 +103,8 @@ pub fn map(cx: &mut Cx) {
     network::map(cx);
     route::map(cx);
     rollout::map(cx);
+    jobs::map(cx);
+    config::map(cx);
 }
 
 /// A KDL string literal.
