@@ -378,3 +378,45 @@ spec:
     assert_eq!((t.changed, t.not_carried_over), (0, 0), "{}", out.report.human());
     assert_eq!(t.fields, t.native);
 }
+
+/// Kinds no example generates import back natively too: a KEDA
+/// ScaledObject, an Ingress with TLS, a GRPCRoute.
+#[test]
+fn keda_ingress_and_grpc_routes_import_natively() {
+    let specs = [
+        r#"service api {
+    image "ghcr.io/acme/api" tag="1.0.0"
+    port http 8080
+    probes { readiness "/ready" }
+    metrics
+    autoscale-engine keda prometheus="http://prometheus.monitoring.svc:9090"
+    autoscale min=2 max=10 { cpu 70; requests-per-second 50; pods "queue_depth" 30 }
+    network { ingress-controller port=http }
+    route {
+        ingress-class "nginx"
+        host "api.example.com"
+        path "/v1"
+        path "/healthz" match="exact"
+        tls issuer="letsencrypt" issuer-kind="Issuer" secret="api-cert"
+    }
+}
+"#,
+        r#"service rpc {
+    image "ghcr.io/acme/rpc" tag="1.0.0"
+    port grpc 9090
+    probes { readiness grpc }
+    route {
+        gateway "public" namespace="gateway-system"
+        host "rpc.example.com"
+        tls issuer="letsencrypt"
+    }
+}
+"#,
+    ];
+    for spec in specs {
+        let c = common::compile_str("api.kdl", spec, &Options::default());
+        assert!(!c.has_errors(), "{}", common::render(&c, svcc::diagnostic::render::Format::Human));
+        let out = round_trip(&c, spec);
+        assert!(!out[0].text.contains("patch "), "{}", out[0].text);
+    }
+}
