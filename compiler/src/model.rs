@@ -733,6 +733,9 @@ pub struct Security {
     pub allow_privilege_escalation: Option<Spanned<bool>>,
     pub add_capabilities: Option<Spanned<Vec<String>>>,
     pub seccomp: Option<Spanned<String>>,
+    /// `per-container #true`: the pod's user, group and seccomp profile
+    /// repeated in every container's security context, with `privileged: false`.
+    pub per_container: Option<Spanned<bool>>,
     /// `allow NAME reason="…"`: hardening rules this service breaks on
     /// purpose (`docs/security.md#exceptions`), by rule name.
     pub allow: Map<SecurityException>,

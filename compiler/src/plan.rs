@@ -481,6 +481,8 @@ pub struct PlanSecurity {
     pub allow_privilege_escalation: bool,
     pub add_capabilities: Vec<String>,
     pub seccomp: String,
+    /// `per-container #true`: the ids and seccomp profile on every container too.
+    pub per_container: bool,
     /// `allow NAME reason="…"`: rule name → (reason, span of the name).
     pub exceptions: BTreeMap<String, (String, Span)>,
 }

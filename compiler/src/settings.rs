@@ -309,6 +309,7 @@ registry! {
     SECCOMP = Setting::new("security.seccomp")
         .written(|b| at(&b.security.seccomp))
         .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/seccompProfile")]);
+    PER_CONTAINER = Setting::new("security.per-container");
     SECURITY_ALLOW = Setting::new("security.allow.KEY");
     AUTOSCALE_ENABLED = Setting::new("autoscale.enabled");
     AUTOSCALE_MIN = Setting::new("autoscale.min")

@@ -13,13 +13,26 @@ use super::{CONTAINER, Cx, POD, s};
 
 pub fn map(cx: &mut Cx) {
     let mut lines = Vec::new();
+    let pod = |f: &str| format!("{POD}/securityContext/{f}");
+    let container = |f: &str| format!("{CONTAINER}/securityContext/{f}");
+    // The ids: the pod's, else the service's container's (which
+    // `per-container` writes there too).
     for (field, node) in [("runAsUser", "run-as-user"), ("runAsGroup", "run-as-group"), ("fsGroup", "fs-group")] {
-        if let Some(n) = cx.at(&format!("{POD}/securityContext/{field}")).and_then(Value::as_u64) {
+        let n = cx.at(&pod(field)).or_else(|| cx.at(&container(field))).and_then(Value::as_u64);
+        if let Some(n) = n {
             lines.push(format!("    {node} {n}"));
-            cx.claim(0, format!("{POD}/securityContext/{field}"), "security");
+            cx.claim(0, pod(field), "security");
         }
     }
     switches(cx, &mut lines);
+    let each = ["runAsUser", "runAsGroup", "seccompProfile"].iter().any(|f| cx.at(&container(f)).is_some())
+        || cx.at(&container("privileged")).and_then(Value::as_bool) == Some(false);
+    if each {
+        lines.push("    per-container #true".into());
+        for f in ["runAsUser", "runAsGroup", "seccompProfile", "privileged"] {
+            cx.claim(0, container(f), "security");
+        }
+    }
     if let Some(caps) = cx.at(&format!("{CONTAINER}/securityContext/capabilities/add")).and_then(Value::as_array) {
         let names: Option<Vec<String>> = caps.iter().map(|c| c.as_str().map(s)).collect();
         if let Some(names) = names.filter(|n| !n.is_empty()) {
@@ -27,8 +40,8 @@ pub fn map(cx: &mut Cx) {
             cx.claim(0, format!("{CONTAINER}/securityContext/capabilities/add"), "security");
         }
     }
-    let seccomp = format!("{POD}/securityContext/seccompProfile/type");
-    if let Some(t) = cx.text(&seccomp).filter(|t| *t == "Unconfined") {
+    let seccomp = pod("seccompProfile/type");
+    if let Some(t) = cx.text(&seccomp).or_else(|| cx.text(&container("seccompProfile/type"))).filter(|t| *t == "Unconfined") {
         lines.push(format!("    seccomp {}", s(t)));
         cx.claim(0, seccomp, "security");
     }
