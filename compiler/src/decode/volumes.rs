@@ -99,7 +99,10 @@ fn volumes(node: &KdlNode, diags: &mut Diagnostics, vols: &mut Map<Volume>) {
             );
             continue;
         }
-        vols.insert(name_str.to_string(), Volume { name, path, source, size_limit, memory, optional, items, read_only });
+        vols.insert(
+            name_str.to_string(),
+            Volume { name, path, source, size_limit, memory, optional, items, read_only },
+        );
     }
 }
 

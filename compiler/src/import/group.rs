@@ -291,7 +291,7 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
 /// `service reviews` with `names { workload "reviews-v1" }`.
 fn service_names(names: &BTreeMap<String, Vec<String>>, per_env: &[(String, Vec<Member>)]) -> BTreeMap<String, String> {
     let mut claimed: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (name, _) in names {
+    for name in names.keys() {
         let label = per_env
             .iter()
             .flat_map(|(_, ws)| ws)

@@ -332,7 +332,8 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
 /// label, not a difference to patch away.
 fn final_step(input: &mut Value, generated: &Value) {
     const STEPS: &str = "/spec/strategy/canary/steps";
-    let (Some(Value::Array(theirs)), Some(Value::Array(ours))) = (input.pointer(STEPS), generated.pointer(STEPS)) else {
+    let (Some(Value::Array(theirs)), Some(Value::Array(ours))) = (input.pointer(STEPS), generated.pointer(STEPS))
+    else {
         return;
     };
     let last = serde_json::json!({ "setWeight": 100 });

@@ -94,7 +94,8 @@ fn external_secret(o: &Object) -> Option<String> {
     }
     let mut lines = Vec::new();
     for d in v.pointer("/spec/data").and_then(Value::as_array).into_iter().flatten() {
-        let mut line = format!("key {} remote={}", s(d.get("secretKey")?.as_str()?), s(d.pointer("/remoteRef/key")?.as_str()?));
+        let mut line =
+            format!("key {} remote={}", s(d.get("secretKey")?.as_str()?), s(d.pointer("/remoteRef/key")?.as_str()?));
         for (field, prop) in [("property", "property"), ("version", "version")] {
             if let Some(x) = d.pointer(&format!("/remoteRef/{field}")).and_then(Value::as_str) {
                 line.push_str(&format!(" {prop}={}", s(x)));

@@ -26,9 +26,13 @@ pub fn map(cx: &mut Cx) {
 }
 
 /// Argo CD's hook phases and delete policies, as `hook` spells them.
-const PHASES: &[(&str, &str)] = &[("PreSync", "pre-sync"), ("Sync", "sync"), ("PostSync", "post-sync"), ("SyncFail", "sync-fail")];
-const DELETES: &[(&str, &str)] =
-    &[("BeforeHookCreation", "before-hook-creation"), ("HookSucceeded", "hook-succeeded"), ("HookFailed", "hook-failed")];
+const PHASES: &[(&str, &str)] =
+    &[("PreSync", "pre-sync"), ("Sync", "sync"), ("PostSync", "post-sync"), ("SyncFail", "sync-fail")];
+const DELETES: &[(&str, &str)] = &[
+    ("BeforeHookCreation", "before-hook-creation"),
+    ("HookSucceeded", "hook-succeeded"),
+    ("HookFailed", "hook-failed"),
+];
 
 fn spelled(table: &[(&str, &'static str)], v: &str) -> Option<&'static str> {
     table.iter().find(|(k, _)| *k == v).map(|(_, w)| *w)
@@ -36,7 +40,8 @@ fn spelled(table: &[(&str, &'static str)], v: &str) -> Option<&'static str> {
 
 /// `job NAME { … }`; `spec` points at the Job spec (a CronJob's `jobTemplate`).
 fn job(service: &str, name: &str, v: &Value, spec: &str, main: &Value) -> Option<String> {
-    let annotation = |k: &str| v.pointer(&format!("/metadata/annotations/argocd.argoproj.io~1{k}")).and_then(Value::as_str);
+    let annotation =
+        |k: &str| v.pointer(&format!("/metadata/annotations/argocd.argoproj.io~1{k}")).and_then(Value::as_str);
     let mut body = Vec::new();
     let name = name.strip_prefix(&format!("{service}-"))?;
     let name = match annotation("hook") {

@@ -36,8 +36,8 @@ fn match_labels<'a>(cx: &Cx<'a>) -> Option<&'a Map<String, Value>> {
     }
     let m = sel.get("matchLabels").and_then(Value::as_object).filter(|m| !m.is_empty())?;
     // svcc's own identity selector needs no node.
-    let identity = m.len() == IDENTITY.len()
-        && IDENTITY.iter().all(|k| m.get(*k).and_then(Value::as_str) == Some(cx.service));
+    let identity =
+        m.len() == IDENTITY.len() && IDENTITY.iter().all(|k| m.get(*k).and_then(Value::as_str) == Some(cx.service));
     (!identity).then_some(m)
 }
 
@@ -181,9 +181,10 @@ pub fn map(cx: &mut Cx) {
     for i in 0..cx.objects.len() {
         let Some(key) = object_key(cx, i) else { continue };
         let mut body = Vec::new();
-        for (p, node, shared, drop) in
-            [("/metadata/labels", "labels", &labels, DERIVED), ("/metadata/annotations", "annotations", &annotations, SERVER)]
-        {
+        for (p, node, shared, drop) in [
+            ("/metadata/labels", "labels", &labels, DERIVED),
+            ("/metadata/annotations", "annotations", &annotations, SERVER),
+        ] {
             let Some(m) = cx.objects[i].value.pointer(p).and_then(Value::as_object) else { continue };
             let mut own = without(&without(m, drop), ADDED);
             // `metrics prometheus-labels` says the ServiceMonitor's and the PrometheusRule's.
@@ -204,7 +205,7 @@ pub fn map(cx: &mut Cx) {
         }
     }
     for (node, m) in [("labels", &labels), ("annotations", &annotations)] {
-        if let Some(body) = Some(m).filter(|m| !m.is_empty()).and_then(|m| map_block(m)) {
+        if let Some(body) = Some(m).filter(|m| !m.is_empty()).and_then(map_block) {
             cx.node(node, format!("{node} {body}"));
             cx.claim(0, format!("/metadata/{node}"), "metadata");
             if node == "labels" {

@@ -121,8 +121,8 @@ pub fn secs(v: &Value) -> Option<String> {
 pub fn duration(n: u64) -> String {
     match n {
         0 => "0s".into(),
-        _ if n % 3600 == 0 => format!("{}h", n / 3600),
-        _ if n % 60 == 0 => format!("{}m", n / 60),
+        _ if n.is_multiple_of(3600) => format!("{}h", n / 3600),
+        _ if n.is_multiple_of(60) => format!("{}m", n / 60),
         _ => format!("{n}s"),
     }
 }

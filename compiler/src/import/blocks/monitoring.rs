@@ -42,7 +42,13 @@ fn relabel(node: &str, r: &Value) -> Option<String> {
 /// (the 5xx share and the latency buckets), unless they are svcc's defaults.
 fn vocabulary(cx: &Cx) -> Vec<String> {
     let mut queries = Vec::new();
-    collect_queries(cx.objects.iter().filter(|o| matches!(o.kind.as_str(), "PrometheusRule" | "AnalysisTemplate")).map(|o| &o.value), &mut queries);
+    collect_queries(
+        cx.objects
+            .iter()
+            .filter(|o| matches!(o.kind.as_str(), "PrometheusRule" | "AnalysisTemplate"))
+            .map(|o| &o.value),
+        &mut queries,
+    );
     let mut out = Vec::new();
     let requests = queries.iter().find_map(|q| {
         let (before, _) = q.split_once("=~\"5..\"}")?;
@@ -167,7 +173,7 @@ pub fn map(cx: &mut Cx) {
         endpoint(&e, &mut head, &mut children);
         children.extend(vocabulary(cx));
         let prometheus = prometheus_labels(cx);
-        if let Some(body) = Some(&prometheus).filter(|m| !m.is_empty()).and_then(|m| map_block(m)) {
+        if let Some(body) = Some(&prometheus).filter(|m| !m.is_empty()).and_then(map_block) {
             children.push(format!("prometheus-labels {body}"));
         }
         // A hand-written selector (not svcc's own) is `select`.

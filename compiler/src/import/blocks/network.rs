@@ -58,7 +58,9 @@ fn service(p: &Peer) -> Option<String> {
 fn ports(rule: &Value) -> Option<Vec<(u64, String)>> {
     let list = rule.get("ports")?.as_array()?;
     list.iter()
-        .map(|p| Some((p.get("port")?.as_u64()?, p.get("protocol").and_then(Value::as_str).unwrap_or("TCP").to_string())))
+        .map(|p| {
+            Some((p.get("port")?.as_u64()?, p.get("protocol").and_then(Value::as_str).unwrap_or("TCP").to_string()))
+        })
         .collect()
 }
 
@@ -121,7 +123,8 @@ pub fn map(cx: &mut Cx) {
         lines.extend(line);
     }
     let body: Vec<String> = lines.into_iter().filter(|l| !l.is_empty()).collect();
-    let text = if body.is_empty() { "network {}".to_string() } else { format!("network {{\n    {}\n}}", body.join("\n    ")) };
+    let text =
+        if body.is_empty() { "network {}".to_string() } else { format!("network {{\n    {}\n}}", body.join("\n    ")) };
     cx.node("network", text);
     cx.claim(i, "/spec", "network");
 }
@@ -159,7 +162,13 @@ fn egress_rule(k: usize, rule: &Value, own: Option<&str>) -> Option<Option<Strin
     Some(Some(line))
 }
 
-fn ingress_rule(cx: &Cx, rule: &Value, own: Option<&str>, prometheus_done: &mut bool, routed: bool) -> Option<Option<String>> {
+fn ingress_rule(
+    cx: &Cx,
+    rule: &Value,
+    own: Option<&str>,
+    prometheus_done: &mut bool,
+    routed: bool,
+) -> Option<Option<String>> {
     let from = only(rule, "from")?;
     let admitted = ports(rule)?;
     if let Some(cidr) = from.pointer("/ipBlock/cidr").and_then(Value::as_str) {

@@ -99,8 +99,10 @@ pub fn map(cx: &mut Cx) {
         cx.node("port", lines.join("\n"));
     }
     cx.claim(0, format!("{CONTAINER}/ports"), "ports");
-    let mut targets: Vec<Declared> =
-        declared.iter().map(|d| Declared { name: d.name.clone(), number: d.number, protocol: d.protocol.clone() }).collect();
+    let mut targets: Vec<Declared> = declared
+        .iter()
+        .map(|d| Declared { name: d.name.clone(), number: d.number, protocol: d.protocol.clone() })
+        .collect();
     targets.extend(sidecars(cx));
     if let Some((i, v)) = service {
         // Named like the main Service (`names { service … }` keeps its name).

@@ -27,7 +27,8 @@ fn probe(kind: &str, p: &Value, ports: &[(String, u64)]) -> Option<String> {
         let words: Option<Vec<String>> = e.iter().map(|v| v.as_str().map(s)).collect();
         format!("{kind} exec {}", words?.join(" "))
     } else if let Some(g) = p.get("grpc") {
-        let service = g.get("service").and_then(Value::as_str).map(|x| format!(" service={}", s(x))).unwrap_or_default();
+        let service =
+            g.get("service").and_then(Value::as_str).map(|x| format!(" service={}", s(x))).unwrap_or_default();
         // A gRPC probe's port is a number: the declared port of that number, by name.
         let number = g.get("port").and_then(Value::as_u64);
         let name = ports.iter().find(|(_, n)| Some(*n) == number).map(|(name, _)| format!(" port={}", s(name)));

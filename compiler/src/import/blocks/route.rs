@@ -63,7 +63,8 @@ fn gateway(r: &Value, lines: &mut Vec<String>) -> Option<Entry> {
 fn ingress(r: &Value, lines: &mut Vec<String>) -> Option<Entry> {
     lines.push(format!("ingress-class {}", s(r.pointer("/spec/ingressClassName")?.as_str()?)));
     let rules = r.pointer("/spec/rules")?.as_array()?;
-    let hosts: Option<Vec<String>> = rules.iter().map(|x| x.get("host").and_then(Value::as_str).map(str::to_string)).collect();
+    let hosts: Option<Vec<String>> =
+        rules.iter().map(|x| x.get("host").and_then(Value::as_str).map(str::to_string)).collect();
     let first = rules.first()?.pointer("/http/paths")?.as_array()?;
     let paths: Option<Vec<(String, bool)>> = first
         .iter()

@@ -73,14 +73,18 @@ fn affinity(cx: &Cx) -> Vec<String> {
         out.push(format!("{line} prefer={w}"));
     }
     for t in at("podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution") {
-        let Some(line) = t.get("podAffinityTerm").filter(|_| t.get("weight").and_then(Value::as_u64) == Some(100))
+        let Some(line) = t
+            .get("podAffinityTerm")
+            .filter(|_| t.get("weight").and_then(Value::as_u64) == Some(100))
             .and_then(|term| anti(cx, term, false))
         else {
             break;
         };
         out.push(line);
     }
-    out.extend(at("podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution").iter().map_while(|t| anti(cx, t, true)));
+    out.extend(
+        at("podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution").iter().map_while(|t| anti(cx, t, true)),
+    );
     out
 }
 

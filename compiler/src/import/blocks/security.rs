@@ -41,7 +41,9 @@ pub fn map(cx: &mut Cx) {
         }
     }
     let seccomp = pod("seccompProfile/type");
-    if let Some(t) = cx.text(&seccomp).or_else(|| cx.text(&container("seccompProfile/type"))).filter(|t| *t == "Unconfined") {
+    if let Some(t) =
+        cx.text(&seccomp).or_else(|| cx.text(&container("seccompProfile/type"))).filter(|t| *t == "Unconfined")
+    {
         lines.push(format!("    seccomp {}", s(t)));
         cx.claim(0, seccomp, "security");
     }

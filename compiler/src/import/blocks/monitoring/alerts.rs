@@ -46,11 +46,11 @@ pub fn map(cx: &mut Cx) {
                 }
                 lines.push(line);
             }
-        } else if let Some(name) = r.get("record").and_then(Value::as_str) {
-            if !name.starts_with("slo:") {
-                let expr = r.get("expr").and_then(Value::as_str).unwrap_or_default();
-                lines.push(format!("record {} expr={}", s(name), s(&selector(expr))));
-            }
+        } else if let Some(name) = r.get("record").and_then(Value::as_str)
+            && !name.starts_with("slo:")
+        {
+            let expr = r.get("expr").and_then(Value::as_str).unwrap_or_default();
+            lines.push(format!("record {} expr={}", s(name), s(&selector(expr))));
         }
     }
     let mut head = String::from("alerts");

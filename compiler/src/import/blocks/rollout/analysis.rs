@@ -41,8 +41,14 @@ fn gate(m: &Value) -> Option<String> {
     if m.as_object()?.keys().any(|k| {
         !matches!(
             k.as_str(),
-            "name" | "interval" | "count" | "successCondition" | "failureCondition" | "failureLimit"
-                | "inconclusiveLimit" | "provider"
+            "name"
+                | "interval"
+                | "count"
+                | "successCondition"
+                | "failureCondition"
+                | "failureLimit"
+                | "inconclusiveLimit"
+                | "provider"
         )
     }) {
         return None;
@@ -68,7 +74,8 @@ fn gate(m: &Value) -> Option<String> {
         Some(n) => line.push_str(&format!(" count={n}")),
         None => line.push_str(" count=\"whole-update\""),
     }
-    for (field, prop, default) in [("failureLimit", "failure-limit", 1), ("inconclusiveLimit", "inconclusive-limit", 2)] {
+    for (field, prop, default) in [("failureLimit", "failure-limit", 1), ("inconclusiveLimit", "inconclusive-limit", 2)]
+    {
         if let Some(n) = m.get(field).and_then(Value::as_u64).filter(|n| *n != default) {
             line.push_str(&format!(" {prop}={n}"));
         }
