@@ -76,6 +76,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Job>, over: &Map<Job>) -> Map
             keep_failed,
             suspend,
             starting_deadline,
+            network,
             body: _,
         } = o;
         out.insert(
@@ -96,6 +97,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Job>, over: &Map<Job>) -> Map
                 keep_failed: or(keep_failed, &b.keep_failed),
                 suspend: or(suspend, &b.suspend),
                 starting_deadline: or(starting_deadline, &b.starting_deadline),
+                network: super::network::merge(&b.network, network),
                 body,
             },
         );
@@ -159,6 +161,7 @@ pub(super) fn resolve(
                 wave: h.wave.as_ref().map(|w| w.value),
             }),
             cron,
+            network: super::network::for_job(b.network.as_ref(), j.network.as_ref(), diags),
         });
     }
     out

@@ -36,6 +36,9 @@ pub struct Job {
     pub suspend: Option<Spanned<bool>>,
     /// `starting-deadline "5m"` (cron-job): `startingDeadlineSeconds`.
     pub starting_deadline: Option<Spanned<Duration>>,
+    /// `network { egress … }`: what the job's pods reach beyond the
+    /// service's egress; `network #false`: no policy for them.
+    pub network: Option<super::Network>,
     pub body: Body,
 }
 
@@ -58,6 +61,7 @@ impl Job {
             keep_failed: None,
             suspend: None,
             starting_deadline: None,
+            network: None,
             body: Body::default(),
         }
     }
