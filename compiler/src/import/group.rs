@@ -75,7 +75,12 @@ fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
     let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
     let named = |n: &str| o.name == n || o.name.starts_with(&format!("{n}-"));
     match o.kind.as_str() {
-        "NetworkPolicy" => subset(&labels(&o.value, "/spec/podSelector/matchLabels"), &pods),
+        // The service's (selecting its pods), or a job's (named like it).
+        "NetworkPolicy" => {
+            subset(&labels(&o.value, "/spec/podSelector/matchLabels"), &pods)
+                || named(&w.name)
+                || alias(w).is_some_and(named)
+        }
         "ScaledObject" => s("/spec/scaleTargetRef/name") == Some(&w.name),
         // Referenced by the pods (or named like the service: a job's).
         "ConfigMap" => refers(&w.value, &["configMap", "configMapRef", "configMapKeyRef"], &o.name),
@@ -195,7 +200,13 @@ impl Index {
                 out
             }
             "ServiceAccount" => self.by_account.get(&o.name).cloned().unwrap_or_default(),
-            "NetworkPolicy" => self.selected(&labels(&o.value, "/spec/podSelector/matchLabels")),
+            "NetworkPolicy" => {
+                let mut out = self.selected(&labels(&o.value, "/spec/podSelector/matchLabels"));
+                out.extend(self.named(&o.name));
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
             "ScaledObject" => {
                 s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect()
             }

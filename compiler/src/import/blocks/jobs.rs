@@ -11,12 +11,16 @@ pub fn map(cx: &mut Cx) {
     let main = cx.at(CONTAINER).cloned().unwrap_or(Value::Null);
     for i in 0..cx.objects.len() {
         let o = &cx.objects[i];
+        let (net, np) = network(cx, o);
         let text = match o.kind.as_str() {
-            "Job" => job(cx.service, &o.name, &o.value, "/spec", &main),
-            "CronJob" => cron_job(cx.service, &o.name, &o.value, &main),
+            "Job" => job(cx.service, &o.name, &o.value, "/spec", &main, net),
+            "CronJob" => cron_job(cx.service, &o.name, &o.value, &main, net),
             _ => continue,
         };
         if let Some(text) = text {
+            if let Some(np) = np {
+                cx.claim(np, "", "jobs");
+            }
             // Keyed by the node's head (`job warm-cache`): one job in every environment.
             let key = text.split(" {").next().unwrap_or(&text).split(" schedule=").next().unwrap_or(&text).to_string();
             cx.node(key, text);
@@ -39,7 +43,27 @@ fn spelled(table: &[(&str, &'static str)], v: &str) -> Option<&'static str> {
 }
 
 /// `job NAME { … }`; `spec` points at the Job spec (a CronJob's `jobTemplate`).
-fn job(service: &str, name: &str, v: &Value, spec: &str, main: &Value) -> Option<String> {
+/// A job's `network`: its NetworkPolicy's egress beyond the service's
+/// (`network { egress … }`), or `network #false` when the service has a
+/// policy and the job none; and the index of the job's policy.
+fn network(cx: &Cx, o: &super::Object) -> (Option<String>, Option<usize>) {
+    let policy = |name: &str| cx.objects.iter().position(|x| x.kind == "NetworkPolicy" && x.name == name);
+    let Some(service) = policy(cx.service) else { return (None, None) };
+    let pods = o.value.pointer("/metadata/labels/app.kubernetes.io~1name").and_then(Value::as_str).unwrap_or(&o.name);
+    let Some(own) = policy(pods) else { return (Some("network #false".into()), None) };
+    let egress =
+        |i: usize| cx.objects[i].value.pointer("/spec/egress").and_then(Value::as_array).cloned().unwrap_or_default();
+    let theirs = egress(service);
+    let lines: Option<Vec<String>> =
+        egress(own).iter().skip(1).filter(|r| !theirs.contains(r)).map(super::network::egress_line).collect();
+    match lines {
+        Some(l) if l.is_empty() => (None, Some(own)),
+        Some(l) => (Some(format!("network {{ {} }}", l.join("; "))), Some(own)),
+        None => (None, None),
+    }
+}
+
+fn job(service: &str, name: &str, v: &Value, spec: &str, main: &Value, net: Option<String>) -> Option<String> {
     let annotation =
         |k: &str| v.pointer(&format!("/metadata/annotations/argocd.argoproj.io~1{k}")).and_then(Value::as_str);
     let mut body = Vec::new();
@@ -59,10 +83,11 @@ fn job(service: &str, name: &str, v: &Value, spec: &str, main: &Value) -> Option
         None => config::unhashed(name).unwrap_or(name),
     };
     body.extend(settings(v, spec, main)?);
+    body.extend(net);
     Some(block(&format!("job {}", kdl::name(name)), &body))
 }
 
-fn cron_job(service: &str, name: &str, v: &Value, main: &Value) -> Option<String> {
+fn cron_job(service: &str, name: &str, v: &Value, main: &Value, net: Option<String>) -> Option<String> {
     let name = name.strip_prefix(&format!("{service}-"))?;
     let mut head = format!("cron-job {} schedule={}", kdl::name(name), s(v.pointer("/spec/schedule")?.as_str()?));
     if let Some(tz) = v.pointer("/spec/timeZone").and_then(Value::as_str) {
@@ -85,6 +110,7 @@ fn cron_job(service: &str, name: &str, v: &Value, main: &Value) -> Option<String
         body.push(format!("starting-deadline {}", s(&duration(n))));
     }
     body.extend(settings(v, "/spec/jobTemplate/spec", main)?);
+    body.extend(net);
     Some(block(&head, &body))
 }
 

@@ -111,16 +111,18 @@ pub fn map(cx: &mut Cx) {
     let mut lines = Vec::new();
     let egress = np.pointer("/spec/egress").and_then(Value::as_array).cloned().unwrap_or_default();
     for (k, rule) in egress.iter().enumerate() {
-        let Some(line) = egress_rule(k, rule, own) else { break };
-        lines.extend(line);
+        let line = if k == 0 { dns(rule, own) } else { egress_line(rule) };
+        let Some(line) = line else { break };
+        lines.push(line);
     }
     let ingress = np.pointer("/spec/ingress").and_then(Value::as_array).cloned().unwrap_or_default();
     let scraped = cx.first("ServiceMonitor").is_some();
     let routed = ["HTTPRoute", "GRPCRoute", "Ingress"].iter().any(|k| cx.first(k).is_some());
     let mut prometheus_done = !scraped;
-    for rule in &ingress {
-        let Some(line) = ingress_rule(cx, rule, own, &mut prometheus_done, routed) else { break };
-        lines.extend(line);
+    for (k, rule) in ingress.iter().enumerate() {
+        let last = k + 1 == ingress.len();
+        let Some(line) = ingress_rule(cx, rule, own, &mut prometheus_done, routed, last) else { break };
+        lines.push(line);
     }
     let body: Vec<String> = lines.into_iter().filter(|l| !l.is_empty()).collect();
     let text =
@@ -129,37 +131,45 @@ pub fn map(cx: &mut Cx) {
     cx.claim(i, "/spec", "network");
 }
 
-fn egress_rule(k: usize, rule: &Value, own: Option<&str>) -> Option<Option<String>> {
-    let to = only(rule, "to");
-    if k == 0 {
-        // The cluster DNS, on port 53 over UDP and TCP.
-        let p = peer(to.as_ref()?)?;
-        return Some(Some(cluster_peer("dns", &p, own, DNS)?));
+/// The cluster DNS, the first egress rule (port 53 over UDP and TCP).
+fn dns(rule: &Value, own: Option<&str>) -> Option<String> {
+    let to = only(rule, "to")?;
+    cluster_peer("dns", &peer(&to)?, own, DNS)
+}
+
+/// One egress rule after the DNS one: `calls` (another svcc service's
+/// pods, by port name), or `egress` (an address range, or pods by label).
+pub fn egress_line(rule: &Value) -> Option<String> {
+    let to = only(rule, "to")?;
+    let [port] = rule.get("ports").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) else {
+        return (rule.get("ports").is_none()).then(|| endpoint(&to, String::new())).flatten();
+    };
+    let protocol = match port.get("protocol").and_then(Value::as_str) {
+        Some("TCP") | None => String::new(),
+        Some(pr) => format!(" protocol={}", s(pr)),
+    };
+    if let Some(p) = peer(&to)
+        && let (Some(callee), Some(name)) = (service(&p), port.get("port").and_then(Value::as_str))
+    {
+        let ns = p.namespace.map(|n| format!(" namespace={}", s(n))).unwrap_or_default();
+        return Some(format!("calls {} port={}{ns}{protocol}", kdl::name(&callee), s(name)));
     }
-    if let Some(p) = to.as_ref().and_then(peer) {
-        let callee = service(&p)?;
-        let [port] = rule.get("ports")?.as_array()?.as_slice() else { return None };
-        let name = port.get("port")?.as_str()?;
-        let mut line = format!("calls {} port={}", kdl::name(&callee), s(name));
-        if let Some(ns) = p.namespace {
-            line.push_str(&format!(" namespace={}", s(ns)));
-        }
-        match port.get("protocol").and_then(Value::as_str) {
-            Some("TCP") | None => {}
-            Some(pr) => line.push_str(&format!(" protocol={}", s(pr))),
-        }
-        return Some(Some(line));
+    let number = match port.get("port")? {
+        Value::Number(n) => n.to_string(),
+        Value::String(name) => s(name),
+        _ => return None,
+    };
+    endpoint(&to, format!(" port={number}{protocol}"))
+}
+
+/// `egress "CIDR"…` or `egress namespace=… { labels }` with `props`.
+fn endpoint(to: &Value, props: String) -> Option<String> {
+    if let Some(cidr) = to.pointer("/ipBlock/cidr").and_then(Value::as_str) {
+        return (to.as_object()?.len() == 1).then(|| format!("egress {}{props}", s(cidr)));
     }
-    let cidr = to?.pointer("/ipBlock/cidr")?.as_str()?.to_string();
-    let mut line = format!("egress {}", s(&cidr));
-    if let Some(list) = ports(rule) {
-        let [(n, pr)] = list.as_slice() else { return None };
-        line.push_str(&format!(" port={n}"));
-        if pr != "TCP" {
-            line.push_str(&format!(" protocol={}", s(pr)));
-        }
-    }
-    Some(Some(line))
+    let p = peer(to)?;
+    let ns = p.namespace.map(|n| format!(" namespace={}", s(n))).unwrap_or_default();
+    Some(format!("egress{ns}{props} {}", map_block(p.pods)?))
 }
 
 fn ingress_rule(
@@ -168,11 +178,12 @@ fn ingress_rule(
     own: Option<&str>,
     prometheus_done: &mut bool,
     routed: bool,
-) -> Option<Option<String>> {
+    last: bool,
+) -> Option<String> {
     let from = only(rule, "from")?;
     let admitted = ports(rule)?;
     if let Some(cidr) = from.pointer("/ipBlock/cidr").and_then(Value::as_str) {
-        return Some(Some(format!("ingress {}{}", s(cidr), port_prop(cx, &admitted)?)));
+        return Some(format!("ingress {}{}", s(cidr), port_prop(cx, &admitted)?));
     }
     let p = peer(&from)?;
     if let Some(caller) = service(&p) {
@@ -180,11 +191,16 @@ fn ingress_rule(
         if let Some(ns) = p.namespace {
             line.push_str(&format!(" namespace={}", s(ns)));
         }
-        return Some(Some(line));
+        return Some(line);
     }
     if !*prometheus_done {
         *prometheus_done = true;
-        return Some(Some(cluster_peer("prometheus", &p, own, PROMETHEUS)?));
+        return cluster_peer("prometheus", &p, own, PROMETHEUS);
+    }
+    // Pods by label (not the last rule, which is the ingress controller's).
+    if !last {
+        let ns = p.namespace.map(|n| format!(" namespace={}", s(n))).unwrap_or_default();
+        return Some(format!("ingress{ns}{} {}", port_prop(cx, &admitted)?, map_block(p.pods)?));
     }
     // The ingress controller: the route's port is admitted by the route itself.
     let peer_line = cluster_peer("ingress-controller", &p, own, CONTROLLER)?;
@@ -197,9 +213,9 @@ fn ingress_rule(
         }
         _ => return None,
     };
-    Some(Some(match (peer_line.is_empty(), port.is_empty()) {
+    Some(match (peer_line.is_empty(), port.is_empty()) {
         (true, true) => String::new(),
         (true, false) => format!("ingress-controller{port}"),
         (false, _) => peer_line.replacen(" {", &format!("{port} {{"), 1),
-    }))
+    })
 }

@@ -61,6 +61,11 @@ fn canary(cx: &mut Cx) {
             cx.claim(0, at(field), "rollout");
         }
     }
+    // Argo Rollouts' Gateway API plugin shifts the weights of the service's route.
+    if cx.at(&at("trafficRouting/plugins/argoproj-labs~1gatewayAPI")).is_some() {
+        body.push("traffic gateway-api".to_string());
+        cx.claim(0, at("trafficRouting"), "rollout");
+    }
     if let Some(n) = cx.at(&at("trafficRouting/nginx")) {
         let ingress = n.get("stableIngress").and_then(Value::as_str).map(|i| format!(" ingress={}", s(i)));
         body.push(format!("traffic nginx{}", ingress.unwrap_or_default()));
