@@ -13,21 +13,22 @@ pub fn unhashed(name: &str) -> Option<&str> {
 }
 
 /// The input objects with every reference to a hashed ConfigMap of theirs
-/// written by its plain name, as a spec refers to it (svcc hashes it back).
-pub fn unhash(objects: &[Object]) -> Vec<Object> {
+/// written by its plain name, as a spec refers to it (svcc hashes it back);
+/// borrowed as they are when there is none.
+pub fn unhash(objects: &[Object]) -> std::borrow::Cow<'_, [Object]> {
     let hashed: Vec<(String, String)> = objects
         .iter()
         .filter(|o| o.kind == "ConfigMap")
         .filter_map(|o| Some((o.name.clone(), unhashed(&o.name)?.to_string())))
         .collect();
-    let mut out = objects.to_vec();
     if hashed.is_empty() {
-        return out;
+        return std::borrow::Cow::Borrowed(objects);
     }
+    let mut out = objects.to_vec();
     for o in out.iter_mut().filter(|o| matches!(o.kind.as_str(), "Deployment" | "Rollout" | "Job" | "CronJob")) {
         rename(&mut o.value, &hashed);
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 fn rename(v: &mut Value, hashed: &[(String, String)]) {
