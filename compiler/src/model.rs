@@ -735,6 +735,9 @@ pub struct Volume {
     /// The keys to mount, each at its path: `"app.yaml" "config.yaml"`
     /// children; `None` mounts every key under its own name.
     pub items: Option<Spanned<Vec<(String, String)>>>,
+    /// `read-only=`: the mount's `readOnly`, written as given (default:
+    /// `true` for a secret or config map, none for a scratch folder).
+    pub read_only: Option<Spanned<bool>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -769,6 +772,9 @@ pub struct Security {
     pub allow_privilege_escalation: Option<Spanned<bool>>,
     pub add_capabilities: Option<Spanned<Vec<String>>>,
     pub seccomp: Option<Spanned<String>>,
+    /// `per-container #true`: the pod's user, group and seccomp profile
+    /// repeated in every container's security context, with `privileged: false`.
+    pub per_container: Option<Spanned<bool>>,
     /// `allow NAME reason="…"`: hardening rules this service breaks on
     /// purpose (`docs/security.md#exceptions`), by rule name.
     pub allow: Map<SecurityException>,

@@ -492,6 +492,8 @@ pub struct PlanVolume {
     pub optional: bool,
     /// (key, path) of each item; empty mounts every key.
     pub items: Vec<(String, String)>,
+    /// The mount's `readOnly` as the spec writes it (`None`: svcc's default).
+    pub read_only: Option<bool>,
 }
 
 #[derive(Clone, Debug)]
@@ -517,6 +519,8 @@ pub struct PlanSecurity {
     pub allow_privilege_escalation: bool,
     pub add_capabilities: Vec<String>,
     pub seccomp: String,
+    /// `per-container #true`: the ids and seccomp profile on every container too.
+    pub per_container: bool,
     /// `allow NAME reason="…"`: rule name → (reason, span of the name).
     pub exceptions: BTreeMap<String, (String, Span)>,
 }

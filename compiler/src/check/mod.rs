@@ -144,14 +144,15 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         container: None,
     };
     let main = containers::resolve(&cx, Role::Main, cx.origin, b, diags);
-    let ports = &main.ports;
+    let mut others = containers::others(&cx, b, &main.plan, diags);
+    // What a Service, `metrics` and `network` may name: the service's ports and its sidecars'.
+    let ports = &main.ports.with_sidecars(&others);
     let mut scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
     let mut metadata = metadata::resolve(&cx, &metadata::Written::of(b), main.version.as_deref(), diags);
     let names = metadata::names(cx.service, &b.names);
     let objects = metadata::objects(&b.objects, &b.exposes, diags);
     let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), ports, diags));
-    let mut others = containers::others(&cx, b, &main.plan, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
     let security = security::resolve(&b.security, diags);
     metadata.pod_annotations.extend(security::annotations(&security));
@@ -166,6 +167,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
             ports: &ports.list,
+            sidecar_ports: &ports.sidecars,
             limits: &main.plan.limits,
             vocab: vocab.as_ref(),
             rollout: rollout::declared(b),

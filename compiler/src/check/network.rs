@@ -185,7 +185,7 @@ pub(super) fn for_job(
 }
 
 fn protocol_of(ports: &Ports<'_>, name: &str) -> Option<String> {
-    ports.list.iter().find(|p| p.name == name).map(|p| p.protocol.clone())
+    ports.port(name).map(|p| p.protocol.clone())
 }
 
 /// SVC0703: a service that others call serves no port.

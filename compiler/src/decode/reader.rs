@@ -249,6 +249,19 @@ pub fn boolean(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<bool>> {
 }
 
 /// An integer in `min..=max`.
+/// A port by name (`check` the name) or by number (1–65535, kept as its
+/// digits: a port name always has a letter, so the two never meet).
+pub fn port_ref(
+    diags: &mut Diagnostics,
+    e: &KdlEntry,
+    check: fn(&str) -> Result<(), String>,
+) -> Option<Spanned<String>> {
+    match e.value() {
+        KdlValue::Integer(_) => int(diags, e, 1, 65535).map(|n| n.map(|v| v.to_string())),
+        _ => name(diags, e, "port name", check),
+    }
+}
+
 pub fn int(diags: &mut Diagnostics, e: &KdlEntry, min: i128, max: i128) -> Option<Spanned<i128>> {
     let span = value_span(e);
     match e.value() {

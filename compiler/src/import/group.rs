@@ -21,6 +21,16 @@ pub const MEMBERS: &[&str] = &[
     "ServiceMonitor",
     "PrometheusRule",
     "AnalysisTemplate",
+    "NetworkPolicy",
+    "HTTPRoute",
+    "GRPCRoute",
+    "Ingress",
+    "Certificate",
+    "ScaledObject",
+    "Job",
+    "CronJob",
+    "ConfigMap",
+    "ExternalSecret",
 ];
 
 /// One workload: per environment, its objects (the workload first).
@@ -53,11 +63,31 @@ fn subset(sel: &Map<String, Value>, of: &Map<String, Value>) -> bool {
     !sel.is_empty() && sel.iter().all(|(k, v)| of.get(k) == Some(v))
 }
 
+/// The service name a workload goes by: its `app.kubernetes.io/name`
+/// label (svcc's output, most charts), else its own name.
+fn alias(w: &Object) -> Option<&str> {
+    w.value.pointer("/metadata/labels/app.kubernetes.io~1name").and_then(Value::as_str)
+}
+
 /// Whether `o` belongs to the workload `w` (both in one environment).
 fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
     let pods = labels(&w.value, "/spec/template/metadata/labels");
     let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+    let named = |n: &str| o.name == n || o.name.starts_with(&format!("{n}-"));
     match o.kind.as_str() {
+        // The service's (selecting its pods), or a job's (named like it).
+        "NetworkPolicy" => {
+            subset(&labels(&o.value, "/spec/podSelector/matchLabels"), &pods)
+                || named(&w.name)
+                || alias(w).is_some_and(named)
+        }
+        "ScaledObject" => s("/spec/scaleTargetRef/name") == Some(&w.name),
+        // Referenced by the pods (or named like the service: a job's).
+        "ConfigMap" => refers(&w.value, &["configMap", "configMapRef", "configMapKeyRef"], &o.name),
+        "ExternalSecret" => {
+            let target = s("/spec/target/name").unwrap_or(&o.name);
+            refers(&w.value, &["secret", "secretRef", "secretKeyRef"], target)
+        }
         "Service" => subset(&labels(&o.value, "/spec/selector"), &pods),
         "PodDisruptionBudget" => subset(&labels(&o.value, "/spec/selector/matchLabels"), &pods),
         "HorizontalPodAutoscaler" => s("/spec/scaleTargetRef/name") == Some(&w.name),
@@ -70,7 +100,21 @@ fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
             services.iter().any(|svc| subset(&sel, &labels(&svc.value, "/metadata/labels"))) || subset(&sel, &pods)
         }
         "AnalysisTemplate" => mentions(&w.value, &o.name) || o.name.starts_with(&format!("{}-", w.name)),
-        _ => o.name == w.name || o.name.starts_with(&format!("{}-", w.name)),
+        _ => named(&w.name) || alias(w).is_some_and(named),
+    }
+}
+
+/// Whether a `name` (`secretName` for a secret volume) under one of `keys`
+/// in `v` is `name`.
+fn refers(v: &Value, keys: &[&str], name: &str) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, x)| {
+            let here = keys.contains(&k.as_str())
+                && ["name", "secretName"].iter().any(|f| x.get(*f).and_then(Value::as_str) == Some(name));
+            here || refers(x, keys, name)
+        }),
+        Value::Array(a) => a.iter().any(|x| refers(x, keys, name)),
+        _ => false,
     }
 }
 
@@ -93,6 +137,14 @@ impl Index {
         let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, w) in workloads.iter().enumerate() {
             by_name.insert(w.name.clone(), i);
+        }
+        // A workload's service name finds its objects too (a name wins).
+        for (i, w) in workloads.iter().enumerate() {
+            if let Some(a) = alias(w) {
+                by_name.entry(a.to_string()).or_insert(i);
+            }
+        }
+        for (i, w) in workloads.iter().enumerate() {
             let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
             by_account.entry(account.unwrap_or(&w.name).to_string()).or_default().push(i);
             for (k, v) in labels(&w.value, "/spec/template/metadata/labels") {
@@ -148,8 +200,19 @@ impl Index {
                 out
             }
             "ServiceAccount" => self.by_account.get(&o.name).cloned().unwrap_or_default(),
-            // Few of these; a Rollout may name its templates anything.
-            "AnalysisTemplate" => self.in_order.clone(),
+            "NetworkPolicy" => {
+                let mut out = self.selected(&labels(&o.value, "/spec/podSelector/matchLabels"));
+                out.extend(self.named(&o.name));
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
+            "ScaledObject" => {
+                s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect()
+            }
+            // Few of these; a Rollout may name its templates anything, and
+            // configuration is found by the references to it.
+            "AnalysisTemplate" | "ConfigMap" | "ExternalSecret" => self.in_order.clone(),
             _ => self.named(&o.name),
         }
     }
@@ -218,6 +281,7 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
                 .help("import the files that hold the workloads too"),
         );
     }
+    let service_names = service_names(&names, &per_env);
     for (name, _) in names {
         let environments = per_env
             .iter()
@@ -226,9 +290,35 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
                 Some((env.clone(), std::iter::once(w.clone()).chain(m.iter().cloned()).collect()))
             })
             .collect();
+        let name = service_names.get(&name).cloned().unwrap_or(name);
         out.workloads.push(Workload { name, environments });
     }
     out
+}
+
+/// A workload labelled `app.kubernetes.io/name` (svcc's own output, most
+/// charts) is the service of that name, when the name is a valid one and no
+/// other workload has it or claims it: `reviews-v1` of `reviews` becomes
+/// `service reviews` with `names { workload "reviews-v1" }`.
+fn service_names(names: &BTreeMap<String, Vec<String>>, per_env: &[(String, Vec<Member>)]) -> BTreeMap<String, String> {
+    let mut claimed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in names.keys() {
+        let label = per_env
+            .iter()
+            .flat_map(|(_, ws)| ws)
+            .find(|(w, _)| &w.name == name)
+            .and_then(|(w, _)| w.value.pointer("/metadata/labels/app.kubernetes.io~1name"))
+            .and_then(Value::as_str)
+            .filter(|l| crate::values::check_dns1123_label(l).is_ok() && l.len() <= 63);
+        if let Some(l) = label {
+            claimed.entry(l.to_string()).or_default().push(name.clone());
+        }
+    }
+    claimed
+        .into_iter()
+        .filter(|(label, ws)| ws.len() == 1 && (ws[0] == *label || !names.contains_key(label)))
+        .map(|(label, ws)| (ws[0].clone(), label))
+        .collect()
 }
 
 fn by_environment(objects: Vec<Object>) -> Vec<(String, Vec<Object>)> {

@@ -188,6 +188,8 @@ fn native(
     ledger: &mut Ledger,
     harden: bool,
 ) -> Result<(Vec<SpecNode>, Run), Failure> {
+    // References to hashed config maps by their spec names (svcc hashes them back).
+    let objs = &blocks::unhash(objs);
     let mut cx = Cx::new(name, objs, harden);
     blocks::map(&mut cx);
     for (obj, prefix, block) in &cx.claims {
@@ -306,6 +308,7 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
         "/metadata/labels/app.kubernetes.io~1managed-by",
         Fate::Changed("svcc marks its objects `managed-by: svcc`".into()),
     );
+    final_step(&mut input, &g.value);
     if opts.harden {
         for p in selectors(&o.kind) {
             fixed(&mut input, p, Fate::Changed(HARDEN_COST.into()));
@@ -321,6 +324,24 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
         }
     }
     out
+}
+
+/// A canary's steps that stop short of 100%: svcc asks for the last
+/// `set-weight 100` (SVC0322), which changes nothing (Argo Rollouts goes to
+/// 100% after the last step anyway). That step is svcc's addition, like a
+/// label, not a difference to patch away.
+fn final_step(input: &mut Value, generated: &Value) {
+    const STEPS: &str = "/spec/strategy/canary/steps";
+    let (Some(Value::Array(theirs)), Some(Value::Array(ours))) = (input.pointer(STEPS), generated.pointer(STEPS))
+    else {
+        return;
+    };
+    let last = serde_json::json!({ "setWeight": 100 });
+    if ours.len() == theirs.len() + 1 && theirs.last() != Some(&last) && ours.last() == Some(&last) {
+        let mut steps = theirs.clone();
+        steps.push(last);
+        replace(input, STEPS, Some(Value::Array(steps)));
+    }
 }
 
 pub const HARDEN_COST: &str = "--harden: svcc's identity selector replaces it; a Deployment's selector cannot change in place, so applying recreates the workload (delete, then apply), and Services switch to the new pod labels";

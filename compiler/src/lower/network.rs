@@ -119,7 +119,7 @@ fn scraped_port(p: &Plan) -> Option<&crate::plan::PlanPort> {
         .flat_map(|s| &s.ports)
         .find(|sp| sp.name == scrape.port)
         .map_or(scrape.port.as_str(), |sp| sp.target.as_str());
-    p.container.ports.iter().find(|port| port.name == target)
+    std::iter::once(&p.container).chain(&p.containers).flat_map(|c| &c.ports).find(|port| port.name == target)
 }
 
 fn egress(p: &Plan, net: &PlanNetwork, spans: &mut BTreeMap<String, Span>) -> Vec<NetworkPolicyEgressRule> {
