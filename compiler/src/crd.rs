@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -304,7 +305,7 @@ pub struct AnalysisTemplateRef {
     pub template_name: String,
 }
 
-/// argoproj.io/v1alpha1 AnalysisTemplate with Prometheus metrics.
+/// argoproj.io/v1alpha1 AnalysisTemplate with Prometheus and Job metrics.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisTemplate {
@@ -336,16 +337,39 @@ pub struct AnalysisMetric {
     /// analysis, stopped when the update ends).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
-    pub success_condition: String,
-    pub failure_condition: String,
+    /// Left out for a Job metric: its measurement is the Job's outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_condition: Option<String>,
     pub failure_limit: i32,
     pub inconclusive_limit: i32,
     pub provider: MetricProvider,
 }
 
+/// Exactly one provider is set (Argo Rollouts' `ValidateMetric`).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct MetricProvider {
-    pub prometheus: PrometheusMetric,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<PrometheusMetric>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobMetric>,
+}
+
+/// A Job metric: Argo Rollouts creates a Job of this spec at each
+/// measurement, with these labels and annotations (and its own).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct JobMetric {
+    pub metadata: JobMetricMetadata,
+    pub spec: JobSpec,
+}
+
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+pub struct JobMetricMetadata {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]

@@ -337,11 +337,28 @@ pub struct PlanAnalysisMetric {
     pub count: Option<u32>,
     pub failure_limit: u32,
     pub inconclusive_limit: u32,
-    pub success_condition: String,
-    pub failure_condition: String,
-    pub address: String,
-    pub query: String,
+    pub provider: PlanProvider,
     pub span: Span,
+}
+
+/// What one measurement of a metric is.
+#[derive(Clone, Debug)]
+pub enum PlanProvider {
+    /// A PromQL query, judged by its conditions.
+    Prometheus { address: String, query: String, success_condition: String, failure_condition: String },
+    /// A Job (`job` gate): the measurement passes when it completes.
+    Job(Box<PlanJob>),
+}
+
+impl PlanDelivery {
+    /// The Jobs of the analyses' `job` gates, to rewrite their references
+    /// to hashed ConfigMaps like every other container's.
+    pub fn jobs_mut(&mut self) -> impl Iterator<Item = &mut PlanJob> {
+        self.analyses.iter_mut().flat_map(|a| &mut a.metrics).filter_map(|m| match &mut m.provider {
+            PlanProvider::Job(j) => Some(&mut **j),
+            PlanProvider::Prometheus { .. } => None,
+        })
+    }
 }
 
 /// The scrape endpoint and the rules of one environment.

@@ -12,6 +12,7 @@ use crate::promql::{self, Target, Vocabulary};
 use crate::source::{Span, Spanned};
 use crate::values::format_duration;
 
+mod job;
 mod query;
 
 /// The documented defaults of `docs/rollouts.md`.
@@ -21,6 +22,9 @@ pub mod defaults {
     pub const INTERVAL: u64 = 60;
     pub const COUNT: u32 = 5;
     pub const FAILURE_LIMIT: u32 = 1;
+    /// A job gate runs its Job once, and one failed run fails it.
+    pub const JOB_COUNT: u32 = 1;
+    pub const JOB_FAILURE_LIMIT: u32 = 0;
     pub const INCONCLUSIVE_LIMIT: u32 = 2;
     pub const SUCCESS_RATE: f64 = 0.95;
     pub const QUANTILE: f64 = 0.95;
@@ -87,6 +91,8 @@ pub struct Context<'a> {
     pub vocab: Option<&'a Vocabulary>,
     /// The generated objects' names: the Services the strategy switches.
     pub names: &'a PlanNames,
+    /// Resolves a `job` gate's Job as a job of the service (`check::jobs::analysis`).
+    pub job: &'a dyn Fn(&Job, &mut Diagnostics) -> PlanJob,
 }
 
 fn on(enabled: &Option<Spanned<bool>>) -> bool {
@@ -189,9 +195,17 @@ fn merge_canary(base: &Canary, over: &Canary) -> Canary {
     }
 }
 
-/// How long one gate set runs: its slowest gate, `count × interval`.
+/// How long one gate set runs: its slowest gate, `count × interval` (a
+/// job gate: its Jobs' deadlines and the intervals between them).
 fn analysis_seconds(a: &Analysis) -> u64 {
-    a.gates.iter().map(|g| u64::from(gate_count(g)) * gate_interval(g)).max().unwrap_or(0)
+    a.gates
+        .iter()
+        .map(|g| match &g.job {
+            Some(j) => job::seconds(g, j),
+            None => u64::from(gate_count(g)) * gate_interval(g),
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 fn gate_interval(g: &Gate) -> u64 {
@@ -199,7 +213,8 @@ fn gate_interval(g: &Gate) -> u64 {
 }
 
 fn gate_count(g: &Gate) -> u32 {
-    g.count.as_ref().map_or(defaults::COUNT, |c| c.value)
+    let default = if g.kind == GateKind::Job { defaults::JOB_COUNT } else { defaults::COUNT };
+    g.count.as_ref().map_or(default, |c| c.value)
 }
 
 fn secs(s: u64) -> String {
@@ -236,10 +251,11 @@ impl Builder<'_> {
             workload: self.cx.names.workload.name.clone(),
             container: self.cx.service.to_string(),
         };
+        let name = a.template.as_ref().map_or(name, |t| t.value.clone());
         let mut metrics: Vec<PlanAnalysisMetric> = Vec::new();
-        let mut failed = false;
+        let mut failed = !self.unique(&name, a, diags);
         for g in &a.gates {
-            if !self.cx.scraped && g.kind != GateKind::Query {
+            if !self.cx.scraped && matches!(g.kind, GateKind::SuccessRate | GateKind::Latency) {
                 diags.push(super::monitoring::needs_metrics(
                     g.name.span,
                     &format!("the `{}` analysis gate", g.name.value),
@@ -254,15 +270,23 @@ impl Builder<'_> {
             // rate() needs two samples: the window covers the interval and
             // at least four scrapes.
             let window = promql::range(interval.max(4 * self.scrape_interval));
-            let measured = match (g.kind, &g.query) {
-                (GateKind::Query, Some(q)) => {
+            let prometheus = |(metric, query, success_condition, failure_condition)| {
+                let address = self.address.clone();
+                (metric, PlanProvider::Prometheus { address, query, success_condition, failure_condition })
+            };
+            let measured = match (g.kind, &g.query, &g.job) {
+                (GateKind::Query, Some(q), _) => {
                     query::measure(&g.name.value, q, &target, &window, &a.args, self.cx.namespace.is_none(), diags)
+                        .map(prometheus)
+                }
+                (GateKind::Job, _, Some(j)) => {
+                    job::measure(self.cx, j, &a.args, diags).map(|p| (g.name.value.clone(), p))
                 }
                 // Reported where it was decoded.
-                (GateKind::Query, None) => None,
-                _ => Some(self.built_in(g, &target, &window)),
+                (GateKind::Query | GateKind::Job, ..) => None,
+                _ => Some(prometheus(self.built_in(g, &target, &window))),
             };
-            let Some((metric, query, success_condition, failure_condition)) = measured else {
+            let Some((metric, provider)) = measured else {
                 failed = true;
                 continue;
             };
@@ -285,10 +309,7 @@ impl Builder<'_> {
                 count,
                 failure_limit,
                 inconclusive_limit,
-                success_condition,
-                failure_condition,
-                address: self.address.clone(),
-                query,
+                provider,
                 span: g.name.span,
             });
         }
@@ -298,6 +319,20 @@ impl Builder<'_> {
         let args = a.args.iter().map(|x| PlanArg { name: x.name.value.clone(), source: x.source.clone() }).collect();
         self.analyses.push(PlanAnalysis { name: name.clone(), metrics, args, span: a.node });
         Some(name)
+    }
+
+    /// SVC0267: two analyses of the service would be one AnalysisTemplate.
+    fn unique(&self, name: &str, a: &Analysis, diags: &mut Diagnostics) -> bool {
+        let Some(prev) = self.analyses.iter().find(|p| p.name == name) else { return true };
+        let at = a.template.as_ref().map_or(a.node, |t| t.span);
+        diags.push(
+            Diagnostic::error(Code::AnalysisTemplateName, format!("two analyses are named `{name}`"))
+                .at(at, "names its AnalysisTemplate again")
+                .also(prev.span, "first named here")
+                .help("give each analysis its own `template=` name, or leave it out for a name derived from the service and the block")
+                .note("each analysis of an update is one AnalysisTemplate; two of one name would overwrite each other"),
+        );
+        false
     }
 
     /// A built-in gate's (metric name, query, success and failure conditions).
@@ -313,8 +348,8 @@ impl Builder<'_> {
                     "<",
                 )
             }
-            GateKind::Latency | GateKind::Query => {
-                // (a `query` gate never gets here: see `template`)
+            GateKind::Latency | GateKind::Query | GateKind::Job => {
+                // (a `query` or `job` gate never gets here: see `template`)
                 let q = g.quantile.as_ref().map_or(defaults::QUANTILE, |v| v.value);
                 let limit = g.at_most.as_ref().map_or(defaults::LATENCY_MILLIS, |d| d.value.millis);
                 (
@@ -343,7 +378,8 @@ impl Builder<'_> {
 /// outside the canary's background analysis (SVC0392), are reported.
 fn measures(g: &Gate, background: bool, diags: &mut Diagnostics) -> Option<Measures> {
     let interval = gate_interval(g);
-    let failure_limit = g.failure_limit.as_ref().map_or(defaults::FAILURE_LIMIT, |f| f.value);
+    let default = if g.kind == GateKind::Job { defaults::JOB_FAILURE_LIMIT } else { defaults::FAILURE_LIMIT };
+    let failure_limit = g.failure_limit.as_ref().map_or(default, |f| f.value);
     let inconclusive =
         |count: u32| g.inconclusive_limit.as_ref().map_or(defaults::INCONCLUSIVE_LIMIT.min(count), |v| v.value);
     if let Some(at) = g.whole_update {

@@ -12,7 +12,7 @@ use crate::crd::{
     PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause, RolloutSpec, RolloutStrategy, TrafficRouting,
 };
 use crate::model::{ArgSource, Duration};
-use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanStep, PlanStrategy};
+use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanProvider, PlanStep, PlanStrategy};
 use crate::values::format_duration;
 
 /// A Rollout argument read from one of its own fields.
@@ -150,17 +150,31 @@ pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object
         .enumerate()
         .map(|(i, m)| {
             prov.insert(format!("/spec/metrics/{i}"), m.span);
+            let (conditions, provider) = match &m.provider {
+                PlanProvider::Prometheus { address, query, success_condition, failure_condition } => (
+                    (Some(success_condition.clone()), Some(failure_condition.clone())),
+                    MetricProvider {
+                        prometheus: Some(PrometheusMetric { address: address.clone(), query: query.clone() }),
+                        job: None,
+                    },
+                ),
+                PlanProvider::Job(j) => (
+                    (None, None),
+                    MetricProvider {
+                        prometheus: None,
+                        job: Some(super::jobs::analysis(p, j, &format!("/spec/metrics/{i}/provider/job"), &mut prov)),
+                    },
+                ),
+            };
             AnalysisMetric {
                 name: m.name.clone(),
                 interval: m.interval.clone(),
                 count: m.count.map(|c| i32_of(u64::from(c))),
-                success_condition: m.success_condition.clone(),
-                failure_condition: m.failure_condition.clone(),
+                success_condition: conditions.0,
+                failure_condition: conditions.1,
                 failure_limit: i32_of(u64::from(m.failure_limit)),
                 inconclusive_limit: i32_of(u64::from(m.inconclusive_limit)),
-                provider: MetricProvider {
-                    prometheus: PrometheusMetric { address: m.address.clone(), query: m.query.clone() },
-                },
+                provider,
             }
         })
         .collect();

@@ -36,6 +36,8 @@ pub struct Job {
     pub suspend: Option<Spanned<bool>>,
     /// `starting-deadline "5m"` (cron-job): `startingDeadlineSeconds`.
     pub starting_deadline: Option<Spanned<Duration>>,
+    /// `container-name NAME`: the container's name (default: the job's name).
+    pub container_name: Option<Spanned<String>>,
     pub body: Body,
 }
 
@@ -58,6 +60,7 @@ impl Job {
             keep_failed: None,
             suspend: None,
             starting_deadline: None,
+            container_name: None,
             body: Body::default(),
         }
     }
