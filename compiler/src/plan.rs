@@ -267,10 +267,6 @@ pub struct PlanDelivery {
     /// canary; `None`: a canary without one).
     pub second_service: Option<String>,
     pub analyses: Vec<PlanAnalysis>,
-    /// No namespace is known at build time (no `namespace`, no
-    /// environments): the analyses' queries read it from an argument the
-    /// Rollout fills with its own `metadata.namespace`.
-    pub namespace_arg: bool,
     /// How long a deploy waits for the update, in seconds: its analyses,
     /// timed pauses and promotion delay, time for the pods to become ready
     /// (within `deploy-budget`), and an allowance for each manual promotion.
@@ -319,6 +315,11 @@ pub struct PlanAnalysis {
     /// The arguments its queries read (besides the namespace argument),
     /// declared by the template and passed by the Rollout.
     pub args: Vec<PlanArg>,
+    /// No namespace is known at build time (no `namespace`, no
+    /// environments) and the analysis reads it (its queries, or a job gate
+    /// that says `{{args.namespace}}`): from an argument the Rollout fills
+    /// with its own `metadata.namespace`.
+    pub namespace_arg: bool,
     pub span: Span,
 }
 

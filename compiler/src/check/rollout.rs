@@ -254,6 +254,7 @@ impl Builder<'_> {
         let name = a.template.as_ref().map_or(name, |t| t.value.clone());
         let mut metrics: Vec<PlanAnalysisMetric> = Vec::new();
         let mut failed = !self.unique(&name, a, diags);
+        let mut reads_namespace = false;
         for g in &a.gates {
             if !self.cx.scraped && matches!(g.kind, GateKind::SuccessRate | GateKind::Latency) {
                 diags.push(super::monitoring::needs_metrics(
@@ -279,9 +280,10 @@ impl Builder<'_> {
                     query::measure(&g.name.value, q, &target, &window, &a.args, self.cx.namespace.is_none(), diags)
                         .map(prometheus)
                 }
-                (GateKind::Job, _, Some(j)) => {
-                    job::measure(self.cx, j, &a.args, diags).map(|p| (g.name.value.clone(), p))
-                }
+                (GateKind::Job, _, Some(j)) => job::measure(self.cx, j, &a.args, diags).map(|(p, reads)| {
+                    reads_namespace |= reads;
+                    (g.name.value.clone(), p)
+                }),
                 // Reported where it was decoded.
                 (GateKind::Query | GateKind::Job, ..) => None,
                 _ => Some(prometheus(self.built_in(g, &target, &window))),
@@ -290,6 +292,7 @@ impl Builder<'_> {
                 failed = true;
                 continue;
             };
+            reads_namespace |= matches!(provider, PlanProvider::Prometheus { .. });
             if let Some(prev) = metrics.iter().find(|m| m.name == metric) {
                 diags.push(
                     Diagnostic::error(
@@ -317,7 +320,8 @@ impl Builder<'_> {
             return None;
         }
         let args = a.args.iter().map(|x| PlanArg { name: x.name.value.clone(), source: x.source.clone() }).collect();
-        self.analyses.push(PlanAnalysis { name: name.clone(), metrics, args, span: a.node });
+        let namespace_arg = self.cx.namespace.is_none() && reads_namespace;
+        self.analyses.push(PlanAnalysis { name: name.clone(), metrics, args, namespace_arg, span: a.node });
         Some(name)
     }
 
@@ -444,7 +448,6 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             strategy,
             second_service: Some(second),
             analyses: builder.analyses,
-            namespace_arg: cx.namespace.is_none(),
             deploy_wait,
             span: bg.node,
         })
@@ -455,7 +458,6 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             strategy,
             second_service: cx.names.canary_service.as_ref().map(|n| n.name.clone()),
             analyses: builder.analyses,
-            namespace_arg: cx.namespace.is_none(),
             deploy_wait,
             span: c.node,
         })

@@ -32,10 +32,10 @@ fn from_field(name: &str, path: &str) -> AnalysisRunArgument {
 /// arguments.
 fn analysis(template: &Option<String>, d: &PlanDelivery) -> Option<RolloutAnalysis> {
     let t = template.as_ref()?;
-    let own = d.analyses.iter().find(|a| &a.name == t).map_or(&[][..], |a| a.args.as_slice());
+    let a = d.analyses.iter().find(|a| &a.name == t)?;
     let mut args: Vec<AnalysisRunArgument> =
-        d.namespace_arg.then(|| from_field(NAMESPACE_ARG, "metadata.namespace")).into_iter().collect();
-    args.extend(own.iter().map(|a| match &a.source {
+        a.namespace_arg.then(|| from_field(NAMESPACE_ARG, "metadata.namespace")).into_iter().collect();
+    args.extend(a.args.iter().map(|a| match &a.source {
         ArgSource::Value(v) => AnalysisRunArgument { name: a.name.clone(), value: Some(v.clone()), value_from: None },
         ArgSource::Field(f) => from_field(&a.name, f),
         ArgSource::PodTemplateHash(which) => AnalysisRunArgument {
@@ -141,7 +141,7 @@ fn strategy(d: &PlanDelivery) -> RolloutStrategy {
     }
 }
 
-pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object {
+pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
     let mut prov = BTreeMap::new();
     prov.insert("/spec".to_string(), a.span);
     let metrics = a
@@ -183,7 +183,7 @@ pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object
         kind: Kind::AnalysisTemplate.as_str().into(),
         metadata: meta(p, &a.name),
         spec: AnalysisTemplateSpec {
-            args: d
+            args: a
                 .namespace_arg
                 .then(|| NAMESPACE_ARG.to_string())
                 .into_iter()

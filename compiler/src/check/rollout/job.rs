@@ -10,17 +10,18 @@ use crate::model::{AnalysisArg, Gate, Job};
 use crate::plan::{PlanEnvValue, PlanJob, PlanProvider};
 use crate::source::Span;
 
-/// A job gate's provider: its Job, or `None` (reported).
+/// A job gate's provider (its Job) and whether the Job reads the
+/// namespace argument, or `None` (reported).
 pub(super) fn measure(
     cx: &Context<'_>,
     j: &Job,
     args: &[AnalysisArg],
     diags: &mut Diagnostics,
-) -> Option<PlanProvider> {
+) -> Option<(PlanProvider, bool)> {
     let errors = diags.error_count();
     let plan = (cx.job)(j, diags);
-    placeholders(j, &plan, args, cx.namespace.is_none(), diags);
-    (diags.error_count() == errors).then(|| PlanProvider::Job(Box::new(plan)))
+    let reads_namespace = placeholders(j, &plan, args, cx.namespace.is_none(), diags);
+    (diags.error_count() == errors).then(|| (PlanProvider::Job(Box::new(plan)), reads_namespace))
 }
 
 /// The longest a job gate lasts: each of its `count` Jobs may run for its
@@ -35,8 +36,9 @@ pub(super) fn seconds(g: &Gate, j: &Job) -> u64 {
 /// SVC0266: Argo Rollouts replaces every `{{TAG}}` of a metric, the Job's
 /// strings included, by the argument `TAG` names (`args.NAME`, spaces
 /// trimmed), and fails the analysis on a tag it cannot resolve or a `{{`
-/// without its `}}` (`utils/template.ResolveArgs`, fasttemplate).
-fn placeholders(j: &Job, plan: &PlanJob, args: &[AnalysisArg], namespace_arg: bool, diags: &mut Diagnostics) {
+/// without its `}}` (`utils/template.ResolveArgs`, fasttemplate). Whether
+/// a string reads the namespace argument.
+fn placeholders(j: &Job, plan: &PlanJob, args: &[AnalysisArg], namespace_arg: bool, diags: &mut Diagnostics) -> bool {
     let c = &plan.container;
     let own = |s: &Option<crate::source::Spanned<Vec<String>>>| s.as_ref().map_or(j.name.span, |s| s.span);
     let mut strings: Vec<(&str, Span)> = Vec::new();
@@ -53,12 +55,15 @@ fn placeholders(j: &Job, plan: &PlanJob, args: &[AnalysisArg], namespace_arg: bo
         tag.strip_prefix("args.")
             .is_some_and(|n| (namespace_arg && n == NAMESPACE_ARG) || args.iter().any(|a| a.name.value == n))
     };
+    let mut reads_namespace = false;
     for (s, span) in strings {
         if let Some(bad) = tags(s).find(|t| !t.is_some_and(|t| known(t.trim()))) {
             report(&j.name.value, bad, span, args, diags);
-            return;
+            return false;
         }
+        reads_namespace |= tags(s).flatten().any(|t| t.trim().strip_prefix("args.") == Some(NAMESPACE_ARG));
     }
+    reads_namespace
 }
 
 /// The tags of `s` as Argo Rollouts' template engine reads them: the text
