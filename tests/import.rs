@@ -90,9 +90,10 @@ fn round_trip(original: &Compiled, label: &str) -> Vec<import::Imported> {
 
 /// Examples that use what import does not map yet (a PrometheusRule named
 /// after the service, not the workload, is grouped with no workload; Jobs, CronJobs, ConfigMaps and
-/// ExternalSecrets: issue 16, merged after import was written): their
+/// ExternalSecrets, job gates and named AnalysisTemplates: issue 16, merged after import was written): their
 /// round trip must list every difference in the report instead of being exact.
-const NOT_YET_EXACT: &[&str] = &["examples/adopted/service.kdl", "examples/jobs-and-config/service.kdl"];
+const NOT_YET_EXACT: &[&str] =
+    &["examples/adopted/service.kdl", "examples/jobs-and-config/service.kdl", "examples/smoke-test/service.kdl"];
 
 /// Every leaf that differs after the round trip is one the report lists
 /// (changed by design or not carried over): nothing silently lost.
