@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -361,7 +360,20 @@ pub struct MetricProvider {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct JobMetric {
     pub metadata: JobMetricMetadata,
-    pub spec: JobSpec,
+    pub spec: AnalysisJobSpec,
+}
+
+/// The fields of a Job's spec svcc sets, in the order Kubernetes writes
+/// them; its pod template's metadata is labels and annotations only, as
+/// upstream's CRD allows.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisJobSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_deadline_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff_limit: Option<i32>,
+    pub template: RolloutPodTemplate,
 }
 
 #[derive(Clone, Debug, Default, Serialize, JsonSchema)]
@@ -378,8 +390,9 @@ pub struct PrometheusMetric {
     pub query: String,
 }
 
-/// A Rollout's pod template. Upstream's CRD allows only labels and
-/// annotations in its metadata (not a full ObjectMeta), so the type does too.
+/// A Rollout's pod template (and a job metric's Job's). Upstream's CRD
+/// allows only labels and annotations in its metadata (not a full
+/// ObjectMeta), so the type does too.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct RolloutPodTemplate {
     pub metadata: RolloutPodMetadata,

@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use sha2::{Digest, Sha256};
 
 use super::{Object, object, workload_meta};
-use crate::crd::{JobMetric, JobMetricMetadata};
+use crate::crd::{AnalysisJobSpec, JobMetric, JobMetricMetadata};
 use crate::plan::{Plan, PlanJob};
 use crate::source::Span;
 
@@ -100,12 +100,17 @@ fn meta(p: &Plan, j: &PlanJob, name: &str) -> ObjectMeta {
 pub(super) fn analysis(p: &Plan, j: &PlanJob, at: &str, prov: &mut BTreeMap<String, Span>) -> JobMetric {
     let template = template(p, j, &format!("{at}/spec/template"), prov);
     let m = meta(p, j, &j.name);
+    let spec = job_spec(j, template);
     JobMetric {
         metadata: JobMetricMetadata {
             annotations: m.annotations.unwrap_or_default(),
             labels: m.labels.unwrap_or_default(),
         },
-        spec: job_spec(j, template),
+        spec: AnalysisJobSpec {
+            active_deadline_seconds: spec.active_deadline_seconds,
+            backoff_limit: spec.backoff_limit,
+            template: spec.template.into(),
+        },
     }
 }
 
