@@ -250,9 +250,35 @@ pub struct RolloutPause {
     pub duration: Option<String>,
 }
 
+/// One router: `nginx`, or a plugin.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct TrafficRouting {
-    pub nginx: NginxTrafficRouting,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nginx: Option<NginxTrafficRouting>,
+    /// Free-form upstream (`x-kubernetes-preserve-unknown-fields`): each
+    /// plugin reads its own entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugins: Option<TrafficPlugins>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct TrafficPlugins {
+    /// The Gateway API plugin, under the name its installation registers.
+    #[serde(rename = "argoproj-labs/gatewayAPI")]
+    pub gateway_api: GatewayApiRouting,
+}
+
+/// The Gateway API plugin's configuration: the route whose backends'
+/// weights it shifts, and its namespace (the Rollout's by default).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayApiRouting {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_route: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grpc_route: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]

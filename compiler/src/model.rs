@@ -474,25 +474,64 @@ pub struct Caller {
     pub namespace: Option<Spanned<String>>,
 }
 
-/// `egress "10.20.0.0/16" port=5432`, `egress "api.stripe.com" port=443 cidr="…"`.
+/// `egress "10.20.0.0/16" port=5432`, `egress "api.stripe.com" port=443 cidr="…"`,
+/// `egress namespace="data" port=5432 { app "invoices-db" }`.
 #[derive(Clone, Debug)]
 pub struct Egress {
     pub node: Span,
-    /// A CIDR, or a host name (which a NetworkPolicy cannot match).
-    pub to: Spanned<String>,
+    /// A CIDR, a host name (which a NetworkPolicy cannot match), or pods.
+    pub to: Endpoint,
     /// The host's addresses, when `to` is a host.
     pub cidr: Option<Spanned<String>>,
-    pub port: Option<Spanned<u16>>,
+    /// A number; or, to pods, the name of one of their ports.
+    pub port: Option<Spanned<PortRef>>,
     pub protocol: Option<Spanned<String>>,
 }
 
 /// `ingress "0.0.0.0/0" port=http`: addresses outside the cluster that
-/// reach one of the service's ports (or all of them).
+/// reach one of the service's ports (or all of them); `ingress
+/// namespace="batch" { app "legacy-cron" }`: pods of the cluster svcc does
+/// not build.
 #[derive(Clone, Debug)]
 pub struct Ingress {
     pub node: Span,
-    pub cidr: Spanned<String>,
+    pub from: Endpoint,
     pub port: Option<Spanned<String>>,
+}
+
+/// The other end of an `egress` or `ingress` line.
+#[derive(Clone, Debug)]
+pub enum Endpoint {
+    /// A CIDR, or (egress) a host name.
+    Address(Spanned<String>),
+    /// Pods by their labels, in `namespace=` or the service's own.
+    Pods(Peer),
+}
+
+impl Endpoint {
+    /// The span to point at: the address, or the node's name.
+    pub fn span(&self) -> Span {
+        match self {
+            Endpoint::Address(a) => a.span,
+            Endpoint::Pods(p) => p.node,
+        }
+    }
+}
+
+/// A port by number or by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
+}
+
+impl std::fmt::Display for PortRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortRef::Number(n) => write!(f, "{n}"),
+            PortRef::Name(s) => f.write_str(s),
+        }
+    }
 }
 
 /// Pods of the cluster a policy names: `dns namespace="kube-system" { k8s-app "kube-dns" }`.

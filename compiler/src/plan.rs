@@ -138,25 +138,51 @@ pub struct PlanCaller {
     pub service_span: Span,
 }
 
-/// `egress "CIDR|HOST" port=N`: an address range outside the cluster.
+/// `egress "CIDR|HOST" port=N`: an address range outside the cluster;
+/// `egress namespace=NS { LABELS }`: pods of the cluster.
 #[derive(Clone, Debug)]
 pub struct PlanEgress {
     /// The host name, when the destination is one.
     pub host: Option<String>,
-    /// The ranges admitted (every address for a host without `cidr=`).
-    pub cidrs: Vec<String>,
-    pub port: Option<u16>,
+    pub to: PlanEndpoint,
+    pub port: Option<crate::model::PortRef>,
     pub protocol: String,
     pub span: Span,
 }
 
-/// `ingress "CIDR" [port=PORT]`: the range and the ports it reaches
-/// (number, protocol).
+/// `ingress "CIDR" [port=PORT]`, `ingress namespace=NS { LABELS }`: where
+/// it comes from and the ports it reaches (number, protocol).
 #[derive(Clone, Debug)]
 pub struct PlanIngress {
-    pub cidr: String,
+    pub from: PlanEndpoint,
     pub ports: Vec<(u16, String)>,
     pub span: Span,
+}
+
+/// The other end of an `egress` or `ingress` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanEndpoint {
+    /// Address ranges (every address for a host without `cidr=`).
+    Cidrs(Vec<String>),
+    /// Pods with these labels, in this namespace (`None`: the service's own).
+    Pods { namespace: Option<String>, labels: BTreeMap<String, String> },
+}
+
+impl PlanEndpoint {
+    /// How the graph and messages name it: the ranges, or
+    /// `pods NAMESPACE/k=v,…`.
+    pub fn describe(&self) -> String {
+        match self {
+            PlanEndpoint::Cidrs(c) => c.join(", "),
+            PlanEndpoint::Pods { namespace, labels } => {
+                let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                match namespace {
+                    Some(ns) => format!("pods {ns}/{}", l.join(",")),
+                    None => format!("pods {}", l.join(",")),
+                }
+            }
+        }
+    }
 }
 
 /// Pods of the cluster: a namespace (by name) and pod labels.
@@ -292,11 +318,23 @@ pub enum PlanStrategy {
         canary_service: Option<String>,
         max_surge: IntOrPercent,
         max_unavailable: IntOrPercent,
-        /// The existing Ingress the NGINX router splits traffic from.
-        nginx_ingress: Option<String>,
+        /// The traffic router, when the canary's share is routed.
+        router: Option<PlanRouter>,
         background: Option<String>,
         steps: Vec<PlanStep>,
     },
+}
+
+/// A canary's traffic router.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanRouter {
+    /// Argo Rollouts' NGINX router: the existing Ingress it copies into a
+    /// weighted canary Ingress.
+    Nginx { ingress: String },
+    /// Argo Rollouts' Gateway API plugin (`argoproj-labs/gatewayAPI`): it
+    /// shifts the weights of the route's two backends, the stable and the
+    /// canary Service (the route, `PlanRoute`, is the service's own).
+    GatewayApi,
 }
 
 #[derive(Clone, Debug)]
@@ -352,6 +390,14 @@ pub enum PlanProvider {
 }
 
 impl PlanDelivery {
+    /// The Jobs of the analyses' `job` gates, in order.
+    pub fn jobs(&self) -> impl Iterator<Item = &PlanJob> {
+        self.analyses.iter().flat_map(|a| &a.metrics).filter_map(|m| match &m.provider {
+            PlanProvider::Job(j) => Some(&**j),
+            PlanProvider::Prometheus { .. } => None,
+        })
+    }
+
     /// The Jobs of the analyses' `job` gates, to rewrite their references
     /// to hashed ConfigMaps like every other container's.
     pub fn jobs_mut(&mut self) -> impl Iterator<Item = &mut PlanJob> {

@@ -78,6 +78,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Job>, over: &Map<Job>) -> Map
             suspend,
             starting_deadline,
             container_name,
+            network,
             body: _,
         } = o;
         out.insert(
@@ -99,6 +100,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Job>, over: &Map<Job>) -> Map
                 suspend: or(suspend, &b.suspend),
                 starting_deadline: or(starting_deadline, &b.starting_deadline),
                 container_name: or(container_name, &b.container_name),
+                network: super::network::merge(&b.network, network),
                 body,
             },
         );
@@ -159,6 +161,7 @@ pub(super) fn resolve(
                 wave: h.wave.as_ref().map(|w| w.value),
             }),
             cron,
+            network: super::network::for_job(b.network.as_ref(), j.network.as_ref(), diags),
         });
     }
     out
@@ -333,6 +336,7 @@ pub(super) fn analysis(cx: &Cx<'_>, b: &Body, j: &Job, main: &PlanContainer, dia
         ttl: None,
         hook: None,
         cron: None,
+        network: super::network::for_job(b.network.as_ref(), j.network.as_ref(), diags),
     }
 }
 

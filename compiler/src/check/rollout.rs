@@ -734,19 +734,23 @@ fn canary_strategy(
     if diags.error_count() > errors {
         return None;
     }
-    let nginx_ingress =
-        c.traffic.as_ref().map(|t| t.ingress.as_ref().map_or(cx.names.service.name.clone(), |i| i.value.clone()));
+    let router = c.traffic.as_ref().map(|t| match t.provider.value.as_str() {
+        "gateway-api" => PlanRouter::GatewayApi,
+        _ => {
+            PlanRouter::Nginx { ingress: t.ingress.as_ref().map_or(cx.names.service.name.clone(), |i| i.value.clone()) }
+        }
+    });
     Some((
         wait,
         PlanStrategy::Canary {
             // With a traffic router, the service's own Service is the stable one
-            // the Ingress already points at; without one it keeps selecting
+            // the Ingress or route already points at; without one it keeps selecting
             // every pod, so traffic follows the replica ratio.
-            stable_service: nginx_ingress.as_ref().map(|_| cx.names.service.name.clone()),
+            stable_service: router.as_ref().map(|_| cx.names.service.name.clone()),
             canary_service: cx.names.canary_service.as_ref().map(|n| n.name.clone()),
             max_surge,
             max_unavailable,
-            nginx_ingress,
+            router,
             background,
             steps: plan_steps,
         },

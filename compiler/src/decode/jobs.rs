@@ -110,6 +110,14 @@ pub const SETTINGS: &[Node<Job>] = &[
         ..Node::new(|n, d, j| j.suspend = single(n, d, reader::boolean))
     },
     Node {
+        name: "network",
+        summary: "What the job's pods reach beyond the service's egress (`egress` lines); `#false`: no NetworkPolicy for them",
+        doc: "language.md#job-settings",
+        args: "[#false]",
+        children: Some(&super::network::JOB_NETWORK),
+        ..Node::new(|n, d, j| j.network = Some(super::network::job_network(n, d)))
+    },
+    Node {
         name: "starting-deadline",
         summary: "Skip a run that could not start within this long of its time",
         doc: "language.md#cron-job-settings",

@@ -115,7 +115,7 @@ const CANARY: &[Node<Canary>] = &[
         name: "traffic",
         summary: "Route a share of the requests to the canary through a traffic router",
         doc: "rollouts.md#canary",
-        args: "nginx",
+        args: "nginx|gateway-api",
         props: &["ingress"],
         ..Node::new(traffic)
     },
@@ -318,7 +318,7 @@ fn traffic(node: &KdlNode, diags: &mut Diagnostics, c: &mut Canary) {
             ));
             None
         }
-        Some(e) => reader::choice(diags, e, &["nginx"]),
+        Some(e) => reader::choice(diags, e, &["nginx", "gateway-api"]),
         None => {
             diags.push(missing(name_span(node), "a traffic router", "write `traffic nginx ingress=\"my-app\"`"));
             None
@@ -328,6 +328,16 @@ fn traffic(node: &KdlNode, diags: &mut Diagnostics, c: &mut Canary) {
         r.prop("ingress").and_then(|e| reader::name(diags, e, "Ingress name", values::check_dns1123_subdomain));
     r.finish(diags);
     no_children(diags, node);
+    if let (Some(p), Some(i)) = (&provider, &ingress)
+        && p.value == "gateway-api"
+    {
+        diags.push(
+            Diagnostic::error(Code::UnexpectedArgument, "`ingress=` belongs to the NGINX router")
+                .at(i.span, "the Gateway API router splits the service's route")
+                .help("remove `ingress=`: the plugin shifts the weights of the HTTPRoute (GRPCRoute) the `route` block generates"),
+        );
+        return;
+    }
     if let Some(provider) = provider {
         c.traffic = Some(Traffic { node: name_span(node), provider, ingress });
     }

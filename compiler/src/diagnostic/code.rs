@@ -170,6 +170,9 @@ codes! {
     UnknownCaller = "SVC0709", "unknown-caller";
     CallCycle = "SVC0710", "call-cycle";
     HostEgress = "SVC0711", "host-egress";
+    UnreachableExposure = "SVC0712", "unreachable-exposure";
+    CalleePortNotServed = "SVC0713", "callee-port-not-served";
+    CanaryWithoutRoute = "SVC0714", "canary-without-route";
     InvalidHostname = "SVC0720", "invalid-hostname";
     RoutePortNotServed = "SVC0721", "route-port-not-served";
     RouteWithoutEntry = "SVC0722", "route-without-entry";

@@ -18,9 +18,9 @@ use crate::plan::{Plan, PlanJob};
 use crate::source::Span;
 
 /// Argo CD's resource hook annotations.
-const HOOK: &str = "argocd.argoproj.io/hook";
-const HOOK_DELETE: &str = "argocd.argoproj.io/hook-delete-policy";
-const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+pub(super) const HOOK: &str = "argocd.argoproj.io/hook";
+pub(super) const HOOK_DELETE: &str = "argocd.argoproj.io/hook-delete-policy";
+pub(super) const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
 
 /// The label every job's pods carry with the service's name.
 const PART_OF: &str = "app.kubernetes.io/part-of";
@@ -33,7 +33,7 @@ pub(super) fn lower(p: &Plan) -> Vec<Object> {
 /// The plan of the job's pod: the service's, with the job's container
 /// alone, its own identity labels, and no spread or anti-affinity over the
 /// service's pods.
-fn pod_plan(p: &Plan, j: &PlanJob) -> Plan {
+pub(super) fn pod_plan(p: &Plan, j: &PlanJob) -> Plan {
     let mut labels: BTreeMap<String, String> =
         p.labels.iter().filter(|(k, _)| !p.selector.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
     labels.insert("app.kubernetes.io/name".to_string(), j.name.clone());

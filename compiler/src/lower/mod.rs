@@ -256,6 +256,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     }
     out.extend(jobs::lower(p));
     out.extend(network::policy(p));
+    out.extend(network::job_policies(p));
     if !p.objects.is_empty() {
         for o in &mut out {
             metadata::object_metadata(p, o);

@@ -8,11 +8,12 @@ use super::{Kind, Object, i32_of, int_or_percent, meta, object, pod_template, se
 use crate::check::rollout::NAMESPACE_ARG;
 use crate::crd::{
     AnalysisMetric, AnalysisRunArgument, AnalysisTemplate, AnalysisTemplateRef, AnalysisTemplateSpec, Argument,
-    ArgumentValueFrom, BlueGreenStrategy, CanaryStep, CanaryStrategy, FieldRef, MetricProvider, NginxTrafficRouting,
-    PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause, RolloutSpec, RolloutStrategy, TrafficRouting,
+    ArgumentValueFrom, BlueGreenStrategy, CanaryStep, CanaryStrategy, FieldRef, GatewayApiRouting, MetricProvider,
+    NginxTrafficRouting, PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause, RolloutSpec, RolloutStrategy,
+    TrafficPlugins, TrafficRouting,
 };
 use crate::model::{ArgSource, Duration};
-use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanProvider, PlanStep, PlanStrategy};
+use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanProvider, PlanRouter, PlanStep, PlanStrategy};
 use crate::values::format_duration;
 
 /// A Rollout argument read from one of its own fields.
@@ -66,7 +67,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
             template: template.into(),
-            strategy: strategy(d),
+            strategy: strategy(p, d),
             min_ready_seconds: p.updates.min_ready.map(i32_of),
             progress_deadline_seconds: p.updates.progress_deadline.map(i32_of),
             revision_history_limit: p.updates.revision_history.map(|n| i32_of(u64::from(n))),
@@ -76,7 +77,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
 }
 
 /// Blue-green or canary, with the analyses that gate each.
-fn strategy(d: &PlanDelivery) -> RolloutStrategy {
+fn strategy(p: &Plan, d: &PlanDelivery) -> RolloutStrategy {
     match &d.strategy {
         PlanStrategy::BlueGreen {
             active_service,
@@ -105,7 +106,7 @@ fn strategy(d: &PlanDelivery) -> RolloutStrategy {
             canary_service,
             max_surge,
             max_unavailable,
-            nginx_ingress,
+            router,
             background,
             steps,
         } => RolloutStrategy {
@@ -133,11 +134,32 @@ fn strategy(d: &PlanDelivery) -> RolloutStrategy {
                         }
                     })
                     .collect(),
-                traffic_routing: nginx_ingress
-                    .as_ref()
-                    .map(|i| TrafficRouting { nginx: NginxTrafficRouting { stable_ingress: i.clone() } }),
+                traffic_routing: router.as_ref().map(|r| traffic_routing(p, r)),
             }),
         },
+    }
+}
+
+/// The Rollout's `trafficRouting`: NGINX's stable Ingress, or the Gateway
+/// API plugin's route (named like the service, in its namespace).
+fn traffic_routing(p: &Plan, r: &PlanRouter) -> TrafficRouting {
+    match r {
+        PlanRouter::Nginx { ingress } => {
+            TrafficRouting { nginx: Some(NginxTrafficRouting { stable_ingress: ingress.clone() }), plugins: None }
+        }
+        PlanRouter::GatewayApi => {
+            let grpc = p.route.as_ref().is_some_and(|r| r.grpc);
+            TrafficRouting {
+                nginx: None,
+                plugins: Some(TrafficPlugins {
+                    gateway_api: GatewayApiRouting {
+                        http_route: (!grpc).then(|| p.service.clone()),
+                        grpc_route: grpc.then(|| p.service.clone()),
+                        namespace: p.namespace.clone(),
+                    },
+                }),
+            }
+        }
     }
 }
 

@@ -38,6 +38,9 @@ pub struct Job {
     pub starting_deadline: Option<Spanned<Duration>>,
     /// `container-name NAME`: the container's name (default: the job's name).
     pub container_name: Option<Spanned<String>>,
+    /// `network { egress … }`: what the job's pods reach beyond the
+    /// service's egress; `network #false`: no policy for them.
+    pub network: Option<super::Network>,
     pub body: Body,
 }
 
@@ -61,6 +64,7 @@ impl Job {
             suspend: None,
             starting_deadline: None,
             container_name: None,
+            network: None,
             body: Body::default(),
         }
     }
