@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::Compiled;
 use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::plan::{Plan, PlanCall, PlanNetwork, PlanPort, PlanRoute};
+use crate::plan::{Plan, PlanAutoscale, PlanCall, PlanNetwork, PlanPort, PlanRoute};
 use crate::source::Span;
 
 /// One service as the graph sees it.
@@ -38,6 +38,9 @@ pub struct Env {
     pub network: Option<PlanNetwork>,
     /// Its exposure (`route`), when it has one.
     pub route: Option<PlanRoute>,
+    /// Its autoscaler, when it has one (`svcc adapter-rules` reads the
+    /// Pods metrics its HPA asks for).
+    pub autoscale: Option<PlanAutoscale>,
 }
 
 impl Service {
@@ -56,6 +59,7 @@ impl Service {
                 },
                 network: p.network.clone(),
                 route: p.route.clone(),
+                autoscale: p.autoscale.clone(),
             })
             .collect();
         Service { name: name.to_string(), envs }

@@ -559,6 +559,9 @@ pub struct PlanAutoscale {
     pub scale_down: PlanBehavior,
     /// The metric of `pods` that `requests-per-second` wrote.
     pub requests_metric: Option<String>,
+    /// The request counter whose rate `requests_metric` is (the metric
+    /// vocabulary's `requests`), when there is one.
+    pub requests_counter: Option<String>,
     /// `Some` when KEDA runs the autoscaling (`autoscale-engine keda`): a
     /// ScaledObject replaces the HPA.
     pub keda: Option<PlanKeda>,

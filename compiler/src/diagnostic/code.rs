@@ -181,6 +181,7 @@ codes! {
     TlsWithoutSource = "SVC0725", "tls-without-source";
     KedaUnscraped = "SVC0730", "keda-unscraped";
     KedaWithoutPrometheus = "SVC0731", "keda-without-prometheus";
+    AdapterMetricConflict = "SVC0732", "adapter-metric-conflict";
     ImportNotYaml = "SVC0801", "import-not-yaml";
     ImportNotAnObject = "SVC0802", "import-not-an-object";
     ImportUnknownKind = "SVC0803", "import-unknown-kind";
