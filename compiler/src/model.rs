@@ -1080,6 +1080,9 @@ pub enum Step {
 #[derive(Clone, Debug)]
 pub struct Analysis {
     pub node: Span,
+    /// `template="NAME"`: the AnalysisTemplate's name (default derived from
+    /// the service and the block: `NAME-canary-background`, …).
+    pub template: Option<Spanned<String>>,
     pub gates: Vec<Gate>,
     /// `arg NAME …`: values the Rollout passes, read as `{{args.NAME}}`.
     pub args: Vec<AnalysisArg>,
@@ -1091,6 +1094,8 @@ pub enum GateKind {
     Latency,
     /// `query NAME expr=… success=… failure=…`: the user's PromQL.
     Query,
+    /// `job NAME { … }`: a Job of the user's, passing when it completes.
+    Job,
 }
 
 /// `success-rate at-least=0.95 interval="60s" count=5 failure-limit=3` or
@@ -1110,6 +1115,28 @@ pub struct Gate {
     pub inconclusive_limit: Option<Spanned<u32>>,
     /// The query and conditions of a `query` gate.
     pub query: Option<Box<QueryGate>>,
+    /// The Job of a `job` gate: its settings and container, as a `job` block's.
+    pub job: Option<Box<Job>>,
+}
+
+impl Gate {
+    /// A gate of `kind` named `name` that says nothing else yet.
+    pub fn new(kind: GateKind, name: Spanned<String>) -> Gate {
+        Gate {
+            kind,
+            name,
+            at_least: None,
+            quantile: None,
+            at_most: None,
+            interval: None,
+            count: None,
+            whole_update: None,
+            failure_limit: None,
+            inconclusive_limit: None,
+            query: None,
+            job: None,
+        }
+    }
 }
 
 /// `min-ready "10s"`, `progress-deadline "10m"`, `revision-history 5`.

@@ -293,10 +293,6 @@ pub struct PlanDelivery {
     /// canary; `None`: a canary without one).
     pub second_service: Option<String>,
     pub analyses: Vec<PlanAnalysis>,
-    /// No namespace is known at build time (no `namespace`, no
-    /// environments): the analyses' queries read it from an argument the
-    /// Rollout fills with its own `metadata.namespace`.
-    pub namespace_arg: bool,
     /// How long a deploy waits for the update, in seconds: its analyses,
     /// timed pauses and promotion delay, time for the pods to become ready
     /// (within `deploy-budget`), and an allowance for each manual promotion.
@@ -357,6 +353,11 @@ pub struct PlanAnalysis {
     /// The arguments its queries read (besides the namespace argument),
     /// declared by the template and passed by the Rollout.
     pub args: Vec<PlanArg>,
+    /// No namespace is known at build time (no `namespace`, no
+    /// environments) and the analysis reads it (its queries, or a job gate
+    /// that says `{{args.namespace}}`): from an argument the Rollout fills
+    /// with its own `metadata.namespace`.
+    pub namespace_arg: bool,
     pub span: Span,
 }
 
@@ -375,11 +376,36 @@ pub struct PlanAnalysisMetric {
     pub count: Option<u32>,
     pub failure_limit: u32,
     pub inconclusive_limit: u32,
-    pub success_condition: String,
-    pub failure_condition: String,
-    pub address: String,
-    pub query: String,
+    pub provider: PlanProvider,
     pub span: Span,
+}
+
+/// What one measurement of a metric is.
+#[derive(Clone, Debug)]
+pub enum PlanProvider {
+    /// A PromQL query, judged by its conditions.
+    Prometheus { address: String, query: String, success_condition: String, failure_condition: String },
+    /// A Job (`job` gate): the measurement passes when it completes.
+    Job(Box<PlanJob>),
+}
+
+impl PlanDelivery {
+    /// The Jobs of the analyses' `job` gates, in order.
+    pub fn jobs(&self) -> impl Iterator<Item = &PlanJob> {
+        self.analyses.iter().flat_map(|a| &a.metrics).filter_map(|m| match &m.provider {
+            PlanProvider::Job(j) => Some(&**j),
+            PlanProvider::Prometheus { .. } => None,
+        })
+    }
+
+    /// The Jobs of the analyses' `job` gates, to rewrite their references
+    /// to hashed ConfigMaps like every other container's.
+    pub fn jobs_mut(&mut self) -> impl Iterator<Item = &mut PlanJob> {
+        self.analyses.iter_mut().flat_map(|a| &mut a.metrics).filter_map(|m| match &mut m.provider {
+            PlanProvider::Job(j) => Some(&mut **j),
+            PlanProvider::Prometheus { .. } => None,
+        })
+    }
 }
 
 /// The scrape endpoint and the rules of one environment.

@@ -58,9 +58,9 @@ mod volumes;
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostics;
-use crate::model::{Body, Spec};
+use crate::model::{Body, Job, Spec};
 use crate::pipeline::Options;
-use crate::plan::{Plan, Role};
+use crate::plan::{Plan, PlanDelivery, Role};
 use crate::promql;
 use crate::source::Span;
 
@@ -176,7 +176,8 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         b,
         diags,
     );
-    let delivery = rollout::resolve(
+    let analysis_job = |j: &Job, d: &mut Diagnostics| jobs::analysis(&cx, b, j, &main.plan, d);
+    let mut delivery = rollout::resolve(
         &rollout::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
@@ -187,6 +188,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             origin: cx.origin,
             vocab: vocab.as_ref(),
             names: &names,
+            job: &analysis_job,
         },
         b,
         diags,
@@ -205,7 +207,8 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     let (config_maps, config_names) = config::resolve(b, diags);
     let external_secrets = config::external_secrets(b, diags);
     let mut container = main.plan;
-    for c in std::iter::once(&mut container).chain(&mut others).chain(jobs.iter_mut().map(|j| &mut j.container)) {
+    let all_jobs = jobs.iter_mut().chain(delivery.iter_mut().flat_map(PlanDelivery::jobs_mut));
+    for c in std::iter::once(&mut container).chain(&mut others).chain(all_jobs.map(|j| &mut j.container)) {
         config::rewrite(c, &config_names);
     }
     let route = route::resolve(cx.service, &ports.list, &services, &names, b, network.as_mut(), diags);

@@ -108,6 +108,20 @@ impl<'n> NodeReader<'n> {
         found
     }
 
+    /// Property `key`, which this node refuses for a reason its caller
+    /// reports: marked used, so `finish` does not also call it unknown, but
+    /// not listed among the properties the node takes.
+    pub fn refused(&mut self, key: &str) -> Option<&'n KdlEntry> {
+        let mut found = None;
+        for (idx, e) in self.node.entries().iter().enumerate() {
+            if e.name().is_some_and(|n| n.value() == key) {
+                self.used[idx] = true;
+                found = Some(e);
+            }
+        }
+        found
+    }
+
     /// Whether the node has a property that no `prop` call asked for (a
     /// typo, reported by `finish`).
     pub fn has_unknown_props(&self) -> bool {

@@ -76,6 +76,9 @@ codes! {
     InvalidTimeZone = "SVC0261", "invalid-time-zone";
     ConfigFile = "SVC0262", "config-file";
     ConfigKeyConflict = "SVC0263", "config-key-conflict";
+    AnalysisJobSetting = "SVC0265", "analysis-job-setting";
+    AnalysisJobPlaceholder = "SVC0266", "analysis-job-placeholder";
+    AnalysisTemplateName = "SVC0267", "analysis-template-name";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";

@@ -244,7 +244,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     match &p.delivery {
         Some(d) => {
             out.push(rollout::rollout(p, d));
-            out.extend(d.analyses.iter().map(|a| rollout::analysis_template(p, d, a)));
+            out.extend(d.analyses.iter().map(|a| rollout::analysis_template(p, a)));
         }
         None => out.push(workload::deployment(p)),
     }

@@ -180,8 +180,18 @@ fn endpoint(p: &Plan, e: &PlanEndpoint) -> Vec<NetworkPolicyPeer> {
 /// lines name. The policy of a hook is a hook of the same phase, one wave
 /// before the Job, so the Job runs under its new policy (a pre-sync
 /// migration runs before the sync applies anything else).
+///
+/// A job gate's pods (Argo Rollouts runs them) are covered the same way;
+/// they are labelled like a job of their name, so one policy serves each
+/// name, the service's jobs' first.
 pub(super) fn job_policies(p: &Plan) -> Vec<Object> {
-    p.jobs.iter().filter_map(|j| job_policy(p, j)).collect()
+    let mut seen = std::collections::BTreeSet::new();
+    p.jobs
+        .iter()
+        .chain(p.delivery.iter().flat_map(crate::plan::PlanDelivery::jobs))
+        .filter(|j| seen.insert(j.name.as_str()))
+        .filter_map(|j| job_policy(p, j))
+        .collect()
 }
 
 fn job_policy(p: &Plan, j: &PlanJob) -> Option<Object> {

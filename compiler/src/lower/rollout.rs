@@ -13,7 +13,7 @@ use crate::crd::{
     TrafficPlugins, TrafficRouting,
 };
 use crate::model::{ArgSource, Duration};
-use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanRouter, PlanStep, PlanStrategy};
+use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanProvider, PlanRouter, PlanStep, PlanStrategy};
 use crate::values::format_duration;
 
 /// A Rollout argument read from one of its own fields.
@@ -33,10 +33,10 @@ fn from_field(name: &str, path: &str) -> AnalysisRunArgument {
 /// arguments.
 fn analysis(template: &Option<String>, d: &PlanDelivery) -> Option<RolloutAnalysis> {
     let t = template.as_ref()?;
-    let own = d.analyses.iter().find(|a| &a.name == t).map_or(&[][..], |a| a.args.as_slice());
+    let a = d.analyses.iter().find(|a| &a.name == t)?;
     let mut args: Vec<AnalysisRunArgument> =
-        d.namespace_arg.then(|| from_field(NAMESPACE_ARG, "metadata.namespace")).into_iter().collect();
-    args.extend(own.iter().map(|a| match &a.source {
+        a.namespace_arg.then(|| from_field(NAMESPACE_ARG, "metadata.namespace")).into_iter().collect();
+    args.extend(a.args.iter().map(|a| match &a.source {
         ArgSource::Value(v) => AnalysisRunArgument { name: a.name.clone(), value: Some(v.clone()), value_from: None },
         ArgSource::Field(f) => from_field(&a.name, f),
         ArgSource::PodTemplateHash(which) => AnalysisRunArgument {
@@ -163,7 +163,7 @@ fn traffic_routing(p: &Plan, r: &PlanRouter) -> TrafficRouting {
     }
 }
 
-pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object {
+pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
     let mut prov = BTreeMap::new();
     prov.insert("/spec".to_string(), a.span);
     let metrics = a
@@ -172,17 +172,31 @@ pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object
         .enumerate()
         .map(|(i, m)| {
             prov.insert(format!("/spec/metrics/{i}"), m.span);
+            let (conditions, provider) = match &m.provider {
+                PlanProvider::Prometheus { address, query, success_condition, failure_condition } => (
+                    (Some(success_condition.clone()), Some(failure_condition.clone())),
+                    MetricProvider {
+                        prometheus: Some(PrometheusMetric { address: address.clone(), query: query.clone() }),
+                        job: None,
+                    },
+                ),
+                PlanProvider::Job(j) => (
+                    (None, None),
+                    MetricProvider {
+                        prometheus: None,
+                        job: Some(super::jobs::analysis(p, j, &format!("/spec/metrics/{i}/provider/job"), &mut prov)),
+                    },
+                ),
+            };
             AnalysisMetric {
                 name: m.name.clone(),
                 interval: m.interval.clone(),
                 count: m.count.map(|c| i32_of(u64::from(c))),
-                success_condition: m.success_condition.clone(),
-                failure_condition: m.failure_condition.clone(),
+                success_condition: conditions.0,
+                failure_condition: conditions.1,
                 failure_limit: i32_of(u64::from(m.failure_limit)),
                 inconclusive_limit: i32_of(u64::from(m.inconclusive_limit)),
-                provider: MetricProvider {
-                    prometheus: PrometheusMetric { address: m.address.clone(), query: m.query.clone() },
-                },
+                provider,
             }
         })
         .collect();
@@ -191,7 +205,7 @@ pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object
         kind: Kind::AnalysisTemplate.as_str().into(),
         metadata: meta(p, &a.name),
         spec: AnalysisTemplateSpec {
-            args: d
+            args: a
                 .namespace_arg
                 .then(|| NAMESPACE_ARG.to_string())
                 .into_iter()
