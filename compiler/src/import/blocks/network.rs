@@ -197,8 +197,11 @@ fn ingress_rule(
         *prometheus_done = true;
         return cluster_peer("prometheus", &p, own, PROMETHEUS);
     }
-    // Pods by label (not the last rule, which is the ingress controller's).
-    if !last {
+    // Pods by label. The last rule is the ingress controller's when a route
+    // admits it or it is the default controller; a guess beyond that would
+    // name any pods the controller (the policy is the same either way).
+    let default_controller = cluster_peer("ingress-controller", &p, own, CONTROLLER).is_some_and(|l| l.is_empty());
+    if !last || !(routed || default_controller) {
         let ns = p.namespace.map(|n| format!(" namespace={}", s(n))).unwrap_or_default();
         return Some(format!("ingress{ns}{} {}", port_prop(cx, &admitted)?, map_block(p.pods)?));
     }
