@@ -90,6 +90,12 @@ BY_DESIGN = {
         "restartPolicy: Always, readOnly: false, env: [], ...); svcc leaves it out: the object in the "
         "cluster is the same."
     ),
+    "obsolete-field": (
+        "The original uses a field Argo Rollouts has renamed or replaced, which its current CRD no longer "
+        "has (the API server drops it): `maxFailures` (now `failureLimit`), an analysis' own `templateName` "
+        "(now `templates[].templateName`) and `name`. svcc writes the current field, with the same value "
+        "where there is one."
+    ),
     "derived-labels": (
         "app.kubernetes.io/version, managed-by, name and instance are derived by svcc (SVC0312): "
         "version from the image tag, on the workload and its pods only."
@@ -124,6 +130,16 @@ DERIVED_LABELS = {
     "app.kubernetes.io/managed-by",
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
+}
+
+# Fields of Argo Rollouts' older API that its current CRD does not have, by
+# their parent and name: where the generated object holds the same value
+# (a path from the same parent), or None when nothing replaces the field.
+OBSOLETE_FIELDS = {
+    ("metrics", "maxFailures"): ("failureLimit",),
+    ("metrics", "maxInconclusive"): ("inconclusiveLimit",),
+    ("analysis", "templateName"): ("templates", 0, "templateName"),
+    ("analysis", "name"): None,
 }
 
 # Which language item (issue 16) would turn a missing group native: a
@@ -403,11 +419,11 @@ def item_key(parent, item):
 
 
 class Leaf:
-    __slots__ = ("path", "group", "orig", "value", "missing_at", "keys", "extra")
+    __slots__ = ("path", "group", "orig", "value", "missing_at", "keys", "extra", "parent")
 
-    def __init__(self, path, group, orig, value, missing_at, keys, extra=None):
+    def __init__(self, path, group, orig, value, missing_at, keys, extra=None, parent=None):
         self.path, self.group, self.orig, self.value = path, group, orig, value
-        self.missing_at, self.keys, self.extra = missing_at, keys, extra
+        self.missing_at, self.keys, self.extra, self.parent = missing_at, keys, extra, parent
 
 
 def is_selector(keys, orig):
@@ -417,7 +433,7 @@ def is_selector(keys, orig):
     return keys[-1:] == ("matchLabels",) or keys == ("spec", "selector")
 
 
-def walk(orig, gen, path="", group="", keys=(), missing_at=None, extra=None):
+def walk(orig, gen, path="", group="", keys=(), missing_at=None, extra=None, parent=None):
     """Yield a Leaf for every scalar (or empty collection) of orig.
 
     A selector selects by all its labels: a generated selector with a label
@@ -432,11 +448,11 @@ def walk(orig, gen, path="", group="", keys=(), missing_at=None, extra=None):
             p = "%s.%s" % (path, k) if path else k
             g = "%s.%s" % (group, k) if group else k
             m = missing_at if missing_at or sub is not MISSING else g
-            yield from walk(orig[k], sub, p, g, keys + (k,), m, extra)
+            yield from walk(orig[k], sub, p, g, keys + (k,), m, extra, gen if isinstance(gen, dict) else None)
     elif isinstance(orig, list) and orig:
         yield from walk_list(orig, gen, path, group, keys, missing_at)
     else:
-        yield Leaf(path, group, orig, gen, missing_at, keys, extra)
+        yield Leaf(path, group, orig, gen, missing_at, keys, extra, parent)
 
 
 def walk_list(orig, gen, path, group, keys, missing_at):
@@ -532,7 +548,27 @@ def by_design(kind, leaf, ctx):
         return "api-default"
     if len(named) >= 2 and named[-2] == "labels" and named[-1] in DERIVED_LABELS:
         return "derived-labels"
+    if a is MISSING and obsolete(named, o, leaf.parent):
+        return "obsolete-field"
     return None
+
+
+def obsolete(named, orig, parent):
+    """Whether the field at named is an obsolete Argo Rollouts field whose
+    replacement (if any) holds the same value in parent (the generated object
+    around it)."""
+    if len(named) < 2 or tuple(named[-2:]) not in OBSOLETE_FIELDS or not isinstance(parent, dict):
+        return False
+    where = OBSOLETE_FIELDS[tuple(named[-2:])]
+    if where is None:
+        return True
+    value = parent
+    for step in where:
+        if isinstance(step, int):
+            value = value[step] if isinstance(value, list) and len(value) > step else MISSING
+        else:
+            value = value.get(step, MISSING) if isinstance(value, dict) else MISSING
+    return value is not MISSING and type(value) is type(orig) and value == orig
 
 
 DURATION_FIELDS = {"duration", "interval", "scaleDownDelaySeconds"}

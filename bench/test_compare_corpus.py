@@ -110,6 +110,28 @@ class Classify(unittest.TestCase):
         got = classes(orig, gen, kind="Rollout")
         self.assertEqual(got["spec.strategy.canary.steps[0].pause.duration"], ("by-design", "duration-unit"))
 
+    def test_an_obsolete_field_is_by_design_only_with_its_replacement(self):
+        orig = {"kind": "AnalysisTemplate", "spec": {"metrics": [{"name": "m", "maxFailures": 2}]}}
+        gen = {"kind": "AnalysisTemplate", "spec": {"metrics": [{"name": "m", "failureLimit": 2}]}}
+        got = classes(orig, gen, kind="AnalysisTemplate")
+        self.assertEqual(got["spec.metrics[m].maxFailures"], ("by-design", "obsolete-field"))
+        gen["spec"]["metrics"][0]["failureLimit"] = 1
+        got = classes(orig, gen, kind="AnalysisTemplate")
+        self.assertEqual(got["spec.metrics[m].maxFailures"], ("impossible", None))
+        orig = {"kind": "Rollout", "spec": {"strategy": {"canary": {"analysis": {"name": "t", "templateName": "t"}}}}}
+        gen = {"kind": "Rollout", "spec": {"strategy": {"canary": {"analysis": {"templates": [{"templateName": "t"}]}}}}}
+        got = classes(orig, gen, kind="Rollout")
+        self.assertEqual(got["spec.strategy.canary.analysis.templateName"], ("by-design", "obsolete-field"))
+        self.assertEqual(got["spec.strategy.canary.analysis.name"], ("by-design", "obsolete-field"))
+        gen["spec"]["strategy"]["canary"]["analysis"]["templates"][0]["templateName"] = "other"
+        got = classes(orig, gen, kind="Rollout")
+        self.assertEqual(got["spec.strategy.canary.analysis.templateName"], ("impossible", None))
+        # Without the analysis it belongs to, nothing replaces it.
+        gen = {"kind": "Rollout", "spec": {"strategy": {"canary": {}}}}
+        got = classes(orig, gen, kind="Rollout")
+        self.assertEqual(got["spec.strategy.canary.analysis.templateName"], ("impossible", None))
+        self.assertEqual(got["spec.strategy.canary.analysis.name"], ("impossible", None))
+
     def test_list_items_pair_by_key_not_position(self):
         orig = deployment({"name": "a", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]})
         gen = deployment({"name": "a", "env": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]})

@@ -229,7 +229,8 @@ fn man_writes_a_page_for_every_subcommand() {
     let referenced: Vec<String> = main
         .split("svcc\\-")
         .skip(1)
-        .filter_map(|rest| rest.split_once("(1)").map(|(name, _)| format!("svcc-{name}.1")))
+        // roff escapes the hyphens of a name too (`svcc\-adapter\-rules(1)`).
+        .filter_map(|rest| rest.split_once("(1)").map(|(name, _)| format!("svcc-{}.1", name.replace("\\-", "-"))))
         .collect();
     assert!(referenced.len() >= 8, "{main}");
     for page in &referenced {

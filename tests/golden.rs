@@ -138,7 +138,8 @@ fn environment_overrides_merge_per_part() {
 }
 
 /// A tag bump changes only the files of what runs the image: the workload
-/// (and its pod template), and the Jobs and CronJobs, so GitOps reviews
+/// (and its pod template), the Jobs and CronJobs, and the AnalysisTemplates
+/// of job gates (their Jobs' pods carry the version), so GitOps reviews
 /// show the release and nothing else. A Job that is not a hook is named
 /// with a hash of its template (its template is immutable): it is renamed,
 /// and the kustomization lists the new name.
@@ -157,7 +158,8 @@ fn a_tag_bump_changes_only_the_workload_files() {
             assert!(p.contains("/job-"), "{}: {p} was renamed", common::rel(&path));
         }
         for (a, b) in old.iter().zip(&new) {
-            let runs_the_image = ["/deployment-", "/rollout-", "/job-", "/cronjob-"].iter().any(|k| a.path.contains(k));
+            let runs_the_image = ["/deployment-", "/rollout-", "/job-", "/cronjob-"].iter().any(|k| a.path.contains(k))
+                || (a.path.contains("/analysistemplate-") && a.contents.contains("\n      job:\n"));
             let lists_a_renamed_job = a.path.ends_with("/kustomization.yaml")
                 && renamed
                     .iter()

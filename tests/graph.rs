@@ -138,7 +138,17 @@ fn svg_renders_when_graphviz_is_installed() {
     let svg = String::from_utf8(o.stdout).unwrap();
     assert!(svg.contains("<svg"), "{svg}");
     let docs = std::fs::read_to_string(common::root().join("docs/graph-monorepo.svg")).unwrap();
-    for name in ["shop", "checkout", "ledger", "mailer", "ingress controller", "staging", "production"] {
+    for name in [
+        "shop",
+        "checkout",
+        "ledger",
+        "mailer",
+        "ingress controller",
+        "Gateway",
+        "shop.example.com",
+        "staging",
+        "production",
+    ] {
         assert!(svg.contains(name) && docs.contains(name), "{name}");
     }
 }

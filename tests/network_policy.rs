@@ -1,7 +1,9 @@
-//! The NetworkPolicies of examples/monorepo, evaluated as the Kubernetes
-//! NetworkPolicy API defines them (a small evaluator here, not a cluster):
-//! every path the specs declare is allowed, DNS and Prometheus's scrape
-//! included, and a sample of undeclared paths is denied.
+//! The NetworkPolicies of examples/monorepo and examples/jobs-and-config,
+//! evaluated as the Kubernetes NetworkPolicy API defines them (a small
+//! evaluator here, not a cluster): every path the specs declare is
+//! allowed, DNS and Prometheus's scrape included, and a sample of
+//! undeclared paths is denied; a job's pods reach what the service's and
+//! the job's `egress` lines name, and nothing reaches them.
 //!
 //! The semantics implemented (networking.k8s.io/v1 `NetworkPolicySpec`):
 //! a pod is isolated for a direction when a policy of its namespace selects
@@ -225,7 +227,7 @@ fn monorepo() -> (Cluster, Vec<Path>) {
                 if o.kind == Kind::NetworkPolicy {
                     cluster.policies.push((ns.clone(), o.value["spec"].clone()));
                 }
-                if o.kind == Kind::Deployment {
+                if matches!(o.kind, Kind::Deployment | Kind::Rollout) {
                     let t = &o.value["spec"]["template"];
                     let ports = t["spec"]["containers"][0]["ports"].as_array().into_iter().flatten();
                     next_ip += 1;
@@ -284,14 +286,16 @@ fn declared(plan: &svcc::plan::Plan, paths: &mut Vec<Path>) {
         });
     }
     for e in &net.egress {
-        let (addr, _) = e.cidrs[0].split_once('/').unwrap();
+        let svcc::plan::PlanEndpoint::Cidrs(cidrs) = &e.to else { panic!("the monorepo's egress is to addresses") };
+        let (addr, _) = cidrs[0].split_once('/').unwrap();
         let ip: Ipv4Addr = addr.parse().unwrap();
+        let Some(svcc::model::PortRef::Number(port)) = e.port else { panic!("egress to an address takes a number") };
         paths.push(Path {
             from: me.clone(),
             to: To::Outside(ip),
-            port: e.port.unwrap(),
+            port,
             protocol: "TCP",
-            why: format!("egress {}", e.cidrs[0]),
+            why: format!("egress {}", cidrs[0]),
         });
     }
     for (n, _) in &net.exposed {
@@ -408,5 +412,109 @@ fn undeclared_paths_are_denied() {
     // And the evaluator is not simply denying everything.
     assert!(cluster.allowed(pod("shop-staging"), pod("checkout-staging"), 50051, "TCP"));
     assert!(cluster.allowed(pod("checkout-production"), out("203.0.113.9"), 443, "TCP"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A pod of the cluster from a pod template (its labels and ports).
+fn pod_of(name: String, namespace: &str, template: &Value, ip: u8) -> Pod {
+    let ports = template["spec"]["containers"][0]["ports"].as_array().into_iter().flatten();
+    Pod {
+        name,
+        namespace: namespace.to_string(),
+        labels: labels_of(&template["metadata"]["labels"]),
+        ports: ports
+            .map(|p| {
+                let name = p["name"].as_str().unwrap().to_string();
+                (name, p["containerPort"].as_u64().unwrap() as u16, p["protocol"].as_str().unwrap().to_string())
+            })
+            .collect(),
+        ip: Ipv4Addr::new(10, 244, 2, ip),
+    }
+}
+
+/// examples/jobs-and-config in production: the service's pods, a pod of
+/// each Job and CronJob, their policies, and the database in `data`.
+fn jobs_and_config() -> Cluster {
+    let rel = std::path::PathBuf::from("examples/jobs-and-config/service.kdl");
+    let input = common::loader().read_spec(&rel, &rel).unwrap();
+    let opts = svcc::Options { image_tag: Some("2.7.0".into()), ..svcc::Options::default() };
+    let run = svcc::run(&input, &common::defaults_for(&common::root().join(&rel)), &common::loader(), &opts);
+    assert!(!run.has_errors(), "{:?}", run.diagnostics);
+    let mut cluster = Cluster { pods: Vec::new(), policies: Vec::new() };
+    let (plan, objects) = run.plans.iter().zip(&run.objects).find(|(p, _)| p.environment == "production").unwrap();
+    let mut ip = 10;
+    for o in objects {
+        let template = match o.kind {
+            Kind::NetworkPolicy => {
+                cluster.policies.push(("production".into(), o.value["spec"].clone()));
+                continue;
+            }
+            Kind::Deployment | Kind::Job => &o.value["spec"]["template"],
+            Kind::CronJob => &o.value["spec"]["jobTemplate"]["spec"]["template"],
+            _ => continue,
+        };
+        ip += 1;
+        // Named by its pods' name label (a Job's object name has a hash).
+        let name = template["metadata"]["labels"]["app.kubernetes.io/name"].as_str().unwrap().to_string();
+        cluster.pods.push(pod_of(name, "production", template, ip));
+    }
+    assert_eq!(plan.jobs.len(), 3);
+    let pod = |name: &str, ns: &str, labels: &[(&str, &str)], ports: &[(&str, u16, &str)], ip: u8| Pod {
+        name: name.into(),
+        namespace: ns.into(),
+        labels: labels.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
+        ports: ports.iter().map(|(n, p, pr)| ((*n).to_string(), *p, (*pr).to_string())).collect(),
+        ip: Ipv4Addr::new(10, 244, 1, ip),
+    };
+    cluster.pods.extend([
+        pod("coredns", "kube-system", &[("k8s-app", "kube-dns")], &[("dns", 53, "UDP")], 1),
+        pod("invoices-db", "data", &[("app.kubernetes.io/name", "invoices-db")], &[("postgres", 5432, "TCP")], 2),
+        pod("other-db", "data", &[("app.kubernetes.io/name", "orders-db")], &[("postgres", 5432, "TCP")], 3),
+        pod(
+            "checkout",
+            "production",
+            &[("app.kubernetes.io/name", "checkout"), ("app.kubernetes.io/managed-by", "svcc")],
+            &[],
+            4,
+        ),
+        pod("debug", "production", &[("app", "debug")], &[], 5),
+    ]);
+    cluster
+}
+
+#[test]
+fn jobs_reach_what_they_declare_and_nothing_reaches_them() {
+    let c = jobs_and_config();
+    assert_eq!(c.policies.len(), 4, "the service's and one per job");
+    let pod = |n: &str| End::Pod(find(&c, n));
+    let out = |s: &str| End::Outside(s.parse().unwrap());
+    let jobs = ["invoices-migrate", "invoices-warm-cache", "invoices-nightly-report"];
+    let mut problems = Vec::new();
+    let mut expect = |from: End<'_>, to: End<'_>, port: u16, protocol: &str, allowed: bool| {
+        if c.allowed(from, to, port, protocol) != allowed {
+            let verdict = if allowed { "denied" } else { "allowed" };
+            problems.push(format!("{} → {}:{port}/{protocol} is {verdict}", from.show(), to.show()));
+        }
+    };
+    for who in std::iter::once("invoices").chain(jobs) {
+        expect(pod(who), pod("invoices-db"), 5432, "TCP", true);
+        expect(pod(who), pod("coredns"), 53, "UDP", true);
+        expect(pod(who), pod("other-db"), 5432, "TCP", false);
+        expect(pod(who), pod("invoices-db"), 22, "TCP", false);
+        expect(pod(who), out("8.8.8.8"), 443, "TCP", false);
+    }
+    // Only the nightly report writes to the bucket.
+    expect(pod("invoices-nightly-report"), out("198.51.100.7"), 443, "TCP", true);
+    for who in ["invoices", "invoices-migrate", "invoices-warm-cache"] {
+        expect(pod(who), out("198.51.100.7"), 443, "TCP", false);
+    }
+    // The service's declared caller reaches it; nothing reaches a job.
+    expect(pod("checkout"), pod("invoices"), 8080, "TCP", true);
+    expect(pod("debug"), pod("invoices"), 8080, "TCP", false);
+    for job in jobs {
+        for from in ["checkout", "debug", "invoices"] {
+            expect(pod(from), pod(job), 8080, "TCP", false);
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -250,9 +250,35 @@ pub struct RolloutPause {
     pub duration: Option<String>,
 }
 
+/// One router: `nginx`, or a plugin.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct TrafficRouting {
-    pub nginx: NginxTrafficRouting,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nginx: Option<NginxTrafficRouting>,
+    /// Free-form upstream (`x-kubernetes-preserve-unknown-fields`): each
+    /// plugin reads its own entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugins: Option<TrafficPlugins>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct TrafficPlugins {
+    /// The Gateway API plugin, under the name its installation registers.
+    #[serde(rename = "argoproj-labs/gatewayAPI")]
+    pub gateway_api: GatewayApiRouting,
+}
+
+/// The Gateway API plugin's configuration: the route whose backends'
+/// weights it shifts, and its namespace (the Rollout's by default).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayApiRouting {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_route: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grpc_route: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -304,7 +330,7 @@ pub struct AnalysisTemplateRef {
     pub template_name: String,
 }
 
-/// argoproj.io/v1alpha1 AnalysisTemplate with Prometheus metrics.
+/// argoproj.io/v1alpha1 AnalysisTemplate with Prometheus and Job metrics.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisTemplate {
@@ -336,16 +362,52 @@ pub struct AnalysisMetric {
     /// analysis, stopped when the update ends).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
-    pub success_condition: String,
-    pub failure_condition: String,
+    /// Left out for a Job metric: its measurement is the Job's outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_condition: Option<String>,
     pub failure_limit: i32,
     pub inconclusive_limit: i32,
     pub provider: MetricProvider,
 }
 
+/// Exactly one provider is set (Argo Rollouts' `ValidateMetric`).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct MetricProvider {
-    pub prometheus: PrometheusMetric,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<PrometheusMetric>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobMetric>,
+}
+
+/// A Job metric: Argo Rollouts creates a Job of this spec at each
+/// measurement, with these labels and annotations (and its own).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct JobMetric {
+    pub metadata: JobMetricMetadata,
+    pub spec: AnalysisJobSpec,
+}
+
+/// The fields of a Job's spec svcc sets, in the order Kubernetes writes
+/// them; its pod template's metadata is labels and annotations only, as
+/// upstream's CRD allows.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisJobSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_deadline_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff_limit: Option<i32>,
+    pub template: RolloutPodTemplate,
+}
+
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+pub struct JobMetricMetadata {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -354,8 +416,9 @@ pub struct PrometheusMetric {
     pub query: String,
 }
 
-/// A Rollout's pod template. Upstream's CRD allows only labels and
-/// annotations in its metadata (not a full ObjectMeta), so the type does too.
+/// A Rollout's pod template (and a job metric's Job's). Upstream's CRD
+/// allows only labels and annotations in its metadata (not a full
+/// ObjectMeta), so the type does too.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct RolloutPodTemplate {
     pub metadata: RolloutPodMetadata,

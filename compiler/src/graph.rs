@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::Compiled;
 use crate::diagnostic::suggest::did_you_mean;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::plan::{Plan, PlanCall, PlanNetwork, PlanPort};
+use crate::plan::{Plan, PlanAutoscale, PlanCall, PlanNetwork, PlanPort, PlanRoute};
 use crate::source::Span;
 
 /// One service as the graph sees it.
@@ -32,7 +32,15 @@ pub struct Env {
     pub name: String,
     pub namespace: Option<String>,
     pub ports: Vec<PlanPort>,
+    /// The container ports its Services reach (by name); every port when
+    /// one is headless (its DNS name resolves to the pods).
+    pub served: Vec<String>,
     pub network: Option<PlanNetwork>,
+    /// Its exposure (`route`), when it has one.
+    pub route: Option<PlanRoute>,
+    /// Its autoscaler, when it has one (`svcc adapter-rules` reads the
+    /// Pods metrics its HPA asks for).
+    pub autoscale: Option<PlanAutoscale>,
 }
 
 impl Service {
@@ -44,7 +52,14 @@ impl Service {
                 name: p.environment.clone(),
                 namespace: p.namespace.clone(),
                 ports: p.container.ports.clone(),
+                served: if p.services.iter().any(|s| s.headless) {
+                    p.container.ports.iter().map(|p| p.name.clone()).collect()
+                } else {
+                    p.services.iter().flat_map(|s| s.ports.iter().map(|sp| sp.target.clone())).collect()
+                },
                 network: p.network.clone(),
+                route: p.route.clone(),
+                autoscale: p.autoscale.clone(),
             })
             .collect();
         Service { name: name.to_string(), envs }
@@ -207,6 +222,19 @@ impl Cx<'_> {
                 )
                 .at(call.span, format!("calls over {}", call.protocol))
                 .help(format!("write `protocol=\"{}\"`, the port's protocol", port.protocol)),
+            );
+        }
+        if !target.served.contains(&port.name) {
+            return Some(
+                Diagnostic::error(
+                    Code::CalleePortNotServed,
+                    format!("no Service of `{}` serves its port `{}` in environment `{}`", to.name, port.name, env.name),
+                )
+                .at(call.port_span, "the pods have it, no Service forwards to it")
+                .help(format!(
+                    "add port `{}` to `{}`'s Service (its `expose` lists the ports the Service serves), or call a port it serves",
+                    port.name, to.name
+                )),
             );
         }
         admitted(from, env, call, &to.name, target)

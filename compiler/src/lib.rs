@@ -50,6 +50,7 @@ pub mod format;
 pub mod import;
 pub mod provenance;
 pub mod graph;
+pub mod adapter;
 // The language server (`svcc lsp`): runs the pipeline as the user types.
 pub mod lsp;
 

@@ -12,14 +12,25 @@ use crate::source::{Span, Spanned};
 
 mod analysis;
 mod config;
+mod gitops;
 mod jobs;
+mod monitoring;
+mod network;
 mod objects;
-pub use analysis::*;
-pub use objects::*;
 mod pod;
+mod rollout;
+mod route;
+
+pub use analysis::*;
 pub use config::*;
+pub use gitops::*;
 pub use jobs::*;
+pub use monitoring::*;
+pub use network::*;
+pub use objects::*;
 pub use pod::*;
+pub use rollout::*;
+pub use route::*;
 
 pub type Map<V> = IndexMap<String, V>;
 
@@ -289,223 +300,6 @@ pub struct Body {
     pub autoscale_engine: Option<AutoscaleEngine>,
 }
 
-/// `route { … }` as one layer writes it.
-#[derive(Clone, Debug)]
-pub struct Route {
-    /// The `route` node's name token.
-    pub node: Span,
-    /// `route #false`: no exposure in this layer and those it overrides.
-    pub enabled: Option<Spanned<bool>>,
-    /// `gateway NAME namespace=… section=…`: an HTTPRoute (GRPCRoute).
-    pub gateway: Option<RouteGateway>,
-    /// `ingress-class NAME`: an Ingress of that class.
-    pub ingress_class: Option<Spanned<String>>,
-    /// `host NAME…`: replaced as a whole by a later layer.
-    pub hosts: Option<Spanned<Vec<Spanned<String>>>>,
-    /// `path PATH match=…`: replaced as a whole by a later layer.
-    pub paths: Option<Vec<RoutePath>>,
-    /// `port NAME`: the container port the route reaches (default: the first).
-    pub port: Option<Spanned<String>>,
-    /// `tls issuer=… | secret=…`, or `tls #false`.
-    pub tls: Option<RouteTls>,
-}
-
-#[derive(Clone, Debug)]
-pub struct RouteGateway {
-    pub node: Span,
-    pub name: Spanned<String>,
-    pub namespace: Option<Spanned<String>>,
-    pub section: Option<Spanned<String>>,
-}
-
-#[derive(Clone, Debug)]
-pub struct RoutePath {
-    pub node: Span,
-    pub path: Spanned<String>,
-    /// `match="exact"` (default `prefix`).
-    pub exact: bool,
-}
-
-#[derive(Clone, Debug)]
-pub struct RouteTls {
-    pub node: Span,
-    /// `tls #false`.
-    pub enabled: Option<Spanned<bool>>,
-    /// cert-manager issuer: a Certificate is generated.
-    pub issuer: Option<Spanned<String>>,
-    /// `Issuer` or `ClusterIssuer` (default).
-    pub issuer_kind: Option<Spanned<String>>,
-    /// The Secret holding the certificate: an existing one, or the one the
-    /// Certificate writes (default `SERVICE-tls`).
-    pub secret: Option<Spanned<String>>,
-}
-
-/// `gitops argocd { … }` or `gitops flux { … }` as one layer writes it:
-/// every setting `None` when the layer does not give it.
-#[derive(Clone, Debug)]
-pub struct Gitops {
-    /// The `gitops` node's name token.
-    pub node: Span,
-    /// `argocd` or `flux`; `Some(None)` for `gitops #false` (the service is
-    /// not deployed by an engine); `None` refines the engine a layer below chose.
-    pub engine: Option<Spanned<Option<Engine>>>,
-    /// Argo CD: the repository it reads (`repo URL revision=REV`).
-    pub repo: Option<Spanned<String>>,
-    pub revision: Option<Spanned<String>>,
-    /// The output folder's path in the repository.
-    pub path: Option<Spanned<String>>,
-    /// Where the engine's objects live (`argocd`, `flux-system`).
-    pub namespace: Option<Spanned<String>>,
-    /// The ApplicationSet's name; the Flux Kustomizations' prefix.
-    pub name: Option<Spanned<String>>,
-    /// Argo CD: one ApplicationSet (`#true`) or an Application each.
-    pub application_set: Option<Spanned<bool>>,
-    pub project: Option<Spanned<String>>,
-    pub create_project: Option<Spanned<bool>>,
-    /// Flux: the source (`source NAME kind=… namespace=…`).
-    pub source: Option<Spanned<String>>,
-    pub source_kind: Option<Spanned<String>>,
-    pub source_namespace: Option<Spanned<String>>,
-    /// `sync …`: Argo CD's automated sync; prune for both; Flux's timing.
-    pub automated: Option<Spanned<bool>>,
-    pub prune: Option<Spanned<bool>>,
-    pub self_heal: Option<Spanned<bool>>,
-    pub interval: Option<Spanned<Duration>>,
-    pub wait: Option<Spanned<bool>>,
-    pub timeout: Option<Spanned<Duration>>,
-    /// Argo CD: `sync-options "ServerSideApply=true" …`, as written.
-    pub sync_options: Option<Spanned<Vec<String>>>,
-    /// `cluster ENV NAME`: each environment's cluster, by environment name.
-    pub clusters: Map<Cluster>,
-}
-
-impl Gitops {
-    /// A block that gives nothing (what a layer without `gitops` gives).
-    pub fn new(node: Span) -> Gitops {
-        Gitops {
-            node,
-            engine: None,
-            repo: None,
-            revision: None,
-            path: None,
-            namespace: None,
-            name: None,
-            application_set: None,
-            project: None,
-            create_project: None,
-            source: None,
-            source_kind: None,
-            source_namespace: None,
-            automated: None,
-            prune: None,
-            self_heal: None,
-            interval: None,
-            wait: None,
-            timeout: None,
-            sync_options: None,
-            clusters: Map::new(),
-        }
-    }
-}
-
-/// The engine a `gitops` block deploys with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Engine {
-    ArgoCd,
-    Flux,
-}
-
-impl Engine {
-    /// The argument names (`gitops argocd`).
-    pub const ALL: [(&'static str, Engine); 2] = [("argocd", Engine::ArgoCd), ("flux", Engine::Flux)];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Engine::ArgoCd => "argocd",
-            Engine::Flux => "flux",
-        }
-    }
-}
-
-/// `cluster production "prod-eu"`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Cluster {
-    pub environment: Spanned<String>,
-    pub name: Spanned<String>,
-}
-
-/// `network { calls …; called-by …; egress …; dns …; prometheus …; ingress-controller … }`.
-#[derive(Clone, Debug)]
-pub struct Network {
-    pub node: Span,
-    /// `network #false`: no NetworkPolicy (the calls stay in the graph).
-    pub enabled: Option<Spanned<bool>>,
-    /// `calls NAME port=PORT`, keyed by `NAME/PORT`.
-    pub calls: Map<Call>,
-    /// `called-by NAME [port=PORT]`, keyed by `NAME/PORT` (`NAME/` for every port).
-    pub callers: Map<Caller>,
-    /// `egress "CIDR|HOST" [port=N]`, keyed by destination and port.
-    pub egress: Map<Egress>,
-    /// `ingress "CIDR" [port=PORT]`: clients outside the cluster (a
-    /// LoadBalancer's), keyed by range and port.
-    pub ingress: Map<Ingress>,
-    /// Where the cluster's DNS, Prometheus and ingress controller run.
-    pub dns: Option<Peer>,
-    pub prometheus: Option<Peer>,
-    pub ingress_controller: Option<Peer>,
-}
-
-/// `calls ledger port=grpc [namespace="payments"] [protocol="TCP"]`.
-#[derive(Clone, Debug)]
-pub struct Call {
-    pub node: Span,
-    pub service: Spanned<String>,
-    pub port: Spanned<String>,
-    pub namespace: Option<Spanned<String>>,
-    pub protocol: Option<Spanned<String>>,
-}
-
-/// `called-by storefront [port=http] [namespace="web"]`.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub node: Span,
-    pub service: Spanned<String>,
-    pub port: Option<Spanned<String>>,
-    pub namespace: Option<Spanned<String>>,
-}
-
-/// `egress "10.20.0.0/16" port=5432`, `egress "api.stripe.com" port=443 cidr="…"`.
-#[derive(Clone, Debug)]
-pub struct Egress {
-    pub node: Span,
-    /// A CIDR, or a host name (which a NetworkPolicy cannot match).
-    pub to: Spanned<String>,
-    /// The host's addresses, when `to` is a host.
-    pub cidr: Option<Spanned<String>>,
-    pub port: Option<Spanned<u16>>,
-    pub protocol: Option<Spanned<String>>,
-}
-
-/// `ingress "0.0.0.0/0" port=http`: addresses outside the cluster that
-/// reach one of the service's ports (or all of them).
-#[derive(Clone, Debug)]
-pub struct Ingress {
-    pub node: Span,
-    pub cidr: Spanned<String>,
-    pub port: Option<Spanned<String>>,
-}
-
-/// Pods of the cluster a policy names: `dns namespace="kube-system" { k8s-app "kube-dns" }`.
-#[derive(Clone, Debug)]
-pub struct Peer {
-    pub node: Span,
-    pub namespace: Option<Spanned<String>>,
-    /// Pod labels (replaced as a whole by a layer that gives any).
-    pub pods: Map<Spanned<String>>,
-    /// `ingress-controller port=http`: the service's port it reaches.
-    pub port: Option<Spanned<String>>,
-}
-
 #[derive(Clone, Debug)]
 pub struct Image {
     pub node: Span,
@@ -696,6 +490,9 @@ pub struct Volume {
     /// The keys to mount, each at its path: `"app.yaml" "config.yaml"`
     /// children; `None` mounts every key under its own name.
     pub items: Option<Spanned<Vec<(String, String)>>>,
+    /// `read-only=`: the mount's `readOnly`, written as given (default:
+    /// `true` for a secret or config map, none for a scratch folder).
+    pub read_only: Option<Spanned<bool>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -730,6 +527,9 @@ pub struct Security {
     pub allow_privilege_escalation: Option<Spanned<bool>>,
     pub add_capabilities: Option<Spanned<Vec<String>>>,
     pub seccomp: Option<Spanned<String>>,
+    /// `per-container #true`: the pod's user, group and seccomp profile
+    /// repeated in every container's security context, with `privileged: false`.
+    pub per_container: Option<Spanned<bool>>,
     /// `allow NAME reason="…"`: hardening rules this service breaks on
     /// purpose (`docs/security.md#exceptions`), by rule name.
     pub allow: Map<SecurityException>,
@@ -829,242 +629,6 @@ pub struct Toleration {
     pub value: Option<Spanned<String>>,
     pub effect: Option<Spanned<String>>,
     pub seconds: Option<Spanned<i64>>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Metrics {
-    pub node: Span,
-    pub path: Option<Spanned<String>>,
-    pub port: Option<Spanned<String>>,
-    pub interval: Option<Spanned<Duration>>,
-    pub scheme: Option<Spanned<String>>,
-    /// The request counter (e.g. `http_requests_total`).
-    pub requests: Option<Spanned<String>>,
-    /// The label of the request counter that holds the HTTP status code.
-    pub status_label: Option<Spanned<String>>,
-    /// The request latency histogram, without `_bucket` (e.g. `http_request_duration_seconds`).
-    pub latency: Option<Spanned<String>>,
-    /// Labels the cluster's Prometheus selects ServiceMonitors and rules by.
-    pub prometheus_labels: Map<Spanned<String>>,
-    /// `select { app "example-app" }`: the labels the ServiceMonitor selects
-    /// the Services by, instead of the identity labels (replaced as a whole).
-    pub select: Option<Spanned<Map<Spanned<String>>>>,
-    /// The Prometheus URL rollout analyses query.
-    pub prometheus: Option<Spanned<String>>,
-    /// The ServiceMonitor endpoint's other settings.
-    pub scrape: ScrapeOptions,
-}
-
-/// `metrics scrape-timeout=… honor-labels=… { tls …; authorization …; relabel … }`:
-/// how Prometheus scrapes the endpoint. Each replaces the lower layer's; a
-/// relabeling list replaces it as a whole.
-#[derive(Clone, Debug, Default)]
-pub struct ScrapeOptions {
-    pub scrape_timeout: Option<Spanned<Duration>>,
-    pub honor_labels: Option<Spanned<bool>>,
-    pub tls: Option<ScrapeTls>,
-    pub authorization: Option<ScrapeAuthorization>,
-    pub bearer_token_file: Option<Spanned<String>>,
-    pub relabelings: Option<Spanned<Vec<Relabel>>>,
-    pub metric_relabelings: Option<Spanned<Vec<Relabel>>>,
-}
-
-/// `tls server-name="…" ca-secret="…" ca-key="…" insecure-skip-verify=#false`.
-#[derive(Clone, Debug)]
-pub struct ScrapeTls {
-    pub node: Span,
-    pub server_name: Option<Spanned<String>>,
-    pub ca_secret: Option<Spanned<String>>,
-    pub ca_key: Option<Spanned<String>>,
-    pub insecure_skip_verify: Option<Spanned<bool>>,
-}
-
-/// `authorization secret="…" key="…" type="Bearer"`.
-#[derive(Clone, Debug)]
-pub struct ScrapeAuthorization {
-    pub node: Span,
-    pub type_: Option<Spanned<String>>,
-    pub secret: Spanned<String>,
-    pub key: Spanned<String>,
-}
-
-/// `relabel "SOURCE"… action=… target-label=… regex=… replacement=…`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Relabel {
-    pub node: Span,
-    pub source_labels: Vec<Spanned<String>>,
-    pub action: Option<Spanned<String>>,
-    pub target_label: Option<Spanned<String>>,
-    pub regex: Option<Spanned<String>>,
-    pub replacement: Option<Spanned<String>>,
-    pub separator: Option<Spanned<String>>,
-    pub modulus: Option<Spanned<u64>>,
-}
-
-/// `alerts { … }`: built-in alert kinds and custom rules.
-#[derive(Clone, Debug, Default)]
-pub struct Alerts {
-    pub node: Option<Span>,
-    pub severity: Option<Spanned<String>>,
-    pub runbook: Option<Spanned<String>>,
-    pub labels: Map<Spanned<String>>,
-    /// Keyed by kind (`error-rate`) or, for `custom`/`record`, by rule name.
-    pub rules: Map<AlertRule>,
-}
-
-#[derive(Clone, Debug)]
-pub struct AlertRule {
-    pub kind: AlertKind,
-    /// The node name, or the custom rule's name.
-    pub name: Spanned<String>,
-    /// `error-rate #false` in an environment turns one alert off.
-    pub enabled: Option<Spanned<bool>>,
-    pub above: Option<Spanned<f64>>,
-    pub above_duration: Option<Spanned<Duration>>,
-    pub quantile: Option<Spanned<f64>>,
-    pub for_: Option<Spanned<Duration>>,
-    pub within: Option<Spanned<Duration>>,
-    pub severity: Option<Spanned<String>>,
-    pub runbook: Option<Spanned<String>>,
-    pub summary: Option<Spanned<String>>,
-    pub description: Option<Spanned<String>>,
-    pub expr: Option<Spanned<String>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum AlertKind {
-    Down,
-    ErrorRate,
-    Latency,
-    Memory,
-    CpuThrottling,
-    Restarts,
-    NotReady,
-    Custom,
-    Record,
-}
-
-impl AlertKind {
-    pub const ALL: [(&'static str, AlertKind); 9] = [
-        ("down", AlertKind::Down),
-        ("error-rate", AlertKind::ErrorRate),
-        ("latency", AlertKind::Latency),
-        ("memory", AlertKind::Memory),
-        ("cpu-throttling", AlertKind::CpuThrottling),
-        ("restarts", AlertKind::Restarts),
-        ("not-ready", AlertKind::NotReady),
-        ("custom", AlertKind::Custom),
-        ("record", AlertKind::Record),
-    ];
-}
-
-/// `slo availability objective=0.999 window="30d"`.
-#[derive(Clone, Debug)]
-pub struct Slo {
-    pub kind: SloKind,
-    pub name: Spanned<String>,
-    pub objective: Option<Spanned<f64>>,
-    pub window: Option<Spanned<Duration>>,
-    pub threshold: Option<Spanned<Duration>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SloKind {
-    Availability,
-    Latency,
-}
-
-/// `blue-green deploy-budget="15m" { … }`.
-#[derive(Clone, Debug)]
-pub struct BlueGreen {
-    pub node: Span,
-    /// `blue-green #false` in an environment turns it off there.
-    pub enabled: Option<Spanned<bool>>,
-    pub deploy_budget: Option<Spanned<Duration>>,
-    pub auto_promote: Option<AutoPromote>,
-    pub rollback_window: Option<Spanned<Duration>>,
-    pub preview_replicas: Option<Spanned<u32>>,
-    pub pre_promotion: Option<Analysis>,
-    pub post_promotion: Option<Analysis>,
-}
-
-/// `auto-promote #false`, `auto-promote after="10m"`.
-#[derive(Clone, Debug)]
-pub struct AutoPromote {
-    pub node: Span,
-    pub enabled: Option<Spanned<bool>>,
-    pub after: Option<Spanned<Duration>>,
-}
-
-/// `canary deploy-budget="30m" { … }`.
-#[derive(Clone, Debug)]
-pub struct Canary {
-    pub node: Span,
-    pub enabled: Option<Spanned<bool>>,
-    pub deploy_budget: Option<Spanned<Duration>>,
-    pub auto_promote: Option<Spanned<bool>>,
-    pub max_surge: Option<Spanned<IntOrPercent>>,
-    pub max_unavailable: Option<Spanned<IntOrPercent>>,
-    pub traffic: Option<Traffic>,
-    /// `analysis { … }` directly in `canary`: runs in the background for the whole update.
-    pub background: Option<Analysis>,
-    /// `steps { … }`, with the span of the `steps` node.
-    pub steps: Option<Spanned<Vec<Step>>>,
-}
-
-/// `traffic nginx ingress="backend-api"`.
-#[derive(Clone, Debug)]
-pub struct Traffic {
-    pub node: Span,
-    pub provider: Spanned<String>,
-    pub ingress: Option<Spanned<String>>,
-}
-
-#[derive(Clone, Debug)]
-pub enum Step {
-    SetWeight(Spanned<u32>),
-    /// `pause` (indefinite: waits for `kubectl argo rollouts promote`) or `pause "5m"`.
-    Pause {
-        node: Span,
-        duration: Option<Spanned<Duration>>,
-    },
-    Analysis(Analysis),
-}
-
-/// A set of gates measured together (one AnalysisTemplate).
-#[derive(Clone, Debug)]
-pub struct Analysis {
-    pub node: Span,
-    pub gates: Vec<Gate>,
-    /// `arg NAME …`: values the Rollout passes, read as `{{args.NAME}}`.
-    pub args: Vec<AnalysisArg>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GateKind {
-    SuccessRate,
-    Latency,
-    /// `query NAME expr=… success=… failure=…`: the user's PromQL.
-    Query,
-}
-
-/// `success-rate at-least=0.95 interval="60s" count=5 failure-limit=3` or
-/// `latency quantile=0.95 at-most="500ms" …`.
-#[derive(Clone, Debug)]
-pub struct Gate {
-    pub kind: GateKind,
-    pub name: Spanned<String>,
-    pub at_least: Option<Spanned<f64>>,
-    pub quantile: Option<Spanned<f64>>,
-    pub at_most: Option<Spanned<Duration>>,
-    pub interval: Option<Spanned<Duration>>,
-    pub count: Option<Spanned<u32>>,
-    /// `count="whole-update"`: no count, measured until the update ends.
-    pub whole_update: Option<Span>,
-    pub failure_limit: Option<Spanned<u32>>,
-    pub inconclusive_limit: Option<Spanned<u32>>,
-    /// The query and conditions of a `query` gate.
-    pub query: Option<Box<QueryGate>>,
 }
 
 /// `min-ready "10s"`, `progress-deadline "10m"`, `revision-history 5`.

@@ -138,25 +138,51 @@ pub struct PlanCaller {
     pub service_span: Span,
 }
 
-/// `egress "CIDR|HOST" port=N`: an address range outside the cluster.
+/// `egress "CIDR|HOST" port=N`: an address range outside the cluster;
+/// `egress namespace=NS { LABELS }`: pods of the cluster.
 #[derive(Clone, Debug)]
 pub struct PlanEgress {
     /// The host name, when the destination is one.
     pub host: Option<String>,
-    /// The ranges admitted (every address for a host without `cidr=`).
-    pub cidrs: Vec<String>,
-    pub port: Option<u16>,
+    pub to: PlanEndpoint,
+    pub port: Option<crate::model::PortRef>,
     pub protocol: String,
     pub span: Span,
 }
 
-/// `ingress "CIDR" [port=PORT]`: the range and the ports it reaches
-/// (number, protocol).
+/// `ingress "CIDR" [port=PORT]`, `ingress namespace=NS { LABELS }`: where
+/// it comes from and the ports it reaches (number, protocol).
 #[derive(Clone, Debug)]
 pub struct PlanIngress {
-    pub cidr: String,
+    pub from: PlanEndpoint,
     pub ports: Vec<(u16, String)>,
     pub span: Span,
+}
+
+/// The other end of an `egress` or `ingress` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanEndpoint {
+    /// Address ranges (every address for a host without `cidr=`).
+    Cidrs(Vec<String>),
+    /// Pods with these labels, in this namespace (`None`: the service's own).
+    Pods { namespace: Option<String>, labels: BTreeMap<String, String> },
+}
+
+impl PlanEndpoint {
+    /// How the graph and messages name it: the ranges, or
+    /// `pods NAMESPACE/k=v,…`.
+    pub fn describe(&self) -> String {
+        match self {
+            PlanEndpoint::Cidrs(c) => c.join(", "),
+            PlanEndpoint::Pods { namespace, labels } => {
+                let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                match namespace {
+                    Some(ns) => format!("pods {ns}/{}", l.join(",")),
+                    None => format!("pods {}", l.join(",")),
+                }
+            }
+        }
+    }
 }
 
 /// Pods of the cluster: a namespace (by name) and pod labels.
@@ -267,10 +293,6 @@ pub struct PlanDelivery {
     /// canary; `None`: a canary without one).
     pub second_service: Option<String>,
     pub analyses: Vec<PlanAnalysis>,
-    /// No namespace is known at build time (no `namespace`, no
-    /// environments): the analyses' queries read it from an argument the
-    /// Rollout fills with its own `metadata.namespace`.
-    pub namespace_arg: bool,
     /// How long a deploy waits for the update, in seconds: its analyses,
     /// timed pauses and promotion delay, time for the pods to become ready
     /// (within `deploy-budget`), and an allowance for each manual promotion.
@@ -296,11 +318,23 @@ pub enum PlanStrategy {
         canary_service: Option<String>,
         max_surge: IntOrPercent,
         max_unavailable: IntOrPercent,
-        /// The existing Ingress the NGINX router splits traffic from.
-        nginx_ingress: Option<String>,
+        /// The traffic router, when the canary's share is routed.
+        router: Option<PlanRouter>,
         background: Option<String>,
         steps: Vec<PlanStep>,
     },
+}
+
+/// A canary's traffic router.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanRouter {
+    /// Argo Rollouts' NGINX router: the existing Ingress it copies into a
+    /// weighted canary Ingress.
+    Nginx { ingress: String },
+    /// Argo Rollouts' Gateway API plugin (`argoproj-labs/gatewayAPI`): it
+    /// shifts the weights of the route's two backends, the stable and the
+    /// canary Service (the route, `PlanRoute`, is the service's own).
+    GatewayApi,
 }
 
 #[derive(Clone, Debug)]
@@ -319,6 +353,11 @@ pub struct PlanAnalysis {
     /// The arguments its queries read (besides the namespace argument),
     /// declared by the template and passed by the Rollout.
     pub args: Vec<PlanArg>,
+    /// No namespace is known at build time (no `namespace`, no
+    /// environments) and the analysis reads it (its queries, or a job gate
+    /// that says `{{args.namespace}}`): from an argument the Rollout fills
+    /// with its own `metadata.namespace`.
+    pub namespace_arg: bool,
     pub span: Span,
 }
 
@@ -337,11 +376,36 @@ pub struct PlanAnalysisMetric {
     pub count: Option<u32>,
     pub failure_limit: u32,
     pub inconclusive_limit: u32,
-    pub success_condition: String,
-    pub failure_condition: String,
-    pub address: String,
-    pub query: String,
+    pub provider: PlanProvider,
     pub span: Span,
+}
+
+/// What one measurement of a metric is.
+#[derive(Clone, Debug)]
+pub enum PlanProvider {
+    /// A PromQL query, judged by its conditions.
+    Prometheus { address: String, query: String, success_condition: String, failure_condition: String },
+    /// A Job (`job` gate): the measurement passes when it completes.
+    Job(Box<PlanJob>),
+}
+
+impl PlanDelivery {
+    /// The Jobs of the analyses' `job` gates, in order.
+    pub fn jobs(&self) -> impl Iterator<Item = &PlanJob> {
+        self.analyses.iter().flat_map(|a| &a.metrics).filter_map(|m| match &m.provider {
+            PlanProvider::Job(j) => Some(&**j),
+            PlanProvider::Prometheus { .. } => None,
+        })
+    }
+
+    /// The Jobs of the analyses' `job` gates, to rewrite their references
+    /// to hashed ConfigMaps like every other container's.
+    pub fn jobs_mut(&mut self) -> impl Iterator<Item = &mut PlanJob> {
+        self.analyses.iter_mut().flat_map(|a| &mut a.metrics).filter_map(|m| match &mut m.provider {
+            PlanProvider::Job(j) => Some(&mut **j),
+            PlanProvider::Prometheus { .. } => None,
+        })
+    }
 }
 
 /// The scrape endpoint and the rules of one environment.
@@ -454,6 +518,8 @@ pub struct PlanVolume {
     pub optional: bool,
     /// (key, path) of each item; empty mounts every key.
     pub items: Vec<(String, String)>,
+    /// The mount's `readOnly` as the spec writes it (`None`: svcc's default).
+    pub read_only: Option<bool>,
 }
 
 #[derive(Clone, Debug)]
@@ -479,6 +545,8 @@ pub struct PlanSecurity {
     pub allow_privilege_escalation: bool,
     pub add_capabilities: Vec<String>,
     pub seccomp: String,
+    /// `per-container #true`: the ids and seccomp profile on every container too.
+    pub per_container: bool,
     /// `allow NAME reason="…"`: rule name → (reason, span of the name).
     pub exceptions: BTreeMap<String, (String, Span)>,
 }
@@ -495,6 +563,9 @@ pub struct PlanAutoscale {
     pub scale_down: PlanBehavior,
     /// The metric of `pods` that `requests-per-second` wrote.
     pub requests_metric: Option<String>,
+    /// The request counter whose rate `requests_metric` is (the metric
+    /// vocabulary's `requests`), when there is one.
+    pub requests_counter: Option<String>,
     /// `Some` when KEDA runs the autoscaling (`autoscale-engine keda`): a
     /// ScaledObject replaces the HPA.
     pub keda: Option<PlanKeda>,

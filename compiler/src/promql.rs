@@ -271,6 +271,38 @@ pub fn or(a: &str, b: &str) -> String {
     format!("{a} or {b}")
 }
 
+/// prometheus-adapter's discovery query for the series named `name` that
+/// carry the labels its `resources` overrides map (`namespace`, `pod`).
+pub fn adapter_series(name: &str) -> String {
+    generated(format!("{name}{{namespace!=\"\",pod!=\"\"}}"))
+}
+
+/// prometheus-adapter's query template for a per-second rate over
+/// `window` per pod. Not PromQL until the adapter fills in `<<.Series>>`,
+/// `<<.LabelMatchers>>` and `<<.GroupBy>>` ([`adapter_fill`]).
+pub fn adapter_rate(window: &str) -> String {
+    let q = format!("sum(rate(<<.Series>>{{<<.LabelMatchers>>}}[{window}])) by (<<.GroupBy>>)");
+    debug_assert!(check(&adapter_fill(&q, "x")).is_ok(), "svcc generated invalid PromQL: {q}");
+    q
+}
+
+/// prometheus-adapter's query template for a value the pods export (a
+/// gauge), summed per pod.
+pub fn adapter_value() -> String {
+    let q = "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)".to_string();
+    debug_assert!(check(&adapter_fill(&q, "x")).is_ok(), "svcc generated invalid PromQL: {q}");
+    q
+}
+
+/// A metricsQuery template as prometheus-adapter expands it for one HPA
+/// request about the pods of a namespace (for checking it parses).
+pub fn adapter_fill(template: &str, series: &str) -> String {
+    template
+        .replace("<<.Series>>", series)
+        .replace("<<.LabelMatchers>>", "namespace=\"shop\",pod=~\"api-0|api-1\"")
+        .replace("<<.GroupBy>>", "pod")
+}
+
 /// A number the way PromQL prints it.
 pub fn number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {

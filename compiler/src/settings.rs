@@ -262,6 +262,7 @@ registry! {
     VOLUME_SIZE_LIMIT = Setting::new("volumes.NAME.size-limit");
     VOLUME_MEMORY = Setting::new("volumes.NAME.memory");
     VOLUME_OPTIONAL = Setting::new("volumes.NAME.optional");
+    VOLUME_READ_ONLY = Setting::new("volumes.NAME.read-only");
     /// Replaced as a whole list by the layer above.
     VOLUME_ITEMS = Setting::new("volumes.NAME.items");
     SERVICE_ACCOUNT_NAME =
@@ -308,6 +309,7 @@ registry! {
     SECCOMP = Setting::new("security.seccomp")
         .written(|b| at(&b.security.seccomp))
         .fields(&[(Kind::Deployment, "/spec/template/spec/securityContext/seccompProfile")]);
+    PER_CONTAINER = Setting::new("security.per-container");
     SECURITY_ALLOW = Setting::new("security.allow.KEY");
     AUTOSCALE_ENABLED = Setting::new("autoscale.enabled");
     AUTOSCALE_MIN = Setting::new("autoscale.min")

@@ -13,7 +13,8 @@
 //! | pod structure: containers, unique names and ports, mounts of declared volumes, env names, probe ports that exist, probe thresholds | `core/validation.ValidatePodSpec`, `validateContainers`, `validateContainerPorts`, `ValidateVolumeMounts`, `validateProbe`; kubelet for named probe ports | SVC0604 |
 //! | requests ≤ limits | `core/validation.ValidateResourceRequirements` | SVC0304 (as for the spec's own `resources`) |
 //! | no control characters in strings (checked where every string is decoded, `decode::control_character`) | YAML 1.2 printable characters; `kubectl kustomize` refuses DEL | SVC0605 |
-//! | Rollout: distinct active/preview and stable/canary Services that exist, analysis templates that exist, weights 0–100 | Argo Rollouts `pkg/apis/rollouts/validation` | SVC0606 |
+//! | Rollout: distinct active/preview and stable/canary Services that exist, analysis templates that exist and get every argument they need, weights 0–100 | Argo Rollouts `pkg/apis/rollouts/validation`, `utils/template.ResolveArgs` | SVC0606 |
+//! | AnalysisTemplate: metrics with unique names, one provider each, limits within the count, an interval (Go syntax) when measured more than once; a job metric's Job restarts `Never` or `OnFailure`, with a valid pod | Argo Rollouts `utils/analysis.ValidateMetrics`; `batch/validation.ValidateJob` | SVC0606, SVC0603, SVC0604 |
 //! | Service ports: named when several, unique, target ports the pods declare | `core/validation.ValidateService` | SVC0607 |
 //! | the HPA scales, and the ServiceMonitor scrapes, what this environment has | `autoscaling` (a missing target never scales), prometheus-operator (an unknown port scrapes nothing) | SVC0608 |
 //!
@@ -21,6 +22,7 @@
 //! schema violation (`validate.rs`); otherwise at the spec value that set
 //! the field, or the service.
 
+mod analysis;
 mod metadata;
 mod pod;
 mod refs;
@@ -86,6 +88,7 @@ pub fn admit(objects: &[Object], diags: &mut Diagnostics) {
             Kind::HorizontalPodAutoscaler => workload::check_hpa(obj, &mut sink),
             Kind::PodDisruptionBudget => workload::check_pdb(obj, &mut sink),
             Kind::Service => refs::check_service_ports(obj, &mut sink),
+            Kind::AnalysisTemplate => analysis::check(obj, &mut sink),
             _ => {}
         }
         refs::check(obj, objects, &mut sink);

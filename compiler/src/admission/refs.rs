@@ -176,12 +176,15 @@ fn rollout_refs(obj: &Object, all: &[Object], sink: &mut Sink) {
     let mut refs = Vec::new();
     template_refs(v, "", &mut refs);
     for (at, name) in refs {
-        if !all.iter().any(|o| o.kind == Kind::AnalysisTemplate && o.name == name) {
-            sink.push(
-                Code::RolloutStructure,
-                at,
-                format!("it runs the AnalysisTemplate `{name}`, which this environment does not have"),
-            );
+        match all.iter().find(|o| o.kind == Kind::AnalysisTemplate && o.name == name) {
+            Some(t) => arguments(v, &at, t, sink),
+            None => {
+                sink.push(
+                    Code::RolloutStructure,
+                    at,
+                    format!("it runs the AnalysisTemplate `{name}`, which this environment does not have"),
+                );
+            }
         }
     }
     let steps = super::get(v, "/spec/strategy/canary/steps").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
@@ -194,6 +197,29 @@ fn rollout_refs(obj: &Object, all: &[Object], sink: &mut Sink) {
                 format!("/spec/strategy/canary/steps/{i}/setWeight"),
                 format!("a weight of {w}% is outside 0–100"),
             );
+        }
+    }
+}
+
+/// Argo Rollouts' `ResolveArgs` ("argument was not supplied"): every
+/// argument of the template without a value of its own is one the
+/// Rollout passes, beside the reference at `at` (`…/templates/N/templateName`).
+fn arguments(v: &Value, at: &str, template: &Object, sink: &mut Sink) {
+    let Some(base) = at.rsplitn(4, '/').nth(3) else { return };
+    let passed = super::get(v, &format!("{base}/args")).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let declared = super::get(&template.value, "/spec/args").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    for arg in declared.iter().filter(|a| a.get("value").is_none() && a.get("valueFrom").is_none()) {
+        let Some(name) = arg.get("name").and_then(Value::as_str) else { continue };
+        if !passed.iter().any(|p| p.get("name").and_then(Value::as_str) == Some(name)) {
+            sink.push(
+                Code::RolloutStructure,
+                format!("{base}/args"),
+                format!(
+                    "the AnalysisTemplate `{}` needs the argument `{name}`, which the Rollout does not pass",
+                    template.name
+                ),
+            )
+            .help("Argo Rollouts fails the analysis when it starts");
         }
     }
 }

@@ -210,6 +210,8 @@ fn shared_volumes(c: &Container, plan: &mut PlanContainer, pod: &mut Vec<PlanVol
         let own = written.and_then(|w| w.source.clone());
         let only_path = written
             .is_some_and(|w| w.size_limit.is_none() && w.memory.is_none() && w.optional.is_none() && w.items.is_none());
+        // `read-only=` is the mount's own, not the volume's.
+        let read_only = written.and_then(|w| w.read_only.as_ref()).map(|r| r.value);
         let same = |a: &PlanVolume, b: &PlanVolume| {
             (&a.source, &a.size_limit, a.memory, a.optional, &a.items)
                 == (&b.source, &b.size_limit, b.memory, b.optional, &b.items)
@@ -217,7 +219,7 @@ fn shared_volumes(c: &Container, plan: &mut PlanContainer, pod: &mut Vec<PlanVol
         match own {
             None if only_path => {
                 let path = std::mem::take(&mut v.path);
-                *v = PlanVolume { path, ..shared.clone() };
+                *v = PlanVolume { path, read_only, ..shared.clone() };
             }
             _ if same(v, shared) => {}
             _ => {

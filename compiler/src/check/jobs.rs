@@ -55,6 +55,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Job>, over: &Map<Job>) -> Map
             (o.keep_succeeded.is_some() || o.keep_failed.is_some(), "history"),
             (o.suspend.is_some(), "suspend"),
             (o.starting_deadline.is_some(), "starting-deadline"),
+            (o.container_name.is_some(), "container-name"),
         ] {
             if written {
                 pick(c, setting);
@@ -76,6 +77,8 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Job>, over: &Map<Job>) -> Map
             keep_failed,
             suspend,
             starting_deadline,
+            container_name,
+            network,
             body: _,
         } = o;
         out.insert(
@@ -96,6 +99,8 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Job>, over: &Map<Job>) -> Map
                 keep_failed: or(keep_failed, &b.keep_failed),
                 suspend: or(suspend, &b.suspend),
                 starting_deadline: or(starting_deadline, &b.starting_deadline),
+                container_name: or(container_name, &b.container_name),
+                network: super::network::merge(&b.network, network),
                 body,
             },
         );
@@ -124,7 +129,7 @@ pub(super) fn resolve(
     for j in b.jobs.values() {
         misplaced(j, diags);
         let name = format!("{}-{}", cx.service, j.name.value);
-        name_fits(j, &name, diags);
+        name_fits(j, &name, limit(j), diags);
         if let (Some(h), Some(PlanGitops { engine: PlanEngine::Flux { .. }, .. })) = (&j.hook, gitops) {
             diags.push(
                 Diagnostic::error(Code::HookWithoutArgoCd, format!("job `{}` is an Argo CD hook, but Flux deploys the service", j.name.value))
@@ -137,10 +142,7 @@ pub(super) fn resolve(
             name,
             span: j.name.span,
             container: container(cx, b, j, main, diags),
-            restart: match j.restart.as_ref().map(|r| r.value.as_str()) {
-                Some("on-failure") => "OnFailure",
-                _ => "Never",
-            },
+            restart: restart(j),
             backoff_limit: j.backoff_limit.as_ref().map(|v| v.value),
             deadline: j.deadline.as_ref().map(|d| d.value.seconds()),
             ttl: j.ttl.as_ref().map(|d| d.value.seconds()),
@@ -159,6 +161,7 @@ pub(super) fn resolve(
                 wave: h.wave.as_ref().map(|w| w.value),
             }),
             cron,
+            network: super::network::for_job(b.network.as_ref(), j.network.as_ref(), diags),
         });
     }
     out
@@ -237,16 +240,27 @@ fn misplaced(j: &Job, diags: &mut Diagnostics) {
     }
 }
 
-/// SVC0380: the object name must fit the limits of its kind.
-fn name_fits(j: &Job, name: &str, diags: &mut Diagnostics) {
-    let (max, why) = match (j.cron, j.hook.is_some()) {
+fn restart(j: &Job) -> &'static str {
+    match j.restart.as_ref().map(|r| r.value.as_str()) {
+        Some("on-failure") => "OnFailure",
+        _ => "Never",
+    }
+}
+
+/// The longest name of a job's object, and why.
+fn limit(j: &Job) -> (usize, &'static str) {
+    match (j.cron, j.hook.is_some()) {
         (true, _) => (CRON_JOB_NAME_MAX, "a CronJob names its Jobs `NAME-<11 digits>`, which must fit 63 characters"),
         (false, true) => (JOB_NAME_MAX, "a Job's name is the `job-name` label of its pods, at most 63 characters"),
         (false, false) => (
             JOB_NAME_MAX - HASH_SUFFIX,
             "a Job that is not a hook is named with a hash of its pod template (11 characters), and a Job's name is a label value of at most 63",
         ),
-    };
+    }
+}
+
+/// SVC0380: the object name must fit the limits of its kind.
+fn name_fits(j: &Job, name: &str, (max, why): (usize, &str), diags: &mut Diagnostics) {
     if name.len() > max {
         diags.push(
             Diagnostic::error(
@@ -260,6 +274,69 @@ fn name_fits(j: &Job, name: &str, diags: &mut Diagnostics) {
             ))
             .note(why),
         );
+    }
+}
+
+/// How long a job gate's Job may run when it says nothing (`deadline`):
+/// Argo Rollouts waits for a measurement's Job without a limit of its own.
+pub const ANALYSIS_DEADLINE: u64 = 300;
+
+/// The Job of an analysis gate (`job NAME { … }` in an analysis block), as
+/// Argo Rollouts runs it at each measurement: a job of the service, its
+/// container and pod built the same way. A failed run is the gate's
+/// failure, so its pods are not retried (`backoff-limit` 0) unless it says
+/// so, and it may not run forever (`deadline`, [`ANALYSIS_DEADLINE`]).
+/// What Argo Rollouts' handling of the Job contradicts, a hook or a TTL,
+/// is SVC0265; a CronJob's settings, ports and probes as in any job.
+pub(super) fn analysis(cx: &Cx<'_>, b: &Body, j: &Job, main: &PlanContainer, diags: &mut Diagnostics) -> PlanJob {
+    misplaced(j, diags);
+    let refused = [
+        (
+            j.hook.as_ref().map(|h| h.node),
+            "hook",
+            "Argo Rollouts creates the Job at each measurement; Argo CD never applies it, so it runs in no sync",
+        ),
+        (
+            j.ttl.as_ref().map(|t| t.span),
+            "ttl",
+            "Argo Rollouts deletes the Jobs of an analysis itself, keeping the last ones; a Job deleted before it read the outcome errors the measurement",
+        ),
+    ];
+    for (at, what, why) in refused {
+        if let Some(at) = at {
+            diags.push(
+                Diagnostic::error(
+                    Code::AnalysisJobSetting,
+                    format!("job gate `{}` cannot have `{what}`", j.name.value),
+                )
+                .at(at, "not for a job gate")
+                .also(j.node, "runs at each measurement of the analysis")
+                .help(format!("remove `{what}`"))
+                .note(why),
+            );
+        }
+    }
+    let name = format!("{}-{}", cx.service, j.name.value);
+    name_fits(
+        j,
+        &name,
+        (
+            JOB_NAME_MAX,
+            "a job gate's pods carry `SERVICE-JOB` as their `app.kubernetes.io/name` label, a label value of at most 63 characters",
+        ),
+        diags,
+    );
+    PlanJob {
+        name,
+        span: j.name.span,
+        container: container(cx, b, j, main, diags),
+        restart: restart(j),
+        backoff_limit: Some(j.backoff_limit.as_ref().map_or(0, |v| v.value)),
+        deadline: Some(j.deadline.as_ref().map_or(ANALYSIS_DEADLINE, |d| d.value.seconds())),
+        ttl: None,
+        hook: None,
+        cron: None,
+        network: super::network::for_job(b.network.as_ref(), j.network.as_ref(), diags),
     }
 }
 
@@ -277,10 +354,11 @@ fn container(cx: &Cx<'_>, service: &Body, j: &Job, main: &PlanContainer, diags: 
     };
     let r = resources::resolve(&inner, &j.body.resources, diags);
     let (command, args) = command::resolve(&j.body.command, &j.body.args);
+    let name = j.container_name.as_ref().unwrap_or(&j.name);
     PlanContainer {
-        name: j.name.value.clone(),
+        name: name.value.clone(),
         role: Role::Sidecar,
-        span: j.name.span,
+        span: name.span,
         image,
         image_span,
         pull_policy,

@@ -334,7 +334,7 @@ mod tests {
         pod-annotations { note "a" }
         volumes {
             tmp "/a" size-limit="1Mi" memory=#false
-            conf "/c" config-map="a" optional=#true { "a.yaml" "a" }
+            conf "/c" config-map="a" optional=#true read-only=#true { "a.yaml" "a" }
         }
         service-account "a" create=#true automount-token=#false
         security {
@@ -346,6 +346,7 @@ mod tests {
             allow-privilege-escalation #false
             add-capabilities "NET_BIND_SERVICE"
             seccomp "RuntimeDefault"
+            per-container #false
             allow host-network reason="a"
         }
         autoscale #false min=1 max=2 { cpu 10; memory 10 }
@@ -398,7 +399,7 @@ mod tests {
         pod-annotations { note "b" }
         volumes {
             tmp "/b" size-limit="2Mi" memory=#true
-            conf "/d" config-map="b" optional=#false { "b.yaml" "b" }
+            conf "/d" config-map="b" optional=#false read-only=#false { "b.yaml" "b" }
         }
         service-account "b" create=#false automount-token=#true
         security {
@@ -410,6 +411,7 @@ mod tests {
             allow-privilege-escalation #true
             add-capabilities "SYS_TIME"
             seccomp "Unconfined"
+            per-container #true
             allow host-network reason="b"
         }
         autoscale #true min=2 max=3 { cpu 20; memory 20 }

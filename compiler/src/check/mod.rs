@@ -58,9 +58,9 @@ mod volumes;
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostics;
-use crate::model::{Body, Spec};
+use crate::model::{Body, Job, Spec};
 use crate::pipeline::Options;
-use crate::plan::{Plan, Role};
+use crate::plan::{Plan, PlanDelivery, Role};
 use crate::promql;
 use crate::source::Span;
 
@@ -144,14 +144,15 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         container: None,
     };
     let main = containers::resolve(&cx, Role::Main, cx.origin, b, diags);
-    let ports = &main.ports;
+    let mut others = containers::others(&cx, b, &main.plan, diags);
+    // What a Service, `metrics` and `network` may name: the service's ports and its sidecars'.
+    let ports = &main.ports.with_sidecars(&others);
     let mut scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
     let mut metadata = metadata::resolve(&cx, &metadata::Written::of(b), main.version.as_deref(), diags);
     let names = metadata::names(cx.service, &b.names);
     let objects = metadata::objects(&b.objects, &b.exposes, diags);
     let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
     metadata.pod_annotations.extend(monitoring::scrape_annotations(b.metrics.as_ref(), ports, diags));
-    let mut others = containers::others(&cx, b, &main.plan, diags);
     let service_account = security::service_account(&cx, b.service_account.as_ref());
     let security = security::resolve(&b.security, diags);
     metadata.pod_annotations.extend(security::annotations(&security));
@@ -166,6 +167,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
             ports: &ports.list,
+            sidecar_ports: &ports.sidecars,
             limits: &main.plan.limits,
             vocab: vocab.as_ref(),
             rollout: rollout::declared(b),
@@ -174,7 +176,8 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         b,
         diags,
     );
-    let delivery = rollout::resolve(
+    let analysis_job = |j: &Job, d: &mut Diagnostics| jobs::analysis(&cx, b, j, &main.plan, d);
+    let mut delivery = rollout::resolve(
         &rollout::Context {
             service: cx.service,
             namespace: metadata.namespace.as_deref(),
@@ -185,6 +188,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             origin: cx.origin,
             vocab: vocab.as_ref(),
             names: &names,
+            job: &analysis_job,
         },
         b,
         diags,
@@ -203,7 +207,8 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     let (config_maps, config_names) = config::resolve(b, diags);
     let external_secrets = config::external_secrets(b, diags);
     let mut container = main.plan;
-    for c in std::iter::once(&mut container).chain(&mut others).chain(jobs.iter_mut().map(|j| &mut j.container)) {
+    let all_jobs = jobs.iter_mut().chain(delivery.iter_mut().flat_map(PlanDelivery::jobs_mut));
+    for c in std::iter::once(&mut container).chain(&mut others).chain(all_jobs.map(|j| &mut j.container)) {
         config::rewrite(c, &config_names);
     }
     let route = route::resolve(cx.service, &ports.list, &services, &names, b, network.as_mut(), diags);

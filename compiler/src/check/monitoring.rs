@@ -20,6 +20,8 @@ pub struct Context<'a> {
     pub service: &'a str,
     pub namespace: Option<&'a str>,
     pub ports: &'a [PlanPort],
+    /// The sidecars' ports, which `metrics port=` may name too.
+    pub sidecar_ports: &'a [PlanPort],
     pub limits: &'a BTreeMap<&'static str, (String, Span)>,
     /// The service's metric names, `None` when `vocabulary` reported one.
     pub vocab: Option<&'a Vocabulary>,
@@ -310,7 +312,7 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
     let vocab = cx.vocab?;
     let scrape = m.and_then(|m| {
         let port = match &m.port {
-            Some(p) => cx.ports.iter().find(|x| x.name == p.value).map(|x| x.name.clone()),
+            Some(p) => cx.ports.iter().chain(cx.sidecar_ports).find(|x| x.name == p.value).map(|x| x.name.clone()),
             None => cx.ports.first().map(|x| x.name.clone()),
         }?;
         Some(PlanScrape {

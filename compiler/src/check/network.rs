@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use super::merge::{merge_map, or};
 use super::ports::Ports;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Map, Network, Peer};
-use crate::plan::{PlanCall, PlanCaller, PlanEgress, PlanIngress, PlanNetwork, PlanPeer};
+use crate::model::{Endpoint, Map, Network, Peer};
+use crate::plan::{PlanCall, PlanCaller, PlanEgress, PlanEndpoint, PlanIngress, PlanNetwork, PlanPeer};
 use crate::source::{Span, Spanned};
 
 /// The documented defaults of the cluster's peers: CoreDNS as kubeadm,
@@ -124,13 +124,17 @@ pub(super) fn resolve(
     let mut ingress = Vec::new();
     for i in net.ingress.values() {
         let admitted = match &i.port {
-            Some(p) => ports
-                .find(p, &format!("`ingress \"{}\"`", i.cidr.value), diags)
-                .and_then(|n| protocol_of(ports, &p.value).map(|pr| vec![(n, pr)])),
+            Some(p) => {
+                ports.find(p, "`ingress`", diags).and_then(|n| protocol_of(ports, &p.value).map(|pr| vec![(n, pr)]))
+            }
             None => Some(ports.list.iter().map(|p| (p.number, p.protocol.clone())).collect()),
         };
         if let Some(admitted) = admitted {
-            ingress.push(PlanIngress { cidr: i.cidr.value.clone(), ports: admitted, span: i.node });
+            let from = match &i.from {
+                Endpoint::Address(a) => PlanEndpoint::Cidrs(vec![a.value.clone()]),
+                Endpoint::Pods(p) => pods(p),
+            };
+            ingress.push(PlanIngress { from, ports: admitted, span: i.node });
         }
     }
     let mut exposed = Vec::new();
@@ -154,8 +158,34 @@ pub(super) fn resolve(
     })
 }
 
+/// The network of a job's pods: the service's `egress` and `dns` with the
+/// job's own `network` over them; `None` when no `network` applies or one
+/// says `#false`. A job takes no calls and makes none the graph knows of.
+pub(super) fn for_job(
+    service: Option<&Network>,
+    job: Option<&Network>,
+    diags: &mut Diagnostics,
+) -> Option<PlanNetwork> {
+    let net = merge(&service.cloned(), &job.cloned())?;
+    if net.enabled.as_ref().is_some_and(|e| !e.value) {
+        return None;
+    }
+    Some(PlanNetwork {
+        policy: true,
+        calls: Vec::new(),
+        callers: Vec::new(),
+        egress: net.egress.values().map(|e| egress(e, diags)).collect(),
+        ingress: Vec::new(),
+        dns: peer(net.dns.as_ref(), defaults::DNS),
+        prometheus: peer(net.prometheus.as_ref(), defaults::PROMETHEUS),
+        ingress_controller: peer(net.ingress_controller.as_ref(), defaults::INGRESS_CONTROLLER),
+        exposed: Vec::new(),
+        span: net.node,
+    })
+}
+
 fn protocol_of(ports: &Ports<'_>, name: &str) -> Option<String> {
-    ports.list.iter().find(|p| p.name == name).map(|p| p.protocol.clone())
+    ports.port(name).map(|p| p.protocol.clone())
 }
 
 /// SVC0703: a service that others call serves no port.
@@ -165,33 +195,48 @@ pub(crate) fn serves_no_port(at: Span, caller: &str) -> Diagnostic {
         .help("declare the port it calls (`port grpc 9090`), or remove `called-by`: a service without ports has no Service to call")
 }
 
+/// Pods by their labels, in `namespace=` or the service's own (`None`).
+fn pods(p: &Peer) -> PlanEndpoint {
+    PlanEndpoint::Pods {
+        namespace: p.namespace.as_ref().map(|n| n.value.clone()),
+        labels: p.pods.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+    }
+}
+
 fn egress(e: &crate::model::Egress, diags: &mut Diagnostics) -> PlanEgress {
-    let is_cidr = crate::values::parse_cidr(&e.to.value).is_some();
-    let cidrs = match (&e.cidr, is_cidr) {
-        (_, true) => vec![e.to.value.clone()],
-        (Some(c), false) => vec![c.value.clone()],
-        (None, false) => {
-            let port = e.port.as_ref().map_or("every port".to_string(), |p| format!("port {}", p.value));
-            diags.push(
-                Diagnostic::warning(
-                    Code::HostEgress,
-                    format!("a NetworkPolicy cannot match the host name `{}`", e.to.value),
-                )
-                .at(e.to.span, format!("egress to every address on {port}"))
-                .help(format!(
-                    "add the host's address range (`cidr=\"203.0.113.0/24\"`) to admit only it, or route it through an egress gateway; without it the policy admits {port} to any address"
-                )),
-            );
-            vec!["0.0.0.0/0".to_string(), "::/0".to_string()]
+    let (host, to) = match &e.to {
+        Endpoint::Pods(p) => (None, pods(p)),
+        Endpoint::Address(a) if crate::values::parse_cidr(&a.value).is_some() => {
+            (None, PlanEndpoint::Cidrs(vec![a.value.clone()]))
+        }
+        Endpoint::Address(a) => {
+            let cidrs = match &e.cidr {
+                Some(c) => vec![c.value.clone()],
+                None => {
+                    diags.push(host_egress(a, e.port.as_ref().map(|p| &p.value)));
+                    vec!["0.0.0.0/0".to_string(), "::/0".to_string()]
+                }
+            };
+            (Some(a.value.clone()), PlanEndpoint::Cidrs(cidrs))
         }
     };
     PlanEgress {
-        host: (!is_cidr).then(|| e.to.value.clone()),
-        cidrs,
-        port: e.port.as_ref().map(|p| p.value),
+        host,
+        to,
+        port: e.port.as_ref().map(|p| p.value.clone()),
         protocol: e.protocol.as_ref().map_or("TCP".to_string(), |p| p.value.clone()),
         span: e.node,
     }
+}
+
+/// SVC0711: egress to a host name without its addresses.
+fn host_egress(host: &Spanned<String>, port: Option<&crate::model::PortRef>) -> Diagnostic {
+    let port = port.map_or("every port".to_string(), |p| format!("port {p}"));
+    Diagnostic::warning(Code::HostEgress, format!("a NetworkPolicy cannot match the host name `{}`", host.value))
+        .at(host.span, format!("egress to every address on {port}"))
+        .help(format!(
+            "add the host's address range (`cidr=\"203.0.113.0/24\"`) to admit only it, or route it through an egress gateway; without it the policy admits {port} to any address"
+        ))
 }
 
 /// Labels that select the pods of the svcc service `name` (the ones every

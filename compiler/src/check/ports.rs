@@ -16,6 +16,10 @@ use crate::source::{Span, Spanned};
 pub(super) struct Ports<'b> {
     pub list: Vec<PlanPort>,
     declared: &'b Map<Port>,
+    /// The ports of the sidecars (not of init containers): what a Service
+    /// port's `target=` and `metrics port=` may name besides the service's
+    /// own (a TLS proxy in front of it, an exporter beside it).
+    pub sidecars: Vec<PlanPort>,
 }
 
 /// Item by item, by name; the number, `service-port=` and `protocol=`
@@ -106,7 +110,7 @@ pub(super) fn resolve<'b>(declared: &'b Map<Port>, diags: &mut Diagnostics) -> P
             span: number.span,
         });
     }
-    Ports { list, declared }
+    Ports { list, declared, sidecars: Vec::new() }
 }
 
 impl Ports<'_> {
@@ -114,6 +118,27 @@ impl Ports<'_> {
     /// port of probes).
     pub fn first_declared(&self) -> Option<&Port> {
         self.declared.values().next()
+    }
+
+    /// The port a reference names: by name, or by number (its digits);
+    /// the service's container's first, then its sidecars'.
+    pub fn port(&self, r: &str) -> Option<&PlanPort> {
+        let mut all = self.list.iter().chain(&self.sidecars);
+        match r.parse::<u16>() {
+            Ok(n) => all.find(|p| p.number == n),
+            Err(_) => all.find(|p| p.name == r),
+        }
+    }
+
+    /// These ports and the sidecars' of `others`.
+    pub fn with_sidecars(&self, others: &[crate::plan::PlanContainer]) -> Self {
+        use crate::plan::Role;
+        let sidecars = others
+            .iter()
+            .filter(|c| matches!(c.role, Role::Sidecar | Role::NativeSidecar))
+            .flat_map(|c| c.ports.iter().cloned())
+            .collect();
+        Ports { list: self.list.clone(), declared: self.declared, sidecars }
     }
 
     /// Whether the spec declares no port at all.
@@ -125,8 +150,20 @@ impl Ports<'_> {
     /// not declared; `None` without a report when it is declared without a
     /// number, which is reported already).
     pub fn find(&self, name: &Spanned<String>, what: &str, diags: &mut Diagnostics) -> Option<u16> {
-        if let Some(p) = self.list.iter().find(|p| p.name == name.value) {
+        if let Some(p) = self.port(&name.value) {
             return Some(p.number);
+        }
+        if let Ok(n) = name.value.parse::<u16>() {
+            let numbers: Vec<String> = self.list.iter().map(|p| p.number.to_string()).collect();
+            let d = Diagnostic::error(Code::UnknownPort, format!("{what} uses port {n}, which is not declared"))
+                .at(name.span, "no port has this number")
+                .help(if numbers.is_empty() {
+                    format!("declare it: `port http {n}`")
+                } else {
+                    format!("declared port numbers: {}", numbers.join(", "))
+                });
+            diags.push(d);
+            return None;
         }
         if self.declared.contains_key(&name.value) {
             return None;
@@ -267,6 +304,7 @@ fn service(
                 name: p.name.clone(),
                 port: p.service_port,
                 target: p.name.clone(),
+                target_number: None,
                 protocol: p.protocol.clone(),
                 node_port: None,
                 span: p.span,
@@ -305,7 +343,7 @@ fn expose_ports(
     for ep in list {
         let target = ep.target.clone().unwrap_or_else(|| ep.name.clone());
         ports.find(&target, &format!("Service port `{}`", ep.name.value), diags);
-        let Some(container) = ports.list.iter().find(|p| p.name == target.value) else { continue };
+        let Some(container) = ports.port(&target.value) else { continue };
         if let (Some(n), true) = (&ep.node_port, cluster_ip) {
             diags.push(type_mismatch(
                 n.span,
@@ -325,7 +363,8 @@ fn expose_ports(
         out.push(PlanServicePort {
             name: ep.name.value.clone(),
             port: ep.number.value,
-            target: target.value,
+            target: container.name.clone(),
+            target_number: target.value.parse::<u16>().ok(),
             protocol: container.protocol.clone(),
             node_port: ep.node_port.as_ref().map(|n| n.value),
             span: ep.number.span,

@@ -12,7 +12,9 @@ use crate::promql::{self, Target, Vocabulary};
 use crate::source::{Span, Spanned};
 use crate::values::format_duration;
 
+mod job;
 mod query;
+mod steps;
 
 /// The documented defaults of `docs/rollouts.md`.
 pub mod defaults {
@@ -21,6 +23,9 @@ pub mod defaults {
     pub const INTERVAL: u64 = 60;
     pub const COUNT: u32 = 5;
     pub const FAILURE_LIMIT: u32 = 1;
+    /// A job gate runs its Job once, and one failed run fails it.
+    pub const JOB_COUNT: u32 = 1;
+    pub const JOB_FAILURE_LIMIT: u32 = 0;
     pub const INCONCLUSIVE_LIMIT: u32 = 2;
     pub const SUCCESS_RATE: f64 = 0.95;
     pub const QUANTILE: f64 = 0.95;
@@ -87,6 +92,8 @@ pub struct Context<'a> {
     pub vocab: Option<&'a Vocabulary>,
     /// The generated objects' names: the Services the strategy switches.
     pub names: &'a PlanNames,
+    /// Resolves a `job` gate's Job as a job of the service (`check::jobs::analysis`).
+    pub job: &'a dyn Fn(&Job, &mut Diagnostics) -> PlanJob,
 }
 
 fn on(enabled: &Option<Spanned<bool>>) -> bool {
@@ -189,9 +196,17 @@ fn merge_canary(base: &Canary, over: &Canary) -> Canary {
     }
 }
 
-/// How long one gate set runs: its slowest gate, `count × interval`.
+/// How long one gate set runs: its slowest gate, `count × interval` (a
+/// job gate: its Jobs' deadlines and the intervals between them).
 fn analysis_seconds(a: &Analysis) -> u64 {
-    a.gates.iter().map(|g| u64::from(gate_count(g)) * gate_interval(g)).max().unwrap_or(0)
+    a.gates
+        .iter()
+        .map(|g| match &g.job {
+            Some(j) => job::seconds(g, j),
+            None => u64::from(gate_count(g)) * gate_interval(g),
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 fn gate_interval(g: &Gate) -> u64 {
@@ -199,7 +214,8 @@ fn gate_interval(g: &Gate) -> u64 {
 }
 
 fn gate_count(g: &Gate) -> u32 {
-    g.count.as_ref().map_or(defaults::COUNT, |c| c.value)
+    let default = if g.kind == GateKind::Job { defaults::JOB_COUNT } else { defaults::COUNT };
+    g.count.as_ref().map_or(default, |c| c.value)
 }
 
 fn secs(s: u64) -> String {
@@ -236,10 +252,12 @@ impl Builder<'_> {
             workload: self.cx.names.workload.name.clone(),
             container: self.cx.service.to_string(),
         };
+        let name = a.template.as_ref().map_or(name, |t| t.value.clone());
         let mut metrics: Vec<PlanAnalysisMetric> = Vec::new();
-        let mut failed = false;
+        let mut failed = !self.unique(&name, a, diags);
+        let mut reads_namespace = false;
         for g in &a.gates {
-            if !self.cx.scraped && g.kind != GateKind::Query {
+            if !self.cx.scraped && matches!(g.kind, GateKind::SuccessRate | GateKind::Latency) {
                 diags.push(super::monitoring::needs_metrics(
                     g.name.span,
                     &format!("the `{}` analysis gate", g.name.value),
@@ -254,18 +272,28 @@ impl Builder<'_> {
             // rate() needs two samples: the window covers the interval and
             // at least four scrapes.
             let window = promql::range(interval.max(4 * self.scrape_interval));
-            let measured = match (g.kind, &g.query) {
-                (GateKind::Query, Some(q)) => {
-                    query::measure(&g.name.value, q, &target, &window, &a.args, self.cx.namespace.is_none(), diags)
-                }
-                // Reported where it was decoded.
-                (GateKind::Query, None) => None,
-                _ => Some(self.built_in(g, &target, &window)),
+            let prometheus = |(metric, query, success_condition, failure_condition)| {
+                let address = self.address.clone();
+                (metric, PlanProvider::Prometheus { address, query, success_condition, failure_condition })
             };
-            let Some((metric, query, success_condition, failure_condition)) = measured else {
+            let measured = match (g.kind, &g.query, &g.job) {
+                (GateKind::Query, Some(q), _) => {
+                    query::measure(&g.name.value, q, &target, &window, &a.args, self.cx.namespace.is_none(), diags)
+                        .map(prometheus)
+                }
+                (GateKind::Job, _, Some(j)) => job::measure(self.cx, j, &a.args, diags).map(|(p, reads)| {
+                    reads_namespace |= reads;
+                    (g.name.value.clone(), p)
+                }),
+                // Reported where it was decoded.
+                (GateKind::Query | GateKind::Job, ..) => None,
+                _ => Some(prometheus(self.built_in(g, &target, &window))),
+            };
+            let Some((metric, provider)) = measured else {
                 failed = true;
                 continue;
             };
+            reads_namespace |= matches!(provider, PlanProvider::Prometheus { .. });
             if let Some(prev) = metrics.iter().find(|m| m.name == metric) {
                 diags.push(
                     Diagnostic::error(
@@ -285,10 +313,7 @@ impl Builder<'_> {
                 count,
                 failure_limit,
                 inconclusive_limit,
-                success_condition,
-                failure_condition,
-                address: self.address.clone(),
-                query,
+                provider,
                 span: g.name.span,
             });
         }
@@ -296,8 +321,23 @@ impl Builder<'_> {
             return None;
         }
         let args = a.args.iter().map(|x| PlanArg { name: x.name.value.clone(), source: x.source.clone() }).collect();
-        self.analyses.push(PlanAnalysis { name: name.clone(), metrics, args, span: a.node });
+        let namespace_arg = self.cx.namespace.is_none() && reads_namespace;
+        self.analyses.push(PlanAnalysis { name: name.clone(), metrics, args, namespace_arg, span: a.node });
         Some(name)
+    }
+
+    /// SVC0267: two analyses of the service would be one AnalysisTemplate.
+    fn unique(&self, name: &str, a: &Analysis, diags: &mut Diagnostics) -> bool {
+        let Some(prev) = self.analyses.iter().find(|p| p.name == name) else { return true };
+        let at = a.template.as_ref().map_or(a.node, |t| t.span);
+        diags.push(
+            Diagnostic::error(Code::AnalysisTemplateName, format!("two analyses are named `{name}`"))
+                .at(at, "names its AnalysisTemplate again")
+                .also(prev.span, "first named here")
+                .help("give each analysis its own `template=` name, or leave it out for a name derived from the service and the block")
+                .note("each analysis of an update is one AnalysisTemplate; two of one name would overwrite each other"),
+        );
+        false
     }
 
     /// A built-in gate's (metric name, query, success and failure conditions).
@@ -313,8 +353,8 @@ impl Builder<'_> {
                     "<",
                 )
             }
-            GateKind::Latency | GateKind::Query => {
-                // (a `query` gate never gets here: see `template`)
+            GateKind::Latency | GateKind::Query | GateKind::Job => {
+                // (a `query` or `job` gate never gets here: see `template`)
                 let q = g.quantile.as_ref().map_or(defaults::QUANTILE, |v| v.value);
                 let limit = g.at_most.as_ref().map_or(defaults::LATENCY_MILLIS, |d| d.value.millis);
                 (
@@ -343,7 +383,8 @@ impl Builder<'_> {
 /// outside the canary's background analysis (SVC0392), are reported.
 fn measures(g: &Gate, background: bool, diags: &mut Diagnostics) -> Option<Measures> {
     let interval = gate_interval(g);
-    let failure_limit = g.failure_limit.as_ref().map_or(defaults::FAILURE_LIMIT, |f| f.value);
+    let default = if g.kind == GateKind::Job { defaults::JOB_FAILURE_LIMIT } else { defaults::FAILURE_LIMIT };
+    let failure_limit = g.failure_limit.as_ref().map_or(default, |f| f.value);
     let inconclusive =
         |count: u32| g.inconclusive_limit.as_ref().map_or(defaults::INCONCLUSIVE_LIMIT.min(count), |v| v.value);
     if let Some(at) = g.whole_update {
@@ -408,7 +449,6 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             strategy,
             second_service: Some(second),
             analyses: builder.analyses,
-            namespace_arg: cx.namespace.is_none(),
             deploy_wait,
             span: bg.node,
         })
@@ -419,7 +459,6 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
             strategy,
             second_service: cx.names.canary_service.as_ref().map(|n| n.name.clone()),
             analyses: builder.analyses,
-            namespace_arg: cx.namespace.is_none(),
             deploy_wait,
             span: c.node,
         })
@@ -663,8 +702,8 @@ fn canary_strategy(
     let empty = Vec::new();
     let steps = c.steps.as_ref().map_or(&empty, |s| &s.value);
 
-    check_weights(c, steps, diags);
-    check_promotion(c, steps, diags);
+    steps::check_weights(c, steps, diags);
+    steps::check_promotion(c, steps, diags);
 
     let background = c
         .background
@@ -696,102 +735,27 @@ fn canary_strategy(
     if diags.error_count() > errors {
         return None;
     }
-    let nginx_ingress =
-        c.traffic.as_ref().map(|t| t.ingress.as_ref().map_or(cx.names.service.name.clone(), |i| i.value.clone()));
+    let router = c.traffic.as_ref().map(|t| match t.provider.value.as_str() {
+        "gateway-api" => PlanRouter::GatewayApi,
+        _ => {
+            PlanRouter::Nginx { ingress: t.ingress.as_ref().map_or(cx.names.service.name.clone(), |i| i.value.clone()) }
+        }
+    });
     Some((
         wait,
         PlanStrategy::Canary {
             // With a traffic router, the service's own Service is the stable one
-            // the Ingress already points at; without one it keeps selecting
+            // the Ingress or route already points at; without one it keeps selecting
             // every pod, so traffic follows the replica ratio.
-            stable_service: nginx_ingress.as_ref().map(|_| cx.names.service.name.clone()),
+            stable_service: router.as_ref().map(|_| cx.names.service.name.clone()),
             canary_service: cx.names.canary_service.as_ref().map(|n| n.name.clone()),
             max_surge,
             max_unavailable,
-            nginx_ingress,
+            router,
             background,
             steps: plan_steps,
         },
     ))
-}
-
-/// SVC0322: the canary weights go up and end at 100%.
-fn check_weights(c: &Canary, steps: &[Step], diags: &mut Diagnostics) {
-    let mut last: Option<(u32, Span)> = None;
-    for s in steps {
-        if let Step::SetWeight(w) = s {
-            if let Some((prev, prev_span)) = last
-                && w.value < prev
-            {
-                diags.push(
-                    Diagnostic::error(Code::CanaryIncomplete, format!("the canary weight goes down from {prev}% to {}%", w.value))
-                        .at(w.span, "lower than before")
-                        .also(prev_span, "set here")
-                        .help("list weights in increasing order; to go back, abort the rollout (`kubectl argo rollouts abort`)"),
-                );
-            }
-            last = Some((w.value, w.span));
-        }
-    }
-    if let Some(st) = &c.steps
-        && steps.is_empty()
-    {
-        diags.push(
-            Diagnostic::error(Code::CanaryIncomplete, "the canary's `steps` block is empty")
-                .at(st.span, "no step")
-                .help("list the steps, e.g. `set-weight 20`, `pause \"5m\"`, `set-weight 100`; or leave `steps` out for an update without pauses")
-                .note("without steps, Argo Rollouts replaces the pods like a rolling update, within `max-surge` and `max-unavailable`"),
-        );
-    } else if let Some(st) = &c.steps {
-        match last {
-            Some((w, span)) if w < 100 => diags.push(
-                Diagnostic::error(Code::CanaryIncomplete, format!("the canary steps stop at {w}% and never reach 100%"))
-                    .at(span, "last weight")
-                    .help("end the steps with `set-weight 100`, after the last pause or analysis that should gate it")
-                    .note("Argo Rollouts jumps to 100% after the last step anyway; svcc asks for the step so the spec says when it happens"),
-            ),
-            None => diags.push(
-                Diagnostic::error(Code::CanaryIncomplete, "the canary steps never send traffic to the new version")
-                    .at(st.span, "no `set-weight` step")
-                    .help("add weights, e.g. `set-weight 20`, `pause \"5m\"`, `set-weight 100`"),
-            ),
-            _ => {}
-        }
-    }
-}
-
-/// SVC0323: an indefinite `pause` waits for a person, which `auto-promote`
-/// contradicts, and `auto-promote #false` needs such a pause.
-fn check_promotion(c: &Canary, steps: &[Step], diags: &mut Diagnostics) {
-    let indefinite: Vec<Span> = steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Pause { node, duration: None } => Some(*node),
-            _ => None,
-        })
-        .collect();
-    if let Some(ap) = &c.auto_promote {
-        if ap.value
-            && let Some(p) = indefinite.first()
-        {
-            diags.push(
-                Diagnostic::error(
-                    Code::PromotionConflict,
-                    "a `pause` without a duration waits for a person, but `auto-promote` is on",
-                )
-                .at(*p, "waits for `kubectl argo rollouts promote`")
-                .also(ap.span, "promises automatic promotion")
-                .help("give the pause a duration (`pause \"10m\"`), or set `auto-promote #false`"),
-            );
-        } else if !ap.value && indefinite.is_empty() {
-            diags.push(
-                Diagnostic::error(Code::PromotionConflict, "`auto-promote #false`, but no step waits for a person")
-                    .at(ap.span, "promises a manual promotion")
-                    .also(c.steps.as_ref().map_or(c.node, |s| s.span), "every step continues on its own")
-                    .help("add a `pause` without a duration where a person should promote"),
-            );
-        }
-    }
 }
 
 #[cfg(test)]

@@ -90,9 +90,83 @@ pub(super) fn resolve(
     network: Option<&mut PlanNetwork>,
     diags: &mut Diagnostics,
 ) -> Option<PlanRoute> {
+    let errors = diags.error_count();
     let route = resolve_route(service, ports, services, names, b, diags);
+    if route.is_none() && diags.error_count() == errors {
+        canary_without_route(b, diags);
+    }
+    if let (Some(r), Some(n)) = (route.as_ref(), network.as_deref())
+        && n.policy
+    {
+        reachable(r, b, diags);
+    }
     admit(network, route.as_ref());
     route
+}
+
+/// SVC0714: `traffic gateway-api` shifts the weights of the service's own
+/// route, and this environment exposes none.
+fn canary_without_route(b: &Body, diags: &mut Diagnostics) {
+    let Some(t) = b
+        .canary
+        .as_ref()
+        .filter(|c| c.enabled.as_ref().is_none_or(|e| e.value))
+        .and_then(|c| c.traffic.as_ref())
+        .filter(|t| t.provider.value == "gateway-api")
+    else {
+        return;
+    };
+    let d = Diagnostic::error(
+        Code::CanaryWithoutRoute,
+        "the canary shifts the weights of the service's Gateway route, and the service has no route",
+    )
+    .at(t.node, "the Gateway API plugin needs the route it shifts");
+    let d = match b.route.as_ref() {
+        Some(r) => d.also(r.node, "this route exposes nothing here (no host, or `route #false`)"),
+        None => d,
+    };
+    diags.push(d.help("expose the service through a Gateway in this environment (`route { gateway \"public\" namespace=\"gateway-system\"; host \"shop.example.com\" }`), or leave `traffic` out for a replica-weighted canary"));
+}
+
+/// SVC0712: the service's default-deny policy admits the `ingress-controller`
+/// peer on the exposed port, and nothing says where the entry point's pods
+/// run, so the default peer (ingress-nginx's controller) stands in: not a
+/// Gateway's pods, nor another Ingress class's controller. The route would
+/// be published and every request dropped.
+fn reachable(route: &PlanRoute, b: &Body, diags: &mut Diagnostics) {
+    let Some(net) = b.network.as_ref() else { return };
+    if net.ingress_controller.as_ref().is_some_and(|p| !p.pods.is_empty()) {
+        return;
+    }
+    let Some(r) = b.route.as_ref() else { return };
+    let (at, message, help) = match (&route.entry, &r.gateway, &r.ingress_class) {
+        (PlanEntry::Gateway { name, namespace, .. }, Some(g), _) => {
+            let ns = namespace.as_deref().unwrap_or("gateway-system");
+            (
+                g.name.span,
+                format!(
+                    "the NetworkPolicy would drop the traffic of the Gateway `{name}`: where its pods run is not declared"
+                ),
+                format!(
+                    "declare the Gateway's pods as the ingress controller, usually once in `_defaults.kdl`: `network {{ ingress-controller namespace=\"{ns}\" {{ \"gateway.networking.k8s.io/gateway-name\" \"{name}\" }} }}` (the label your Gateway implementation puts on its pods)"
+                ),
+            )
+        }
+        (PlanEntry::Ingress { class }, _, Some(c)) if class != "nginx" => (
+            c.span,
+            format!("the NetworkPolicy admits ingress-nginx's controller, not the `{class}` Ingress controller"),
+            format!(
+                "declare where the `{class}` controller runs, usually once in `_defaults.kdl`: `network {{ ingress-controller namespace=\"{class}\" {{ \"app.kubernetes.io/name\" \"{class}\" }} }}` (its namespace and pod labels)"
+            ),
+        ),
+        _ => return,
+    };
+    diags.push(
+        Diagnostic::error(Code::UnreachableExposure, message)
+            .at(at, "exposed through it")
+            .also(net.node, "a default-deny NetworkPolicy: ingress only from what it names")
+            .help(help),
+    );
 }
 
 fn resolve_route(
@@ -238,6 +312,17 @@ fn canary_consistent(cx: &Context<'_>, route: &PlanRoute, diags: &mut Diagnostic
     else {
         return;
     };
+    if t.provider.value == "gateway-api" {
+        if let PlanEntry::Ingress { class } = &route.entry {
+            diags.push(
+                Diagnostic::error(Code::CanaryRouteMismatch, format!("the canary shifts the weights of a Gateway route, but the route is an Ingress of class `{class}`"))
+                    .at(t.node, "the Gateway API plugin shifts an HTTPRoute's or GRPCRoute's weights")
+                    .also(route.span, "the route generates an Ingress")
+                    .help("expose the service through a Gateway (`gateway \"public\" namespace=\"gateway-system\"`), or split the Ingress with `traffic nginx`"),
+            );
+        }
+        return;
+    }
     match &route.entry {
         PlanEntry::Gateway { .. } => diags.push(
             Diagnostic::error(Code::CanaryRouteMismatch, "the canary splits traffic through an NGINX Ingress, but the route is a Gateway route")

@@ -144,6 +144,7 @@ fn resolve_autoscale(a: &Autoscale, replicas: &Option<Spanned<u32>>, diags: &mut
         scale_up: behavior(a.scale_up.as_ref(), true),
         scale_down: behavior(a.scale_down.as_ref(), false),
         requests_metric: a.pods.values().find(|p| p.requests).map(|p| p.metric.value.clone()),
+        requests_counter: None,
         keda: None,
     })
 }
@@ -170,6 +171,11 @@ pub(super) fn keda(
     diags: &mut Diagnostics,
 ) {
     let scraped = monitoring.is_some_and(|m| m.scrape.is_some());
+    if let (Some(a), Some(v)) = (autoscale.as_mut(), vocab)
+        && a.requests_metric.is_some()
+    {
+        a.requests_counter = Some(v.requests.clone());
+    }
     let (Some(e), Some(a)) = (b.autoscale_engine.as_ref(), autoscale.as_mut()) else { return };
     if e.engine.as_ref().is_none_or(|n| n.value != "keda") {
         return;

@@ -23,6 +23,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Security, over: &Security) -> Sec
         allow_privilege_escalation: b_allow_privilege_escalation,
         add_capabilities: b_add_capabilities,
         seccomp: b_seccomp,
+        per_container: b_per_container,
         allow: b_allow,
     } = base;
     let Security {
@@ -34,6 +35,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Security, over: &Security) -> Sec
         allow_privilege_escalation,
         add_capabilities,
         seccomp,
+        per_container,
         allow,
     } = over;
     Security {
@@ -53,6 +55,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Security, over: &Security) -> Sec
         ),
         add_capabilities: c.pick(&s::ADD_CAPABILITIES, add_capabilities, b_add_capabilities),
         seccomp: c.pick(&s::SECCOMP, seccomp, b_seccomp),
+        per_container: c.pick(&s::PER_CONTAINER, per_container, b_per_container),
         allow: c.map(&s::SECURITY_ALLOW, b_allow, allow),
     }
 }
@@ -118,6 +121,7 @@ pub(super) fn resolve(sec: &Security, diags: &mut Diagnostics) -> PlanSecurity {
         allow_privilege_escalation: sec.allow_privilege_escalation.as_ref().is_some_and(|v| v.value),
         add_capabilities: sec.add_capabilities.as_ref().map(|c| c.value.clone()).unwrap_or_default(),
         seccomp: sec.seccomp.as_ref().map_or("RuntimeDefault".to_string(), |v| v.value.clone()),
+        per_container: sec.per_container.as_ref().is_some_and(|v| v.value),
         exceptions: sec.allow.values().map(|e| (e.name.value.clone(), (e.reason.value.clone(), e.name.span))).collect(),
     }
 }

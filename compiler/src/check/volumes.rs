@@ -16,7 +16,7 @@ use crate::values::format_quantity;
 pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Volume>, over: &Map<Volume>) -> Map<Volume> {
     let mut out = base.clone();
     for (name, o) in over {
-        let Volume { name: o_name, path, source, size_limit, memory, optional, items } = o;
+        let Volume { name: o_name, path, source, size_limit, memory, optional, items, read_only } = o;
         match base.get(name) {
             Some(b) => {
                 let Volume {
@@ -27,6 +27,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Volume>, over: &Map<Volume>) 
                     memory: b_memory,
                     optional: b_optional,
                     items: b_items,
+                    read_only: b_read_only,
                 } = b;
                 let merged = Volume {
                     name: o_name.clone(),
@@ -36,6 +37,7 @@ pub(super) fn merge(c: &mut Merger<'_>, base: &Map<Volume>, over: &Map<Volume>) 
                     memory: c.pick_at(&s::VOLUME_MEMORY, name, memory, b_memory),
                     optional: c.pick_at(&s::VOLUME_OPTIONAL, name, optional, b_optional),
                     items: c.pick_at(&s::VOLUME_ITEMS, name, items, b_items),
+                    read_only: c.pick_at(&s::VOLUME_READ_ONLY, name, read_only, b_read_only),
                 };
                 out.insert(name.clone(), merged);
             }
@@ -91,6 +93,7 @@ pub(super) fn resolve(volumes: &Map<Volume>, diags: &mut Diagnostics) -> Vec<Pla
             memory: v.memory.as_ref().is_some_and(|m| m.value),
             optional: v.optional.as_ref().is_some_and(|o| o.value),
             items: v.items.as_ref().map(|i| i.value.clone()).unwrap_or_default(),
+            read_only: v.read_only.as_ref().map(|r| r.value),
         });
     }
     out

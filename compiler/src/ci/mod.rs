@@ -136,7 +136,7 @@ fn http_check(plan: &Plan) -> Option<(String, u16, String)> {
     [ProbeKind::Readiness, ProbeKind::Liveness, ProbeKind::Startup].iter().find_map(|k| {
         plan.container.probes.iter().filter(|pr| pr.kind == *k).find_map(|pr| match &pr.handler {
             PlanProbeHandler::Http { path, port, scheme, .. } if scheme.as_deref().is_none_or(|s| s == "HTTP") => {
-                let p = plan.container.ports.iter().find(|pp| pp.name == *port)?;
+                let p = plan.container.ports.iter().find(|pp| pp.name == *port || pp.number.to_string() == *port)?;
                 Some((p.name.clone(), p.number, path.clone()))
             }
             _ => None,

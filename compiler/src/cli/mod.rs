@@ -15,6 +15,7 @@ use svcc::{Compiled, Options, Unit};
 
 mod cmp;
 mod gitops;
+mod adapter;
 mod graph;
 mod import;
 mod inputs;
@@ -70,6 +71,8 @@ enum Command {
     Man(ManArgs),
     /// Draw the service graph of specs: services, ports, calls, exposure, environments (DOT, Mermaid or SVG)
     Graph(GraphArgs),
+    /// Print the prometheus-adapter rules that serve the Pods metrics the specs' HPAs ask for
+    AdapterRules(adapter::AdapterArgs),
     /// Print the JSON Schema svcc validates a kind with (e.g. `svcc schema Deployment`); without a kind, list them
     Schema {
         /// The kind, e.g. Deployment
@@ -271,6 +274,7 @@ pub fn run() -> ExitCode {
         Command::Cmp(CmpCommand::Plugin) => cmp::plugin(),
         Command::Cmp(CmpCommand::Generate) => cmp::generate(),
         Command::Graph(g) => graph::graph_command(&g),
+        Command::AdapterRules(a) => adapter::adapter_command(&a),
         Command::Lsp { .. } => lsp(),
     }
 }

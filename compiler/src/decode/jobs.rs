@@ -50,6 +50,15 @@ pub const SETTINGS: &[Node<Job>] = &[
         ..Node::new(hook)
     },
     Node {
+        name: "container-name",
+        summary: "The name of the job's container (default: the job's name)",
+        doc: "language.md#job-settings",
+        args: "NAME",
+        ..Node::new(|n, d, j| {
+            j.container_name = single(n, d, |d, e| reader::name(d, e, "container name", values::check_dns1123_label));
+        })
+    },
+    Node {
         name: "backoff-limit",
         summary: "How many failed pods before the Job fails (Kubernetes default 6)",
         doc: "language.md#job-settings",
@@ -101,6 +110,14 @@ pub const SETTINGS: &[Node<Job>] = &[
         ..Node::new(|n, d, j| j.suspend = single(n, d, reader::boolean))
     },
     Node {
+        name: "network",
+        summary: "What the job's pods reach beyond the service's egress (`egress` lines); `#false`: no NetworkPolicy for them",
+        doc: "language.md#job-settings",
+        args: "[#false]",
+        children: Some(&super::network::JOB_NETWORK),
+        ..Node::new(|n, d, j| j.network = Some(super::network::job_network(n, d)))
+    },
+    Node {
         name: "starting-deadline",
         summary: "Skip a run that could not start within this long of its time",
         doc: "language.md#cron-job-settings",
@@ -114,50 +131,22 @@ pub const HOOK_PHASES: &[&str] = &["pre-sync", "sync", "post-sync", "sync-fail"]
 /// Argo CD's hook deletion policies.
 pub const HOOK_DELETE: &[&str] = &["before-hook-creation", "hook-succeeded", "hook-failed"];
 
-/// `job migrate { … }`, `cron-job report schedule="0 3 * * *" { … }`:
-/// its own settings by [`SETTINGS`], the rest as a container's body.
+/// `job migrate { … }`, `cron-job report schedule="0 3 * * *" { … }`.
 fn job(node: &KdlNode, diags: &mut Diagnostics, cron: bool, out: &mut Map<Job>) {
-    let mut r = NodeReader::new(node);
-    let what = node.name().value();
-    let name = match r.arg(0) {
-        Some(e) => reader::name(diags, e, "job name", values::check_dns1123_label),
-        None => {
-            diags.push(missing(r.name_span(), "a job name", format!("write `{what} NAME {{ command \"…\" }}`")));
-            None
+    let (j, (schedule, time_zone)) = read(node, diags, cron, |r, diags| {
+        if !cron {
+            return (None, None);
         }
-    };
-    let (schedule, time_zone) = if cron {
         // Required once the layers are merged (an environment refines a
         // cron-job without repeating it): `check::jobs`.
         let schedule = r.prop("schedule").and_then(|e| reader::string(diags, e));
         let schedule = schedule.and_then(|s| checked(diags, s, check_cron, Code::InvalidCron));
         let tz = r.prop("time-zone").and_then(|e| reader::string(diags, e));
         (schedule, tz.and_then(|s| checked(diags, s, check_time_zone, Code::InvalidTimeZone)))
-    } else {
-        (None, None)
-    };
-    r.finish(diags);
-    let (own, container): (Vec<&KdlNode>, Vec<&KdlNode>) =
-        children(node).iter().partition(|c| SETTINGS.iter().any(|s| s.name == c.name().value()));
-    let container: Vec<KdlNode> = container.into_iter().cloned().collect();
-    let contents = body::decode_body(&container, what, Place::CONTAINER, diags);
-    // The settings are read (and checked) even when the name is not.
-    let named = name.is_some();
-    let mut j = Job::new(name.unwrap_or_else(|| Spanned::new(String::new(), name_span(node))), name_span(node), cron);
+    });
+    let Some(mut j) = j else { return };
     j.schedule = schedule;
     j.time_zone = time_zone;
-    j.body = contents.body;
-    let own: Vec<KdlNode> = own.into_iter().cloned().collect();
-    node::decode_each(
-        &[SETTINGS],
-        &own,
-        Block { name: what, place: Place::ANY, twice: Twice::InParent },
-        &mut j,
-        diags,
-    );
-    if !named {
-        return;
-    }
     if let Some(prev) = out.get(&j.name.value) {
         diags.push(
             Diagnostic::error(Code::Duplicate, format!("job `{}` is declared twice", j.name.value))
@@ -168,6 +157,46 @@ fn job(node: &KdlNode, diags: &mut Diagnostics, cron: bool, out: &mut Map<Job>) 
         return;
     }
     out.insert(j.name.value.clone(), j);
+}
+
+/// A job node: its name, the properties `props` reads (a cron-job's
+/// schedule, an analysis gate's measurements) before the rest are reported,
+/// its own settings by [`SETTINGS`] and the rest as a container's body.
+/// The job is `None` without a valid name (reported); its settings are read
+/// and checked all the same.
+pub(super) fn read<T>(
+    node: &KdlNode,
+    diags: &mut Diagnostics,
+    cron: bool,
+    props: impl FnOnce(&mut NodeReader, &mut Diagnostics) -> T,
+) -> (Option<Job>, T) {
+    let mut r = NodeReader::new(node);
+    let what = node.name().value();
+    let name = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "job name", values::check_dns1123_label),
+        None => {
+            diags.push(missing(r.name_span(), "a job name", format!("write `{what} NAME {{ command \"…\" }}`")));
+            None
+        }
+    };
+    let read = props(&mut r, diags);
+    r.finish(diags);
+    let (own, container): (Vec<&KdlNode>, Vec<&KdlNode>) =
+        children(node).iter().partition(|c| SETTINGS.iter().any(|s| s.name == c.name().value()));
+    let container: Vec<KdlNode> = container.into_iter().cloned().collect();
+    let contents = body::decode_body(&container, what, Place::CONTAINER, diags);
+    let named = name.is_some();
+    let mut j = Job::new(name.unwrap_or_else(|| Spanned::new(String::new(), name_span(node))), name_span(node), cron);
+    j.body = contents.body;
+    let own: Vec<KdlNode> = own.into_iter().cloned().collect();
+    node::decode_each(
+        &[SETTINGS],
+        &own,
+        Block { name: what, place: Place::ANY, twice: Twice::InParent },
+        &mut j,
+        diags,
+    );
+    (named.then_some(j), read)
 }
 
 /// `s` when `check` accepts it, else `None` and the reason under `code`.

@@ -8,9 +8,9 @@ use kdl::KdlNode;
 use super::body::Contents;
 use super::monitoring::label_map;
 use super::node::{self, Node, Twice};
-use super::reader::{self, NodeReader, missing, name_span, no_children};
+use super::reader::{self, NodeReader, children, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Call, Caller, Egress, Ingress, Map, Network, Peer};
+use crate::model::{Call, Caller, Egress, Endpoint, Ingress, Map, Network, Peer, PortRef};
 use crate::source::Spanned;
 use crate::values;
 
@@ -25,6 +25,20 @@ pub const NODES: &[Node<Contents>] = &[Node {
 }];
 
 const PROTOCOLS: &[&str] = &["TCP", "UDP", "SCTP"];
+
+/// `egress`, in a service's `network` and a job's.
+const EGRESS: Node<Network> = Node {
+    name: "egress",
+    summary: "What the service reaches beyond svcc services: a CIDR, a host with `cidr=`, or pods by their labels",
+    doc: "language.md#network",
+    args: "[CIDR|HOST]",
+    props: &["port", "protocol", "cidr", "namespace"],
+    repeat: true,
+    ..Node::new(egress)
+};
+
+/// Children of a job's `network`: its pods take no calls, so only egress.
+pub(super) const JOB_NETWORK: &[Node<Network>] = &[EGRESS];
 
 /// Children of `network`.
 const NETWORK: &[Node<Network>] = &[
@@ -46,21 +60,13 @@ const NETWORK: &[Node<Network>] = &[
         repeat: true,
         ..Node::new(called_by)
     },
-    Node {
-        name: "egress",
-        summary: "An address outside the cluster the service reaches: a CIDR, or a host with `cidr=`",
-        doc: "language.md#network",
-        args: "CIDR|HOST",
-        props: &["port", "protocol", "cidr"],
-        repeat: true,
-        ..Node::new(egress)
-    },
+    EGRESS,
     Node {
         name: "ingress",
-        summary: "Addresses outside the cluster that reach a port (a LoadBalancer's clients): a CIDR",
+        summary: "Who reaches a port beyond svcc services: a CIDR (a LoadBalancer's clients), or pods by their labels",
         doc: "language.md#network",
-        args: "CIDR",
-        props: &["port"],
+        args: "[CIDR]",
+        props: &["port", "namespace"],
         repeat: true,
         ..Node::new(ingress)
     },
@@ -88,6 +94,15 @@ const NETWORK: &[Node<Network>] = &[
 ];
 
 fn network(node: &KdlNode, diags: &mut Diagnostics) -> Network {
+    network_of(node, NETWORK, diags)
+}
+
+/// A job's `network { egress … }` (or `network #false`).
+pub(super) fn job_network(node: &KdlNode, diags: &mut Diagnostics) -> Network {
+    network_of(node, JOB_NETWORK, diags)
+}
+
+fn network_of(node: &KdlNode, table: &'static [Node<Network>], diags: &mut Diagnostics) -> Network {
     let mut r = NodeReader::new(node);
     let enabled = r.arg(0).and_then(|e| reader::boolean(diags, e));
     r.finish(diags);
@@ -102,7 +117,7 @@ fn network(node: &KdlNode, diags: &mut Diagnostics) -> Network {
         prometheus: None,
         ingress_controller: None,
     };
-    node::decode_children(NETWORK, node, Twice::Plain, &mut net, diags);
+    node::decode_children(table, node, Twice::Plain, &mut net, diags);
     net
 }
 
@@ -180,60 +195,150 @@ fn called_by(node: &KdlNode, diags: &mut Diagnostics, net: &mut Network) {
     net.callers.insert(key, Caller { node: name_span(node), service, port, namespace });
 }
 
-/// `egress "10.20.0.0/16" port=5432`, `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`.
-fn egress(node: &KdlNode, diags: &mut Diagnostics, net: &mut Network) {
+/// `egress "10.20.0.0/16" port=5432`, `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`,
+/// `egress namespace="data" port=5432 { app "invoices-db" }`.
+pub(super) fn egress(node: &KdlNode, diags: &mut Diagnostics, net: &mut Network) {
     let mut r = NodeReader::new(node);
-    let to = match r.arg(0) {
-        Some(e) => reader::string(diags, e).and_then(|s| destination(diags, s)),
-        None => {
-            diags.push(missing(name_span(node), "a destination", "write `egress \"10.0.0.0/8\" port=5432`"));
-            None
-        }
-    };
-    let port = r.prop("port").and_then(|e| reader::int(diags, e, 1, 65535)).map(|p| p.map(|v| v as u16));
+    let to = endpoint(node, diags, &mut r, "egress", destination);
+    let port = r.prop("port").and_then(|e| port_ref(diags, e));
     let protocol = r.prop("protocol").and_then(|e| reader::choice(diags, e, PROTOCOLS));
     let cidr = r.prop("cidr").and_then(|e| reader::string(diags, e)).and_then(|s| cidr(diags, s));
     r.finish(diags);
-    no_children(diags, node);
     let Some(to) = to else { return };
-    if let Some(c) = &cidr
-        && values::parse_cidr(&to.value).is_some()
+    if let Some(c) = &cidr {
+        let why = match &to {
+            Endpoint::Address(a) if values::parse_cidr(&a.value).is_some() => Some("the destination is already a CIDR"),
+            Endpoint::Pods(_) => Some("pods are selected by their labels"),
+            Endpoint::Address(_) => None,
+        };
+        if let Some(why) = why {
+            diags.push(
+                Diagnostic::error(Code::UnexpectedArgument, "`cidr=` belongs to a host destination")
+                    .at(c.span, why)
+                    .help("remove `cidr=`, or name the host the addresses belong to"),
+            );
+            return;
+        }
+    }
+    if let (Endpoint::Address(_), Some(p)) = (&to, &port)
+        && let PortRef::Name(name) = &p.value
     {
         diags.push(
-            Diagnostic::error(Code::UnexpectedArgument, "`cidr=` belongs to a host destination")
-                .at(c.span, "the destination is already a CIDR")
-                .help("remove `cidr=`, or name the host the addresses belong to"),
+            Diagnostic::error(Code::WrongType, format!("port `{name}` is a name, and an address has no named ports"))
+                .at(p.span, "a port name")
+                .help("write the port number (`port=5432`); a name is for pods (`egress namespace=… { LABELS }`), whose ports have names"),
         );
         return;
     }
-    let key = format!("{}/{}", to.value, port.as_ref().map_or(0, |p| p.value));
+    let key = format!("{}/{}", key_of(&to), port.as_ref().map_or(String::new(), |p| p.value.to_string()));
     if let Some(first) = net.egress.get(&key) {
-        twice(diags, format!("`egress \"{}\"`", to.value), to.span, first.to.span);
+        twice(diags, format!("`egress {}`", describe(&to)), to.span(), first.to.span());
         return;
     }
     net.egress.insert(key, Egress { node: name_span(node), to, cidr, port, protocol });
 }
 
-/// `ingress "0.0.0.0/0" port=http`.
+/// `ingress "0.0.0.0/0" port=http`, `ingress namespace="batch" { app "legacy-cron" }`.
 fn ingress(node: &KdlNode, diags: &mut Diagnostics, net: &mut Network) {
     let mut r = NodeReader::new(node);
-    let cidr_arg = match r.arg(0) {
-        Some(e) => reader::string(diags, e).and_then(|s| cidr(diags, s)),
-        None => {
-            diags.push(missing(name_span(node), "an address range", "write `ingress \"0.0.0.0/0\" port=http`"));
-            None
-        }
-    };
+    let from = endpoint(node, diags, &mut r, "ingress", cidr);
     let port = r.prop("port").and_then(|e| port_name(diags, e));
     r.finish(diags);
-    no_children(diags, node);
-    let Some(c) = cidr_arg else { return };
-    let key = format!("{}/{}", c.value, port.as_ref().map_or("", |p| p.value.as_str()));
+    let Some(from) = from else { return };
+    let key = format!("{}/{}", key_of(&from), port.as_ref().map_or("", |p| p.value.as_str()));
     if let Some(first) = net.ingress.get(&key) {
-        twice(diags, format!("`ingress \"{}\"`", c.value), c.span, first.cidr.span);
+        twice(diags, format!("`ingress {}`", describe(&from)), from.span(), first.from.span());
         return;
     }
-    net.ingress.insert(key, Ingress { node: name_span(node), cidr: c, port });
+    net.ingress.insert(key, Ingress { node: name_span(node), from, port });
+}
+
+/// The other end of an `egress` or `ingress` line: its argument (read by
+/// `address`), or pods by the labels of its children in `namespace=`.
+fn endpoint(
+    node: &KdlNode,
+    diags: &mut Diagnostics,
+    r: &mut NodeReader<'_>,
+    what: &str,
+    address: fn(&mut Diagnostics, Spanned<String>) -> Option<Spanned<String>>,
+) -> Option<Endpoint> {
+    let namespace = namespace(diags, r);
+    let has_pods = !children(node).is_empty();
+    match (r.arg(0), has_pods) {
+        (Some(e), false) => {
+            let a = reader::string(diags, e).and_then(|s| address(diags, s))?;
+            if let Some(ns) = &namespace {
+                diags.push(
+                    Diagnostic::error(Code::UnexpectedArgument, "`namespace=` belongs to pods")
+                        .at(ns.span, "an address has no namespace")
+                        .help(format!("remove `namespace=`, or select pods instead of an address: `{what} namespace=\"{}\" {{ app \"NAME\" }}`", ns.value)),
+                );
+                return None;
+            }
+            Some(Endpoint::Address(a))
+        }
+        (None, true) => {
+            let pods: Map<Spanned<String>> = label_map(node, diags);
+            if pods.is_empty() {
+                return None;
+            }
+            Some(Endpoint::Pods(Peer { node: name_span(node), namespace, pods, port: None }))
+        }
+        (Some(e), true) => {
+            diags.push(
+                Diagnostic::error(
+                    Code::UnexpectedArgument,
+                    format!("an `{what}` line names an address or pods, not both"),
+                )
+                .at(reader::value_span(e), "an address")
+                .help(format!("write the address and the pods on two `{what}` lines")),
+            );
+            None
+        }
+        (None, false) => {
+            let example = if what == "egress" { "\"10.0.0.0/8\" port=5432" } else { "\"0.0.0.0/0\" port=http" };
+            diags.push(missing(
+                name_span(node),
+                "an address, or pod labels",
+                format!(
+                    "write `{what} {example}`, or pods by their labels: `{what} namespace=\"data\" {{ app \"NAME\" }}`"
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The key an endpoint merges by: the address, or the namespace and labels.
+fn key_of(e: &Endpoint) -> String {
+    match e {
+        Endpoint::Address(a) => a.value.clone(),
+        Endpoint::Pods(p) => {
+            let ns = p.namespace.as_ref().map_or("", |n| n.value.as_str());
+            let labels: Vec<String> = p.pods.iter().map(|(k, v)| format!("{k}={}", v.value)).collect();
+            format!("pods:{ns}:{}", labels.join(","))
+        }
+    }
+}
+
+/// How a message names an endpoint: `"10.0.0.0/8"`, `namespace="data" { app "db" }`.
+fn describe(e: &Endpoint) -> String {
+    match e {
+        Endpoint::Address(a) => format!("\"{}\"", a.value),
+        Endpoint::Pods(p) => {
+            let ns = p.namespace.as_ref().map_or(String::new(), |n| format!("namespace=\"{}\" ", n.value));
+            let labels: Vec<String> = p.pods.iter().map(|(k, v)| format!("{k} \"{}\"", v.value)).collect();
+            format!("{ns}{{ {} }}", labels.join("; "))
+        }
+    }
+}
+
+/// `port=5432`, or a port's name (`port="postgres"`).
+fn port_ref(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<PortRef>> {
+    if matches!(e.value(), kdl::KdlValue::String(_)) {
+        return port_name(diags, e).map(|p| p.map(PortRef::Name));
+    }
+    reader::int(diags, e, 1, 65535).map(|p| p.map(|v| PortRef::Number(v as u16)))
 }
 
 /// A CIDR, or a DNS host name.

@@ -99,7 +99,7 @@ fn expose_port(node: &KdlNode, diags: &mut Diagnostics, ports: &mut Vec<ExposePo
             None
         }
     };
-    let target = r.prop("target").and_then(|e| reader::name(diags, e, "port name", values::check_port_name));
+    let target = r.prop("target").and_then(|e| reader::port_ref(diags, e, values::check_port_name));
     // The API server's default node port range.
     let node_port = r.prop("node-port").and_then(|e| reader::int(diags, e, 30000, 32767));
     r.finish(diags);

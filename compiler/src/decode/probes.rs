@@ -209,7 +209,10 @@ fn probe(node: &KdlNode, diags: &mut Diagnostics) -> Option<ProbeSetting> {
     }
     p.scheme = r.prop("scheme").and_then(|e| reader::choice(diags, e, &["HTTP", "HTTPS"]));
     p.grpc_service = r.prop("service").and_then(|e| reader::string(diags, e));
-    p.port = r.prop("port").and_then(|e| reader::string(diags, e));
+    p.port = r.prop("port").and_then(|e| match e.value() {
+        KdlValue::Integer(_) => reader::port_ref(diags, e, |_| Ok(())),
+        _ => reader::string(diags, e),
+    });
     if let (Some(port), Some(Spanned { value: ProbeHandler::Exec(_), span })) = (&p.port, &p.handler) {
         diags.push(
             Diagnostic::error(Code::UnknownProperty, "`port` does not apply to an `exec` probe")

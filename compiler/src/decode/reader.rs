@@ -108,6 +108,20 @@ impl<'n> NodeReader<'n> {
         found
     }
 
+    /// Property `key`, which this node refuses for a reason its caller
+    /// reports: marked used, so `finish` does not also call it unknown, but
+    /// not listed among the properties the node takes.
+    pub fn refused(&mut self, key: &str) -> Option<&'n KdlEntry> {
+        let mut found = None;
+        for (idx, e) in self.node.entries().iter().enumerate() {
+            if e.name().is_some_and(|n| n.value() == key) {
+                self.used[idx] = true;
+                found = Some(e);
+            }
+        }
+        found
+    }
+
     /// Whether the node has a property that no `prop` call asked for (a
     /// typo, reported by `finish`).
     pub fn has_unknown_props(&self) -> bool {
@@ -249,6 +263,19 @@ pub fn boolean(diags: &mut Diagnostics, e: &KdlEntry) -> Option<Spanned<bool>> {
 }
 
 /// An integer in `min..=max`.
+/// A port by name (`check` the name) or by number (1–65535, kept as its
+/// digits: a port name always has a letter, so the two never meet).
+pub fn port_ref(
+    diags: &mut Diagnostics,
+    e: &KdlEntry,
+    check: fn(&str) -> Result<(), String>,
+) -> Option<Spanned<String>> {
+    match e.value() {
+        KdlValue::Integer(_) => int(diags, e, 1, 65535).map(|n| n.map(|v| v.to_string())),
+        _ => name(diags, e, "port name", check),
+    }
+}
+
 pub fn int(diags: &mut Diagnostics, e: &KdlEntry, min: i128, max: i128) -> Option<Spanned<i128>> {
     let span = value_span(e);
     match e.value() {

@@ -11,6 +11,7 @@ use crate::model::*;
 use crate::source::Spanned;
 use crate::values;
 
+mod job;
 mod query;
 
 pub const NODES: &[Node<Contents>] = &[
@@ -69,6 +70,7 @@ const BLUE_GREEN: &[Node<BlueGreen>] = &[
         name: "pre-promotion",
         summary: "Gates that measure the preview before the switch",
         doc: "rollouts.md#blue-green",
+        props: &["template"],
         children: Some(&GATES),
         ..Node::new(|n, d, bg| bg.pre_promotion = Some(analysis(n, d)))
     },
@@ -76,6 +78,7 @@ const BLUE_GREEN: &[Node<BlueGreen>] = &[
         name: "post-promotion",
         summary: "Gates that measure the new version after the switch",
         doc: "rollouts.md#blue-green",
+        props: &["template"],
         children: Some(&GATES),
         ..Node::new(|n, d, bg| bg.post_promotion = Some(analysis(n, d)))
     },
@@ -112,7 +115,7 @@ const CANARY: &[Node<Canary>] = &[
         name: "traffic",
         summary: "Route a share of the requests to the canary through a traffic router",
         doc: "rollouts.md#canary",
-        args: "nginx",
+        args: "nginx|gateway-api",
         props: &["ingress"],
         ..Node::new(traffic)
     },
@@ -120,6 +123,7 @@ const CANARY: &[Node<Canary>] = &[
         name: "analysis",
         summary: "Gates measured in the background for the whole update",
         doc: "rollouts.md#canary",
+        props: &["template"],
         children: Some(&GATES),
         ..Node::new(|n, d, c| c.background = Some(analysis(n, d)))
     },
@@ -159,6 +163,7 @@ const STEPS: &[Node<Vec<Step>>] = &[
         name: "analysis",
         summary: "Gates that must pass before the next step",
         doc: "rollouts.md#canary",
+        props: &["template"],
         children: Some(&GATES),
         repeat: true,
         ..Node::new(|n, d, steps| steps.push(Step::Analysis(analysis(n, d))))
@@ -196,6 +201,16 @@ const GATES: &[Node<Gates>] = &[
         props: &["expr", "success", "failure", "interval", "count", "failure-limit", "inconclusive-limit"],
         repeat: true,
         ..Node::new(query::gate)
+    },
+    Node {
+        name: "job",
+        summary: "Passes when a Job of yours completes: a smoke test against the new version",
+        doc: "rollouts.md#job-gates",
+        args: "NAME",
+        props: &["interval", "count", "failure-limit", "inconclusive-limit"],
+        repeat: true,
+        children: Some(&crate::decode::jobs::SETTINGS),
+        ..Node::new(job::gate)
     },
     Node {
         name: "arg",
@@ -303,7 +318,7 @@ fn traffic(node: &KdlNode, diags: &mut Diagnostics, c: &mut Canary) {
             ));
             None
         }
-        Some(e) => reader::choice(diags, e, &["nginx"]),
+        Some(e) => reader::choice(diags, e, &["nginx", "gateway-api"]),
         None => {
             diags.push(missing(name_span(node), "a traffic router", "write `traffic nginx ingress=\"my-app\"`"));
             None
@@ -313,6 +328,16 @@ fn traffic(node: &KdlNode, diags: &mut Diagnostics, c: &mut Canary) {
         r.prop("ingress").and_then(|e| reader::name(diags, e, "Ingress name", values::check_dns1123_subdomain));
     r.finish(diags);
     no_children(diags, node);
+    if let (Some(p), Some(i)) = (&provider, &ingress)
+        && p.value == "gateway-api"
+    {
+        diags.push(
+            Diagnostic::error(Code::UnexpectedArgument, "`ingress=` belongs to the NGINX router")
+                .at(i.span, "the Gateway API router splits the service's route")
+                .help("remove `ingress=`: the plugin shifts the weights of the HTTPRoute (GRPCRoute) the `route` block generates"),
+        );
+        return;
+    }
     if let Some(provider) = provider {
         c.traffic = Some(Traffic { node: name_span(node), provider, ingress });
     }
@@ -341,7 +366,11 @@ fn pause(node: &KdlNode, diags: &mut Diagnostics, steps: &mut Vec<Step>) {
 
 /// `pre-promotion { success-rate …; latency … }` and the other gate sets.
 fn analysis(node: &KdlNode, diags: &mut Diagnostics) -> Analysis {
-    NodeReader::new(node).finish(diags);
+    let mut r = NodeReader::new(node);
+    let template = r
+        .prop("template")
+        .and_then(|e| reader::name(diags, e, "AnalysisTemplate name", values::check_dns1123_subdomain));
+    r.finish(diags);
     let parent = node.name().value();
     let mut gates = Gates { parent: parent.to_string(), list: Vec::new(), args: Vec::new() };
     node::decode_children(GATES, node, Twice::Decode, &mut gates, diags);
@@ -352,26 +381,14 @@ fn analysis(node: &KdlNode, diags: &mut Diagnostics) -> Analysis {
             format!("write `{parent} {{ success-rate at-least=0.95 }}`"),
         ));
     }
-    Analysis { node: name_span(node), gates: gates.list, args: gates.args }
+    Analysis { node: name_span(node), template, gates: gates.list, args: gates.args }
 }
 
 /// One gate of `kind`; a second gate of a kind in one block is reported.
 fn gate(node: &KdlNode, diags: &mut Diagnostics, gates: &mut Gates, kind: GateKind) {
     let name = node.name().value();
     let mut r = NodeReader::new(node);
-    let mut g = Gate {
-        kind,
-        name: Spanned::new(name.to_string(), name_span(node)),
-        at_least: None,
-        quantile: None,
-        at_most: None,
-        interval: None,
-        count: None,
-        whole_update: None,
-        failure_limit: None,
-        inconclusive_limit: None,
-        query: None,
-    };
+    let mut g = Gate::new(kind, Spanned::new(name.to_string(), name_span(node)));
     if kind == GateKind::SuccessRate {
         g.at_least = r.prop("at-least").and_then(|e| reader::ratio(diags, e));
     } else {

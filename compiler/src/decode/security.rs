@@ -102,6 +102,13 @@ const SECURITY: &[Node<Security>] = &[
         ..Node::new(|n, d, s| s.seccomp = seccomp(n, d))
     },
     Node {
+        name: "per-container",
+        summary: "Repeat the pod's user, group and seccomp profile in every container, with `privileged: false` (default #false)",
+        doc: "language.md#security",
+        args: "#true|#false",
+        ..Node::new(|n, d, s| s.per_container = flag(n, d))
+    },
+    Node {
         name: "allow",
         summary: "Accept one weakening of the hardened pod on purpose, with the reason",
         doc: "language.md#security",

@@ -18,7 +18,7 @@ pub const NODES: &[Node<Contents>] = &[Node {
     order: 14,
     summary: "Volumes, one per child: `NAME \"/mount/path\"`, a scratch folder unless `secret=` or `config-map=`",
     doc: "language.md#volumes",
-    item_props: &["size-limit", "memory", "secret", "config-map", "optional"],
+    item_props: &["size-limit", "memory", "secret", "config-map", "optional", "read-only"],
     ..Node::new(|n, d, c| volumes(n, d, &mut c.body.volumes))
 }];
 
@@ -50,6 +50,7 @@ fn volumes(node: &KdlNode, diags: &mut Diagnostics, vols: &mut Map<Volume>) {
             .prop("config-map")
             .and_then(|e| reader::name(diags, e, "config map name", values::check_dns1123_subdomain));
         let optional = r.prop("optional").and_then(|e| reader::boolean(diags, e));
+        let read_only = r.prop("read-only").and_then(|e| reader::boolean(diags, e));
         r.finish(diags);
         let items = items(child, diags);
         let object = secret.as_ref().or(config_map.as_ref());
@@ -98,7 +99,10 @@ fn volumes(node: &KdlNode, diags: &mut Diagnostics, vols: &mut Map<Volume>) {
             );
             continue;
         }
-        vols.insert(name_str.to_string(), Volume { name, path, source, size_limit, memory, optional, items });
+        vols.insert(
+            name_str.to_string(),
+            Volume { name, path, source, size_limit, memory, optional, items, read_only },
+        );
     }
 }
 

@@ -76,6 +76,9 @@ codes! {
     InvalidTimeZone = "SVC0261", "invalid-time-zone";
     ConfigFile = "SVC0262", "config-file";
     ConfigKeyConflict = "SVC0263", "config-key-conflict";
+    AnalysisJobSetting = "SVC0265", "analysis-job-setting";
+    AnalysisJobPlaceholder = "SVC0266", "analysis-job-placeholder";
+    AnalysisTemplateName = "SVC0267", "analysis-template-name";
     DuplicatePort = "SVC0301", "duplicate-port";
     UnknownPort = "SVC0302", "unknown-port";
     AutoscaleBounds = "SVC0303", "autoscale-bounds";
@@ -167,6 +170,9 @@ codes! {
     UnknownCaller = "SVC0709", "unknown-caller";
     CallCycle = "SVC0710", "call-cycle";
     HostEgress = "SVC0711", "host-egress";
+    UnreachableExposure = "SVC0712", "unreachable-exposure";
+    CalleePortNotServed = "SVC0713", "callee-port-not-served";
+    CanaryWithoutRoute = "SVC0714", "canary-without-route";
     InvalidHostname = "SVC0720", "invalid-hostname";
     RoutePortNotServed = "SVC0721", "route-port-not-served";
     RouteWithoutEntry = "SVC0722", "route-without-entry";
@@ -175,6 +181,7 @@ codes! {
     TlsWithoutSource = "SVC0725", "tls-without-source";
     KedaUnscraped = "SVC0730", "keda-unscraped";
     KedaWithoutPrometheus = "SVC0731", "keda-without-prometheus";
+    AdapterMetricConflict = "SVC0732", "adapter-metric-conflict";
     ImportNotYaml = "SVC0801", "import-not-yaml";
     ImportNotAnObject = "SVC0802", "import-not-an-object";
     ImportUnknownKind = "SVC0803", "import-unknown-kind";

@@ -1,13 +1,15 @@
 //! `svcc graph`: the services of a build as Graphviz DOT or Mermaid, one
-//! cluster per environment. Every name in the text is a service, port,
-//! namespace or environment name (DNS labels), a CIDR or a host name, so
-//! nothing needs quoting beyond the label strings' own quotes; they are
-//! escaped anyway.
+//! cluster per environment, with each route's Gateway or Ingress class and
+//! the hosts it exposes. Every name in the text is a service, port,
+//! namespace or environment name (DNS labels), a CIDR, a host name or a
+//! pod label, so nothing needs quoting beyond the label strings' own
+//! quotes; they are escaped anyway.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::{Env, Service};
+use crate::plan::{PlanEntry, PlanRoute};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -87,6 +89,11 @@ fn picture<'a>(services: &'a [Service], env: &'a str) -> Picture<'a> {
     for s in services {
         let Some(e) = s.env(env) else { continue };
         pic.nodes.push(Box { id: id(env, &s.name), lines: label(e, s), kind: Kind::Service });
+        if let Some(r) = &e.route {
+            let (key, text) = entry(r);
+            extra.insert((node_id("x", env, &key), Kind::Outside, text));
+            pic.edges.push((node_id("x", env, &key), id(env, &s.name), exposure(r), true));
+        }
         let Some(net) = &e.network else { continue };
         for c in &net.calls {
             if !built.contains(c.service.as_str()) {
@@ -94,24 +101,29 @@ fn picture<'a>(services: &'a [Service], env: &'a str) -> Picture<'a> {
             }
             pic.edges.push((id(env, &s.name), id(env, &c.service), c.port.clone(), false));
         }
-        if !net.exposed.is_empty() {
+        // The ports the ingress controller reaches besides the route's (an
+        // Ingress written by hand: `ingress-controller port=`).
+        let routed = e.route.as_ref().map(|r| r.port_number);
+        let exposed: Vec<u16> = net.exposed.iter().map(|(n, _)| *n).filter(|n| Some(*n) != routed).collect();
+        if !exposed.is_empty() {
             extra.insert((node_id("x", env, "ingress"), Kind::Outside, "ingress controller".to_string()));
             let name = |n: u16| e.ports.iter().find(|p| p.number == n).map_or(n.to_string(), |p| p.name.clone());
-            let ports: Vec<String> = net.exposed.iter().map(|(n, _)| name(*n)).collect();
+            let ports: Vec<String> = exposed.iter().map(|n| name(*n)).collect();
             pic.edges.push((node_id("x", env, "ingress"), id(env, &s.name), ports.join(", "), true));
         }
         for i in &net.ingress {
-            extra.insert((node_id("x", env, &i.cidr), Kind::Outside, i.cidr.clone()));
+            let from = i.from.describe();
+            extra.insert((node_id("x", env, &from), Kind::Outside, from.clone()));
             let ports: Vec<String> = i.ports.iter().map(|(n, _)| n.to_string()).collect();
-            pic.edges.push((node_id("x", env, &i.cidr), id(env, &s.name), ports.join(", "), true));
+            pic.edges.push((node_id("x", env, &from), id(env, &s.name), ports.join(", "), true));
         }
         for eg in &net.egress {
             let to = match &eg.host {
-                Some(h) => format!("{h} ({})", eg.cidrs.join(", ")),
-                None => eg.cidrs.join(", "),
+                Some(h) => format!("{h} ({})", eg.to.describe()),
+                None => eg.to.describe(),
             };
             extra.insert((node_id("x", env, &to), Kind::Outside, to.clone()));
-            let port = eg.port.map_or("any port".to_string(), |p| p.to_string());
+            let port = eg.port.as_ref().map_or("any port".to_string(), ToString::to_string);
             pic.edges.push((id(env, &s.name), node_id("x", env, &to), port, true));
         }
     }
@@ -119,6 +131,29 @@ fn picture<'a>(services: &'a [Service], env: &'a str) -> Picture<'a> {
         pic.nodes.push(Box { id, lines: vec![text], kind });
     }
     pic
+}
+
+/// The entry point a route attaches to: its node key and label.
+fn entry(r: &PlanRoute) -> (String, String) {
+    match &r.entry {
+        PlanEntry::Gateway { name, namespace, .. } => {
+            let ns = namespace.as_deref().map_or(String::new(), |n| format!("{n}/"));
+            (format!("gateway {ns}{name}"), format!("Gateway {ns}{name}"))
+        }
+        PlanEntry::Ingress { class } => (format!("ingress class {class}"), format!("Ingress class {class}")),
+    }
+}
+
+/// What an exposure edge says: the hosts (and paths other than `/`), TLS,
+/// and the port the route reaches.
+fn exposure(r: &PlanRoute) -> String {
+    let mut hosts = r.hosts.join(", ");
+    let paths: Vec<&str> = r.paths.iter().map(|(p, _)| p.as_str()).filter(|p| *p != "/").collect();
+    if !paths.is_empty() {
+        hosts = format!("{hosts} {}", paths.join(", "));
+    }
+    let tls = if r.tls.is_some() { " (TLS)" } else { "" };
+    format!("{hosts}{tls} → {}", r.port)
 }
 
 /// Label text for DOT, without its quotes: `"` and `\` escaped, control

@@ -1,6 +1,7 @@
 //! Stage 4¾: hardening that a patch cannot undo (`docs/security.md#hardening`).
 //!
-//! Every pod template svcc emits (the Deployment's or the Rollout's) is
+//! Every pod template svcc emits (the Deployment's or the Rollout's, a
+//! Job's, and each job metric's of an AnalysisTemplate: [`templates`]) is
 //! checked against one table of rules ([`rules::RULES`]: the Pod Security
 //! Standards "baseline" and "restricted", plus svcc's read-only root
 //! filesystem and unmounted service account token) twice:
@@ -23,7 +24,7 @@ pub mod rules;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::lower::Object;
+use crate::lower::{Kind, Object};
 use crate::model::{Patch, PatchOp, PatchOpKind, PatchValue};
 use crate::patch::segments;
 use crate::plan::Plan;
@@ -53,7 +54,11 @@ impl Audit {
         let before = objects
             .iter()
             .map(|o| {
-                let found = rules::findings(&o.value, o.kind.pod_template()?);
+                let templates = templates(o);
+                if templates.is_empty() {
+                    return None;
+                }
+                let found: Vec<Finding> = templates.iter().flat_map(|t| rules::findings(&o.value, t)).collect();
                 for f in &found {
                     if plan.security.exceptions.contains_key(f.rule.allow) {
                         used.insert(f.rule.allow);
@@ -73,14 +78,15 @@ impl Audit {
     /// SVC0405 at the patch. Returns the `allow` names this environment needed.
     pub fn after_patches(mut self, objects: &[Object], plan: &Plan, diags: &mut Diagnostics) -> BTreeSet<&'static str> {
         for (o, before) in objects.iter().zip(&self.before) {
-            let (Some(before), Some(template)) = (before, o.kind.pod_template()) else { continue };
+            let Some(before) = before else { continue };
             let ops: Vec<&PatchOp> = plan.patches.iter().filter(|p| targets(p, o)).flat_map(|p| &p.ops).collect();
-            // Patches elsewhere in the object leave the pod as it was.
-            let touched = o.patched.iter().any(|p| p.starts_with(template) || template.starts_with(p.as_str()));
-            if ops.is_empty() || !touched {
+            // Patches elsewhere in the object leave the pods as they were.
+            let touched = |t: &String| o.patched.iter().any(|p| p.starts_with(t.as_str()) || t.starts_with(p.as_str()));
+            let templates: Vec<String> = templates(o).into_iter().filter(touched).collect();
+            if ops.is_empty() || templates.is_empty() {
                 continue;
             }
-            for f in rules::findings(&o.value, template) {
+            for f in templates.iter().flat_map(|t| rules::findings(&o.value, t)) {
                 if before.iter().any(|b| b.same(&f)) {
                     continue;
                 }
@@ -95,6 +101,22 @@ impl Audit {
     }
 }
 
+/// The JSON pointers of an object's pod templates: its kind's, and the
+/// Job template of each job metric of an AnalysisTemplate (Argo Rollouts
+/// runs a pod of it at each measurement).
+pub fn templates(o: &Object) -> Vec<String> {
+    let mut out: Vec<String> = o.kind.pod_template().map(str::to_string).into_iter().collect();
+    if o.kind == Kind::AnalysisTemplate {
+        let metrics = o.value.pointer("/spec/metrics").and_then(serde_json::Value::as_array);
+        for (i, m) in metrics.into_iter().flatten().enumerate() {
+            if m.pointer("/provider/job").is_some() {
+                out.push(format!("/spec/metrics/{i}/provider/job/spec/template"));
+            }
+        }
+    }
+    out
+}
+
 fn targets(p: &Patch, o: &Object) -> bool {
     p.kind.value == o.kind.as_str() && p.name.as_ref().is_none_or(|n| n.value == o.name)
 }
@@ -102,9 +124,11 @@ fn targets(p: &Patch, o: &Object) -> bool {
 /// `securityContext.capabilities.add` for a pointer below a container or the pod.
 fn field_of(pointer: &str) -> String {
     let segs = segments(pointer);
-    // Below `/spec/template/spec` (or `.../metadata`), and below the
-    // container when there is one.
-    let rest = match segs.get(3..) {
+    // Below the pod template's `spec` (or `metadata`): `/spec/template/spec`,
+    // a CronJob's or a job metric's deeper one, and below the container
+    // when there is one.
+    let start = segs.iter().position(|s| s == "template").map_or(segs.len(), |i| i + 2);
+    let rest = match segs.get(start..) {
         Some([list, i, rest @ ..])
             if ["containers", "initContainers", "ephemeralContainers"].contains(&list.as_str())
                 && i.parse::<usize>().is_ok() =>

@@ -21,6 +21,16 @@ pub const MEMBERS: &[&str] = &[
     "ServiceMonitor",
     "PrometheusRule",
     "AnalysisTemplate",
+    "NetworkPolicy",
+    "HTTPRoute",
+    "GRPCRoute",
+    "Ingress",
+    "Certificate",
+    "ScaledObject",
+    "Job",
+    "CronJob",
+    "ConfigMap",
+    "ExternalSecret",
 ];
 
 /// One workload: per environment, its objects (the workload first).
@@ -54,11 +64,36 @@ fn subset(sel: Option<&Map<String, Value>>, of: Option<&Map<String, Value>>) -> 
     sel.is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| of.and_then(|of| of.get(k)) == Some(v)))
 }
 
+/// `name` is `workload` or starts with `workload-`.
+fn named_like(name: &str, workload: &str) -> bool {
+    name.strip_prefix(workload).is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+}
+
+/// The service name a workload goes by: its `app.kubernetes.io/name`
+/// label (svcc's output, most charts), else its own name.
+fn alias(w: &Object) -> Option<&str> {
+    super::diff::get(&w.value, "/metadata/labels/app.kubernetes.io~1name").and_then(Value::as_str)
+}
+
 /// Whether `o` belongs to the workload `w` (both in one environment).
 fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
     let pods = labels(&w.value, "/spec/template/metadata/labels");
     let s = |p: &str| super::diff::get(&o.value, p).and_then(Value::as_str);
+    let named = |n: &str| named_like(&o.name, n);
     match o.kind.as_str() {
+        // The service's (selecting its pods), or a job's (named like it).
+        "NetworkPolicy" => {
+            subset(labels(&o.value, "/spec/podSelector/matchLabels"), pods)
+                || named(&w.name)
+                || alias(w).is_some_and(named)
+        }
+        "ScaledObject" => s("/spec/scaleTargetRef/name") == Some(&w.name),
+        // Referenced by the pods (or named like the service: a job's).
+        "ConfigMap" => refers(&w.value, &["configMap", "configMapRef", "configMapKeyRef"], &o.name),
+        "ExternalSecret" => {
+            let target = s("/spec/target/name").unwrap_or(&o.name);
+            refers(&w.value, &["secret", "secretRef", "secretKeyRef"], target)
+        }
         "Service" => subset(labels(&o.value, "/spec/selector"), pods),
         "PodDisruptionBudget" => subset(labels(&o.value, "/spec/selector/matchLabels"), pods),
         "HorizontalPodAutoscaler" => s("/spec/scaleTargetRef/name") == Some(&w.name),
@@ -70,32 +105,69 @@ fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
             let sel = labels(&o.value, "/spec/selector/matchLabels");
             services.iter().any(|svc| subset(sel, labels(&svc.value, "/metadata/labels"))) || subset(sel, pods)
         }
-        "AnalysisTemplate" => mentions(&w.value, &o.name) || prefixed(&o.name, &w.name),
-        _ => o.name == w.name || prefixed(&o.name, &w.name),
+        "AnalysisTemplate" => {
+            mentions(&w.value, &o.name) || o.name.strip_prefix(w.name.as_str()).is_some_and(|r| r.starts_with('-'))
+        }
+        _ => named(&w.name) || alias(w).is_some_and(named),
     }
 }
 
-/// `name` starts with `workload-`.
-fn prefixed(name: &str, workload: &str) -> bool {
-    name.strip_prefix(workload).is_some_and(|rest| rest.starts_with('-'))
+/// The names (`name`, `secretName` for a secret volume) under one of
+/// `keys` in `v`: what [`refers`] finds.
+fn referred<'a>(v: &'a Value, keys: &[&str], out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if keys.contains(&k.as_str()) {
+                    out.extend(["name", "secretName"].iter().filter_map(|f| x.get(*f).and_then(Value::as_str)));
+                }
+                referred(x, keys, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| referred(x, keys, out)),
+        _ => {}
+    }
+}
+
+/// Whether a `name` (`secretName` for a secret volume) under one of `keys`
+/// in `v` is `name`.
+fn refers(v: &Value, keys: &[&str], name: &str) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, x)| {
+            let here = keys.contains(&k.as_str())
+                && ["name", "secretName"].iter().any(|f| x.get(*f).and_then(Value::as_str) == Some(name));
+            here || refers(x, keys, name)
+        }),
+        Value::Array(a) => a.iter().any(|x| refers(x, keys, name)),
+        _ => false,
+    }
 }
 
 /// Which workloads an object may belong to, found without scanning them
 /// all (import of a thousand services stays linear): by name, by the
 /// rarest label of the selector (a label every workload has, such as
 /// `managed-by`, would make it quadratic), for a ServiceMonitor by its
-/// Services' labels, and for an AnalysisTemplate by the `templateName`s.
+/// Services' labels, and by the names the pods refer to (templates,
+/// configuration, secrets).
 struct Index {
     by_name: BTreeMap<String, usize>,
     by_label: Labels,
     /// Workloads by the account their pods run as (their own name without one).
     by_account: BTreeMap<String, Vec<usize>>,
     by_service_label: Labels,
-    by_template: BTreeMap<String, Vec<usize>>,
+    /// Workloads by a name they refer to: `templateName`s, ConfigMaps, Secrets.
+    by_template: Refs,
+    by_config: Refs,
+    by_secret: Refs,
 }
 
 /// Workloads by a label (key, value as JSON), in input order.
 type Labels = BTreeMap<(String, String), Vec<usize>>;
+/// Workloads by a name they refer to, in input order.
+type Refs = BTreeMap<String, Vec<usize>>;
+
+const CONFIG_KEYS: &[&str] = &["configMap", "configMapRef", "configMapKeyRef"];
+const SECRET_KEYS: &[&str] = &["secret", "secretRef", "secretKeyRef"];
 
 /// The workloads that have every label of `sel`: a subset of the shortest
 /// list among its labels' (no workload when a label has none).
@@ -127,31 +199,52 @@ fn template_names<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
+/// Add workload `i` under each of `names` (once each).
+fn index_refs(refs: &mut Refs, i: usize, mut names: Vec<&str>) {
+    names.sort_unstable();
+    names.dedup();
+    for n in names {
+        refs.entry(n.to_string()).or_default().push(i);
+    }
+}
+
 impl Index {
-    /// `templates`: index the `templateName`s (only when there are AnalysisTemplates to place).
-    fn new(workloads: &[Object], templates: bool) -> Self {
+    /// `kinds`: the kinds to place, so only the indexes they need are built.
+    fn new(workloads: &[Object], kinds: &[&str]) -> Self {
         let mut by_name = BTreeMap::new();
         let mut by_label: Labels = BTreeMap::new();
         let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        let mut by_template: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let (mut by_template, mut by_config, mut by_secret) = (Refs::new(), Refs::new(), Refs::new());
         for (i, w) in workloads.iter().enumerate() {
-            let mut names = Vec::new();
-            if templates {
-                template_names(&w.value, &mut names);
-            }
-            names.sort_unstable();
-            names.dedup();
-            for n in names {
-                by_template.entry(n.to_string()).or_default().push(i);
-            }
             by_name.insert(w.name.clone(), i);
+            let mut names = Vec::new();
+            if kinds.contains(&"AnalysisTemplate") {
+                template_names(&w.value, &mut names);
+                index_refs(&mut by_template, i, std::mem::take(&mut names));
+            }
+            if kinds.contains(&"ConfigMap") {
+                referred(&w.value, CONFIG_KEYS, &mut names);
+                index_refs(&mut by_config, i, std::mem::take(&mut names));
+            }
+            if kinds.contains(&"ExternalSecret") {
+                referred(&w.value, SECRET_KEYS, &mut names);
+                index_refs(&mut by_secret, i, names);
+            }
+        }
+        // A workload's service name finds its objects too (a name wins).
+        for (i, w) in workloads.iter().enumerate() {
+            if let Some(a) = alias(w) {
+                by_name.entry(a.to_string()).or_insert(i);
+            }
+        }
+        for (i, w) in workloads.iter().enumerate() {
             let account = super::diff::get(&w.value, "/spec/template/spec/serviceAccountName").and_then(Value::as_str);
             by_account.entry(account.unwrap_or(&w.name).to_string()).or_default().push(i);
             for (k, v) in labels(&w.value, "/spec/template/metadata/labels").into_iter().flatten() {
                 by_label.entry((k.clone(), v.to_string())).or_default().push(i);
             }
         }
-        Index { by_name, by_label, by_account, by_service_label: BTreeMap::new(), by_template }
+        Index { by_name, by_label, by_account, by_service_label: BTreeMap::new(), by_template, by_config, by_secret }
     }
 
     fn selected(&self, sel: Option<&Map<String, Value>>) -> Vec<usize> {
@@ -177,6 +270,7 @@ impl Index {
 
     fn candidates(&self, o: &Object) -> Vec<usize> {
         let s = |p: &str| super::diff::get(&o.value, p).and_then(Value::as_str);
+        let refs = |by: &Refs, name: &str| by.get(name).cloned().unwrap_or_default();
         match o.kind.as_str() {
             "Service" => self.selected(labels(&o.value, "/spec/selector")),
             "PodDisruptionBudget" => self.selected(labels(&o.value, "/spec/selector/matchLabels")),
@@ -192,14 +286,27 @@ impl Index {
                 out
             }
             "ServiceAccount" => self.by_account.get(&o.name).cloned().unwrap_or_default(),
-            // A Rollout may name its templates anything; or `WORKLOAD-…`.
-            "AnalysisTemplate" => {
-                let mut out = self.by_template.get(&o.name).cloned().unwrap_or_default();
+            "NetworkPolicy" => {
+                let mut out = self.selected(labels(&o.value, "/spec/podSelector/matchLabels"));
                 out.extend(self.named(&o.name));
                 out.sort_unstable();
                 out.dedup();
                 out
             }
+            "ScaledObject" => {
+                s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect()
+            }
+            // A Rollout may name its templates anything (or `WORKLOAD-…`);
+            // configuration is found by the references to it.
+            "AnalysisTemplate" => {
+                let mut out = refs(&self.by_template, &o.name);
+                out.extend(self.named(&o.name));
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
+            "ConfigMap" => refs(&self.by_config, &o.name),
+            "ExternalSecret" => refs(&self.by_secret, s("/spec/target/name").unwrap_or(&o.name)),
             _ => self.named(&o.name),
         }
     }
@@ -229,7 +336,8 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
             objs.into_iter().partition(|o| WORKLOADS.contains(&o.kind.as_str()));
         let workloads = unique(workloads, diags);
         let mut members: Vec<Vec<Object>> = vec![Vec::new(); workloads.len()];
-        let mut index = Index::new(&workloads, rest.iter().any(|o| o.kind == "AnalysisTemplate"));
+        let kinds: Vec<&str> = rest.iter().map(|o| o.kind.as_str()).collect();
+        let mut index = Index::new(&workloads, &kinds);
         // Services first: a ServiceMonitor follows the Service it selects.
         let (services, others): (Vec<Object>, Vec<Object>) = rest.into_iter().partition(|o| o.kind == "Service");
         for o in services.into_iter().chain(others) {
@@ -268,9 +376,12 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
                 .help("import the files that hold the workloads too"),
         );
     }
+    let service_names = service_names(&names, &per_env);
     // Each environment's workloads by name, moved (not copied) into their spec.
-    let mut per_env: Vec<(String, BTreeMap<String, Member>)> =
-        per_env.into_iter().map(|(env, ws)| (env, ws.into_iter().map(|m| (m.0.name.clone(), m)).collect())).collect();
+    let mut per_env: Vec<(String, BTreeMap<String, Member>)> = per_env
+        .into_iter()
+        .map(|(env, ws)| (env, ws.into_iter().map(|m| (m.0.name.clone(), m)).collect()))
+        .collect();
     for (name, _) in names {
         let environments = per_env
             .iter_mut()
@@ -279,9 +390,38 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
                 Some((env.clone(), std::iter::once(w).chain(m).collect()))
             })
             .collect();
+        let name = service_names.get(&name).cloned().unwrap_or(name);
         out.workloads.push(Workload { name, environments });
     }
     out
+}
+
+/// A workload labelled `app.kubernetes.io/name` (svcc's own output, most
+/// charts) is the service of that name, when the name is a valid one and no
+/// other workload has it or claims it: `reviews-v1` of `reviews` becomes
+/// `service reviews` with `names { workload "reviews-v1" }`.
+fn service_names(names: &BTreeMap<String, Vec<String>>, per_env: &[(String, Vec<Member>)]) -> BTreeMap<String, String> {
+    // The first workload of each name, across environments (found by name, not by a scan per name).
+    let mut first: BTreeMap<&str, &Object> = BTreeMap::new();
+    for (w, _) in per_env.iter().flat_map(|(_, ws)| ws) {
+        first.entry(w.name.as_str()).or_insert(w);
+    }
+    let mut claimed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in names.keys() {
+        let label = first
+            .get(name.as_str())
+            .copied()
+            .and_then(alias)
+            .filter(|l| crate::values::check_dns1123_label(l).is_ok() && l.len() <= 63);
+        if let Some(l) = label {
+            claimed.entry(l.to_string()).or_default().push(name.clone());
+        }
+    }
+    claimed
+        .into_iter()
+        .filter(|(label, ws)| ws.len() == 1 && (ws[0] == *label || !names.contains_key(label)))
+        .map(|(label, ws)| (ws[0].clone(), label))
+        .collect()
 }
 
 fn by_environment(objects: Vec<Object>) -> Vec<(String, Vec<Object>)> {

@@ -357,6 +357,8 @@ fn map_env(name: &str, objs: &[Object], ids: &[usize], ledger: &mut Ledger, hard
         let fate = Fate::Dropped("set by the API server, not configuration".into());
         ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
     }
+    // References to hashed config maps by their spec names (svcc hashes them back).
+    let objs = &blocks::unhash(objs);
     let mut cx = Cx::new(name, objs, harden);
     blocks::map(&mut cx);
     for (obj, prefix, block) in &cx.claims {
@@ -473,7 +475,7 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
         }
     }
     // The input with svcc's values there (copied only when one differs).
-    let input = if fixes.is_empty() {
+    let mut input = if fixes.is_empty() {
         std::borrow::Cow::Borrowed(&o.value)
     } else {
         let mut v = o.value.clone();
@@ -482,6 +484,7 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
         }
         std::borrow::Cow::Owned(v)
     };
+    final_step(&mut input, &g.value);
     let kind = o.kind.clone();
     let whole = move |p: &str| selectors(&kind).contains(&p);
     let mut out = Vec::new();
@@ -492,6 +495,24 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
         }
     }
     out
+}
+
+/// A canary's steps that stop short of 100%: svcc asks for the last
+/// `set-weight 100` (SVC0322), which changes nothing (Argo Rollouts goes to
+/// 100% after the last step anyway). That step is svcc's addition, like a
+/// label, not a difference to patch away.
+fn final_step(input: &mut std::borrow::Cow<Value>, generated: &Value) {
+    const STEPS: &str = "/spec/strategy/canary/steps";
+    let (Some(Value::Array(theirs)), Some(Value::Array(ours))) = (input.pointer(STEPS), generated.pointer(STEPS))
+    else {
+        return;
+    };
+    let last = serde_json::json!({ "setWeight": 100 });
+    if ours.len() == theirs.len() + 1 && theirs.last() != Some(&last) && ours.last() == Some(&last) {
+        let mut steps = theirs.clone();
+        steps.push(last);
+        replace(input.to_mut(), STEPS, Some(Value::Array(steps)));
+    }
 }
 
 pub const HARDEN_COST: &str = "--harden: svcc's identity selector replaces it; a Deployment's selector cannot change in place, so applying recreates the workload (delete, then apply), and Services switch to the new pod labels";

@@ -13,13 +13,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use sha2::{Digest, Sha256};
 
 use super::{Object, object, workload_meta};
+use crate::crd::{AnalysisJobSpec, JobMetric, JobMetricMetadata};
 use crate::plan::{Plan, PlanJob};
 use crate::source::Span;
 
 /// Argo CD's resource hook annotations.
-const HOOK: &str = "argocd.argoproj.io/hook";
-const HOOK_DELETE: &str = "argocd.argoproj.io/hook-delete-policy";
-const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+pub(super) const HOOK: &str = "argocd.argoproj.io/hook";
+pub(super) const HOOK_DELETE: &str = "argocd.argoproj.io/hook-delete-policy";
+pub(super) const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
 
 /// The label every job's pods carry with the service's name.
 const PART_OF: &str = "app.kubernetes.io/part-of";
@@ -32,7 +33,7 @@ pub(super) fn lower(p: &Plan) -> Vec<Object> {
 /// The plan of the job's pod: the service's, with the job's container
 /// alone, its own identity labels, and no spread or anti-affinity over the
 /// service's pods.
-fn pod_plan(p: &Plan, j: &PlanJob) -> Plan {
+pub(super) fn pod_plan(p: &Plan, j: &PlanJob) -> Plan {
     let mut labels: BTreeMap<String, String> =
         p.labels.iter().filter(|(k, _)| !p.selector.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
     labels.insert("app.kubernetes.io/name".to_string(), j.name.clone());
@@ -59,7 +60,7 @@ fn template(p: &Plan, j: &PlanJob, at: &str, prov: &mut BTreeMap<String, Span>) 
         let rel = ptr.strip_prefix("/spec/template").unwrap_or(&ptr);
         prov.insert(format!("{at}{rel}"), span);
     }
-    prov.insert(format!("{at}/spec/containers/0/name"), j.span);
+    prov.insert(format!("{at}/spec/containers/0/name"), j.container.span);
     if let Some(spec) = &mut t.spec {
         spec.restart_policy = Some(j.restart.to_string());
         spec.topology_spread_constraints = None;
@@ -91,6 +92,26 @@ fn meta(p: &Plan, j: &PlanJob, name: &str) -> ObjectMeta {
         }
     }
     m
+}
+
+/// The Job of an analysis gate, as the AnalysisTemplate holds it (at the
+/// JSON pointer `at`): Argo Rollouts creates a Job of this spec, with these
+/// labels and annotations, at each measurement; its pod is a job's.
+pub(super) fn analysis(p: &Plan, j: &PlanJob, at: &str, prov: &mut BTreeMap<String, Span>) -> JobMetric {
+    let template = template(p, j, &format!("{at}/spec/template"), prov);
+    let m = meta(p, j, &j.name);
+    let spec = job_spec(j, template);
+    JobMetric {
+        metadata: JobMetricMetadata {
+            annotations: m.annotations.unwrap_or_default(),
+            labels: m.labels.unwrap_or_default(),
+        },
+        spec: AnalysisJobSpec {
+            active_deadline_seconds: spec.active_deadline_seconds,
+            backoff_limit: spec.backoff_limit,
+            template: spec.template.into(),
+        },
+    }
 }
 
 /// A Job. A hook keeps its name (Argo CD deletes and recreates it on each

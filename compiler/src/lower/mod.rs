@@ -244,7 +244,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     match &p.delivery {
         Some(d) => {
             out.push(rollout::rollout(p, d));
-            out.extend(d.analyses.iter().map(|a| rollout::analysis_template(p, d, a)));
+            out.extend(d.analyses.iter().map(|a| rollout::analysis_template(p, a)));
         }
         None => out.push(workload::deployment(p)),
     }
@@ -256,6 +256,7 @@ pub fn lower(p: &Plan) -> Vec<Object> {
     }
     out.extend(jobs::lower(p));
     out.extend(network::policy(p));
+    out.extend(network::job_policies(p));
     if !p.objects.is_empty() {
         for o in &mut out {
             metadata::object_metadata(p, o);

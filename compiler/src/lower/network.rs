@@ -16,7 +16,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Object, meta, object, selector};
 use crate::check::network::service_pods;
-use crate::plan::{Plan, PlanNetwork, PlanPeer};
+use crate::model::PortRef;
+use crate::plan::{Plan, PlanEndpoint, PlanJob, PlanNetwork, PlanPeer};
 use crate::source::Span;
 
 /// The label every namespace carries with its own name (Kubernetes 1.22+).
@@ -92,10 +93,7 @@ fn ingress(p: &Plan, net: &PlanNetwork, spans: &mut BTreeMap<String, Span>) -> V
     }
     for i in &net.ingress {
         let rule = NetworkPolicyIngressRule {
-            from: Some(vec![NetworkPolicyPeer {
-                ip_block: Some(IPBlock { cidr: i.cidr.clone(), except: None }),
-                ..NetworkPolicyPeer::default()
-            }]),
+            from: Some(endpoint(p, &i.from)),
             ports: Some(i.ports.iter().map(|(n, pr)| port(*n, pr)).collect()),
         };
         push(rule, i.span, &mut rules);
@@ -121,7 +119,7 @@ fn scraped_port(p: &Plan) -> Option<&crate::plan::PlanPort> {
         .flat_map(|s| &s.ports)
         .find(|sp| sp.name == scrape.port)
         .map_or(scrape.port.as_str(), |sp| sp.target.as_str());
-    p.container.ports.iter().find(|port| port.name == target)
+    std::iter::once(&p.container).chain(&p.containers).flat_map(|c| &c.ports).find(|port| port.name == target)
 }
 
 fn egress(p: &Plan, net: &PlanNetwork, spans: &mut BTreeMap<String, Span>) -> Vec<NetworkPolicyEgressRule> {
@@ -146,17 +144,79 @@ fn egress(p: &Plan, net: &PlanNetwork, spans: &mut BTreeMap<String, Span>) -> Ve
     for e in &net.egress {
         spans.insert(format!("/spec/egress/{}", rules.len()), e.span);
         rules.push(NetworkPolicyEgressRule {
-            to: Some(
-                e.cidrs
-                    .iter()
-                    .map(|c| NetworkPolicyPeer {
-                        ip_block: Some(IPBlock { cidr: c.clone(), except: None }),
-                        ..NetworkPolicyPeer::default()
-                    })
-                    .collect(),
-            ),
-            ports: e.port.map(|n| vec![port(n, &e.protocol)]),
+            to: Some(endpoint(p, &e.to)),
+            ports: e.port.as_ref().map(|n| {
+                vec![NetworkPolicyPort {
+                    port: Some(match n {
+                        PortRef::Number(n) => IntOrString::Int(i32::from(*n)),
+                        PortRef::Name(s) => IntOrString::String(s.clone()),
+                    }),
+                    protocol: Some(e.protocol.clone()),
+                    end_port: None,
+                }]
+            }),
         });
     }
     rules
+}
+
+/// The peers of an `egress` or `ingress` line: its address ranges, or pods.
+fn endpoint(p: &Plan, e: &PlanEndpoint) -> Vec<NetworkPolicyPeer> {
+    match e {
+        PlanEndpoint::Cidrs(cidrs) => cidrs
+            .iter()
+            .map(|c| NetworkPolicyPeer {
+                ip_block: Some(IPBlock { cidr: c.clone(), except: None }),
+                ..NetworkPolicyPeer::default()
+            })
+            .collect(),
+        PlanEndpoint::Pods { namespace, labels } => vec![pods_in(p, namespace.as_deref(), labels)],
+    }
+}
+
+/// One NetworkPolicy per job whose pods a policy covers, named like the
+/// job's pods and selecting them: no ingress (nothing calls a job), egress
+/// to the cluster DNS and what the service's and the job's own `egress`
+/// lines name. The policy of a hook is a hook of the same phase, one wave
+/// before the Job, so the Job runs under its new policy (a pre-sync
+/// migration runs before the sync applies anything else).
+///
+/// A job gate's pods (Argo Rollouts runs them) are covered the same way;
+/// they are labelled like a job of their name, so one policy serves each
+/// name, the service's jobs' first.
+pub(super) fn job_policies(p: &Plan) -> Vec<Object> {
+    let mut seen = std::collections::BTreeSet::new();
+    p.jobs
+        .iter()
+        .chain(p.delivery.iter().flat_map(crate::plan::PlanDelivery::jobs))
+        .filter(|j| seen.insert(j.name.as_str()))
+        .filter_map(|j| job_policy(p, j))
+        .collect()
+}
+
+fn job_policy(p: &Plan, j: &PlanJob) -> Option<Object> {
+    let net = j.network.as_ref()?;
+    let jp = super::jobs::pod_plan(p, j);
+    let mut spans = BTreeMap::new();
+    let egress = egress(&jp, net, &mut spans);
+    let mut metadata = meta(&jp, &j.name);
+    if let Some(h) = &j.hook {
+        let a = metadata.annotations.get_or_insert_with(BTreeMap::new);
+        a.insert(super::jobs::HOOK.to_string(), h.phase.to_string());
+        a.insert(super::jobs::HOOK_DELETE.to_string(), "BeforeHookCreation".to_string());
+        a.insert(super::jobs::SYNC_WAVE.to_string(), (h.wave.unwrap_or(0) - 1).to_string());
+    }
+    let np = NetworkPolicy {
+        metadata,
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector(&jp)),
+            policy_types: Some(vec!["Ingress".to_string(), "Egress".to_string()]),
+            ingress: Some(Vec::new()),
+            egress: Some(egress),
+        }),
+    };
+    spans.insert("/spec".to_string(), net.span);
+    let mut o = object(&j.name, p, &np, spans);
+    o.origin = j.span;
+    Some(o)
 }

@@ -74,7 +74,10 @@ fn service(p: &Plan, s: &PlanService, name: &PlanName) -> Object {
             ServicePort {
                 name: Some(port.name.clone()),
                 port: i32::from(port.port),
-                target_port: Some(IntOrString::String(port.target.clone())),
+                target_port: Some(match port.target_number {
+                    Some(n) => IntOrString::Int(i32::from(n)),
+                    None => IntOrString::String(port.target.clone()),
+                }),
                 protocol: Some(port.protocol.clone()),
                 node_port: port.node_port.map(i32::from),
                 ..ServicePort::default()

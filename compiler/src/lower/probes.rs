@@ -47,7 +47,7 @@ fn handler(h: &PlanProbeHandler) -> Probe {
         PlanProbeHandler::Http { path, port, scheme, headers } => Probe {
             http_get: Some(HTTPGetAction {
                 path: Some(path.clone()),
-                port: IntOrString::String(port.clone()),
+                port: port_ref(port),
                 scheme: scheme.clone(),
                 http_headers: super::non_empty(
                     headers
@@ -60,7 +60,7 @@ fn handler(h: &PlanProbeHandler) -> Probe {
             ..Probe::default()
         },
         PlanProbeHandler::Tcp { port } => Probe {
-            tcp_socket: Some(TCPSocketAction { port: IntOrString::String(port.clone()), ..TCPSocketAction::default() }),
+            tcp_socket: Some(TCPSocketAction { port: port_ref(port), ..TCPSocketAction::default() }),
             ..Probe::default()
         },
         PlanProbeHandler::Grpc { port, service } => {
@@ -70,4 +70,9 @@ fn handler(h: &PlanProbeHandler) -> Probe {
             Probe { exec: Some(ExecAction { command: Some(cmd.clone()) }), ..Probe::default() }
         }
     }
+}
+
+/// A probe's port: by name, or by number when the spec gave one (`port=8080`).
+fn port_ref(port: &str) -> IntOrString {
+    port.parse::<i32>().map_or_else(|_| IntOrString::String(port.to_string()), IntOrString::Int)
 }

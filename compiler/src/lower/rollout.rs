@@ -8,11 +8,12 @@ use super::{Kind, Object, i32_of, int_or_percent, meta, object, pod_template, se
 use crate::check::rollout::NAMESPACE_ARG;
 use crate::crd::{
     AnalysisMetric, AnalysisRunArgument, AnalysisTemplate, AnalysisTemplateRef, AnalysisTemplateSpec, Argument,
-    ArgumentValueFrom, BlueGreenStrategy, CanaryStep, CanaryStrategy, FieldRef, MetricProvider, NginxTrafficRouting,
-    PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause, RolloutSpec, RolloutStrategy, TrafficRouting,
+    ArgumentValueFrom, BlueGreenStrategy, CanaryStep, CanaryStrategy, FieldRef, GatewayApiRouting, MetricProvider,
+    NginxTrafficRouting, PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause, RolloutSpec, RolloutStrategy,
+    TrafficPlugins, TrafficRouting,
 };
 use crate::model::{ArgSource, Duration};
-use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanStep, PlanStrategy};
+use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanProvider, PlanRouter, PlanStep, PlanStrategy};
 use crate::values::format_duration;
 
 /// A Rollout argument read from one of its own fields.
@@ -32,10 +33,10 @@ fn from_field(name: &str, path: &str) -> AnalysisRunArgument {
 /// arguments.
 fn analysis(template: &Option<String>, d: &PlanDelivery) -> Option<RolloutAnalysis> {
     let t = template.as_ref()?;
-    let own = d.analyses.iter().find(|a| &a.name == t).map_or(&[][..], |a| a.args.as_slice());
+    let a = d.analyses.iter().find(|a| &a.name == t)?;
     let mut args: Vec<AnalysisRunArgument> =
-        d.namespace_arg.then(|| from_field(NAMESPACE_ARG, "metadata.namespace")).into_iter().collect();
-    args.extend(own.iter().map(|a| match &a.source {
+        a.namespace_arg.then(|| from_field(NAMESPACE_ARG, "metadata.namespace")).into_iter().collect();
+    args.extend(a.args.iter().map(|a| match &a.source {
         ArgSource::Value(v) => AnalysisRunArgument { name: a.name.clone(), value: Some(v.clone()), value_from: None },
         ArgSource::Field(f) => from_field(&a.name, f),
         ArgSource::PodTemplateHash(which) => AnalysisRunArgument {
@@ -66,7 +67,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
             replicas: p.replicas.map(|(r, _)| i32::try_from(r).unwrap_or(i32::MAX)),
             selector: selector(p),
             template: template.into(),
-            strategy: strategy(d),
+            strategy: strategy(p, d),
             min_ready_seconds: p.updates.min_ready.map(i32_of),
             progress_deadline_seconds: p.updates.progress_deadline.map(i32_of),
             revision_history_limit: p.updates.revision_history.map(|n| i32_of(u64::from(n))),
@@ -76,7 +77,7 @@ pub fn rollout(p: &Plan, d: &PlanDelivery) -> Object {
 }
 
 /// Blue-green or canary, with the analyses that gate each.
-fn strategy(d: &PlanDelivery) -> RolloutStrategy {
+fn strategy(p: &Plan, d: &PlanDelivery) -> RolloutStrategy {
     match &d.strategy {
         PlanStrategy::BlueGreen {
             active_service,
@@ -105,7 +106,7 @@ fn strategy(d: &PlanDelivery) -> RolloutStrategy {
             canary_service,
             max_surge,
             max_unavailable,
-            nginx_ingress,
+            router,
             background,
             steps,
         } => RolloutStrategy {
@@ -133,15 +134,36 @@ fn strategy(d: &PlanDelivery) -> RolloutStrategy {
                         }
                     })
                     .collect(),
-                traffic_routing: nginx_ingress
-                    .as_ref()
-                    .map(|i| TrafficRouting { nginx: NginxTrafficRouting { stable_ingress: i.clone() } }),
+                traffic_routing: router.as_ref().map(|r| traffic_routing(p, r)),
             }),
         },
     }
 }
 
-pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object {
+/// The Rollout's `trafficRouting`: NGINX's stable Ingress, or the Gateway
+/// API plugin's route (named like the service, in its namespace).
+fn traffic_routing(p: &Plan, r: &PlanRouter) -> TrafficRouting {
+    match r {
+        PlanRouter::Nginx { ingress } => {
+            TrafficRouting { nginx: Some(NginxTrafficRouting { stable_ingress: ingress.clone() }), plugins: None }
+        }
+        PlanRouter::GatewayApi => {
+            let grpc = p.route.as_ref().is_some_and(|r| r.grpc);
+            TrafficRouting {
+                nginx: None,
+                plugins: Some(TrafficPlugins {
+                    gateway_api: GatewayApiRouting {
+                        http_route: (!grpc).then(|| p.service.clone()),
+                        grpc_route: grpc.then(|| p.service.clone()),
+                        namespace: p.namespace.clone(),
+                    },
+                }),
+            }
+        }
+    }
+}
+
+pub fn analysis_template(p: &Plan, a: &PlanAnalysis) -> Object {
     let mut prov = BTreeMap::new();
     prov.insert("/spec".to_string(), a.span);
     let metrics = a
@@ -150,17 +172,31 @@ pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object
         .enumerate()
         .map(|(i, m)| {
             prov.insert(format!("/spec/metrics/{i}"), m.span);
+            let (conditions, provider) = match &m.provider {
+                PlanProvider::Prometheus { address, query, success_condition, failure_condition } => (
+                    (Some(success_condition.clone()), Some(failure_condition.clone())),
+                    MetricProvider {
+                        prometheus: Some(PrometheusMetric { address: address.clone(), query: query.clone() }),
+                        job: None,
+                    },
+                ),
+                PlanProvider::Job(j) => (
+                    (None, None),
+                    MetricProvider {
+                        prometheus: None,
+                        job: Some(super::jobs::analysis(p, j, &format!("/spec/metrics/{i}/provider/job"), &mut prov)),
+                    },
+                ),
+            };
             AnalysisMetric {
                 name: m.name.clone(),
                 interval: m.interval.clone(),
                 count: m.count.map(|c| i32_of(u64::from(c))),
-                success_condition: m.success_condition.clone(),
-                failure_condition: m.failure_condition.clone(),
+                success_condition: conditions.0,
+                failure_condition: conditions.1,
                 failure_limit: i32_of(u64::from(m.failure_limit)),
                 inconclusive_limit: i32_of(u64::from(m.inconclusive_limit)),
-                provider: MetricProvider {
-                    prometheus: PrometheusMetric { address: m.address.clone(), query: m.query.clone() },
-                },
+                provider,
             }
         })
         .collect();
@@ -169,7 +205,7 @@ pub fn analysis_template(p: &Plan, d: &PlanDelivery, a: &PlanAnalysis) -> Object
         kind: Kind::AnalysisTemplate.as_str().into(),
         metadata: meta(p, &a.name),
         spec: AnalysisTemplateSpec {
-            args: d
+            args: a
                 .namespace_arg
                 .then(|| NAMESPACE_ARG.to_string())
                 .into_iter()

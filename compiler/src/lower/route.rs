@@ -17,7 +17,7 @@ use crate::crd::{
     BackendRef, Certificate, CertificateSpec, GrpcRoute, GrpcRouteRule, GrpcRouteSpec, HttpPathMatch, HttpRoute,
     HttpRouteMatch, HttpRouteRule, HttpRouteSpec, IssuerRef, ParentRef,
 };
-use crate::plan::{Plan, PlanEntry, PlanRoute};
+use crate::plan::{Plan, PlanEntry, PlanRoute, PlanRouter, PlanStrategy};
 
 /// The route's objects: the route or Ingress, then its Certificate.
 pub(super) fn lower(p: &Plan) -> Vec<Object> {
@@ -85,13 +85,32 @@ fn parent(r: &PlanRoute) -> Vec<ParentRef> {
     }]
 }
 
-fn backend(r: &PlanRoute) -> BackendRef {
-    BackendRef {
+/// The route's backends: the main Service, and the canary Service when a
+/// canary shifts the route's traffic (the Gateway API plugin sets both
+/// weights during an update; no weight is written, so a GitOps engine does
+/// not undo the plugin's, and between updates both Services select the
+/// stable pods).
+fn backends(p: &Plan, r: &PlanRoute) -> Vec<BackendRef> {
+    let to = |name: &str| BackendRef {
         group: String::new(),
         kind: "Service".to_string(),
-        name: r.service.clone(),
+        name: name.to_string(),
         port: i32::from(r.service_port),
         weight: None,
+    };
+    let mut out = vec![to(&r.service)];
+    if let Some(canary) = gateway_canary(p) {
+        out.push(to(canary));
+    }
+    out
+}
+
+/// The canary Service, when a canary splits traffic through the Gateway
+/// API plugin.
+fn gateway_canary(p: &Plan) -> Option<&str> {
+    match &p.delivery.as_ref()?.strategy {
+        PlanStrategy::Canary { router: Some(PlanRouter::GatewayApi), canary_service, .. } => canary_service.as_deref(),
+        _ => None,
     }
 }
 
@@ -114,7 +133,7 @@ fn http_route(p: &Plan, r: &PlanRoute) -> HttpRoute {
                         },
                     })
                     .collect(),
-                backend_refs: vec![backend(r)],
+                backend_refs: backends(p, r),
             }],
         },
     }
@@ -128,7 +147,7 @@ fn grpc_route(p: &Plan, r: &PlanRoute) -> GrpcRoute {
         spec: GrpcRouteSpec {
             parent_refs: parent(r),
             hostnames: r.hosts.clone(),
-            rules: vec![GrpcRouteRule { backend_refs: vec![backend(r)] }],
+            rules: vec![GrpcRouteRule { backend_refs: backends(p, r) }],
         },
     }
 }

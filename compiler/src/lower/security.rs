@@ -27,13 +27,20 @@ pub(super) fn pod_security_context(p: &Plan) -> PodSecurityContext {
 /// capabilities `add-capabilities` adds: a sidecar or init container keeps
 /// none (least privilege), whatever the service needs.
 pub(super) fn container_security_context(p: &Plan, main: bool) -> SecurityContext {
+    let s = &p.security;
+    // `per-container`: the pod's values again, for tools that read containers only.
+    let each = s.per_container;
     SecurityContext {
-        allow_privilege_escalation: Some(p.security.allow_privilege_escalation),
-        read_only_root_filesystem: Some(p.security.read_only_root_filesystem),
-        run_as_non_root: Some(p.security.run_as_non_root),
+        allow_privilege_escalation: Some(s.allow_privilege_escalation),
+        read_only_root_filesystem: Some(s.read_only_root_filesystem),
+        run_as_non_root: Some(s.run_as_non_root),
+        run_as_user: (each && !s.user_from_image).then_some(s.run_as_user),
+        run_as_group: (each && !s.group_from_image).then_some(s.run_as_group),
+        seccomp_profile: each.then(|| SeccompProfile { type_: s.seccomp.clone(), localhost_profile: None }),
+        privileged: each.then_some(false),
         capabilities: Some(Capabilities {
             drop: Some(vec!["ALL".to_string()]),
-            add: if main { non_empty(p.security.add_capabilities.clone()) } else { None },
+            add: if main { non_empty(s.add_capabilities.clone()) } else { None },
         }),
         ..SecurityContext::default()
     }

@@ -15,7 +15,7 @@ pub(super) fn mounts(c: &PlanContainer) -> Vec<VolumeMount> {
         .map(|v| VolumeMount {
             name: v.name.clone(),
             mount_path: v.path.clone(),
-            read_only: if v.source == VolumeSource::Scratch { None } else { Some(true) },
+            read_only: v.read_only.or(if v.source == VolumeSource::Scratch { None } else { Some(true) }),
             ..VolumeMount::default()
         })
         .collect()

@@ -36,6 +36,11 @@ pub struct Job {
     pub suspend: Option<Spanned<bool>>,
     /// `starting-deadline "5m"` (cron-job): `startingDeadlineSeconds`.
     pub starting_deadline: Option<Spanned<Duration>>,
+    /// `container-name NAME`: the container's name (default: the job's name).
+    pub container_name: Option<Spanned<String>>,
+    /// `network { egress … }`: what the job's pods reach beyond the
+    /// service's egress; `network #false`: no policy for them.
+    pub network: Option<super::Network>,
     pub body: Body,
 }
 
@@ -58,6 +63,8 @@ impl Job {
             keep_failed: None,
             suspend: None,
             starting_deadline: None,
+            container_name: None,
+            network: None,
             body: Body::default(),
         }
     }

@@ -26,6 +26,10 @@ pub struct PlanJob {
     pub hook: Option<PlanHook>,
     /// `Some` for a `cron-job`.
     pub cron: Option<PlanCron>,
+    /// `Some` when a NetworkPolicy covers its pods: the service's egress
+    /// and DNS, with the job's own `network { egress … }` (no calls,
+    /// callers or ingress).
+    pub network: Option<super::PlanNetwork>,
 }
 
 /// An Argo CD resource hook, as its annotations spell it.

@@ -65,6 +65,8 @@ pub struct PlanServicePort {
     pub port: u16,
     /// The container port's name.
     pub target: String,
+    /// `target=` written as a number: `targetPort` is that number, not the name.
+    pub target_number: Option<u16>,
     pub protocol: String,
     pub node_port: Option<u16>,
     pub span: Span,

@@ -18,11 +18,11 @@
 //! 2. A few fields take their schema from svcc's own Rust types ([`OWN`]),
 //!    where upstream states less than Kubernetes does: `metadata` (upstream
 //!    says only `type: object`; the API server checks it as an ObjectMeta)
-//!    and the Rollout's pod template (upstream leaves container `resources`
-//!    and pod `volumes` unchecked; svcc's is the Kubernetes 1.33 pod
-//!    template the Deployment has, so a Rollout's pod is held to exactly
-//!    the Deployment's rules). The definitions those use join the schema's
-//!    `$defs`.
+//!    and the pod templates of the Rollout and of an AnalysisTemplate's job
+//!    metrics (upstream leaves container `resources` and pod `volumes`
+//!    unchecked; svcc's is the Kubernetes 1.33 pod template the Deployment
+//!    has, so those pods are held to exactly the Deployment's rules). The
+//!    definitions those use join the schema's `$defs`.
 //! 3. The root requires `apiVersion`, `kind` and `metadata`, as svcc's own
 //!    schemas do.
 //! 4. For the kinds in [`SHARED`], a subschema that occurs more than once
@@ -41,7 +41,12 @@ use crate::lower::Kind;
 /// The fields of a custom kind whose schema comes from svcc's Rust type
 /// rather than from upstream: the kind (`None` for all), and the field as a
 /// JSON pointer into the object.
-pub const OWN: &[(Option<Kind>, &str)] = &[(None, "/metadata"), (Some(Kind::Rollout), "/spec/template")];
+/// `*` stands for every item of an array.
+pub const OWN: &[(Option<Kind>, &str)] = &[
+    (None, "/metadata"),
+    (Some(Kind::Rollout), "/spec/template"),
+    (Some(Kind::AnalysisTemplate), "/spec/metrics/*/provider/job/spec/template"),
+];
 
 /// The kinds whose repeated subschemas are shared (module documentation,
 /// step 4).
@@ -236,18 +241,38 @@ fn close_objects(schema: &mut Value) {
 /// `$ref`s into `root`'s `$defs`.
 fn field_schema<'v>(root: &'v Value, mut schema: &'v Value, pointer: &str) -> Option<&'v Value> {
     for segment in pointer.split('/').skip(1) {
-        while let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
-            schema = root.get("$defs")?.get(name)?;
+        loop {
+            if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+                schema = root.get("$defs")?.get(name)?;
+            } else if let Some(some) = schema.get("anyOf").and_then(Value::as_array).and_then(|a| not_null(a)) {
+                // An `Option<T>`: schemars writes `anyOf: [T, null]`.
+                schema = some;
+            } else {
+                break;
+            }
         }
-        schema = schema.get("properties")?.get(segment)?;
+        schema = match segment {
+            "*" => schema.get("items")?,
+            _ => schema.get("properties")?.get(segment)?,
+        };
     }
     Some(schema)
+}
+
+/// The one schema of `any_of` that is not `{type: null}`.
+fn not_null(any_of: &[Value]) -> Option<&Value> {
+    let mut some = any_of.iter().filter(|s| s.get("type").and_then(Value::as_str) != Some("null"));
+    let first = some.next()?;
+    some.next().is_none().then_some(first)
 }
 
 /// The same in a schema without references (upstream's), to replace it.
 fn field_schema_mut<'v>(mut schema: &'v mut Value, pointer: &str) -> Option<&'v mut Value> {
     for segment in pointer.split('/').skip(1) {
-        schema = schema.get_mut("properties")?.get_mut(segment)?;
+        schema = match segment {
+            "*" => schema.get_mut("items")?,
+            _ => schema.get_mut("properties")?.get_mut(segment)?,
+        };
     }
     Some(schema)
 }

@@ -58,19 +58,7 @@ pub(super) fn gate(node: &KdlNode, diags: &mut Diagnostics, gates: &mut Gates) {
     let failure = r.prop("failure").and_then(|e| condition(diags, e, "failure"));
     let given = |k: &str| node.entries().iter().any(|e| e.name().is_some_and(|n| n.value() == k));
     let (has_expr, has_condition) = (given("expr"), given("success") || given("failure"));
-    let mut g = Gate {
-        kind: GateKind::Query,
-        name: Spanned::new(String::new(), name_span(node)),
-        at_least: None,
-        quantile: None,
-        at_most: None,
-        interval: None,
-        count: None,
-        whole_update: None,
-        failure_limit: None,
-        inconclusive_limit: None,
-        query: None,
-    };
+    let mut g = Gate::new(GateKind::Query, Spanned::new(String::new(), name_span(node)));
     super::measurements(&mut r, diags, &mut g);
     r.finish(diags);
     no_children(diags, node);

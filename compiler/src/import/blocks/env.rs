@@ -24,17 +24,29 @@ fn variable(v: &Value) -> Option<String> {
 }
 
 pub fn map(cx: &mut Cx) {
-    let p = format!("{CONTAINER}/env");
-    if let Some(vars) = cx.at(&p).and_then(Value::as_array) {
-        let lines: Option<Vec<String>> = vars.iter().map(variable).collect();
-        if let Some(lines) = lines.filter(|l| !l.is_empty()) {
-            let body: Vec<String> = lines.iter().map(|l| format!("    {l}")).collect();
-            cx.node("env", format!("env {{\n{}\n}}", body.join("\n")));
-            cx.claim(0, p, "env");
-        }
+    let Some(c) = cx.at(CONTAINER) else { return };
+    if let Some(t) = env(c) {
+        cx.node("env", t);
+        cx.claim(0, format!("{CONTAINER}/env"), "env");
     }
-    let p = format!("{CONTAINER}/envFrom");
-    let Some(sources) = cx.at(&p).and_then(Value::as_array) else { return };
+    if let Some(t) = env_from(c) {
+        cx.node("env-from", t);
+    }
+    cx.claim(0, format!("{CONTAINER}/envFrom"), "env");
+}
+
+/// `env { … }` of a container.
+pub fn env(c: &Value) -> Option<String> {
+    let vars = c.get("env")?.as_array()?;
+    let lines: Option<Vec<String>> = vars.iter().map(variable).collect();
+    let lines = lines.filter(|l| !l.is_empty())?;
+    let body: Vec<String> = lines.iter().map(|l| format!("    {l}")).collect();
+    Some(format!("env {{\n{}\n}}", body.join("\n")))
+}
+
+/// `env-from …` lines of a container.
+pub fn env_from(c: &Value) -> Option<String> {
+    let sources = c.get("envFrom")?.as_array()?;
     let mut lines = Vec::new();
     for src in sources {
         let prefix = src.get("prefix").and_then(Value::as_str).map(|x| format!(" prefix={}", s(x))).unwrap_or_default();
@@ -47,8 +59,5 @@ pub fn map(cx: &mut Cx) {
         let optional = if r.get("optional") == Some(&Value::Bool(true)) { " optional=#true" } else { "" };
         lines.push(format!("env-from {prop}={}{prefix}{optional}", s(name)));
     }
-    if !lines.is_empty() {
-        cx.node("env-from", lines.join("\n"));
-    }
-    cx.claim(0, p, "env");
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }

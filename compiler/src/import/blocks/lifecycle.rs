@@ -4,7 +4,24 @@ use serde_json::Value;
 
 use super::{CONTAINER, Cx, POD, count, s};
 
+/// `min-ready`, `progress-deadline`, `revision-history`: the workload's
+/// update bookkeeping (a Deployment's or a Rollout's alike).
+fn updates(cx: &mut Cx) {
+    for (field, node, duration) in [
+        ("minReadySeconds", "min-ready", true),
+        ("progressDeadlineSeconds", "progress-deadline", true),
+        ("revisionHistoryLimit", "revision-history", false),
+    ] {
+        let p = format!("/spec/{field}");
+        let Some(n) = cx.at(&p).and_then(Value::as_u64) else { continue };
+        let v = if duration { s(&format!("{n}s")) } else { n.to_string() };
+        cx.node(node, format!("{node} {v}"));
+        cx.claim(0, p, "lifecycle");
+    }
+}
+
 pub fn map(cx: &mut Cx) {
+    updates(cx);
     if cx.objects[0].kind == "Deployment" {
         let surge = cx.at("/spec/strategy/rollingUpdate/maxSurge").and_then(count);
         let unavailable = cx.at("/spec/strategy/rollingUpdate/maxUnavailable").and_then(count);

@@ -5,16 +5,20 @@
 //! native mapping later is one change here, in the block's file.
 
 mod command;
+mod config;
 mod containers;
 mod env;
 mod image;
+mod jobs;
 mod lifecycle;
 mod metadata;
 mod monitoring;
+mod network;
 mod ports;
 mod probes;
 mod resources;
 mod rollout;
+mod route;
 mod scaling;
 mod scheduling;
 mod security;
@@ -25,6 +29,8 @@ use serde_json::Value;
 use super::Object;
 use super::kdl;
 use super::render::SpecNode;
+
+pub use config::unhash;
 
 /// Pod template and first container of a workload.
 pub const POD: &str = "/spec/template/spec";
@@ -94,7 +100,11 @@ pub fn map(cx: &mut Cx) {
     lifecycle::map(cx);
     scheduling::map(cx);
     monitoring::map(cx);
+    network::map(cx);
+    route::map(cx);
     rollout::map(cx);
+    jobs::map(cx);
+    config::map(cx);
 }
 
 /// A KDL string literal.
@@ -105,6 +115,16 @@ pub fn s(v: &str) -> String {
 /// A duration property from whole seconds.
 pub fn secs(v: &Value) -> Option<String> {
     v.as_u64().map(|n| s(&format!("{n}s")))
+}
+
+/// Whole seconds as a duration in the largest unit that divides them (`300` → `5m`).
+pub fn duration(n: u64) -> String {
+    match n {
+        0 => "0s".into(),
+        _ if n.is_multiple_of(3600) => format!("{}h", n / 3600),
+        _ if n.is_multiple_of(60) => format!("{}m", n / 60),
+        _ => format!("{n}s"),
+    }
 }
 
 /// A quantity: strings as written, numbers as their text.

@@ -5,9 +5,17 @@ use serde_json::Value;
 use super::{CONTAINER, Cx, quantity};
 
 pub fn map(cx: &mut Cx) {
+    if let Some(t) = cx.at(CONTAINER).and_then(text) {
+        cx.node("resources", t);
+        cx.claim(0, format!("{CONTAINER}/resources"), "resources");
+    }
+}
+
+/// `resources { … }` of a container.
+pub fn text(c: &Value) -> Option<String> {
     let mut lines = Vec::new();
     for part in ["requests", "limits"] {
-        let Some(m) = cx.at(&format!("{CONTAINER}/resources/{part}")).and_then(Value::as_object) else { continue };
+        let Some(m) = c.pointer(&format!("/resources/{part}")).and_then(Value::as_object) else { continue };
         let props: Vec<String> = ["cpu", "memory", "ephemeral-storage"]
             .iter()
             .filter_map(|k| m.get(*k).and_then(quantity).map(|q| format!("{k}={q}")))
@@ -16,8 +24,5 @@ pub fn map(cx: &mut Cx) {
             lines.push(format!("    {part} {}", props.join(" ")));
         }
     }
-    if !lines.is_empty() {
-        cx.node("resources", format!("resources {{\n{}\n}}", lines.join("\n")));
-        cx.claim(0, format!("{CONTAINER}/resources"), "resources");
-    }
+    (!lines.is_empty()).then(|| format!("resources {{\n{}\n}}", lines.join("\n")))
 }

@@ -28,7 +28,76 @@ fn toleration(t: &Value) -> Option<String> {
     Some(line)
 }
 
+/// `node KEY VALUE…` of one `In` requirement.
+fn node(r: &Value) -> Option<String> {
+    if r.get("operator")?.as_str()? != "In" || r.as_object()?.len() != 3 {
+        return None;
+    }
+    let values: Option<Vec<String>> = r.get("values")?.as_array()?.iter().map(|v| v.as_str().map(s)).collect();
+    Some(format!("node {} {}", s(r.get("key")?.as_str()?), values.filter(|v| !v.is_empty())?.join(" ")))
+}
+
+/// `pod-anti-affinity node|zone` for a term on the workload's own selector.
+fn anti(cx: &Cx, term: &Value, required: bool) -> Option<String> {
+    let topology = match term.get("topologyKey")?.as_str()? {
+        "kubernetes.io/hostname" => "node",
+        "topology.kubernetes.io/zone" => "zone",
+        _ => return None,
+    };
+    let own = cx.at("/spec/selector/matchLabels")?;
+    if term.as_object()?.len() != 2 || term.pointer("/labelSelector/matchLabels")? != own {
+        return None;
+    }
+    Some(format!("pod-anti-affinity {}{}", s(topology), if required { " required=#true" } else { "" }))
+}
+
+/// `affinity { … }`: the terms svcc writes, in its order, each list up to
+/// the first term it cannot say (a patch writes the rest).
+fn affinity(cx: &Cx) -> Vec<String> {
+    let mut out = Vec::new();
+    let at = |p: &str| cx.at(&format!("{POD}/affinity/{p}")).and_then(Value::as_array).cloned().unwrap_or_default();
+    let required = at("nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms");
+    if let [term] = required.as_slice()
+        && let Some(exprs) = term.get("matchExpressions").and_then(Value::as_array)
+    {
+        out.extend(exprs.iter().map_while(node));
+    }
+    for t in at("nodeAffinity/preferredDuringSchedulingIgnoredDuringExecution") {
+        let (Some(w), Some([r])) = (
+            t.get("weight").and_then(Value::as_u64),
+            t.pointer("/preference/matchExpressions").and_then(Value::as_array).map(Vec::as_slice),
+        ) else {
+            break;
+        };
+        let Some(line) = node(r) else { break };
+        out.push(format!("{line} prefer={w}"));
+    }
+    for t in at("podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution") {
+        let Some(line) = t
+            .get("podAffinityTerm")
+            .filter(|_| t.get("weight").and_then(Value::as_u64) == Some(100))
+            .and_then(|term| anti(cx, term, false))
+        else {
+            break;
+        };
+        out.push(line);
+    }
+    out.extend(
+        at("podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution").iter().map_while(|t| anti(cx, t, true)),
+    );
+    out
+}
+
 pub fn map(cx: &mut Cx) {
+    let lines = affinity(cx);
+    if !lines.is_empty() {
+        cx.node("affinity", format!("affinity {{\n    {}\n}}", lines.join("\n    ")));
+        cx.claim(0, format!("{POD}/affinity"), "scheduling");
+    }
+    if let Some(p) = cx.text(&format!("{POD}/priorityClassName")) {
+        cx.node("priority-class", format!("priority-class {}", s(p)));
+        cx.claim(0, format!("{POD}/priorityClassName"), "scheduling");
+    }
     if let Some(body) =
         cx.at(&format!("{POD}/nodeSelector")).and_then(Value::as_object).filter(|m| !m.is_empty()).and_then(map_block)
     {
