@@ -84,7 +84,7 @@ pub fn get<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
     let mut at = v;
     for seg in pointer.strip_prefix('/')?.split('/') {
         let unescaped;
-        let seg = if seg.contains('~') {
+        let seg = if seg.as_bytes().contains(&b'~') {
             unescaped = seg.replace("~1", "/").replace("~0", "~");
             unescaped.as_str()
         } else {

@@ -378,10 +378,8 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
     }
     let service_names = service_names(&names, &per_env);
     // Each environment's workloads by name, moved (not copied) into their spec.
-    let mut per_env: Vec<(String, BTreeMap<String, Member>)> = per_env
-        .into_iter()
-        .map(|(env, ws)| (env, ws.into_iter().map(|m| (m.0.name.clone(), m)).collect()))
-        .collect();
+    let mut per_env: Vec<(String, BTreeMap<String, Member>)> =
+        per_env.into_iter().map(|(env, ws)| (env, ws.into_iter().map(|m| (m.0.name.clone(), m)).collect())).collect();
     for (name, _) in names {
         let environments = per_env
             .iter_mut()

@@ -444,6 +444,7 @@ mod tests {
     /// --ignored --nocapture`.
     #[test]
     #[ignore = "needs SVCC_YAML_CORPUS"]
+    #[allow(clippy::print_stderr)] // says how much the fast path read
     fn yaml_corpus_agrees_with_serde_saphyr() {
         fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
             for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
