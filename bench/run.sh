@@ -9,6 +9,8 @@
 # Prints, per N and tool, the median wall time of REPEAT runs (default 5),
 # objects/second, peak RSS and the ratio of the tool's wall time to svcc's
 # build. Rows: svcc (build into a new folder), svcc-check (no writing),
+# svcc-import (svcc's production objects back into specs, one stream) and
+# svcc-import2 (staging and production, an --env pair per service),
 # floor (bench/floor.rs: serialising and writing the same objects, nothing
 # compiled, plus a process start), kustomize (re-emitting svcc's output), and the peers, each
 # computing the same objects from the same settings and writing them to a
@@ -18,7 +20,8 @@
 # bench fails if they differ. bench/peers/install.sh installs the peers.
 # Not run in CI; figures go in docs/performance.md.
 #
-# Environment: REPEAT (runs per row), KUSTOMIZE_MAX (largest N kustomize
+# Environment: REPEAT (runs per row), IMPORT_MAX (largest N the import
+# rows run at, default 1000), KUSTOMIZE_MAX (largest N kustomize
 # runs at, default 100: it takes minutes at 1000), CHECK_MAX, BENCH_TMP
 # (where outputs go), SVCC_BIN and FLOOR_BIN (prebuilt binaries: no cargo
 # build).
@@ -47,29 +50,33 @@ trap 'rm -rf "$WORK"' EXIT
 # measure CMD... → runs CMD $REPEAT times (each writing to a fresh folder:
 # the literal argument OUT in CMD is replaced by it, the last one is named
 # in $WORK/last_out) and prints
-# "median_wall_seconds max_rss_kb". Fails if CMD fails.
+# "median_wall_seconds max_rss_kb median_cpu_seconds" (CPU: user + system).
+# Fails if CMD fails.
 REPEAT=${REPEAT:-5}
 measure() {
-    local walls=() rss=0 i
+    local walls=() cpus=() rss=0 i
     for ((i = 0; i < REPEAT; i++)); do
         local out="$WORK/out.$RANDOM$RANDOM" args=() a
         for a in "$@"; do args+=("${a//OUT/$out}"); done
         local t0=$EPOCHREALTIME
-        /usr/bin/time -f '%M' -o "$WORK/rss" "${args[@]}" >/dev/null 2>"$WORK/err.log" \
+        /usr/bin/time -f '%M %U %S' -o "$WORK/rss" "${args[@]}" >/dev/null 2>"$WORK/err.log" \
             || { cat "$WORK/err.log" >&2; return 1; }
         local t1=$EPOCHREALTIME
         walls+=("$(echo "$t1 - $t0" | bc -l)")
-        local r; r=$(tail -1 "$WORK/rss"); ((r > rss)) && rss=$r
+        local r u sy; read -r r u sy < <(tail -1 "$WORK/rss"); ((r > rss)) && rss=$r
+        cpus+=("$(echo "$u + $sy" | bc -l)")
         echo "$out" >"$WORK/last_out"
     done
-    local median; median=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(((REPEAT + 1) / 2))p")
-    echo "$median $rss"
+    local median cpu
+    median=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(((REPEAT + 1) / 2))p")
+    cpu=$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "$(((REPEAT + 1) / 2))p")
+    echo "$median $rss $cpu"
 }
 
-# row N TOOL OBJECTS WALL RSS_KB BASE_WALL
+# row N TOOL OBJECTS WALL RSS_KB BASE_WALL [CPU]
 row() {
-    printf '%-6s %-10s %8d %9.4f %12.0f %10.1f %8.2f\n' "$1" "$2" "$3" "$4" \
-        "$(echo "$3 / $4" | bc -l)" "$(echo "$5 / 1024" | bc -l)" "$(echo "$4 / $6" | bc -l)"
+    printf '%-6s %-12s %8d %9.4f %12.0f %10.1f %8.2f %7s\n' "$1" "$2" "$3" "$4" \
+        "$(echo "$3 / $4" | bc -l)" "$(echo "$5 / 1024" | bc -l)" "$(echo "$4 / $6" | bc -l)" "${7:--}"
 }
 
 gen() { # gen N DIR
@@ -180,18 +187,34 @@ if ((${#peers[@]})) && [[ " ${SIZES[*]} " != *" 10 "* ]]; then
     rm -rf "$WORK/c10"
 fi
 
-printf '%-6s %-10s %8s %9s %12s %10s %8s\n' N tool objects wall_s objects/s peak_MiB ratio
+IMPORT_MAX=${IMPORT_MAX:-1000}
+printf '%-6s %-12s %8s %9s %12s %10s %8s %7s\n' N tool objects wall_s objects/s peak_MiB ratio cpu_s
 for n in ${SIZES[@]}; do
     d="$WORK/n$n"
     gen "$n" "$d"
     # svcc: the whole build into a new folder (compile, validate, write).
-    read -r wall rss < <(measure "$SVCC" build "$d/services" -o OUT)
+    read -r wall rss cpu < <(measure "$SVCC" build "$d/services" -o OUT)
     out=$(cat "$WORK/last_out")
     objects=$(find "$out" -name '*.yaml' ! -name kustomization.yaml | wc -l)
-    row "$n" svcc "$objects" "$wall" "$rss" "$wall"
+    row "$n" svcc "$objects" "$wall" "$rss" "$wall" "$(printf %.3f "$cpu")"
     # svcc check: the same without writing (compile and validate only).
-    read -r cwall crss < <(measure "$SVCC" check "$d/services")
-    row "$n" svcc-check "$objects" "$cwall" "$crss" "$wall"
+    read -r cwall crss ccpu < <(measure "$SVCC" check "$d/services")
+    row "$n" svcc-check "$objects" "$cwall" "$crss" "$wall" "$(printf %.3f "$ccpu")"
+    # svcc import (docs/import.md): the objects just built back into specs,
+    # with the fidelity report (--report json, nothing written). One
+    # environment: every production object in one YAML stream. Two: an
+    # `--env staging=… --env production=…` pair per service folder.
+    if ((n <= IMPORT_MAX)); then
+        find "$out" -path '*/production/*.yaml' ! -name kustomization.yaml | sort \
+            | xargs awk 'FNR == 1 { print "---" } { print }' >"$d/production.yaml"
+        pobjects=$(grep -c '^kind: ' "$d/production.yaml")
+        read -r iwall irss icpu < <(measure "$SVCC" import "$d/production.yaml" --report json)
+        row "$n" svcc-import "$pobjects" "$iwall" "$irss" "$wall" "$(printf %.3f "$icpu")"
+        envs=()
+        for s in "$out"/*/; do envs+=(--env "staging=${s}staging" --env "production=${s}production"); done
+        read -r iwall irss icpu < <(measure "$SVCC" import "${envs[@]}" --report json)
+        row "$n" svcc-import2 "$objects" "$iwall" "$irss" "$wall" "$(printf %.3f "$icpu")"
+    fi
     # The floor: serialising the same objects and writing the same files,
     # nothing compiled. bench/floor.rs times that part itself (reading its
     # input excluded); the start and exit of a process, which every row
@@ -212,7 +235,7 @@ for n in ${SIZES[@]}; do
         echo "kustomize skipped above N=$KUSTOMIZE_MAX (KUSTOMIZE_MAX=N to run it; 466 s at N=1000 here)"
     else
         kustomize_tree "$out" "$d/kz"
-        read -r kwall krss < <(measure kubectl kustomize "$d/kz")
+        read -r kwall krss _ < <(measure kubectl kustomize "$d/kz")
         row "$n" kustomize "$objects" "$kwall" "$krss" "$wall"
     fi
     # The peers: each computes the same objects from the same settings (N
@@ -224,7 +247,7 @@ for n in ${SIZES[@]}; do
             continue
         fi
         # shellcheck disable=SC2046 # the command is words
-        read -r pwall prss < <(measure $(peer_cmd "$p" "$n"))
+        read -r pwall prss _ < <(measure $(peer_cmd "$p" "$n"))
         pout=$(cat "$WORK/last_out")
         row "$n" "$p" "$objects" "$pwall" "$prss" "$wall"
         if ((n == 10 || n <= CHECK_MAX)); then check "$n" "$out" "$p" "$pout"; fi

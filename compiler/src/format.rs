@@ -296,6 +296,13 @@ fn meaning(text: &str) -> Option<String> {
     Some(doc.to_string())
 }
 
+/// Whether `text` is already laid out as [`format`] lays it out: then
+/// formatting it would return it unchanged, if it parses (not checked
+/// here: for text known to parse, such as a spec that was just built).
+pub fn is_formatted(text: &str) -> bool {
+    !text.starts_with('\u{FEFF}') && lex(text).is_some_and(|toks| layout(&toks) == text)
+}
+
 /// Format one spec. Syntax errors are reported (the file cannot be
 /// formatted); `None` then. The result equals the input when it is already
 /// formatted.
@@ -317,6 +324,10 @@ pub fn format(text: &str, diags: &mut Diagnostics) -> Option<String> {
         return refuse(diags, "a string or comment does not end");
     };
     let out = layout(&toks);
+    if out == text {
+        // Already formatted: nothing changes, so there is nothing to prove.
+        return Some(out);
+    }
     let Some(after) = lex(&out) else {
         return refuse(diags, "the result does not lex");
     };
@@ -355,6 +366,8 @@ mod tests {
     fn formatted_text_is_unchanged() {
         let s = "service a {\n    image \"x\"\n\n    environment prod { replicas 3; autoscale min=1 max=2 }\n}\n";
         assert_eq!(fmt(s), s);
+        assert!(is_formatted(s));
+        assert!(!is_formatted(MESSY));
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub struct Options {
     /// The inputs are every service their calls may name (a folder was
     /// given): a call to a service not among them is an error (SVC0701).
     pub whole_graph: bool,
+    /// `svcc import`'s first builds, whose objects only seed a diff: lower
+    /// and patch, but leave the hardening audit, validation and admission
+    /// to the build that counts (docs/import.md).
+    pub objects_only: bool,
 }
 
 /// What a `.kdl` file of a repository is.
@@ -290,23 +294,28 @@ fn build_environments(run: &mut Run, folder: &str, opts: &Options, diags: &mut D
     let mut exceptions = harden::Exceptions::default();
     for plan in &run.plans {
         let mut objects = lower::lower(plan);
-        let audit = harden::Audit::before_patches(&objects, plan, diags);
-        patch::apply(&mut objects, &plan.patches, &plan.environment, diags);
-        exceptions.record(plan, &audit.after_patches(&objects, plan, diags));
-        let errors_before = diags.error_count();
-        validate::validate(&objects, diags);
-        // What the schema allows but the cluster would not: only on objects
-        // that fit their schema (anything else is reported already).
-        if diags.error_count() == errors_before {
-            admission::admit(&objects, diags);
+        if opts.objects_only {
+            patch::apply(&mut objects, &plan.patches, &plan.environment, diags);
+        } else {
+            let audit = harden::Audit::before_patches(&objects, plan, diags);
+            patch::apply(&mut objects, &plan.patches, &plan.environment, diags);
+            exceptions.record(plan, &audit.after_patches(&objects, plan, diags));
+            let errors_before = diags.error_count();
+            validate::validate(&objects, diags);
+            // What the schema allows but the cluster would not: only on objects
+            // that fit their schema (anything else is reported already).
+            if diags.error_count() == errors_before {
+                admission::admit(&objects, diags);
+            }
         }
         if !opts.check_only {
             run.artifacts.extend(emit::artifacts(folder, &plan.environment, &objects));
         }
         run.objects.push(objects);
     }
-    // An exception only one environment needs is still needed.
-    if opts.environments.is_empty() {
+    // An exception only one environment needs is still needed (and none
+    // is looked at without the audit).
+    if opts.environments.is_empty() && !opts.objects_only {
         exceptions.report_unused(diags);
     }
 }

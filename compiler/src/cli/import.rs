@@ -171,21 +171,37 @@ fn helm(chart: &Path, values: &[PathBuf]) -> Result<Source, Problem> {
 }
 
 fn collect(a: &ImportArgs, diags: &mut Vec<Diagnostic>) -> Vec<Source> {
-    let mut sources = Vec::new();
-    for f in &a.files {
-        sources_of(f, None, &mut sources, diags);
-    }
+    // What to read, in order: (path, environment), or the diagnostic of a bad `--env`.
+    let mut jobs: Vec<Result<(&Path, Option<&str>), Problem>> = Vec::new();
+    jobs.extend(a.files.iter().map(|f| Ok((f.as_path(), None))));
     for e in &a.environments {
-        match e.split_once('=') {
-            Some((name, path)) if svcc::values::check_dns1123_label(name).is_ok() => {
-                sources_of(Path::new(path), Some(name), &mut sources, diags);
-            }
-            _ => diags.push(*io_error(
+        jobs.push(match e.split_once('=') {
+            Some((name, path)) if svcc::values::check_dns1123_label(name).is_ok() => Ok((Path::new(path), Some(name))),
+            _ => Err(io_error(
                 Code::InvalidArgument,
                 format!("`--env {e}` is not NAME=PATH"),
                 "write `--env staging=manifests/staging/` (NAME an RFC 1123 label)",
             )),
+        });
+    }
+    // Thousands of small files (an `--env` pair per service) are read on
+    // every core; sources and diagnostics keep the order of the arguments.
+    let read = import::par_map(&jobs, |job| {
+        let mut sources = Vec::new();
+        let mut diags = Vec::new();
+        match job {
+            Ok((path, env)) => sources_of(path, *env, &mut sources, &mut diags),
+            Err(d) => diags.push((**d).clone()),
         }
+        (sources, diags)
+    });
+    let mut sources = Vec::new();
+    for r in read {
+        let (s, d) = r.unwrap_or_else(|| {
+            (Vec::new(), vec![*io_error(Code::ReadFailed, "an input reader failed".into(), "run the import again")])
+        });
+        sources.extend(s);
+        diags.extend(d);
     }
     if let Some(chart) = &a.helm {
         match helm(chart, &a.values) {

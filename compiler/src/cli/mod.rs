@@ -517,6 +517,7 @@ fn options(args: &CommonArgs, tags: &tags::Tags, require_tag: bool) -> Options {
         deny_warnings: args.deny_warnings,
         any_role: !require_tag,
         whole_graph: whole_graph(&args.files),
+        objects_only: false,
     }
 }
 

@@ -55,29 +55,35 @@ fn head(s: crate::source::Span) -> crate::source::Span {
 /// A workload and the objects that joined it.
 type Member = (Object, Vec<Object>);
 
-fn labels(v: &Value, p: &str) -> Map<String, Value> {
-    v.pointer(p).and_then(Value::as_object).cloned().unwrap_or_default()
+/// The map at a pointer, borrowed.
+fn labels<'a>(v: &'a Value, p: &str) -> Option<&'a Map<String, Value>> {
+    super::diff::get(v, p).and_then(Value::as_object)
 }
 
-fn subset(sel: &Map<String, Value>, of: &Map<String, Value>) -> bool {
-    !sel.is_empty() && sel.iter().all(|(k, v)| of.get(k) == Some(v))
+fn subset(sel: Option<&Map<String, Value>>, of: Option<&Map<String, Value>>) -> bool {
+    sel.is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| of.and_then(|of| of.get(k)) == Some(v)))
+}
+
+/// `name` is `workload` or starts with `workload-`.
+fn named_like(name: &str, workload: &str) -> bool {
+    name.strip_prefix(workload).is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
 }
 
 /// The service name a workload goes by: its `app.kubernetes.io/name`
 /// label (svcc's output, most charts), else its own name.
 fn alias(w: &Object) -> Option<&str> {
-    w.value.pointer("/metadata/labels/app.kubernetes.io~1name").and_then(Value::as_str)
+    super::diff::get(&w.value, "/metadata/labels/app.kubernetes.io~1name").and_then(Value::as_str)
 }
 
 /// Whether `o` belongs to the workload `w` (both in one environment).
 fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
     let pods = labels(&w.value, "/spec/template/metadata/labels");
-    let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
-    let named = |n: &str| o.name == n || o.name.starts_with(&format!("{n}-"));
+    let s = |p: &str| super::diff::get(&o.value, p).and_then(Value::as_str);
+    let named = |n: &str| named_like(&o.name, n);
     match o.kind.as_str() {
         // The service's (selecting its pods), or a job's (named like it).
         "NetworkPolicy" => {
-            subset(&labels(&o.value, "/spec/podSelector/matchLabels"), &pods)
+            subset(labels(&o.value, "/spec/podSelector/matchLabels"), pods)
                 || named(&w.name)
                 || alias(w).is_some_and(named)
         }
@@ -88,19 +94,38 @@ fn belongs(o: &Object, w: &Object, services: &[&Object]) -> bool {
             let target = s("/spec/target/name").unwrap_or(&o.name);
             refers(&w.value, &["secret", "secretRef", "secretKeyRef"], target)
         }
-        "Service" => subset(&labels(&o.value, "/spec/selector"), &pods),
-        "PodDisruptionBudget" => subset(&labels(&o.value, "/spec/selector/matchLabels"), &pods),
+        "Service" => subset(labels(&o.value, "/spec/selector"), pods),
+        "PodDisruptionBudget" => subset(labels(&o.value, "/spec/selector/matchLabels"), pods),
         "HorizontalPodAutoscaler" => s("/spec/scaleTargetRef/name") == Some(&w.name),
         "ServiceAccount" => {
-            let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
+            let account = super::diff::get(&w.value, "/spec/template/spec/serviceAccountName").and_then(Value::as_str);
             account == Some(&o.name) || (account.is_none() && o.name == w.name)
         }
         "ServiceMonitor" => {
             let sel = labels(&o.value, "/spec/selector/matchLabels");
-            services.iter().any(|svc| subset(&sel, &labels(&svc.value, "/metadata/labels"))) || subset(&sel, &pods)
+            services.iter().any(|svc| subset(sel, labels(&svc.value, "/metadata/labels"))) || subset(sel, pods)
         }
-        "AnalysisTemplate" => mentions(&w.value, &o.name) || o.name.starts_with(&format!("{}-", w.name)),
+        "AnalysisTemplate" => {
+            mentions(&w.value, &o.name) || o.name.strip_prefix(w.name.as_str()).is_some_and(|r| r.starts_with('-'))
+        }
         _ => named(&w.name) || alias(w).is_some_and(named),
+    }
+}
+
+/// The names (`name`, `secretName` for a secret volume) under one of
+/// `keys` in `v`: what [`refers`] finds.
+fn referred<'a>(v: &'a Value, keys: &[&str], out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if keys.contains(&k.as_str()) {
+                    out.extend(["name", "secretName"].iter().filter_map(|f| x.get(*f).and_then(Value::as_str)));
+                }
+                referred(x, keys, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| referred(x, keys, out)),
+        _ => {}
     }
 }
 
@@ -119,24 +144,92 @@ fn refers(v: &Value, keys: &[&str], name: &str) -> bool {
 }
 
 /// Which workloads an object may belong to, found without scanning them
-/// all (import of a thousand services stays linear): by name, by a label
-/// of the selector, and for a ServiceMonitor by its Services' labels.
+/// all (import of a thousand services stays linear): by name, by the
+/// rarest label of the selector (a label every workload has, such as
+/// `managed-by`, would make it quadratic), for a ServiceMonitor by its
+/// Services' labels, and by the names the pods refer to (templates,
+/// configuration, secrets).
 struct Index {
     by_name: BTreeMap<String, usize>,
-    by_label: BTreeMap<(String, String), Vec<usize>>,
+    by_label: Labels,
     /// Workloads by the account their pods run as (their own name without one).
     by_account: BTreeMap<String, Vec<usize>>,
-    by_service_label: BTreeMap<(String, String), Vec<usize>>,
-    in_order: Vec<usize>,
+    by_service_label: Labels,
+    /// Workloads by a name they refer to: `templateName`s, ConfigMaps, Secrets.
+    by_template: Refs,
+    by_config: Refs,
+    by_secret: Refs,
+}
+
+/// Workloads by a label (key, value as JSON), in input order.
+type Labels = BTreeMap<(String, String), Vec<usize>>;
+/// Workloads by a name they refer to, in input order.
+type Refs = BTreeMap<String, Vec<usize>>;
+
+const CONFIG_KEYS: &[&str] = &["configMap", "configMapRef", "configMapKeyRef"];
+const SECRET_KEYS: &[&str] = &["secret", "secretRef", "secretKeyRef"];
+
+/// The workloads that have every label of `sel`: a subset of the shortest
+/// list among its labels' (no workload when a label has none).
+fn narrowest(by: &Labels, sel: Option<&Map<String, Value>>) -> Vec<usize> {
+    let mut best: Option<&Vec<usize>> = None;
+    for (k, v) in sel.into_iter().flatten() {
+        match by.get(&(k.clone(), v.to_string())) {
+            None => return Vec::new(),
+            Some(l) if best.is_none_or(|b| l.len() < b.len()) => best = Some(l),
+            Some(_) => {}
+        }
+    }
+    best.cloned().unwrap_or_default()
+}
+
+/// Every string a `templateName` key holds in a value.
+fn template_names<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if let (true, Some(name)) = (k == "templateName", x.as_str()) {
+                    out.push(name);
+                }
+                template_names(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| template_names(x, out)),
+        _ => {}
+    }
+}
+
+/// Add workload `i` under each of `names` (once each).
+fn index_refs(refs: &mut Refs, i: usize, mut names: Vec<&str>) {
+    names.sort_unstable();
+    names.dedup();
+    for n in names {
+        refs.entry(n.to_string()).or_default().push(i);
+    }
 }
 
 impl Index {
-    fn new(workloads: &[Object]) -> Self {
+    /// `kinds`: the kinds to place, so only the indexes they need are built.
+    fn new(workloads: &[Object], kinds: &[&str]) -> Self {
         let mut by_name = BTreeMap::new();
-        let mut by_label: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        let mut by_label: Labels = BTreeMap::new();
         let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let (mut by_template, mut by_config, mut by_secret) = (Refs::new(), Refs::new(), Refs::new());
         for (i, w) in workloads.iter().enumerate() {
             by_name.insert(w.name.clone(), i);
+            let mut names = Vec::new();
+            if kinds.contains(&"AnalysisTemplate") {
+                template_names(&w.value, &mut names);
+                index_refs(&mut by_template, i, std::mem::take(&mut names));
+            }
+            if kinds.contains(&"ConfigMap") {
+                referred(&w.value, CONFIG_KEYS, &mut names);
+                index_refs(&mut by_config, i, std::mem::take(&mut names));
+            }
+            if kinds.contains(&"ExternalSecret") {
+                referred(&w.value, SECRET_KEYS, &mut names);
+                index_refs(&mut by_secret, i, names);
+            }
         }
         // A workload's service name finds its objects too (a name wins).
         for (i, w) in workloads.iter().enumerate() {
@@ -145,23 +238,17 @@ impl Index {
             }
         }
         for (i, w) in workloads.iter().enumerate() {
-            let account = w.value.pointer("/spec/template/spec/serviceAccountName").and_then(Value::as_str);
+            let account = super::diff::get(&w.value, "/spec/template/spec/serviceAccountName").and_then(Value::as_str);
             by_account.entry(account.unwrap_or(&w.name).to_string()).or_default().push(i);
-            for (k, v) in labels(&w.value, "/spec/template/metadata/labels") {
-                by_label.entry((k, v.to_string())).or_default().push(i);
+            for (k, v) in labels(&w.value, "/spec/template/metadata/labels").into_iter().flatten() {
+                by_label.entry((k.clone(), v.to_string())).or_default().push(i);
             }
         }
-        Index {
-            by_name,
-            by_label,
-            by_account,
-            by_service_label: BTreeMap::new(),
-            in_order: (0..workloads.len()).collect(),
-        }
+        Index { by_name, by_label, by_account, by_service_label: BTreeMap::new(), by_template, by_config, by_secret }
     }
 
-    fn selected(&self, sel: &Map<String, Value>) -> Vec<usize> {
-        sel.iter().next().and_then(|(k, v)| self.by_label.get(&(k.clone(), v.to_string()))).cloned().unwrap_or_default()
+    fn selected(&self, sel: Option<&Map<String, Value>>) -> Vec<usize> {
+        narrowest(&self.by_label, sel)
     }
 
     /// The workloads named `name`, or a prefix of it cut at a `-`.
@@ -176,32 +263,31 @@ impl Index {
 
     /// A Service joined workload `i`: ServiceMonitors find it by its labels.
     fn add_service(&mut self, i: usize, o: &Object) {
-        for (k, v) in labels(&o.value, "/metadata/labels") {
-            self.by_service_label.entry((k, v.to_string())).or_default().push(i);
+        for (k, v) in labels(&o.value, "/metadata/labels").into_iter().flatten() {
+            self.by_service_label.entry((k.clone(), v.to_string())).or_default().push(i);
         }
     }
 
     fn candidates(&self, o: &Object) -> Vec<usize> {
-        let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+        let s = |p: &str| super::diff::get(&o.value, p).and_then(Value::as_str);
+        let refs = |by: &Refs, name: &str| by.get(name).cloned().unwrap_or_default();
         match o.kind.as_str() {
-            "Service" => self.selected(&labels(&o.value, "/spec/selector")),
-            "PodDisruptionBudget" => self.selected(&labels(&o.value, "/spec/selector/matchLabels")),
+            "Service" => self.selected(labels(&o.value, "/spec/selector")),
+            "PodDisruptionBudget" => self.selected(labels(&o.value, "/spec/selector/matchLabels")),
             "HorizontalPodAutoscaler" => {
                 s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect()
             }
             "ServiceMonitor" => {
                 let sel = labels(&o.value, "/spec/selector/matchLabels");
-                let mut out = self.selected(&sel);
-                if let Some((k, v)) = sel.iter().next() {
-                    out.extend(self.by_service_label.get(&(k.clone(), v.to_string())).into_iter().flatten());
-                }
+                let mut out = self.selected(sel);
+                out.extend(narrowest(&self.by_service_label, sel));
                 out.sort_unstable();
                 out.dedup();
                 out
             }
             "ServiceAccount" => self.by_account.get(&o.name).cloned().unwrap_or_default(),
             "NetworkPolicy" => {
-                let mut out = self.selected(&labels(&o.value, "/spec/podSelector/matchLabels"));
+                let mut out = self.selected(labels(&o.value, "/spec/podSelector/matchLabels"));
                 out.extend(self.named(&o.name));
                 out.sort_unstable();
                 out.dedup();
@@ -210,9 +296,17 @@ impl Index {
             "ScaledObject" => {
                 s("/spec/scaleTargetRef/name").and_then(|n| self.by_name.get(n)).into_iter().copied().collect()
             }
-            // Few of these; a Rollout may name its templates anything, and
+            // A Rollout may name its templates anything (or `WORKLOAD-…`);
             // configuration is found by the references to it.
-            "AnalysisTemplate" | "ConfigMap" | "ExternalSecret" => self.in_order.clone(),
+            "AnalysisTemplate" => {
+                let mut out = refs(&self.by_template, &o.name);
+                out.extend(self.named(&o.name));
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
+            "ConfigMap" => refs(&self.by_config, &o.name),
+            "ExternalSecret" => refs(&self.by_secret, s("/spec/target/name").unwrap_or(&o.name)),
             _ => self.named(&o.name),
         }
     }
@@ -242,7 +336,8 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
             objs.into_iter().partition(|o| WORKLOADS.contains(&o.kind.as_str()));
         let workloads = unique(workloads, diags);
         let mut members: Vec<Vec<Object>> = vec![Vec::new(); workloads.len()];
-        let mut index = Index::new(&workloads);
+        let kinds: Vec<&str> = rest.iter().map(|o| o.kind.as_str()).collect();
+        let mut index = Index::new(&workloads, &kinds);
         // Services first: a ServiceMonitor follows the Service it selects.
         let (services, others): (Vec<Object>, Vec<Object>) = rest.into_iter().partition(|o| o.kind == "Service");
         for o in services.into_iter().chain(others) {
@@ -282,12 +377,15 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
         );
     }
     let service_names = service_names(&names, &per_env);
+    // Each environment's workloads by name, moved (not copied) into their spec.
+    let mut per_env: Vec<(String, BTreeMap<String, Member>)> =
+        per_env.into_iter().map(|(env, ws)| (env, ws.into_iter().map(|m| (m.0.name.clone(), m)).collect())).collect();
     for (name, _) in names {
         let environments = per_env
-            .iter()
+            .iter_mut()
             .filter_map(|(env, ws)| {
-                let (w, m) = ws.iter().find(|(w, _)| w.name == name)?;
-                Some((env.clone(), std::iter::once(w.clone()).chain(m.iter().cloned()).collect()))
+                let (w, m) = ws.remove(&name)?;
+                Some((env.clone(), std::iter::once(w).chain(m).collect()))
             })
             .collect();
         let name = service_names.get(&name).cloned().unwrap_or(name);
@@ -301,14 +399,17 @@ pub fn group(objects: Vec<Object>, multi: bool, diags: &mut Vec<Diagnostic>) -> 
 /// other workload has it or claims it: `reviews-v1` of `reviews` becomes
 /// `service reviews` with `names { workload "reviews-v1" }`.
 fn service_names(names: &BTreeMap<String, Vec<String>>, per_env: &[(String, Vec<Member>)]) -> BTreeMap<String, String> {
+    // The first workload of each name, across environments (found by name, not by a scan per name).
+    let mut first: BTreeMap<&str, &Object> = BTreeMap::new();
+    for (w, _) in per_env.iter().flat_map(|(_, ws)| ws) {
+        first.entry(w.name.as_str()).or_insert(w);
+    }
     let mut claimed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for name in names.keys() {
-        let label = per_env
-            .iter()
-            .flat_map(|(_, ws)| ws)
-            .find(|(w, _)| &w.name == name)
-            .and_then(|(w, _)| w.value.pointer("/metadata/labels/app.kubernetes.io~1name"))
-            .and_then(Value::as_str)
+        let label = first
+            .get(name.as_str())
+            .copied()
+            .and_then(alias)
             .filter(|l| crate::values::check_dns1123_label(l).is_ok() && l.len() <= 63);
         if let Some(l) = label {
             claimed.entry(l.to_string()).or_default().push(name.clone());
@@ -350,8 +451,9 @@ fn refuse_secrets(objects: &[Object], diags: &mut Vec<Diagnostic>) {
 /// service name (SVC0810).
 fn unique(workloads: Vec<Object>, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
     let mut out: Vec<Object> = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for w in workloads {
-        if let Some(first) = out.iter().find(|x| x.name == w.name) {
+        if let Some(first) = seen.get(&w.name).map(|&i| &out[i]) {
             diags.push(
                 Diagnostic::error(Code::ImportDuplicateWorkload, format!("two workloads are named `{}`", w.name))
                     .at(head(w.span), format!("second `{}`", w.name))
@@ -371,6 +473,7 @@ fn unique(workloads: Vec<Object>, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
             );
             continue;
         }
+        seen.insert(w.name.clone(), out.len());
         out.push(w);
     }
     out

@@ -51,9 +51,27 @@ pub struct ObjectReport {
 #[derive(Debug)]
 struct Entry {
     head: ObjectReport,
-    leaves: BTreeMap<String, Option<Fate>>,
+    /// Every leaf's pointer, one after the other, in the order
+    /// [`each_leaf`] walks the value (one allocation, not one a leaf).
+    pointers: String,
+    /// Per leaf, in that order: where its pointer ends in `pointers` (it
+    /// starts where the one before ends), and its fate.
+    leaves: Vec<(usize, Option<Fate>)>,
     claims: Vec<(String, &'static str)>,
     twice: Vec<String>,
+}
+
+impl Entry {
+    /// Each leaf's pointer and fate, in walk order.
+    fn each(&mut self) -> impl Iterator<Item = (&str, &mut Option<Fate>)> {
+        let text = self.pointers.as_str();
+        let mut start = 0;
+        self.leaves.iter_mut().map(move |(end, slot)| {
+            let p = &text[start..*end];
+            start = *end;
+            (p, slot)
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -66,47 +84,108 @@ pub fn escape(seg: &str) -> String {
     seg.replace('~', "~0").replace('/', "~1")
 }
 
-/// Every leaf of a value with its pointer (scalars, empty objects, empty lists).
-pub fn leaf_values<'a>(v: &'a Value, at: &mut String, out: &mut BTreeMap<String, &'a Value>) {
+/// Append `/SEGMENT`, escaped, to a pointer (no copy when nothing needs escaping).
+pub(crate) fn push_segment(at: &mut String, seg: &str) {
+    at.push('/');
+    let mut rest = seg;
+    while let Some(i) = rest.bytes().position(|b| b == b'~' || b == b'/') {
+        at.push_str(&rest[..i]);
+        at.push_str(if rest.as_bytes()[i] == b'~' { "~0" } else { "~1" });
+        rest = &rest[i + 1..];
+    }
+    at.push_str(rest);
+}
+
+/// Call `f` with every leaf of a value (scalars, empty objects, empty
+/// lists) and its pointer, in the value's order; `at` is the pointer of
+/// `v` (restored on return).
+pub fn each_leaf<'a>(v: &'a Value, at: &mut String, f: &mut impl FnMut(&str, &'a Value)) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             for (k, x) in m {
                 let len = at.len();
-                at.push('/');
-                at.push_str(&escape(k));
-                leaf_values(x, at, out);
+                push_segment(at, k);
+                each_leaf(x, at, f);
                 at.truncate(len);
             }
         }
         Value::Array(a) if !a.is_empty() => {
             for (i, x) in a.iter().enumerate() {
                 let len = at.len();
-                at.push('/');
-                at.push_str(&i.to_string());
-                leaf_values(x, at, out);
+                push_index(at, i);
+                each_leaf(x, at, f);
                 at.truncate(len);
             }
         }
-        _ => {
-            out.insert(at.clone(), v);
+        _ => f(at, v),
+    }
+}
+
+/// Append `/INDEX` to a pointer.
+pub(crate) fn push_index(at: &mut String, i: usize) {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
+    at.push('/');
+    at.extend(digits[k..].iter().map(|&d| char::from(d)));
+}
+
+/// Every leaf of a value with its pointer (scalars, empty objects, empty lists).
+pub fn leaf_values<'a>(v: &'a Value, at: &mut String, out: &mut BTreeMap<String, &'a Value>) {
+    each_leaf(v, at, &mut |p, x| {
+        out.insert(p.to_string(), x);
+    });
 }
 
 /// Every leaf of a value (scalars, empty objects, empty lists) by pointer.
 pub fn leaves(v: &Value, at: &str, out: &mut Vec<String>) {
-    match v {
+    each_leaf(v, &mut at.to_string(), &mut |p, _| out.push(p.to_string()));
+}
+
+/// The child of `g` that an input's child at the same pointer segment
+/// meets: a key of an object, or an index of a list (a pointer does not
+/// say which, so neither does this).
+fn child<'a>(g: Option<&'a Value>, key: Option<&str>, index: Option<usize>) -> Option<&'a Value> {
+    match g? {
+        Value::Object(m) => match key {
+            Some(k) => super::diff::field(m, k),
+            None => m.get(index?.to_string().as_str()),
+        },
+        Value::Array(a) => match index {
+            Some(i) => a.get(i),
+            // A key reads as an index only as `leaves` writes indices.
+            None => key
+                .filter(|k| k.bytes().all(|b| b.is_ascii_digit()) && (*k == "0" || !k.starts_with('0')))
+                .and_then(|k| k.parse::<usize>().ok())
+                .and_then(|i| a.get(i)),
+        },
+        _ => None,
+    }
+}
+
+/// Walk `input` as [`each_leaf`] does, telling `f` per leaf whether
+/// `generated` has the same leaf at the same pointer.
+fn compare(input: &Value, generated: Option<&Value>, f: &mut impl FnMut(bool)) {
+    match input {
         Value::Object(m) if !m.is_empty() => {
             for (k, x) in m {
-                leaves(x, &format!("{at}/{}", escape(k)), out);
+                compare(x, child(generated, Some(k), None), f);
             }
         }
         Value::Array(a) if !a.is_empty() => {
             for (i, x) in a.iter().enumerate() {
-                leaves(x, &format!("{at}/{i}"), out);
+                compare(x, child(generated, None, Some(i)), f);
             }
         }
-        _ => out.push(at.to_string()),
+        _ => f(generated == Some(input)),
     }
 }
 
@@ -120,14 +199,19 @@ pub fn under(pointer: &str, prefix: &str) -> bool {
 impl Ledger {
     /// Open the account of one input object; returns its index.
     pub fn open(&mut self, environment: &str, kind: &str, name: &str, source: String, value: &Value) -> usize {
-        let mut ls = Vec::new();
-        leaves(value, "", &mut ls);
+        let n = super::diff::count(value);
+        let mut pointers = String::with_capacity(n * 48);
+        let mut leaves = Vec::with_capacity(n);
+        each_leaf(value, &mut String::with_capacity(256), &mut |p, _| {
+            pointers.push_str(p);
+            leaves.push((pointers.len(), None));
+        });
         let head = ObjectReport {
             environment: environment.into(),
             kind: kind.into(),
             name: name.into(),
             source,
-            fields: ls.len(),
+            fields: leaves.len(),
             native: 0,
             patched: 0,
             changed: 0,
@@ -136,12 +220,7 @@ impl Ledger {
             changes: Vec::new(),
             dropped: Vec::new(),
         };
-        self.entries.push(Entry {
-            head,
-            leaves: ls.into_iter().map(|l| (l, None)).collect(),
-            claims: Vec::new(),
-            twice: Vec::new(),
-        });
+        self.entries.push(Entry { head, pointers, leaves, claims: Vec::new(), twice: Vec::new() });
         self.entries.len() - 1
     }
 
@@ -150,17 +229,33 @@ impl Ledger {
         self.entries[object].claims.push((prefix.to_string(), block));
     }
 
-    /// The leaves of an object not settled yet.
+    /// The leaves of an object not settled yet, sorted.
     pub fn open_leaves(&self, object: usize) -> Vec<String> {
-        self.entries[object].leaves.iter().filter(|(_, f)| f.is_none()).map(|(p, _)| p.clone()).collect()
+        let e = &self.entries[object];
+        let mut start = 0;
+        let mut out = Vec::new();
+        for (end, fate) in &e.leaves {
+            if fate.is_none() {
+                out.push(e.pointers[start..*end].to_string());
+            }
+            start = *end;
+        }
+        out.sort_unstable();
+        out
     }
 
     /// Settle one leaf. Settling a leaf twice is recorded and fails [`close`](Self::close).
     pub fn settle(&mut self, object: usize, pointer: &str, fate: Fate) {
         let e = &mut self.entries[object];
-        match e.leaves.get_mut(pointer) {
-            Some(slot @ None) => *slot = Some(fate),
-            Some(Some(_)) | None => e.twice.push(pointer.to_string()),
+        let settled = match e.each().find(|(p, _)| *p == pointer).map(|(_, slot)| slot) {
+            Some(slot @ None) => {
+                *slot = Some(fate);
+                true
+            }
+            Some(Some(_)) | None => false,
+        };
+        if !settled {
+            e.twice.push(pointer.to_string());
         }
     }
 
@@ -171,11 +266,32 @@ impl Ledger {
 
     /// Settle the open leaves `decide` gives a fate (one pass, no copies).
     pub fn settle_open(&mut self, object: usize, mut decide: impl FnMut(&str) -> Option<Fate>) {
-        for (p, slot) in &mut self.entries[object].leaves {
+        for (p, slot) in self.entries[object].each() {
             if slot.is_none() {
                 *slot = decide(p);
             }
         }
+    }
+
+    /// Settle the open leaves against a generated object: `decide` gets
+    /// each pointer and whether `generated` has the same leaf there.
+    /// `input` must be the value the object was opened with.
+    pub fn settle_against(
+        &mut self,
+        object: usize,
+        input: &Value,
+        generated: Option<&Value>,
+        mut decide: impl FnMut(&str, bool) -> Option<Fate>,
+    ) {
+        let mut leaves = self.entries[object].each();
+        compare(input, generated, &mut |same| {
+            if let Some((p, slot)) = leaves.next()
+                && slot.is_none()
+            {
+                *slot = decide(p, same);
+            }
+        });
+        debug_assert!(leaves.next().is_none(), "settle_against: not the value the object was opened with");
     }
 
     /// The reports, or the leaves that were left unsettled or settled twice
@@ -184,27 +300,44 @@ impl Ledger {
         let mut problems = Vec::new();
         let mut out = Vec::new();
         for e in self.entries {
-            let id = format!("{}/{} ({})", e.head.kind, e.head.name, e.head.environment);
-            let mut head = e.head;
-            for p in &e.twice {
+            let Entry { mut head, pointers, leaves, claims, twice } = e;
+            let id = format!("{}/{} ({})", head.kind, head.name, head.environment);
+            for p in &twice {
                 problems.push(format!("{id}: {p} settled twice"));
             }
-            for (p, fate) in e.leaves {
+            // The report lists fields by pointer.
+            let mut start = 0;
+            let mut leaves: Vec<(&str, Option<Fate>)> = leaves
+                .into_iter()
+                .map(|(end, f)| {
+                    let p = &pointers[start..end];
+                    start = end;
+                    (p, f)
+                })
+                .collect();
+            leaves.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let blocks = claimed(&leaves, &claims);
+            for ((p, fate), block) in leaves.into_iter().zip(blocks) {
                 match fate {
                     None => problems.push(format!("{id}: {p} not accounted for")),
                     Some(Fate::Native) => {
                         head.native += 1;
-                        let block = e.claims.iter().rev().find(|(c, _)| under(&p, c)).map_or("default", |(_, b)| b);
-                        *head.native_by_block.entry(block.to_string()).or_default() += 1;
+                        let block = block.unwrap_or("default");
+                        match head.native_by_block.get_mut(block) {
+                            Some(n) => *n += 1,
+                            None => {
+                                head.native_by_block.insert(block.to_string(), 1);
+                            }
+                        }
                     }
                     Some(Fate::Patched) => head.patched += 1,
                     Some(Fate::Changed(reason)) => {
                         head.changed += 1;
-                        head.changes.push(Item { pointer: p, reason });
+                        head.changes.push(Item { pointer: p.to_string(), reason });
                     }
                     Some(Fate::Dropped(reason)) => {
                         head.not_carried_over += 1;
-                        head.dropped.push(Item { pointer: p, reason });
+                        head.dropped.push(Item { pointer: p.to_string(), reason });
                     }
                 }
             }
@@ -212,6 +345,25 @@ impl Ledger {
         }
         if problems.is_empty() { Ok(out) } else { Err(problems) }
     }
+}
+
+/// The block of the last claim each leaf lies under (`leaves` sorted by
+/// pointer: the leaves under a prefix are among those that start with it,
+/// which sit together).
+fn claimed<T>(leaves: &[(&str, T)], claims: &[(String, &'static str)]) -> Vec<Option<&'static str>> {
+    let mut out = vec![None; leaves.len()];
+    for (prefix, block) in claims {
+        let from = leaves.partition_point(|(p, _)| *p < prefix.as_str());
+        for (k, (p, _)) in leaves.iter().enumerate().skip(from) {
+            if !p.starts_with(prefix.as_str()) {
+                break;
+            }
+            if under(p, prefix) {
+                out[k] = Some(*block);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -232,6 +384,15 @@ mod tests {
         l.settle_under(o, "", &Fate::Dropped("test".into()));
         let e = l.close().unwrap_err();
         assert_eq!(e, ["Deployment/x (default): /a/b settled twice"]);
+    }
+
+    #[test]
+    fn pointers_escape_as_rfc_6901_says() {
+        let v = serde_json::json!({"a/b": {"~c": 1, "d~/e": [2]}});
+        let mut ls = Vec::new();
+        leaves(&v, "", &mut ls);
+        assert_eq!(ls, ["/a~1b/~0c", "/a~1b/d~0~1e/0"]);
+        assert_eq!(escape("d~/e"), "d~0~1e");
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub fn import(sources: &[Source], opts: &Options) -> Outcome {
     if out.has_errors() {
         return out;
     }
-    let results = run_each(&grouped.workloads, multi, opts);
+    let results = run_each(grouped.workloads, multi, opts);
     let mut reports = Vec::new();
     for r in results {
         match r {
@@ -118,20 +118,44 @@ pub fn import(sources: &[Source], opts: &Options) -> Outcome {
 /// What importing one workload gives.
 type Outcome1 = Result<(Imported, ServiceReport), service::Failure>;
 
-/// Import the workloads on every core (each is independent).
-fn run_each(workloads: &[group::Workload], multi: bool, opts: &Options) -> Vec<Outcome1> {
-    let one = |w: &group::Workload| service::import_service(w, multi, opts);
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(workloads.len()).max(1);
+/// Import the workloads on every core (each is independent); each is
+/// dropped by the worker that imported it, not afterwards on one core.
+fn run_each(workloads: Vec<group::Workload>, multi: bool, opts: &Options) -> Vec<Outcome1> {
+    let cells: Vec<std::sync::Mutex<Option<group::Workload>>> =
+        workloads.into_iter().map(|w| std::sync::Mutex::new(Some(w))).collect();
+    par_map(&cells, |cell| {
+        let w = cell.lock().ok()?.take()?;
+        Some(service::import_service(&w, multi, opts))
+    })
+    .into_iter()
+    .map(|s| {
+        s.flatten().unwrap_or_else(|| Err(Box::new(Diagnostic::error(Code::ImportFailed, "an import worker failed"))))
+    })
+    .collect()
+}
+
+/// `f` of every item, on every core, in the items' order; `None` where a
+/// worker panicked. Workers take the next item as they finish one, so a
+/// slow item does not hold up the others. (The CLI reads its inputs with it.)
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(items.len()).max(1);
     if workers == 1 {
-        return workloads.iter().map(one).collect();
+        return items.iter().map(|x| Some(f(x))).collect();
     }
-    let mut slots: Vec<Option<Outcome1>> = (0..workloads.len()).map(|_| None).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let one = &one;
+            .map(|_| {
+                let (f, next) = (&f, &next);
                 s.spawn(move || {
-                    workloads.iter().enumerate().skip(w).step_by(workers).map(|(i, x)| (i, one(x))).collect::<Vec<_>>()
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(x) = items.get(i) else { break };
+                        done.push((i, f(x)));
+                    }
+                    done
                 })
             })
             .collect();
@@ -144,18 +168,16 @@ fn run_each(workloads: &[group::Workload], multi: bool, opts: &Options) -> Vec<O
         }
     });
     slots
-        .into_iter()
-        .map(|s| s.unwrap_or_else(|| Err(Box::new(Diagnostic::error(Code::ImportFailed, "an import worker failed")))))
-        .collect()
 }
 
 /// Parse every source into objects.
 fn read(sources: &[Source], diags: &mut Vec<Diagnostic>) -> Vec<Object> {
     let mut budget = yaml::MAX_DOCS;
+    let files: Vec<(u16, &str)> =
+        sources.iter().enumerate().map(|(i, src)| (u16::try_from(i).unwrap_or(u16::MAX), src.text.as_str())).collect();
     let mut objects = Vec::new();
-    for (i, src) in sources.iter().enumerate() {
-        let file = u16::try_from(i).unwrap_or(u16::MAX);
-        let docs = match yaml::documents(file, &src.text, &mut budget) {
+    for (src, docs) in sources.iter().zip(yaml::read_all(&files, &mut budget)) {
+        let docs = match docs {
             Ok(d) => d,
             Err(ds) => {
                 diags.extend(ds);
@@ -173,7 +195,7 @@ fn read(sources: &[Source], diags: &mut Vec<Diagnostic>) -> Vec<Object> {
 }
 
 fn object(src: &Source, env: &str, d: yaml::Document, diags: &mut Vec<Diagnostic>) -> Option<Object> {
-    let text = |p: &str| d.value.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let text = |p: &str| diff::get(&d.value, p).and_then(Value::as_str).map(str::to_string);
     // A kustomization (as `svcc build -o` writes beside the objects) is
     // kustomize's input, not an object of the cluster.
     if text("/apiVersion").is_some_and(|a| a.starts_with("kustomize.config.k8s.io/")) {

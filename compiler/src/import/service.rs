@@ -35,8 +35,8 @@ const SERVER_SET: &[&str] = &[
 /// The result of one environment.
 pub(crate) struct EnvImport {
     pub nodes: Vec<SpecNode>,
-    /// The last build of exactly these nodes.
-    pub run: Run,
+    /// The last build of exactly these nodes (taken by the one-environment spec).
+    pub run: Option<Run>,
     /// Per input object: the generated object it became (kind, name), the
     /// sets written for it, and why fields differ.
     pub objects: Vec<Account>,
@@ -50,8 +50,14 @@ pub(crate) struct Account {
 }
 
 fn build(text: &str) -> Run {
+    build_as(text, false)
+}
+
+/// A build; `objects_only`: no validation or admission (a native build
+/// whose objects only seed the patch diff, see [`import_service`]).
+fn build_as(text: &str, objects_only: bool) -> Run {
     let input = Input { name: "service.kdl".into(), bytes: text.as_bytes().to_vec() };
-    let opts = pipeline::Options { check_only: true, ..pipeline::Options::default() };
+    let opts = pipeline::Options { check_only: true, objects_only, ..pipeline::Options::default() };
     pipeline::run(&input, &[], &crate::NoFiles, &opts)
 }
 
@@ -85,33 +91,48 @@ pub(crate) fn header(w: &Workload) -> String {
 }
 
 /// Import one workload (all its environments) into one spec.
+///
+/// The native builds, whose objects only seed the patch diff, first skip
+/// validation and admission: every build after them runs both, and the
+/// last is the one the ledger settles against. A node those would refuse
+/// then fails a later build, and the workload is imported once more with
+/// native builds that validate, which take such a node out.
 pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Imported, ServiceReport), Failure> {
+    import_with(w, multi, opts, true).or_else(|_| import_with(w, multi, opts, false))
+}
+
+/// [`import_service`]; `quick`: native builds without validation.
+fn import_with(w: &Workload, multi: bool, opts: &Options, quick: bool) -> Result<(Imported, ServiceReport), Failure> {
     let mut ledger = Ledger::default();
     let header = header(w);
-    let mut envs = Vec::new();
+    let mut mapped: Vec<Mapped> = Vec::new();
     for (env, objs) in &w.environments {
         let ids: Vec<usize> =
             objs.iter().map(|o| ledger.open(env, &o.kind, &o.name, o.source.clone(), &o.value)).collect();
-        let r = import_env(&header, &w.name, multi.then_some(env.as_str()), objs, &ids, &mut ledger, opts)?;
-        envs.push((env.clone(), r));
+        let nodes = map_env(&w.name, objs, &ids, &mut ledger, opts.harden);
+        mapped.push(Mapped { env, objs, ids, nodes });
     }
-    let (text, run) = if multi {
-        let nodes: Vec<(String, Vec<SpecNode>)> = envs.iter().map(|(e, r)| (e.clone(), r.nodes.clone())).collect();
-        let text = render::combined(&header, &w.name, &nodes, true);
-        let run = build(&text);
-        if errors(&run).is_empty() {
-            (text, run)
-        } else {
-            // Shared nodes can interact with an environment's (a merge, an
-            // order): then every environment says everything itself.
-            let text = render::combined(&header, &w.name, &nodes, false);
-            let run = build(&text);
-            (text, run)
-        }
+    let (envs, text, run) = if multi {
+        let planned = natives(&header, &w.name, mapped, &mut ledger, (opts, quick))?;
+        combine(&header, &w.name, planned)?
     } else {
-        // The last build of this environment built exactly this text.
-        let text = render::spec(&header, &w.name, &envs[0].1.nodes, &[], None).text;
-        (text, envs[0].1.run.clone())
+        let m = mapped.pop().ok_or_else(|| failed(&w.name, "no environment".into()))?;
+        let (nodes, run) = native_rounds(&header, &w.name, None, m.nodes, quick)?;
+        let generated = run.objects.first().map_or(&[][..], Vec::as_slice);
+        let (accounts, blocks, owners) = plan_patches(m.objs, &m.ids, generated, &mut ledger, opts);
+        let (env, p) = (m.env.clone(), Planned { nodes, run: Some(run), accounts, blocks, owners });
+        let patches = !p.blocks.is_empty();
+        let mut r = p.patched(&header, &w.name, None)?;
+        // The last build of this environment built exactly this text (the
+        // native build, when there are no patches: once more with
+        // validation if it had none).
+        let text = render::spec(&header, &w.name, &r.nodes, &[], None).text;
+        let run = match r.run.take() {
+            Some(_) if quick && !patches => build(&text),
+            Some(run) => run,
+            None => return Err(failed(&w.name, "no build".into())),
+        };
+        (vec![(env, r)], text, run)
     };
     if let Some(d) = errors(&run).first() {
         if std::env::var_os("SVCC_IMPORT_DEBUG").is_some() {
@@ -129,10 +150,161 @@ pub fn import_service(w: &Workload, multi: bool, opts: &Options) -> Result<(Impo
     }
     let added = additions(&envs, &w.environments, &run, multi);
     let objects = ledger.close().map_err(|p| failed(&w.name, p.join("; ")))?;
-    let mut diags = Diagnostics::new();
-    let text = crate::format::format(&text, &mut diags).ok_or_else(|| failed(&w.name, "svcc fmt refused it".into()))?;
+    // The text was built, so it parses: when it is laid out as `svcc fmt`
+    // lays it out (import renders it so), formatting it changes nothing.
+    let text = if crate::format::is_formatted(&text) {
+        text
+    } else {
+        let mut diags = Diagnostics::new();
+        crate::format::format(&text, &mut diags).ok_or_else(|| failed(&w.name, "svcc fmt refused it".into()))?
+    };
     let report = ServiceReport::new(&w.name, objects, added);
     Ok((Imported { service: w.name.clone(), text }, report))
+}
+
+/// The spec of several environments and its build. First optimistically:
+/// every environment's patches as planned, in one build of the combined
+/// spec (an environment's patches are refused by its own build or by
+/// neither, so this is what building each first gives when it accepts
+/// them). Otherwise as the one-environment import: each environment built
+/// with its patches until svcc accepts them all, then combined.
+fn combine(header: &str, name: &str, planned: Vec<(String, Planned)>) -> Result<Combined, Failure> {
+    let nodes: Vec<(String, Vec<SpecNode>)> = planned.iter().map(|(e, p)| (e.clone(), p.with_patches())).collect();
+    let first = render::combined(header, name, &nodes, true);
+    let run = build(&first);
+    if errors(&run).is_empty() {
+        let envs = planned.into_iter().zip(nodes).map(|((e, p), (_, n))| (e, p.accepted(n))).collect();
+        return Ok((envs, first, run));
+    }
+    let mut envs = Vec::new();
+    for (e, p) in planned {
+        let r = p.patched(header, name, Some(&e))?;
+        envs.push((e, r));
+    }
+    let nodes: Vec<(String, Vec<SpecNode>)> = envs.iter().map(|(e, r)| (e.clone(), r.nodes.clone())).collect();
+    let text = render::combined(header, name, &nodes, true);
+    let run = if text == first { run } else { build(&text) };
+    if errors(&run).is_empty() {
+        return Ok((envs, text, run));
+    }
+    // Shared nodes can interact with an environment's (a merge, an
+    // order): then every environment says everything itself.
+    let text = render::combined(header, name, &nodes, false);
+    let run = build(&text);
+    Ok((envs, text, run))
+}
+
+/// Every environment's import, the spec text and its build.
+type Combined = (Vec<(String, EnvImport)>, String, Run);
+
+/// One environment's input objects, their ledger accounts and the native
+/// nodes the mappers wrote for them.
+struct Mapped<'a> {
+    env: &'a String,
+    objs: &'a [Object],
+    ids: Vec<usize>,
+    nodes: Vec<SpecNode>,
+}
+
+/// The native build of every environment, and the patches each needs.
+/// First one build of the native nodes laid out as the spec will be (the
+/// nodes every environment has alike once, the rest in `environment`
+/// blocks), so the patches make the objects of the spec that is written;
+/// when svcc refuses anything there, each environment alone, as a
+/// one-environment import does, until svcc accepts what is left.
+fn natives(
+    header: &str,
+    name: &str,
+    mapped: Vec<Mapped>,
+    ledger: &mut Ledger,
+    (opts, quick): (&Options, bool),
+) -> Result<Vec<(String, Planned)>, Failure> {
+    let all: Vec<(String, Vec<SpecNode>)> = mapped.iter().map(|m| (m.env.clone(), m.nodes.clone())).collect();
+    let run = build_as(&render::combined(header, name, &all, true), quick);
+    let objects = |env: &str| run.plans.iter().position(|p| p.environment == env).and_then(|i| run.objects.get(i));
+    let together = errors(&run).is_empty() && mapped.iter().all(|m| objects(m.env).is_some());
+    let mut out = Vec::new();
+    for m in mapped {
+        let (nodes, own) = if together {
+            (m.nodes, None)
+        } else {
+            let (nodes, run) = native_rounds(header, name, Some(m.env), m.nodes, quick)?;
+            (nodes, Some(run))
+        };
+        let generated = match &own {
+            Some(r) => r.objects.first(),
+            None => objects(m.env),
+        };
+        let generated = generated.map_or(&[][..], Vec::as_slice);
+        let (accounts, blocks, owners) = plan_patches(m.objs, &m.ids, generated, ledger, opts);
+        out.push((m.env.clone(), Planned { nodes, run: own, accounts, blocks, owners }));
+    }
+    Ok(out)
+}
+
+/// One environment mapped and built, its patches planned but not built.
+struct Planned {
+    nodes: Vec<SpecNode>,
+    /// The build of `nodes` alone (none when every environment was built together).
+    run: Option<Run>,
+    accounts: Vec<Account>,
+    blocks: Vec<PatchBlock>,
+    /// The input object (index into `accounts`) of each block.
+    owners: Vec<usize>,
+}
+
+impl Planned {
+    fn with_patches(&self) -> Vec<SpecNode> {
+        let mut nodes = self.nodes.clone();
+        nodes.extend(self.blocks.iter().map(patch_node));
+        nodes
+    }
+
+    /// The environment with its patches as planned, accepted: `nodes` are
+    /// [`Self::with_patches`].
+    fn accepted(self, nodes: Vec<SpecNode>) -> EnvImport {
+        let Planned { mut accounts, blocks, owners, .. } = self;
+        mark_patched(&mut accounts, &blocks, &owners);
+        EnvImport { nodes, run: None, objects: accounts }
+    }
+
+    /// Build with the patches until svcc accepts them all (no build when
+    /// there are none: the native build is the last).
+    fn patched(self, header: &str, name: &str, env: Option<&str>) -> Result<EnvImport, Failure> {
+        let Planned { nodes, run, mut accounts, mut blocks, mut owners } = self;
+        let run = if blocks.is_empty() {
+            run
+        } else {
+            Some(patch_rounds(header, name, env, &nodes, &mut blocks, &mut owners, &mut accounts)?)
+        };
+        Ok(accept(nodes, accounts, &blocks, &owners, run))
+    }
+}
+
+/// The environment with the patches `blocks` (of the input objects
+/// `owners`) accepted: their fields are patched, and they join the nodes.
+fn accept(
+    mut nodes: Vec<SpecNode>,
+    mut accounts: Vec<Account>,
+    blocks: &[PatchBlock],
+    owners: &[usize],
+    run: Option<Run>,
+) -> EnvImport {
+    mark_patched(&mut accounts, blocks, owners);
+    nodes.extend(blocks.iter().map(patch_node));
+    EnvImport { nodes, run, objects: accounts }
+}
+
+/// The fields each block's sets write are patched (the settling says so).
+fn mark_patched(accounts: &mut [Account], blocks: &[PatchBlock], owners: &[usize]) {
+    for (b, &o) in blocks.iter().zip(owners) {
+        accounts[o].sets.extend(b.sets.iter().map(|s| s.covers.clone()));
+    }
+}
+
+fn patch_node(b: &PatchBlock) -> SpecNode {
+    let key = format!("patch {} {}", b.kind, b.name.as_deref().unwrap_or(""));
+    SpecNode { key, text: render::patch_text(b, None) }
 }
 
 /// Per generated object: how many fields svcc adds that the input lacks.
@@ -178,16 +350,13 @@ fn matches(objs: &[Object], generated: &[Generated]) -> Vec<Option<usize>> {
     out
 }
 
-/// Map the native nodes; build until svcc accepts them all.
-fn native(
-    header: &str,
-    name: &str,
-    env: Option<&str>,
-    objs: &[Object],
-    ids: &[usize],
-    ledger: &mut Ledger,
-    harden: bool,
-) -> Result<(Vec<SpecNode>, Run), Failure> {
+/// Map the native nodes of one environment (the fields the API server
+/// sets are settled first: no mapper reads them).
+fn map_env(name: &str, objs: &[Object], ids: &[usize], ledger: &mut Ledger, harden: bool) -> Vec<SpecNode> {
+    for &id in ids {
+        let fate = Fate::Dropped("set by the API server, not configuration".into());
+        ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
+    }
     // References to hashed config maps by their spec names (svcc hashes them back).
     let objs = &blocks::unhash(objs);
     let mut cx = Cx::new(name, objs, harden);
@@ -195,10 +364,20 @@ fn native(
     for (obj, prefix, block) in &cx.claims {
         ledger.claim(ids[*obj], prefix, block);
     }
-    let mut nodes = cx.nodes;
+    cx.nodes
+}
+
+/// Build one environment's native nodes until svcc accepts them all.
+fn native_rounds(
+    header: &str,
+    name: &str,
+    env: Option<&str>,
+    mut nodes: Vec<SpecNode>,
+    quick: bool,
+) -> Result<(Vec<SpecNode>, Run), Failure> {
     for _ in 0..MAX_ROUNDS {
         let r = render::spec(header, name, &nodes, &[], env);
-        let run = build(&r.text);
+        let run = build_as(&r.text, quick);
         let errs = errors(&run);
         if errs.is_empty() {
             return Ok((nodes, run));
@@ -232,23 +411,16 @@ fn native(
     Err(failed(name, "too many rounds".into()))
 }
 
-/// Import one environment of a workload.
-fn import_env(
-    header: &str,
-    name: &str,
-    env: Option<&str>,
+/// The accounts of one environment's input objects and the patches that
+/// make the native build's objects (`generated`) into them.
+fn plan_patches(
     objs: &[Object],
     ids: &[usize],
+    generated: &[Generated],
     ledger: &mut Ledger,
     opts: &Options,
-) -> Result<EnvImport, Failure> {
-    for &id in ids {
-        let fate = Fate::Dropped("set by the API server, not configuration".into());
-        ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
-    }
-    let (nodes, run) = native(header, name, env, objs, ids, ledger, opts.harden)?;
-    let generated = run.objects.first().cloned().unwrap_or_default();
-    let found = matches(objs, &generated);
+) -> (Vec<Account>, Vec<PatchBlock>, Vec<usize>) {
+    let found = matches(objs, generated);
     let mut accounts = Vec::new();
     let mut blocks: Vec<PatchBlock> = Vec::new();
     let mut owners: Vec<usize> = Vec::new();
@@ -269,51 +441,50 @@ fn import_env(
         }
         accounts.push(acc);
     }
-    let run = if blocks.is_empty() {
-        run
-    } else {
-        patch_rounds(header, name, env, &nodes, &mut blocks, &owners, &mut accounts)?
-    };
-    let mut nodes = nodes;
-    for b in &blocks {
-        let key = format!("patch {} {}", b.kind, b.name.as_deref().unwrap_or(""));
-        nodes.push(SpecNode { key, text: render::patch_text(b, None) });
-    }
-    Ok(EnvImport { nodes, run, objects: accounts })
+    (accounts, blocks, owners)
 }
 
 /// The sets that make `g` into `o`, minus what svcc decides by design.
 fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Vec<Set> {
-    let mut input = o.value.clone();
-    let mut fixed = |input: &mut Value, p: &str, fate: Fate| {
-        let theirs = input.pointer(p).cloned();
-        let ours = g.value.pointer(p).cloned();
-        if theirs.is_some() && theirs != ours {
-            acc.reasons.push((p.to_string(), fate));
+    // The fields svcc decides, as svcc writes them: (pointer, svcc's value).
+    // None lies under another, so each is read from the input as it came.
+    let mut fixes: Vec<(&str, Option<&Value>)> = Vec::new();
+    let mut fixed = |p: &'static str, fate: &dyn Fn() -> Fate| {
+        let ours = super::diff::get(&g.value, p);
+        let theirs = super::diff::get(&o.value, p);
+        if theirs == ours {
+            return;
         }
-        replace(input, p, ours);
+        if theirs.is_some() {
+            acc.reasons.push((p.to_string(), fate()));
+        }
+        fixes.push((p, ours));
     };
     for p in SERVER_SET {
-        fixed(&mut input, p, Fate::Dropped("set by the API server, not configuration".into()));
+        fixed(p, &|| Fate::Dropped("set by the API server, not configuration".into()));
     }
-    fixed(&mut input, "/apiVersion", Fate::Changed(format!("svcc writes {}", g.kind.api_version())));
-    fixed(&mut input, "/metadata/name", Fate::Changed(format!("svcc names this object `{}`", g.name)));
-    fixed(
-        &mut input,
-        "/metadata/namespace",
-        Fate::Changed("the namespace comes from `namespace` or the environment".into()),
-    );
-    fixed(
-        &mut input,
-        "/metadata/labels/app.kubernetes.io~1managed-by",
-        Fate::Changed("svcc marks its objects `managed-by: svcc`".into()),
-    );
-    final_step(&mut input, &g.value);
+    fixed("/apiVersion", &|| Fate::Changed(format!("svcc writes {}", g.kind.api_version())));
+    fixed("/metadata/name", &|| Fate::Changed(format!("svcc names this object `{}`", g.name)));
+    fixed("/metadata/namespace", &|| Fate::Changed("the namespace comes from `namespace` or the environment".into()));
+    fixed("/metadata/labels/app.kubernetes.io~1managed-by", &|| {
+        Fate::Changed("svcc marks its objects `managed-by: svcc`".into())
+    });
     if opts.harden {
         for p in selectors(&o.kind) {
-            fixed(&mut input, p, Fate::Changed(HARDEN_COST.into()));
+            fixed(p, &|| Fate::Changed(HARDEN_COST.into()));
         }
     }
+    // The input with svcc's values there (copied only when one differs).
+    let mut input = if fixes.is_empty() {
+        std::borrow::Cow::Borrowed(&o.value)
+    } else {
+        let mut v = o.value.clone();
+        for (p, ours) in fixes {
+            replace(&mut v, p, ours.cloned());
+        }
+        std::borrow::Cow::Owned(v)
+    };
+    final_step(&mut input, &g.value);
     let kind = o.kind.clone();
     let whole = move |p: &str| selectors(&kind).contains(&p);
     let mut out = Vec::new();
@@ -330,7 +501,7 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
 /// `set-weight 100` (SVC0322), which changes nothing (Argo Rollouts goes to
 /// 100% after the last step anyway). That step is svcc's addition, like a
 /// label, not a difference to patch away.
-fn final_step(input: &mut Value, generated: &Value) {
+fn final_step(input: &mut std::borrow::Cow<Value>, generated: &Value) {
     const STEPS: &str = "/spec/strategy/canary/steps";
     let (Some(Value::Array(theirs)), Some(Value::Array(ours))) = (input.pointer(STEPS), generated.pointer(STEPS))
     else {
@@ -340,7 +511,7 @@ fn final_step(input: &mut Value, generated: &Value) {
     if ours.len() == theirs.len() + 1 && theirs.last() != Some(&last) && ours.last() == Some(&last) {
         let mut steps = theirs.clone();
         steps.push(last);
-        replace(input, STEPS, Some(Value::Array(steps)));
+        replace(input.to_mut(), STEPS, Some(Value::Array(steps)));
     }
 }
 
@@ -379,17 +550,13 @@ fn patch_rounds(
     env: Option<&str>,
     nodes: &[SpecNode],
     blocks: &mut Vec<PatchBlock>,
-    owners: &[usize],
+    owners: &mut Vec<usize>,
     accounts: &mut [Account],
 ) -> Result<Run, Failure> {
-    let mut owners = owners.to_vec();
     for _ in 0..MAX_ROUNDS {
         let r = render::spec(header, name, nodes, blocks, env);
         let run = build(&r.text);
         if errors(&run).is_empty() {
-            for (b, &o) in blocks.iter().zip(&owners) {
-                accounts[o].sets.extend(b.sets.iter().map(|s| s.covers.clone()));
-            }
             return Ok(run);
         }
         let mut refused: Vec<(usize, usize, Fate)> = Vec::new();
@@ -423,18 +590,10 @@ fn patch_rounds(
 
 /// Settle every open leaf of the environment's objects against the final build.
 fn settle(ledger: &mut Ledger, objs: &[Object], r: &EnvImport, generated: &[Generated]) {
-    use std::collections::BTreeMap;
     for (o, acc) in objs.iter().zip(&r.objects) {
         let fin =
             acc.target.as_ref().and_then(|(k, n)| generated.iter().find(|g| g.kind.as_str() == k && &g.name == n));
-        let mut theirs = BTreeMap::new();
-        super::ledger::leaf_values(&o.value, &mut String::new(), &mut theirs);
-        let mut ours = BTreeMap::new();
-        if let Some(g) = fin {
-            super::ledger::leaf_values(&g.value, &mut String::new(), &mut ours);
-        }
-        ledger.settle_open(acc.ledger, |p| {
-            let same = fin.is_some() && ours.get(p).is_some_and(|v| Some(v) == theirs.get(p));
+        ledger.settle_against(acc.ledger, &o.value, fin.map(|g| &g.value), |p, same| {
             Some(if same {
                 if acc.sets.iter().any(|s| under(p, s)) { Fate::Patched } else { Fate::Native }
             } else {

@@ -1,6 +1,8 @@
 //! Reading the input: multi-document YAML into JSON values, each with the
 //! span of its document, within bounds (untrusted input).
 
+mod fast;
+
 use serde_json::Value;
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -25,31 +27,96 @@ pub struct Document {
 
 /// The documents of one file, or the diagnostics saying why not.
 pub fn documents(file: u16, text: &str, budget: &mut usize) -> Result<Vec<Document>, Vec<Diagnostic>> {
+    read_all(&[(file, text)], budget).pop().unwrap_or_else(|| Ok(Vec::new()))
+}
+
+/// What parsing one document's text gave.
+type Parsed = Result<Vec<Value>, serde_saphyr::Error>;
+
+/// One document's text: the fast path for the YAML tools write, else
+/// serde-saphyr (which reads the rest and reports errors).
+fn parse(chunk: &str) -> Parsed {
+    fast::document(chunk).map_or_else(|| serde_saphyr::from_multiple(chunk), Ok)
+}
+
+/// The documents of several files, in order, as [`documents`] gives them
+/// one file after the other (one budget for all). The documents are
+/// parsed on every core first: parsing is most of the work and each
+/// document is parsed alone anyway.
+pub fn read_all(files: &[(u16, &str)], budget: &mut usize) -> Vec<Result<Vec<Document>, Vec<Diagnostic>>> {
+    let split: Vec<Vec<(usize, usize)>> =
+        files.iter().map(|(_, text)| if text.len() > MAX_FILE_BYTES { Vec::new() } else { chunks(text) }).collect();
+    // At most as many documents as the budget allows are parsed ahead;
+    // the rest (only ever read up to the first error) one at a time below.
+    let jobs: Vec<&str> = split
+        .iter()
+        .zip(files)
+        .flat_map(|(cs, (_, text))| cs.iter().map(move |&(a, b)| &text[a..b]))
+        .take(*budget)
+        .collect();
+    let mut parsed: Vec<Option<Parsed>> =
+        super::par_map(&jobs, |chunk: &&str| (chunk.len() <= MAX_DOC_BYTES).then(|| parse(chunk)))
+            .into_iter()
+            .map(Option::flatten)
+            .collect();
+    parsed.reverse();
+    let mut ahead = parsed.len();
+    files
+        .iter()
+        .zip(&split)
+        .map(|(&(file, text), cs)| {
+            // Every chunk of this file takes its parsed text (or none) from the
+            // queue, even after an error, so the next file takes its own.
+            let mut mine: Vec<Option<Parsed>> = cs
+                .iter()
+                .map(|_| {
+                    if ahead > 0 {
+                        ahead -= 1;
+                        parsed.pop().flatten()
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            assemble(file, text, cs, &mut mine, budget)
+        })
+        .collect()
+}
+
+/// The documents of one file from its chunks and what parsing them gave
+/// (`None`: parsed here).
+fn assemble(
+    file: u16,
+    text: &str,
+    chunks: &[(usize, usize)],
+    parsed: &mut [Option<Parsed>],
+    budget: &mut usize,
+) -> Result<Vec<Document>, Vec<Diagnostic>> {
     if text.len() > MAX_FILE_BYTES {
         return Err(vec![too_large(file, "the file is larger than 64 MiB")]);
     }
     let mut out = Vec::new();
     let mut line = 1;
-    for (start, end) in chunks(text) {
+    for (&(start, end), ahead) in chunks.iter().zip(parsed) {
         let chunk = &text[start..end];
         let first = if chunk.starts_with("---") { line + 1 } else { line };
-        line += chunk.matches('\n').count();
+        line += chunk.bytes().filter(|&b| b == b'\n').count();
         let span = Span::in_file(file, start, end);
         if chunk.len() > MAX_DOC_BYTES {
             let at = Span::in_file(file, start, start);
             return Err(vec![too_large(file, "a document is larger than 4 MiB").at(at, "this document")]);
         }
-        let values: Vec<Value> = match serde_saphyr::from_multiple(chunk) {
+        let values: Vec<Value> = match ahead.take().unwrap_or_else(|| parse(chunk)) {
             Ok(v) => v,
             Err(e) => return Err(vec![not_yaml(file, text, start, &e)]),
         };
-        for value in values.into_iter().filter(|v| !v.is_null()) {
+        for mut value in values.into_iter().filter(|v| !v.is_null()) {
             // `kind: List` (kubectl get -o yaml) is read item by item.
             if value.get("kind").and_then(Value::as_str) == Some("List")
-                && let Some(items) = value.get("items").and_then(Value::as_array)
+                && let Some(items) = value.get_mut("items").and_then(Value::as_array_mut)
             {
-                for item in items {
-                    push(&mut out, Document { value: item.clone(), line: first, span }, budget, file)?;
+                for item in std::mem::take(items) {
+                    push(&mut out, Document { value: item, line: first, span }, budget, file)?;
                 }
                 continue;
             }
@@ -106,14 +173,18 @@ fn offset_of(text: &str, line: u64, column: u64) -> usize {
 fn chunks(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if offset > 0 && (bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t")) {
-            out.push((start, offset));
-            start = offset;
+    // Only lines that start with `---` can split, so only those are looked at.
+    for (nl, _) in text.match_indices('\n') {
+        let at = nl + 1;
+        if !text[at..].starts_with("---") {
+            continue;
         }
-        offset += line.len();
+        let line = text[at..].split_inclusive('\n').next().unwrap_or("");
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t") {
+            out.push((start, at));
+            start = at;
+        }
     }
     out.push((start, text.len()));
     out
@@ -132,6 +203,14 @@ mod tests {
         assert_eq!(&text[docs[1].span.start as usize..docs[1].span.end as usize], "---\nb: 2\n");
         assert_eq!(docs[3].value, serde_json::json!({"d": 4}));
         assert_eq!(budget, 6);
+    }
+
+    #[test]
+    fn documents_split_at_separator_lines_only() {
+        let text = "---\na: 1\n--- \nb: 2\n---\tx\nc: \"---\"\n  ---\n---x\n---\r\nd: 3\n---";
+        let starts: Vec<usize> = chunks(text).iter().map(|c| c.0).collect();
+        let want: Vec<usize> = [0, 9, 19, 45, 55].to_vec();
+        assert_eq!(starts, want, "{:?}", starts.iter().map(|&s| &text[s..]).collect::<Vec<_>>());
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl<'a> Cx<'a> {
 
     /// The value at a pointer of the workload.
     pub fn at(&self, p: &str) -> Option<&'a Value> {
-        self.workload().pointer(p)
+        super::diff::get(self.workload(), p)
     }
 
     /// A string at a pointer of the workload.
