@@ -98,14 +98,7 @@ impl<'n> NodeReader<'n> {
     /// reported as duplicates by `finish`).
     pub fn prop(&mut self, key: &'static str) -> Option<&'n KdlEntry> {
         self.known_props.push(key);
-        let mut found = None;
-        for (idx, e) in self.node.entries().iter().enumerate() {
-            if e.name().is_some_and(|n| n.value() == key) {
-                self.used[idx] = true;
-                found = Some(e);
-            }
-        }
-        found
+        self.refused(key)
     }
 
     /// Property `key`, which this node refuses for a reason its caller
