@@ -215,7 +215,8 @@ impl Index {
         let mut by_label: Labels = BTreeMap::new();
         let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let (mut by_template, mut by_config, mut by_secret) = (Refs::new(), Refs::new(), Refs::new());
-        let [templates, configs, secrets] = ["AnalysisTemplate", "ConfigMap", "ExternalSecret"].map(|k| kinds.contains(&k));
+        let [templates, configs, secrets] =
+            ["AnalysisTemplate", "ConfigMap", "ExternalSecret"].map(|k| kinds.contains(&k));
         for (i, w) in workloads.iter().enumerate() {
             by_name.insert(w.name.clone(), i);
             let mut names = Vec::new();
