@@ -215,18 +215,20 @@ impl Index {
         let mut by_label: Labels = BTreeMap::new();
         let mut by_account: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let (mut by_template, mut by_config, mut by_secret) = (Refs::new(), Refs::new(), Refs::new());
+        let [templates, configs, secrets] =
+            ["AnalysisTemplate", "ConfigMap", "ExternalSecret"].map(|k| kinds.contains(&k));
         for (i, w) in workloads.iter().enumerate() {
             by_name.insert(w.name.clone(), i);
             let mut names = Vec::new();
-            if kinds.contains(&"AnalysisTemplate") {
+            if templates {
                 template_names(&w.value, &mut names);
                 index_refs(&mut by_template, i, std::mem::take(&mut names));
             }
-            if kinds.contains(&"ConfigMap") {
+            if configs {
                 referred(&w.value, CONFIG_KEYS, &mut names);
                 index_refs(&mut by_config, i, std::mem::take(&mut names));
             }
-            if kinds.contains(&"ExternalSecret") {
+            if secrets {
                 referred(&w.value, SECRET_KEYS, &mut names);
                 index_refs(&mut by_secret, i, names);
             }

@@ -174,11 +174,8 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     // Only lines that start with `---` can split, so only those are looked at.
-    for (nl, _) in text.match_indices('\n') {
+    for (nl, _) in text.match_indices("\n---") {
         let at = nl + 1;
-        if !text[at..].starts_with("---") {
-            continue;
-        }
         let line = text[at..].split_inclusive('\n').next().unwrap_or("");
         let bare = line.trim_end_matches(['\n', '\r']);
         if bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t") {
