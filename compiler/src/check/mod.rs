@@ -129,20 +129,27 @@ pub(super) struct Cx<'a> {
     pub container: Option<&'a str>,
 }
 
+impl<'a> Cx<'a> {
+    /// The context of the service's own settings in environment `env`.
+    fn service(spec: &'a Spec, env: &'a str, opts: &'a Options) -> Self {
+        Cx {
+            service: &spec.name.value,
+            env,
+            named_env: !spec.environments.is_empty(),
+            origin: spec.name.span,
+            opts,
+            container: None,
+        }
+    }
+}
+
 /// Resolve one environment's merged body into a plan. A problem in the
 /// service's own settings is found once per environment; exact duplicates
 /// are dropped by `Diagnostics::into_sorted`. The blocks run in this order,
 /// which is the order of their diagnostics at one position.
 fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnostics) -> Option<Plan> {
     let errors_before = diags.error_count();
-    let cx = Cx {
-        service: &spec.name.value,
-        env,
-        named_env: !spec.environments.is_empty(),
-        origin: spec.name.span,
-        opts,
-        container: None,
-    };
+    let cx = Cx::service(spec, env, opts);
     let main = containers::resolve(&cx, Role::Main, cx.origin, b, diags);
     let mut others = containers::others(&cx, b, &main.plan, diags);
     // What a Service, `metrics` and `network` may name: the service's ports and its sidecars'.
@@ -208,9 +215,8 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     let external_secrets = config::external_secrets(b, diags);
     let mut container = main.plan;
     let all_jobs = jobs.iter_mut().chain(delivery.iter_mut().flat_map(PlanDelivery::jobs_mut));
-    for c in std::iter::once(&mut container).chain(&mut others).chain(all_jobs.map(|j| &mut j.container)) {
-        config::rewrite(c, &config_names);
-    }
+    let all_containers = std::iter::once(&mut container).chain(&mut others).chain(all_jobs.map(|j| &mut j.container));
+    all_containers.for_each(|c| config::rewrite(c, &config_names));
     let route = route::resolve(cx.service, &ports.list, &services, &names, b, network.as_mut(), diags);
 
     if diags.error_count() > errors_before {
