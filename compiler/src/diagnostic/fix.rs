@@ -47,8 +47,11 @@ impl Fix {
     }
 }
 
-/// A string value as KDL writes it: quoted, with `"`, `\` and what KDL
-/// forbids literally (controls, bidirectional marks) escaped.
+/// A string value as KDL writes it: a quoted KDL v2 string literal that
+/// reads back as exactly `s`, with `"`, `\\` and what KDL forbids literally
+/// (controls, line separators, direction marks, the byte-order mark)
+/// escaped, so hostile text stays one string value. The one quoting of
+/// strings into KDL: fixes, completions and `svcc import` use it.
 pub fn kdl_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -59,18 +62,23 @@ pub fn kdl_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            // KDL forbids these literally (controls, direction marks,
-            // line separators): a value from a hostile file may hold them.
-            c if c.is_control()
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}') =>
-            {
-                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-            }
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0C}' => out.push_str("\\f"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// Code points KDL forbids in a document or that would make the text read
+/// differently than it parses.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{FEFF}')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 /// `span` widened to its whole lines (with the line break) when only

@@ -7,37 +7,10 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-/// A quoted KDL v2 string literal that reads back as exactly `s`.
+/// A quoted KDL v2 string literal that reads back as exactly `s`
+/// (the diagnostics' quoting, which fixes and completions use too).
 pub fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0C}' => out.push_str("\\f"),
-            c if needs_escape(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Code points KDL forbids in a document or that would make the text read
-/// differently than it parses (controls, line separators, direction marks,
-/// the byte-order mark).
-fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{FEFF}')
-        || ('\u{202A}'..='\u{202E}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
+    crate::diagnostic::kdl_string(s)
 }
 
 /// A node name: bare when it is a plain identifier, else a string.
