@@ -48,7 +48,7 @@ impl Fix {
 }
 
 /// A string value as KDL writes it: a quoted KDL v2 string literal that
-/// reads back as exactly `s`, with `"`, `\\` and what KDL forbids literally
+/// reads back as exactly `s`, with `"`, `\` and what KDL forbids literally
 /// (controls, line separators, direction marks, the byte-order mark)
 /// escaped, so hostile text stays one string value. The one quoting of
 /// strings into KDL: fixes, completions and `svcc import` use it.
