@@ -109,8 +109,8 @@ fn import_with(w: &Workload, multi: bool, opts: &Options, quick: bool) -> Result
     for (env, objs) in &w.environments {
         let ids: Vec<usize> =
             objs.iter().map(|o| ledger.open(env, &o.kind, &o.name, o.source.clone(), &o.value)).collect();
-        let nodes = map_env(&w.name, objs, &ids, &mut ledger, opts.harden);
-        mapped.push(Mapped { env, objs, ids, nodes });
+        let (nodes, designed) = map_env(&w.name, objs, &ids, &mut ledger, opts.harden);
+        mapped.push(Mapped { env, objs, ids, nodes, designed });
     }
     let (envs, text, run) = if multi {
         let planned = natives(&header, &w.name, mapped, &mut ledger, (opts, quick))?;
@@ -119,7 +119,7 @@ fn import_with(w: &Workload, multi: bool, opts: &Options, quick: bool) -> Result
         let m = mapped.pop().ok_or_else(|| failed(&w.name, "no environment".into()))?;
         let (nodes, run) = native_rounds(&header, &w.name, None, m.nodes, quick)?;
         let generated = run.objects.first().map_or(&[][..], Vec::as_slice);
-        let (accounts, blocks, owners) = plan_patches(m.objs, &m.ids, generated, &mut ledger, opts);
+        let (accounts, blocks, owners) = plan_patches(m.objs, (&m.ids, &m.designed), generated, &mut ledger, opts);
         let (env, p) = (m.env.clone(), Planned { nodes, run: Some(run), accounts, blocks, owners });
         let patches = !p.blocks.is_empty();
         let mut r = p.patched(&header, &w.name, None)?;
@@ -204,6 +204,8 @@ struct Mapped<'a> {
     objs: &'a [Object],
     ids: Vec<usize>,
     nodes: Vec<SpecNode>,
+    /// What the mappers say svcc writes another way on purpose ([`Cx::designed`]).
+    designed: Vec<(usize, String, String)>,
 }
 
 /// The native build of every environment, and the patches each needs.
@@ -236,7 +238,7 @@ fn natives(
             None => objects(m.env),
         };
         let generated = generated.map_or(&[][..], Vec::as_slice);
-        let (accounts, blocks, owners) = plan_patches(m.objs, &m.ids, generated, ledger, opts);
+        let (accounts, blocks, owners) = plan_patches(m.objs, (&m.ids, &m.designed), generated, ledger, opts);
         out.push((m.env.clone(), Planned { nodes, run: own, accounts, blocks, owners }));
     }
     Ok(out)
@@ -351,8 +353,15 @@ fn matches(objs: &[Object], generated: &[Generated]) -> Vec<Option<usize>> {
 }
 
 /// Map the native nodes of one environment (the fields the API server
-/// sets are settled first: no mapper reads them).
-fn map_env(name: &str, objs: &[Object], ids: &[usize], ledger: &mut Ledger, harden: bool) -> Vec<SpecNode> {
+/// sets are settled first: no mapper reads them), and what the mappers
+/// say svcc writes another way on purpose.
+fn map_env(
+    name: &str,
+    objs: &[Object],
+    ids: &[usize],
+    ledger: &mut Ledger,
+    harden: bool,
+) -> (Vec<SpecNode>, Vec<(usize, String, String)>) {
     for &id in ids {
         let fate = Fate::Dropped("set by the API server, not configuration".into());
         ledger.settle_open(id, |p| SERVER_SET.iter().any(|s| under(p, s)).then(|| fate.clone()));
@@ -364,7 +373,7 @@ fn map_env(name: &str, objs: &[Object], ids: &[usize], ledger: &mut Ledger, hard
     for (obj, prefix, block) in &cx.claims {
         ledger.claim(ids[*obj], prefix, block);
     }
-    cx.nodes
+    (cx.nodes, cx.designed)
 }
 
 /// Build one environment's native nodes until svcc accepts them all.
@@ -412,10 +421,11 @@ fn native_rounds(
 }
 
 /// The accounts of one environment's input objects and the patches that
-/// make the native build's objects (`generated`) into them.
+/// make the native build's objects (`generated`) into them; `designed`:
+/// fields svcc writes another way on purpose (object index, pointer, why).
 fn plan_patches(
     objs: &[Object],
-    ids: &[usize],
+    (ids, designed): (&[usize], &[(usize, String, String)]),
     generated: &[Generated],
     ledger: &mut Ledger,
     opts: &Options,
@@ -433,7 +443,9 @@ fn plan_patches(
             continue;
         };
         acc.target = Some((g.kind.as_str().to_string(), g.name.clone()));
-        let sets = plan_sets(o, g, &mut acc, opts);
+        let mine: Vec<(&str, &str)> =
+            designed.iter().filter(|(k, _, _)| *k == i).map(|(_, p, why)| (p.as_str(), why.as_str())).collect();
+        let sets = plan_sets(o, g, &mut acc, (opts, &mine));
         if !sets.is_empty() {
             let several = generated.iter().filter(|x| x.kind == g.kind).count() > 1;
             blocks.push(PatchBlock { kind: g.kind.as_str().into(), name: several.then(|| g.name.clone()), sets });
@@ -444,12 +456,18 @@ fn plan_patches(
     (accounts, blocks, owners)
 }
 
-/// The sets that make `g` into `o`, minus what svcc decides by design.
-fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Vec<Set> {
+/// The sets that make `g` into `o`, minus what svcc decides by design
+/// (and the fields `designed` names, with their reasons).
+fn plan_sets<'d>(
+    o: &Object,
+    g: &Generated,
+    acc: &mut Account,
+    (opts, designed): (&Options, &[(&'d str, &'d str)]),
+) -> Vec<Set> {
     // The fields svcc decides, as svcc writes them: (pointer, svcc's value).
     // None lies under another, so each is read from the input as it came.
-    let mut fixes: Vec<(&str, Option<&Value>)> = Vec::new();
-    let mut fixed = |p: &'static str, fate: &dyn Fn() -> Fate| {
+    let mut fixes: Vec<(&'d str, Option<&Value>)> = Vec::new();
+    let mut fixed = |p: &'d str, fate: &dyn Fn() -> Fate| {
         let ours = super::diff::get(&g.value, p);
         let theirs = super::diff::get(&o.value, p);
         if theirs == ours {
@@ -474,6 +492,9 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
             fixed(p, &|| Fate::Changed(HARDEN_COST.into()));
         }
     }
+    for (p, why) in designed {
+        fixed(p, &|| Fate::Changed((*why).to_string()));
+    }
     // The input with svcc's values there (copied only when one differs).
     let mut input = if fixes.is_empty() {
         std::borrow::Cow::Borrowed(&o.value)
@@ -481,6 +502,11 @@ fn plan_sets(o: &Object, g: &Generated, acc: &mut Account, opts: &Options) -> Ve
         let mut v = o.value.clone();
         for (p, ours) in fixes {
             replace(&mut v, p, ours.cloned());
+            // A deprecated form svcc writes otherwise leaves no empty
+            // object behind, which a patch would write over svcc's.
+            if ours.is_none() && designed.iter().any(|(d, _)| *d == p) {
+                prune(&mut v, p);
+            }
         }
         std::borrow::Cow::Owned(v)
     };
@@ -523,6 +549,19 @@ fn selectors(kind: &str) -> &'static [&'static str] {
         "Deployment" | "Rollout" | "PodDisruptionBudget" | "ServiceMonitor" => &["/spec/selector"],
         "Service" => &["/spec/selector"],
         _ => &[],
+    }
+}
+
+/// Remove the objects above `p` that are left empty (the root stays).
+fn prune(v: &mut Value, p: &str) {
+    let mut at = p;
+    while let Some((parent, _)) = at.rsplit_once('/') {
+        if parent.is_empty() || !v.pointer(parent).is_some_and(|x| x.as_object().is_some_and(serde_json::Map::is_empty))
+        {
+            return;
+        }
+        replace(v, parent, None);
+        at = parent;
     }
 }
 

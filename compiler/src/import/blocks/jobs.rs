@@ -42,14 +42,18 @@ fn spelled(table: &[(&str, &'static str)], v: &str) -> Option<&'static str> {
     table.iter().find(|(k, _)| *k == v).map(|(_, w)| *w)
 }
 
-/// `job NAME { … }`; `spec` points at the Job spec (a CronJob's `jobTemplate`).
 /// A job's `network`: its NetworkPolicy's egress beyond the service's
 /// (`network { egress … }`), or `network #false` when the service has a
 /// policy and the job none; and the index of the job's policy.
 fn network(cx: &Cx, o: &super::Object) -> (Option<String>, Option<usize>) {
+    let pods = o.value.pointer("/metadata/labels/app.kubernetes.io~1name").and_then(Value::as_str).unwrap_or(&o.name);
+    network_of(cx, pods)
+}
+
+/// [`network`] of the pods named `pods` (a job's, or a job gate's).
+pub(super) fn network_of(cx: &Cx, pods: &str) -> (Option<String>, Option<usize>) {
     let policy = |name: &str| cx.objects.iter().position(|x| x.kind == "NetworkPolicy" && x.name == name);
     let Some(service) = policy(cx.service) else { return (None, None) };
-    let pods = o.value.pointer("/metadata/labels/app.kubernetes.io~1name").and_then(Value::as_str).unwrap_or(&o.name);
     let Some(own) = policy(pods) else { return (Some("network #false".into()), None) };
     let egress =
         |i: usize| cx.objects[i].value.pointer("/spec/egress").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -63,6 +67,7 @@ fn network(cx: &Cx, o: &super::Object) -> (Option<String>, Option<usize>) {
     }
 }
 
+/// `job NAME { … }`; `spec` points at the Job spec (a CronJob's `jobTemplate`).
 fn job(service: &str, name: &str, v: &Value, spec: &str, main: &Value, net: Option<String>) -> Option<String> {
     let annotation =
         |k: &str| v.pointer(&format!("/metadata/annotations/argocd.argoproj.io~1{k}")).and_then(Value::as_str);
@@ -115,7 +120,7 @@ fn cron_job(service: &str, name: &str, v: &Value, main: &Value, net: Option<Stri
 }
 
 /// The job's own settings and what its container changes of the service's.
-fn settings(v: &Value, spec: &str, main: &Value) -> Option<Vec<String>> {
+pub(super) fn settings(v: &Value, spec: &str, main: &Value) -> Option<Vec<String>> {
     let at = |f: &str| v.pointer(&format!("{spec}/{f}"));
     let mut out = Vec::new();
     if let Some(n) = at("backoffLimit").and_then(Value::as_u64) {
@@ -148,7 +153,7 @@ fn settings(v: &Value, spec: &str, main: &Value) -> Option<Vec<String>> {
     Some(out)
 }
 
-fn block(head: &str, body: &[String]) -> String {
+pub(super) fn block(head: &str, body: &[String]) -> String {
     if body.is_empty() {
         return head.to_string();
     }

@@ -46,11 +46,15 @@ pub struct Cx<'a> {
     pub nodes: Vec<SpecNode>,
     /// (object index, pointer prefix, block).
     pub claims: Vec<(usize, String, &'static str)>,
+    /// Fields svcc writes another way on purpose, with the reason the
+    /// report gives: (object index, pointer, reason). The build's value
+    /// stands for the input's there, so no patch brings the input's back.
+    pub designed: Vec<(usize, String, String)>,
 }
 
 impl<'a> Cx<'a> {
     pub fn new(service: &'a str, objects: &'a [Object], harden: bool) -> Self {
-        Cx { service, harden, objects, nodes: Vec::new(), claims: Vec::new() }
+        Cx { service, harden, objects, nodes: Vec::new(), claims: Vec::new(), designed: Vec::new() }
     }
 
     pub fn workload(&self) -> &'a Value {
@@ -81,6 +85,13 @@ impl<'a> Cx<'a> {
 
     pub fn claim(&mut self, object: usize, prefix: impl Into<String>, block: &'static str) {
         self.claims.push((object, prefix.into(), block));
+    }
+
+    /// svcc writes the field at `pointer` of object `object` another way
+    /// on purpose (a deprecated form in its current spelling): the report
+    /// lists it as changed by design, with `reason`.
+    pub fn designed(&mut self, object: usize, pointer: impl Into<String>, reason: impl Into<String>) {
+        self.designed.push((object, pointer.into(), reason.into()));
     }
 }
 

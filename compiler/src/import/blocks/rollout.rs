@@ -40,7 +40,10 @@ fn blue_green(cx: &mut Cx) {
         body.push(format!("preview-replicas {n}"));
     }
     for (field, node) in [("prePromotionAnalysis", "pre-promotion"), ("postPromotionAnalysis", "post-promotion")] {
-        if let Some(g) = cx.at(&at(field)).and_then(|a| analysis::gates(cx, a)) {
+        let default = format!("{}-{node}", cx.service);
+        if let Some(a) = cx.at(&at(field))
+            && let Some(g) = analysis::gates(cx, a, &at(field), &default)
+        {
             body.push(format!("{node} {g}"));
         }
     }
@@ -71,11 +74,17 @@ fn canary(cx: &mut Cx) {
         body.push(format!("traffic nginx{}", ingress.unwrap_or_default()));
         cx.claim(0, at("trafficRouting"), "rollout");
     }
-    if let Some(g) = cx.at(&at("analysis")).and_then(|a| analysis::gates(cx, a)) {
+    let background = format!("{}-canary-background", cx.service);
+    if let Some(a) = cx.at(&at("analysis"))
+        && let Some(g) = analysis::gates(cx, a, &at("analysis"), &background)
+    {
         body.push(format!("analysis {g}"));
     }
     if let Some(steps) = cx.at(&at("steps")).and_then(Value::as_array) {
-        let mut lines: Vec<String> = steps.iter().filter_map(|v| step(cx, v)).collect();
+        let mut lines: Vec<String> = Vec::new();
+        for (i, v) in steps.iter().enumerate() {
+            lines.extend(step(cx, v, (&at(&format!("steps/{i}/analysis")), i + 1)));
+        }
         if lines.len() == steps.len() && !lines.is_empty() {
             // svcc asks for the last step (SVC0322); Argo Rollouts goes to
             // 100% after the last step anyway, so it changes nothing.
@@ -99,16 +108,20 @@ fn block(name: &str, body: &[String]) -> String {
     }
 }
 
-fn step(cx: &Cx, v: &Value) -> Option<String> {
+/// One canary step; `at`: the pointer of its analysis, `n` its position
+/// (which names its AnalysisTemplate by default).
+fn step(cx: &mut Cx, v: &Value, (at, n): (&str, usize)) -> Option<String> {
     if let Some(w) = v.get("setWeight").and_then(Value::as_u64) {
         return Some(format!("set-weight {w}"));
     }
     if let Some(p) = v.get("pause") {
         return Some(match p.get("duration") {
             Some(Value::String(d)) => format!("pause {}", s(d)),
-            Some(Value::Number(n)) => format!("pause {}", s(&format!("{n}s"))),
+            // Bare seconds, as Argo Rollouts accepts them (int-or-string).
+            Some(Value::Number(n)) => format!("pause {n}"),
             _ => "pause".to_string(),
         });
     }
-    v.get("analysis").and_then(|a| analysis::gates(cx, a)).map(|g| format!("analysis {g}"))
+    let default = format!("{}-canary-step-{n}", cx.service);
+    v.get("analysis").and_then(|a| analysis::gates(cx, a, at, &default)).map(|g| format!("analysis {g}"))
 }

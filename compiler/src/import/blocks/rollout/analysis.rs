@@ -1,41 +1,132 @@
 //! A gate block (`pre-promotion { … }`, a canary `analysis { … }`) read
 //! back from the AnalysisTemplate the Rollout names: svcc's own gates
-//! (`success-rate`, `latency-pNN`) and Prometheus `query` gates. A metric
-//! that is neither (a Job, a web provider) leaves a success-rate gate that
-//! a patch gives the input's metrics.
+//! (`success-rate`, `latency-pNN`), Prometheus `query` gates and Job
+//! gates (`job NAME { … }`), with the block's `arg`s and its `template=`.
+//! A metric that is none of these (a web provider) leaves a success-rate
+//! gate that a patch gives the input's metrics.
+
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::super::{Cx, s};
+use super::super::{CONTAINER, Cx, jobs, kdl, s};
 
 /// The guard svcc puts before every condition.
 const GUARD: &str = "len(result) > 0 && !isNaN(result[0]) && ";
 const SCALAR_GUARD: &str = "!isNaN(result) && ";
 
-/// `{ gate; gate }` for an analysis reference (`templates: [{templateName}]`);
-/// `None` when no gate reads it back and no `metrics` lets a placeholder
-/// gate stand in (gates need it: SVC0313).
-pub fn gates(cx: &Cx, a: &Value) -> Option<String> {
-    let names: Vec<&str> = match a.get("templates").and_then(Value::as_array) {
-        Some(ts) => ts.iter().filter_map(|t| t.get("templateName").and_then(Value::as_str)).collect(),
-        None => a.get("templateName").and_then(Value::as_str).into_iter().collect(),
+/// What reading a template decided beyond its lines, kept until the whole
+/// template reads back: fields svcc writes another way on purpose (object,
+/// pointer, reason), and the objects its gates carry (a job gate's
+/// NetworkPolicy).
+#[derive(Default)]
+struct Read {
+    lines: Vec<String>,
+    designed: Vec<(usize, String, String)>,
+    carried: Vec<usize>,
+}
+
+/// `[template="NAME"] { arg …; gate; gate }` for the analysis reference
+/// `a` at the pointer `at` of the Rollout (`templates: [{templateName}]`,
+/// or the deprecated `templateName`), whose AnalysisTemplate svcc names
+/// `default` unless told; `None` when no gate reads it back and no
+/// `metrics` lets a placeholder gate stand in (gates need it: SVC0313).
+pub fn gates(cx: &mut Cx, a: &Value, at: &str, default: &str) -> Option<String> {
+    let (names, deprecated): (Vec<&str>, bool) = match a.get("templates").and_then(Value::as_array) {
+        Some(ts) => (ts.iter().filter_map(|t| t.get("templateName").and_then(Value::as_str)).collect(), false),
+        None => (a.get("templateName").and_then(Value::as_str).into_iter().collect(), true),
     };
-    let mut lines = Vec::new();
-    for n in names {
-        let Some(t) = cx.objects.iter().find(|o| o.kind == "AnalysisTemplate" && o.name == n) else { continue };
-        let metrics = t.value.pointer("/spec/metrics").and_then(Value::as_array);
-        let read: Option<Vec<String>> = metrics.map(|ms| ms.iter().map(gate).collect()).unwrap_or_default();
-        lines.extend(read.unwrap_or_default());
+    let (mut lines, declared) = args(a);
+    let mut read_any = false;
+    for n in &names {
+        let Some(t) = cx.objects.iter().position(|o| o.kind == "AnalysisTemplate" && o.name == *n) else { continue };
+        let metrics = cx.objects[t].value.pointer("/spec/metrics").and_then(Value::as_array);
+        let mut read = Read::default();
+        let all =
+            metrics.is_some_and(|ms| ms.iter().enumerate().all(|(i, m)| gate(cx, (t, i), m, &declared, &mut read)));
+        if all && !read.lines.is_empty() {
+            read_any = true;
+            lines.append(&mut read.lines);
+            cx.designed.append(&mut read.designed);
+            cx.claim(t, "", "rollout");
+            for o in read.carried {
+                cx.claim(o, "", "rollout");
+            }
+        }
     }
-    if lines.is_empty() {
+    if !read_any {
         cx.first("ServiceMonitor")?;
         lines.push("success-rate".into());
     }
-    Some(format!("{{ {} }}", lines.join("; ")))
+    if deprecated && read_any {
+        let current = "svcc writes the current form, `templates: [{templateName}]`, naming the same AnalysisTemplate";
+        cx.designed(
+            0,
+            format!("{at}/templateName"),
+            format!("`templateName` directly under the analysis is the deprecated single-template form, not in the Rollout CRD: {current}"),
+        );
+        if a.get("name").is_some() {
+            cx.designed(
+                0,
+                format!("{at}/name"),
+                format!("`name` is not in the Rollout CRD (the API server drops it), a field of the deprecated single-template form: {current}"),
+            );
+        }
+    }
+    let named = match names.as_slice() {
+        [one] if read_any && *one != default => format!("template={} ", s(one)),
+        _ => String::new(),
+    };
+    if lines.iter().any(|l| l.contains('\n')) {
+        let body: Vec<String> = lines.iter().map(|l| format!("    {}", l.replace('\n', "\n    "))).collect();
+        return Some(format!("{named}{{\n{}\n}}", body.join("\n")));
+    }
+    Some(format!("{named}{{ {} }}", lines.join("; ")))
 }
 
-/// One metric as a gate, or `None`.
-fn gate(m: &Value) -> Option<String> {
+/// The block's `arg` lines from the reference's `args`, and the names
+/// they declare. svcc's own `namespace` argument (the Rollout's
+/// namespace) goes unsaid: svcc passes it when the queries read it. An
+/// argument no `arg` can say (from a Secret) is left to a patch.
+fn args(a: &Value) -> (Vec<String>, BTreeSet<String>) {
+    let mut lines = Vec::new();
+    let mut names = BTreeSet::new();
+    for x in a.get("args").and_then(Value::as_array).into_iter().flatten() {
+        let Some(name) = x.get("name").and_then(Value::as_str) else { continue };
+        let from = |p: &str| x.pointer(p).and_then(Value::as_str);
+        let source = if let Some(v) = from("/value") {
+            format!("value={}", s(v))
+        } else if let Some(h) = from("/valueFrom/podTemplateHashValue") {
+            match h {
+                "Latest" => "pod-template-hash=\"latest\"".to_string(),
+                "Stable" => "pod-template-hash=\"stable\"".to_string(),
+                _ => continue,
+            }
+        } else if let Some(f) = from("/valueFrom/fieldRef/fieldPath") {
+            if name == crate::check::rollout::NAMESPACE_ARG {
+                names.insert(name.to_string());
+                continue;
+            }
+            format!("field={}", s(f))
+        } else {
+            continue;
+        };
+        names.insert(name.to_string());
+        lines.push(format!("arg {} {source}", s(name)));
+    }
+    (lines, names)
+}
+
+/// Read one metric (index `i` of the template `t`) into `read`: `false`
+/// when it is no gate svcc can say.
+fn gate(cx: &Cx, (t, i): (usize, usize), m: &Value, declared: &BTreeSet<String>, read: &mut Read) -> bool {
+    let line =
+        if m.pointer("/provider/job").is_some() { job_gate(cx, (t, i), m, declared, read) } else { query_gate(m) };
+    line.map(|l| read.lines.push(l)).is_some()
+}
+
+/// One Prometheus metric as a gate, or `None`.
+fn query_gate(m: &Value) -> Option<String> {
     let name = m.get("name")?.as_str()?;
     let query = m.pointer("/provider/prometheus/query")?.as_str()?;
     if m.as_object()?.keys().any(|k| {
@@ -81,6 +172,106 @@ fn gate(m: &Value) -> Option<String> {
         }
     }
     Some(line)
+}
+
+/// A Job metric as `job NAME … { … }`: its measurement settings (svcc's
+/// defaults unsaid: interval 1m, count 1, failure limit 0, inconclusive
+/// limit 2 at most the count) and the job's settings and container as a
+/// `job` of the service says them (`jobs::settings`), with its
+/// container's name and its pods' NetworkPolicy. `None` when the Job
+/// reads a `{{…}}` the block's arguments do not fill (svcc would refuse
+/// the gate, SVC0266) or its provider is more than the Job.
+fn job_gate(
+    cx: &Cx,
+    (t, i): (usize, usize),
+    m: &Value,
+    declared: &BTreeSet<String>,
+    read: &mut Read,
+) -> Option<String> {
+    let name = m.get("name")?.as_str()?;
+    let job = m.pointer("/provider/job")?;
+    if m.get("provider")?.as_object()?.len() != 1 || !filled(&job.to_string(), declared) {
+        return None;
+    }
+    let at = |f: &str| format!("/spec/metrics/{i}/{f}");
+    let mut head = format!("job {}", kdl::name(name));
+    match m.get("interval") {
+        Some(Value::String(v)) if v != "1m" => head.push_str(&format!(" interval={}", s(v))),
+        // Bare seconds: the CRD's `interval` is a string, so this is the
+        // input's error; svcc writes the duration it means.
+        Some(Value::Number(n)) => {
+            let secs = n.as_u64().filter(|n| *n > 0)?;
+            head.push_str(&format!(" interval={}", s(&format!("{secs}s"))));
+            read.designed.push((t, at("interval"), format!(
+                "`interval` is a duration string in the AnalysisTemplate CRD, and the API server refuses the number {n}: svcc writes `{secs}s`"
+            )));
+        }
+        _ => {}
+    }
+    let count = match m.get("count") {
+        None => {
+            head.push_str(" count=\"whole-update\"");
+            None
+        }
+        Some(v) => v.as_u64(),
+    };
+    if let Some(n) = count.filter(|n| *n != 1) {
+        head.push_str(&format!(" count={n}"));
+    }
+    let defaults = [0, count.unwrap_or(2).min(2)];
+    for ((field, former, prop), default) in [
+        ("failureLimit", "maxFailures", "failure-limit"),
+        ("inconclusiveLimit", "maxInconclusive", "inconclusive-limit"),
+    ]
+    .into_iter()
+    .zip(defaults)
+    {
+        let n = match (m.get(field), m.get(former).and_then(Value::as_u64)) {
+            (Some(v), _) => v.as_u64(),
+            // A former name, which the current CRD has not: svcc writes
+            // the current one.
+            (None, Some(n)) => {
+                read.designed.push((t, at(former), format!(
+                    "`{former}` is the former name of `{field}`, not in the AnalysisTemplate CRD (the API server drops it): svcc writes `{field}: {n}`"
+                )));
+                Some(n)
+            }
+            (None, None) => None,
+        };
+        if let Some(n) = n.filter(|n| *n != default) {
+            head.push_str(&format!(" {prop}={n}"));
+        }
+    }
+    let main = cx.at(CONTAINER).cloned().unwrap_or(Value::Null);
+    // A job gate has no `ttl` (Argo Rollouts deletes its Jobs): a patch says it.
+    let mut body: Vec<String> =
+        jobs::settings(m, "/provider/job/spec", &main)?.into_iter().filter(|l| !l.starts_with("ttl ")).collect();
+    let container = job.pointer("/spec/template/spec/containers/0/name").and_then(Value::as_str);
+    if let Some(c) = container.filter(|c| *c != name) {
+        body.insert(0, format!("container-name {}", s(c)));
+    }
+    let own = format!("{}-{name}", cx.service);
+    let pods = job.pointer("/metadata/labels/app.kubernetes.io~1name").and_then(Value::as_str).unwrap_or(&own);
+    let (net, policy) = jobs::network_of(cx, pods);
+    body.extend(net);
+    read.carried.extend(policy);
+    Some(jobs::block(&head, &body))
+}
+
+/// Every `{{…}}` of `text` is an argument the block declares
+/// (`{{args.NAME}}`), as svcc asks of a job gate (SVC0266).
+fn filled(text: &str, declared: &BTreeSet<String>) -> bool {
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else { return false };
+        let tag = after[..close].trim();
+        if !tag.strip_prefix("args.").is_some_and(|n| declared.contains(n)) {
+            return false;
+        }
+        rest = &after[close + 2..];
+    }
+    true
 }
 
 /// `query NAME expr=… success=… failure=…`, the guard taken off.
