@@ -243,11 +243,12 @@ pub struct CanaryStep {
     pub analysis: Option<RolloutAnalysis>,
 }
 
-/// `pause: {}` waits for a promotion; `duration` in seconds otherwise.
+/// `pause: {}` waits for a promotion; `duration` otherwise, a duration
+/// string (`"5m"`) or an integer of seconds (`300`).
 #[derive(Clone, Debug, Default, Serialize, JsonSchema)]
 pub struct RolloutPause {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
+    pub duration: Option<IntOrString>,
 }
 
 /// One router: `nginx`, or a plugin.

@@ -340,7 +340,11 @@ pub enum PlanRouter {
 #[derive(Clone, Debug)]
 pub enum PlanStep {
     SetWeight(u32),
-    Pause(Option<u64>),
+    /// Seconds (`None`: until promoted); `bare`: written as the integer.
+    Pause {
+        seconds: Option<u64>,
+        bare: bool,
+    },
     /// The template name.
     Analysis(String),
 }

@@ -714,12 +714,12 @@ fn canary_strategy(
     for (i, s) in steps.iter().enumerate() {
         match s {
             Step::SetWeight(w) => plan_steps.push(PlanStep::SetWeight(w.value)),
-            Step::Pause { node: _, duration } => {
+            Step::Pause { node: _, duration, bare } => {
                 match duration {
                     Some(d) => timing.parts.push((d.span, d.value.seconds(), "pause")),
                     None => timing.manual += 1,
                 }
-                plan_steps.push(PlanStep::Pause(duration.as_ref().map(|d| d.value.seconds())));
+                plan_steps.push(PlanStep::Pause { seconds: duration.as_ref().map(|d| d.value.seconds()), bare: *bare });
             }
             Step::Analysis(a) => {
                 timing.parts.push((a.node, analysis_seconds(a), "analysis"));

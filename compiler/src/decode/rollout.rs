@@ -155,7 +155,7 @@ const STEPS: &[Node<Vec<Step>>] = &[
         name: "pause",
         summary: "Wait for a duration, or without one for `kubectl argo rollouts promote`",
         doc: "rollouts.md#canary",
-        args: "[DURATION]",
+        args: "[DURATION|SECONDS]",
         repeat: true,
         ..Node::new(pause)
     },
@@ -351,17 +351,30 @@ fn steps(node: &KdlNode, diags: &mut Diagnostics, c: &mut Canary) {
     c.steps = Some(Spanned::new(steps, name_span(node)));
 }
 
-/// `pause` (until promoted) or `pause "5m"`.
+/// The longest pause in bare seconds: ten years, as for a duration.
+const MAX_PAUSE_SECONDS: u32 = 10 * 365 * 86_400;
+
+/// `pause` (until promoted), `pause "5m"`, or `pause 300` (whole seconds,
+/// as Argo Rollouts accepts them: the Rollout gets the integer).
 fn pause(node: &KdlNode, diags: &mut Diagnostics, steps: &mut Vec<Step>) {
     let mut r = NodeReader::new(node);
-    let duration = r.arg(0).and_then(|e| positive_seconds(diags, e, "pause"));
+    let arg = r.arg(0);
+    let bare = arg.is_some_and(|e| matches!(e.value(), kdl::KdlValue::Integer(_)));
+    let duration = arg.and_then(|e| {
+        if bare {
+            let secs = reader::u32_in(diags, e, 1, MAX_PAUSE_SECONDS)?;
+            Some(secs.map(|s| Duration { millis: u64::from(s) * 1000 }))
+        } else {
+            positive_seconds(diags, e, "pause")
+        }
+    });
     let given = node.entries().iter().any(|e| e.name().is_none());
     r.finish(diags);
     no_children(diags, node);
     if given && duration.is_none() {
         return;
     }
-    steps.push(Step::Pause { node: name_span(node), duration });
+    steps.push(Step::Pause { node: name_span(node), duration, bare });
 }
 
 /// `pre-promotion { success-rate …; latency … }` and the other gate sets.

@@ -12,6 +12,8 @@ use crate::crd::{
     NginxTrafficRouting, PrometheusMetric, Rollout, RolloutAnalysis, RolloutPause, RolloutSpec, RolloutStrategy,
     TrafficPlugins, TrafficRouting,
 };
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
 use crate::model::{ArgSource, Duration};
 use crate::plan::{Plan, PlanAnalysis, PlanDelivery, PlanProvider, PlanRouter, PlanStep, PlanStrategy};
 use crate::values::format_duration;
@@ -123,9 +125,15 @@ fn strategy(p: &Plan, d: &PlanDelivery) -> RolloutStrategy {
                         PlanStep::SetWeight(w) => {
                             CanaryStep { set_weight: Some(i32_of(u64::from(*w))), ..CanaryStep::default() }
                         }
-                        PlanStep::Pause(d) => CanaryStep {
+                        PlanStep::Pause { seconds, bare } => CanaryStep {
                             pause: Some(RolloutPause {
-                                duration: d.map(|s| format_duration(Duration { millis: s * 1000 })),
+                                duration: seconds.map(|s| {
+                                    if *bare {
+                                        IntOrString::Int(i32_of(s))
+                                    } else {
+                                        IntOrString::String(format_duration(Duration { millis: s * 1000 }))
+                                    }
+                                }),
                             }),
                             ..CanaryStep::default()
                         },

@@ -51,10 +51,13 @@ pub struct Traffic {
 #[derive(Clone, Debug)]
 pub enum Step {
     SetWeight(Spanned<u32>),
-    /// `pause` (indefinite: waits for `kubectl argo rollouts promote`) or `pause "5m"`.
+    /// `pause` (indefinite: waits for `kubectl argo rollouts promote`),
+    /// `pause "5m"`, or `pause 300` (whole seconds, written as the integer).
     Pause {
         node: Span,
         duration: Option<Spanned<Duration>>,
+        /// Given as an integer of seconds: the Rollout says `duration: 300`.
+        bare: bool,
     },
     Analysis(Analysis),
 }

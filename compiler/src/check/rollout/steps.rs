@@ -56,7 +56,7 @@ pub(super) fn check_promotion(c: &Canary, steps: &[Step], diags: &mut Diagnostic
     let indefinite: Vec<Span> = steps
         .iter()
         .filter_map(|s| match s {
-            Step::Pause { node, duration: None } => Some(*node),
+            Step::Pause { node, duration: None, .. } => Some(*node),
             _ => None,
         })
         .collect();

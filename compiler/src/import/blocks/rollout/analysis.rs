@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::super::{CONTAINER, Cx, jobs, kdl, s};
+use super::super::{CONTAINER, Cx, jobs, kdl, resources, s};
 
 /// The guard svcc puts before every condition.
 const GUARD: &str = "len(result) > 0 && !isNaN(result[0]) && ";
@@ -112,7 +112,7 @@ fn args(a: &Value) -> (Vec<String>, BTreeSet<String>) {
             continue;
         };
         names.insert(name.to_string());
-        lines.push(format!("arg {} {source}", s(name)));
+        lines.push(format!("arg {} {source}", kdl::name(name)));
     }
     (lines, names)
 }
@@ -243,10 +243,21 @@ fn job_gate(
         }
     }
     let main = cx.at(CONTAINER).cloned().unwrap_or(Value::Null);
-    // A job gate has no `ttl` (Argo Rollouts deletes its Jobs): a patch says it.
+    let container = job.pointer("/spec/template/spec/containers/0");
+    // The service's resources, and a gate's defaults (no retry, a
+    // deadline of 5m), go unsaid; a job gate has no `ttl` (Argo Rollouts
+    // deletes its Jobs): a patch says it.
+    let inherited = container
+        .and_then(|c| resources::text(c))
+        .filter(|_| container.and_then(|c| c.get("resources")) == main.get("resources"));
+    // svcc's deadline of a job gate (`check::jobs::ANALYSIS_DEADLINE`).
+    let deadline = format!("deadline {}", s(&super::super::duration(300)));
+    let unsaid = |l: &String| {
+        l.starts_with("ttl ") || *l == "backoff-limit 0" || *l == deadline || Some(l) == inherited.as_ref()
+    };
     let mut body: Vec<String> =
-        jobs::settings(m, "/provider/job/spec", &main)?.into_iter().filter(|l| !l.starts_with("ttl ")).collect();
-    let container = job.pointer("/spec/template/spec/containers/0/name").and_then(Value::as_str);
+        jobs::settings(m, "/provider/job/spec", &main)?.into_iter().filter(|l| !unsaid(l)).collect();
+    let container = container.and_then(|c| c.get("name")).and_then(Value::as_str);
     if let Some(c) = container.filter(|c| *c != name) {
         body.insert(0, format!("container-name {}", s(c)));
     }
