@@ -360,13 +360,19 @@ fn pause(node: &KdlNode, diags: &mut Diagnostics, steps: &mut Vec<Step>) {
     let mut r = NodeReader::new(node);
     let arg = r.arg(0);
     let bare = arg.is_some_and(|e| matches!(e.value(), kdl::KdlValue::Integer(_)));
-    let duration = arg.and_then(|e| {
-        if bare {
-            let secs = reader::u32_in(diags, e, 1, MAX_PAUSE_SECONDS)?;
-            Some(secs.map(|s| Duration { millis: u64::from(s) * 1000 }))
-        } else {
-            positive_seconds(diags, e, "pause")
-        }
+    let duration = arg.and_then(|e| match e.value() {
+        kdl::KdlValue::Integer(i) => match u32::try_from(*i).ok().filter(|s| (1..=MAX_PAUSE_SECONDS).contains(s)) {
+            Some(s) => Some(Spanned::new(Duration { millis: u64::from(s) * 1000 }, reader::value_span(e))),
+            None => {
+                diags.push(
+                    Diagnostic::error(Code::OutOfRange, format!("a pause of {i} seconds is out of range"))
+                        .at(reader::value_span(e), format!("must be between 1 and {MAX_PAUSE_SECONDS} (ten years)"))
+                        .help("write a positive number of seconds (`pause 30`), a duration (`pause \"5m\"`), or `pause` alone to wait for `kubectl argo rollouts promote`"),
+                );
+                None
+            }
+        },
+        _ => positive_seconds(diags, e, "pause"),
     });
     let given = node.entries().iter().any(|e| e.name().is_none());
     r.finish(diags);
