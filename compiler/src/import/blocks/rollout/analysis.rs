@@ -248,7 +248,7 @@ fn job_gate(
     // deadline of 5m), go unsaid; a job gate has no `ttl` (Argo Rollouts
     // deletes its Jobs): a patch says it.
     let inherited = container
-        .and_then(|c| resources::text(c))
+        .and_then(resources::text)
         .filter(|_| container.and_then(|c| c.get("resources")) == main.get("resources"));
     // svcc's deadline of a job gate (`check::jobs::ANALYSIS_DEADLINE`).
     let deadline = format!("deadline {}", s(&super::super::duration(300)));
