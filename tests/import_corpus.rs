@@ -152,6 +152,7 @@ fn original_of(sources: &[Source], r: &ObjectReport) -> Value {
 
 #[test]
 #[ignore = "needs SVCC_IMPORT_CORPUS (bench/fetch_corpus.py's folder)"]
+#[allow(clippy::print_stderr)] // the figures docs/import.md quotes
 fn real_services_rebuild_with_only_the_listed_changes() {
     let Some(root) = std::env::var_os("SVCC_IMPORT_CORPUS") else {
         panic!("set SVCC_IMPORT_CORPUS to the folder bench/fetch_corpus.py filled");
