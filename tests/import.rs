@@ -646,3 +646,75 @@ fn job_gates_round_trip_and_unfilled_placeholders_stay_patches() {
     let template = out.report.services[0].objects.iter().find(|o| o.kind == "AnalysisTemplate").unwrap();
     assert_eq!(template.not_carried_over, template.fields, "{}", out.report.human());
 }
+
+/// A Job metric without a count runs once without an interval (a gate's
+/// default count), and until the analysis ends with one, which only the
+/// canary's background analysis can say: elsewhere its template is not
+/// read back (listed), rather than written as a gate svcc refuses.
+#[test]
+fn job_metrics_without_a_count() {
+    let text = "apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: pay}
+spec:
+  selector: {matchLabels: {app: pay}}
+  template:
+    metadata: {labels: {app: pay}}
+    spec:
+      containers: [{name: pay, image: 'ghcr.io/acme/pay:3.1.0', ports: [{name: http, containerPort: 8080}]}]
+  strategy:
+    blueGreen:
+      activeService: pay
+      previewService: pay-preview
+      prePromotionAnalysis: {templates: [{templateName: pay-pre-promotion}]}
+      postPromotionAnalysis: {templates: [{templateName: pay-watch}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: pay}
+spec: {selector: {app: pay}, ports: [{name: http, port: 8080, targetPort: http}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: pay-preview}
+spec: {selector: {app: pay}, ports: [{name: http, port: 8080, targetPort: http}]}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: pay-pre-promotion}
+spec:
+  metrics:
+  - name: once
+    provider:
+      job:
+        spec:
+          template:
+            spec:
+              containers: [{name: once, image: 'ghcr.io/acme/pay-check:3.1.0'}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: pay-watch}
+spec:
+  metrics:
+  - name: forever
+    interval: 1m
+    provider:
+      job:
+        spec:
+          template:
+            spec:
+              containers: [{name: forever, image: 'ghcr.io/acme/pay-check:3.1.0'}]
+";
+    let out = one(text);
+    assert!(!out.has_errors(), "{:#?}", out.diagnostics);
+    let spec = &out.services[0].text;
+    assert!(spec.contains("pre-promotion {\n"), "{spec}");
+    assert!(spec.contains("job once {\n"), "{spec}");
+    assert!(!spec.contains("forever"), "{spec}");
+    let r = &out.report.services[0];
+    let watch = r.objects.iter().find(|o| o.name == "pay-watch").unwrap();
+    assert_eq!(watch.not_carried_over, watch.fields, "{}", out.report.human());
+    let pre = r.objects.iter().find(|o| o.name == "pay-pre-promotion").unwrap();
+    assert_eq!(pre.native, pre.fields, "{}", out.report.human());
+}

@@ -42,7 +42,7 @@ fn blue_green(cx: &mut Cx) {
     for (field, node) in [("prePromotionAnalysis", "pre-promotion"), ("postPromotionAnalysis", "post-promotion")] {
         let default = format!("{}-{node}", cx.service);
         if let Some(a) = cx.at(&at(field))
-            && let Some(g) = analysis::gates(cx, a, &at(field), &default)
+            && let Some(g) = analysis::gates(cx, a, &at(field), (&default, false))
         {
             body.push(format!("{node} {g}"));
         }
@@ -76,7 +76,7 @@ fn canary(cx: &mut Cx) {
     }
     let background = format!("{}-canary-background", cx.service);
     if let Some(a) = cx.at(&at("analysis"))
-        && let Some(g) = analysis::gates(cx, a, &at("analysis"), &background)
+        && let Some(g) = analysis::gates(cx, a, &at("analysis"), (&background, true))
     {
         body.push(format!("analysis {g}"));
     }
@@ -123,5 +123,5 @@ fn step(cx: &mut Cx, v: &Value, (at, n): (&str, usize)) -> Option<String> {
         });
     }
     let default = format!("{}-canary-step-{n}", cx.service);
-    v.get("analysis").and_then(|a| analysis::gates(cx, a, at, &default)).map(|g| format!("analysis {g}"))
+    v.get("analysis").and_then(|a| analysis::gates(cx, a, at, (&default, false))).map(|g| format!("analysis {g}"))
 }

@@ -29,9 +29,11 @@ struct Read {
 /// `[template="NAME"] { arg …; gate; gate }` for the analysis reference
 /// `a` at the pointer `at` of the Rollout (`templates: [{templateName}]`,
 /// or the deprecated `templateName`), whose AnalysisTemplate svcc names
-/// `default` unless told; `None` when no gate reads it back and no
-/// `metrics` lets a placeholder gate stand in (gates need it: SVC0313).
-pub fn gates(cx: &mut Cx, a: &Value, at: &str, default: &str) -> Option<String> {
+/// `default` unless told (`background`: the canary's background analysis,
+/// the one that may measure until the update ends); `None` when no gate
+/// reads it back and no `metrics` lets a placeholder gate stand in (gates
+/// need it: SVC0313).
+pub fn gates(cx: &mut Cx, a: &Value, at: &str, (default, background): (&str, bool)) -> Option<String> {
     let (names, deprecated): (Vec<&str>, bool) = match a.get("templates").and_then(Value::as_array) {
         Some(ts) => (ts.iter().filter_map(|t| t.get("templateName").and_then(Value::as_str)).collect(), false),
         None => (a.get("templateName").and_then(Value::as_str).into_iter().collect(), true),
@@ -42,8 +44,9 @@ pub fn gates(cx: &mut Cx, a: &Value, at: &str, default: &str) -> Option<String> 
         let Some(t) = cx.objects.iter().position(|o| o.kind == "AnalysisTemplate" && o.name == *n) else { continue };
         let metrics = cx.objects[t].value.pointer("/spec/metrics").and_then(Value::as_array);
         let mut read = Read::default();
-        let all =
-            metrics.is_some_and(|ms| ms.iter().enumerate().all(|(i, m)| gate(cx, (t, i), m, &declared, &mut read)));
+        let all = metrics.is_some_and(|ms| {
+            ms.iter().enumerate().all(|(i, m)| gate(cx, (t, i), m, (&declared, background), &mut read))
+        });
         if all && !read.lines.is_empty() {
             read_any = true;
             lines.append(&mut read.lines);
@@ -118,15 +121,16 @@ fn args(a: &Value) -> (Vec<String>, BTreeSet<String>) {
 }
 
 /// Read one metric (index `i` of the template `t`) into `read`: `false`
-/// when it is no gate svcc can say.
-fn gate(cx: &Cx, (t, i): (usize, usize), m: &Value, declared: &BTreeSet<String>, read: &mut Read) -> bool {
+/// when it is no gate svcc can say. `sets`: the arguments the block
+/// declares, and whether it is the canary's background analysis.
+fn gate(cx: &Cx, (t, i): (usize, usize), m: &Value, sets: (&BTreeSet<String>, bool), read: &mut Read) -> bool {
     let line =
-        if m.pointer("/provider/job").is_some() { job_gate(cx, (t, i), m, declared, read) } else { query_gate(m) };
+        if m.pointer("/provider/job").is_some() { job_gate(cx, (t, i), m, sets, read) } else { query_gate(m, sets.1) };
     line.map(|l| read.lines.push(l)).is_some()
 }
 
 /// One Prometheus metric as a gate, or `None`.
-fn query_gate(m: &Value) -> Option<String> {
+fn query_gate(m: &Value, background: bool) -> Option<String> {
     let name = m.get("name")?.as_str()?;
     let query = m.pointer("/provider/prometheus/query")?.as_str()?;
     if m.as_object()?.keys().any(|k| {
@@ -160,11 +164,7 @@ fn query_gate(m: &Value) -> Option<String> {
     if let Some(i) = m.get("interval").and_then(Value::as_str).filter(|i| *i != "1m") {
         line.push_str(&format!(" interval={}", s(i)));
     }
-    match m.get("count").and_then(Value::as_u64) {
-        Some(5) => {}
-        Some(n) => line.push_str(&format!(" count={n}")),
-        None => line.push_str(" count=\"whole-update\""),
-    }
+    line.push_str(&count(m, 5, background)?.0);
     for (field, prop, default) in [("failureLimit", "failure-limit", 1), ("inconclusiveLimit", "inconclusive-limit", 2)]
     {
         if let Some(n) = m.get(field).and_then(Value::as_u64).filter(|n| *n != default) {
@@ -185,7 +185,7 @@ fn job_gate(
     cx: &Cx,
     (t, i): (usize, usize),
     m: &Value,
-    declared: &BTreeSet<String>,
+    (declared, background): (&BTreeSet<String>, bool),
     read: &mut Read,
 ) -> Option<String> {
     let name = m.get("name")?.as_str()?;
@@ -208,16 +208,8 @@ fn job_gate(
         }
         _ => {}
     }
-    let count = match m.get("count") {
-        None => {
-            head.push_str(" count=\"whole-update\"");
-            None
-        }
-        Some(v) => v.as_u64(),
-    };
-    if let Some(n) = count.filter(|n| *n != 1) {
-        head.push_str(&format!(" count={n}"));
-    }
+    let (said, count) = count(m, 1, background)?;
+    head.push_str(&said);
     let defaults = [0, count.unwrap_or(2).min(2)];
     for ((field, former, prop), default) in [
         ("failureLimit", "maxFailures", "failure-limit"),
@@ -267,6 +259,22 @@ fn job_gate(
     body.extend(net);
     read.carried.extend(policy);
     Some(jobs::block(&head, &body))
+}
+
+/// A gate's ` count=N` (nothing when it is `default`) and its count. A
+/// metric without a count measures until the update ends when it has an
+/// interval, which only the canary's background analysis can say
+/// (`count="whole-update"`; SVC0392 elsewhere), and once without one (as
+/// Argo Rollouts runs it); `None` when svcc cannot say it.
+fn count(m: &Value, default: u64, background: bool) -> Option<(String, Option<u64>)> {
+    let n = match m.get("count") {
+        None if m.get("interval").is_some() => {
+            return background.then(|| (" count=\"whole-update\"".to_string(), None));
+        }
+        None => 1,
+        Some(v) => v.as_u64()?,
+    };
+    Some((if n == default { String::new() } else { format!(" count={n}") }, Some(n)))
 }
 
 /// Every `{{…}}` of `text` is an argument the block declares
