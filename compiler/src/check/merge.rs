@@ -249,6 +249,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
     let (bg, cn) = rollout::merge((&base.blue_green, &base.canary), (&over.blue_green, &over.canary));
     merge_fields!(base, over;
         image: |b, o| image::merge(c, b, o),
+        version: |b, o| c.pick(&s::VERSION, o, b),
         namespace: |b, o| c.pick(&s::NAMESPACE, o, b),
         ports: |b, o| ports::merge(c, b, o),
         replicas: |b, o| c.pick(&s::REPLICAS, o, b),

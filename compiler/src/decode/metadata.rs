@@ -22,6 +22,14 @@ pub const NODES: &[Node<Contents>] = &[
         ..Node::new(|n, d, c| c.body.namespace = namespace(n, d))
     },
     Node {
+        name: "version",
+        order: 11,
+        summary: "The `app.kubernetes.io/version` label, when the app's version is not its image tag",
+        doc: "language.md#version",
+        args: "VERSION",
+        ..Node::new(|n, d, c| c.body.version = version(n, d))
+    },
+    Node {
         name: "labels",
         order: 11,
         summary: "Labels of every generated object and of the pods (never the selectors)",
@@ -77,6 +85,23 @@ const fn object_name(
     decode: fn(&KdlNode, &mut Diagnostics, &mut Names),
 ) -> Node<Names> {
     Node { name, summary, doc: "language.md#names-object-names", args: "NAME", ..Node::new(decode) }
+}
+
+/// `version "1.9.5"`: a label value.
+fn version(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    let mut r = NodeReader::new(node);
+    let v = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "version", |s| {
+            if s.is_empty() { Err("a version is not empty".into()) } else { values::check_label_value(s) }
+        }),
+        None => {
+            diags.push(missing(r.name_span(), "a version", "write `version \"1.9.5\"`"));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    v
 }
 
 /// Children of `names`, one per object whose name can differ from the service's.
