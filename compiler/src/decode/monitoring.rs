@@ -354,14 +354,17 @@ fn endpoint(node: &KdlNode, diags: &mut Diagnostics, m: &mut Metrics) {
     let mut r = NodeReader::new(node);
     let Props { port, path, interval, scheme, scrape } = endpoint_props(&mut r, diags);
     r.finish(diags);
-    let Some(port) = port else {
+    let written = port.is_some();
+    let port = port.unwrap_or_else(|| Spanned::new(String::new(), name_span(node)));
+    let mut e = ScrapeEndpoint { node: name_span(node), port, path, interval, scheme, scrape };
+    // The children are read (and reported) even without a port.
+    node::decode_children(ENDPOINT, node, Twice::Decode, &mut e, diags);
+    if !written {
         if node.entries().iter().all(|e| e.name().is_none_or(|n| n.value() != "port")) {
             diags.push(missing(name_span(node), "a `port=`", "write `endpoint port=\"admin\" path=\"/metrics\"`"));
         }
         return;
-    };
-    let mut e = ScrapeEndpoint { node: name_span(node), port, path, interval, scheme, scrape };
-    node::decode_children(ENDPOINT, node, Twice::Decode, &mut e, diags);
+    }
     let key = ScrapeEndpoint::key(&e.port.value, e.path.as_ref().map(|p| p.value.as_str()));
     if let Some(prev) = m.endpoints.get(&key) {
         diags.push(
