@@ -116,7 +116,7 @@ fn on_main_service(cx: &Cx, sel: &serde_json::Map<String, Value>) -> bool {
 
 /// The endpoint's options: properties of `metrics` and its children.
 fn endpoint(e: &Value, head: &mut String, children: &mut Vec<String>) {
-    for (field, prop) in [("path", "path"), ("port", "port"), ("interval", "interval"), ("scheme", "scheme")] {
+    for (field, prop) in [("port", "port"), ("path", "path"), ("interval", "interval"), ("scheme", "scheme")] {
         if let Some(p) = e.get(field).and_then(Value::as_str) {
             head.push_str(&format!(" {prop}={}", s(p)));
         }
