@@ -6,10 +6,10 @@
 use crate::check::merge::or;
 use crate::crd::{RelabelConfig, SafeAuthorization, SecretKeySelector, SecretOrConfigMap, TlsConfig};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::model::{Duration, Map, Relabel, ScrapeEndpoint, ScrapeOptions};
-use crate::source::{Span, Spanned};
 use crate::model::Metrics;
+use crate::model::{Duration, Map, Relabel, ScrapeEndpoint, ScrapeOptions};
 use crate::plan::PlanScrape;
+use crate::source::{Span, Spanned};
 use crate::values::format_duration;
 
 pub(super) fn merge(base: &ScrapeOptions, over: &ScrapeOptions) -> ScrapeOptions {
@@ -91,22 +91,26 @@ pub(super) fn endpoints(cx: &super::Context<'_>, m: &Metrics, diags: &mut Diagno
         job_label: m.job_label.as_ref().map(|j| j.value.clone()),
         ..resolve(&first, diags)
     };
-    let mut seen = vec![(main.port.clone(), main.path.clone(), m.node)];
+    let mut seen = std::collections::BTreeMap::new();
+    seen.insert((main.port.clone(), main.path.clone()), m.node);
     for e in m.endpoints.values() {
         let Some(port) = find(&e.port.value) else { continue };
         let path = path(e.path.as_ref());
-        if let Some((_, _, at)) = seen.iter().find(|(p, q, _)| *p == port && *q == path) {
+        if let Some(at) = seen.get(&(port.clone(), path.clone())) {
             diags.push(
                 Diagnostic::error(Code::ScrapeEndpointTwice, format!("port `{port}` path `{path}` is scraped twice"))
                     .at(e.node, "the same endpoint again")
                     .also(*at, "first scraped here")
                     .help("give the endpoint another port or path, or remove it")
-                    .note("an endpoint without `path=` scrapes `/metrics`, and `metrics` without `port=` the first port"),
+                    .note(
+                        "an endpoint without `path=` scrapes `/metrics`, and `metrics` without `port=` the first port",
+                    ),
             );
             continue;
         }
-        seen.push((port.clone(), path.clone(), e.node));
-        let this = Endpoint { node: e.node, interval: e.interval.as_ref(), scheme: e.scheme.as_ref(), scrape: &e.scrape };
+        seen.insert((port.clone(), path.clone()), e.node);
+        let this =
+            Endpoint { node: e.node, interval: e.interval.as_ref(), scheme: e.scheme.as_ref(), scrape: &e.scrape };
         main.endpoints.push(PlanScrape { port, path, ..resolve(&this, diags) });
     }
     Some(main)

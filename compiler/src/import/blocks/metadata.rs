@@ -179,7 +179,8 @@ fn version<'a>(cx: &mut Cx<'a>) -> Option<&'a str> {
     let own = pods.or_else(|| cx.text(&format!("/metadata/labels/{}", escape(VERSION))));
     let tag = cx.at(super::CONTAINER).and_then(super::image::tag);
     let tag = tag.filter(|t| crate::values::check_label_value(t).is_ok());
-    let Some(v) = own.filter(|v| Some(*v) != tag && !v.is_empty() && crate::values::check_label_value(v).is_ok()) else {
+    let Some(v) = own.filter(|v| Some(*v) != tag && !v.is_empty() && crate::values::check_label_value(v).is_ok())
+    else {
         return tag;
     };
     cx.node("version", format!("version {}", s(v)));

@@ -174,11 +174,16 @@ fn further_endpoints(sm: &Value) -> Vec<(String, String)> {
         let port = e.get("port").and_then(Value::as_str)?;
         Some((port.to_string(), e.get("path").and_then(Value::as_str).unwrap_or("/metrics").to_string()))
     };
-    let mut seen: Vec<(String, String)> = list.first().and_then(key).into_iter().collect();
+    // Without the first endpoint's port, `metrics` scrapes the first port,
+    // which another endpoint may name too: those stay patches.
+    let Some(first) = list.first().and_then(key) else { return Vec::new() };
+    let mut seen = std::collections::BTreeSet::from([first]);
     let mut out = Vec::new();
     for (n, e) in list.iter().enumerate().skip(1) {
-        let Some(k) = key(e).filter(|k| !seen.contains(k)) else { continue };
-        seen.push(k);
+        let Some(k) = key(e) else { continue };
+        if !seen.insert(k) {
+            continue;
+        }
         let mut head = String::from("endpoint");
         let mut children = Vec::new();
         endpoint(e, &mut head, &mut children);
