@@ -432,7 +432,8 @@ spec:
 }
 
 /// Kinds no example generates import back natively too: a KEDA
-/// ScaledObject, an Ingress with TLS, a GRPCRoute.
+/// ScaledObject, an Ingress with TLS, a GRPCRoute; and anti-affinity terms
+/// on other pods' labels.
 #[test]
 fn keda_ingress_and_grpc_routes_import_natively() {
     let specs = [
@@ -461,6 +462,17 @@ fn keda_ingress_and_grpc_routes_import_natively() {
         gateway "public" namespace="gateway-system"
         host "rpc.example.com"
         tls issuer="letsencrypt"
+    }
+}
+"#,
+        r#"service web {
+    image "ghcr.io/acme/web" tag="1.0.0"
+    port http 8080
+    probes { readiness "/ready" }
+    affinity {
+        pod-anti-affinity "node"
+        pod-anti-affinity "node" prefer=5 { "app.kubernetes.io/part-of" "shop" }
+        pod-anti-affinity "zone" required=#true { tier "data" }
     }
 }
 "#,

@@ -279,6 +279,12 @@ pub(super) fn string_map(
     flagged_map(node, diags, what, label_values, None).0
 }
 
+/// The `key "value"` children of a node whose own arguments and
+/// properties its caller reads (`pod-anti-affinity "node" { … }`).
+pub(super) fn child_map(node: &KdlNode, diags: &mut Diagnostics, what: &str) -> Map<Spanned<String>> {
+    entries(node, diags, what, true, None).0
+}
+
 /// A `labels`-style map whose entries may carry the boolean property
 /// `flag` (`version "v1" service=#false`): the map, and the keys (with
 /// their spans) whose `flag` is `#false`.
@@ -289,8 +295,18 @@ fn flagged_map(
     label_values: bool,
     flag: Option<&'static str>,
 ) -> (Map<Spanned<String>>, Vec<Spanned<String>>) {
-    let mut off = Vec::new();
     NodeReader::new(node).finish(diags);
+    entries(node, diags, what, label_values, flag)
+}
+
+fn entries(
+    node: &KdlNode,
+    diags: &mut Diagnostics,
+    what: &str,
+    label_values: bool,
+    flag: Option<&'static str>,
+) -> (Map<Spanned<String>>, Vec<Spanned<String>>) {
+    let mut off = Vec::new();
     let mut out: Map<Spanned<String>> = IndexMap::new();
     let mut key_spans: IndexMap<String, Span> = IndexMap::new();
     for child in children(node) {
