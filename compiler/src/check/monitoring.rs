@@ -383,8 +383,9 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
 /// The `job` of the service's scraped series: the main Service's name, or
 /// with `job-label`, that label's value on the main Service (SVC0374 when
 /// it has none). A job label gives every Service of the service one `job`,
-/// so an update's analyses could no longer tell the new pods from the
-/// stable ones by it (SVC0375).
+/// so with a blue-green or canary update the alerts would count the new
+/// pods and the analyses could no longer tell them from the stable ones
+/// (SVC0375).
 pub(super) fn job(
     b: &Body,
     labels: &BTreeMap<String, String>,
@@ -394,12 +395,13 @@ pub(super) fn job(
 ) -> String {
     let default = names.service.name.clone();
     let Some(key) = b.metrics.as_ref().and_then(|m| m.job_label.as_ref()) else { return default };
-    if let Some(gate) = analysis_gate(b) {
+    if let Some(update) = update(b) {
         diags.push(
-            Diagnostic::error(Code::JobLabelWithAnalysis, "`job-label` with an analysis of the service's metrics")
+            Diagnostic::error(Code::JobLabelWithRollout, "`job-label` with a blue-green or canary update")
                 .at(key.span, "gives every Service of the service one `job`")
-                .also(gate, "tells the new pods from the stable ones by `job`")
-                .help("remove `job-label`: an analysis selects the preview or canary Service's series by that Service's name"),
+                .also(update, "scrapes its preview or canary pods through a Service of their own")
+                .help("remove `job-label`: each Service's series then carry that Service's name as their `job`")
+                .note("with one `job`, the alerts would count pods that serve no users yet, and the analyses could not tell the new pods from the stable ones"),
         );
     }
     let mut service_labels = labels.clone();
@@ -419,22 +421,11 @@ pub(super) fn job(
     default
 }
 
-/// The first gate of an update's analyses that queries Prometheus.
-fn analysis_gate(b: &Body) -> Option<Span> {
+/// The node of the enabled `blue-green` or `canary` update, if any.
+fn update(b: &Body) -> Option<Span> {
     let on = |e: &Option<crate::source::Spanned<bool>>| e.as_ref().is_none_or(|e| e.value);
-    let mut analyses: Vec<&crate::model::Analysis> = Vec::new();
-    if let Some(bg) = b.blue_green.as_ref().filter(|x| on(&x.enabled)) {
-        analyses.extend(bg.pre_promotion.iter().chain(&bg.post_promotion));
-    }
-    if let Some(c) = b.canary.as_ref().filter(|x| on(&x.enabled)) {
-        analyses.extend(&c.background);
-        let steps = c.steps.as_ref().map(|s| s.value.as_slice()).unwrap_or_default();
-        analyses.extend(steps.iter().filter_map(|s| match s {
-            crate::model::Step::Analysis(a) => Some(a),
-            _ => None,
-        }));
-    }
-    analyses.iter().flat_map(|a| &a.gates).find(|g| g.kind != crate::model::GateKind::Job).map(|g| g.name.span)
+    let bg = b.blue_green.as_ref().filter(|x| on(&x.enabled)).map(|x| x.node);
+    bg.or_else(|| b.canary.as_ref().filter(|x| on(&x.enabled)).map(|x| x.node))
 }
 
 pub(super) fn needs_metrics(span: Span, what: &str, has_metrics: bool) -> Diagnostic {

@@ -132,7 +132,7 @@ codes! {
     TokenNeeded = "SVC0372", "token-needed";
     ScrapeEndpointTwice = "SVC0373", "scrape-endpoint-twice";
     JobLabelNotOnService = "SVC0374", "job-label-not-on-service";
-    JobLabelWithAnalysis = "SVC0375", "job-label-with-analysis";
+    JobLabelWithRollout = "SVC0375", "job-label-with-rollout";
     JobNameTooLong = "SVC0380", "job-name-too-long";
     JobSettingMisplaced = "SVC0381", "job-setting-misplaced";
     ConfigTooLarge = "SVC0382", "config-too-large";
