@@ -234,6 +234,7 @@ fn object_metadata(node: &KdlNode, diags: &mut Diagnostics, objects: &mut Map<Ob
 
 /// `selector { app "details" }`: the legacy selector, at least one label.
 fn selector(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Selector>> {
+    NodeReader::new(node).finish(diags);
     let (labels, workload_only) = flagged_map(node, diags, "selector label", true, Some("service"));
     if labels.is_empty() && children(node).is_empty() {
         diags.push(
@@ -276,30 +277,21 @@ pub(super) fn string_map(
     what: &str,
     label_values: bool,
 ) -> Map<Spanned<String>> {
+    NodeReader::new(node).finish(diags);
     flagged_map(node, diags, what, label_values, None).0
 }
 
 /// The `key "value"` children of a node whose own arguments and
 /// properties its caller reads (`pod-anti-affinity "node" { … }`).
 pub(super) fn child_map(node: &KdlNode, diags: &mut Diagnostics, what: &str) -> Map<Spanned<String>> {
-    entries(node, diags, what, true, None).0
+    flagged_map(node, diags, what, true, None).0
 }
 
-/// A `labels`-style map whose entries may carry the boolean property
-/// `flag` (`version "v1" service=#false`): the map, and the keys (with
-/// their spans) whose `flag` is `#false`.
+/// The children of a `labels`-style map, whose entries may carry the
+/// boolean property `flag` (`version "v1" service=#false`): the map, and
+/// the keys (with their spans) whose `flag` is `#false`. The node's own
+/// arguments and properties are its caller's to read.
 fn flagged_map(
-    node: &KdlNode,
-    diags: &mut Diagnostics,
-    what: &str,
-    label_values: bool,
-    flag: Option<&'static str>,
-) -> (Map<Spanned<String>>, Vec<Spanned<String>>) {
-    NodeReader::new(node).finish(diags);
-    entries(node, diags, what, label_values, flag)
-}
-
-fn entries(
     node: &KdlNode,
     diags: &mut Diagnostics,
     what: &str,
