@@ -66,8 +66,8 @@ BY_DESIGN = {
         "Counted only when the repository is the same."
     ),
     "duration-unit": (
-        "A duration the original gives as a bare number of seconds (an Argo Rollouts pause of 40); "
-        "svcc writes it with its unit (\"40s\"), which the CRD accepts as the same duration."
+        "A duration the original gives as a bare number of seconds where the CRD wants a string "
+        "(an AnalysisTemplate's `interval: 10`, which the API server refuses); svcc writes it with its unit (\"10s\")."
     ),
     "current-api": (
         "The original uses a deprecated API version (extensions/v1beta1, autoscaling/v2beta2, ...); "
@@ -97,8 +97,8 @@ BY_DESIGN = {
         "where there is one."
     ),
     "derived-labels": (
-        "app.kubernetes.io/version, managed-by, name and instance are derived by svcc (SVC0312): "
-        "version from the image tag, on the workload and its pods only."
+        "app.kubernetes.io/managed-by, name and instance are derived by svcc (SVC0312), and the version "
+        "from the image tag or `version`; another version on one object is its `object` labels."
     ),
 }
 
