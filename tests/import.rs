@@ -73,65 +73,14 @@ fn round_trip(original: &Compiled, label: &str) -> Vec<import::Imported> {
     out.services
 }
 
-/// Examples that use what import does not map yet: their round trip must
-/// list every difference in the report instead of being exact (none
-/// today; job gates were the last).
-const NOT_YET_EXACT: &[&str] = &[];
-
-/// Every leaf that differs after the round trip is one the report lists
-/// (changed by design or not carried over): nothing silently lost.
-fn listed_round_trip(original: &Compiled, label: &str) -> Vec<import::Imported> {
-    let out = import::import(&sources(original), &import::Options::default());
-    assert!(!out.has_errors(), "{label}: {:#?}", out.diagnostics);
-    let t = &out.report.totals;
-    assert_eq!(t.fields, t.native + t.patched + t.changed + t.not_carried_over, "{label}");
-    let mut got = Objects::new();
-    for s in &out.services {
-        let c = common::compile_str("service.kdl", &s.text, &Options::default());
-        assert!(!c.has_errors(), "{label}: {}", s.text);
-        for (env, objs) in objects(&c) {
-            got.entry(env).or_default().extend(objs);
-        }
-    }
-    let reports: Vec<&svcc::import::ledger::ObjectReport> =
-        out.report.services.iter().flat_map(|s| &s.objects).chain(&out.report.not_imported).collect();
-    for (env, objs) in objects(original) {
-        for ((kind, name), v) in objs {
-            let r = reports
-                .iter()
-                .find(|r| r.kind == kind && r.name == name)
-                .unwrap_or_else(|| panic!("{label}: {kind}/{name} not in the report"));
-            let listed: Vec<&str> = r.changes.iter().chain(&r.dropped).map(|i| i.pointer.as_str()).collect();
-            // svcc names objects after the service (listed as a change): then
-            // the rebuilt object of that kind is the one to compare with.
-            let rebuilt = got.get(&env).and_then(|o| {
-                o.get(&(kind.clone(), name.clone())).or_else(|| o.iter().find(|((k, _), _)| *k == kind).map(|(_, v)| v))
-            });
-            let mut leaves = Vec::new();
-            svcc::import::ledger::leaves(&v, "", &mut leaves);
-            for p in leaves {
-                let same = rebuilt.is_some_and(|g| g.pointer(&p) == v.pointer(&p));
-                assert!(
-                    same || listed.contains(&p.as_str()),
-                    "{label} {env} {kind}/{name}: {p} differs and is not listed"
-                );
-            }
-        }
-    }
-    out.services
-}
-
 #[test]
 fn every_example_round_trips() {
     for path in common::services("examples") {
         let c = common::compile_file(&path, &common::example_options(&path));
         assert!(!c.has_errors(), "{}", path.display());
-        let label = common::rel(&path);
-        let specs = if NOT_YET_EXACT.contains(&label.as_str()) {
-            listed_round_trip(&c, &label)
-        } else {
-            round_trip(&c, &label)
-        };
+        // Exact for every example: what a real service's round trip may
+        // list instead is checked by tests/import_corpus.rs.
+        let specs = round_trip(&c, &common::rel(&path));
         let name = common::rel(path.parent().unwrap()).trim_start_matches("examples/").replace('/', "-");
         let text: String = specs.iter().map(|s| s.text.as_str()).collect();
         common::settings().bind(|| insta::assert_snapshot!(format!("import__{name}"), text));
