@@ -8,8 +8,8 @@
 //! import` spends reading manifests. This reader gives up (`None`, and
 //! serde-saphyr reads the document, errors included) on anything it does
 //! not know to read the same: anchors, aliases, tags, block and multi-line
-//! scalars, flow collections with content, comments after content, tabs,
-//! `\r`, bytes outside ASCII, escapes in double quotes, duplicate keys,
+//! scalars, flow collections with content, comments after content,
+//! control characters (tabs and `\r` among them), bytes outside ASCII, escapes in double quotes, duplicate keys,
 //! keys that are not plain names, and every plain scalar whose type it
 //! cannot prove (serde-saphyr reads YAML 1.1 booleans, hexadecimal and
 //! octal integers, floats, `.inf`; here a plain scalar is a string only
@@ -43,7 +43,9 @@ struct Reader<'a> {
 /// The values of one document's text as `serde_saphyr::from_multiple`
 /// gives them (an empty document: none), or `None` to let it decide.
 pub fn document(text: &str) -> Option<Vec<Value>> {
-    if text.bytes().any(|b| b == b'\t' || b == b'\r' || !b.is_ascii()) {
+    // Control characters (tabs and `\r` too, but not line ends) are
+    // serde-saphyr's: inside quotes, YAML refuses most of them.
+    if text.bytes().any(|b| (b.is_ascii_control() && b != b'\n') || !b.is_ascii()) {
         return None;
     }
     let mut lines = Vec::new();
@@ -294,25 +296,26 @@ fn plain(t: &str) -> Option<Value> {
     (b[0].is_ascii_digit() && b.iter().copied().any(proof)).then(|| Value::String(t.to_string()))
 }
 
+/// Whether the fast path reads `text`; when it does, asserts (panics
+/// otherwise) that serde-saphyr reads the same values (empty documents
+/// aside). The check of the tests below and of the `yaml_fast` fuzz
+/// target (docs/fuzzing.md).
+pub fn agrees(text: &str) -> bool {
+    let saphyr =
+        || serde_saphyr::from_multiple::<Value>(text).ok().map(|v| v.into_iter().filter(|v| !v.is_null()).collect());
+    match document(text) {
+        Some(v) => {
+            let v: Vec<Value> = v.into_iter().filter(|v| !v.is_null()).collect();
+            assert_eq!(Some(&v), saphyr().as_ref(), "{text:?}");
+            true
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn saphyr(text: &str) -> Option<Vec<Value>> {
-        serde_saphyr::from_multiple::<Value>(text).ok().map(|v| v.into_iter().filter(|v| !v.is_null()).collect())
-    }
-
-    /// Whatever the fast path reads, serde-saphyr reads the same.
-    fn agrees(text: &str) -> bool {
-        match document(text) {
-            Some(v) => {
-                let v: Vec<Value> = v.into_iter().filter(|v| !v.is_null()).collect();
-                assert_eq!(Some(&v), saphyr(text).as_ref(), "{text:?}");
-                true
-            }
-            None => false,
-        }
-    }
 
     #[test]
     fn manifests_are_read_as_serde_saphyr_reads_them() {
@@ -427,6 +430,13 @@ mod tests {
             "<<",
             "=",
             "a=b",
+            // Control characters: YAML refuses most of them in quotes
+            // (found by the `yaml_fast` fuzz target).
+            "\"3.2\u{e}1\"",
+            "'a\u{1}'",
+            "\"x\u{7f}\"",
+            "a\u{e}b",
+            "\u{0}",
         ];
         let mut read = 0;
         for s in scalars {
