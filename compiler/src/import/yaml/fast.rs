@@ -8,9 +8,11 @@
 //! import` spends reading manifests. This reader gives up (`None`, and
 //! serde-saphyr reads the document, errors included) on anything it does
 //! not know to read the same: anchors, aliases, tags, block and multi-line
-//! scalars, flow collections with content, comments after content,
-//! control characters (tabs and `\r` among them), bytes outside ASCII, escapes in double quotes, duplicate keys,
-//! keys that are not plain names, and every plain scalar whose type it
+//! scalars, flow collections with content, comments after content on its
+//! line, 32 comment lines in a row after content, control characters
+//! (tabs and `\r` among them), bytes outside ASCII, escapes in double
+//! quotes, duplicate keys, keys that are not plain names, and every plain
+//! scalar whose type it
 //! cannot prove (serde-saphyr reads YAML 1.1 booleans, hexadecimal and
 //! octal integers, floats, `.inf`; here a plain scalar is a string only
 //! when it cannot be any of them, a number only as a plain decimal
@@ -26,6 +28,9 @@ use serde_json::{Map, Value};
 pub const MAX_DEPTH: usize = 32;
 /// More nodes than this are left to serde-saphyr (its limit is 250,000).
 pub const MAX_NODES: usize = 100_000;
+/// This many comment lines in a row after content are left to serde-saphyr
+/// (after an empty value, it refuses 33).
+const MAX_COMMENTS: usize = 32;
 
 /// One line with content: its indentation and its text (no trailing spaces).
 #[derive(Clone, Copy)]
@@ -49,12 +54,23 @@ pub fn document(text: &str) -> Option<Vec<Value>> {
         return None;
     }
     let mut lines = Vec::new();
+    // Comment lines since the last content line: serde-saphyr refuses an
+    // empty value followed by more than 32 (blank lines between them
+    // count for nothing), so a long run after content is left to it.
+    let mut comments = 0;
     for (n, raw) in text.split('\n').enumerate() {
         let text = raw.trim_end_matches(' ');
         let body = text.trim_start_matches(' ');
+        if body.starts_with('#') && !lines.is_empty() {
+            comments += 1;
+            if comments >= MAX_COMMENTS {
+                return None;
+            }
+        }
         if body.is_empty() || body.starts_with('#') {
             continue;
         }
+        comments = 0;
         if n == 0 && text == "---" {
             continue;
         }
@@ -447,6 +463,25 @@ mod tests {
             }
         }
         assert!(read > 60, "the fast path read only {read}");
+    }
+
+    /// serde-saphyr refuses an empty value followed by 33 comment lines
+    /// (found by the `yaml_fast` fuzz target); fewer, it reads.
+    #[test]
+    fn long_comment_runs_after_content_are_left_to_serde_saphyr() {
+        for n in [1, 31, 32, 33, 40] {
+            let comments = "#\n".repeat(n);
+            for text in [
+                format!("a:\n{comments}"),
+                format!("a:\n- x\n-\n{comments}"),
+                format!("a:\n{comments}\n{comments}b: 1\n"),
+                format!("x: 1\n{comments}"),
+                format!("{comments}a:\n"),
+            ] {
+                agrees(&text);
+            }
+        }
+        assert!(agrees(&format!("a:\n{}", "#\n".repeat(31))));
     }
 
     /// Every document of the YAML files under `SVCC_YAML_CORPUS` (say, the
