@@ -12,11 +12,10 @@
 //! line, 32 comment lines in a row after content, control characters
 //! (tabs and `\r` among them), bytes outside ASCII, escapes in double
 //! quotes, duplicate keys, keys that are not plain names, and every plain
-//! scalar whose type it
-//! cannot prove (serde-saphyr reads YAML 1.1 booleans, hexadecimal and
-//! octal integers, floats, `.inf`; here a plain scalar is a string only
-//! when it cannot be any of them, a number only as a plain decimal
-//! integer). Giving up is always safe; a value must equal serde-saphyr's,
+//! scalar whose type it cannot prove (serde-saphyr reads YAML 1.1
+//! booleans, hexadecimal and octal integers, floats, `.inf`; here a plain
+//! scalar is a string only when it cannot be any of them, a number only
+//! as a plain decimal integer). Giving up is always safe; a value must equal serde-saphyr's,
 //! which the tests below check on tricky scalars and random documents.
 //! It recurses once per nesting level, at most [`MAX_DEPTH`], and reads at
 //! most [`MAX_NODES`] nodes (below serde-saphyr's budgets: past them it
