@@ -15,8 +15,9 @@
 //! scalar whose type it cannot prove (serde-saphyr reads YAML 1.1
 //! booleans, hexadecimal and octal integers, floats, `.inf`; here a plain
 //! scalar is a string only when it cannot be any of them, a number only
-//! as a plain decimal integer). Giving up is always safe; a value must equal serde-saphyr's,
-//! which the tests below check on tricky scalars and random documents.
+//! as a plain decimal integer). Giving up is always safe; a value must
+//! equal serde-saphyr's, which the tests below check on tricky scalars
+//! and random documents.
 //! It recurses once per nesting level, at most [`MAX_DEPTH`], and reads at
 //! most [`MAX_NODES`] nodes (below serde-saphyr's budgets: past them it
 //! decides).
