@@ -432,7 +432,8 @@ spec:
 }
 
 /// Kinds no example generates import back natively too: a KEDA
-/// ScaledObject, an Ingress with TLS, a GRPCRoute.
+/// ScaledObject, an Ingress with TLS, a GRPCRoute; and anti-affinity terms
+/// on other pods' labels.
 #[test]
 fn keda_ingress_and_grpc_routes_import_natively() {
     let specs = [
@@ -464,6 +465,17 @@ fn keda_ingress_and_grpc_routes_import_natively() {
     }
 }
 "#,
+        r#"service web {
+    image "ghcr.io/acme/web" tag="1.0.0"
+    port http 8080
+    probes { readiness "/ready" }
+    affinity {
+        pod-anti-affinity "node"
+        pod-anti-affinity "node" prefer=5 { "app.kubernetes.io/part-of" "shop" }
+        pod-anti-affinity "zone" required=#true { tier "data" }
+    }
+}
+"#,
     ];
     for spec in specs {
         let c = common::compile_str("api.kdl", spec, &Options::default());
@@ -471,4 +483,97 @@ fn keda_ingress_and_grpc_routes_import_natively() {
         let out = round_trip(&c, spec);
         assert!(!out[0].text.contains("patch "), "{}", out[0].text);
     }
+}
+
+/// A ServiceMonitor of two endpoints with a job label, and version labels
+/// that are not the image tag (one object saying another): `endpoint`,
+/// `job-label`, `version` and `object`'s version, no patch; and a spec
+/// saying them builds, imports and builds the same objects.
+#[test]
+fn endpoints_job_label_and_version_import_natively() {
+    let text = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: exporter
+  labels: {app.kubernetes.io/name: exporter, app.kubernetes.io/version: 2.0.3}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: exporter}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: exporter, app.kubernetes.io/version: 2.0.3}}
+    spec:
+      containers:
+      - name: exporter
+        image: registry.example.com/exporter:release-2.0.3
+        ports: [{name: web, containerPort: 8080}, {name: telemetry, containerPort: 8081}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: exporter
+  labels: {app.kubernetes.io/name: exporter, app.kubernetes.io/version: 2.0.3}
+spec:
+  selector: {app.kubernetes.io/name: exporter}
+  ports:
+  - {name: web, port: 8080, targetPort: web}
+  - {name: telemetry, port: 8081, targetPort: telemetry}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: exporter
+  labels: {app.kubernetes.io/name: exporter, app.kubernetes.io/version: v2.0.4}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: exporter
+  labels: {app.kubernetes.io/name: exporter}
+spec:
+  jobLabel: app.kubernetes.io/name
+  selector: {matchLabels: {app.kubernetes.io/name: exporter}}
+  endpoints:
+  - {port: web, interval: 15s, honorLabels: true}
+  - port: telemetry
+    path: /internal/metrics
+    interval: 1m
+    metricRelabelings: [{sourceLabels: [__name__], regex: process_.*, action: drop}]
+";
+    let out = one(text);
+    assert!(!out.has_errors(), "{:#?}", out.diagnostics);
+    let spec = &out.services[0].text;
+    for want in [
+        "version \"2.0.3\"",
+        "job-label=\"app.kubernetes.io/name\"",
+        "endpoint port=\"telemetry\" path=\"/internal/metrics\" interval=\"1m\"",
+        "\"app.kubernetes.io/version\" \"v2.0.4\"",
+    ] {
+        assert!(spec.contains(want), "no `{want}` in:\n{spec}");
+    }
+    assert!(!spec.contains("patch "), "{spec}");
+    let t = &out.report.totals;
+    assert_eq!((t.patched, t.changed, t.not_carried_over), (0, 0, 0), "{}", out.report.human());
+
+    let spec = r#"service exporter {
+    image "registry.example.com/exporter" tag="release-2.0.3"
+    version "2.0.3"
+    port web 8080
+    port telemetry 8081
+    probes { readiness "/ready" }
+    object service-monitor {
+        labels { "app.kubernetes.io/version" "2.0.4" }
+    }
+    metrics port=web interval="15s" job-label="app.kubernetes.io/name" {
+        prometheus-labels { release "kube-prometheus-stack" }
+        endpoint port=telemetry path="/internal/metrics" scheme="https" {
+            tls insecure-skip-verify=#true
+            metric-relabel "__name__" action="drop" regex="process_.*"
+        }
+    }
+    alerts { down; error-rate }
+}
+"#;
+    let c = common::compile_str("exporter.kdl", spec, &Options::default());
+    assert!(!c.has_errors(), "{}", common::render(&c, svcc::diagnostic::render::Format::Human));
+    let out = round_trip(&c, spec);
+    assert!(!out[0].text.contains("patch "), "{}", out[0].text);
 }

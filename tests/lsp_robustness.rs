@@ -3,9 +3,12 @@
 //! request gets a result or a protocol error), and thousands of edits to a
 //! spec and its preset leave its memory flat.
 
+#[path = "lsp/abuse.rs"]
+mod abuse;
 #[path = "lsp/client.rs"]
 mod client;
 
+use abuse::{FRAGMENTS, METHODS, VIRTUAL, params};
 use client::{Client, repo, uri};
 use serde_json::{Value, json};
 
@@ -29,78 +32,14 @@ impl Rng {
     }
 }
 
-const FRAGMENTS: &[&str] = &[
-    "{",
-    "}",
-    "\"",
-    "=",
-    ";",
-    "\n",
-    " ",
-    "#true",
-    "true",
-    "replicas",
-    "replicas 3",
-    "port http 80",
-    "environment x {",
-    "patch Deployment { set \"/spec/x\" 1 }",
-    "use \"./nope.kdl\"",
-    "use \"../../etc/passwd.kdl\"",
-    "é𝄞",
-    "/*",
-    "*/",
-    "//",
-    "/-",
-    "\\",
-    "r#\"",
-    "\"\"\"",
-    "(u8)",
-    "-1",
-    "1e400",
-    "#nan",
-    "probes { readiness",
-    "service",
-    "preset p {",
-    "${{ x }}",
-    "\u{0}",
-    "\u{feff}",
-    "\t",
-    "metrics",
-    "autoscale min=1 max=",
-    "=\"",
-];
-
-const METHODS: &[&str] = &[
-    "textDocument/completion",
-    "textDocument/hover",
-    "textDocument/definition",
-    "textDocument/documentSymbol",
-    "textDocument/formatting",
-    "textDocument/codeAction",
-    "workspace/executeCommand",
-    "svcc/virtualDocument",
-];
-
 fn random_params(rng: &mut Rng, method: &str, u: &str) -> Value {
-    let p = json!({ "line": rng.below(40), "character": rng.below(120) });
-    match method {
-        "textDocument/documentSymbol" => json!({ "textDocument": { "uri": u } }),
-        "textDocument/formatting" => {
-            json!({ "textDocument": { "uri": u }, "options": { "tabSize": 4, "insertSpaces": true } })
-        }
-        "textDocument/codeAction" => json!({
-            "textDocument": { "uri": u }, "range": { "start": p, "end": p },
-            "context": { "diagnostics": [{ "range": { "start": p, "end": p }, "message": "x",
-                "data": { "fix": { "title": "t", "edits": [{ "uri": u, "range": { "start": p, "end": p }, "newText": "z" }] } } }] },
-        }),
-        "workspace/executeCommand" => json!({ "command": "svcc.showGeneratedYaml", "arguments": [u, p] }),
-        "svcc/virtualDocument" => {
-            json!({ "uri": rng.pick(&["svcc:/generated/api/production.yaml", "svcc:/stdlib/presets/worker.kdl", "svcc:/x", "file:///etc/passwd"]) })
-        }
-        // Sometimes malformed: the server must answer with an error.
-        _ if rng.below(10) == 0 => json!({ "textDocument": 5 }),
-        _ => json!({ "textDocument": { "uri": u }, "position": p }),
+    // Sometimes malformed: the server must answer with an error.
+    if rng.below(10) == 0 && !matches!(method, "workspace/executeCommand" | "svcc/virtualDocument") {
+        return json!({ "textDocument": 5 });
     }
+    let p = json!({ "line": rng.below(40), "character": rng.below(120) });
+    let virtual_doc = rng.pick(VIRTUAL);
+    params(method, u, &p, virtual_doc)
 }
 
 /// A request's answer is a result or an error with a numeric code.

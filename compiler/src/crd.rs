@@ -38,6 +38,8 @@ pub struct ServiceMonitorSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace_selector: Option<NamespaceSelector>,
     pub endpoints: Vec<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_label: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]

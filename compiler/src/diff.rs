@@ -320,14 +320,28 @@ fn compact(v: &Value) -> String {
 /// Field-level differences between two values. Lists whose items all have
 /// a distinct `name` are matched by name (so inserting a port does not
 /// show every later port as changed); pointers use the new index, or the
-/// old one for removed items.
+/// old one for removed items. Where the order of such a list means
+/// something ([`order_free`] says where it does not), a new order of the
+/// same names is a change of the list itself, its names old → new.
 pub fn fields(old: &Value, new: &Value) -> Vec<FieldChange> {
     let mut out = Vec::new();
     walk("", Some(old), Some(new), &mut out);
     out
 }
 
-fn named(items: &[Value]) -> Option<Vec<&str>> {
+/// Named lists whose order means nothing: Kubernetes looks their items up
+/// by name (a pod's `volumes` from its mounts, `ports`, `imagePullSecrets`).
+/// In every other named list the order is part of the value: containers
+/// and init containers start in it, an `env` entry's `$(VAR)` sees only
+/// the entries before it, mounts are made one after the other. `svcc diff`
+/// and import's comparison (`import::diff`, `import::ledger`) both read
+/// lists this way.
+pub fn order_free(key: &str) -> bool {
+    matches!(key, "volumes" | "ports" | "imagePullSecrets")
+}
+
+/// The items' `name`s, when every item has one and no two are the same.
+pub(crate) fn named(items: &[Value]) -> Option<Vec<&str>> {
     let names: Vec<&str> = items.iter().map(|i| i.get("name").and_then(Value::as_str)).collect::<Option<_>>()?;
     let mut sorted = names.clone();
     sorted.sort_unstable();
@@ -347,6 +361,14 @@ fn walk(ptr: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<Field
         }
         (Some(Value::Array(a)), Some(Value::Array(b))) => match (named(a), named(b)) {
             (Some(an), Some(bn)) if !a.is_empty() && !b.is_empty() => {
+                let key = ptr.rsplit('/').next().unwrap_or_default();
+                if !order_free(key) && reordered(&an, &bn) {
+                    out.push(FieldChange {
+                        pointer: ptr.to_string(),
+                        old: Some(Value::from(an.clone())),
+                        new: Some(Value::from(bn.clone())),
+                    });
+                }
                 for (j, item) in b.iter().enumerate() {
                     let old_item = an.iter().position(|n| *n == bn[j]).map(|i| &a[i]);
                     walk(&format!("{ptr}/{j}"), old_item, Some(item), out);
@@ -366,6 +388,12 @@ fn walk(ptr: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<Field
         (a, b) if a == b => {}
         (a, b) => out.push(FieldChange { pointer: ptr.to_string(), old: a.cloned(), new: b.cloned() }),
     }
+}
+
+/// The names both lists have do not come in the same order.
+fn reordered(a: &[&str], b: &[&str]) -> bool {
+    let mut theirs = b.iter().filter(|n| a.contains(n));
+    a.iter().filter(|n| b.contains(n)).any(|n| theirs.next() != Some(n))
 }
 
 /// Compare committed objects with freshly built ones.

@@ -232,6 +232,9 @@ impl PatchValue {
 #[derive(Clone, Debug, Default)]
 pub struct Body {
     pub image: Option<Image>,
+    /// `version "1.9.5"`: the `app.kubernetes.io/version` label, when the
+    /// app's version is not its image tag.
+    pub version: Option<Spanned<String>>,
     pub namespace: Option<Spanned<String>>,
     pub ports: Map<Port>,
     pub replicas: Option<Spanned<u32>>,

@@ -420,7 +420,13 @@ pub struct PlanMonitoring {
 
 #[derive(Clone, Debug)]
 pub struct PlanScrape {
+    /// The `metrics` or `endpoint` node.
+    pub at: Span,
     pub port: String,
+    /// `metrics job-label=…`: the Service label Prometheus takes the `job` from.
+    pub job_label: Option<String>,
+    /// `endpoint { … }`: the further endpoints (none of their own).
+    pub endpoints: Vec<PlanScrape>,
     /// `metrics { select { … } }`: what the ServiceMonitor selects the
     /// Services by, instead of the identity labels.
     pub select: Option<BTreeMap<String, String>>,

@@ -185,6 +185,8 @@ registry! {
     IMAGE = Setting::new("image");
     IMAGE_TAG = Setting::new("image.tag").written(|b| b.image.as_ref().and_then(|i| at(&i.tag)));
     IMAGE_DIGEST = Setting::new("image.digest");
+    /// `version "1.9.5"`: the version label, instead of the image tag.
+    VERSION = Setting::new("version").written(|b| at(&b.version));
     IMAGE_PULL_POLICY = Setting::new("image.pull-policy")
         .written(|b| b.image.as_ref().and_then(|i| at(&i.pull_policy)))
         .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/imagePullPolicy")]);

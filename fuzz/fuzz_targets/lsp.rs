@@ -15,57 +15,14 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
+#[path = "../../tests/lsp/abuse.rs"]
+mod abuse;
+use abuse::{FRAGMENTS, METHODS};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId};
 use serde_json::{Value, json};
 
 const SPEC: &str = "service api {\n    image \"ghcr.io/acme/api\"\n    port http 8080\n    replicas 2\n    probes { readiness \"/ready\" }\n    use \"./presets/base.kdl\"\n    environment production { replicas 3; patch Deployment { set \"/spec/minReadySeconds\" 5 } }\n}\n";
 const PRESET: &str = "preset base {\n    labels { team \"payments\" }\n}\n";
-
-const FRAGMENTS: &[&str] = &[
-    "{",
-    "}",
-    "\"",
-    "=",
-    ";",
-    "\n",
-    " ",
-    "#true",
-    "true",
-    "replicas 3",
-    "port http 80",
-    "environment x {",
-    "patch Deployment { set \"/spec/x\" 1 }",
-    "use \"./nope.kdl\"",
-    "use \"../../etc/passwd.kdl\"",
-    "use \"worker\"",
-    "é𝄞",
-    "/*",
-    "*/",
-    "//",
-    "/-",
-    "\\",
-    "r#\"",
-    "\"\"\"",
-    "(u8)",
-    "1e400",
-    "#nan",
-    "\u{feff}",
-    "\r\n",
-    "pipeline { deploy production }",
-    "autoscale min=1 max=3 { pods \"x\" 1 }",
-    "probes { }",
-];
-
-const REQUESTS: &[&str] = &[
-    "textDocument/completion",
-    "textDocument/hover",
-    "textDocument/definition",
-    "textDocument/documentSymbol",
-    "textDocument/formatting",
-    "textDocument/codeAction",
-    "workspace/executeCommand",
-    "svcc/virtualDocument",
-];
 
 /// A folder that is its own repository, with the preset on disk.
 fn root() -> &'static PathBuf {
@@ -196,9 +153,8 @@ impl Client {
             0..=79 => {
                 let len = u32::from(input.byte()? % 8);
                 let text = match input.byte()? {
-                    b if usize::from(b) < FRAGMENTS.len() * 6 => {
-                        FRAGMENTS[usize::from(b) % FRAGMENTS.len()].to_string()
-                    }
+                    // Three bytes in four pick a fragment, the rest raw input.
+                    b if b < 192 => FRAGMENTS[usize::from(b) % FRAGMENTS.len()].to_string(),
                     b => String::from_utf8_lossy(input.bytes(usize::from(b % 16))).into_owned(),
                 };
                 let t = &mut self.texts[doc].1;
@@ -228,18 +184,9 @@ impl Client {
                 );
             }
             _ => {
-                let method = REQUESTS[usize::from(op) % REQUESTS.len()];
+                let method = METHODS[usize::from(op) % METHODS.len()];
                 let position = json!({ "line": line, "character": character });
-                let params = match method {
-                    "workspace/executeCommand" => {
-                        json!({ "command": "svcc.showGeneratedYaml", "arguments": [uri, position] })
-                    }
-                    "svcc/virtualDocument" => json!({ "uri": "svcc:/generated/api/production.yaml" }),
-                    "textDocument/codeAction" => json!({ "textDocument": { "uri": uri },
-                        "range": { "start": position, "end": position }, "context": { "diagnostics": [] } }),
-                    _ => json!({ "textDocument": { "uri": uri }, "position": position,
-                        "options": { "tabSize": 4, "insertSpaces": true } }),
-                };
+                let params = abuse::params(method, &uri, &position, "svcc:/generated/api/production.yaml");
                 let _ = self.request(method, params);
             }
         }

@@ -249,6 +249,7 @@ pub fn layer(base: &Body, over: &Body, c: &mut Merger<'_>) -> Body {
     let (bg, cn) = rollout::merge((&base.blue_green, &base.canary), (&over.blue_green, &over.canary));
     merge_fields!(base, over;
         image: |b, o| image::merge(c, b, o),
+        version: |b, o| c.pick(&s::VERSION, o, b),
         namespace: |b, o| c.pick(&s::NAMESPACE, o, b),
         ports: |b, o| ports::merge(c, b, o),
         replicas: |b, o| c.pick(&s::REPLICAS, o, b),
@@ -315,6 +316,7 @@ mod tests {
     const A: &str = r#"
         container-name "a"
         image "ghcr.io/acme/a" tag="1" digest="sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" pull-policy="Always"
+        version "a"
         namespace "a"
         port http 8080 service-port=80 protocol="TCP" host-port=80
         replicas 1
@@ -380,6 +382,7 @@ mod tests {
     const B: &str = r#"
         container-name "b"
         image tag="2" digest="sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" pull-policy="Never"
+        version "b"
         namespace "b"
         port http 9090 service-port=90 protocol="UDP" host-port=90
         replicas 2

@@ -15,6 +15,9 @@ use crate::plan::{PlanName, PlanNames, PlanObjectMetadata};
 use crate::settings as s;
 use crate::source::Spanned;
 
+/// The version label: the image tag, or `version`.
+const VERSION_LABEL: &str = "app.kubernetes.io/version";
+
 /// The labels svcc derives; a spec may not set them (SVC0312).
 pub const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/name",
@@ -76,7 +79,11 @@ pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, version: Option<&str>, diags
             diags.push(
                 Diagnostic::error(Code::ReservedLabel, format!("label `{k}` is set by svcc"))
                     .at(v.span, "derived from the service")
-                    .help("remove it; svcc derives the standard `app.kubernetes.io/*` labels so selectors stay consistent"),
+                    .help(if k == VERSION_LABEL {
+                        format!("state the version with `version {}` (default: the image tag), or one object's in `object KIND {{ labels {{ … }} }}`", crate::diagnostic::kdl_string(&v.value))
+                    } else {
+                        "remove it; svcc derives the standard `app.kubernetes.io/*` labels so selectors stay consistent".to_string()
+                    }),
             );
             continue;
         }
@@ -196,7 +203,7 @@ pub const OBJECTS: &[&str] = &[
 
 /// Each `object`'s labels and annotations, by object (SVC0365 for one that
 /// is neither a word of [`OBJECTS`] nor an `expose`; SVC0312 for a label
-/// svcc derives).
+/// svcc derives, but the version, which no selector holds).
 pub(super) fn objects(
     objects: &Map<ObjectMetadata>,
     exposes: &Map<Expose>,
@@ -218,7 +225,8 @@ pub(super) fn objects(
         }
         let mut labels = BTreeMap::new();
         for (k, v) in &o.labels {
-            if RESERVED_LABELS.contains(&k.as_str()) {
+            // The version is in no selector: one object may say another.
+            if RESERVED_LABELS.contains(&k.as_str()) && k != VERSION_LABEL {
                 diags.push(
                     Diagnostic::error(Code::ReservedLabel, format!("label `{k}` is set by svcc"))
                         .at(v.span, "derived from the service")

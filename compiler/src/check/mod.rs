@@ -155,7 +155,8 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     // What a Service, `metrics` and `network` may name: the service's ports and its sidecars'.
     let ports = &main.ports.with_sidecars(&others);
     let mut scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
-    let mut metadata = metadata::resolve(&cx, &metadata::Written::of(b), main.version.as_deref(), diags);
+    let version = b.version.as_ref().map(|v| v.value.as_str()).or(main.version.as_deref());
+    let mut metadata = metadata::resolve(&cx, &metadata::Written::of(b), version, diags);
     let names = metadata::names(cx.service, &b.names);
     let objects = metadata::objects(&b.objects, &b.exposes, diags);
     let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
@@ -169,6 +170,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
 
     // The metric names are checked once; alerts, SLOs and analyses share them.
     let vocab = monitoring::vocabulary(b, diags);
+    let job = monitoring::job(b, &metadata.labels, objects.get("service"), &names, diags);
     let mut monitoring = monitoring::resolve(
         &monitoring::Context {
             service: cx.service,
@@ -179,6 +181,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
             vocab: vocab.as_ref(),
             rollout: rollout::declared(b),
             names: &names,
+            job: &job,
         },
         b,
         diags,
@@ -200,14 +203,14 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
         b,
         diags,
     );
-    if let (Some(m), Some(x)) = (monitoring.as_mut(), b.metrics.as_ref()) {
-        ports::scrape_port(m, &services, x.node, diags);
+    if let Some(m) = monitoring.as_mut() {
+        ports::scrape_port(m, &services, diags);
     }
     monitoring::check_select(b.metrics.as_ref(), &metadata.labels, objects.get("service"), diags);
     ports::unique_names(&services, delivery.as_ref(), &names, diags);
     let mut network = network::resolve(b.network.as_ref(), metadata.namespace.as_deref(), ports, diags);
 
-    let target = scrape_target(&cx, &names, metadata.namespace.as_deref());
+    let target = scrape_target(&cx, &names, &job, metadata.namespace.as_deref());
     scaling::keda(target, vocab.as_ref(), monitoring.as_ref(), b, &mut scaling.autoscale, diags);
     let gitops = gitops::resolve(&cx, b.gitops.as_ref(), metadata.namespace.as_deref(), diags);
     let mut jobs = jobs::resolve(&cx, b, &main.plan, gitops.as_ref(), diags);
@@ -267,10 +270,11 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
 }
 
 /// The labels the service's scraped series carry (`job` is the main
-/// Service's name), as the alerts and analyses select them.
-fn scrape_target(cx: &Cx<'_>, names: &crate::plan::PlanNames, namespace: Option<&str>) -> promql::Target {
+/// Service's name, or its `job-label`'s value), as the alerts and analyses
+/// select them.
+fn scrape_target(cx: &Cx<'_>, names: &crate::plan::PlanNames, job: &str, namespace: Option<&str>) -> promql::Target {
     promql::Target {
-        job: names.service.name.clone(),
+        job: job.to_string(),
         namespace: namespace.map(str::to_string),
         workload: names.workload.name.clone(),
         container: cx.service.to_string(),

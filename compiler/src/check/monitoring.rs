@@ -10,7 +10,7 @@ use super::merge::{Merger, merge_map, or};
 use super::ports::Ports;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::{AlertKind, AlertRule, Alerts, Body, Map, Metrics, Slo};
-use crate::plan::{PlanMonitoring, PlanPort, PlanRule, PlanRuleGroup, PlanScrape};
+use crate::plan::{PlanMonitoring, PlanPort, PlanRule, PlanRuleGroup};
 use crate::promql::{self, NameRole, Target, Vocabulary};
 use crate::settings as s;
 use crate::source::Span;
@@ -27,12 +27,16 @@ pub struct Context<'a> {
     pub vocab: Option<&'a Vocabulary>,
     /// An Argo Rollout runs the pods rather than a Deployment.
     pub rollout: bool,
-    /// The generated objects' names: the main Service is the `job`.
+    /// The generated objects' names.
     pub names: &'a crate::plan::PlanNames,
+    /// The `job` of the scraped series: the main Service's name, or its
+    /// `job-label` label's value ([`job`]).
+    pub job: &'a str,
 }
 
 /// `path=` and `port=` replace (and can conflict); the other properties
-/// replace, and `prometheus-labels` merge key by key.
+/// replace, `prometheus-labels` merge key by key, and `endpoint`s by port
+/// and path, property by property.
 pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &Option<Metrics>) -> Option<Metrics> {
     let (Some(b), Some(o)) = (base, over) else {
         return or(over, base);
@@ -50,6 +54,8 @@ pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &O
         select: b_select,
         prometheus: b_prometheus,
         scrape: b_scrape,
+        job_label: b_job_label,
+        endpoints: b_endpoints,
     } = b;
     let Metrics {
         node,
@@ -64,6 +70,8 @@ pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &O
         select,
         prometheus,
         scrape,
+        job_label,
+        endpoints,
     } = o;
     Some(Metrics {
         node: *node,
@@ -78,6 +86,8 @@ pub(super) fn merge_metrics(c: &mut Merger<'_>, base: &Option<Metrics>, over: &O
         select: or(select, b_select),
         prometheus: or(prometheus, b_prometheus),
         scrape: scrape::merge(b_scrape, scrape),
+        job_label: or(job_label, b_job_label),
+        endpoints: scrape::merge_endpoints(b_endpoints, endpoints),
     })
 }
 
@@ -187,6 +197,9 @@ pub(super) fn scrape_annotations(
     // `metrics` itself needs a port for it.
     if ports.none_declared() && m.node.file != 0 {
         return Vec::new();
+    }
+    for e in m.endpoints.values() {
+        ports.find(&e.port, "`endpoint`", diags);
     }
     let port = match &m.port {
         Some(n) => ports.find(n, "`metrics`", diags),
@@ -303,27 +316,14 @@ fn vocabulary_unchecked(b: &Body) -> Vocabulary {
 
 pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<PlanMonitoring> {
     let target = Target {
-        job: cx.names.service.name.clone(),
+        job: cx.job.to_string(),
         namespace: cx.namespace.map(str::to_string),
         workload: cx.names.workload.name.clone(),
         container: cx.service.to_string(),
     };
     let m = b.metrics.as_ref();
     let vocab = cx.vocab?;
-    let scrape = m.and_then(|m| {
-        let port = match &m.port {
-            Some(p) => cx.ports.iter().chain(cx.sidecar_ports).find(|x| x.name == p.value).map(|x| x.name.clone()),
-            None => cx.ports.first().map(|x| x.name.clone()),
-        }?;
-        Some(PlanScrape {
-            port,
-            path: m.path.as_ref().map_or("/metrics".to_string(), |p| p.value.clone()),
-            interval: m.interval.as_ref().map(|d| format_duration(d.value)),
-            scheme: m.scheme.as_ref().map(|s| s.value.clone()),
-            select: m.select.as_ref().map(|s| s.value.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()),
-            ..scrape::resolve(m, diags)
-        })
-    });
+    let scrape = m.and_then(|m| scrape::endpoints(cx, m, diags));
     let prometheus_labels: BTreeMap<String, String> =
         m.map(|m| m.prometheus_labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect()).unwrap_or_default();
 
@@ -378,6 +378,54 @@ pub fn resolve(cx: &Context<'_>, b: &Body, diags: &mut Diagnostics) -> Option<Pl
         return None;
     }
     Some(PlanMonitoring { scrape, prometheus_labels, groups })
+}
+
+/// The `job` of the service's scraped series: the main Service's name, or
+/// with `job-label`, that label's value on the main Service (SVC0374 when
+/// it has none). A job label gives every Service of the service one `job`,
+/// so with a blue-green or canary update the alerts would count the new
+/// pods and the analyses could no longer tell them from the stable ones
+/// (SVC0375).
+pub(super) fn job(
+    b: &Body,
+    labels: &BTreeMap<String, String>,
+    service_object: Option<&crate::plan::PlanObjectMetadata>,
+    names: &crate::plan::PlanNames,
+    diags: &mut Diagnostics,
+) -> String {
+    let default = names.service.name.clone();
+    let Some(key) = b.metrics.as_ref().and_then(|m| m.job_label.as_ref()) else { return default };
+    if let Some(update) = update(b) {
+        diags.push(
+            Diagnostic::error(Code::JobLabelWithRollout, "`job-label` with a blue-green or canary update")
+                .at(key.span, "gives every Service of the service one `job`")
+                .also(update, "scrapes its preview or canary pods through a Service of their own")
+                .help("remove `job-label`: each Service's series then carry that Service's name as their `job`")
+                .note("with one `job`, the alerts would count pods that serve no users yet, and the analyses could not tell the new pods from the stable ones"),
+        );
+    }
+    let mut service_labels = labels.clone();
+    service_labels.remove("app.kubernetes.io/version");
+    if let Some(o) = service_object {
+        service_labels.extend(o.labels.iter().map(|(k, (v, _))| (k.clone(), v.clone())));
+    }
+    if let Some(v) = service_labels.get(&key.value) {
+        return v.clone();
+    }
+    diags.push(
+        Diagnostic::error(Code::JobLabelNotOnService, format!("the main Service has no label `{}`", key.value))
+            .at(key.span, "not a label of the Service")
+            .help("name a label of the Service (`labels`, or `object service { labels { … } }`), or remove `job-label`")
+            .note("Prometheus would take the Service's name as the `job`, and the label would do nothing"),
+    );
+    default
+}
+
+/// The node of the enabled `blue-green` or `canary` update, if any.
+fn update(b: &Body) -> Option<Span> {
+    let on = |e: &Option<crate::source::Spanned<bool>>| e.as_ref().is_none_or(|e| e.value);
+    let bg = b.blue_green.as_ref().filter(|x| on(&x.enabled)).map(|x| x.node);
+    bg.or_else(|| b.canary.as_ref().filter(|x| on(&x.enabled)).map(|x| x.node))
 }
 
 pub(super) fn needs_metrics(span: Span, what: &str, has_metrics: bool) -> Diagnostic {

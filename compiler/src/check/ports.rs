@@ -376,27 +376,31 @@ fn expose_ports(
 /// The ServiceMonitor scrapes the main Service's port that forwards to the
 /// metrics container port, by that Service port's name (SVC0362 when the
 /// main Service's own `expose` leaves it out).
-pub(super) fn scrape_port(m: &mut PlanMonitoring, services: &[PlanService], at: Span, diags: &mut Diagnostics) {
+pub(super) fn scrape_port(m: &mut PlanMonitoring, services: &[PlanService], diags: &mut Diagnostics) {
     let Some(scrape) = m.scrape.as_mut() else { return };
     let main = services.first().filter(|s| !s.extra);
-    match main.and_then(|s| s.ports.iter().find(|p| p.target == scrape.port)) {
-        Some(p) => scrape.port = p.name.clone(),
-        None => {
-            let mut d = Diagnostic::error(
-                Code::ScrapePortNotServed,
-                format!("the metrics port `{}` is not a port of the main Service", scrape.port),
-            )
-            .at(at, "scraped through the main Service")
-            .help(format!(
-                "the ServiceMonitor reaches the pods through the main Service: add `port {0} NUMBER target={0}` to its `expose`",
-                scrape.port
-            ));
-            if let Some(s) = main {
-                d = d.also(s.span, "the main Service's ports");
+    let mut endpoints = std::mem::take(&mut scrape.endpoints);
+    for e in std::iter::once(&mut *scrape).chain(&mut endpoints) {
+        match main.and_then(|s| s.ports.iter().find(|p| p.target == e.port)) {
+            Some(p) => e.port = p.name.clone(),
+            None => {
+                let mut d = Diagnostic::error(
+                    Code::ScrapePortNotServed,
+                    format!("the metrics port `{}` is not a port of the main Service", e.port),
+                )
+                .at(e.at, "scraped through the main Service")
+                .help(format!(
+                    "the ServiceMonitor reaches the pods through the main Service: add `port {0} NUMBER target={0}` to its `expose`",
+                    e.port
+                ));
+                if let Some(s) = main {
+                    d = d.also(s.span, "the main Service's ports");
+                }
+                diags.push(d);
             }
-            diags.push(d);
         }
     }
+    scrape.endpoints = endpoints;
 }
 
 /// SVC0361: an `expose` named like the preview or canary Service.

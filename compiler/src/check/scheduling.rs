@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::merge::{Merger, or};
 use crate::model::{Map, Placement, Toleration};
-use crate::plan::{PlanAffinity, PlanToleration};
+use crate::plan::{PlanAffinity, PlanAnti, PlanToleration};
 use crate::settings as s;
 use crate::source::Spanned;
 
@@ -37,7 +37,12 @@ pub(super) fn affinity(p: &Placement) -> PlanAffinity {
             "zone" => "topology.kubernetes.io/zone",
             _ => "kubernetes.io/hostname",
         };
-        out.anti.push((key.to_string(), anti.required.as_ref().is_some_and(|r| r.value)));
+        out.anti.push(PlanAnti {
+            topology_key: key.to_string(),
+            required: anti.required.as_ref().is_some_and(|r| r.value),
+            weight: anti.prefer.as_ref().map_or(100, |w| w.value),
+            labels: node_selector(&anti.labels),
+        });
     }
     out
 }

@@ -22,6 +22,14 @@ pub const NODES: &[Node<Contents>] = &[
         ..Node::new(|n, d, c| c.body.namespace = namespace(n, d))
     },
     Node {
+        name: "version",
+        order: 11,
+        summary: "The `app.kubernetes.io/version` label, when the app's version is not its image tag",
+        doc: "language.md#version",
+        args: "VERSION",
+        ..Node::new(|n, d, c| c.body.version = version(n, d))
+    },
+    Node {
         name: "labels",
         order: 11,
         summary: "Labels of every generated object and of the pods (never the selectors)",
@@ -77,6 +85,23 @@ const fn object_name(
     decode: fn(&KdlNode, &mut Diagnostics, &mut Names),
 ) -> Node<Names> {
     Node { name, summary, doc: "language.md#names-object-names", args: "NAME", ..Node::new(decode) }
+}
+
+/// `version "1.9.5"`: a label value.
+fn version(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    let mut r = NodeReader::new(node);
+    let v = match r.arg(0) {
+        Some(e) => reader::name(diags, e, "version", |s| {
+            if s.is_empty() { Err("a version is not empty".into()) } else { values::check_label_value(s) }
+        }),
+        None => {
+            diags.push(missing(r.name_span(), "a version", "write `version \"1.9.5\"`"));
+            None
+        }
+    };
+    r.finish(diags);
+    no_children(diags, node);
+    v
 }
 
 /// Children of `names`, one per object whose name can differ from the service's.
@@ -209,6 +234,7 @@ fn object_metadata(node: &KdlNode, diags: &mut Diagnostics, objects: &mut Map<Ob
 
 /// `selector { app "details" }`: the legacy selector, at least one label.
 fn selector(node: &KdlNode, diags: &mut Diagnostics) -> Option<Spanned<Selector>> {
+    NodeReader::new(node).finish(diags);
     let (labels, workload_only) = flagged_map(node, diags, "selector label", true, Some("service"));
     if labels.is_empty() && children(node).is_empty() {
         diags.push(
@@ -251,12 +277,20 @@ pub(super) fn string_map(
     what: &str,
     label_values: bool,
 ) -> Map<Spanned<String>> {
+    NodeReader::new(node).finish(diags);
     flagged_map(node, diags, what, label_values, None).0
 }
 
-/// A `labels`-style map whose entries may carry the boolean property
-/// `flag` (`version "v1" service=#false`): the map, and the keys (with
-/// their spans) whose `flag` is `#false`.
+/// The `key "value"` children of a node whose own arguments and
+/// properties its caller reads (`pod-anti-affinity "node" { … }`).
+pub(super) fn child_map(node: &KdlNode, diags: &mut Diagnostics, what: &str) -> Map<Spanned<String>> {
+    flagged_map(node, diags, what, true, None).0
+}
+
+/// The children of a `labels`-style map, whose entries may carry the
+/// boolean property `flag` (`version "v1" service=#false`): the map, and
+/// the keys (with their spans) whose `flag` is `#false`. The node's own
+/// arguments and properties are its caller's to read.
 fn flagged_map(
     node: &KdlNode,
     diags: &mut Diagnostics,
@@ -265,7 +299,6 @@ fn flagged_map(
     flag: Option<&'static str>,
 ) -> (Map<Spanned<String>>, Vec<Spanned<String>>) {
     let mut off = Vec::new();
-    NodeReader::new(node).finish(diags);
     let mut out: Map<Spanned<String>> = IndexMap::new();
     let mut key_spans: IndexMap<String, Span> = IndexMap::new();
     for child in children(node) {

@@ -20,7 +20,7 @@ pub const NODES: &[Node<Contents>] = &[
         order: 23,
         summary: "The Prometheus scrape endpoint (a ServiceMonitor) and the service's metric names",
         doc: "observability.md#metrics",
-        props: &["path", "port", "interval", "scheme", "prometheus", "scrape-timeout", "honor-labels"],
+        props: &["path", "port", "interval", "scheme", "prometheus", "scrape-timeout", "honor-labels", "job-label"],
         children: Some(&METRICS),
         ..Node::new(|n, d, c| c.body.metrics = Some(metrics(n, d)))
     },
@@ -45,8 +45,60 @@ pub const NODES: &[Node<Contents>] = &[
     },
 ];
 
+/// The endpoint's options as children, the same for `metrics` (the first
+/// endpoint) and each `endpoint`: one declaration, two tables.
+macro_rules! scrape_children {
+    ($($first:expr),* $(,)?) => {
+        &[
+            $($first,)*
+            Node {
+                name: "tls",
+                summary: "TLS of the scrape: the server name, the CA's Secret, or skipping verification",
+                doc: "observability.md#scrape-options",
+                props: &["server-name", "ca-secret", "ca-key", "insecure-skip-verify"],
+                ..Node::new(|n, d, m| m.scrape.tls = Some(scrape::tls(n, d)))
+            },
+            Node {
+                name: "authorization",
+                summary: "The scrape's Authorization header, from a Secret key",
+                doc: "observability.md#scrape-options",
+                props: &["secret", "key", "type"],
+                ..Node::new(|n, d, m| m.scrape.authorization = scrape::authorization(n, d))
+            },
+            Node {
+                name: "bearer-token-file",
+                summary: "A bearer token file in the Prometheus pod (deprecated upstream: prefer `authorization`)",
+                doc: "observability.md#scrape-options",
+                args: "PATH",
+                ..Node::new(|n, d, m| m.scrape.bearer_token_file = scrape::token_file(n, d))
+            },
+            Node {
+                name: "relabel",
+                summary: "A relabeling of the target before the scrape (`relabelings`)",
+                doc: "observability.md#scrape-options",
+                args: "[SOURCE-LABEL]…",
+                props: scrape::RELABEL_PROPS,
+                repeat: true,
+                ..Node::new(|n, d, m| scrape::relabel(n, d, &mut m.scrape.relabelings))
+            },
+            Node {
+                name: "metric-relabel",
+                summary: "A relabeling of the scraped samples before ingestion (`metricRelabelings`)",
+                doc: "observability.md#scrape-options",
+                args: "[SOURCE-LABEL]…",
+                props: scrape::RELABEL_PROPS,
+                repeat: true,
+                ..Node::new(|n, d, m| scrape::relabel(n, d, &mut m.scrape.metric_relabelings))
+            },
+        ]
+    };
+}
+
+/// The properties of a scrape endpoint, on `metrics` and on `endpoint`.
+const ENDPOINT_PROPS: &[&str] = &["port", "path", "interval", "scheme", "scrape-timeout", "honor-labels"];
+
 /// Children of `metrics`.
-const METRICS: &[Node<Metrics>] = &[
+const METRICS: &[Node<Metrics>] = scrape_children![
     Node {
         name: "requests",
         summary: "The request counter and its status-code label",
@@ -81,45 +133,18 @@ const METRICS: &[Node<Metrics>] = &[
         })
     },
     Node {
-        name: "tls",
-        summary: "TLS of the scrape: the server name, the CA's Secret, or skipping verification",
-        doc: "observability.md#scrape-options",
-        props: &["server-name", "ca-secret", "ca-key", "insecure-skip-verify"],
-        ..Node::new(|n, d, m| m.scrape.tls = Some(scrape::tls(n, d)))
-    },
-    Node {
-        name: "authorization",
-        summary: "The scrape's Authorization header, from a Secret key",
-        doc: "observability.md#scrape-options",
-        props: &["secret", "key", "type"],
-        ..Node::new(|n, d, m| m.scrape.authorization = scrape::authorization(n, d))
-    },
-    Node {
-        name: "bearer-token-file",
-        summary: "A bearer token file in the Prometheus pod (deprecated upstream: prefer `authorization`)",
-        doc: "observability.md#scrape-options",
-        args: "PATH",
-        ..Node::new(|n, d, m| m.scrape.bearer_token_file = scrape::token_file(n, d))
-    },
-    Node {
-        name: "relabel",
-        summary: "A relabeling of the target before the scrape (`relabelings`)",
-        doc: "observability.md#scrape-options",
-        args: "[SOURCE-LABEL]…",
-        props: scrape::RELABEL_PROPS,
+        name: "endpoint",
+        summary: "A further scrape endpoint: another port or path, with its own options",
+        doc: "observability.md#further-endpoints",
+        props: ENDPOINT_PROPS,
         repeat: true,
-        ..Node::new(|n, d, m| scrape::relabel(n, d, &mut m.scrape.relabelings))
-    },
-    Node {
-        name: "metric-relabel",
-        summary: "A relabeling of the scraped samples before ingestion (`metricRelabelings`)",
-        doc: "observability.md#scrape-options",
-        args: "[SOURCE-LABEL]…",
-        props: scrape::RELABEL_PROPS,
-        repeat: true,
-        ..Node::new(|n, d, m| scrape::relabel(n, d, &mut m.scrape.metric_relabelings))
+        children: Some(&ENDPOINT),
+        ..Node::new(endpoint)
     },
 ];
+
+/// Children of `endpoint`: the scrape options.
+const ENDPOINT: &[Node<ScrapeEndpoint>] = scrape_children![];
 
 /// What every alert but `record` takes.
 const ALERT_PROPS: &[&str] = &["for", "severity", "runbook", "summary", "description"];
@@ -260,8 +285,16 @@ fn url(diags: &mut Diagnostics, e: &kdl::KdlEntry) -> Option<Spanned<String>> {
     }
 }
 
-fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
-    let mut r = NodeReader::new(node);
+/// An endpoint's properties, on `metrics` or `endpoint`.
+struct Props {
+    port: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    interval: Option<Spanned<Duration>>,
+    scheme: Option<Spanned<String>>,
+    scrape: ScrapeOptions,
+}
+
+fn endpoint_props(r: &mut NodeReader, diags: &mut Diagnostics) -> Props {
     let path = r.prop("path").and_then(|e| reader::string(diags, e));
     if let Some(p) = &path
         && !p.value.starts_with('/')
@@ -275,7 +308,6 @@ fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
     let port = r.prop("port").and_then(|e| reader::string(diags, e));
     let interval = positive(r.prop("interval").and_then(|e| reader::seconds(diags, e)), "interval", diags);
     let scheme = r.prop("scheme").and_then(|e| reader::choice(diags, e, &["http", "https"]));
-    let prometheus = r.prop("prometheus").and_then(|e| url(diags, e));
     let scrape = ScrapeOptions {
         scrape_timeout: positive(
             r.prop("scrape-timeout").and_then(|e| reader::duration(diags, e)),
@@ -285,6 +317,16 @@ fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
         honor_labels: r.prop("honor-labels").and_then(|e| reader::boolean(diags, e)),
         ..ScrapeOptions::default()
     };
+    Props { port, path, interval, scheme, scrape }
+}
+
+fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
+    let mut r = NodeReader::new(node);
+    let Props { port, path, interval, scheme, scrape } = endpoint_props(&mut r, diags);
+    let prometheus = r.prop("prometheus").and_then(|e| url(diags, e));
+    let job_label = r.prop("job-label").and_then(|e| {
+        reader::name(diags, e, "label key", |k| values::check_qualified_name(k).map_err(|e| e.to_string()))
+    });
     r.finish(diags);
     let mut m = Metrics {
         node: name_span(node),
@@ -299,9 +341,41 @@ fn metrics(node: &KdlNode, diags: &mut Diagnostics) -> Metrics {
         select: None,
         prometheus,
         scrape,
+        job_label,
+        endpoints: IndexMap::new(),
     };
     node::decode_children(METRICS, node, Twice::Decode, &mut m, diags);
     m
+}
+
+/// `endpoint port=… path=… { … }`: keyed by port and path; a second one of
+/// the same key in one block is reported.
+fn endpoint(node: &KdlNode, diags: &mut Diagnostics, m: &mut Metrics) {
+    let mut r = NodeReader::new(node);
+    let Props { port, path, interval, scheme, scrape } = endpoint_props(&mut r, diags);
+    r.finish(diags);
+    let written = port.is_some();
+    let port = port.unwrap_or_else(|| Spanned::new(String::new(), name_span(node)));
+    let mut e = ScrapeEndpoint { node: name_span(node), port, path, interval, scheme, scrape };
+    // The children are read (and reported) even without a port.
+    node::decode_children(ENDPOINT, node, Twice::Decode, &mut e, diags);
+    if !written {
+        if node.entries().iter().all(|e| e.name().is_none_or(|n| n.value() != "port")) {
+            diags.push(missing(name_span(node), "a `port=`", "write `endpoint port=\"admin\" path=\"/metrics\"`"));
+        }
+        return;
+    }
+    let key = ScrapeEndpoint::key(&e.port.value, e.path.as_ref().map(|p| p.value.as_str()));
+    if let Some(prev) = m.endpoints.get(&key) {
+        diags.push(
+            Diagnostic::error(Code::Duplicate, format!("the endpoint `{key}` is declared twice"))
+                .at(e.node, "declared again here")
+                .also(prev.node, "first declared here")
+                .help("give each endpoint its own port or path"),
+        );
+        return;
+    }
+    m.endpoints.insert(key, e);
 }
 
 /// `requests "http_requests_total" status-label="status"`.

@@ -4,7 +4,7 @@
 use kdl::KdlNode;
 
 use super::body::Contents;
-use super::metadata::string_map;
+use super::metadata::{child_map, string_map};
 use super::node::{self, Node, Twice};
 use super::reader::{self, NodeReader, children, missing, name_span, no_children};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
@@ -59,10 +59,10 @@ const AFFINITY: &[Node<Affinity>] = &[
     },
     Node {
         name: "pod-anti-affinity",
-        summary: "Keep the service's pods on different nodes (`node`) or zones (`zone`)",
+        summary: "Keep the service's pods (or the pods with the labels below it) on different nodes (`node`) or zones (`zone`)",
         doc: "language.md#affinity-and-priority-class",
         args: "node | zone",
-        props: &["required"],
+        props: &["required", "prefer"],
         repeat: true,
         ..Node::new(pod_anti_affinity)
     },
@@ -112,7 +112,8 @@ fn node_affinity(node: &KdlNode, diags: &mut Diagnostics, a: &mut Affinity) {
     a.nodes.push(NodeAffinity { key, values, prefer });
 }
 
-/// `pod-anti-affinity "node" required=#true`.
+/// `pod-anti-affinity "node" required=#true`, `pod-anti-affinity "node"
+/// prefer=5 { "app.kubernetes.io/part-of" "shop" }`.
 fn pod_anti_affinity(node: &KdlNode, diags: &mut Diagnostics, a: &mut Affinity) {
     let mut r = NodeReader::new(node);
     let topology = match r.arg(0) {
@@ -123,18 +124,37 @@ fn pod_anti_affinity(node: &KdlNode, diags: &mut Diagnostics, a: &mut Affinity) 
         }
     };
     let required = r.prop("required").and_then(|e| reader::boolean(diags, e));
+    let prefer = r.prop("prefer").and_then(|e| reader::u32_in(diags, e, 1, 100));
     r.finish(diags);
-    no_children(diags, node);
+    let labels = child_map(node, diags, "pod label");
     let Some(topology) = topology else { return };
-    if let Some(prev) = a.anti.iter().find(|p| p.topology.value == topology.value) {
+    if let (Some(req), Some(w)) = (required.as_ref().filter(|r| r.value), &prefer) {
         diags.push(
-            Diagnostic::error(Code::Duplicate, format!("`pod-anti-affinity \"{}\"` is set twice", topology.value))
-                .at(topology.span, "set again here")
-                .also(prev.topology.span, "first set here"),
+            Diagnostic::error(Code::Duplicate, "`pod-anti-affinity` is both required and preferred")
+                .at(w.span, "a preference's weight")
+                .also(req.span, "a requirement")
+                .help("a required term has no weight: keep `required=#true` or `prefer=`"),
+        );
+    }
+    let same = |p: &PodAntiAffinity| {
+        p.topology.value == topology.value
+            && p.labels.len() == labels.len()
+            && p.labels.iter().all(|(k, v)| labels.get(k).is_some_and(|x| x.value == v.value))
+    };
+    if let Some(prev) = a.anti.iter().find(|p| same(p)) {
+        let whose = if labels.is_empty() { String::new() } else { " for the same labels".to_string() };
+        diags.push(
+            Diagnostic::error(
+                Code::Duplicate,
+                format!("`pod-anti-affinity \"{}\"` is set twice{whose}", topology.value),
+            )
+            .at(topology.span, "set again here")
+            .also(prev.topology.span, "first set here"),
         );
         return;
     }
-    a.anti.push(PodAntiAffinity { topology, required });
+    let prefer = prefer.filter(|_| !required.as_ref().is_some_and(|r| r.value));
+    a.anti.push(PodAntiAffinity { topology, required, prefer, labels });
 }
 
 /// `priority-class "business-critical"`.

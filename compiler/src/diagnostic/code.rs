@@ -130,6 +130,9 @@ codes! {
     InitContainerProbe = "SVC0370", "init-container-probe";
     ContainerConflict = "SVC0371", "container-conflict";
     TokenNeeded = "SVC0372", "token-needed";
+    ScrapeEndpointTwice = "SVC0373", "scrape-endpoint-twice";
+    JobLabelNotOnService = "SVC0374", "job-label-not-on-service";
+    JobLabelWithRollout = "SVC0375", "job-label-with-rollout";
     JobNameTooLong = "SVC0380", "job-name-too-long";
     JobSettingMisplaced = "SVC0381", "job-setting-misplaced";
     ConfigTooLarge = "SVC0382", "config-too-large";

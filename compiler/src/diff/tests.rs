@@ -55,6 +55,27 @@ fn field_changes_are_json_pointers_and_named_lists_match_by_name() {
 }
 
 #[test]
+fn a_new_order_is_a_change_where_order_means_something() {
+    let pod = |init: [&str; 2], env: [&str; 2], volumes: [&str; 2]| {
+        json!({ "spec": {
+            "initContainers": [{ "name": init[0], "image": "x:1" }, { "name": init[1], "image": "x:1" }],
+            "containers": [{ "name": "app", "env": [{ "name": env[0], "value": env[0] }, { "name": env[1], "value": env[1] }] }],
+            "volumes": [{ "name": volumes[0], "emptyDir": {} }, { "name": volumes[1], "emptyDir": {} }] } })
+    };
+    let old = pod(["migrate", "seed"], ["A", "B"], ["tmp", "cache"]);
+    let f = fields(&old, &pod(["seed", "migrate"], ["B", "A"], ["cache", "tmp"]));
+    let ptrs: Vec<&str> = f.iter().map(|c| c.pointer.as_str()).collect();
+    // Init containers start in order, a `$(A)` needs A first; volumes are
+    // looked up by name, so their order is no change.
+    assert_eq!(ptrs, ["/spec/containers/0/env", "/spec/initContainers"]);
+    assert_eq!(f[1].old, Some(json!(["migrate", "seed"])));
+    assert_eq!(f[1].new, Some(json!(["seed", "migrate"])));
+    // A name added or removed alone is not a new order.
+    let f = fields(&old, &pod(["migrate", "late"], ["A", "B"], ["tmp", "cache"]));
+    assert!(!f.is_empty() && f.iter().all(|c| c.pointer == "/spec/initContainers/1"), "{f:?}");
+}
+
+#[test]
 fn selector_change_is_breaking() {
     let r = objects(&[m("d.yaml", deployment("api", Some(2)))], &[m("d.yaml", deployment("api-v2", Some(2)))]);
     assert_eq!(kinds(&r), [BreakingKind::ImmutableField]);

@@ -12,60 +12,99 @@ use super::ledger::{push_index, push_segment};
 pub struct Set {
     pub pointer: String,
     pub value: Value,
-    /// The pointer the value lands at (`/-` resolved to its index).
+    /// The input's pointer of the value: the input fields this set writes
+    /// (`pointer` is the generated object's, with `/-` for an append).
     pub covers: String,
 }
 
 /// The sets that turn `generated` into `input` (as far as `set` can:
 /// fields only `generated` has stay). `whole(pointer)` says where a
 /// difference replaces the whole value rather than going deeper
-/// (selectors: a selector is its exact set of labels).
+/// (selectors: a selector is its exact set of labels). Lists whose order
+/// means nothing (`crate::diff::order_free`) are matched by name, as
+/// `svcc diff` matches them.
 pub fn sets(generated: &Value, input: &Value, whole: &dyn Fn(&str) -> bool) -> Vec<Set> {
     let mut out = Vec::new();
-    walk(generated, input, &mut String::new(), whole, &mut out);
+    let mut at = Path::default();
+    walk(generated, input, &mut at, whole, &mut out);
     out
 }
 
-fn walk(g: &Value, i: &Value, at: &mut String, whole: &dyn Fn(&str) -> bool, out: &mut Vec<Set>) {
+/// Where the walk is: the generated object's pointer and the input's
+/// (they differ only below a list matched by name).
+#[derive(Default)]
+struct Path {
+    generated: String,
+    input: String,
+}
+
+impl Path {
+    fn set(&self, value: &Value) -> Set {
+        Set { pointer: self.generated.clone(), value: value.clone(), covers: self.input.clone() }
+    }
+}
+
+fn walk(g: &Value, i: &Value, at: &mut Path, whole: &dyn Fn(&str) -> bool, out: &mut Vec<Set>) {
     if g == i {
         return;
     }
-    if !at.is_empty() && whole(at) {
-        out.push(Set { pointer: at.clone(), value: i.clone(), covers: at.clone() });
+    if !at.generated.is_empty() && whole(&at.generated) {
+        out.push(at.set(i));
         return;
     }
+    let (glen, ilen) = (at.generated.len(), at.input.len());
     match (g, i) {
         (Value::Object(gm), Value::Object(im)) if !im.is_empty() => {
             for (k, iv) in im {
-                let len = at.len();
-                push_segment(at, k);
+                push_segment(&mut at.generated, k);
+                push_segment(&mut at.input, k);
                 match field(gm, k) {
                     Some(gv) => walk(gv, iv, at, whole, out),
-                    None => out.push(Set { pointer: at.clone(), value: iv.clone(), covers: at.clone() }),
+                    None => out.push(at.set(iv)),
                 }
-                at.truncate(len);
+                at.generated.truncate(glen);
+                at.input.truncate(ilen);
             }
         }
-        (Value::Array(ga), Value::Array(ia)) if ga.len() <= ia.len() && !ga.is_empty() => {
+        (Value::Array(ga), Value::Array(ia)) if !ga.is_empty() => {
+            let pairs = pairing(&at.input, ga, ia);
+            if pairs.is_none() && ga.len() > ia.len() {
+                // `set` cannot shorten a list: the whole list.
+                out.push(at.set(i));
+                return;
+            }
             for (n, iv) in ia.iter().enumerate() {
-                let len = at.len();
-                match ga.get(n) {
-                    Some(gv) => {
-                        push_index(at, n);
-                        walk(gv, iv, at, whole, out);
+                push_index(&mut at.input, n);
+                match pairs.as_ref().map_or(ga.get(n).map(|_| n), |p| p[n]) {
+                    Some(m) => {
+                        push_index(&mut at.generated, m);
+                        walk(&ga[m], iv, at, whole, out);
                     }
                     None => {
-                        let covers = format!("{at}/{n}");
-                        at.push_str("/-");
-                        out.push(Set { pointer: at.clone(), value: iv.clone(), covers });
+                        at.generated.push_str("/-");
+                        out.push(at.set(iv));
                     }
                 }
-                at.truncate(len);
+                at.generated.truncate(glen);
+                at.input.truncate(ilen);
             }
         }
-        _ if at.is_empty() => {}
-        _ => out.push(Set { pointer: at.clone(), value: i.clone(), covers: at.clone() }),
+        _ if at.generated.is_empty() => {}
+        _ => out.push(at.set(i)),
     }
+}
+
+/// For a list whose order means nothing (the last segment of `pointer`
+/// names it) and whose items all have distinct names on both sides: per
+/// input item, the index of the generated item of the same name. `None`
+/// for any other list, which is compared index by index.
+pub fn pairing(pointer: &str, generated: &[Value], input: &[Value]) -> Option<Vec<Option<usize>>> {
+    let key = pointer.rsplit('/').next().unwrap_or_default();
+    if !crate::diff::order_free(key) {
+        return None;
+    }
+    let (ours, theirs) = (crate::diff::named(generated)?, crate::diff::named(input)?);
+    Some(theirs.iter().map(|n| ours.iter().position(|o| o == n)).collect())
 }
 
 /// A field of an object: small objects (most of a manifest's) searched in
@@ -105,12 +144,21 @@ pub fn get<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
 /// Leaves of the generated object that the input does not have: what svcc
 /// adds by design (labels, hardening, defaults).
 pub fn added(generated: &Value, input: &Value) -> usize {
+    added_below(generated, input, "")
+}
+
+fn added_below(generated: &Value, input: &Value, key: &str) -> usize {
     match (generated, input) {
         (Value::Object(g), Value::Object(i)) if !g.is_empty() => {
-            g.iter().map(|(k, v)| field(i, k).map_or_else(|| count(v), |x| added(v, x))).sum()
+            g.iter().map(|(k, v)| field(i, k).map_or_else(|| count(v), |x| added_below(v, x, k))).sum()
         }
         (Value::Array(g), Value::Array(i)) if !g.is_empty() => {
-            g.iter().enumerate().map(|(n, v)| i.get(n).map_or_else(|| count(v), |x| added(v, x))).sum()
+            // Matched as `sets` matches them: by name where order means nothing.
+            let mut theirs: Vec<Option<usize>> = (0..g.len()).map(|n| (n < i.len()).then_some(n)).collect();
+            if let Some(pairs) = pairing(key, i, g) {
+                theirs = pairs;
+            }
+            g.iter().zip(theirs).map(|(v, n)| n.map_or_else(|| count(v), |n| added_below(v, &i[n], ""))).sum()
         }
         (Value::Object(m), _) if !m.is_empty() => count(generated),
         (Value::Array(a), _) if !a.is_empty() => count(generated),
@@ -140,6 +188,29 @@ mod tests {
         let ptrs: Vec<&str> = s.iter().map(|s| s.pointer.as_str()).collect();
         assert_eq!(ptrs, ["/spec/a", "/spec/b/-", "/spec/sel", "/spec/new"]);
         assert_eq!(added(&g, &i), 3);
+    }
+
+    #[test]
+    fn volumes_match_by_name_and_sets_point_at_the_generated_item() {
+        let vol = |n: &str| json!({"name": n, "emptyDir": {}});
+        let g =
+            json!({"spec": {"volumes": [vol("tmp"), vol("cache")], "initContainers": [{"name": "a"}, {"name": "b"}]}});
+        let mut i = json!({"spec": {"volumes": [vol("cache"), vol("tmp"), vol("extra")], "initContainers": [{"name": "b"}, {"name": "a"}]}});
+        i["spec"]["volumes"][0]["emptyDir"] = json!({"medium": "Memory"});
+        let s = sets(&g, &i, &|_| false);
+        let got: Vec<(&str, &str)> = s.iter().map(|s| (s.pointer.as_str(), s.covers.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                // `cache` is the generated object's second volume, the input's first.
+                ("/spec/volumes/1/emptyDir/medium", "/spec/volumes/0/emptyDir/medium"),
+                ("/spec/volumes/-", "/spec/volumes/2"),
+                // Init containers keep their order: compared index by index.
+                ("/spec/initContainers/0/name", "/spec/initContainers/0/name"),
+                ("/spec/initContainers/1/name", "/spec/initContainers/1/name"),
+            ]
+        );
+        assert_eq!(added(&g, &i), 0);
     }
 
     #[test]

@@ -172,17 +172,24 @@ fn child<'a>(g: Option<&'a Value>, key: Option<&str>, index: Option<usize>) -> O
 }
 
 /// Walk `input` as [`each_leaf`] does, telling `f` per leaf whether
-/// `generated` has the same leaf at the same pointer.
-fn compare(input: &Value, generated: Option<&Value>, f: &mut impl FnMut(bool)) {
+/// `generated` has the same leaf at the same pointer — or, in a list whose
+/// order means nothing, in the item of the same name (as `svcc diff` and
+/// [`super::diff::sets`] match them). `key` names `input` in its parent.
+fn compare(input: &Value, generated: Option<&Value>, key: &str, f: &mut impl FnMut(bool)) {
     match input {
         Value::Object(m) if !m.is_empty() => {
             for (k, x) in m {
-                compare(x, child(generated, Some(k), None), f);
+                compare(x, child(generated, Some(k), None), k, f);
             }
         }
         Value::Array(a) if !a.is_empty() => {
+            let pairs = match generated {
+                Some(Value::Array(g)) => super::diff::pairing(key, g, a),
+                _ => None,
+            };
             for (i, x) in a.iter().enumerate() {
-                compare(x, child(generated, None, Some(i)), f);
+                let at = pairs.as_ref().map_or(Some(i), |p| p[i]);
+                compare(x, at.and_then(|i| child(generated, None, Some(i))), "", f);
             }
         }
         _ => f(generated == Some(input)),
@@ -284,7 +291,7 @@ impl Ledger {
         mut decide: impl FnMut(&str, bool) -> Option<Fate>,
     ) {
         let mut leaves = self.entries[object].each();
-        compare(input, generated, &mut |same| {
+        compare(input, generated, "", &mut |same| {
             if let Some((p, slot)) = leaves.next()
                 && slot.is_none()
             {

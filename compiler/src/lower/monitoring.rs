@@ -9,7 +9,24 @@ use crate::crd::{
     Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup, ServiceMonitor,
     ServiceMonitorSpec,
 };
-use crate::plan::{Plan, PlanMonitoring};
+use crate::plan::{Plan, PlanMonitoring, PlanScrape};
+
+/// One ServiceMonitor endpoint.
+fn endpoint(s: &PlanScrape) -> Endpoint {
+    Endpoint {
+        port: s.port.clone(),
+        path: Some(s.path.clone()),
+        interval: s.interval.clone(),
+        scheme: s.scheme.clone(),
+        scrape_timeout: s.scrape_timeout.clone(),
+        honor_labels: s.honor_labels,
+        tls_config: s.tls.clone(),
+        authorization: s.authorization.clone(),
+        bearer_token_file: s.bearer_token_file.clone(),
+        relabelings: s.relabelings.clone(),
+        metric_relabelings: s.metric_relabelings.clone(),
+    }
+}
 
 pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
     let mut out = Vec::new();
@@ -25,19 +42,8 @@ pub fn lower(p: &Plan, m: &PlanMonitoring) -> Vec<Object> {
             spec: ServiceMonitorSpec {
                 selector: super::metadata::service_selector(p, s.select.as_ref()),
                 namespace_selector: p.namespace.as_ref().map(|ns| NamespaceSelector { match_names: vec![ns.clone()] }),
-                endpoints: vec![Endpoint {
-                    port: s.port.clone(),
-                    path: Some(s.path.clone()),
-                    interval: s.interval.clone(),
-                    scheme: s.scheme.clone(),
-                    scrape_timeout: s.scrape_timeout.clone(),
-                    honor_labels: s.honor_labels,
-                    tls_config: s.tls.clone(),
-                    authorization: s.authorization.clone(),
-                    bearer_token_file: s.bearer_token_file.clone(),
-                    relabelings: s.relabelings.clone(),
-                    metric_relabelings: s.metric_relabelings.clone(),
-                }],
+                endpoints: std::iter::once(s).chain(&s.endpoints).map(endpoint).collect(),
+                job_label: s.job_label.clone(),
             },
         };
         let mut prov = BTreeMap::new();

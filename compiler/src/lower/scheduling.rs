@@ -7,7 +7,9 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::selector;
-use crate::plan::Plan;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use crate::plan::{Plan, PlanAnti};
 
 /// The pod's node selector.
 pub(super) fn node_selector(p: &Plan) -> Option<std::collections::BTreeMap<String, String>> {
@@ -76,20 +78,27 @@ pub(super) fn affinity(p: &Plan) -> Option<Affinity> {
                 .collect(),
         ),
     });
-    let term = |key: &String| PodAffinityTerm {
-        label_selector: Some(selector(p)),
-        topology_key: key.clone(),
+    let term = |t: &PlanAnti| PodAffinityTerm {
+        label_selector: Some(if t.labels.is_empty() {
+            selector(p)
+        } else {
+            LabelSelector { match_labels: Some(t.labels.clone()), match_expressions: None }
+        }),
+        topology_key: t.topology_key.clone(),
         ..PodAffinityTerm::default()
     };
     let pod_anti_affinity = (!a.anti.is_empty()).then(|| PodAntiAffinity {
         required_during_scheduling_ignored_during_execution: super::non_empty(
-            a.anti.iter().filter(|(_, required)| *required).map(|(k, _)| term(k)).collect(),
+            a.anti.iter().filter(|t| t.required).map(term).collect(),
         ),
         preferred_during_scheduling_ignored_during_execution: super::non_empty(
             a.anti
                 .iter()
-                .filter(|(_, required)| !*required)
-                .map(|(k, _)| WeightedPodAffinityTerm { weight: 100, pod_affinity_term: term(k) })
+                .filter(|t| !t.required)
+                .map(|t| WeightedPodAffinityTerm {
+                    weight: i32::try_from(t.weight).unwrap_or(100),
+                    pod_affinity_term: term(t),
+                })
                 .collect(),
         ),
     });

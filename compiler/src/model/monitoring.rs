@@ -24,6 +24,32 @@ pub struct Metrics {
     pub prometheus: Option<Spanned<String>>,
     /// The ServiceMonitor endpoint's other settings.
     pub scrape: ScrapeOptions,
+    /// `job-label="…"`: the Service label whose value Prometheus takes as
+    /// the `job` (the ServiceMonitor's `jobLabel`).
+    pub job_label: Option<Spanned<String>>,
+    /// `endpoint port=… { … }`: further scrape endpoints, keyed by port and
+    /// path ([`ScrapeEndpoint::key`]); an environment's endpoint of the same
+    /// key refines it property by property.
+    pub endpoints: Map<ScrapeEndpoint>,
+}
+
+/// `endpoint port=… path=… interval=… scheme=… { tls …; relabel … }`: a
+/// further ServiceMonitor endpoint, with the first endpoint's options.
+#[derive(Clone, Debug)]
+pub struct ScrapeEndpoint {
+    pub node: Span,
+    pub port: Spanned<String>,
+    pub path: Option<Spanned<String>>,
+    pub interval: Option<Spanned<Duration>>,
+    pub scheme: Option<Spanned<String>>,
+    pub scrape: ScrapeOptions,
+}
+
+impl ScrapeEndpoint {
+    /// What identifies an endpoint across layers: its port and path.
+    pub fn key(port: &str, path: Option<&str>) -> String {
+        format!("{port} {}", path.unwrap_or("/metrics"))
+    }
 }
 
 /// `metrics scrape-timeout=… honor-labels=… { tls …; authorization …; relabel … }`:

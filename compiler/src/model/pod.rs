@@ -1,6 +1,6 @@
 //! The pod beyond the service's container: its other containers.
 
-use super::Body;
+use super::{Body, Map};
 use crate::source::{Span, Spanned};
 
 /// `container NAME [sidecar=#true] { … }` or `init-container NAME { … }`:
@@ -48,11 +48,16 @@ pub struct NodeAffinity {
     pub prefer: Option<Spanned<u32>>,
 }
 
-/// `pod-anti-affinity "node" [required=#true]`: keep the service's pods
-/// apart, one per node (or zone).
+/// `pod-anti-affinity "node" [required=#true | prefer=WEIGHT] [{ LABEL
+/// VALUE … }]`: keep the service's pods apart, one per node (or zone) —
+/// or, with labels, away from the pods that carry them.
 #[derive(Clone, Debug)]
 pub struct PodAntiAffinity {
     /// `node` or `zone`.
     pub topology: Spanned<String>,
     pub required: Option<Spanned<bool>>,
+    /// `prefer=WEIGHT` (1–100) of a preferred term; 100 when not given.
+    pub prefer: Option<Spanned<u32>>,
+    /// The pods to keep away from; empty: the service's own.
+    pub labels: Map<Spanned<String>>,
 }

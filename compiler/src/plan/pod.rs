@@ -57,6 +57,18 @@ pub struct PlanAffinity {
     pub required_nodes: Vec<(String, Vec<String>)>,
     /// (weight, label, values).
     pub preferred_nodes: Vec<(u32, String, Vec<String>)>,
-    /// (topology key, required): keep the service's pods apart.
-    pub anti: Vec<(String, bool)>,
+    /// Keep the service's pods apart (or away from other pods).
+    pub anti: Vec<PlanAnti>,
+}
+
+/// One pod anti-affinity term.
+#[derive(Clone, Debug)]
+pub struct PlanAnti {
+    pub topology_key: String,
+    pub required: bool,
+    /// The weight of a preferred term.
+    pub weight: u32,
+    /// The pods to keep away from (`matchLabels`); empty: the service's
+    /// own selector.
+    pub labels: BTreeMap<String, String>,
 }

@@ -14,6 +14,16 @@ pub fn map(cx: &mut Cx) {
     cx.node("image", text);
 }
 
+/// The tag of the service's own image as `image` writes it (`latest` is
+/// left out): the version label svcc derives when `version` says none.
+pub fn tag(c: &Value) -> Option<&str> {
+    let image = c.get("image")?.as_str()?;
+    let rest = image.split_once('@').map_or(image, |(r, _)| r);
+    let slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let i = rest[slash..].rfind(':')?;
+    Some(&rest[slash + i + 1..]).filter(|t| *t != "latest")
+}
+
 /// The tag of another container's image when the input has none or
 /// `latest`, which svcc refuses (SVC0306): a patch writes the input's image.
 pub const PLACEHOLDER_TAG: &str = "svcc-import-placeholder";

@@ -12,6 +12,11 @@ const DERIVED: &[&str] = &[
     "app.kubernetes.io/version",
     "app.kubernetes.io/managed-by",
 ];
+/// The label of the app's version: `version`, or one object's in `object`.
+const VERSION: &str = "app.kubernetes.io/version";
+/// The labels svcc derives that no `object` may say.
+const DERIVED_BUT_VERSION: &[&str] =
+    &["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/managed-by"];
 /// Labels svcc writes on some objects by itself: an `expose` Service's name.
 const ADDED: &[&str] = &["svcc.dev/expose"];
 /// svcc's identity selector labels.
@@ -166,9 +171,32 @@ fn names(cx: &mut Cx) {
     }
 }
 
+/// `version "…"`: the pods' version label, when it is not the image tag
+/// svcc would write. The version svcc then writes on the workload and its
+/// pods (`None`: none).
+fn version<'a>(cx: &mut Cx<'a>) -> Option<&'a str> {
+    let pods = cx.text(&format!("/spec/template/metadata/labels/{}", escape(VERSION)));
+    let own = pods.or_else(|| cx.text(&format!("/metadata/labels/{}", escape(VERSION))));
+    let tag = cx.at(super::CONTAINER).and_then(super::image::tag);
+    let tag = tag.filter(|t| crate::values::check_label_value(t).is_ok());
+    let Some(v) = own.filter(|v| Some(*v) != tag && !v.is_empty() && crate::values::check_label_value(v).is_ok())
+    else {
+        return tag;
+    };
+    cx.node("version", format!("version {}", s(v)));
+    if pods.is_some() {
+        cx.claim(0, format!("/spec/template/metadata/labels/{}", escape(VERSION)), "metadata");
+    }
+    if cx.text(&format!("/metadata/labels/{}", escape(VERSION))) == Some(v) {
+        cx.claim(0, format!("/metadata/labels/{}", escape(VERSION)), "metadata");
+    }
+    Some(v)
+}
+
 pub fn map(cx: &mut Cx) {
     selector(cx);
     names(cx);
+    let version = version(cx);
     if let Some(ns) = cx.text("/metadata/namespace") {
         cx.node("namespace", format!("namespace {}", s(ns)));
         for i in 0..cx.objects.len() {
@@ -182,11 +210,19 @@ pub fn map(cx: &mut Cx) {
         let Some(key) = object_key(cx, i) else { continue };
         let mut body = Vec::new();
         for (p, node, shared, drop) in [
-            ("/metadata/labels", "labels", &labels, DERIVED),
+            ("/metadata/labels", "labels", &labels, DERIVED_BUT_VERSION),
             ("/metadata/annotations", "annotations", &annotations, SERVER),
         ] {
             let Some(m) = cx.objects[i].value.pointer(p).and_then(Value::as_object) else { continue };
             let mut own = without(&without(m, drop), ADDED);
+            // The version svcc writes on the workload needs no `object`;
+            // another object's, or another value, does.
+            let svcc = if i == 0 { version } else { None };
+            own.retain(|k, v| {
+                k != VERSION
+                    || (v.as_str() != svcc
+                        && v.as_str().is_some_and(|v| !v.is_empty() && crate::values::check_label_value(v).is_ok()))
+            });
             // `metrics prometheus-labels` says the ServiceMonitor's and the PrometheusRule's.
             let prometheus = if node == "labels" { super::monitoring::prometheus_labels(cx) } else { Map::new() };
             own.retain(|k, v| {

@@ -1,4 +1,4 @@
-//! `metrics` (the ServiceMonitor: its first endpoint, its selector) and
+//! `metrics` (the ServiceMonitor: its endpoints, its job label, its selector) and
 //! `alerts`/`slo` (the PrometheusRule, `alerts.rs`).
 
 use serde_json::Value;
@@ -116,7 +116,7 @@ fn on_main_service(cx: &Cx, sel: &serde_json::Map<String, Value>) -> bool {
 
 /// The endpoint's options: properties of `metrics` and its children.
 fn endpoint(e: &Value, head: &mut String, children: &mut Vec<String>) {
-    for (field, prop) in [("path", "path"), ("port", "port"), ("interval", "interval"), ("scheme", "scheme")] {
+    for (field, prop) in [("port", "port"), ("path", "path"), ("interval", "interval"), ("scheme", "scheme")] {
         if let Some(p) = e.get(field).and_then(Value::as_str) {
             head.push_str(&format!(" {prop}={}", s(p)));
         }
@@ -165,12 +165,62 @@ fn endpoint(e: &Value, head: &mut String, children: &mut Vec<String>) {
     }
 }
 
+/// `endpoint port=… { … }` for each endpoint after the first that svcc can
+/// say (a named port; a port and path not scraped already), with the
+/// pointers it carries.
+fn further_endpoints(sm: &Value) -> Vec<(String, String)> {
+    let list = sm.pointer("/spec/endpoints").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let key = |e: &Value| {
+        let port = e.get("port").and_then(Value::as_str)?;
+        Some((port.to_string(), e.get("path").and_then(Value::as_str).unwrap_or("/metrics").to_string()))
+    };
+    // Without the first endpoint's port, `metrics` scrapes the first port,
+    // which another endpoint may name too: those stay patches.
+    let Some(first) = list.first().and_then(key) else { return Vec::new() };
+    let mut seen = std::collections::BTreeSet::from([first]);
+    let mut out = Vec::new();
+    for (n, e) in list.iter().enumerate().skip(1) {
+        let Some(k) = key(e) else { continue };
+        if !seen.insert(k) {
+            continue;
+        }
+        let mut head = String::from("endpoint");
+        let mut children = Vec::new();
+        endpoint(e, &mut head, &mut children);
+        let text = if children.is_empty() {
+            head
+        } else {
+            format!("{head} {{\n        {}\n    }}", children.join("\n        "))
+        };
+        out.push((text, format!("/spec/endpoints/{n}")));
+    }
+    out
+}
+
+/// `job-label="…"`, when the main Service carries the label (else SVC0374)
+/// and no Rollout's analyses tell its Services apart by `job` (SVC0375).
+fn job_label(cx: &Cx, sm: &Value) -> Option<String> {
+    let key = sm.pointer("/spec/jobLabel").and_then(Value::as_str)?;
+    let service = super::metadata::main_service(cx)?;
+    let labels = cx.objects[service].value.pointer("/metadata/labels").and_then(Value::as_object)?;
+    let ok = labels.contains_key(key) && cx.objects[0].kind != "Rollout";
+    ok.then(|| format!(" job-label={}", s(key)))
+}
+
 pub fn map(cx: &mut Cx) {
     if let Some((i, sm)) = cx.first("ServiceMonitor") {
         let e = sm.pointer("/spec/endpoints/0").cloned().unwrap_or(Value::Null);
         let mut head = String::from("metrics");
         let mut children = Vec::new();
         endpoint(&e, &mut head, &mut children);
+        if let Some(j) = job_label(cx, sm) {
+            head.push_str(&j);
+            cx.claim(i, "/spec/jobLabel", "monitoring");
+        }
+        for (text, pointer) in further_endpoints(sm) {
+            children.push(text);
+            cx.claim(i, pointer, "monitoring");
+        }
         children.extend(vocabulary(cx));
         let prometheus = prometheus_labels(cx);
         if let Some(body) = Some(&prometheus).filter(|m| !m.is_empty()).and_then(map_block) {

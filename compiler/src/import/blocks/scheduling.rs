@@ -37,18 +37,32 @@ fn node(r: &Value) -> Option<String> {
     Some(format!("node {} {}", s(r.get("key")?.as_str()?), values.filter(|v| !v.is_empty())?.join(" ")))
 }
 
-/// `pod-anti-affinity node|zone` for a term on the workload's own selector.
-fn anti(cx: &Cx, term: &Value, required: bool) -> Option<String> {
+/// `pod-anti-affinity node|zone` for a term of the workload's own selector
+/// or of other pods' labels (`{ LABEL VALUE … }`); `weight` is a preferred
+/// term's (`None`: required).
+fn anti(cx: &Cx, term: &Value, weight: Option<u64>) -> Option<String> {
     let topology = match term.get("topologyKey")?.as_str()? {
         "kubernetes.io/hostname" => "node",
         "topology.kubernetes.io/zone" => "zone",
         _ => return None,
     };
-    let own = cx.at("/spec/selector/matchLabels")?;
-    if term.as_object()?.len() != 2 || term.pointer("/labelSelector/matchLabels")? != own {
+    let selector = term.get("labelSelector")?.as_object()?;
+    let labels = selector.get("matchLabels")?.as_object().filter(|m| !m.is_empty())?;
+    if term.as_object()?.len() != 2 || selector.len() != 1 {
         return None;
     }
-    Some(format!("pod-anti-affinity {}{}", s(topology), if required { " required=#true" } else { "" }))
+    let body = if cx.at("/spec/selector/matchLabels").and_then(Value::as_object) == Some(labels) {
+        String::new()
+    } else {
+        format!(" {}", map_block(labels)?)
+    };
+    let how = match weight {
+        None => " required=#true".to_string(),
+        Some(100) => String::new(),
+        Some(w @ 1..=99) => format!(" prefer={w}"),
+        Some(_) => return None,
+    };
+    Some(format!("pod-anti-affinity {}{how}{body}", s(topology)))
 }
 
 /// `affinity { … }`: the terms svcc writes, in its order, each list up to
@@ -73,17 +87,14 @@ fn affinity(cx: &Cx) -> Vec<String> {
         out.push(format!("{line} prefer={w}"));
     }
     for t in at("podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution") {
-        let Some(line) = t
-            .get("podAffinityTerm")
-            .filter(|_| t.get("weight").and_then(Value::as_u64) == Some(100))
-            .and_then(|term| anti(cx, term, false))
+        let Some(line) = t.get("podAffinityTerm").and_then(|term| anti(cx, term, Some(t.get("weight")?.as_u64()?)))
         else {
             break;
         };
         out.push(line);
     }
     out.extend(
-        at("podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution").iter().map_while(|t| anti(cx, t, true)),
+        at("podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution").iter().map_while(|t| anti(cx, t, None)),
     );
     out
 }
