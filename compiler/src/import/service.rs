@@ -246,7 +246,7 @@ fn natives(
     mapped: Vec<Mapped>,
     ledger: &mut Ledger,
     (opts, quick): (&Options, bool),
-) -> Result<(Vec<(String, Planned)>, Option<(String, Run)>), Failure> {
+) -> Result<Natives, Failure> {
     let all: Vec<(String, Vec<SpecNode>)> = mapped.iter().map(|m| (m.env.clone(), m.nodes.clone())).collect();
     let text = render::combined(header, name, &all, true);
     let run = build_as(&text, quick);
@@ -270,6 +270,10 @@ fn natives(
     }
     Ok((out, together.then_some((text, run))))
 }
+
+/// Every environment's plan, and the text and build of all together when
+/// that is what they were planned from.
+type Natives = (Vec<(String, Planned)>, Option<(String, Run)>);
 
 /// One environment mapped and built, its patches planned but not built.
 struct Planned {
