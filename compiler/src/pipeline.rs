@@ -297,16 +297,7 @@ fn build_environments(run: &mut Run, folder: &str, opts: &Options, diags: &mut D
         if opts.objects_only {
             patch::apply(&mut objects, &plan.patches, &plan.environment, diags);
         } else {
-            let audit = harden::Audit::before_patches(&objects, plan, diags);
-            patch::apply(&mut objects, &plan.patches, &plan.environment, diags);
-            exceptions.record(plan, &audit.after_patches(&objects, plan, diags));
-            let errors_before = diags.error_count();
-            validate::validate(&objects, diags);
-            // What the schema allows but the cluster would not: only on objects
-            // that fit their schema (anything else is reported already).
-            if diags.error_count() == errors_before {
-                admission::admit(&objects, diags);
-            }
+            patch_and_check(&mut objects, plan, &mut exceptions, diags);
         }
         if !opts.check_only {
             run.artifacts.extend(emit::artifacts(folder, &plan.environment, &objects));
@@ -318,6 +309,54 @@ fn build_environments(run: &mut Run, folder: &str, opts: &Options, diags: &mut D
     if opts.environments.is_empty() && !opts.objects_only {
         exceptions.report_unused(diags);
     }
+}
+
+/// Patch one environment's objects, with the hardening audit before and
+/// after, then validate them and admit them.
+fn patch_and_check(objects: &mut [Object], plan: &Plan, exceptions: &mut harden::Exceptions, diags: &mut Diagnostics) {
+    let audit = harden::Audit::before_patches(objects, plan, diags);
+    patch::apply(objects, &plan.patches, &plan.environment, diags);
+    exceptions.record(plan, &audit.after_patches(objects, plan, diags));
+    let errors_before = diags.error_count();
+    validate::validate(objects, diags);
+    // What the schema allows but the cluster would not: only on objects
+    // that fit their schema (anything else is reported already).
+    if diags.error_count() == errors_before {
+        admission::admit(objects, diags);
+    }
+}
+
+/// A run made with [`Options::objects_only`] (and `check_only`) finished
+/// as the same run without `objects_only`: the hardening audit,
+/// validation and admission of the objects it lowered, instead of
+/// parsing, checking and lowering the same text again (`svcc import`'s
+/// build that counts, when it builds the text of its native build).
+///
+/// Only for a run without errors whose plans have no patches: then its
+/// objects are what the full run lowers, and patching changes nothing.
+/// `None` for any other run, and when these stages find an error: the
+/// caller builds again for the full diagnostics. The warnings they add
+/// come without fixes.
+pub fn finish_objects_only(mut run: Run, opts: &Options) -> Option<Run> {
+    let finishable = opts.check_only && !opts.objects_only && !opts.deny_warnings;
+    let patched = run.plans.iter().any(|p| !p.patches.is_empty());
+    if !finishable || patched || run.has_errors() || run.objects.len() != run.plans.len() {
+        return None;
+    }
+    let mut diags = Diagnostics::new();
+    let mut exceptions = harden::Exceptions::default();
+    for (plan, objects) in run.plans.iter().zip(&mut run.objects) {
+        patch_and_check(objects, plan, &mut exceptions, &mut diags);
+    }
+    if opts.environments.is_empty() {
+        exceptions.report_unused(&mut diags);
+    }
+    if diags.has_errors() {
+        return None;
+    }
+    diags.extend(std::mem::take(&mut run.diagnostics));
+    finish(&mut run, diags, opts, &[]);
+    Some(run)
 }
 
 /// The pipeline files span every environment: written by full builds only.

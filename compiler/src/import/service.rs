@@ -53,12 +53,27 @@ fn build(text: &str) -> Run {
     build_as(text, false)
 }
 
+fn options(objects_only: bool) -> pipeline::Options {
+    pipeline::Options { check_only: true, objects_only, ..pipeline::Options::default() }
+}
+
 /// A build; `objects_only`: no validation or admission (a native build
 /// whose objects only seed the patch diff, see [`import_service`]).
 fn build_as(text: &str, objects_only: bool) -> Run {
     let input = Input { name: "service.kdl".into(), bytes: text.as_bytes().to_vec() };
-    let opts = pipeline::Options { check_only: true, objects_only, ..pipeline::Options::default() };
-    pipeline::run(&input, &[], &crate::NoFiles, &opts)
+    pipeline::run(&input, &[], &crate::NoFiles, &options(objects_only))
+}
+
+/// The build of `text` (with validation), given an earlier build of the
+/// same text: that one when it validated; when it was objects only, that
+/// one finished when it can be ([`pipeline::finish_objects_only`]: the
+/// same objects and errors, without parsing and lowering again); else a
+/// new build.
+fn rebuild(text: &str, earlier: Run, quick: bool) -> Run {
+    if !quick {
+        return earlier;
+    }
+    pipeline::finish_objects_only(earlier, &options(false)).unwrap_or_else(|| build(text))
 }
 
 fn errors(run: &Run) -> Vec<&Diagnostic> {
@@ -113,8 +128,8 @@ fn import_with(w: &Workload, multi: bool, opts: &Options, quick: bool) -> Result
         mapped.push(Mapped { env, objs, ids, nodes, designed });
     }
     let (envs, text, run) = if multi {
-        let planned = natives(&header, &w.name, mapped, &mut ledger, (opts, quick))?;
-        combine(&header, &w.name, planned)?
+        let (planned, native) = natives(&header, &w.name, mapped, &mut ledger, (opts, quick))?;
+        combine(&header, &w.name, planned, native.map(|(text, run)| (text, run, quick)))?
     } else {
         let m = mapped.pop().ok_or_else(|| failed(&w.name, "no environment".into()))?;
         let (nodes, run) = native_rounds(&header, &w.name, None, m.nodes, quick)?;
@@ -128,7 +143,7 @@ fn import_with(w: &Workload, multi: bool, opts: &Options, quick: bool) -> Result
         // validation if it had none).
         let text = render::spec(&header, &w.name, &r.nodes, &[], None).text;
         let run = match r.run.take() {
-            Some(_) if quick && !patches => build(&text),
+            Some(run) if !patches => rebuild(&text, run, quick),
             Some(run) => run,
             None => return Err(failed(&w.name, "no build".into())),
         };
@@ -168,10 +183,22 @@ fn import_with(w: &Workload, multi: bool, opts: &Options, quick: bool) -> Result
 /// neither, so this is what building each first gives when it accepts
 /// them). Otherwise as the one-environment import: each environment built
 /// with its patches until svcc accepts them all, then combined.
-fn combine(header: &str, name: &str, planned: Vec<(String, Planned)>) -> Result<Combined, Failure> {
+///
+/// `native`: the native build of every environment together (its text,
+/// the build, whether it was objects only), when [`natives`] kept it: the
+/// first build, when no environment has patches, is of the same text.
+fn combine(
+    header: &str,
+    name: &str,
+    planned: Vec<(String, Planned)>,
+    native: Option<(String, Run, bool)>,
+) -> Result<Combined, Failure> {
     let nodes: Vec<(String, Vec<SpecNode>)> = planned.iter().map(|(e, p)| (e.clone(), p.with_patches())).collect();
     let first = render::combined(header, name, &nodes, true);
-    let run = build(&first);
+    let run = match native {
+        Some((text, run, quick)) if text == first => rebuild(&first, run, quick),
+        _ => build(&first),
+    };
     if errors(&run).is_empty() {
         let envs = planned.into_iter().zip(nodes).map(|((e, p), (_, n))| (e, p.accepted(n))).collect();
         return Ok((envs, first, run));
@@ -213,16 +240,18 @@ struct Mapped<'a> {
 /// nodes every environment has alike once, the rest in `environment`
 /// blocks), so the patches make the objects of the spec that is written;
 /// when svcc refuses anything there, each environment alone, as a
-/// one-environment import does, until svcc accepts what is left.
+/// one-environment import does, until svcc accepts what is left. Also
+/// the text and build of all together, when that is what was used.
 fn natives(
     header: &str,
     name: &str,
     mapped: Vec<Mapped>,
     ledger: &mut Ledger,
     (opts, quick): (&Options, bool),
-) -> Result<Vec<(String, Planned)>, Failure> {
+) -> Result<Natives, Failure> {
     let all: Vec<(String, Vec<SpecNode>)> = mapped.iter().map(|m| (m.env.clone(), m.nodes.clone())).collect();
-    let run = build_as(&render::combined(header, name, &all, true), quick);
+    let text = render::combined(header, name, &all, true);
+    let run = build_as(&text, quick);
     let objects = |env: &str| run.plans.iter().position(|p| p.environment == env).and_then(|i| run.objects.get(i));
     let together = errors(&run).is_empty() && mapped.iter().all(|m| objects(m.env).is_some());
     let mut out = Vec::new();
@@ -241,8 +270,12 @@ fn natives(
         let (accounts, blocks, owners) = plan_patches(m.objs, (&m.ids, &m.designed), generated, ledger, opts);
         out.push((m.env.clone(), Planned { nodes, run: own, accounts, blocks, owners }));
     }
-    Ok(out)
+    Ok((out, together.then_some((text, run))))
 }
+
+/// Every environment's plan, and the text and build of all together when
+/// that is what they were planned from.
+type Natives = (Vec<(String, Planned)>, Option<(String, Run)>);
 
 /// One environment mapped and built, its patches planned but not built.
 struct Planned {

@@ -1,7 +1,7 @@
 //! Reading the input: multi-document YAML into JSON values, each with the
 //! span of its document, within bounds (untrusted input).
 
-mod fast;
+pub mod fast;
 
 use serde_json::Value;
 

@@ -8,14 +8,16 @@
 //! import` spends reading manifests. This reader gives up (`None`, and
 //! serde-saphyr reads the document, errors included) on anything it does
 //! not know to read the same: anchors, aliases, tags, block and multi-line
-//! scalars, flow collections with content, comments after content, tabs,
-//! `\r`, bytes outside ASCII, escapes in double quotes, duplicate keys,
-//! keys that are not plain names, and every plain scalar whose type it
-//! cannot prove (serde-saphyr reads YAML 1.1 booleans, hexadecimal and
-//! octal integers, floats, `.inf`; here a plain scalar is a string only
-//! when it cannot be any of them, a number only as a plain decimal
-//! integer). Giving up is always safe; a value must equal serde-saphyr's,
-//! which the tests below check on tricky scalars and random documents.
+//! scalars, flow collections with content, comments after content on its
+//! line, 32 comment lines in a row after content, control characters
+//! (tabs and `\r` among them), bytes outside ASCII, escapes in double
+//! quotes, duplicate keys, keys that are not plain names, and every plain
+//! scalar whose type it cannot prove (serde-saphyr reads YAML 1.1
+//! booleans, hexadecimal and octal integers, floats, `.inf`; here a plain
+//! scalar is a string only when it cannot be any of them, a number only
+//! as a plain decimal integer). Giving up is always safe; a value must
+//! equal serde-saphyr's, which the tests below check on tricky scalars
+//! and random documents.
 //! It recurses once per nesting level, at most [`MAX_DEPTH`], and reads at
 //! most [`MAX_NODES`] nodes (below serde-saphyr's budgets: past them it
 //! decides).
@@ -26,6 +28,9 @@ use serde_json::{Map, Value};
 pub const MAX_DEPTH: usize = 32;
 /// More nodes than this are left to serde-saphyr (its limit is 250,000).
 pub const MAX_NODES: usize = 100_000;
+/// This many comment lines in a row after content are left to serde-saphyr
+/// (after an empty value, it refuses 33).
+const MAX_COMMENTS: usize = 32;
 
 /// One line with content: its indentation and its text (no trailing spaces).
 #[derive(Clone, Copy)]
@@ -43,16 +48,29 @@ struct Reader<'a> {
 /// The values of one document's text as `serde_saphyr::from_multiple`
 /// gives them (an empty document: none), or `None` to let it decide.
 pub fn document(text: &str) -> Option<Vec<Value>> {
-    if text.bytes().any(|b| b == b'\t' || b == b'\r' || !b.is_ascii()) {
+    // Control characters (tabs and `\r` too, but not line ends) are
+    // serde-saphyr's: inside quotes, YAML refuses most of them.
+    if text.bytes().any(|b| (b.is_ascii_control() && b != b'\n') || !b.is_ascii()) {
         return None;
     }
     let mut lines = Vec::new();
+    // Comment lines since the last content line: serde-saphyr refuses an
+    // empty value followed by more than 32 (blank lines between them
+    // count for nothing), so a long run after content is left to it.
+    let mut comments = 0;
     for (n, raw) in text.split('\n').enumerate() {
         let text = raw.trim_end_matches(' ');
         let body = text.trim_start_matches(' ');
+        if body.starts_with('#') && !lines.is_empty() {
+            comments += 1;
+            if comments >= MAX_COMMENTS {
+                return None;
+            }
+        }
         if body.is_empty() || body.starts_with('#') {
             continue;
         }
+        comments = 0;
         if n == 0 && text == "---" {
             continue;
         }
@@ -294,25 +312,26 @@ fn plain(t: &str) -> Option<Value> {
     (b[0].is_ascii_digit() && b.iter().copied().any(proof)).then(|| Value::String(t.to_string()))
 }
 
+/// Whether the fast path reads `text`; when it does, asserts (panics
+/// otherwise) that serde-saphyr reads the same values (empty documents
+/// aside). The check of the tests below and of the `yaml_fast` fuzz
+/// target (docs/fuzzing.md).
+pub fn agrees(text: &str) -> bool {
+    let saphyr =
+        || serde_saphyr::from_multiple::<Value>(text).ok().map(|v| v.into_iter().filter(|v| !v.is_null()).collect());
+    match document(text) {
+        Some(v) => {
+            let v: Vec<Value> = v.into_iter().filter(|v| !v.is_null()).collect();
+            assert_eq!(Some(&v), saphyr().as_ref(), "{text:?}");
+            true
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn saphyr(text: &str) -> Option<Vec<Value>> {
-        serde_saphyr::from_multiple::<Value>(text).ok().map(|v| v.into_iter().filter(|v| !v.is_null()).collect())
-    }
-
-    /// Whatever the fast path reads, serde-saphyr reads the same.
-    fn agrees(text: &str) -> bool {
-        match document(text) {
-            Some(v) => {
-                let v: Vec<Value> = v.into_iter().filter(|v| !v.is_null()).collect();
-                assert_eq!(Some(&v), saphyr(text).as_ref(), "{text:?}");
-                true
-            }
-            None => false,
-        }
-    }
 
     #[test]
     fn manifests_are_read_as_serde_saphyr_reads_them() {
@@ -427,6 +446,13 @@ mod tests {
             "<<",
             "=",
             "a=b",
+            // Control characters: YAML refuses most of them in quotes
+            // (found by the `yaml_fast` fuzz target).
+            "\"3.2\u{e}1\"",
+            "'a\u{1}'",
+            "\"x\u{7f}\"",
+            "a\u{e}b",
+            "\u{0}",
         ];
         let mut read = 0;
         for s in scalars {
@@ -437,6 +463,25 @@ mod tests {
             }
         }
         assert!(read > 60, "the fast path read only {read}");
+    }
+
+    /// serde-saphyr refuses an empty value followed by 33 comment lines
+    /// (found by the `yaml_fast` fuzz target); fewer, it reads.
+    #[test]
+    fn long_comment_runs_after_content_are_left_to_serde_saphyr() {
+        for n in [1, 31, 32, 33, 40] {
+            let comments = "#\n".repeat(n);
+            for text in [
+                format!("a:\n{comments}"),
+                format!("a:\n- x\n-\n{comments}"),
+                format!("a:\n{comments}\n{comments}b: 1\n"),
+                format!("x: 1\n{comments}"),
+                format!("{comments}a:\n"),
+            ] {
+                agrees(&text);
+            }
+        }
+        assert!(agrees(&format!("a:\n{}", "#\n".repeat(31))));
     }
 
     /// Every document of the YAML files under `SVCC_YAML_CORPUS` (say, the
