@@ -385,3 +385,29 @@ fn templates_cannot_recurse_or_explode() {
     assert_eq!(o.status.code(), Some(0), "{all}");
     assert!(all.contains("e0 e1 e2 e3 e4 "), "{all}");
 }
+
+/// A spec cannot drive the terminal of whoever runs `svcc check` on it: a
+/// value with escape sequences (spelled `\u{1b}` in a KDL string), a raw
+/// escape character (a syntax error whose snippet shows the line), a
+/// bidirectional override and a file name with an escape sequence all
+/// reach stderr as visible text, never as the characters themselves.
+#[test]
+fn terminal_escapes_in_a_spec_are_shown_not_obeyed() {
+    let s = Sandbox::new("terminal");
+    let osc = "\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{9b}31m\\u{202e}";
+    s.write("repo/value.kdl", &format!("{SERVICE}    labels {{ team \"a{osc}b\" }}\n}}\n"));
+    s.write("repo/raw.kdl", &format!("{SERVICE}    labels {{ team \"a\u{1b}[2Jb\" }}\n}}\n"));
+    s.write("repo/name-\u{1b}[31m.kdl", &format!("{SERVICE}    replicas -1\n}}\n"));
+    for file in ["value.kdl", "raw.kdl", "name-\u{1b}[31m.kdl"] {
+        for format in ["human", "github"] {
+            let (o, _, all) = s.svcc(&["check", "--format", format, "--color", "never", file]);
+            assert!(o.status.code().is_some_and(|c| c != 0), "{file} ({format}):\n{all}");
+            let obeyed: Vec<char> =
+                all.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\t') || *c == '\u{202e}').collect();
+            assert!(obeyed.is_empty(), "{file} ({format}): {obeyed:?} reached the terminal:\n{all}");
+            if format == "human" {
+                assert!(all.contains("\\u{1b}") || all.contains('?'), "{file}: the escape is not shown\n{all}");
+            }
+        }
+    }
+}

@@ -308,7 +308,9 @@ impl Report {
             count(ObjectStatus::Changed),
             self.breaking_count()
         ));
-        s
+        // Names, keys and values come from YAML anyone may commit: no
+        // escape sequence of theirs reaches the terminal.
+        crate::diagnostic::render::visible(&s)
     }
 }
 

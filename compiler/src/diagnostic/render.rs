@@ -198,13 +198,14 @@ fn human(files: &[FileDiagnostics], style: HumanStyle) -> String {
     let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).without_syntax_highlighting().with_width(style.width);
     let mut out = String::new();
-    let named = |f: &SourceFile| NamedSource::new(f.name.clone(), f.text.clone());
+    let named = |f: &SourceFile| NamedSource::new(visible(&f.name), shown_source(&f.text));
     for f in files {
         for (shown, d) in f.diagnostics.iter().enumerate() {
             if shown == MAX_HUMAN_PER_FILE {
                 let rest = f.diagnostics.len() - shown;
                 let name = f.file.as_ref().map(|f| f.name.as_str()).or(f.name.as_deref()).unwrap_or("this input");
-                let _ = writeln!(out, "… and {rest} more problems in {name} (`--format json` lists them all)\n");
+                let _ =
+                    writeln!(out, "… and {rest} more problems in {} (`--format json` lists them all)\n", visible(name));
                 break;
             }
             // Clamp spans onto char boundaries so miette never slices mid-char.
@@ -227,7 +228,7 @@ fn human(files: &[FileDiagnostics], style: HumanStyle) -> String {
             if d.primary.is_none() {
                 // No snippet to name the file: say which input it is about.
                 if let Some(name) = f.file.as_ref().map(|f| f.name.as_str()).or(f.name.as_deref()) {
-                    let _ = writeln!(buf, "  in {name}");
+                    let _ = writeln!(buf, "  in {}", visible(name));
                 }
             }
             out.push_str(&buf);
@@ -241,14 +242,69 @@ fn human(files: &[FileDiagnostics], style: HumanStyle) -> String {
     out
 }
 
+/// The diagnostic as the terminal shows it: spans clamped onto char
+/// boundaries (miette never slices mid-char), and every text made
+/// [`visible`].
 fn clamp(d: &Diagnostic, files: &FileDiagnostics) -> Diagnostic {
     let mut d = d.clone();
     for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
         if let Some(f) = files.source(l.span.file) {
             l.span = l.span.clamp_to(&f.text);
         }
+        l.message = visible(&l.message);
     }
+    d.message = visible(&d.message);
+    d.help = d.help.as_deref().map(visible);
+    d.notes = d.notes.iter().map(|n| visible(n)).collect();
     d
+}
+
+/// Characters a spec (or a file name) may hold that a terminal would
+/// obey rather than show: control characters (an escape sequence can
+/// retitle the window, move the cursor over earlier lines or write the
+/// clipboard), bidirectional controls (which reorder what is shown) and
+/// the line and paragraph separators. Line feeds and tabs are layout.
+fn hidden(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
+}
+
+/// A message with every [`hidden`] character written as its escape
+/// (`\u{1b}`), as a KDL string would spell it.
+pub fn visible(text: &str) -> String {
+    if !text.chars().any(hidden) {
+        return text.to_string();
+    }
+    text.chars().fold(String::with_capacity(text.len() + 8), |mut out, c| {
+        if hidden(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+        out
+    })
+}
+
+/// A source text as the snippets show it: each [`hidden`] character (a
+/// carriage return too, unless a line feed follows) replaced by a visible
+/// one of the same length in UTF-8, so every span still points where it
+/// did.
+fn shown_source(text: &std::sync::Arc<str>) -> std::sync::Arc<str> {
+    let lone_cr = |i: usize| text.as_bytes()[i] == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n');
+    if !text.char_indices().any(|(i, c)| if c == '\r' { lone_cr(i) } else { hidden(c) }) {
+        return text.clone();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        let shown = if c == '\r' { lone_cr(i) } else { hidden(c) };
+        out.push(match (shown, c.len_utf8()) {
+            (false, _) => c,
+            (true, 1) => '?',
+            (true, 2) => '\u{bf}',
+            (true, _) => '\u{fffd}',
+        });
+    }
+    out.into()
 }
 
 fn counts(files: &[FileDiagnostics]) -> (usize, usize) {
@@ -403,7 +459,7 @@ fn github(files: &[FileDiagnostics]) -> String {
             };
             let mut props = vec![format!("title={}", escape_prop(&format!("svcc {}", d.code)))];
             if let Some(n) = &name {
-                props.push(format!("file={}", escape_prop(n)));
+                props.push(format!("file={}", escape_prop(&visible(n))));
             }
             if let (Some(p), Some(file)) = (&d.primary, f.primary_source(d)) {
                 let span = p.span.clamp_to(&file.text);
@@ -423,6 +479,7 @@ fn github(files: &[FileDiagnostics]) -> String {
 }
 
 fn github_message(f: &FileDiagnostics, d: &Diagnostic) -> String {
+    let d = &clamp(d, f);
     let mut msg = format!("{}: {}", d.code, d.message);
     if let Some(p) = &d.primary {
         let _ = write!(msg, "\nhere: {}", p.message);
@@ -431,7 +488,7 @@ fn github_message(f: &FileDiagnostics, d: &Diagnostic) -> String {
         match f.source(l.span.file) {
             Some(src) => {
                 let (line, col) = src.line_col(l.span.clamp_to(&src.text).start);
-                let _ = write!(msg, "\n{}:{line}:{col}: {}", src.name, l.message);
+                let _ = write!(msg, "\n{}:{line}:{col}: {}", visible(&src.name), l.message);
             }
             None => {
                 let _ = write!(msg, "\n{}", l.message);

@@ -211,3 +211,12 @@ fn folders_that_span_services_are_owned_whole() {
     assert_eq!(owning_folder("_env.prod/extra/policy.yaml"), "_env.prod");
     assert_eq!(owning_folder("_argocd/applicationset-svcc.yaml"), "_argocd");
 }
+
+#[test]
+fn committed_escape_sequences_are_shown_not_obeyed() {
+    let mut new = deployment("api", Some(2));
+    new["metadata"]["annotations"] = json!({ "x\u{1b}]0;t\u{7}": "\u{9b}31m" });
+    let text = objects(&[m("d\u{1b}[2J.yaml", deployment("api", Some(2)))], &[m("d\u{1b}[2J.yaml", new)]).to_text();
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+    assert!(text.contains("\\u{1b}"), "{text}");
+}

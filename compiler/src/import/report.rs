@@ -145,7 +145,9 @@ impl Report {
             t.changed,
             t.not_carried_over
         );
-        out
+        // Reasons and pointers hold the input's keys and values: no escape
+        // sequence of theirs reaches the terminal.
+        crate::diagnostic::render::visible(&out)
     }
 }
 
