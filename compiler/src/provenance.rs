@@ -279,6 +279,16 @@ mod tests {
     }
 
     #[test]
+    fn the_version_label_points_at_version_or_its_default() {
+        const VERSION: &str = "/spec/template/metadata/labels/app.kubernetes.io~1version";
+        let a = trace_str(SPEC, &["prod"], "Deployment/s", VERSION);
+        assert_eq!(a[0].origin, Origin::Default { setting: "version".into() });
+        let spec = SPEC.replace("    replicas 3\n", "    replicas 3\n    version \"1.0.0\"\n");
+        let a = trace_str(&spec, &["prod"], "Deployment/s", VERSION);
+        assert!(matches!(a[0].origin, Origin::Spec(_)), "{:?}", a[0]);
+    }
+
+    #[test]
     fn unknown_objects_are_errors() {
         assert!(trace(&run_str(SPEC, &[]), "Deployment/nope", "/spec").is_err());
     }

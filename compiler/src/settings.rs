@@ -186,7 +186,16 @@ registry! {
     IMAGE_TAG = Setting::new("image.tag").written(|b| b.image.as_ref().and_then(|i| at(&i.tag)));
     IMAGE_DIGEST = Setting::new("image.digest");
     /// `version "1.9.5"`: the version label, instead of the image tag.
-    VERSION = Setting::new("version").written(|b| at(&b.version));
+    VERSION = Setting::new("version")
+        .written(|b| at(&b.version))
+        .fields(&[
+            (Kind::Deployment, "/metadata/labels/app.kubernetes.io~1version"),
+            (Kind::Deployment, "/spec/template/metadata/labels/app.kubernetes.io~1version"),
+        ])
+        .default(
+            "the image tag (`1.4.2` of `ghcr.io/acme/api:1.4.2`), the app's version as Kubernetes' recommended labels say it",
+            "`version \"1.4.2\"` when the app's version is not its image tag",
+        );
     IMAGE_PULL_POLICY = Setting::new("image.pull-policy")
         .written(|b| b.image.as_ref().and_then(|i| at(&i.pull_policy)))
         .fields(&[(Kind::Deployment, "/spec/template/spec/containers/0/imagePullPolicy")]);
