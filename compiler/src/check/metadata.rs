@@ -47,6 +47,8 @@ pub(super) struct Written<'b> {
     pub annotations: &'b Map<Spanned<String>>,
     pub pod_annotations: &'b Map<Spanned<String>>,
     pub selector: &'b Option<Spanned<crate::model::Selector>>,
+    /// `version "…"`: the version label instead of the image tag.
+    pub version: &'b Option<Spanned<String>>,
 }
 
 impl<'b> Written<'b> {
@@ -57,6 +59,7 @@ impl<'b> Written<'b> {
             annotations: &b.annotations,
             pod_annotations: &b.pod_annotations,
             selector: &b.selector,
+            version: &b.version,
         }
     }
 }
@@ -70,9 +73,9 @@ const UNSTABLE: &[(&str, &str)] = &[
     ("controller-revision-hash", "is set by the controller, per revision"),
 ];
 
-/// `version` is the image tag (the `app.kubernetes.io/version` label when
-/// it is a valid label value).
-pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, version: Option<&str>, diags: &mut Diagnostics) -> Metadata {
+/// The `app.kubernetes.io/version` label is the spec's `version`, else
+/// `image_tag` when it is a valid label value.
+pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, image_tag: Option<&str>, diags: &mut Diagnostics) -> Metadata {
     let mut labels = BTreeMap::new();
     for (k, v) in w.labels {
         if RESERVED_LABELS.contains(&k.as_str()) {
@@ -103,7 +106,7 @@ pub(super) fn resolve(cx: &Cx<'_>, w: &Written<'_>, version: Option<&str>, diags
         service_selector.retain(|k, _| !given.value.workload_only.iter().any(|o| &o.value == k));
     }
     labels.insert("app.kubernetes.io/managed-by".to_string(), "svcc".to_string());
-    if let Some(v) = version
+    if let Some(v) = w.version.as_ref().map(|v| v.value.as_str()).or(image_tag)
         && crate::values::check_label_value(v).is_ok()
     {
         labels.insert("app.kubernetes.io/version".to_string(), v.to_string());

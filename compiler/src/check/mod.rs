@@ -155,8 +155,7 @@ fn resolve(spec: &Spec, env: &str, b: &Body, opts: &Options, diags: &mut Diagnos
     // What a Service, `metrics` and `network` may name: the service's ports and its sidecars'.
     let ports = &main.ports.with_sidecars(&others);
     let mut scaling = scaling::resolve(&cx, &b.replicas, b.autoscale.as_ref(), diags);
-    let version = b.version.as_ref().map(|v| v.value.as_str()).or(main.version.as_deref());
-    let mut metadata = metadata::resolve(&cx, &metadata::Written::of(b), version, diags);
+    let mut metadata = metadata::resolve(&cx, &metadata::Written::of(b), main.version.as_deref(), diags);
     let names = metadata::names(cx.service, &b.names);
     let objects = metadata::objects(&b.objects, &b.exposes, diags);
     let services = ports::services(ports, &b.exposes, &names, cx.origin, diags);
