@@ -16,6 +16,8 @@ mod job;
 mod query;
 mod steps;
 
+pub(crate) use job::tags;
+
 /// The documented defaults of `docs/rollouts.md`.
 pub mod defaults {
     /// Argo Rollouts' own scale-down delay, and the shortest svcc accepts.

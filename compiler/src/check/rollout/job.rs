@@ -68,7 +68,7 @@ fn placeholders(j: &Job, plan: &PlanJob, args: &[AnalysisArg], namespace_arg: bo
 
 /// The tags of `s` as Argo Rollouts' template engine reads them: the text
 /// between each `{{` and the next `}}`; `None` for a `{{` never closed.
-fn tags(s: &str) -> impl Iterator<Item = Option<&str>> {
+pub(crate) fn tags(s: &str) -> impl Iterator<Item = Option<&str>> {
     let mut rest = Some(s);
     std::iter::from_fn(move || {
         let open = rest?.find("{{")?;

@@ -278,19 +278,11 @@ fn count(m: &Value, default: u64, background: bool) -> Option<(String, Option<u6
 }
 
 /// Every `{{…}}` of `text` is an argument the block declares
-/// (`{{args.NAME}}`), as svcc asks of a job gate (SVC0266).
+/// (`{{args.NAME}}`), as svcc asks of a job gate (SVC0266), read as its
+/// check reads them.
 fn filled(text: &str, declared: &BTreeSet<String>) -> bool {
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else { return false };
-        let tag = after[..close].trim();
-        if !tag.strip_prefix("args.").is_some_and(|n| declared.contains(n)) {
-            return false;
-        }
-        rest = &after[close + 2..];
-    }
-    true
+    crate::check::rollout::tags(text)
+        .all(|t| t.is_some_and(|t| t.trim().strip_prefix("args.").is_some_and(|n| declared.contains(n))))
 }
 
 /// `query NAME expr=… success=… failure=…`, the guard taken off.
