@@ -39,7 +39,7 @@ mod containers;
 mod env;
 pub mod gitops;
 mod image;
-mod jobs;
+pub(crate) mod jobs;
 mod lifecycle;
 pub mod merge;
 mod metadata;

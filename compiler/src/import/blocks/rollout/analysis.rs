@@ -242,8 +242,7 @@ fn job_gate(
     let inherited = container
         .and_then(resources::text)
         .filter(|_| container.and_then(|c| c.get("resources")) == main.get("resources"));
-    // svcc's deadline of a job gate (`check::jobs::ANALYSIS_DEADLINE`).
-    let deadline = format!("deadline {}", s(&super::super::duration(300)));
+    let deadline = format!("deadline {}", s(&super::super::duration(crate::check::jobs::ANALYSIS_DEADLINE)));
     let unsaid = |l: &String| {
         l.starts_with("ttl ") || *l == "backoff-limit 0" || *l == deadline || Some(l) == inherited.as_ref()
     };
