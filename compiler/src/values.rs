@@ -409,6 +409,21 @@ pub fn check_label_value(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An image reference's repository, tag and digest, as written
+/// (`REPO[:TAG][@DIGEST]`): a `:` after the last `/` separates the tag, a
+/// `:` before it is a registry's port. Nothing is checked.
+pub fn split_image(reference: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, digest) = match reference.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (reference, None),
+    };
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    match rest[last_slash..].rfind(':') {
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..]), digest),
+        None => (rest, None, digest),
+    }
+}
+
 /// An image tag as the OCI distribution spec allows it.
 pub fn check_image_tag(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 128 {
@@ -598,6 +613,14 @@ pub fn check_hex(s: &str, n: usize) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_references_split_at_the_last_path_segment() {
+        assert_eq!(split_image("ghcr.io/acme/api:1.4.2"), ("ghcr.io/acme/api", Some("1.4.2"), None));
+        assert_eq!(split_image("registry:5000/api"), ("registry:5000/api", None, None));
+        assert_eq!(split_image("registry:5000/api:v1@sha256:ab"), ("registry:5000/api", Some("v1"), Some("sha256:ab")));
+        assert_eq!(split_image("mongo"), ("mongo", None, None));
+    }
 
     fn q(s: &str) -> String {
         format_quantity(parse_quantity(s).unwrap())

@@ -28,18 +28,9 @@ fn image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Image> {
         && let Some(s) = reader::string(diags, e)
     {
         let span = s.span;
-        let (rest, digest) = match s.value.split_once('@') {
-            Some((a, d)) => (a.to_string(), Some(d.to_string())),
-            None => (s.value.clone(), None),
-        };
-        // A `:` after the last `/` separates the tag (a `:` before it is a registry port).
-        let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-        let (repo, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (rest[..last_slash + i].to_string(), Some(rest[last_slash + i + 1..].to_string())),
-            None => (rest.clone(), None),
-        };
-        match values::check_repository(&repo) {
-            Ok(()) => img.repository = Some(Spanned::new(repo, span)),
+        let (repo, tag, digest) = values::split_image(&s.value);
+        match values::check_repository(repo) {
+            Ok(()) => img.repository = Some(Spanned::new(repo.to_string(), span)),
             Err(why) => diags.push(
                 Diagnostic::error(Code::InvalidImage, format!("`{}` is not a valid image reference", s.value))
                     .at(span, why)
@@ -47,16 +38,16 @@ fn image(node: &KdlNode, diags: &mut Diagnostics) -> Option<Image> {
             ),
         }
         if let Some(t) = tag {
-            match values::check_image_tag(&t) {
-                Ok(()) => img.tag = Some(Spanned::new(t, span)),
+            match values::check_image_tag(t) {
+                Ok(()) => img.tag = Some(Spanned::new(t.to_string(), span)),
                 Err(why) => diags.push(
                     Diagnostic::error(Code::InvalidImage, format!("`{t}` is not a valid image tag")).at(span, why),
                 ),
             }
         }
         if let Some(d) = digest {
-            match values::check_digest(&d) {
-                Ok(()) => img.digest = Some(Spanned::new(d, span)),
+            match values::check_digest(d) {
+                Ok(()) => img.digest = Some(Spanned::new(d.to_string(), span)),
                 Err(why) => diags.push(
                     Diagnostic::error(Code::InvalidImage, format!("`{d}` is not a valid image digest")).at(span, why),
                 ),

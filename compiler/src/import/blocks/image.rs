@@ -17,11 +17,7 @@ pub fn map(cx: &mut Cx) {
 /// The tag of the service's own image as `image` writes it (`latest` is
 /// left out): the version label svcc derives when `version` says none.
 pub fn tag(c: &Value) -> Option<&str> {
-    let image = c.get("image")?.as_str()?;
-    let rest = image.split_once('@').map_or(image, |(r, _)| r);
-    let slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let i = rest[slash..].rfind(':')?;
-    Some(&rest[slash + i + 1..]).filter(|t| *t != "latest")
+    crate::values::split_image(c.get("image")?.as_str()?).1.filter(|t| *t != "latest")
 }
 
 /// The tag of another container's image when the input has none or
@@ -32,16 +28,7 @@ pub const PLACEHOLDER_TAG: &str = "svcc-import-placeholder";
 /// own image (svcc refuses it; a patch writes the input's image), and
 /// another container's untagged or `latest` image gets a placeholder tag.
 pub fn text(c: &Value, main: bool) -> Option<String> {
-    let image = c.get("image")?.as_str()?;
-    let (rest, digest) = match image.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (image, None),
-    };
-    let slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let (repo, tag) = match rest[slash..].rfind(':') {
-        Some(i) => (&rest[..slash + i], Some(&rest[slash + i + 1..])),
-        None => (rest, None),
-    };
+    let (repo, tag, digest) = crate::values::split_image(c.get("image")?.as_str()?);
     let mut text = format!("image {}", s(repo));
     let tag = match tag {
         Some("latest") | None if !main && digest.is_none() => Some(PLACEHOLDER_TAG),
