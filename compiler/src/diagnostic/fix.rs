@@ -73,8 +73,9 @@ pub fn kdl_string(s: &str) -> String {
 }
 
 /// Code points KDL forbids in a document or that would make the text read
-/// differently than it parses.
-fn needs_escape(c: char) -> bool {
+/// differently than it parses (a terminal obeys them rather than showing
+/// them: `render::visible` escapes them too).
+pub(crate) fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{FEFF}')
         || ('\u{202A}'..='\u{202E}').contains(&c)

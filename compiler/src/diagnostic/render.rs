@@ -260,13 +260,14 @@ fn clamp(d: &Diagnostic, files: &FileDiagnostics) -> Diagnostic {
 }
 
 /// Characters a spec (or a file name) may hold that a terminal would
-/// obey rather than show: control characters (an escape sequence can
-/// retitle the window, move the cursor over earlier lines or write the
-/// clipboard), bidirectional controls (which reorder what is shown) and
-/// the line and paragraph separators. Line feeds and tabs are layout.
+/// obey rather than show: what a KDL string escapes
+/// ([`super::fix::needs_escape`]: control characters — an escape sequence
+/// can retitle the window, move the cursor over earlier lines or write
+/// the clipboard —, bidirectional controls, which reorder what is shown,
+/// line separators and the byte-order mark). Line feeds and tabs are
+/// layout.
 fn hidden(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
+    c != '\n' && c != '\t' && super::fix::needs_escape(c)
 }
 
 /// A message with every [`hidden`] character written as its escape
