@@ -309,15 +309,20 @@ fn declared(plan: &svcc::plan::Plan, paths: &mut Vec<Path>) {
     }
 }
 
-/// The cluster's own pods, and strangers.
-fn cluster_pods() -> Vec<Pod> {
-    let pod = |name: &str, ns: &str, labels: &[(&str, &str)], ports: &[(&str, u16, &str)], ip: u8| Pod {
+/// A pod of the simulated cluster: name, namespace, labels, named ports
+/// (name, number, protocol) and the last byte of its address.
+fn pod(name: &str, ns: &str, labels: &[(&str, &str)], ports: &[(&str, u16, &str)], ip: u8) -> Pod {
+    Pod {
         name: name.into(),
         namespace: ns.into(),
         labels: labels.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
         ports: ports.iter().map(|(n, p, pr)| ((*n).to_string(), *p, (*pr).to_string())).collect(),
         ip: Ipv4Addr::new(10, 244, 1, ip),
-    };
+    }
+}
+
+/// The cluster's own pods, and strangers.
+fn cluster_pods() -> Vec<Pod> {
     vec![
         pod("coredns", "kube-system", &[("k8s-app", "kube-dns")], &[("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")], 1),
         pod("prometheus", "monitoring", &[("app.kubernetes.io/name", "prometheus"), ("prometheus", "k8s")], &[], 2),
@@ -459,13 +464,6 @@ fn jobs_and_config() -> Cluster {
         cluster.pods.push(pod_of(name, "production", template, ip));
     }
     assert_eq!(plan.jobs.len(), 3);
-    let pod = |name: &str, ns: &str, labels: &[(&str, &str)], ports: &[(&str, u16, &str)], ip: u8| Pod {
-        name: name.into(),
-        namespace: ns.into(),
-        labels: labels.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
-        ports: ports.iter().map(|(n, p, pr)| ((*n).to_string(), *p, (*pr).to_string())).collect(),
-        ip: Ipv4Addr::new(10, 244, 1, ip),
-    };
     cluster.pods.extend([
         pod("coredns", "kube-system", &[("k8s-app", "kube-dns")], &[("dns", 53, "UDP")], 1),
         pod("invoices-db", "data", &[("app.kubernetes.io/name", "invoices-db")], &[("postgres", 5432, "TCP")], 2),
